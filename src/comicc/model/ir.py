@@ -1,0 +1,228 @@
+"""The intermediate representation: what a script *means*.
+
+Plain frozen dataclasses, no Lark types, every setting resolved (inheritance
+from header to page to panel already applied) and every panel's image prompt
+assembled. Everything after the language stage (layout, render, backends,
+output) reads only this module's types, never the AST.
+
+Units: lengths that the writer gave stay a :class:`Length` (value + unit);
+converting ``px`` needs the panel's dpi, which the render stage knows.
+Positions in the panel (cast) are fractions of the panel box, (0, 0) top-left.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+
+from ..source import Span, span_field
+
+UNITS_PER_PT = {"pt": 1.0, "in": 1 / 72, "mm": 25.4 / 72, "cm": 2.54 / 72}
+
+
+@dataclass(frozen=True)
+class Length:
+    value: float
+    unit: str  # "px" | "pt" | "mm" | "cm" | "in"
+
+    def to_pt(self, dpi: float = 300) -> float:
+        if self.unit == "px":
+            return self.value * 72.0 / dpi
+        return self.value / UNITS_PER_PT[self.unit]
+
+    def to_px(self, dpi: float) -> float:
+        return self.to_pt(dpi) * dpi / 72.0
+
+    def __str__(self) -> str:
+        v = int(self.value) if float(self.value).is_integer() else self.value
+        return f"{v}{self.unit}"
+
+
+class BalloonKind(str, Enum):
+    SPEECH = "speech"
+    THOUGHT = "thought"
+    WHISPER = "whisper"
+    SHOUT = "shout"            # SHOUT and BURST: jagged outline, bold text
+    ELECTRONIC = "electronic"  # ELECTRONIC, RADIO, PHONE, TV: spiky, lightning tail
+    CAPTION = "caption"        # CAPTION cue, or a character's (CAPTION)/(V.O.)
+    SFX = "sfx"                # no balloon: display lettering on the art
+    NOTE = "note"              # editorial box ("*See issue #3")
+    TITLE = "title"            # display lettering
+
+    @property
+    def has_tail(self) -> bool:
+        return self in (BalloonKind.SPEECH, BalloonKind.THOUGHT, BalloonKind.WHISPER,
+                        BalloonKind.SHOUT, BalloonKind.ELECTRONIC)
+
+
+@dataclass(frozen=True)
+class TextRun:
+    text: str
+    emphasis: bool = False  # letterers' bold italic
+
+
+@dataclass(frozen=True)
+class Balloon:
+    """One lettering item (balloon, caption, SFX, note or title)."""
+
+    id: str                 # "p1.2.b3": page 1, panel 2, 3rd lettering item of the page
+    index: int              # 1-based position among the lettering items of the page
+    number: int | None      # the letterer's number as written, if any
+    cue: str                # as written, upper case: "HAMMY", "CAPTION", "SFX"
+    speaker: str | None     # character name; None for CAPTION/SFX/NOTE/TITLE cues
+    kind: BalloonKind
+    mods: tuple[str, ...]   # canonical MOD names, e.g. ("WHISPER", "OFF")
+    off_panel: bool         # OFF / OP / O.S.: tail to the panel edge
+    small: bool             # SMALL / WEAK: smaller type
+    contd: bool             # CONT'D: joined to the previous balloon of this speaker
+    linked_next: bool       # text ended with "--": carried over into the next balloon
+    runs: tuple[TextRun, ...]
+    span: Span = span_field()
+
+    @property
+    def text(self) -> str:
+        return "".join(r.text for r in self.runs)
+
+    @property
+    def words(self) -> int:
+        return len(self.text.split())
+
+
+@dataclass(frozen=True)
+class CastPosition:
+    name: str
+    x: float  # 0..1 from the panel's left edge
+    y: float  # 0..1 from the panel's top edge
+    explicit: bool = True  # False: placed by the language stage in reading order
+    span: Span | None = span_field()
+
+
+@dataclass(frozen=True)
+class MaskSpec:
+    keep_margin: Length = Length(24, "px")
+    feather: Length = Length(8, "px")
+    balloons: str = "blank"  # "blank" | "lettered" | "none"
+
+
+@dataclass(frozen=True)
+class Prompt:
+    text: str                # the positive prompt sent to the backend
+    negative: str            # the negative prompt ("" for none)
+    parts: tuple[str, ...] = ()  # the pieces it was assembled from, for `comicc prompt`
+
+
+@dataclass(frozen=True)
+class RenderSettings:
+    """Settings that change pixels; inherited header -> page -> panel."""
+
+    backend: str = "draft"
+    model: str | None = None
+    seed: int = 0
+    variants: int = 1
+    pick: int = 1
+    dpi: int = 300
+    mask: MaskSpec = MaskSpec()
+    # dotted backend settings, e.g. (("stability.style_preset", "comic-book"),), sorted
+    params: tuple[tuple[str, str], ...] = ()
+
+    def backend_params(self, backend: str | None = None) -> dict[str, str]:
+        """The dotted settings of ``backend`` (default: this panel's), prefix removed."""
+        name = backend or self.backend
+        return {k.split(".", 1)[1]: v for k, v in self.params if k.split(".", 1)[0] == name}
+
+
+@dataclass(frozen=True)
+class Panel:
+    id: str                 # "p1.2"
+    page: int               # number of the page (first number of a spread)
+    number: int             # 1-based panel number on the page
+    note: str | None        # free note of the PANEL heading, e.g. "wide"
+    description: str        # the writer's prose, notes and boneyard removed
+    prompt: Prompt
+    cast: tuple[CastPosition, ...]     # where each character stands (explicit or placed)
+    balloons: tuple[Balloon, ...]
+    width: float = 1.0      # share of its tier (`width: 2` doubles it)
+    bleed: frozenset[str] = frozenset()  # page edges the art may run to: top/bottom/left/right
+    settings: RenderSettings = RenderSettings()
+    span: Span | None = span_field()
+
+    @property
+    def speakers(self) -> tuple[str, ...]:
+        seen: dict[str, None] = {}
+        for b in self.balloons:
+            if b.speaker and b.kind is not BalloonKind.CAPTION:
+                seen.setdefault(b.speaker)
+        return tuple(seen)
+
+
+@dataclass(frozen=True)
+class LayoutSpec:
+    """A page's `layout:`: tiers top to bottom, each with its panel count."""
+
+    tiers: tuple[int, ...]
+    heights: tuple[float, ...] | None = None  # relative tier heights, same length as tiers
+    preset: str | None = None                 # the preset name it came from, if any
+    span: Span | None = span_field()
+
+    @property
+    def panel_count(self) -> int:
+        return sum(self.tiers)
+
+
+@dataclass(frozen=True)
+class Page:
+    number: int                 # first page number (4 for PAGES 4-5)
+    numbers: tuple[int, ...]    # (4,) or (4, 5) for a spread
+    note: str | None
+    layout: LayoutSpec | None   # None: the layout engine picks one from the panel count
+    panels: tuple[Panel, ...]
+    span: Span | None = span_field()
+
+    @property
+    def is_spread(self) -> bool:
+        return len(self.numbers) > 1
+
+
+@dataclass(frozen=True)
+class Character:
+    name: str
+    description: str
+    span: Span | None = span_field()
+
+
+@dataclass(frozen=True)
+class Snippet:
+    name: str
+    text: str
+    span: Span | None = span_field()
+
+
+@dataclass(frozen=True)
+class Metadata:
+    title: str | None = None
+    author: str | None = None
+    series: str | None = None
+    issue: str | None = None
+    language: str = "en"
+
+
+@dataclass(frozen=True)
+class Script:
+    path: str
+    meta: Metadata
+    theme: str                  # theme name, or an absolute path to a theme file
+    format: str                 # format preset name or a size like "6.625x10.25in"
+    reading: str                # "ltr" | "rtl"
+    characters: tuple[Character, ...]
+    snippets: tuple[Snippet, ...]
+    pages: tuple[Page, ...]
+    settings: RenderSettings = RenderSettings()  # book-level (header) settings
+
+    @property
+    def panels(self) -> tuple[Panel, ...]:
+        return tuple(p for page in self.pages for p in page.panels)
+
+    def character(self, name: str) -> Character | None:
+        for c in self.characters:
+            if c.name == name:
+                return c
+        return None

@@ -1,0 +1,26 @@
+"""Where the shipped data (grammar, themes) lives.
+
+In a wheel, ``grammar/`` and ``themes/`` are force-included as
+``comicc/_data/``; in a source checkout they sit at the repository's top
+level, where writers and contributors find them.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+_PKG = Path(__file__).resolve().parent
+
+
+def data_dir(name: str) -> Path:
+    packaged = _PKG / "_data" / name
+    if packaged.is_dir():
+        return packaged
+    return _PKG.parent.parent / name
+
+
+def grammar_path() -> Path:
+    return data_dir("grammar") / "comic.lark"
+
+
+def themes_dir() -> Path:
+    return data_dir("themes")
