@@ -35,8 +35,11 @@ class Span:
 
 
 def span_field():
-    """A dataclass field for spans that is ignored by ``==`` and ``repr``."""
-    return field(compare=False, repr=False)
+    """A dataclass field for spans that is ignored by ``==`` and ``repr``.
+
+    It defaults to None so it can follow fields with defaults; parsers always
+    fill it in."""
+    return field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,132 @@
+"""Semantic checks that look across lines: numbering, word budgets, and
+lints for prose lines that were probably meant as something else."""
+from __future__ import annotations
+
+import re
+
+from ..diagnostics import Label, Sink
+from ..source import SourceFile
+from ..syntax import ast
+from ..syntax.numbers import number_word
+from . import ir
+
+# lettering.md: words per panel by panels on the page
+PANEL_WORD_BUDGET = {1: 210, 2: 105, 3: 70, 4: 52, 5: 42, 6: 35, 7: 30, 8: 26, 9: 23}
+BALLOON_WORD_BUDGET = 25
+
+
+def _as_written(n: ast.Number, value: int) -> str:
+    return number_word(value) if not n.raw.isdigit() and 0 < value < 100 else str(value)
+
+
+def check_numbering(tree: ast.Script, src: SourceFile, sink: Sink) -> None:
+    prev: ast.PageHead | None = None
+    expected = 1
+    for page in tree.pages:
+        head = page.head
+        first = head.numbers[0]
+        if first.value != expected:
+            if prev is not None and first.value <= prev.numbers[-1].value:
+                sink.error("page-number", f"page {first.raw} repeats or goes back: expected page "
+                           f"{_as_written(first, expected)}", first.span, label=f"expected {expected}",
+                           labels=[Label(prev.span, "previous page")],
+                           hints=[f"renumber this page {_as_written(first, expected)} (pages increase by one)"])
+            elif prev is None:
+                sink.error("page-number", f"the first page is numbered {first.raw}; expected "
+                           f"{_as_written(first, 1)}", first.span, label="expected 1",
+                           hints=["the script starts with `PAGE 1`"])
+            else:
+                sink.error("page-number", f"page numbers skip from {prev.numbers[-1].raw} to {first.raw}",
+                           first.span, label=f"expected {expected}", labels=[Label(prev.span, "previous page")],
+                           hints=[f"renumber this page {_as_written(first, expected)}, or add the missing page"])
+        if len(head.numbers) == 2 and head.numbers[1].value != first.value + 1:
+            sink.error("page-number", f"a spread covers two facing pages: `{first.raw}-{head.numbers[1].raw}` "
+                       "is not two consecutive pages", head.numbers[1].span,
+                       label=f"expected {first.value + 1}",
+                       hints=[f"write `PAGES {first.raw}-{_as_written(first, first.value + 1)}`"])
+        expected = head.numbers[-1].value + 1 if len(head.numbers) == 2 and head.numbers[1].value == first.value + 1 \
+            else first.value + len(head.numbers)
+        if first.value != expected - len(head.numbers):
+            expected = max(expected, first.value + len(head.numbers))
+        prev = head
+        _check_panels(page, sink)
+        _check_balloon_numbers(page, sink)
+        if not page.panels:
+            sink.error("empty-page", f"page {first.raw} has no panels", head.span,
+                       hints=["add `PANEL 1` and a description of what we see"])
+
+
+def _check_panels(page: ast.Page, sink: Sink) -> None:
+    prev = None
+    for i, panel in enumerate(page.panels, start=1):
+        n = panel.head.number
+        if n.value != i:
+            what = "repeats" if prev is not None and n.value <= prev.head.number.value else "skips"
+            hint = (f"renumber it PANEL {_as_written(n, i)}: panel numbers restart at 1 on each page "
+                    "and increase by one")
+            labels = [Label(prev.head.span, "previous panel")] if prev is not None else []
+            sink.error("panel-number", f"panel number {n.raw} {what}: expected {i}", n.span,
+                       label=f"expected {i}", labels=labels, hints=[hint])
+        prev = panel
+
+
+def _check_balloon_numbers(page: ast.Page, sink: Sink) -> None:
+    index = 0
+    for panel in page.panels:
+        for node in panel.lines:
+            if isinstance(node, ast.Lettering):
+                index += 1
+                if node.number is not None and node.number != index:
+                    sink.error("balloon-number", f"lettering number {node.number} is out of sequence: expected {index}",
+                               node.number_span, label=f"expected {index}",
+                               hints=["lettering numbers run 1, 2, 3... across the page, counting every "
+                                      "balloon, caption and SFX; `comicc fmt` does not renumber, so fix it by hand"])
+
+
+def check_words(script: ir.Script, sink: Sink) -> None:
+    for page in script.pages:
+        budget = PANEL_WORD_BUDGET.get(len(page.panels), 23)
+        for panel in page.panels:
+            total = 0
+            for b in panel.balloons:
+                if b.kind in (ir.BalloonKind.SFX, ir.BalloonKind.TITLE):
+                    continue
+                total += b.words
+                if b.words > BALLOON_WORD_BUDGET:
+                    sink.warning("balloon-words", f"{b.words} words in one balloon (budget {BALLOON_WORD_BUDGET})",
+                                 b.span, hints=["split it into two balloons, or cut words: "
+                                                "a balloon should be read in one breath"])
+            if total > budget:
+                sink.warning("panel-words", f"{total} words in panel {panel.number} (budget {budget} for a "
+                             f"{len(page.panels)}-panel page)", panel.span,
+                             hints=["move some lettering to another panel, or cut words"])
+
+
+_HEADING_LIKE = re.compile(r"(PAGES?|PANEL)\b\s*(\S.*)?$")
+_LETTERING_LIKE = re.compile(r"(\d+\.?\s+)?([A-Za-z][A-Za-z0-9 .'\-]*?)\s*(\(([^)]*)\)?)?\s*:")
+
+
+def lint_prose(node: ast.Description, src: SourceFile, sink: Sink, names: set[str], where: str) -> None:
+    """Prose that was probably meant as a heading or a lettering line."""
+    text = node.text
+    m = _HEADING_LIKE.match(text)
+    if m:
+        kw = m.group(1)
+        rest = (m.group(2) or "").split()
+        shown = rest[0] if rest else "nothing"
+        sink.error("bad-heading", f"this looks like a {kw} heading, but `{shown}` is not a number",
+                   node.span, hints=[f"write `{kw} 3` or `{kw} THREE`; number words go from ONE to NINETY-NINE"])
+        return
+    m = _LETTERING_LIKE.match(text)
+    if not m:
+        return
+    cue = m.group(2).strip()
+    if m.group(1) and cue.upper() == cue:
+        sink.error("bad-lettering", f"this looks like lettering for `{cue}` but it does not parse", node.span,
+                   hints=["lettering looks like `2. HAMMY (WHISPER): text`; check the parentheses"])
+    elif cue.upper() in names and cue != cue.upper():
+        sink.warning("lowercase-cue", f"`{cue}:` reads as description, not dialogue", node.span,
+                     hints=[f"write the speaker in CAPS: `{cue.upper()}:`"])
+    elif m.group(3) and m.group(3).count("(") and not m.group(3).endswith(")") and cue.upper() == cue:
+        sink.error("bad-lettering", f"unclosed `(` after `{cue}`", node.span,
+                   hints=["close the modifier list: `HAMMY (WHISPER): text`"])

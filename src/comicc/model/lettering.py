@@ -1,0 +1,172 @@
+"""Lettering items: MODs -> balloon kind, text -> emphasis runs."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from ..diagnostics import Sink, did_you_mean
+from ..source import SourceFile, Span
+from ..syntax import ast
+from .ir import BalloonKind, TextRun
+
+RESERVED_CUES = {"CAPTION": BalloonKind.CAPTION, "SFX": BalloonKind.SFX,
+                 "NOTE": BalloonKind.NOTE, "TITLE": BalloonKind.TITLE}
+
+# canonical MOD name -> what it does; aliases map onto canonical names
+MODS = {
+    "WHISPER": ("kind", BalloonKind.WHISPER),
+    "SHOUT": ("kind", BalloonKind.SHOUT),
+    "BURST": ("kind", BalloonKind.SHOUT),
+    "THOUGHT": ("kind", BalloonKind.THOUGHT),
+    "ELECTRONIC": ("kind", BalloonKind.ELECTRONIC),
+    "RADIO": ("kind", BalloonKind.ELECTRONIC),
+    "PHONE": ("kind", BalloonKind.ELECTRONIC),
+    "TV": ("kind", BalloonKind.ELECTRONIC),
+    "CAPTION": ("kind", BalloonKind.CAPTION),
+    "V.O.": ("kind", BalloonKind.CAPTION),
+    "OFF": ("off", None),
+    "OP": ("off", None),
+    "O.S.": ("off", None),
+    "SMALL": ("small", None),
+    "WEAK": ("small", None),
+    "CONT'D": ("contd", None),
+    "CONT": ("contd", None),
+}
+_ALIASES = {re.sub(r"[.\s']", "", k): k for k in MODS}
+_ALIASES.update({"CONTINUED": "CONT'D", "OFFPANEL": "OFF", "OS": "O.S.", "VO": "V.O."})
+
+
+def canonical_mod(name: str) -> str | None:
+    return _ALIASES.get(re.sub(r"[.\s'’]", "", name.upper()))
+
+
+@dataclass(frozen=True)
+class LetteringMeaning:
+    kind: BalloonKind
+    speaker: str | None
+    mods: tuple[str, ...]
+    off_panel: bool
+    small: bool
+    contd: bool
+
+
+def interpret_mods(item: ast.Lettering, sink: Sink) -> LetteringMeaning:
+    reserved = RESERVED_CUES.get(item.cue)
+    kind = reserved or BalloonKind.SPEECH
+    kind_mod: ast.Mod | None = None
+    off = small = contd = False
+    names: list[str] = []
+    for mod in item.mods:
+        canon = canonical_mod(mod.name)
+        if canon is None:
+            close = did_you_mean(mod.name, MODS)
+            hints = [f"did you mean `{close[0]}`?"] if close else []
+            hints.append("modifiers: WHISPER, SHOUT, BURST, THOUGHT, ELECTRONIC, RADIO, PHONE, TV, "
+                         "OFF, OP, O.S., CAPTION, V.O., SMALL, WEAK, CONT'D")
+            sink.error("unknown-mod", f"unknown modifier `{mod.name}`", mod.span, label="not a modifier", hints=hints)
+            continue
+        names.append(canon)
+        what, value = MODS[canon]
+        if what == "kind":
+            if reserved is not None:
+                sink.warning("ignored-mod", f"`{canon}` has no effect on a {item.cue} item", mod.span,
+                             hints=[f"{item.cue} items have their own look; remove `{canon}`"])
+                continue
+            if kind_mod is not None and MODS[canonical_mod(kind_mod.name)][1] is not value:
+                sink.error("conflicting-mods", f"`{kind_mod.name}` and `{mod.name}` choose different balloon kinds",
+                           mod.span, hints=["a balloon has one kind; split the line into two balloons"])
+                continue
+            kind_mod = mod
+            kind = value
+        elif what == "off":
+            off = True
+        elif what == "small":
+            small = True
+        elif what == "contd":
+            contd = True
+    if reserved is not None and off:
+        off = False
+    speaker = None if reserved is not None else item.cue
+    return LetteringMeaning(kind, speaker, tuple(names), off, small, contd)
+
+
+_INLINE_TRIVIA = re.compile(r"\[\[.*?\]\]|/\*.*?\*/")
+
+
+def strip_trivia(text: str) -> str:
+    """Remove inline ``[[notes]]`` and ``/* boneyard */`` from a text."""
+    return _INLINE_TRIVIA.sub("", text)
+
+
+def check_unclosed_trivia(line: ast.TextLine | ast.Description, src: SourceFile, sink: Sink) -> None:
+    text = _INLINE_TRIVIA.sub(lambda m: " " * len(m.group()), line.text)
+    for opener, closer, code, what in (("/*", "*/", "unclosed-boneyard", "boneyard"), ("[[", "]]", "unclosed-note", "note")):
+        i = text.find(opener)
+        if i >= 0:
+            sink.error(code, f"this {what} `{opener}` is not closed on its line",
+                       src.span(line.span.start + i, line.span.start + i + 2),
+                       hints=[f"close it with `{closer}` on the same line, or start a `/* ... */` block "
+                              "at the beginning of a line to cut several lines"])
+
+
+def parse_runs(lines: tuple[ast.TextLine, ...], src: SourceFile, sink: Sink) -> tuple[TextRun, ...]:
+    """Join text lines and split ``*emphasis*``; ``\\*`` is a literal asterisk."""
+    runs: list[TextRun] = []
+    buf: list[str] = []
+    emphasis = False
+    open_pos: int | None = None
+
+    def flush():
+        if buf:
+            text = "".join(buf)
+            if runs and runs[-1].emphasis == emphasis:
+                runs[-1] = TextRun(runs[-1].text + text, emphasis)
+            else:
+                runs.append(TextRun(text, emphasis))
+            buf.clear()
+
+    first = True
+    for line in lines:
+        check_unclosed_trivia(line, src, sink)
+        text = strip_trivia(line.text).strip()
+        if not text:
+            continue
+        if not first:
+            buf.append(" ")
+        first = False
+        i = 0
+        while i < len(text):
+            ch = text[i]
+            if ch == "\\" and i + 1 < len(text) and text[i + 1] == "*":
+                buf.append("*")
+                i += 2
+                continue
+            if ch == "*":
+                flush()
+                emphasis = not emphasis
+                open_pos = line.span.start + _raw_index(line.text, text, i) if emphasis else None
+                i += 1
+                continue
+            buf.append(ch)
+            i += 1
+        if emphasis and line is not lines[-1]:
+            # emphasis may run across a continuation line
+            pass
+    flush()
+    if emphasis and open_pos is not None:
+        sink.error("unclosed-emphasis", "emphasis `*` is opened but never closed", src.span(open_pos, open_pos + 1),
+                   label="opened here", hints=["close it with another `*`, or write `\\*` for a literal asterisk"])
+    # collapse doubled spaces left by removed notes
+    out = []
+    for r in runs:
+        t = re.sub(r"\s{2,}", " ", r.text)
+        if t:
+            out.append(TextRun(t, r.emphasis))
+    return tuple(out)
+
+
+def _raw_index(raw: str, stripped: str, i: int) -> int:
+    """Map index ``i`` of the stripped text back to the raw line (best effort)."""
+    if strip_trivia(raw).strip() == raw.strip():
+        return (len(raw) - len(raw.lstrip())) + i
+    return raw.find("*") if "*" in raw else 0

@@ -1,0 +1,143 @@
+"""The syntax tree of a .comic script: frozen dataclasses, each with a span.
+
+Spans are excluded from equality (``compare=False``), so ``parse(fmt(s)) ==
+parse(s)`` compares meaning-bearing content only. Values are stored in the
+canonical form the formatter writes (upper-case MODs and number words,
+stripped text), so formatting never changes the tree.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Union
+
+from ..source import Span, span_field
+
+
+@dataclass(frozen=True)
+class Number:
+    raw: str            # "3", "ONE", "TWENTY-ONE" (words upper-cased)
+    value: int
+    span: Span = span_field()
+
+
+@dataclass(frozen=True)
+class PageHead:
+    numbers: tuple[Number, ...]   # one, or two for a spread (PAGES 4-5)
+    note: str | None              # text inside the parentheses
+    span: Span = span_field()
+
+
+@dataclass(frozen=True)
+class PanelHead:
+    number: Number
+    note: str | None
+    span: Span = span_field()
+
+
+@dataclass(frozen=True)
+class CharacterDef:
+    name: str
+    text: str
+    span: Span = span_field()
+    name_span: Span = span_field()
+
+
+@dataclass(frozen=True)
+class SnippetDef:
+    name: str
+    text: str
+    span: Span = span_field()
+    name_span: Span = span_field()
+
+
+@dataclass(frozen=True)
+class ListItem:
+    text: str                     # without the leading "- "
+    span: Span = span_field()
+
+
+@dataclass(frozen=True)
+class Comment:
+    text: str                     # including the leading "#"
+    span: Span = span_field()
+
+
+@dataclass(frozen=True)
+class Setting:
+    key: str                      # "seed", "stability.style_preset", "prompt!"
+    value: str | None             # inline value, None if empty
+    items: tuple[Union[ListItem, Comment], ...] = ()
+    span: Span = span_field()
+    key_span: Span = span_field()
+    value_span: Span | None = span_field()
+
+
+@dataclass(frozen=True)
+class Mod:
+    name: str                     # upper-case, stripped: "WHISPER", "CONT'D"
+    span: Span = span_field()
+
+
+@dataclass(frozen=True)
+class TextLine:
+    text: str
+    span: Span = span_field()
+
+
+@dataclass(frozen=True)
+class Lettering:
+    number: int | None
+    cue: str
+    mods: tuple[Mod, ...]
+    lines: tuple[TextLine, ...]   # first line, then continuation lines
+    span: Span = span_field()
+    cue_span: Span = span_field()
+    number_span: Span | None = span_field()
+
+    @property
+    def raw_text(self) -> str:
+        return " ".join(t.text for t in self.lines if t.text)
+
+
+@dataclass(frozen=True)
+class Note:
+    text: str                     # the whole "[[ ... ]]"
+    span: Span = span_field()
+
+
+@dataclass(frozen=True)
+class Boneyard:
+    text: str                     # the whole "/* ... */", lines right-stripped
+    closed: bool = True
+    span: Span = span_field()
+
+
+@dataclass(frozen=True)
+class Description:
+    text: str
+    span: Span = span_field()
+
+
+Line = Union[CharacterDef, SnippetDef, Setting, Lettering, Comment, Note, Boneyard, Description]
+
+
+@dataclass(frozen=True)
+class Panel:
+    head: PanelHead
+    lines: tuple[Line, ...]
+    span: Span = span_field()
+
+
+@dataclass(frozen=True)
+class Page:
+    head: PageHead
+    lines: tuple[Line, ...]       # page-level lines, before the first PANEL
+    panels: tuple[Panel, ...]
+    span: Span = span_field()
+
+
+@dataclass(frozen=True)
+class Script:
+    path: str
+    header: tuple[Union[Line, Panel], ...]  # a Panel here is misplaced (before any PAGE)
+    pages: tuple[Page, ...]

@@ -1,0 +1,306 @@
+"""Parse a .comic source into the syntax tree (:mod:`comicc.syntax.ast`).
+
+Lark's LALR parser gives a flat sequence of lines; :func:`_fold` nests them
+into header, pages and panels. Syntax errors are collected, not fatal: the
+offending line is blanked out and parsing resumes, so one run reports every
+broken line (up to a limit).
+"""
+from __future__ import annotations
+
+import re
+
+import lark
+from lark import Token, Tree
+
+from ..diagnostics import Sink
+from ..source import SourceFile
+from . import ast
+from .grammar import describe_expected, parser
+from .numbers import number_value
+
+MAX_SYNTAX_ERRORS = 50
+
+
+def parse(src: SourceFile, sink: Sink) -> ast.Script | None:
+    """Parse ``src``; report problems to ``sink``; None if the syntax is broken."""
+    text = src.text if src.text.endswith("\n") else src.text + "\n"
+    errors = 0
+    while True:
+        try:
+            tree = parser().parse(text)
+            break
+        except lark.exceptions.UnexpectedInput as e:
+            errors += 1
+            pos = _report(src, text, e, sink)
+            if errors >= MAX_SYNTAX_ERRORS or pos is None:
+                return None
+            text = _blank_line(text, pos)
+    if errors:
+        return None
+    lines = _Lines(src).transform(tree)
+    return _fold(src, lines, sink)
+
+
+# ---------------------------------------------------------------- errors
+
+def _report(src: SourceFile, text: str, e: lark.exceptions.UnexpectedInput, sink: Sink) -> int | None:
+    if isinstance(e, lark.exceptions.UnexpectedToken):
+        tok = e.token
+        pos = tok.start_pos if tok.start_pos is not None else len(text) - 1
+        if tok.type == "$END":
+            pos = len(src.text)
+        expected = describe_expected(e.expected)
+        if tok.type in ("CONT", "ITEM", "ITEM_COMMENT"):
+            # these tokens start with the newline of the previous line
+            pos += len(tok.value) - len(tok.value.lstrip("\n"))
+            pos += len(text[pos:]) - len(text[pos:].lstrip(" \t"))
+        found = _found(tok.type, tok.value)
+        end = pos + max(1, len(str(tok.value).strip()) if tok.type != "_NL" else 1)
+    elif isinstance(e, lark.exceptions.UnexpectedCharacters):
+        pos = e.pos_in_stream
+        expected = describe_expected(e.allowed or ())
+        found = f"`{text[pos]}`" if pos < len(text) and text[pos] != "\n" else "the end of the line"
+        end = pos + 1
+    else:  # UnexpectedEOF
+        pos = len(src.text)
+        expected = describe_expected(getattr(e, "expected", ()) or ())
+        found = "the end of the file"
+        end = pos
+    span = src.span(min(pos, len(src.text)), min(end, len(src.text)))
+    line = src.line_text(span.line)
+    msg, hints = _explain(line, found, expected)
+    sink.error("syntax", msg, span, label=f"found {found}", hints=hints)
+    return pos
+
+
+def _found(kind: str, value) -> str:
+    if kind == "_NL":
+        return "the end of the line"
+    if kind == "$END":
+        return "the end of the file"
+    v = str(value).strip()
+    return f"`{v[:30]}`"
+
+
+def _explain(line: str, found: str, expected: list[str]) -> tuple[str, list[str]]:
+    stripped = line.strip()
+    hints: list[str] = []
+    exp = " or ".join(expected[:4]) if expected else "something else"
+    if stripped.startswith("character"):
+        msg = f"bad character definition: expected {exp}, found {found}"
+        hints.append("write it as `character NAME: what the character looks like`, NAME in CAPS")
+    elif stripped.startswith("snippet"):
+        msg = f"bad snippet definition: expected {exp}, found {found}"
+        hints.append("write it as `snippet name: prompt text`, name in lower case")
+    elif re.match(r"(?i)pages?\b|panel\b", stripped):
+        msg = f"bad heading: expected {exp}, found {found}"
+        hints.append("headings look like `PAGE 3`, `PAGE THREE (splash)`, `PAGES 4-5` or `PANEL 2`")
+    elif re.match(r"[0-9]*\.?\s*[A-Z][A-Z0-9 .'\-]*\s*\(", stripped):
+        msg = f"bad lettering line: expected {exp}, found {found}"
+        hints.append("lettering looks like `2. HAMMY (WHISPER, OFF): text`")
+    else:
+        msg = f"expected {exp}, found {found}"
+    return msg, hints
+
+
+def _blank_line(text: str, pos: int) -> str:
+    start = text.rfind("\n", 0, pos) + 1 if pos > 0 else 0
+    end = text.find("\n", pos)
+    if end < 0:
+        end = len(text)
+    if start == end:  # error at a newline: blank the line it ends
+        start = text.rfind("\n", 0, max(0, start - 1)) + 1
+    return text[:start] + re.sub(r"[^\n]", " ", text[start:end]) + text[end:]
+
+
+# ---------------------------------------------------------------- tree -> lines
+
+_MOD_SPACES = re.compile(r"\s+")
+
+
+class _Lines(lark.Transformer):
+    """Turn each grammar rule into an AST line node with spans."""
+
+    def __init__(self, src: SourceFile):
+        super().__init__(visit_tokens=False)
+        self.src = src
+
+    def _span(self, start: int, end: int):
+        return self.src.span(start, min(end, len(self.src.text)))
+
+    def _tok_span(self, tok: Token, strip: bool = True):
+        value = str(tok)
+        start, end = tok.start_pos, tok.end_pos
+        if strip:
+            lead = len(value) - len(value.lstrip())
+            trail = len(value) - len(value.rstrip())
+            start, end = start + lead, max(start + lead, end - trail)
+        return self._span(start, end)
+
+    def _line_span(self, items):
+        toks = [t for t in _tokens(items)]
+        return self._span(toks[0].start_pos + _lead(toks[0]), toks[-1].end_pos)
+
+    def start(self, items):
+        return list(items)
+
+    def number(self, items):
+        tok = items[0]
+        raw = str(tok).upper()
+        return ast.Number(raw, number_value(raw), self._tok_span(tok))
+
+    def page_head(self, items):
+        kw, *rest = items
+        nums = tuple(x for x in rest if isinstance(x, ast.Number))
+        note = next((str(x)[1:-1].strip() for x in rest if isinstance(x, Token)), None)
+        end = max([n.span.end for n in nums] + [x.end_pos for x in rest if isinstance(x, Token)])
+        return ast.PageHead(nums, note, self._span(kw.start_pos, end))
+
+    def panel_head(self, items):
+        kw, num, *rest = items
+        note = str(rest[0])[1:-1].strip() if rest else None
+        end = rest[0].end_pos if rest else num.span.end
+        return ast.PanelHead(num, note, self._span(kw.start_pos, end))
+
+    def character_def(self, items):
+        kw, name, *rest = items
+        text = str(rest[0]).strip() if rest else ""
+        end = rest[0].end_pos if rest else name.end_pos + 1
+        return ast.CharacterDef(str(name).strip(), text, self._span(kw.start_pos, end), self._tok_span(name))
+
+    def snippet_def(self, items):
+        kw, name, *rest = items
+        text = str(rest[0]).strip() if rest else ""
+        end = rest[0].end_pos if rest else name.end_pos + 1
+        return ast.SnippetDef(str(name).strip(), text, self._span(kw.start_pos, end), self._tok_span(name))
+
+    def setting(self, items):
+        key = items[0]
+        value = None
+        value_span = None
+        list_items = []
+        end = key.end_pos + 1
+        for tok in items[1:]:
+            if tok.type == "TEXT":
+                value = str(tok).strip()
+                value_span = self._tok_span(tok)
+                end = tok.end_pos
+            elif tok.type == "ITEM":
+                start = tok.start_pos + len(str(tok)) - len(str(tok).lstrip("\n \t"))
+                body = str(tok).lstrip("\n \t")[1:]  # drop "-"
+                lead = len(body) - len(body.lstrip())
+                list_items.append(ast.ListItem(body.strip(), self._span(start + 1 + lead, tok.end_pos - (len(body) - len(body.rstrip())))))
+                end = tok.end_pos
+            else:  # ITEM_COMMENT
+                start = tok.start_pos + len(str(tok)) - len(str(tok).lstrip("\n \t"))
+                list_items.append(ast.Comment(str(tok).strip(), self._span(start, tok.end_pos)))
+                end = tok.end_pos
+        return ast.Setting(str(key), value, tuple(list_items), self._span(key.start_pos, end),
+                           self._tok_span(key), value_span)
+
+    def mods(self, items):
+        out = []
+        for tok in items:
+            name = _MOD_SPACES.sub(" ", str(tok).strip()).upper()
+            out.append(ast.Mod(name, self._tok_span(tok)))
+        return tuple(out)
+
+    def lettering(self, items):
+        number = None
+        number_span = None
+        mods: tuple = ()
+        lines = []
+        cue_tok = None
+        first = items[0]
+        for it in items:
+            if isinstance(it, tuple):
+                mods = it
+            elif it.type == "BALLOON_NO":
+                number = int(str(it).rstrip("."))
+                number_span = self._tok_span(it)
+            elif it.type == "CUE":
+                cue_tok = it
+            elif it.type == "TEXT":
+                lines.append(ast.TextLine(str(it).strip(), self._tok_span(it)))
+            elif it.type == "CONT":
+                if not lines:
+                    lines.append(ast.TextLine("", self._span(it.start_pos, it.start_pos)))
+                lines.append(ast.TextLine(str(it).strip(), self._tok_span(it)))
+        if not lines:
+            lines.append(ast.TextLine("", self._span(cue_tok.end_pos, cue_tok.end_pos)))
+        start = first.start_pos if isinstance(first, Token) else cue_tok.start_pos
+        end = max(lines[-1].span.end, cue_tok.end_pos + 1, *(m.span.end + 1 for m in mods))
+        return ast.Lettering(number, str(cue_tok).strip(), mods, tuple(lines),
+                             self._span(start, end), self._tok_span(cue_tok), number_span)
+
+    def comment(self, items):
+        return ast.Comment(str(items[0]).rstrip(), self._tok_span(items[0]))
+
+    def note(self, items):
+        return ast.Note(str(items[0]).strip(), self._tok_span(items[0]))
+
+    def boneyard(self, items):
+        tok = items[0]
+        text = "\n".join(line.rstrip() for line in str(tok).rstrip().split("\n"))
+        return ast.Boneyard(text, tok.type == "BONEYARD", self._tok_span(tok))
+
+    def description(self, items):
+        return ast.Description(str(items[0]).strip(), self._tok_span(items[0]))
+
+
+def _tokens(items):
+    for it in items:
+        if isinstance(it, Token):
+            yield it
+
+
+def _lead(tok: Token) -> int:
+    v = str(tok)
+    return len(v) - len(v.lstrip())
+
+
+# ---------------------------------------------------------------- folding
+
+def _fold(src: SourceFile, lines: list, sink: Sink) -> ast.Script:
+    header: list = []
+    pages: list[ast.Page] = []
+    page_head = None
+    page_lines: list = []
+    panels: list[ast.Panel] = []
+    panel_head = None
+    panel_lines: list = []
+
+    def close_panel():
+        nonlocal panel_head, panel_lines
+        if panel_head is not None:
+            end = panel_lines[-1].span.end if panel_lines else panel_head.span.end
+            p = ast.Panel(panel_head, tuple(panel_lines), src.span(panel_head.span.start, end))
+            if page_head is None:
+                header.append(p)
+            else:
+                panels.append(p)
+        panel_head, panel_lines = None, []
+
+    def close_page():
+        nonlocal page_head, page_lines, panels
+        close_panel()
+        if page_head is not None:
+            last = panels[-1].span.end if panels else (page_lines[-1].span.end if page_lines else page_head.span.end)
+            pages.append(ast.Page(page_head, tuple(page_lines), tuple(panels), src.span(page_head.span.start, last)))
+        page_head, page_lines, panels = None, [], []
+
+    for node in lines:
+        if isinstance(node, ast.PageHead):
+            close_page()
+            page_head = node
+        elif isinstance(node, ast.PanelHead):
+            close_panel()
+            panel_head = node
+        elif panel_head is not None:
+            panel_lines.append(node)
+        elif page_head is not None:
+            page_lines.append(node)
+        else:
+            header.append(node)
+    close_page()
+    return ast.Script(src.path, tuple(header), tuple(pages))
