@@ -1,0 +1,236 @@
+"""What every image backend is: capabilities, requests, results, errors.
+
+The internal mask convention
+----------------------------
+comicc has ONE mask convention, used everywhere before a backend's edge:
+
+* a mask is a Pillow image in mode ``"L"`` with exactly the request's size;
+* **255 = PAINT here** (the backend generates these pixels),
+* **0 = KEEP** (these pixels are the init image's and must come back unchanged),
+* grey values = partial: the composite blends ``value/255`` of the painted
+  pixel with the rest of the init pixel (used for the feathered ring around
+  the keep-margin of each balloon).
+
+Each backend converts this at its edge with :func:`to_service_mask` (white:
+unchanged, black: inverted, alpha: the init image gets an alpha channel where
+transparent = paint). Nothing outside a backend module ever sees another
+convention.
+
+Backends never import the IR: a :class:`PaintRequest` carries plain values
+(strings, ints, Pillow images, pixel coordinates).
+"""
+from __future__ import annotations
+
+import math
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+from PIL import Image
+
+MASK_CONVENTIONS = ("white", "black", "alpha")
+PAINT = 255
+KEEP = 0
+
+
+# --------------------------------------------------------------------- errors
+class BackendError(Exception):
+    """Base of every backend failure. ``hint`` is one line telling the user what to do."""
+
+    def __init__(self, message: str, *, hint: str | None = None, backend: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+        self.backend = backend
+
+
+class Unavailable(BackendError):
+    """The backend cannot run here: no key, not installed, server down."""
+
+
+class RateLimited(BackendError):
+    """The service asked us to slow down; ``retry_after`` seconds if it said."""
+
+    def __init__(self, message: str, retry_after: float | None = None, **kw: Any):
+        super().__init__(message, **kw)
+        self.retry_after = retry_after
+
+
+class Rejected(BackendError):
+    """The service refused this request (moderation, bad size); retrying won't help."""
+
+    def __init__(self, message: str, reason: str = "rejected", **kw: Any):
+        super().__init__(message, **kw)
+        self.reason = reason
+
+
+class Transient(BackendError):
+    """A failure worth retrying later (5xx, timeout, dropped connection)."""
+
+
+# --------------------------------------------------------------- capabilities
+@dataclass(frozen=True)
+class EdgeControl:
+    """A service's own mask growth/blur parameter (e.g. Stability ``grow_mask``)."""
+
+    param: str             # name of the request field
+    default: float         # what the service uses when it is not sent
+    minimum: float = 0.0   # the smallest value comicc sends explicitly
+    maximum: float | None = None
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    mask_convention: str = "white"           # "white" | "black" | "alpha"
+    edge_control: EdgeControl | None = None  # None: the service does not grow/blur masks
+    seed: bool = True                        # honours a seed
+    negative_prompt: bool = True
+    multiple_of: int = 1                     # width and height must be multiples of this
+    allowed_sizes: tuple[tuple[int, int], ...] | None = None  # fixed list, or None = any
+    min_side: int = 1
+    max_side: int | None = None
+    min_pixels: int = 1
+    max_pixels: int | None = None
+    max_request_bytes: int | None = None     # upload body limit
+    sync: bool = True                        # False: queue + poll
+    deterministic: bool = False              # same request -> same bytes
+    needs_network: bool = True
+    needs_key: str | None = None             # environment variable holding the key
+    cost_unit: str | None = None             # "credits", "usd", None = free
+    cost_per_image: float = 0.0
+
+    def __post_init__(self) -> None:
+        if self.mask_convention not in MASK_CONVENTIONS:
+            raise ValueError(f"mask_convention must be one of {MASK_CONVENTIONS}")
+        if self.multiple_of < 1:
+            raise ValueError("multiple_of must be >= 1")
+
+    def accepts_size(self, w: int, h: int) -> bool:
+        if self.allowed_sizes is not None:
+            return (w, h) in self.allowed_sizes
+        m = self.multiple_of
+        return (w % m == 0 and h % m == 0 and min(w, h) >= self.min_side
+                and (self.max_side is None or max(w, h) <= self.max_side)
+                and w * h >= self.min_pixels
+                and (self.max_pixels is None or w * h <= self.max_pixels))
+
+    def negotiate_size(self, w: float, h: float) -> tuple[int, int]:
+        """The accepted size nearest to ``w`` x ``h`` with (nearly) the same aspect.
+
+        Fixed lists: the entry with the closest aspect ratio, then the closest
+        area. Otherwise the box is scaled (up or down) into the side and pixel
+        limits, then each side is rounded to ``multiple_of``; among the nearby
+        multiples the one with the smallest aspect error, then area error, wins.
+        The art is scaled back to the exact panel box after painting, so a
+        small aspect error only stretches it by a fraction of a percent.
+        """
+        if w <= 0 or h <= 0:
+            raise ValueError(f"size must be positive, got {w}x{h}")
+        aspect = math.log(w / h)
+        if self.allowed_sizes is not None:
+            if not self.allowed_sizes:
+                raise Rejected("the backend lists no allowed sizes", reason="size")
+            return min(self.allowed_sizes, key=lambda s: (
+                round(abs(math.log(s[0] / s[1]) - aspect), 9), abs(s[0] * s[1] - w * h)))
+        scale = 1.0
+        if self.max_pixels is not None and w * h > self.max_pixels:
+            scale = math.sqrt(self.max_pixels / (w * h))
+        if self.max_side is not None and max(w, h) * scale > self.max_side:
+            scale = self.max_side / max(w, h)
+        if w * h * scale * scale < self.min_pixels:
+            scale = math.sqrt(self.min_pixels / (w * h))
+        if min(w, h) * scale < self.min_side:
+            scale = self.min_side / min(w, h)
+        tw, th = w * scale, h * scale
+        m = self.multiple_of
+
+        def around(v: float) -> list[int]:
+            base = math.floor(v / m) * m
+            return [c for c in (base - m, base, base + m, base + 2 * m) if c >= m]
+
+        best: tuple[tuple[float, float], tuple[int, int]] | None = None
+        for cw in around(tw):
+            for ch in around(th):
+                if not self.accepts_size(cw, ch):
+                    continue
+                score = (round(abs(math.log(cw / ch) - aspect), 9), abs(cw * ch - tw * th))
+                if best is None or score < best[0]:
+                    best = (score, (cw, ch))
+        if best is None:
+            raise Rejected(f"no size accepted by the backend is near {w:.0f}x{h:.0f} px",
+                           reason="size")
+        return best[1]
+
+
+# ------------------------------------------------------------ request/result
+@dataclass(frozen=True)
+class PaintRequest:
+    """One inpainting call, in comicc's internal mask convention (see module doc)."""
+
+    prompt: str
+    negative: str
+    seed: int | None                 # None: the backend has no seed support
+    width: int                       # pixels to request (already negotiated)
+    height: int
+    init_image: Image.Image = field(compare=False, repr=False)  # RGB, width x height
+    mask: Image.Image = field(compare=False, repr=False)        # L: 255 paint, 0 keep
+    params: Mapping[str, str] = field(default_factory=dict)    # backend settings, prefix removed
+    model: str | None = None
+    panel_id: str = ""
+    variant: int = 1
+    cast: tuple[tuple[str, tuple[float, float]], ...] = ()     # speaker -> (x, y) px
+    keep_margin: float = 0.0         # px, already applied to the mask
+    feather: float = 0.0             # px, already applied to the mask
+
+    def __post_init__(self) -> None:
+        if self.init_image.size != (self.width, self.height):
+            raise ValueError(f"init image is {self.init_image.size}, "
+                             f"request is {(self.width, self.height)}")
+        if self.mask.mode != "L" or self.mask.size != (self.width, self.height):
+            raise ValueError("mask must be an 'L' image of the request's size")
+
+
+@dataclass(frozen=True)
+class PaintResult:
+    image: bytes | Image.Image = field(repr=False)  # encoded bytes or a decoded image
+    seed_used: int | None = None
+    metadata: Mapping[str, Any] = field(default_factory=dict)  # provider ids, finish reason
+
+
+# -------------------------------------------------------------------- backend
+class Backend(ABC):
+    """An image service. Subclasses set ``name`` and ``capabilities``.
+
+    ``paint`` does one call and raises the typed errors above; retries, rate
+    limiting, concurrency and caching belong to the build scheduler.
+    """
+
+    name: str = ""
+    capabilities: Capabilities = Capabilities()
+
+    @abstractmethod
+    def paint(self, request: PaintRequest) -> PaintResult:
+        """Paint ``request.mask``'s PAINT area; return the whole image."""
+
+    def check(self, request: PaintRequest) -> None:
+        """Raise :class:`Rejected` if the request breaks a declared capability."""
+        if not self.capabilities.accepts_size(request.width, request.height):
+            raise Rejected(f"{self.name} does not accept {request.width}x{request.height} px",
+                           reason="size", backend=self.name)
+
+
+def to_service_mask(request: PaintRequest, convention: str) -> tuple[Image.Image, Image.Image]:
+    """(image, mask) to send to a service with ``convention``.
+
+    white: mask unchanged; black: mask inverted; alpha: the init image as RGBA
+    with alpha = 255 - mask (transparent = paint) and that same RGBA as "mask".
+    """
+    if convention == "white":
+        return request.init_image, request.mask
+    if convention == "black":
+        return request.init_image, request.mask.point(lambda v: 255 - v)
+    if convention == "alpha":
+        rgba = request.init_image.convert("RGBA")
+        rgba.putalpha(request.mask.point(lambda v: 255 - v))
+        return rgba, rgba
+    raise ValueError(f"unknown mask convention {convention!r}")

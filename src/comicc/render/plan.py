@@ -1,0 +1,163 @@
+"""Per-panel render planning: pixel sizes, seed, mask geometry, cache key.
+
+Pure: no I/O, no network, no clock. :func:`plan_panel` reads the IR panel
+(prompt, settings, cast) and the layout's :class:`PanelGeom` (box, reserved
+balloon shapes) and returns a :class:`PanelPlan`. Rasterizing the init image
+and mask happens only when :meth:`PanelPlan.request` is called, so a build
+can look the cache key up first and skip the work on a hit.
+
+Sizes: the exact panel box in pixels is ``round(points x dpi / 72)`` per side
+(``box_size``); ``request_size`` is the nearest size the backend accepts with
+the same aspect (:meth:`Capabilities.negotiate_size`). The painted art is
+scaled back to ``box_size`` by :func:`comicc.render.composite.composite`.
+
+Seeds: see :func:`derive_seed`.
+"""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from PIL import Image
+
+from ..backends.base import Capabilities, PaintRequest
+from ..layout.geometry import Path, PathCmd, PanelGeom
+from . import cachekey, mask as maskmod
+
+if TYPE_CHECKING:  # the render stage reads the IR; importing it only for types keeps tests light
+    from ..model import ir
+
+SEED_MAX = 2**32 - 2  # Stability's upper bound; 0 means "random" there, so never 0
+
+Line = tuple[str, float, float, float]  # text, x, baseline, font size (panel points)
+
+
+def derive_seed(script_seed: int, page: int, panel: int, variant: int) -> int:
+    """The seed sent for one variant of one panel.
+
+    ``1 + int(sha256("comicc-seed-v1|{script_seed}|{page}|{panel}|{variant}")[:8]) % (2**32 - 2)``
+
+    i.e. the first 8 bytes of the SHA-256 as a big-endian integer, folded into
+    1 .. 4,294,967,294: valid for every service (Stability's maximum), never 0
+    (Stability/Replicate read 0 as "random") and never -1 (Automatic1111's
+    "random"). Stable across machines and Python versions; changing the
+    script's ``seed:`` reshuffles every panel, changing one panel's seed only
+    that panel.
+    """
+    text = f"comicc-seed-v1|{int(script_seed)}|{int(page)}|{int(panel)}|{int(variant)}"
+    h = int.from_bytes(hashlib.sha256(text.encode("ascii")).digest()[:8], "big")
+    return 1 + h % SEED_MAX
+
+
+@dataclass(frozen=True)
+class PanelPlan:
+    panel_id: str
+    page: int
+    number: int
+    variant: int
+    backend: str
+    model: str | None
+    prompt: str
+    negative: str                          # "" when the backend has no negative prompt
+    seed: int | None                       # None when the backend has no seed
+    params: tuple[tuple[str, str], ...]    # backend settings, sorted, prefix removed
+    dpi: int
+    box_pt: tuple[float, float]            # panel box in points
+    box_size: tuple[int, int]              # exact panel box in pixels
+    request_size: tuple[int, int]          # what the backend is asked for
+    mask_mode: str                         # blank | lettered | none
+    keep_margin: float                     # px at box scale
+    feather: float                         # px at box scale
+    reserve: tuple[Path, ...]              # reserved shapes, panel-relative points
+    lines: tuple[Line, ...]                # lettering, panel-relative (used by `lettered`)
+    cast: tuple[tuple[str, tuple[float, float]], ...]  # speaker -> request pixels
+    cache_key: str
+    notes: tuple[str, ...] = field(default=())  # things dropped for this backend (warn)
+
+    def scale(self, size: tuple[int, int]) -> tuple[float, float]:
+        """Pixels per point along x and y for a raster of ``size``."""
+        return (size[0] / self.box_pt[0], size[1] / self.box_pt[1])
+
+    def _px(self, value_at_box: float, size: tuple[int, int]) -> float:
+        return value_at_box * (size[0] / self.box_size[0] + size[1] / self.box_size[1]) / 2
+
+    def mask(self, size: tuple[int, int] | None = None) -> Image.Image:
+        """The mask (255 paint, 0 keep) at ``size`` (default: the request size)."""
+        size = size or self.request_size
+        sx, sy = self.scale(size)
+        return maskmod.build_mask(self.reserve, size, sx, sy, mode=self.mask_mode,
+                                  margin=self._px(self.keep_margin, size),
+                                  feather=self._px(self.feather, size))
+
+    def init_image(self, size: tuple[int, int] | None = None) -> Image.Image:
+        size = size or self.request_size
+        sx, sy = self.scale(size)
+        return maskmod.build_init(self.reserve, size, sx, sy, mode=self.mask_mode,
+                                  lines=self.lines)
+
+    def request(self) -> PaintRequest:
+        w, h = self.request_size
+        return PaintRequest(
+            prompt=self.prompt, negative=self.negative, seed=self.seed, width=w, height=h,
+            init_image=self.init_image(), mask=self.mask(), params=dict(self.params),
+            model=self.model, panel_id=self.panel_id, variant=self.variant, cast=self.cast,
+            keep_margin=self._px(self.keep_margin, self.request_size),
+            feather=self._px(self.feather, self.request_size))
+
+
+def _shift(path: Path, dx: float, dy: float) -> Path:
+    return Path(tuple(PathCmd(c.op, tuple(v + (dx if i % 2 == 0 else dy)
+                                          for i, v in enumerate(c.pts))) for c in path.cmds))
+
+
+def plan_panel(panel: "ir.Panel", geom: PanelGeom, caps: Capabilities, *,
+               variant: int = 1) -> PanelPlan:
+    """Plan one variant (1-based) of ``panel`` for a backend with ``caps``."""
+    st = panel.settings
+    dpi = st.dpi
+    rect = geom.rect
+    if rect.w <= 0 or rect.h <= 0:
+        raise ValueError(f"panel {panel.id} has an empty box {rect}")
+    box = (max(1, round(rect.w * dpi / 72)), max(1, round(rect.h * dpi / 72)))
+    req = caps.negotiate_size(*box)
+    notes: list[str] = []
+
+    params = dict(st.backend_params(st.backend))
+    if caps.edge_control is not None and caps.edge_control.param not in params:
+        params[caps.edge_control.param] = f"{caps.edge_control.minimum:g}"
+    negative = panel.prompt.negative
+    if negative and not caps.negative_prompt:
+        notes.append(f"the `{st.backend}` backend has no negative prompt; it was left out")
+        negative = ""
+    seed = derive_seed(st.seed, panel.page, panel.number, variant) if caps.seed else None
+
+    reserve = tuple(_shift(p, -rect.x, -rect.y) for b in geom.balloons for p in b.reserve)
+    lines: tuple[Line, ...] = tuple(
+        (run.text, run.x - rect.x, run.baseline - rect.y, run.font.size)
+        for b in geom.balloons for ln in b.lines for run in ln.runs if run.text)
+
+    # cast: the layout's points (page coords) win over the IR's fractions
+    sx, sy = req[0] / rect.w, req[1] / rect.h
+    where = {c.name: (c.x * rect.w, c.y * rect.h) for c in panel.cast}
+    where.update({n: (x - rect.x, y - rect.y) for n, (x, y) in geom.cast})
+    cast = tuple((n, (round(x * sx, 2), round(y * sy, 2))) for n, (x, y) in where.items())
+
+    mask_spec = st.mask
+    keep_margin = mask_spec.keep_margin.to_px(dpi)
+    feather = mask_spec.feather.to_px(dpi)
+    mode = mask_spec.balloons
+    if mode not in maskmod.MODES:
+        raise ValueError(f"mask.balloons must be one of {maskmod.MODES}, not {mode!r}")
+    sorted_params = tuple(sorted((str(k), str(v)) for k, v in params.items()))
+    key = cachekey.cache_key(
+        backend=st.backend, model=st.model, params=sorted_params, prompt=panel.prompt.text,
+        negative=negative, seed=seed, request_size=req, box_size=box, variant=variant,
+        cast=cast, mask=cachekey.mask_geometry(reserve, mode=mode, keep_margin=keep_margin,
+                                               feather=feather, lines=lines))
+    return PanelPlan(
+        panel_id=panel.id, page=panel.page, number=panel.number, variant=variant,
+        backend=st.backend, model=st.model, prompt=panel.prompt.text, negative=negative,
+        seed=seed, params=sorted_params, dpi=dpi, box_pt=(rect.w, rect.h), box_size=box,
+        request_size=req, mask_mode=mode, keep_margin=keep_margin, feather=feather,
+        reserve=reserve, lines=lines, cast=cast, cache_key=key, notes=tuple(notes))
