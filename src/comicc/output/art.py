@@ -1,0 +1,162 @@
+"""Finished panel art as the output stage receives it, and the few byte-level
+facts about JPEG and PNG files that the writers need without decoding pixels.
+
+A :class:`PanelArt` is the encoded image of one panel (the render stage has
+already resized it to the panel box and pasted its pixels back outside the
+mask). The PDF writer embeds JPEG bytes unchanged (``DCTDecode``) and the IDAT
+stream of plain PNGs unchanged (``FlateDecode`` with PNG predictors); only
+other PNG flavours (palette, alpha, interlaced) are decoded and re-zipped.
+"""
+from __future__ import annotations
+
+import io
+import struct
+import zlib
+from dataclasses import dataclass
+
+FORMATS = ("jpeg", "png")
+_PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+@dataclass(frozen=True)
+class PanelArt:
+    """Encoded art of one panel: ``data`` in ``format`` ("jpeg" | "png"),
+    ``width`` x ``height`` pixels."""
+
+    data: bytes
+    format: str
+    width: int
+    height: int
+
+    def __post_init__(self) -> None:
+        if self.format not in FORMATS:
+            raise ValueError(f"panel art format must be one of {FORMATS}, not {self.format!r}")
+        if self.width <= 0 or self.height <= 0:
+            raise ValueError(f"panel art has no pixels ({self.width}x{self.height})")
+
+    def __repr__(self) -> str:  # never dump megabytes into a traceback
+        return f"PanelArt({self.format}, {self.width}x{self.height}, {len(self.data)} bytes)"
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> "PanelArt":
+        """Wrap encoded JPEG or PNG bytes, reading format and size from the header."""
+        fmt = sniff_format(data)
+        if fmt == "jpeg":
+            w, h, _ = jpeg_info(data)
+        else:
+            w, h = png_header(data)[:2]
+        return cls(data, fmt, w, h)
+
+    @classmethod
+    def from_image(cls, image, fmt: str = "jpeg", quality: int = 90) -> "PanelArt":
+        """Encode a PIL image (RGB; alpha is flattened onto white for JPEG)."""
+        data = encode_image(image, fmt, quality)
+        return cls(data, fmt, image.width, image.height)
+
+    def open(self):
+        """The art as a PIL image (decoded lazily by Pillow)."""
+        from PIL import Image
+
+        return Image.open(io.BytesIO(self.data))
+
+
+def sniff_format(data: bytes) -> str:
+    if data[:3] == b"\xff\xd8\xff":
+        return "jpeg"
+    if data[:8] == _PNG_MAGIC:
+        return "png"
+    raise ValueError("image data is neither JPEG nor PNG")
+
+
+def encode_image(image, fmt: str = "jpeg", quality: int = 90) -> bytes:
+    """Encode a PIL image as JPEG (``quality``, 4:2:0, optimized) or PNG."""
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown image format {fmt!r}")
+    image = flatten(image)
+    buf = io.BytesIO()
+    if fmt == "jpeg":
+        image.save(buf, "JPEG", quality=quality, optimize=True)
+    else:
+        image.save(buf, "PNG", compress_level=6)
+    return buf.getvalue()
+
+
+def flatten(image):
+    """The image as RGB or L; transparency is composited onto white."""
+    from PIL import Image
+
+    if image.mode in ("RGB", "L"):
+        return image
+    if "A" in image.getbands() or image.mode == "P" or "transparency" in image.info:
+        rgba = image.convert("RGBA")
+        flat = Image.new("RGB", image.size, "white")
+        flat.paste(rgba, mask=rgba.getchannel("A"))
+        return flat
+    return image.convert("RGB")
+
+
+def jpeg_info(data: bytes) -> tuple[int, int, int]:
+    """(width, height, components) from a JPEG's SOF marker, without decoding."""
+    if data[:2] != b"\xff\xd8":
+        raise ValueError("not a JPEG (no SOI marker)")
+    i, n = 2, len(data)
+    while i + 4 <= n:
+        if data[i] != 0xFF:
+            raise ValueError(f"corrupt JPEG: expected a marker at byte {i}")
+        marker = data[i + 1]
+        if marker == 0xFF:  # fill byte
+            i += 1
+            continue
+        if marker in (0x01, *range(0xD0, 0xD9)):  # markers without a length
+            i += 2
+            continue
+        (seg_len,) = struct.unpack(">H", data[i + 2:i + 4])
+        if marker in (0xC0, 0xC1, 0xC2):
+            bits, h, w, comps = struct.unpack(">BHHB", data[i + 4:i + 10])
+            if bits != 8:
+                raise ValueError(f"JPEG with {bits} bits per component is not supported")
+            return w, h, comps
+        if 0xC3 <= marker <= 0xCF and marker not in (0xC4, 0xC8, 0xCC):
+            raise ValueError("lossless / arithmetic-coded JPEG is not supported in PDF")
+        i += 2 + seg_len
+    raise ValueError("corrupt JPEG: no frame header (SOF) found")
+
+
+def png_header(data: bytes) -> tuple[int, int, int, int, int]:
+    """(width, height, bit_depth, color_type, interlace) from the IHDR chunk."""
+    if data[:8] != _PNG_MAGIC or data[12:16] != b"IHDR":
+        raise ValueError("not a PNG (bad signature or missing IHDR)")
+    w, h, depth, ctype, _comp, _filt, interlace = struct.unpack(">IIBBBBB", data[16:29])
+    return w, h, depth, ctype, interlace
+
+
+def png_chunks(data: bytes):
+    """Yield (type, payload) for each chunk of a PNG, checking the CRCs."""
+    i = 8
+    while i + 12 <= len(data):
+        (length,) = struct.unpack(">I", data[i:i + 4])
+        ctype = data[i + 4:i + 8]
+        payload = data[i + 8:i + 8 + length]
+        (crc,) = struct.unpack(">I", data[i + 8 + length:i + 12 + length])
+        if zlib.crc32(ctype + payload) != crc:
+            raise ValueError(f"corrupt PNG: bad CRC in {ctype.decode('latin1')} chunk")
+        yield ctype, payload
+        if ctype == b"IEND":
+            return
+        i += 12 + length
+
+
+def png_flate_passthrough(data: bytes):
+    """For a plain PNG (gray or RGB, not interlaced, no transparency) return
+    ``(idat_bytes, colors, bits)`` so the IDAT stream can go into a PDF as-is
+    (FlateDecode, /Predictor 15); None when the PNG needs decoding."""
+    w, h, depth, ctype, interlace = png_header(data)
+    if interlace or ctype not in (0, 2) or depth not in (1, 2, 4, 8, 16):
+        return None
+    idat = []
+    for kind, payload in png_chunks(data):
+        if kind == b"tRNS":
+            return None
+        if kind == b"IDAT":
+            idat.append(payload)
+    return b"".join(idat), (1 if ctype == 0 else 3), depth

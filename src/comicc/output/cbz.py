@@ -1,0 +1,87 @@
+"""CBZ output: page images in a zip, named 001.jpg ... in reading order, plus
+a ``ComicInfo.xml`` (the ComicRack / Anansi schema v2.0).
+
+Images are stored, not deflated (JPEG and PNG are already compressed), with
+fixed timestamps, so the same pages give the same bytes.
+"""
+from __future__ import annotations
+
+import zipfile
+from xml.etree import ElementTree as ET
+
+from .art import jpeg_info, png_header, sniff_format
+from .common import atomic_write
+
+__all__ = ["write_cbz", "comic_info_xml"]
+
+_EPOCH = (1980, 1, 1, 0, 0, 0)  # the zip format's earliest date: fixed for determinism
+_EXT = {"jpeg": "jpg", "png": "png"}
+
+
+def _size(data: bytes, fmt: str) -> tuple[int, int]:
+    if fmt == "jpeg":
+        return jpeg_info(data)[:2]
+    return png_header(data)[:2]
+
+
+def comic_info_xml(meta, pages: list[tuple[int, int, int]], *, rtl: bool,
+                   page_count: int | None = None) -> bytes:
+    """ComicInfo.xml for ``pages`` = [(width, height, byte size), ...]."""
+    root = ET.Element("ComicInfo", {
+        "xmlns:xsd": "http://www.w3.org/2001/XMLSchema",
+        "xmlns:xsi": "http://www.w3.org/2001/XMLSchema-instance"})
+
+    def add(tag: str, value) -> None:
+        if value is not None and str(value) != "":
+            ET.SubElement(root, tag).text = str(value)
+
+    # element order follows the schema's xs:sequence
+    add("Title", getattr(meta, "title", None))
+    add("Series", getattr(meta, "series", None))
+    add("Number", getattr(meta, "issue", None))
+    add("Writer", getattr(meta, "author", None))
+    add("PageCount", page_count if page_count is not None else len(pages))
+    add("LanguageISO", getattr(meta, "language", None))
+    add("Manga", "YesAndRightToLeft" if rtl else "No")
+    el = ET.SubElement(root, "Pages")
+    for i, (w, h, nbytes) in enumerate(pages):
+        attrs = {"Image": str(i)}
+        if i == 0:
+            attrs["Type"] = "FrontCover"
+        if w > h:
+            attrs["DoublePage"] = "true"
+        attrs.update(ImageSize=str(nbytes), ImageWidth=str(w), ImageHeight=str(h))
+        ET.SubElement(el, "Page", attrs)
+    ET.indent(root)
+    return b'<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(root, encoding="utf-8",
+                                                                     xml_declaration=False) + b"\n"
+
+
+def write_cbz(page_images: list[bytes], meta, out_path, *, rtl: bool = False,
+              page_count: int | None = None) -> None:
+    """Write ``page_images`` (encoded JPEG or PNG, in reading order) to a CBZ
+    at ``out_path``, atomically. ``page_count`` defaults to the number of
+    images (give the printed page count when spreads are single images)."""
+    if not page_images:
+        raise ValueError("a CBZ needs at least one page")
+    width = max(3, len(str(len(page_images))))
+    infos = []
+    names = []
+    for i, data in enumerate(page_images, 1):
+        fmt = sniff_format(data)
+        w, h = _size(data, fmt)
+        infos.append((w, h, len(data)))
+        names.append(f"{i:0{width}d}.{_EXT[fmt]}")
+    xml = comic_info_xml(meta, infos, rtl=rtl, page_count=page_count)
+    with atomic_write(out_path) as f:
+        with zipfile.ZipFile(f, "w") as z:
+            for name, data in zip(names, page_images):
+                _add(z, name, data, zipfile.ZIP_STORED)
+            _add(z, "ComicInfo.xml", xml, zipfile.ZIP_DEFLATED)
+
+
+def _add(z: zipfile.ZipFile, name: str, data: bytes, method: int) -> None:
+    info = zipfile.ZipInfo(name, date_time=_EPOCH)
+    info.compress_type = method
+    info.external_attr = 0o644 << 16
+    z.writestr(info, data)

@@ -1,0 +1,209 @@
+"""Raster output: pages as PIL images drawn from the same geometry and art as
+the PDF (used for PNG pages and CBZ).
+
+Art is scaled to cover its panel rect (centered, clipped). Vector shapes
+(borders, balloons) are drawn supersampled in a local layer and reduced for
+anti-aliasing; lettering is drawn with FreeType (``ImageFont.truetype``), which
+anti-aliases on its own.
+"""
+from __future__ import annotations
+
+import math
+import os
+import re
+from pathlib import Path as FsPath
+
+from PIL import Image, ImageDraw, ImageFont
+
+from ..layout.geometry import BookGeom, PageGeom, Rect, Shape
+from .art import PanelArt, encode_image
+from .common import color_bytes, dash_polyline, flatten_path, parse_color, write_bytes_atomic
+
+__all__ = ["render_page", "render_pages", "page_images", "write_png_pages"]
+
+SUPERSAMPLE = 4               # vector anti-aliasing factor
+LAYER_BUDGET = 12_000_000     # max pixels of one supersampled layer
+SFX_KINDS = ("sfx", "title")
+SFX_OUTLINE = 0.06            # as in the PDF: outline width / font size
+
+
+def render_page(page: PageGeom, art: dict[str, PanelArt], *, dpi: float = 150,
+                bleed: bool = False, page_color: str | None = "#ffffff") -> Image.Image:
+    """Draw ``page`` at ``dpi`` as an RGB image of the trim (or trim + bleed)."""
+    k = dpi / 72.0
+    b = page.bleed if bleed else 0.0
+    size = (max(1, round((page.width + 2 * b) * k)), max(1, round((page.height + 2 * b) * k)))
+    col = parse_color(page_color)
+    bg = color_bytes(col)[:3] if col else (255, 255, 255)
+    img = Image.new("RGB", size, bg)
+
+    def px(x: float, y: float) -> tuple[float, float]:
+        return ((x + b) * k, (y + b) * k)
+
+    for panel in page.panels:
+        a = art.get(panel.id)
+        if a is not None:
+            _paste_art(img, a, panel.rect, px)
+    vector = [(panel.border, False) for panel in page.panels if panel.border is not None]
+    vector += [(s, True) for s in page.extra]
+    for shape, fill in vector:
+        _draw_shapes(img, [shape], fill, k, b)
+    for panel in page.panels:
+        for balloon in panel.balloons:
+            if balloon.shapes:
+                _draw_shapes(img, list(balloon.shapes), True, k, b)
+            _draw_lettering(img, balloon, px, k)
+    return img
+
+
+def render_pages(book: BookGeom, art: dict[str, PanelArt], **kw):
+    """Yield one image per page of ``book`` (see :func:`render_page`)."""
+    for page in book.pages:
+        yield render_page(page, art, **kw)
+
+
+def page_images(book: BookGeom, art: dict[str, PanelArt], *, dpi: float = 150,
+                fmt: str = "jpeg", quality: int = 90, **kw) -> list[bytes]:
+    """Encoded pages (JPEG at ``quality``, or lossless PNG) for :func:`write_cbz`."""
+    return [encode_image(im, fmt, quality) for im in render_pages(book, art, dpi=dpi, **kw)]
+
+
+_PAGE_RE = re.compile(r"page-(\d+)\.png")
+
+
+def write_png_pages(book: BookGeom, art: dict[str, PanelArt], out_dir, *, dpi: float = 150,
+                    bleed: bool = False, page_color: str | None = "#ffffff") -> list[FsPath]:
+    """Write ``page-001.png`` ... into ``out_dir`` (each file atomically) and
+    remove stale ``page-NNN.png`` files left from a longer earlier build."""
+    out = FsPath(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    n = len(book.pages)
+    width = max(3, len(str(n)))
+    written = []
+    for i, im in enumerate(render_pages(book, art, dpi=dpi, bleed=bleed,
+                                        page_color=page_color), 1):
+        path = out / f"page-{i:0{width}d}.png"
+        write_bytes_atomic(path, encode_image(im, "png"))
+        written.append(path)
+    keep = {p.name for p in written}
+    for name in os.listdir(out):
+        m = _PAGE_RE.fullmatch(name)
+        if m and name not in keep and int(m.group(1)) > n:
+            os.unlink(out / name)
+    return written
+
+
+# --- art -----------------------------------------------------------------
+
+def _paste_art(img: Image.Image, art: PanelArt, rect: Rect, px) -> None:
+    x0, y0 = px(rect.x, rect.y)
+    x1, y1 = px(rect.x2, rect.y2)
+    bw, bh = max(1, round(x1 - x0)), max(1, round(y1 - y0))
+    src = art.open()
+    if art.format == "jpeg":
+        src.draft("RGB", (bw, bh))  # let libjpeg downscale while decoding
+    src = src.convert("RGB")
+    scale = max(bw / src.width, bh / src.height)  # cover, centered
+    cw, ch = bw / scale, bh / scale
+    left, top = (src.width - cw) / 2, (src.height - ch) / 2
+    tile = src.resize((bw, bh), Image.Resampling.LANCZOS,
+                      box=(left, top, left + cw, top + ch))
+    img.paste(tile, (round(x0), round(y0)))  # paste clips to the page
+
+
+# --- vector shapes -------------------------------------------------------
+
+def _bounds(shapes: list[Shape], k: float, b: float, img_size) -> tuple[int, int, int, int] | None:
+    xs, ys = [], []
+    for s in shapes:
+        bb = s.path.bbox()
+        pad = (s.stroke.width if s.stroke else 0) + 1
+        xs += [bb.x - pad, bb.x2 + pad]
+        ys += [bb.y - pad, bb.y2 + pad]
+    if not xs:
+        return None
+    x0 = max(0, math.floor((min(xs) + b) * k))
+    y0 = max(0, math.floor((min(ys) + b) * k))
+    x1 = min(img_size[0], math.ceil((max(xs) + b) * k))
+    y1 = min(img_size[1], math.ceil((max(ys) + b) * k))
+    if x1 <= x0 or y1 <= y0:
+        return None
+    return x0, y0, x1, y1
+
+
+def _draw_shapes(img: Image.Image, shapes: list[Shape], fill: bool, k: float, b: float) -> None:
+    """Paint shapes (fill, then stroke; in order) into a supersampled RGBA
+    layer over their bounding box, then reduce it onto ``img``."""
+    box = _bounds(shapes, k, b, img.size)
+    if box is None:
+        return
+    x0, y0, x1, y1 = box
+    w, h = x1 - x0, y1 - y0
+    ss = max(1, min(SUPERSAMPLE, int(math.sqrt(LAYER_BUDGET / (w * h)))))
+    layer = Image.new("RGBA", (w * ss, h * ss), (0, 0, 0, 0))
+    draw = ImageDraw.Draw(layer)
+    scale = k * ss
+    for s in shapes:
+        polys = flatten_path(s.path, scale, (b * k - x0) * ss, (b * k - y0) * ss)
+        fc = parse_color(s.fill) if fill else None
+        if fc:
+            for pts, _closed in polys:
+                if len(pts) > 2:
+                    draw.polygon(pts, fill=color_bytes(fc))
+        st = s.stroke
+        sc = parse_color(st.color) if st is not None and st.width > 0 else None
+        if sc:
+            lw = max(1, round(st.width * scale))
+            for pts, closed in polys:
+                line = pts + [pts[0]] if closed else pts
+                pieces = dash_polyline(line, tuple(d * scale for d in st.dash)) if st.dash else [line]
+                for piece in pieces:
+                    _stroke(draw, piece, lw, color_bytes(sc))
+    if ss > 1:  # average premultiplied, or edges pick up the transparent black
+        layer = layer.convert("RGBa").reduce(ss).convert("RGBA")
+    img.paste(layer, (x0, y0), layer)
+
+
+def _stroke(draw: ImageDraw.ImageDraw, pts, width: int, color) -> None:
+    """A polyline with round joins and caps (like the PDF's)."""
+    if len(pts) < 2:
+        return
+    draw.line(pts, fill=color, width=width, joint="curve")
+    if width > 2:
+        r = width / 2
+        for x, y in (pts[0], pts[-1]):
+            draw.ellipse([x - r, y - r, x + r, y + r], fill=color)
+
+
+# --- lettering -----------------------------------------------------------
+
+_font_cache: dict[tuple[str, float], ImageFont.FreeTypeFont] = {}
+
+
+def _font(path: str, size: float) -> ImageFont.FreeTypeFont:
+    key = (path, round(size, 2))
+    f = _font_cache.get(key)
+    if f is None:
+        if len(_font_cache) > 256:
+            _font_cache.clear()
+        f = _font_cache[key] = ImageFont.truetype(path, size=key[1])
+    return f
+
+
+def _draw_lettering(img: Image.Image, balloon, px, k: float) -> None:
+    draw = ImageDraw.Draw(img)
+    outlined = balloon.kind in SFX_KINDS
+    for line in balloon.lines:
+        for r in line.runs:
+            if not r.text:
+                continue
+            font = _font(r.font.path, r.font.size * k)
+            col = parse_color(r.color) or (0.0, 0.0, 0.0, 1.0)
+            kw = {}
+            if outlined:
+                light = 0.299 * col[0] + 0.587 * col[1] + 0.114 * col[2] > 0.5
+                # the PDF strokes the outline centered on the glyph edge: half shows
+                kw = {"stroke_width": max(1, round(r.font.size * SFX_OUTLINE * k / 2)),
+                      "stroke_fill": (0, 0, 0) if light else (255, 255, 255)}
+            draw.text(px(r.x, r.baseline), r.text, font=font, fill=color_bytes(col)[:3],
+                      anchor="ls", **kw)
