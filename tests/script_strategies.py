@@ -51,7 +51,7 @@ def lettering(draw, number):
     if mods:
         modtxt = draw(spaces) + "(" + ", ".join(mods) + ")"
     text = draw(sentence())
-    lines = [f"{draw(spaces)}{num}{cue}{modtxt}{draw(st.sampled_from(['', ' ']))}:{draw(spaces)}{text}{draw(spaces)}"]
+    lines = [f"{num}{cue}{modtxt}{draw(st.sampled_from(['', ' ']))}:{draw(spaces)}{text}{draw(spaces)}"]
     for _ in range(draw(st.integers(0, 2))):
         lines.append(f"  {draw(spaces)}{draw(sentence())}")
     return "\n".join(lines)

@@ -122,6 +122,8 @@ def check_source(src: SourceFile, sink: Sink, *, backends: tuple[str, ...] | Non
         return None
     ctx = Context(templates=templates, default_negative=negative,
                   backends=tuple(backends or KNOWN_BACKENDS), themes=available_themes(),
-                  default_theme="classic")
+                  default_theme="classic",
+                  default_format=getattr(theme, "default_format", None) or "us-comic",
+                  default_reading=getattr(theme, "reading", None) or "ltr")
     script = lower(tree, src, sink, ctx)
     return Checked(src, tree, script, theme)

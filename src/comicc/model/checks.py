@@ -103,11 +103,14 @@ def check_words(script: ir.Script, sink: Sink) -> None:
 
 
 _HEADING_LIKE = re.compile(r"(PAGES?|PANEL)\b\s*(\S.*)?$")
-_LETTERING_LIKE = re.compile(r"(\d+\.?\s+)?([A-Za-z][A-Za-z0-9 .'\-]*?)\s*(\(([^)]*)\)?)?\s*:")
+_NUMBERED_CUE = re.compile(r"\d+\.?\s*[A-Z][A-Z0-9 .'\-]*?\s*[(:]")
+_CUE_PAREN = re.compile(r"[A-Z][A-Z0-9 .'\-]*?\s*\(")
+_TITLE_CUE = re.compile(r"(?:\d+\.?\s*)?([A-Za-z][A-Za-z0-9 .'\-]*?)\s*(?:\([^)]*\))?\s*:")
 
 
-def lint_prose(node: ast.Description, src: SourceFile, sink: Sink, names: set[str], where: str) -> None:
-    """Prose that was probably meant as a heading or a lettering line."""
+def lint_prose(node: ast.Description, src: SourceFile, sink: Sink, names: set[str], where: str) -> bool:
+    """Prose that was probably meant as a heading or a lettering line.
+    Returns True when it reported an error."""
     text = node.text
     m = _HEADING_LIKE.match(text)
     if m:
@@ -116,17 +119,24 @@ def lint_prose(node: ast.Description, src: SourceFile, sink: Sink, names: set[st
         shown = rest[0] if rest else "nothing"
         sink.error("bad-heading", f"this looks like a {kw} heading, but `{shown}` is not a number",
                    node.span, hints=[f"write `{kw} 3` or `{kw} THREE`; number words go from ONE to NINETY-NINE"])
-        return
-    m = _LETTERING_LIKE.match(text)
-    if not m:
-        return
-    cue = m.group(2).strip()
-    if m.group(1) and cue.upper() == cue:
-        sink.error("bad-lettering", f"this looks like lettering for `{cue}` but it does not parse", node.span,
-                   hints=["lettering looks like `2. HAMMY (WHISPER): text`; check the parentheses"])
-    elif cue.upper() in names and cue != cue.upper():
-        sink.warning("lowercase-cue", f"`{cue}:` reads as description, not dialogue", node.span,
-                     hints=[f"write the speaker in CAPS: `{cue.upper()}:`"])
-    elif m.group(3) and m.group(3).count("(") and not m.group(3).endswith(")") and cue.upper() == cue:
-        sink.error("bad-lettering", f"unclosed `(` after `{cue}`", node.span,
-                   hints=["close the modifier list: `HAMMY (WHISPER): text`"])
+        return True
+    if _NUMBERED_CUE.match(text) or (_CUE_PAREN.match(text) and ":" in text):
+        paren = text.find("(")
+        span = src.span(node.span.start + paren, node.span.start + paren + 1) if paren >= 0 else node.span
+        cue = re.match(r"(?:\d+\.?\s*)?([A-Z][A-Z0-9 .'\-]*?)\s*[(:]", text)
+        who = f" after `{cue.group(1)}`" if cue else ""
+        if paren >= 0 and ")" not in text[paren:]:
+            message = f"unclosed `(`{who}: this lettering line does not parse"
+        else:
+            message = "this looks like a lettering line but it does not parse"
+        sink.error("bad-lettering", message, span,
+                   hints=["lettering looks like `2. HAMMY (WHISPER, OFF): text`: a number and a space, "
+                          "the speaker in CAPS, one pair of parentheses, then a colon"])
+        return True
+    m = _TITLE_CUE.match(text)
+    if m:
+        cue = m.group(1).strip()
+        if cue.upper() in names and cue != cue.upper():
+            sink.warning("lowercase-cue", f"`{cue}:` reads as description, not dialogue", node.span,
+                         hints=[f"write the speaker in CAPS: `{cue.upper()}:`"])
+    return False

@@ -91,11 +91,27 @@ def interpret_mods(item: ast.Lettering, sink: Sink) -> LetteringMeaning:
 
 
 _INLINE_TRIVIA = re.compile(r"\[\[.*?\]\]|/\*.*?\*/")
+_UNCLOSED_TAIL = re.compile(r"/\*.*$|\[\[.*$")
 
 
 def strip_trivia(text: str) -> str:
-    """Remove inline ``[[notes]]`` and ``/* boneyard */`` from a text."""
-    return _INLINE_TRIVIA.sub("", text)
+    """Remove inline ``[[notes]]`` and ``/* boneyard */`` from a text; an
+    unclosed one (reported separately) cuts the rest of its line."""
+    return _UNCLOSED_TAIL.sub("", _INLINE_TRIVIA.sub("", text))
+
+
+def _visible(text: str) -> list[tuple[int, str]]:
+    """(index in the raw line, character) for every character that is not a
+    note or boneyard, so positions in the meaning map back to columns."""
+    hidden = [False] * len(text)
+    for m in _INLINE_TRIVIA.finditer(text):
+        for i in range(m.start(), m.end()):
+            hidden[i] = True
+    tail = _UNCLOSED_TAIL.search(_INLINE_TRIVIA.sub(lambda m: "\0" * len(m.group()), text))
+    if tail:
+        for i in range(tail.start(), len(text)):
+            hidden[i] = True
+    return [(i, ch) for i, ch in enumerate(text) if not hidden[i]]
 
 
 def check_unclosed_trivia(line: ast.TextLine | ast.Description, src: SourceFile, sink: Sink) -> None:
@@ -128,45 +144,37 @@ def parse_runs(lines: tuple[ast.TextLine, ...], src: SourceFile, sink: Sink) -> 
     first = True
     for line in lines:
         check_unclosed_trivia(line, src, sink)
-        text = strip_trivia(line.text).strip()
-        if not text:
+        chars = _visible(line.text)
+        if not "".join(ch for _, ch in chars).strip():
             continue
         if not first:
             buf.append(" ")
         first = False
-        i = 0
-        while i < len(text):
-            ch = text[i]
-            if ch == "\\" and i + 1 < len(text) and text[i + 1] == "*":
+        k = 0
+        while k < len(chars):
+            idx, ch = chars[k]
+            if ch == "\\" and k + 1 < len(chars) and chars[k + 1][1] == "*":
                 buf.append("*")
-                i += 2
+                k += 2
                 continue
             if ch == "*":
                 flush()
                 emphasis = not emphasis
-                open_pos = line.span.start + _raw_index(line.text, text, i) if emphasis else None
-                i += 1
+                open_pos = line.span.start + idx if emphasis else None
+                k += 1
                 continue
             buf.append(ch)
-            i += 1
-        if emphasis and line is not lines[-1]:
-            # emphasis may run across a continuation line
-            pass
+            k += 1
     flush()
     if emphasis and open_pos is not None:
         sink.error("unclosed-emphasis", "emphasis `*` is opened but never closed", src.span(open_pos, open_pos + 1),
                    label="opened here", hints=["close it with another `*`, or write `\\*` for a literal asterisk"])
-    # collapse doubled spaces left by removed notes
     out = []
     for r in runs:
         t = re.sub(r"\s{2,}", " ", r.text)
         if t:
             out.append(TextRun(t, r.emphasis))
-    return tuple(out)
-
-
-def _raw_index(raw: str, stripped: str, i: int) -> int:
-    """Map index ``i`` of the stripped text back to the raw line (best effort)."""
-    if strip_trivia(raw).strip() == raw.strip():
-        return (len(raw) - len(raw.lstrip())) + i
-    return raw.find("*") if "*" in raw else 0
+    if out:
+        out[0] = TextRun(out[0].text.lstrip(), out[0].emphasis)
+        out[-1] = TextRun(out[-1].text.rstrip(), out[-1].emphasis)
+    return tuple(r for r in out if r.text)

@@ -15,7 +15,7 @@ from ..source import SourceFile, Span
 from ..syntax import ast
 from . import ir
 from .checks import check_numbering, check_words, lint_prose
-from .lettering import interpret_mods, parse_runs, strip_trivia, check_unclosed_trivia
+from .lettering import RESERVED_CUES, check_unclosed_trivia, interpret_mods, parse_runs, strip_trivia
 from .prompt import SNIPPET_REF, PromptTemplates, TemplateProblem, assemble
 from .settings import ADDITIVE, HEADER, KEYS, LEVEL_HINT, LIST_KEYS, PAGE, PANEL, describe_levels
 from .values import (Value, parse_bleed, parse_cast, parse_choice, parse_format, parse_int,
@@ -33,6 +33,8 @@ class Context:
     backends: tuple[str, ...] = KNOWN_BACKENDS
     themes: tuple[str, ...] = ("classic",)
     default_theme: str = "classic"
+    default_format: str = "us-comic"   # the theme's, used when the script sets no `format:`
+    default_reading: str = "ltr"       # the theme's, used when the script sets no `reading:`
 
 
 @dataclass
@@ -55,6 +57,7 @@ class _Lowerer:
         self.characters: dict[str, ast.CharacterDef] = {}
         self.snippets: dict[str, ast.SnippetDef] = {}
         self.speakers: set[str] = set()
+        self._style_cache: dict[int, list[str]] = {}
 
     # ------------------------------------------------------------ driver
     def run(self) -> ir.Script | None:
@@ -98,6 +101,11 @@ class _Lowerer:
                         kind = "character" if isinstance(node, ast.CharacterDef) else "snippet"
                         self.sink.error("definition-outside-header", f"{kind} definitions belong in the header",
                                         node.span, hints=["move it above the first PAGE"])
+                    if isinstance(node, ast.CharacterDef) and node.name in RESERVED_CUES:
+                        self.sink.error("reserved-name", f"`{node.name}` is a reserved cue, not a character name",
+                                        node.name_span, hints=["CAPTION, SFX, NOTE and TITLE have fixed meanings; "
+                                                               "choose another name"])
+                        continue
                     table = self.characters if isinstance(node, ast.CharacterDef) else self.snippets
                     prev = table.get(node.name)
                     if prev is not None:
@@ -141,8 +149,8 @@ class _Lowerer:
                                 f"lettering for `{node.cue}` is not inside a panel", node.span,
                                 hints=["put it under a `PANEL n` heading"])
             elif isinstance(node, ast.Description):
-                lint_prose(node, self.src, self.sink, set(self.characters) | self.speakers, where)
-                if where != PANEL:
+                linted = lint_prose(node, self.src, self.sink, set(self.characters) | self.speakers, where)
+                if where != PANEL and not linted:
                     self.sink.error("prose-outside-panel",
                                     "description text outside a panel has nothing to describe" if where == PAGE
                                     else "description text in the header, before the first PAGE",
@@ -238,6 +246,15 @@ class _Lowerer:
                 sub = self.src.span(span.start + m.start(), span.start + m.end())
                 self.sink.error("unknown-snippet", f"unknown snippet `@{name}`", sub, label="not defined", hints=hints)
 
+    def _style_items(self, node: ast.Setting | None) -> list[str]:
+        """A `style:` setting's items, checked once however many panels use it."""
+        if node is None:
+            return []
+        cached = self._style_cache.get(id(node))
+        if cached is None:
+            cached = self._style_cache[id(node)] = self._list_items(node)
+        return cached
+
     def _value(self, node: ast.Setting) -> Value:
         return Value(node.value or "", node.value_span or node.key_span, self.src)
 
@@ -253,10 +270,10 @@ class _Lowerer:
         theme = self.ctx.default_theme
         if "theme" in vals:
             theme = self._theme(vals["theme"]) or theme
-        fmt = "us-comic"
+        fmt = self.ctx.default_format
         if "format" in vals:
             fmt = parse_format(self._value(vals["format"]), self.sink) or fmt
-        reading = "ltr"
+        reading = self.ctx.default_reading
         if "reading" in vals:
             reading = parse_choice(self._value(vals["reading"]), self.sink, "reading direction", ("ltr", "rtl")) or reading
         return meta, theme, fmt, reading
@@ -343,17 +360,18 @@ class _Lowerer:
         if "bleed" in lv.values:
             page_bleed = parse_bleed(self._value(lv.values["bleed"]), self.sink)
         style_src = lv.values.get("style") or header.values.get("style")
+        style_items = self._style_items(style_src)
         panels = []
         counter = [0]
         for panel in page.panels:
-            p = self._panel(page, panel, header, lv, settings, style_src, page_bleed, counter)
+            p = self._panel(page, panel, header, lv, settings, style_items, page_bleed, counter)
             if p is not None:
                 panels.append(p)
         numbers = tuple(n.value for n in page.head.numbers)
         return ir.Page(numbers[0], numbers, page.head.note, layout, tuple(panels), page.span)
 
     def _panel(self, page, panel: ast.Panel, header: _Level, plv: _Level, page_settings,
-               page_style, page_bleed, counter) -> ir.Panel | None:
+               page_style: list[str], page_bleed, counter) -> ir.Panel | None:
         lv = self._level(panel.lines, PANEL)
         settings = self._render_settings(page_settings, lv, PANEL)
         pnum = page.head.numbers[0].value
@@ -394,8 +412,7 @@ class _Lowerer:
                 counter[0] += 1
                 balloons.append(self._balloon(node, pnum, panel.head.number.value, counter[0]))
         # prompt
-        style_node = lv.values.get("style") or page_style
-        style = self._list_items(style_node) if style_node is not None else []
+        style = self._style_items(lv.values["style"]) if "style" in lv.values else list(page_style)
         if lv.replace_prompt is not None:
             desc_for_prompt, items, style = "", list(lv.replace_prompt), []
         else:

@@ -5,6 +5,7 @@ the value that is wrong, and returns None when the value cannot be used.
 """
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 
@@ -134,18 +135,20 @@ def parse_layout(v: Value, sink: Sink) -> LayoutSpec | None:
             off = hpos + (len(part) - len(part.lstrip()))
             try:
                 h = float(s)
-                if h <= 0:
+                if not math.isfinite(h) or h <= 0:
                     raise ValueError
                 hs.append(h)
             except ValueError:
-                sink.error("bad-value", f"bad tier height `{s}` in layout `{t}`", v.sub(off, off + max(1, len(s))),
+                shown = f"`{s}`" if s else "(nothing)"
+                sink.error("bad-value", f"bad tier height {shown} in layout `{t}`", v.sub(off, off + max(1, len(s))),
                            label="expected a positive number", hints=["tier heights are ratios, e.g. `@ 1:2:1`"])
                 ok = False
                 break
             hpos += len(part) + 1
         if ok and len(hs) != len(tiers):
+            first = base + len(heights_text) - len(heights_text.lstrip())
             sink.error("bad-value", f"layout `{t}` has {len(tiers)} tiers but {len(hs)} heights",
-                       v.sub(base, len(v.text.rstrip())), label=f"expected {len(tiers)} heights",
+                       v.sub(first, len(v.text.rstrip())), label=f"expected {len(tiers)} heights",
                        hints=["give one height per tier, e.g. `2/1/3 @ 1:2:1`"])
             ok = False
         heights = tuple(hs)
@@ -260,7 +263,7 @@ def parse_bleed(v: Value, sink: Sink) -> frozenset[str] | None:
 def parse_width(v: Value, sink: Sink) -> float | None:
     try:
         w = float(v.text.strip())
-        if w <= 0 or w > 12:
+        if not math.isfinite(w) or w <= 0 or w > 12:
             raise ValueError
         return w
     except ValueError:

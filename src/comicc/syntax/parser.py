@@ -34,7 +34,10 @@ def parse(src: SourceFile, sink: Sink) -> ast.Script | None:
             pos = _report(src, text, e, sink)
             if errors >= MAX_SYNTAX_ERRORS or pos is None:
                 return None
-            text = _blank_line(text, pos)
+            blanked = _blank_line(text, pos)
+            if blanked == text:  # nothing left to skip: stop here
+                return None
+            text = blanked
     if errors:
         return None
     lines = _Lines(src).transform(tree)
@@ -86,12 +89,21 @@ def _explain(line: str, found: str, expected: list[str]) -> tuple[str, list[str]
     stripped = line.strip()
     hints: list[str] = []
     exp = " or ".join(expected[:4]) if expected else "something else"
-    if stripped.startswith("character"):
+    if stripped.startswith("character") and ":" not in stripped:
+        msg = "bad character definition: the name must be followed by `:`"
+        hints.append("write it as `character NAME: what the character looks like`, NAME in CAPS")
+    elif stripped.startswith("snippet") and ":" not in stripped:
+        msg = "bad snippet definition: the name must be followed by `:`"
+        hints.append("write it as `snippet name: prompt text`, name in lower case")
+    elif stripped.startswith("character"):
         msg = f"bad character definition: expected {exp}, found {found}"
         hints.append("write it as `character NAME: what the character looks like`, NAME in CAPS")
     elif stripped.startswith("snippet"):
         msg = f"bad snippet definition: expected {exp}, found {found}"
         hints.append("write it as `snippet name: prompt text`, name in lower case")
+    elif re.match(r"(?i)pages?\b|panel\b", stripped) and found.startswith("`(") and ")" not in found:
+        msg = "bad heading: the note in parentheses is not closed with `)`"
+        hints.append("add the closing `)`: `PAGE 1 (three panels)`")
     elif re.match(r"(?i)pages?\b|panel\b", stripped):
         msg = f"bad heading: expected {exp}, found {found}"
         hints.append("headings look like `PAGE 3`, `PAGE THREE (splash)`, `PAGES 4-5` or `PANEL 2`")
