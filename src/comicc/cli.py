@@ -30,8 +30,9 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
 
 
-def _common(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--format", dest="diag_format", choices=("human", "short", "json"), default="human",
+def _common(p: argparse.ArgumentParser, format_flag: bool = True) -> None:
+    flags = ("--format", "--diagnostics") if format_flag else ("--diagnostics",)
+    p.add_argument(*flags, dest="diag_format", choices=("human", "short", "json"), default="human",
                    help="how diagnostics are printed (default: human)")
     p.add_argument("--strict", action="store_true", help="treat warnings as errors")
     p.add_argument("--color", choices=("auto", "always", "never"), default="auto",
@@ -64,8 +65,38 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-# later stages add their commands here (build, layout, backends)
-_EXTRA_COMMANDS: list = []
+def _register_build(sub, common) -> None:
+    b = sub.add_parser("build", help="build a book (PDF, CBZ or PNG pages)",
+                       description="Lay out, paint and assemble a script into a book. The default `draft` "
+                                   "backend works offline. Outputs are written atomically: on failure an "
+                                   "existing output is left untouched.")
+    b.add_argument("file", metavar="FILE", help="the script to build")
+    b.add_argument("-o", "--output", metavar="OUT",
+                   help="output file (pdf, cbz) or directory (png); default: beside the script")
+    b.add_argument("--format", dest="out_format", choices=("pdf", "cbz", "png"), default="pdf",
+                   help="output format (default: pdf)")
+    b.add_argument("--backend", metavar="NAME", help="paint every panel with this backend")
+    b.add_argument("--dpi", type=int, metavar="N", help="art resolution at print size (default: the script's)")
+    b.add_argument("--bleed", action="store_true", help="include the bleed area and crop marks")
+    b.add_argument("--lossless", action="store_true", help="keep panel art lossless (PNG) instead of JPEG")
+    b.add_argument("--quality", type=int, default=90, metavar="Q", help="JPEG quality of the art (default 90)")
+    b.add_argument("--cache-dir", metavar="DIR", help="art cache (default: .comicc-cache beside the script)")
+    b.add_argument("--jobs", "-j", type=int, metavar="N", help="panels painted at once")
+    b.add_argument("--no-progress", action="store_true", help="no progress bar")
+    common(b, format_flag=False)
+
+    lay = sub.add_parser("layout", help="page geometry as JSON, or wireframe PNGs to proof lettering",
+                         description="Lay out a script without painting anything: `--json` prints the complete "
+                                     "geometry in points; `--png DIR` draws a wireframe of every page.")
+    lay.add_argument("file", metavar="FILE")
+    lay.add_argument("--json", action="store_true", help="print the geometry as JSON on stdout")
+    lay.add_argument("--png", metavar="DIR", help="write wireframe pages into DIR")
+    lay.add_argument("--dpi", type=int, default=100, metavar="N", help="wireframe resolution (default 100)")
+    common(lay)
+
+
+# later stages add their commands here
+_EXTRA_COMMANDS: list = [_register_build]
 
 
 def _print_diags(sink: Sink, args, sources) -> None:
@@ -179,7 +210,72 @@ def cmd_fmt(args) -> int:
     return EXIT_OK
 
 
-COMMANDS = {"check": cmd_check, "fmt": cmd_fmt}
+def _checked(args, sink):
+    from .compiler import check
+    res = check(args.file, sink)
+    sources = {res.source.path: res.source} if res is not None else {}
+    if res is None or res.script is None or res.theme is None or sink.has_errors():
+        if res is None:
+            _add_source(sources, args.file)
+        return None, sources
+    return res, sources
+
+
+def cmd_build(args) -> int:
+    from .pipeline import BuildOptions, build
+    sink = Sink()
+    res, sources = _checked(args, sink)
+    result = None
+    if res is not None and not (args.strict and sink.diagnostics):
+        if args.backend:
+            from .backends import registry
+            if args.backend not in registry.names():
+                from .diagnostics import did_you_mean
+                close = did_you_mean(args.backend, registry.names())
+                print(f"comicc build: error: unknown backend `{args.backend}`"
+                      + (f" (did you mean `{close[0]}`?)" if close else "")
+                      + "; backends: " + ", ".join(registry.names()), file=sys.stderr)
+                return EXIT_USAGE
+        opts = BuildOptions(output=args.output, format=args.out_format, backend=args.backend, dpi=args.dpi,
+                            bleed=args.bleed, lossless=args.lossless, quality=args.quality,
+                            cache_dir=args.cache_dir, workers=args.jobs,
+                            progress=False if args.no_progress else None)
+        result = build(res.script, res.theme, sink, opts)
+    _print_diags(sink, args, sources)
+    if result is None or sink.has_errors(strict=args.strict):
+        print(f"comicc: build failed: {_summary(sink) or 'see above'}; nothing was written", file=sys.stderr)
+        return EXIT_ERRORS
+    extra = f" ({_summary(sink)})" if sink.diagnostics else ""
+    print(f"comicc: wrote {result.output}: {result.pages} page{'s' if result.pages != 1 else ''}, "
+          f"{result.panels} panels ({result.painted} painted, {result.cached} from cache){extra}",
+          file=sys.stderr)
+    return EXIT_OK
+
+
+def cmd_layout(args) -> int:
+    import json as _json
+    from .pipeline import layout
+    sink = Sink()
+    res, sources = _checked(args, sink)
+    book = layout(res.script, res.theme, sink) if res is not None else None
+    _print_diags(sink, args, sources)
+    if book is None or sink.has_errors(strict=args.strict):
+        return EXIT_ERRORS
+    from .layout.export import draw_wireframe, to_json
+    if args.json or not args.png:
+        sys.stdout.write(_json.dumps(to_json(book), indent=1) + "\n")
+    if args.png:
+        out = Path(args.png)
+        out.mkdir(parents=True, exist_ok=True)
+        for i, page in enumerate(book.pages, start=1):
+            buf = __import__("io").BytesIO()
+            draw_wireframe(page, dpi=args.dpi).save(buf, "PNG")
+            write_atomic(out / f"page-{i:03d}.png", buf.getvalue())
+        print(f"comicc: wrote {len(book.pages)} wireframe page(s) to {out}", file=sys.stderr)
+    return EXIT_OK
+
+
+COMMANDS = {"check": cmd_check, "fmt": cmd_fmt, "build": cmd_build, "layout": cmd_layout}
 
 
 def main(argv: list[str] | None = None) -> int:

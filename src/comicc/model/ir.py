@@ -98,8 +98,8 @@ class CastPosition:
 
 @dataclass(frozen=True)
 class MaskSpec:
-    keep_margin: Length = Length(24, "px")
-    feather: Length = Length(8, "px")
+    keep_margin: Length = Length(12, "px")
+    feather: Length = Length(6, "px")
     balloons: str = "blank"  # "blank" | "lettered" | "none"
 
 

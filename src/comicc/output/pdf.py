@@ -264,7 +264,9 @@ class _Page:
         if fc:
             o.append(fc + self._alpha(shape.fill, "ca"))
         if sc:
-            o.append(f"{sc}{self._alpha(st.color, 'CA')} {_n(st.width)} w 1 j 1 J")
+            # round caps would close the gaps of a dash pattern: dashes get butt caps
+            cap = 0 if st.dash else 1
+            o.append(f"{sc}{self._alpha(st.color, 'CA')} {_n(st.width)} w 1 j {cap} J")
             if st.dash:
                 o.append(f"[{' '.join(_n(d) for d in st.dash)}] 0 d")
         o.append(self.path(shape.path))

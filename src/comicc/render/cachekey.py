@@ -27,7 +27,9 @@ from typing import Any, Iterable, Mapping, Sequence
 
 from ..layout.geometry import Path
 
-KEY_VERSION = 1
+# Bump whenever comicc changes how it rasterizes the init image or the mask
+# (or the draft backend its roughs): old cache entries then stop matching.
+KEY_VERSION = 2
 
 
 def _r(v: float, nd: int = 2) -> float:

@@ -141,17 +141,19 @@ def _font(px: int) -> ImageFont.ImageFont | ImageFont.FreeTypeFont:
 def build_init(paths: Sequence[Path], size: tuple[int, int], sx: float, sy: float, *,
                mode: str, lines: Sequence[tuple[str, float, float, float]] = (),
                paper: tuple[int, int, int] = PAPER) -> Image.Image:
-    """The init image: paper, plus (unless ``none``) the balloon shapes white with
-    an outline, plus (``lettered``) each text line drawn roughly with Pillow's
-    default font. ``lines`` are ``(text, x, baseline, size)`` in panel points."""
+    """The init image: paper, plus (unless ``none``) the balloon shapes as flat
+    white, plus (``lettered``) each text line drawn roughly with Pillow's
+    default font. ``lines`` are ``(text, x, baseline, size)`` in panel points.
+
+    No outline is drawn: the masks experiment found flat white shapes work
+    best, and the real outline (dashed for whispers, jagged for bursts) is
+    vector art drawn on top at assembly, which a raster outline underneath
+    would show through."""
     img = Image.new("RGB", size, paper)
     if mode == "none":
         return img
     polys = _polys(paths, sx, sy)
     d = ImageDraw.Draw(img)
-    ow = max(1, round(1.2 * (sx + sy) / 2))  # ~1.2 pt outline
-    for poly in polys:  # outlines first, twice as wide: the fill covers the inner half
-        d.line(poly + [poly[0]], fill=BALLOON_INK, width=2 * ow, joint="curve")
     for poly in polys:
         if len(poly) >= 3:
             d.polygon(poly, fill=BALLOON_FILL)

@@ -1,0 +1,187 @@
+"""Painting every panel variant: cache first, bounded concurrency, retries,
+progress, cancellation.
+
+Retries, rate limiting and caching live here, not in the backends: a backend
+raises a typed error (``RateLimited`` with ``retry_after``, ``Transient``,
+``Rejected``, ``Unavailable``) and the scheduler decides. tenacity does the
+retrying (waiting what the service asked for on 429s, exponential backoff
+with jitter otherwise); tqdm draws the progress bar on a terminal.
+"""
+from __future__ import annotations
+
+import concurrent.futures as cf
+import os
+import sys
+import time
+from dataclasses import dataclass, field
+
+import tenacity
+from tqdm import tqdm
+
+from ..backends.base import Backend, BackendError, RateLimited, Rejected, Transient, Unavailable
+from ..diagnostics import Diagnostic, Severity
+from ..layout.geometry import PanelGeom
+from ..model import ir
+from ..output.art import PanelArt
+from ..render.composite import composite
+from ..render.plan import PanelPlan, plan_panel
+from .cache import ArtCache
+
+MAX_ATTEMPTS = 5
+MAX_RETRY_SECONDS = 300.0
+MAX_SINGLE_WAIT = 120.0
+
+
+@dataclass(frozen=True)
+class PaintJob:
+    panel: ir.Panel
+    geom: PanelGeom
+    variant: int  # 1-based
+
+
+@dataclass
+class PaintOutcome:
+    job: PaintJob
+    plan: PanelPlan | None = None
+    art: PanelArt | None = None
+    from_cache: bool = False
+    attempts: int = 0
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.art is not None
+
+
+def _where(panel: ir.Panel, variant: int, variants: int) -> str:
+    v = f", variant {variant}" if variants > 1 else ""
+    return f"while painting page {panel.page}, panel {panel.number}{v}"
+
+
+def _wait(retry_state: tenacity.RetryCallState) -> float:
+    exc = retry_state.outcome.exception() if retry_state.outcome else None
+    if isinstance(exc, RateLimited) and exc.retry_after:
+        return min(float(exc.retry_after), MAX_SINGLE_WAIT)
+    return tenacity.wait_exponential_jitter(initial=1, max=30)(retry_state)
+
+
+class Painter:
+    """Paints jobs with the given backends into the cache."""
+
+    def __init__(self, backends: dict[str, Backend], cache: ArtCache, *, encoding: str = "jpeg",
+                 quality: int = 90, workers: int | None = None, progress: bool | None = None,
+                 sleep=time.sleep):
+        self.backends = backends
+        self.cache = cache
+        self.encoding = encoding
+        self.ext = "jpg" if encoding == "jpeg" else "png"
+        self.quality = quality
+        self.workers = workers or self._default_workers()
+        self.progress = sys.stderr.isatty() if progress is None else progress
+        self.sleep = sleep
+
+    def _default_workers(self) -> int:
+        local = all(not b.capabilities.needs_network for b in self.backends.values())
+        return max(1, min(4, os.cpu_count() or 1)) if local else 4
+
+    # ------------------------------------------------------------ one job
+    def _paint_one(self, job: PaintJob) -> PaintOutcome:
+        panel = job.panel
+        out = PaintOutcome(job)
+        backend = self.backends[panel.settings.backend]
+        plan = plan_panel(panel, job.geom, backend.capabilities, variant=job.variant)
+        out.plan = plan
+        where = _where(panel, job.variant, panel.settings.variants)
+        for note in plan.notes:
+            out.diagnostics.append(Diagnostic(Severity.WARNING, "backend-limitation", f"{where}: {note}",
+                                              panel.span))
+        cached = self.cache.get(plan.cache_key, self.ext)
+        if cached is not None:
+            out.art = PanelArt.from_bytes(cached)
+            out.from_cache = True
+            return out
+        started = time.monotonic()
+        request = plan.request()
+        attempts = 0
+
+        def attempt():
+            nonlocal attempts
+            attempts += 1
+            return backend.paint(request)
+
+        retrying = tenacity.Retrying(
+            retry=tenacity.retry_if_exception_type((RateLimited, Transient)),
+            wait=_wait, sleep=self.sleep, reraise=True,
+            stop=tenacity.stop_after_attempt(MAX_ATTEMPTS) | tenacity.stop_after_delay(MAX_RETRY_SECONDS))
+        try:
+            result = retrying(attempt)
+        except BackendError as e:
+            out.attempts = attempts
+            out.diagnostics.append(self._failure(e, backend, where, attempts, time.monotonic() - started, panel))
+            return out
+        out.attempts = attempts
+        try:
+            done = composite(result, plan, init=request.init_image if request.init_image.size == plan.box_size
+                             else None, mask=request.mask if request.mask.size == plan.box_size else None)
+        except BackendError as e:
+            out.diagnostics.append(self._failure(e, backend, where, attempts, time.monotonic() - started, panel))
+            return out
+        if done.report.mask_ignored():
+            out.diagnostics.append(Diagnostic(
+                Severity.WARNING, "mask-ignored",
+                f"{where}: `{backend.name}` repainted {done.report.changed_fraction:.0%} of the area it was "
+                "asked to keep; the original pixels were pasted back", panel.span,
+                hints=["check the backend's mask settings; the balloons are safe, but the art may show seams"]))
+        art = PanelArt.from_image(done.image, self.encoding, self.quality)
+        if backend.capabilities.needs_network or (backend.capabilities.cost_per_image or 0) > 0:
+            raw = result.image if isinstance(result.image, bytes) else None
+            if raw is not None:
+                self.cache.put(plan.cache_key, "raw", raw)
+        self.cache.put(plan.cache_key, self.ext, art.data)
+        self.cache.put_meta(plan.cache_key, {
+            "panel": panel.id, "variant": job.variant, "backend": backend.name, "model": plan.model,
+            "seed": plan.seed, "seed_used": result.seed_used, "box_size": list(plan.box_size),
+            "request_size": list(plan.request_size), "returned_size": list(done.report.returned_size),
+            "changed_fraction": round(done.report.changed_fraction, 4)})
+        out.art = art
+        return out
+
+    @staticmethod
+    def _failure(e: BackendError, backend: Backend, where: str, attempts: int, seconds: float,
+                 panel: ir.Panel) -> Diagnostic:
+        if isinstance(e, RateLimited):
+            msg = f"{where}: rate limited by {backend.name}, retried {attempts - 1} times over {seconds:.0f} s"
+            code = "backend-rate-limited"
+        elif isinstance(e, Transient):
+            msg = f"{where}: {backend.name} failed ({e}), retried {attempts - 1} times over {seconds:.0f} s"
+            code = "backend-failed"
+        elif isinstance(e, Rejected):
+            msg = f"{where}: {backend.name} rejected the panel: {e}"
+            code = "backend-rejected"
+        elif isinstance(e, Unavailable):
+            msg = f"{where}: {backend.name} is unavailable: {e}"
+            code = "backend-unavailable"
+        else:
+            msg = f"{where}: {backend.name}: {e}"
+            code = "backend-failed"
+        hints = [e.hint] if getattr(e, "hint", None) else []
+        return Diagnostic(Severity.ERROR, code, msg, panel.span, hints=tuple(hints))
+
+    # ------------------------------------------------------------ all jobs
+    def paint(self, jobs: list[PaintJob]) -> list[PaintOutcome]:
+        results: list[PaintOutcome | None] = [None] * len(jobs)
+        bar = tqdm(total=len(jobs), desc="painting", unit="panel", disable=not self.progress,
+                   file=sys.stderr, leave=False)
+        pool = cf.ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="comicc-paint")
+        try:
+            futures = {pool.submit(self._paint_one, job): i for i, job in enumerate(jobs)}
+            for fut in cf.as_completed(futures):
+                results[futures[fut]] = fut.result()
+                bar.update(1)
+        except BaseException:
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+        finally:
+            bar.close()
+        pool.shutdown(wait=True)
+        return [r for r in results if r is not None]

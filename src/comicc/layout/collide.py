@@ -1,0 +1,92 @@
+"""Small collision helpers for placement (convex polygons against rectangles)."""
+from __future__ import annotations
+
+import math
+
+from .geometry import Point, Rect
+
+
+def poly_hits_rect(poly: list[Point], r: Rect, gap: float = 0.0) -> bool:
+    """Whether convex polygon ``poly`` intersects ``r`` grown by ``gap`` (SAT)."""
+    x1, y1, x2, y2 = r.x - gap, r.y - gap, r.x2 + gap, r.y2 + gap
+    xs = [p[0] for p in poly]
+    ys = [p[1] for p in poly]
+    if max(xs) <= x1 or min(xs) >= x2 or max(ys) <= y1 or min(ys) >= y2:
+        return False
+    corners = ((x1, y1), (x2, y1), (x2, y2), (x1, y2))
+    n = len(poly)
+    for i in range(n):
+        ax, ay = poly[i]
+        bx, by = poly[(i + 1) % n]
+        nx, ny = ay - by, bx - ax
+        if nx == 0 and ny == 0:
+            continue
+        pp = [nx * p[0] + ny * p[1] for p in poly]
+        rp = [nx * c[0] + ny * c[1] for c in corners]
+        if max(pp) <= min(rp) or max(rp) <= min(pp):
+            return False
+    return True
+
+
+def polys_hit(a: list[Point], b: list[Point]) -> bool:
+    """Whether two convex polygons intersect (SAT)."""
+    for poly in (a, b):
+        n = len(poly)
+        for i in range(n):
+            ax, ay = poly[i]
+            bx, by = poly[(i + 1) % n]
+            nx, ny = ay - by, bx - ax
+            if nx == 0 and ny == 0:
+                continue
+            pa = [nx * p[0] + ny * p[1] for p in a]
+            pb = [nx * p[0] + ny * p[1] for p in b]
+            if max(pa) <= min(pb) or max(pb) <= min(pa):
+                return False
+    return True
+
+
+def band(a: Point, b: Point, half: float) -> list[Point]:
+    """A rectangle of half-width ``half`` around segment ``a``-``b``."""
+    dx, dy = b[0] - a[0], b[1] - a[1]
+    d = math.hypot(dx, dy) or 1.0
+    nx, ny = -dy / d * half, dx / d * half
+    return [(a[0] + nx, a[1] + ny), (b[0] + nx, b[1] + ny), (b[0] - nx, b[1] - ny), (a[0] - nx, a[1] - ny)]
+
+
+def wedge(root: Point, tip: Point, half: float) -> list[Point]:
+    """A triangle with base of half-width ``half`` at ``root``, apex at ``tip``."""
+    dx, dy = tip[0] - root[0], tip[1] - root[1]
+    d = math.hypot(dx, dy) or 1.0
+    nx, ny = -dy / d * half, dx / d * half
+    return [(root[0] + nx, root[1] + ny), tip, (root[0] - nx, root[1] - ny)]
+
+
+def overlap_area(a: Rect, b: Rect) -> float:
+    w = min(a.x2, b.x2) - max(a.x, b.x)
+    h = min(a.y2, b.y2) - max(a.y, b.y)
+    return w * h if w > 0 and h > 0 else 0.0
+
+
+def ellipse_reach(w: float, h: float, ux: float, uy: float) -> float:
+    """Distance from the center of a w x h ellipse to its outline along (ux, uy)."""
+    a, b = w / 2, h / 2
+    q = (ux / a) ** 2 + (uy / b) ** 2 if a > 0 and b > 0 else 0
+    return 1 / math.sqrt(q) if q > 0 else 0.0
+
+
+def hull(pts: list[Point]) -> list[Point]:
+    """Convex hull (counter-clockwise in y-down coordinates) of a few points."""
+    pts = sorted(set(pts))
+    if len(pts) <= 2:
+        return pts
+
+    def half(seq):
+        out: list[Point] = []
+        for p in seq:
+            while len(out) >= 2 and ((out[-1][0] - out[-2][0]) * (p[1] - out[-2][1])
+                                     - (out[-1][1] - out[-2][1]) * (p[0] - out[-2][0])) <= 0:
+                out.pop()
+            out.append(p)
+        return out
+    lower, upper = half(pts), half(pts[::-1])
+    return lower[:-1] + upper[:-1]

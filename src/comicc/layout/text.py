@@ -1,0 +1,426 @@
+"""Text fitting: wrap a balloon's text into its shape at a FIXED type size.
+
+Type is never shrunk to make text fit: the balloon grows instead, and the
+placement stage reports what still does not fit. Speech-like balloons wrap
+into an oval (lines of an ellipse around the block, one scale factor searched
+on the ellipse's semi-axes, see ``shared/reference/lettering.md``); captions
+and notes wrap into a rectangle with balanced lines; SFX and titles are
+display lettering. No hyphenation; a word longer than the widest line is
+kept whole and its excess reported. Characters no face covers are kept and
+returned in :attr:`Fit.missing`.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from ..model.ir import Balloon, BalloonKind
+from .shapes import ellipse_line_widths, text_block_to_body
+from .geometry import FontRef, GlyphRun, Rect, TextLine
+from .measure import Measurer
+
+SQRT2 = math.sqrt(2.0)
+OVAL_KINDS = frozenset({BalloonKind.SPEECH, BalloonKind.THOUGHT, BalloonKind.WHISPER,
+                        BalloonKind.SHOUT, BalloonKind.ELECTRONIC})
+
+
+@dataclass(frozen=True)
+class Seg:
+    text: str
+    font: FontRef
+    width: float
+
+
+@dataclass(frozen=True)
+class Word:
+    segs: tuple[Seg, ...]
+    width: float
+    glue: bool = False  # no space before it (CJK characters break anywhere)
+
+
+@dataclass(frozen=True)
+class FitLine:
+    runs: tuple[Seg, ...]   # merged runs of one face, left to right
+    x0: float               # left end of the line relative to the body center
+    dy: float               # baseline relative to the body center
+    width: float
+
+
+@dataclass(frozen=True)
+class Fit:
+    """One way of lettering a balloon: its body size and its lines."""
+
+    w: float
+    h: float
+    lines: tuple[FitLine, ...]
+    leading: float
+    ascent: float
+    descent: float
+    cap: float
+    color: str
+    missing: tuple[str, ...] = ()
+    overflow_w: float = 0.0   # width of unbreakable text beyond the widest line
+
+    def text_lines(self, rect: Rect) -> tuple[TextLine, ...]:
+        cx, cy = rect.center
+        out = []
+        for ln in self.lines:
+            x = cx + ln.x0
+            runs = []
+            for s in ln.runs:
+                runs.append(GlyphRun(s.text, s.font, x, cy + ln.dy, s.width, self.color))
+                x += s.width
+            out.append(TextLine(tuple(runs)))
+        return tuple(out)
+
+
+@dataclass(frozen=True)
+class TextStyle:
+    font: FontRef
+    emphasis: FontRef
+    fallbacks: tuple[FontRef, ...]
+    leading: float
+    color: str
+    caps: bool
+
+
+def text_style(balloon: Balloon, theme, m: Measurer) -> TextStyle:
+    kind = balloon.kind
+    spec = theme.lettering
+    style = spec.style
+    if kind in (BalloonKind.CAPTION, BalloonKind.NOTE):
+        spec, style = theme.caption, theme.caption.style
+    elif kind is BalloonKind.SFX:
+        spec, style = theme.sfx, theme.sfx.style
+    elif kind is BalloonKind.TITLE:
+        spec, style = theme.title, theme.title.style
+    bstyle = theme.balloon_styles.get(kind.value) or theme.balloon_styles.get("speech")
+    if bstyle is not None and getattr(bstyle, "font", None) is not None:
+        spec, style = bstyle.font, bstyle.font.style
+    elif kind is BalloonKind.SHOUT:
+        style = "bold" if spec.style in ("regular", "bold") else "bolditalic"
+    scale = theme.small_scale if (balloon.small or kind is BalloonKind.NOTE) else 1.0
+    size, leading = spec.size * scale, spec.leading * scale
+    font = m.font(spec.family, style, size)
+    emph = m.font(theme.emphasis.family, theme.emphasis.style, size)
+    fallbacks = tuple(f for f in m.fallbacks(theme.fallback_fonts, "regular", size)
+                      if f.path != font.path)
+    color = bstyle.text_color if bstyle is not None else "#000000"
+    return TextStyle(font, emph, fallbacks, leading, color, bool(theme.all_caps))
+
+
+def _is_cjk(ch: str) -> bool:
+    o = ord(ch)
+    return (0x2E80 <= o <= 0x9FFF or 0xAC00 <= o <= 0xD7AF or 0xF900 <= o <= 0xFAFF
+            or 0xFF00 <= o <= 0xFFEF or 0x20000 <= o <= 0x3FFFF)
+
+
+def _segments(text: str, font: FontRef, st: TextStyle, m: Measurer, missing: dict) -> list[Seg]:
+    out: list[Seg] = []
+    cur_font, buf = None, []
+    for ch in text:
+        f = font
+        if not m.covers(ch, font):
+            for fb in st.fallbacks:
+                if m.covers(ch, fb):
+                    f = fb
+                    break
+            else:
+                missing[ch] = None
+        if f is not cur_font and buf:
+            t = "".join(buf)
+            out.append(Seg(t, cur_font, m.width(t, cur_font)))
+            buf = []
+        cur_font = f
+        buf.append(ch)
+    if buf:
+        t = "".join(buf)
+        out.append(Seg(t, cur_font, m.width(t, cur_font)))
+    return out
+
+
+def words_of(balloon: Balloon, st: TextStyle, m: Measurer) -> tuple[list[Word], tuple[str, ...]]:
+    """Split the balloon's runs into measured words (emphasis kept per piece)."""
+    missing: dict[str, None] = {}
+    words: list[Word] = []
+    pieces: list[tuple[str, bool]] = []   # the word being collected
+    glue_next = False
+
+    def flush(glue_after: bool = False):
+        nonlocal pieces, glue_next
+        if pieces:
+            segs: list[Seg] = []
+            for t, emph in pieces:
+                segs += _segments(t, st.emphasis if emph else st.font, st, m, missing)
+            word = Word(tuple(segs), sum(s.width for s in segs), glue_next)
+            if words and not glue_next and not any(ch.isalnum() for t, _ in pieces for ch in t):
+                # "--", "..." and the like never start a line: keep them with the word before
+                prev = words.pop()
+                space = Seg(" ", st.font, m.width(" ", st.font))
+                word = Word(prev.segs + (space,) + word.segs, prev.width + space.width + word.width,
+                            prev.glue)
+            words.append(word)
+            pieces = []
+        glue_next = glue_after
+
+    for run in balloon.runs:
+        text = run.text.upper() if st.caps else run.text
+        for ch in text:
+            if ch.isspace():
+                flush(False)
+            elif _is_cjk(ch):
+                flush(True if pieces else glue_next)
+                pieces = [(ch, run.emphasis)]
+                flush(True)
+            else:
+                if pieces and pieces[-1][1] == run.emphasis:
+                    pieces[-1] = (pieces[-1][0] + ch, run.emphasis)
+                else:
+                    pieces.append((ch, run.emphasis))
+    flush(False)
+    if words:
+        words[0] = Word(words[0].segs, words[0].width, False)
+    return words, tuple(missing)
+
+
+def _wrap(words: list[Word], widths: list[float], space: float) -> list[list[Word]] | None:
+    """Greedy wrap into lines of the given widths; None if the words don't fit."""
+    lines: list[list[Word]] = []
+    i, n = 0, len(words)
+    for limit in widths:
+        line: list[Word] = []
+        used = 0.0
+        while i < n:
+            w = words[i]
+            add = w.width + (0.0 if (not line or w.glue) else space)
+            if used + add > limit + 1e-9:
+                break
+            line.append(w)
+            used += add
+            i += 1
+        if not line:
+            return None
+        lines.append(line)
+        if i == n:
+            break
+    return lines if i == n and len(lines) == len(widths) else None
+
+
+def _line_width(line: list[Word], space: float) -> float:
+    return sum(w.width for w in line) + space * sum(1 for w in line[1:] if not w.glue)
+
+
+def _runs(line: list[Word], st: TextStyle, m: Measurer) -> tuple[tuple[Seg, ...], float]:
+    parts: list[tuple[str, FontRef]] = []
+    for k, w in enumerate(line):
+        if k and not w.glue:
+            prev = parts[-1][1]
+            parts.append((" ", prev if prev == w.segs[0].font else st.font))
+        parts += [(s.text, s.font) for s in w.segs]
+    merged: list[list] = []
+    for t, f in parts:
+        if merged and merged[-1][1] == f:
+            merged[-1][0] += t
+        else:
+            merged.append([t, f])
+    segs = tuple(Seg(t, f, m.width(t, f)) for t, f in merged)
+    return segs, sum(s.width for s in segs)
+
+
+def _fix_widow(lines: list[list[Word]], widths: list[float], space: float) -> None:
+    """Avoid a one-word last line by pulling a word down when it fits."""
+    if len(lines) < 2 or len(lines[-1]) != 1 or len(lines[-2]) < 3:
+        return
+    moved = [lines[-2][-1]] + lines[-1]
+    if _line_width(moved, space) <= widths[len(lines) - 1] + 1e-9:
+        lines[-2] = lines[-2][:-1]
+        lines[-1] = moved
+
+
+def prepare(balloon: Balloon, theme, m: Measurer):
+    """Style and measured words of ``balloon``, shared by all its fits."""
+    st = text_style(balloon, theme, m)
+    words, missing = words_of(balloon, st, m)
+    return st, words, missing
+
+
+def fit_oval(balloon: Balloon, theme, m: Measurer, aspect: float = 1.35,
+             padding: float | None = None, prep=None) -> Fit:
+    """Wrap into an ellipse of semi-axes (aspect*s, s), searching the smallest s."""
+    st, words, missing = prep or prepare(balloon, theme, m)
+    asc, desc, cap = m.metrics(st.font)
+    L = st.leading
+    pad = theme.balloon_padding if padding is None else padding
+    space = m.width(" ", st.font)
+    top_ext = max(L / 2, asc - cap / 2)
+    bot_ext = max(L / 2, desc + cap / 2)
+    total = sum(w.width for w in words)
+    longest = max((w.width for w in words), default=0.0)
+
+    def offsets(n: int) -> list[float]:
+        return [(i - (n - 1) / 2) * L for i in range(n)]
+
+    def attempt(s: float):
+        a, b = aspect * s, s
+        nmax = int((2 * (b - pad) - (top_ext + bot_ext - L)) // L)
+        for n in range(1, nmax + 1):
+            cs = offsets(n)
+            ys = [max(abs(c - top_ext), abs(c + bot_ext)) for c in cs]
+            widths = ellipse_line_widths(a, b, pad, ys)
+            if sum(widths) < total or max(widths) < longest:
+                continue
+            lines = _wrap(words, widths, space)
+            if lines is not None:
+                return lines, widths
+        return None
+
+    if not words:
+        s = pad + L / 2
+        return _oval_fit(balloon, [], [], s, aspect, st, m, (asc, desc, cap), missing, space)
+    lo = pad + max(top_ext, bot_ext)
+    hi = lo
+    found = attempt(hi)
+    while found is None and hi < 1e5:
+        lo, hi = hi, hi * 1.6
+        found = attempt(hi)
+    for _ in range(12):
+        if hi - lo < 0.5:
+            break
+        mid = (lo + hi) / 2
+        r = attempt(mid)
+        if r is None:
+            lo = mid
+        else:
+            hi, found = mid, r
+    lines, widths = found
+    _fix_widow(lines, widths, space)
+    if _widow(lines):  # a slightly larger balloon often avoids the one-word last line
+        for k in (1.03, 1.06, 1.09, 1.12, 1.15):
+            r = attempt(hi * k)
+            if r is not None:
+                _fix_widow(*r, space)
+                if not _widow(r[0]):
+                    lines, widths, hi = r[0], r[1], hi * k
+                    break
+    return _oval_fit(balloon, lines, widths, hi, aspect, st, m, (asc, desc, cap), missing, space)
+
+
+def _widow(lines: list[list[Word]]) -> bool:
+    return len(lines) >= 2 and len(lines[-1]) == 1 and sum(len(x) for x in lines) >= 4
+
+
+def _oval_fit(balloon, lines, widths, s, aspect, st, m, met, missing, space) -> Fit:
+    asc, desc, cap = met
+    L = st.leading
+    n = len(lines)
+    # the body whose inner (lettering) ellipse has semi-axes (aspect*s, s)
+    bw, bh = text_block_to_body(balloon.kind.value, aspect * s * SQRT2, s * SQRT2, 0.0)
+    out = []
+    for i, line in enumerate(lines):
+        runs, w = _runs(line, st, m)
+        c = (i - (n - 1) / 2) * L
+        out.append(FitLine(runs, -w / 2, c + cap / 2, w))
+    return Fit(bw, bh, tuple(out), L, asc, desc, cap, st.color, missing)
+
+
+def fit_box(balloon: Balloon, theme, m: Measurer, max_w: float, padding: float | None = None,
+            align: str = "left", prep=None) -> Fit:
+    """Wrap into a rectangle at most ``max_w`` wide (text area), balanced lines."""
+    st, words, missing = prep or prepare(balloon, theme, m)
+    asc, desc, cap = m.metrics(st.font)
+    L = st.leading
+    if padding is None:
+        padding = theme.caption_padding
+    space = m.width(" ", st.font)
+    longest = max((w.width for w in words), default=0.0)
+    limit = max(max_w, 1.0)
+    overflow = max(0.0, longest - limit)
+    limit = max(limit, longest)
+
+    def wrap_at(width: float) -> list[list[Word]]:
+        lines: list[list[Word]] = []
+        cur: list[Word] = []
+        used = 0.0
+        for w in words:
+            add = w.width + (0.0 if (not cur or w.glue) else space)
+            if cur and used + add > width + 1e-9:
+                lines.append(cur)
+                cur, used = [w], w.width
+            else:
+                cur.append(w)
+                used += add
+        if cur:
+            lines.append(cur)
+        return lines
+
+    lines = wrap_at(limit)
+    n = len(lines)
+    if n > 1:  # balance: the narrowest width that keeps the same number of lines
+        lo, hi = longest, limit
+        for _ in range(12):
+            mid = (lo + hi) / 2
+            if len(wrap_at(mid)) <= n:
+                hi = mid
+            else:
+                lo = mid
+        lines = wrap_at(hi)
+        _fix_widow(lines, [hi] * len(lines), space)
+    built = [_runs(line, st, m) for line in lines]
+    block_w = max((w for _, w in built), default=0.0)
+    n = len(built)
+    block_h = (n - 1) * L + cap + desc if n else 0.0
+    w, h = text_block_to_body(balloon.kind.value, block_w, block_h, padding)
+    out = []
+    top = -block_h / 2 + cap
+    for i, (runs, lw) in enumerate(built):
+        x0 = -block_w / 2 if align == "left" else -lw / 2
+        out.append(FitLine(runs, x0, top + i * L, lw))
+    return Fit(w, h, tuple(out), L, asc, desc, cap, st.color, missing, overflow)
+
+
+class LazyFits:
+    """A sequence of fits computed on first access (most balloons need one or two)."""
+
+    def __init__(self, makers):
+        self._makers = list(makers)
+        self._done: dict[int, Fit] = {}
+
+    def __len__(self) -> int:
+        return len(self._makers)
+
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(len(self)))]
+        if i < 0:
+            i += len(self)
+        f = self._done.get(i)
+        if f is None:
+            f = self._done[i] = self._makers[i]()
+        return f
+
+    def __iter__(self):
+        return (self[i] for i in range(len(self)))
+
+
+def fit_variants(balloon: Balloon, theme, m: Measurer, avail: Rect) -> LazyFits:
+    """Candidate fits for ``balloon`` in a panel area ``avail``, preferred first:
+    the theme's balloon shape, then wider, narrower, much wider, much narrower."""
+    kind = balloon.kind
+    extra = getattr(theme, "extra", {}) or {}
+    prep = prepare(balloon, theme, m)
+    if kind in OVAL_KINDS:
+        base = float(extra.get("balloon_aspect", 1.35))
+        return LazyFits([lambda k=k: fit_oval(balloon, theme, m, base * k, prep=prep)
+                         for k in (1.0, 1.6, 0.7, 2.4, 0.5)])
+    if kind in (BalloonKind.CAPTION, BalloonKind.NOTE):
+        pad = theme.caption_padding * (theme.small_scale if kind is BalloonKind.NOTE else 1.0)
+        fracs = (0.55, 0.8, 1.0, 0.4) if kind is BalloonKind.CAPTION else (0.6, 1.0)
+        return LazyFits([lambda f=f: fit_box(balloon, theme, m, avail.w * f - 2 * pad, pad, prep=prep)
+                         for f in fracs])
+    pad = theme.balloon_padding * 0.5
+    return LazyFits([lambda f=f: fit_box(balloon, theme, m, avail.w * f - 2 * pad, pad, "center", prep)
+                     for f in (0.9, 0.6)])
+
+
+__all__ = ["Fit", "FitLine", "TextStyle", "fit_oval", "fit_box", "fit_variants",
+           "text_style", "words_of", "OVAL_KINDS", "LazyFits"]
