@@ -74,19 +74,52 @@ def apply_overrides(script: ir.Script, opts: BuildOptions) -> ir.Script:
 
 
 def create_backends(script: ir.Script, sink: Sink) -> dict[str, Backend] | None:
-    """Instantiate every backend the script uses, before any request is sent."""
+    """Instantiate every backend the script uses and check its configuration
+    (settings, key, reachability) BEFORE any paint request is sent. Problems
+    point at the setting's line (`stability.url: ...`, `backend: stability`)."""
     out: dict[str, Backend] = {}
     first_use: dict[str, ir.Panel] = {}
     for panel in script.panels:
         first_use.setdefault(panel.settings.backend, panel)
     ok = True
     for name, panel in first_use.items():
+        st = panel.settings
+        params = st.backend_params(name)
+
+        def where(key: str | None):
+            if key:
+                span = st.span_of(f"{name}.{key}")
+                if span is not None:
+                    return span
+            return st.span_of("backend") or panel.span
+
         try:
-            out[name] = registry.create(name, **panel.settings.backend_params(name))
+            cls = registry.load(name)
         except BackendError as e:
             hints = [e.hint] if getattr(e, "hint", None) else []
-            sink.error("backend-unavailable", f"backend `{name}` cannot be used: {e}", panel.span, hints=hints)
+            sink.error("backend-unavailable", f"backend `{name}` cannot be used: {e}", where(None), hints=hints)
             ok = False
+            continue
+        problems = cls.validate_settings(params) if hasattr(cls, "validate_settings") else []
+        for prob in problems:
+            sink.error("backend-setting", prob.message, where(prob.key),
+                       hints=[prob.hint] if prob.hint else [])
+        if problems:
+            ok = False
+            continue
+        try:
+            backend = cls(**params)
+            if hasattr(backend, "preflight"):
+                backend.preflight()
+        except BackendError as e:
+            hints = [e.hint] if getattr(e, "hint", None) else []
+            setting = f"`{name}.{e.setting}`: " if getattr(e, "setting", None) and st.span_of(
+                f"{name}.{e.setting}") else ""
+            sink.error("backend-unavailable", f"backend `{name}` cannot be used: {setting}{e}",
+                       where(getattr(e, "setting", None)), hints=hints)
+            ok = False
+            continue
+        out[name] = backend
     return out if ok else None
 
 

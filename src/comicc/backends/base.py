@@ -37,11 +37,24 @@ KEEP = 0
 class BackendError(Exception):
     """Base of every backend failure. ``hint`` is one line telling the user what to do."""
 
-    def __init__(self, message: str, *, hint: str | None = None, backend: str | None = None):
+    def __init__(self, message: str, *, hint: str | None = None, backend: str | None = None,
+                 setting: str | None = None):
         super().__init__(message)
         self.message = message
         self.hint = hint
+        # the dotted setting at fault ("url", "api"), so the build can point at
+        # its line; None: the `backend:` setting itself
+        self.setting = setting
         self.backend = backend
+
+
+@dataclass(frozen=True)
+class SettingProblem:
+    """A bad dotted setting: ``key`` without the backend prefix."""
+
+    key: str
+    message: str
+    hint: str | None = None
 
 
 class Unavailable(BackendError):
@@ -211,6 +224,31 @@ class Backend(ABC):
     @abstractmethod
     def paint(self, request: PaintRequest) -> PaintResult:
         """Paint ``request.mask``'s PAINT area; return the whole image."""
+
+    # --- configuration, checked by the build BEFORE any paint request -----
+    #: the dotted settings this backend understands (``stability.style_preset``
+    #: is "style_preset" here); None means "accept anything"
+    settings: Mapping[str, str] | None = None
+
+    @classmethod
+    def validate_settings(cls, params: Mapping[str, str]) -> list["SettingProblem"]:
+        """Problems with the writer's dotted settings (no I/O). The default
+        rejects names not in ``settings`` with a did-you-mean."""
+        if cls.settings is None:
+            return []
+        import difflib
+        out = []
+        for key in params:
+            if key not in cls.settings:
+                close = difflib.get_close_matches(key, list(cls.settings), n=1)
+                hint = f"did you mean `{cls.name}.{close[0]}`?" if close else \
+                    f"{cls.name} settings: " + ", ".join(sorted(cls.settings))
+                out.append(SettingProblem(key, f"`{cls.name}` has no setting `{key}`", hint))
+        return out
+
+    def preflight(self) -> None:
+        """Cheap readiness check before painting (key present, server reachable).
+        Raise :class:`Unavailable` with ``setting=`` naming the culprit."""
 
     def check(self, request: PaintRequest) -> None:
         """Raise :class:`Rejected` if the request breaks a declared capability."""

@@ -123,6 +123,12 @@ class RenderSettings:
     mask: MaskSpec = MaskSpec()
     # dotted backend settings, e.g. (("stability.style_preset", "comic-book"),), sorted
     params: tuple[tuple[str, str], ...] = ()
+    # where `backend:`, `model:` and each dotted setting in force was written
+    # (key -> span), so backend configuration errors point at their line
+    spans: tuple[tuple[str, Span], ...] = field(default=(), compare=False, repr=False)
+
+    def span_of(self, key: str) -> Span | None:
+        return dict(self.spans).get(key)
 
     def backend_params(self, backend: str | None = None) -> dict[str, str]:
         """The dotted settings of ``backend`` (default: this panel's), prefix removed."""

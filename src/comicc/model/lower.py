@@ -334,11 +334,16 @@ class _Lowerer:
             if m is not None:
                 s = replace(s, mask=m)
         params = dict(s.params)
+        spans = dict(s.spans)
         for key, node in v.items():
+            if "." in key or key in ("backend", "model"):
+                spans[key] = node.value_span or node.key_span
             if "." in key:
                 params[key] = (node.value or "").strip()
         if len(params) != len(s.params) or any(dict(s.params).get(k) != val for k, val in params.items()):
             s = replace(s, params=tuple(sorted(params.items())))
+        if spans != dict(s.spans):
+            s = replace(s, spans=tuple(sorted(spans.items(), key=lambda kv: kv[0])))
         return s
 
     # ------------------------------------------------------------ pages and panels
