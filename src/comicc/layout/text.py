@@ -302,7 +302,20 @@ def fit_oval(balloon: Balloon, theme, m: Measurer, aspect: float = 1.35,
                 if not _widow(r[0]):
                     lines, widths, hi = r[0], r[1], hi * k
                     break
-    return _oval_fit(balloon, lines, widths, hi, aspect, st, m, (asc, desc, cap), missing, space)
+    return _oval_fit(balloon, lines, widths, _quantize(hi, OVAL_STEP), aspect, st, m, (asc, desc, cap),
+                     missing, space)
+
+
+# Balloon sizes grow in small steps rather than continuously, so fixing a typo
+# (a text of about the same length) keeps the same reserved shape, and hence
+# the same mask and cache key: no paid repaint. Steps are in points: the oval's
+# semi-axis (the body grows ~5.7 pt a step) and the caption box's text width.
+OVAL_STEP = 1.5
+BOX_STEP = 6.0
+
+
+def _quantize(value: float, step: float) -> float:
+    return math.ceil(value / step - 1e-9) * step
 
 
 def _widow(lines: list[list[Word]]) -> bool:
@@ -366,7 +379,7 @@ def fit_box(balloon: Balloon, theme, m: Measurer, max_w: float, padding: float |
         lines = wrap_at(hi)
         _fix_widow(lines, [hi] * len(lines), space)
     built = [_runs(line, st, m) for line in lines]
-    block_w = max((w for _, w in built), default=0.0)
+    block_w = _quantize(max((w for _, w in built), default=0.0), BOX_STEP)
     n = len(built)
     block_h = (n - 1) * L + cap + desc if n else 0.0
     w, h = text_block_to_body(balloon.kind.value, block_w, block_h, padding)

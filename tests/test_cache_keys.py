@@ -1,0 +1,98 @@
+"""What makes a panel repaint: the cache key covers everything that changes
+the pixels (prompt, seed, size, mask geometry, backend settings) and nothing
+else (not the balloon text)."""
+from __future__ import annotations
+
+from comicc.backends.draft import DraftBackend
+from comicc.render.plan import plan_panel
+
+from build_helpers import book_of, checked_text
+
+SCRIPT = """title: Keys
+seed: 7
+character HAMMY: a chubby golden hamster
+snippet ink: clean inks, flat colors
+snippet moon: cold blue moonlight
+
+PAGE 1
+layout: 1/2
+
+PANEL 1
+A dark kitchen. HAMMY peers over the counter.
+prompt:
+  - @moon
+1. CAPTION: Midnight.
+2. HAMMY (WHISPER): There it is.
+
+PANEL 2
+Close on HAMMY.
+prompt: @ink
+3. HAMMY: Tonight it's mine.
+
+PANEL 3
+A flashlight in the doorway.
+4. SFX: CLICK
+"""
+
+
+def keys(text: str) -> dict[str, str]:
+    res = checked_text(text)
+    book = book_of(res)
+    geoms = {g.id: g for page in book.pages for g in page.panels}
+    caps = DraftBackend.capabilities
+    return {p.id: plan_panel(p, geoms[p.id], caps).cache_key for p in res.script.panels}
+
+
+def test_keys_are_stable():
+    assert keys(SCRIPT) == keys(SCRIPT)
+
+
+def test_fixing_a_typo_repaints_nothing():
+    typo = SCRIPT.replace("There it is.", "Tehre it is.").replace("Midnight.", "Midngiht.")
+    assert keys(typo) == keys(SCRIPT)
+
+
+def test_same_balloon_geometry_means_same_keys_whatever_the_text():
+    """Any text change that leaves the reserved shapes alone keeps every key."""
+    base_geo = reserves(SCRIPT)
+    base = keys(SCRIPT)
+    edits = [("There it is.", "There it was."), ("Midnight.", "Midnite."), ("Tonight it's mine.", "Tonite it's mine!"),
+             ("There it is.", "Here it is."), ("CLICK", "KLIK")]
+    same_shape = 0
+    for old, new in edits:
+        text = SCRIPT.replace(old, new)
+        if reserves(text) == base_geo:
+            same_shape += 1
+            assert keys(text) == base, (old, new)
+    assert same_shape >= 2  # balloon sizes move in steps, so small edits often keep the shape
+
+
+def reserves(text: str):
+    book = book_of(checked_text(text))
+    return [[(b.id, tuple(p.to_svg() for p in b.reserve)) for b in g.balloons]
+            for page in book.pages for g in page.panels]
+
+
+def test_changing_a_snippet_repaints_exactly_the_panels_using_it():
+    before = keys(SCRIPT)
+    after = keys(SCRIPT.replace("snippet moon: cold blue moonlight", "snippet moon: warm orange moonlight"))
+    changed = {k for k in before if before[k] != after[k]}
+    assert changed == {"p1.1"}
+    after = keys(SCRIPT.replace("snippet ink: clean inks, flat colors", "snippet ink: heavy inks"))
+    assert {k for k in before if before[k] != after[k]} == {"p1.2"}
+
+
+def test_changing_the_seed_or_a_description_repaints():
+    before = keys(SCRIPT)
+    assert keys(SCRIPT.replace("seed: 7", "seed: 8")).keys() == before.keys()
+    assert all(a != b for a, b in zip(keys(SCRIPT.replace("seed: 7", "seed: 8")).values(), before.values()))
+    after = keys(SCRIPT.replace("A flashlight in the doorway.", "A torch in the doorway."))
+    assert {k for k in before if before[k] != after[k]} == {"p1.3"}
+
+
+def test_a_longer_text_that_grows_its_balloon_repaints_that_panel():
+    before = keys(SCRIPT)
+    longer = "Tonight it's mine, all forty pounds of aged gouda, every last crumb of it."
+    after = keys(SCRIPT.replace("Tonight it's mine.", longer))
+    assert after["p1.2"] != before["p1.2"]
+    assert after["p1.1"] == before["p1.1"] and after["p1.3"] == before["p1.3"]

@@ -1,0 +1,76 @@
+"""Golden tests: the layout of every example, summarised (panel boxes,
+balloon boxes, tail tips, lettering lines and positions, rounded to 0.1 pt)
+so that a layout change shows up as a small, reviewable diff.
+
+Regenerate after an intended change and review the diff:
+    COMICC_UPDATE_GOLDEN=1 .venv/bin/python -m pytest tests/test_layout_golden.py
+"""
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from build_helpers import EXAMPLES, book_of, checked
+
+GOLDEN = Path(__file__).parent / "golden"
+
+
+def _r(v: float) -> float:
+    return round(v, 1)
+
+
+def summary(book) -> dict:
+    pages = []
+    for page in book.pages:
+        panels = []
+        for panel in page.panels:
+            balloons = []
+            for b in panel.balloons:
+                tip = None
+                if b.tail is not None:
+                    pts = list(b.tail.points())
+                    far = max(pts, key=lambda p: (p[0] - b.rect.center[0]) ** 2 + (p[1] - b.rect.center[1]) ** 2)
+                    tip = [_r(far[0]), _r(far[1])]
+                balloons.append({
+                    "id": b.id, "kind": b.kind, "box": [_r(v) for v in (b.rect.x, b.rect.y, b.rect.w, b.rect.h)],
+                    "tail_tip": tip, "overflow": _r(b.overflow),
+                    "lines": [[ln.text, _r(ln.runs[0].x), _r(ln.runs[0].baseline)] for ln in b.lines if ln.runs],
+                })
+            panels.append({"id": panel.id, "box": [_r(v) for v in (panel.rect.x, panel.rect.y, panel.rect.w,
+                                                                   panel.rect.h)],
+                           "balloons": balloons})
+        pages.append({"numbers": list(page.numbers), "size": [_r(page.width), _r(page.height)], "panels": panels})
+    return {"reading": book.reading, "pages": pages}
+
+
+def dump(doc: dict) -> str:
+    """One balloon per line, so a diff shows exactly which balloon moved."""
+    def j(v):
+        return json.dumps(v, ensure_ascii=False)
+    out = ["{", f' "reading": {j(doc["reading"])},', ' "pages": [']
+    for pi, page in enumerate(doc["pages"]):
+        out.append(f'  {{"numbers": {j(page["numbers"])}, "size": {j(page["size"])}, "panels": [')
+        for ni, panel in enumerate(page["panels"]):
+            out.append(f'   {{"id": {j(panel["id"])}, "box": {j(panel["box"])}, "balloons": [')
+            for bi, b in enumerate(panel["balloons"]):
+                out.append("    " + j(b) + ("," if bi < len(panel["balloons"]) - 1 else ""))
+            out.append("   ]}" + ("," if ni < len(page["panels"]) - 1 else ""))
+        out.append("  ]}" + ("," if pi < len(doc["pages"]) - 1 else ""))
+    out += [" ]", "}"]
+    return "\n".join(out) + "\n"
+
+
+@pytest.mark.parametrize("example", EXAMPLES, ids=lambda p: p.stem)
+def test_layout_matches_golden(example):
+    res, _ = checked(example)
+    got = summary(book_of(res))
+    path = GOLDEN / f"{example.stem}.layout.json"
+    text = dump(got)
+    if os.environ.get("COMICC_UPDATE_GOLDEN"):
+        path.write_text(text, encoding="utf-8")
+    assert path.exists(), f"no golden file; run with COMICC_UPDATE_GOLDEN=1 and review {path}"
+    want = json.loads(path.read_text(encoding="utf-8"))
+    assert got == want, "layout changed: regenerate with COMICC_UPDATE_GOLDEN=1 and review the diff"
