@@ -29,7 +29,7 @@ BUILTIN: dict[str, tuple[str, str | None]] = {
     "stability": ("comicc.backends.stability:StabilityBackend", None),
     "replicate": ("comicc.backends.replicate:ReplicateBackend", None),
     "automatic1111": ("comicc.backends.automatic1111:Automatic1111Backend", None),
-    "comfyui": ("comicc.backends.comfyui:ComfyUIBackend", "pip install 'comicc[comfyui]'"),
+    "comfyui": ("comicc.backends.comfyui:ComfyUIBackend", None),
     "openai": ("comicc.backends.openai:OpenAIBackend", None),
 }
 

@@ -88,7 +88,8 @@ def _cost(ctx: Ctx, it: Item, r: Rect, tail, state: list[Placed]) -> float:
         if min(abs(r.y - a.y), abs(r.y2 - a.y2)) > 0.5:
             cost += 0.6
     elif kind is K.TITLE:
-        cost += 3 * (r.y - a.y) / a.h + abs(r.center[0] - a.center[0]) / a.w
+        # display titles sit centred under the top edge unless something is in the way
+        cost += 3 * (r.y - a.y) / a.h + 3 * abs(r.center[0] - a.center[0]) / a.w
     else:
         cost += 3 * (r.y - a.y) / a.h
         if tail is not None:
@@ -146,13 +147,17 @@ def _candidates(ctx: Ctx, it: Item, fits: list[tuple[Fit, float]], state: list[P
     prev = next((q for q in state if q.item == it.prev), None) if it.prev is not None else None
     gap = ctx.p.gap
     out = []
+    # neighbours grown by the gap, as plain tuples: this loop is the layout's hot path
+    grown = [(q.rect.x - gap, q.rect.y - gap, q.rect.x2 + gap, q.rect.y2 + gap) for q in state]
+    ordered = [q.rect for q in state if ctx.items[q.item].ordered] if it.ordered else []
     for fit, penalty in fits:
-        for x, y in _positions(ctx, it, fit.w, fit.h, state):
-            r = Rect(x, y, fit.w, fit.h)
-            if any(r.intersects(q.rect, gap) for q in state):
+        w, h = fit.w, fit.h
+        for x, y in _positions(ctx, it, w, h, state):
+            x2, y2 = x + w, y + h
+            if any(x2 > gx and gx2 > x and y2 > gy and gy2 > y for gx, gy, gx2, gy2 in grown):
                 continue  # cheap hard constraints first
-            if it.ordered and not all(_rule_ok(r, q.rect, ctx.reading) for q in state
-                                      if ctx.items[q.item].ordered):
+            r = Rect(x, y, w, h)
+            if ordered and not all(_rule_ok(r, o, ctx.reading) for o in ordered):
                 continue
             tail = None
             if it.b.kind.has_tail and (it.mouth is not None):
@@ -187,41 +192,54 @@ def _fit_tiers(it: Item):
         yield [(fs[k], 0.6 + 0.2 * (k - 2))]
 
 
+IMPROVE_BUDGET = 24  # candidate checks spent looking for a cheaper placement than the first
+
+
 def place_panel(ctx: Ctx) -> list[Placed]:
     """Place every item of the panel; the result is in item order."""
     order = [it for it in ctx.items if it.ordered] + \
             [it for it in ctx.items if it.b.kind is K.SFX] + \
             [it for it in ctx.items if it.b.kind is K.NOTE]
     budget = [ctx.p.budget]
-    first: list[tuple[int, list[Placed]]] = [(0, [])]  # the first (greedy) descent
+    first: list[tuple[int, list[Placed]]] = [(0, [])]  # the deepest partial state reached
+    best: list = [None, float("inf")]  # cheapest complete placement so far, its total cost
 
-    def rec(k: int, state: list[Placed]):
+    # Branch and bound over the same candidate order as a greedy descent: the
+    # first complete placement found is the greedy one; the rest of the budget
+    # looks for cheaper ones (partial cost >= best total: prune). Costs are
+    # per-item and non-negative, so the bound is sound.
+    def rec(k: int, state: list[Placed], acc: float) -> None:
         if k > first[-1][0] and len(first) == k:
             first.append((k, state))
+        if acc >= best[1]:
+            return
         if k == len(order):
-            return state
+            if best[0] is None:  # improving on the greedy answer gets a small budget of its own
+                budget[0] = min(budget[0], IMPROVE_BUDGET)
+            best[0], best[1] = state, acc
+            return
         it = order[k]
         for tier in _fit_tiers(it):
             tried = 0
             budget[0] -= 8  # generating candidates costs about as much as 8 checks
             for cand in _candidates(ctx, it, tier, state):
                 if budget[0] <= 0:
-                    return None
+                    return
                 budget[0] -= 1
+                if acc + cand[0] >= best[1]:
+                    break  # candidates come cheapest first: none of the rest can win
                 if not _valid(ctx, it, cand[3], cand[5], cand[6], state):
                     continue
-                r = rec(k + 1, _apply(state, it, cand))
-                if r is not None:
-                    return r
+                rec(k + 1, _apply(state, it, cand), acc + cand[0])
                 tried += 1
                 if tried >= ctx.p.branch:
                     break
             if tried:
-                return None  # this item could be placed; the conflict is later
-        return None
+                return  # this item could be placed; a later tier is only a fallback
 
-    result = rec(0, [])
-    if result is None:  # go on from where the greedy descent got stuck
+    rec(0, [], 0.0)
+    result = best[0]
+    if result is None:  # go on from where the descent got stuck
         k, state = first[-1]
         result = _greedy(ctx, order[k:], state)
     result = _move_group_tails(ctx, result)

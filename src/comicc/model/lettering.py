@@ -125,8 +125,12 @@ def check_unclosed_trivia(line: ast.TextLine | ast.Description, src: SourceFile,
                               "at the beginning of a line to cut several lines"])
 
 
-def parse_runs(lines: tuple[ast.TextLine, ...], src: SourceFile, sink: Sink) -> tuple[TextRun, ...]:
-    """Join text lines and split ``*emphasis*``; ``\\*`` is a literal asterisk."""
+def parse_runs(lines: tuple[ast.TextLine, ...], src: SourceFile, sink: Sink,
+               note: bool = False) -> tuple[TextRun, ...]:
+    """Join text lines and split ``*emphasis*``; ``\\*`` is a literal asterisk.
+
+    ``note``: in a NOTE item, a leading ``*`` without a partner is the
+    editor's asterisk ("*See issue #3"), not emphasis."""
     runs: list[TextRun] = []
     buf: list[str] = []
     emphasis = False
@@ -142,9 +146,19 @@ def parse_runs(lines: tuple[ast.TextLine, ...], src: SourceFile, sink: Sink) -> 
             buf.clear()
 
     first = True
+    literal_first_star = False
+    if note:
+        stars = [ch for line in lines for _, ch in _visible(line.text.replace("\\*", ""))].count("*")
+        head = "".join(ch for _, ch in _visible(lines[0].text)).lstrip() if lines else ""
+        literal_first_star = stars % 2 == 1 and head.startswith("*")
     for line in lines:
         check_unclosed_trivia(line, src, sink)
         chars = _visible(line.text)
+        if literal_first_star:
+            k0 = next((k for k, (_, ch) in enumerate(chars) if not ch.isspace()), None)
+            if k0 is not None and chars[k0][1] == "*":
+                chars = chars[:k0] + [(chars[k0][0], "\\"), chars[k0]] + chars[k0 + 1:]
+                literal_first_star = False
         if not "".join(ch for _, ch in chars).strip():
             continue
         if not first:

@@ -442,7 +442,7 @@ class _Lowerer:
 
     def _balloon(self, node: ast.Lettering, page: int, panel: int, index: int) -> ir.Balloon:
         meaning = interpret_mods(node, self.sink)
-        runs = parse_runs(node.lines, self.src, self.sink)
+        runs = parse_runs(node.lines, self.src, self.sink, note=meaning.kind is ir.BalloonKind.NOTE)
         text = "".join(r.text for r in runs).rstrip()
         if not text and meaning.kind is not ir.BalloonKind.SFX:
             self.sink.warning("empty-balloon", f"`{node.cue}` has no text to letter", node.cue_span,

@@ -1,0 +1,77 @@
+"""Benchmark: build a generated 100-page script with the draft backend.
+
+    .venv/bin/python bench/bench_build.py [--pages 100] [--dpi 300]
+
+Runs `comicc build` as a child process with a COLD cache (a fresh cache
+directory), then again WARM (everything from the cache: layout + assembly),
+and reports wall time and peak RSS (ru_maxrss of the child) for each.
+The PDF assembly alone, against the lower bound of copying the JPEG bytes
+into a PDF, is measured by bench/bench_pdf.py.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+SPEAK = ["HAMMY", "OFFICER BRUIN", "CAPTION"]
+LINES = ["There it is... forty pounds of aged gouda.", "FREEZE! Nobody moves.",
+         "Midnight. The Kowalski residence.", "Tonight -- it's *mine*.", "Who's there?"]
+
+
+def generate(pages: int) -> str:
+    out = ["title: Benchmark", "seed: 7", "style: @ink",
+           "character HAMMY: a chubby golden hamster wearing a tiny red scarf",
+           "character OFFICER BRUIN: a huge brown bear in a night-watchman uniform",
+           "snippet ink: clean comic-book inks, flat colors",
+           "snippet moon: cold blue moonlight", ""]
+    for p in range(1, pages + 1):
+        out += [f"PAGE {p}", "layout: 2/2/2", ""]
+        n = 0
+        for k in range(1, 7):
+            out += [f"PANEL {k}", "cast: HAMMY left, OFFICER BRUIN right",
+                    f"Shot {k} of the kitchen at night. HAMMY and OFFICER BRUIN face off.", "prompt: @moon"]
+            for j in range(3):
+                n += 1
+                cue = SPEAK[(p + k + j) % 3]
+                out.append(f"{n}. {cue}: {LINES[(p * 7 + k * 3 + j) % len(LINES)]}")
+            out.append("")
+    return "\n".join(out)
+
+
+def run(cmd: list[str]) -> tuple[float, float]:
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    t = time.perf_counter()
+    subprocess.run(cmd, check=True)
+    wall = time.perf_counter() - t
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return wall, max(peak, before) / 1024  # MiB (ru_maxrss is KiB on Linux)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--pages", type=int, default=100)
+    ap.add_argument("--dpi", type=int, default=300)
+    a = ap.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        script = Path(tmp) / "bench.comic"
+        script.write_text(generate(a.pages))
+        out = Path(tmp) / "bench.pdf"
+        base = [sys.executable, "-m", "comicc", "build", str(script), "-o", str(out), "--no-progress",
+                "--dpi", str(a.dpi), "--cache-dir", str(Path(tmp) / "cache")]
+        print(f"{a.pages} pages, {a.pages * 6} panels, {a.pages * 18} balloons, {a.dpi} dpi, "
+              f"{os.cpu_count()} cores")
+        wall, rss = run(base)
+        size = out.stat().st_size / 2**20
+        print(f"cold build (paint every panel): {wall:6.1f} s   peak RSS {rss:6.0f} MiB   PDF {size:.0f} MiB")
+        wall, rss2 = run(base)
+        print(f"warm build (all from cache):    {wall:6.1f} s   peak RSS <= {max(rss, rss2):.0f} MiB")
+
+
+if __name__ == "__main__":
+    main()

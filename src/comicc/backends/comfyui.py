@@ -1,0 +1,281 @@
+"""ComfyUI: queue an API-format node graph and poll for the picture.
+
+One paint is one attempt made of several calls to the SAME server:
+
+1. ``POST {url}/upload/image`` (multipart ``image``, ``type=input``,
+   ``subfolder=comicc``, ``overwrite=true``): the init image as RGBA with
+   alpha = 255 - comicc's mask, because ``LoadImage`` makes MASK = 1 - alpha
+   (transparent = inpaint; ``to_service_mask(request, "alpha")``). A user
+   workflow with ``{{mask}}`` also gets a mask file.
+2. ``POST {url}/prompt`` ``{prompt: graph, client_id}`` -> ``{prompt_id}``;
+   a graph ComfyUI refuses (400 ``{error, node_errors}``) is ``Rejected``.
+3. ``GET {url}/history/{prompt_id}`` until the entry has images (``{}`` =
+   still queued or running), sleeping 0.25 s growing to 2 s between polls
+   (``sleep`` is injectable). Past ``comfyui.timeout`` seconds the job is
+   removed from the queue (best effort) and the attempt is ``Transient``.
+   (No WebSocket: polling needs no extra dependency and survives proxies.)
+4. ``GET {url}/view?filename=&subfolder=&type=output`` downloads the image.
+
+The graph is the built-in inpaint workflow (:data:`comfyui_workflow.BUILTIN`)
+or the writer's ``comfyui.workflow`` file with placeholders; see
+:mod:`comicc.backends.comfyui_workflow` and docs/backends.md.
+"""
+from __future__ import annotations
+
+import hashlib
+import re
+import threading
+import time
+import uuid
+from dataclasses import replace
+from typing import Any, Callable, Mapping
+
+from PIL import Image
+
+from . import http
+from .automatic1111 import (Opt, ThreadSessions, check_values, did_you_mean, host, png_bytes,
+                            resolve, server_pool, unreachable)
+from .base import (Backend, BackendError, Capabilities, EdgeControl, PaintRequest, PaintResult,
+                   Rejected, SettingProblem, Transient, Unavailable, to_service_mask)
+from . import comfyui_workflow as wf
+
+NAME = "comfyui"
+DEFAULT_CHECKPOINT = "sd_xl_base_1.0.safetensors"
+PREFLIGHT_TIMEOUT = (3.0, 10.0)
+POLL_FIRST, POLL_MAX = 0.25, 2.0
+
+OPTIONS: dict[str, Opt] = {
+    "url": Opt("url", "http://127.0.0.1:8188", "the ComfyUI server's address"),
+    "urls": Opt("urls", None, "several ComfyUI addresses, comma-separated (wins over url)"),
+    "checkpoint": Opt("str", "", f"checkpoint file; else `model:`, else {DEFAULT_CHECKPOINT}"),
+    "steps": Opt("int", 25, "KSampler steps", lo=1, hi=150),
+    "cfg": Opt("float", 7.0, "KSampler cfg", lo=0, hi=30),
+    "sampler": Opt("str", "euler", "KSampler sampler_name"),
+    "scheduler": Opt("str", "normal", "KSampler scheduler"),
+    "denoise": Opt("float", 1.0, "KSampler denoise (VAEEncodeForInpaint wants 1.0)", lo=0, hi=1),
+    "workflow": Opt("str", "", "an API-format workflow JSON file with placeholders"),
+    "timeout": Opt("float", 600.0, "seconds one panel may take, queue included", lo=0.1),
+    "grow_mask_by": Opt("int", 0, "VAEEncodeForInpaint grow_mask_by (its own default: 6)",
+                        lo=0, hi=64),
+    "max_side": Opt("int", 2048, "longest side requested; larger panels are scaled", lo=64,
+                    hi=8192),
+}
+
+
+class ComfyUIBackend(Backend):
+    name = NAME
+    capabilities = Capabilities(
+        mask_convention="alpha", edge_control=EdgeControl("grow_mask_by", 6, 0, 64), seed=True,
+        negative_prompt=True, multiple_of=8, min_side=64, max_side=2048, sync=False,
+        deterministic=False, needs_network=True, needs_key=None, cost_unit=None)
+    settings = {k: o.help for k, o in OPTIONS.items()}
+
+    @classmethod
+    def validate_settings(cls, params: Mapping[str, str]) -> list[SettingProblem]:
+        problems = super().validate_settings(params) + check_values(OPTIONS, params, NAME)
+        if params.get("workflow", "").strip():
+            problems += [SettingProblem("workflow", str(p), p.hint)
+                         for p in wf.workflow_problems(params["workflow"].strip())]
+        return problems
+
+    def __init__(self, *, sleep: Callable[[float], None] = time.sleep,
+                 clock: Callable[[], float] = time.monotonic, **params: str):
+        self.params = {k: str(v) for k, v in params.items()}
+        self.values = resolve(OPTIONS, {k: v for k, v in self.params.items() if k in OPTIONS},
+                              error=Unavailable, backend=NAME)
+        self.pool = server_pool(self.values)
+        self.capabilities = replace(type(self).capabilities, max_side=self.values["max_side"])
+        self.sleep, self.clock = sleep, clock
+        self.client_id = f"comicc-{uuid.uuid4().hex}"
+        self._sessions = ThreadSessions()
+        self._graphs: dict[str, dict[str, Any]] = {}
+        self._lock = threading.Lock()
+        self.graph_for(self.values, error=Unavailable)  # a bad workflow fails now
+
+    # ---------------------------------------------------------- plumbing
+    def graph_for(self, o: Mapping[str, Any], error: type = Rejected) -> dict[str, Any]:
+        """The graph template (placeholders unfilled) for the settings ``o``."""
+        path = o["workflow"].strip()
+        if not path:
+            return wf.BUILTIN
+        with self._lock:
+            if path not in self._graphs:
+                try:
+                    self._graphs[path] = wf.load_workflow(path)
+                except wf.WorkflowProblem as e:
+                    raise error(str(e), backend=NAME, setting="workflow", hint=e.hint) from None
+            return self._graphs[path]
+
+    def options_for(self, request: PaintRequest) -> dict[str, Any]:
+        return resolve(OPTIONS, {**self.params,
+                                 **{k: v for k, v in request.params.items() if k in OPTIONS}},
+                       backend=NAME)
+
+    def checkpoint(self, o: Mapping[str, Any], model: str | None) -> str:
+        return o["checkpoint"] or model or DEFAULT_CHECKPOINT
+
+    def _call(self, method: str, url: str, timeout: tuple[float, float] = (10.0, 60.0),
+              **kw: Any):
+        return http.call(self._sessions.get(), method, url, backend=NAME,
+                         setting=self.pool.setting, timeout=timeout, **kw)
+
+    # ---------------------------------------------------------- preflight
+    def preflight(self) -> None:
+        """Every server answers ``GET /system_stats``; the first one has the checkpoint."""
+        hint = f"is ComfyUI running? check `{NAME}.{self.pool.setting}`"
+        for base in self.pool.urls:
+            try:
+                resp = self._call("GET", base + "/system_stats", PREFLIGHT_TIMEOUT)
+            except (Unavailable, Transient) as e:
+                raise unreachable(e, NAME, self.pool, base, hint) from None
+            if resp.status_code >= 400:
+                raise Unavailable(f"{host(base)} answered HTTP {resp.status_code} to "
+                                  "/system_stats: is it a ComfyUI server?", backend=NAME,
+                                  setting=self.pool.setting, hint=hint)
+        if "checkpoint" in wf.placeholders(self.graph_for(self.values, error=Unavailable)):
+            self._check_checkpoint(self.pool.urls[0])
+
+    def _check_checkpoint(self, base: str) -> None:
+        ckpt = self.checkpoint(self.values, None)
+        try:
+            resp = self._call("GET", base + "/object_info/CheckpointLoaderSimple",
+                              PREFLIGHT_TIMEOUT)
+            spec = resp.json()["CheckpointLoaderSimple"]["input"]["required"]["ckpt_name"]
+            names = spec[0] if isinstance(spec[0], list) else spec[1]["options"]
+            names = [n for n in names if isinstance(n, str)]
+        except (BackendError, ValueError, KeyError, IndexError, TypeError, AttributeError):
+            return  # best effort: the graph is checked again when it is queued
+        if names and ckpt not in names:
+            where = "checkpoint" if self.values["checkpoint"] else None
+            raise Unavailable(f"{host(base)} has no checkpoint `{ckpt}`", backend=NAME,
+                              setting=where,
+                              hint=did_you_mean(ckpt, names) + f" (set `{NAME}.checkpoint`)")
+
+    # ---------------------------------------------------------- painting
+    def paint(self, request: PaintRequest) -> PaintResult:
+        self.check(request)
+        o = self.options_for(request)
+        template = self.graph_for(o)
+        base = self.pool.pick()
+        try:
+            return self._paint(request, o, template, base, self.clock() + o["timeout"])
+        except Unavailable as e:
+            if len(self.pool.urls) > 1 and e.setting == self.pool.setting:
+                raise Transient(f"{e}; another server will take the retry", backend=NAME,
+                                setting=self.pool.setting) from None
+            raise
+
+    def _paint(self, request: PaintRequest, o: Mapping[str, Any], template: dict[str, Any],
+               base: str, deadline: float) -> PaintResult:
+        needs = wf.placeholders(template)
+        image, _ = to_service_mask(request, "alpha")
+        data = png_bytes(image)
+        stem = (f"comicc-{re.sub(r'[^A-Za-z0-9_.-]', '_', request.panel_id or 'panel')}"
+                f"-v{request.variant}-{hashlib.sha256(data).hexdigest()[:12]}")
+        values: dict[str, Any] = {
+            "image": self._upload(base, data, stem + ".png"),
+            "prompt": request.prompt, "negative": request.negative,
+            "seed": request.seed if request.seed is not None else 0,
+            "width": request.width, "height": request.height,
+            "checkpoint": self.checkpoint(o, request.model), "steps": o["steps"],
+            "cfg": o["cfg"], "sampler": o["sampler"], "scheduler": o["scheduler"],
+            "denoise": o["denoise"], "grow_mask_by": o["grow_mask_by"]}
+        if "mask" in needs:
+            values["mask"] = self._upload(base, png_bytes(mask_image(request.mask)),
+                                          stem + "-mask.png")
+        prompt_id = self._queue(base, wf.substitute(template, values), bool(o["workflow"]))
+        found = self._wait(base, prompt_id, deadline, o["timeout"])
+        resp = self._call("GET", base + "/view", params={
+            "filename": found.get("filename", ""), "subfolder": found.get("subfolder", ""),
+            "type": found.get("type", "output")})
+        http.raise_for_status(resp, NAME)
+        return PaintResult(image=resp.content,
+                           seed_used=request.seed if "seed" in needs else None,
+                           metadata={"backend": NAME, "server": host(base),
+                                     "prompt_id": prompt_id})
+
+    def _upload(self, base: str, data: bytes, filename: str) -> str:
+        resp = self._call("POST", base + "/upload/image",
+                          files={"image": (filename, data, "image/png")},
+                          data={"type": "input", "subfolder": "comicc", "overwrite": "true"})
+        http.raise_for_status(resp, NAME)
+        try:
+            doc = resp.json()
+            name, sub = str(doc["name"]), str(doc.get("subfolder") or "")
+        except (ValueError, KeyError, TypeError):
+            raise Transient(f"{host(base)} answered the upload without a file name",
+                            backend=NAME) from None
+        return f"{sub}/{name}" if sub else name
+
+    def _queue(self, base: str, graph: dict[str, Any], user_workflow: bool) -> str:
+        resp = self._call("POST", base + "/prompt",
+                          json={"prompt": graph, "client_id": self.client_id})
+        try:
+            doc = resp.json()
+        except ValueError:
+            doc = None
+        refused = resp.status_code == 400 or (isinstance(doc, dict) and doc.get("node_errors"))
+        if refused:
+            where = (f"check the workflow `{self.values['workflow'] or 'file'}`" if user_workflow
+                     else f"check `{NAME}.checkpoint`, `{NAME}.sampler` and `{NAME}.scheduler`")
+            raise Rejected(f"ComfyUI refused the workflow: {wf.describe_node_errors(doc)}",
+                           reason="invalid-workflow", backend=NAME,
+                           setting="workflow" if user_workflow else None, hint=where)
+        http.raise_for_status(resp, NAME)
+        if not isinstance(doc, dict) or not isinstance(doc.get("prompt_id"), str):
+            raise Transient(f"{host(base)} queued the workflow without a prompt_id",
+                            backend=NAME)
+        return doc["prompt_id"]
+
+    def _wait(self, base: str, prompt_id: str, deadline: float, timeout: float) -> dict:
+        delay = POLL_FIRST
+        while True:
+            resp = self._call("GET", f"{base}/history/{prompt_id}")
+            http.raise_for_status(resp, NAME)
+            try:
+                doc = resp.json()
+            except ValueError:
+                doc = {}
+            entry = doc.get(prompt_id) if isinstance(doc, dict) else None
+            if isinstance(entry, dict):
+                return _finished(entry)
+            if self.clock() >= deadline:
+                self._cancel(base, prompt_id)
+                raise Transient(f"ComfyUI did not finish within {timeout:g} s", backend=NAME,
+                                setting="timeout",
+                                hint=f"raise `{NAME}.timeout` if the queue is long")
+            self.sleep(min(delay, max(0.0, deadline - self.clock())))
+            delay = min(POLL_MAX, delay * 1.5)
+
+    def _cancel(self, base: str, prompt_id: str) -> None:
+        try:
+            self._call("POST", base + "/queue", PREFLIGHT_TIMEOUT, json={"delete": [prompt_id]})
+        except BackendError:
+            pass
+
+
+def _finished(entry: dict) -> dict:
+    """The first saved image of a finished history entry (Rejected: none / an error)."""
+    status = entry.get("status") if isinstance(entry.get("status"), dict) else {}
+    if status.get("status_str") == "error":
+        info = next((m[1] for m in status.get("messages", []) if isinstance(m, list)
+                     and len(m) == 2 and m[0] == "execution_error" and isinstance(m[1], dict)), {})
+        why = f"{info.get('node_type', '?')}: {info.get('exception_message', 'failed')}".strip()
+        cls = Transient if "OutOfMemory" in str(info.get("exception_type", "")) else Rejected
+        raise cls(f"the workflow failed in ComfyUI ({why})", backend=NAME)
+    outputs = entry.get("outputs") if isinstance(entry.get("outputs"), dict) else {}
+    images = [im for nid in sorted(outputs, key=lambda n: (len(str(n)), str(n)))
+              for im in (outputs[nid] or {}).get("images", []) if isinstance(im, dict)]
+    saved = [im for im in images if im.get("type") == "output"] or images
+    if not saved:
+        raise Rejected("the workflow finished without an image; does it end in a SaveImage "
+                       "node?", backend=NAME, setting="workflow")
+    return saved[0]
+
+
+def mask_image(mask: Image.Image) -> Image.Image:
+    """comicc's mask for ``{{mask}}``: RGB white = paint AND alpha transparent =
+    paint, so LoadImageMask gives the same mask with any channel."""
+    rgba = Image.merge("RGB", (mask,) * 3).convert("RGBA")
+    rgba.putalpha(mask.point(lambda v: 255 - v))
+    return rgba

@@ -1,0 +1,208 @@
+"""ComfyUI workflows: the built-in inpaint graph, user workflow files, placeholders.
+
+A workflow is ComfyUI's *API format*: a JSON object of node id ->
+``{"class_type": ..., "inputs": {...}}`` (in ComfyUI: Workflow -> Export
+(API); older versions: enable dev mode, then "Save (API Format)"). The UI
+format (``{"nodes": [...], "links": [...]}``) cannot be queued.
+
+Placeholders are string values EXACTLY equal to ``{{name}}`` anywhere in a
+node's inputs; comicc replaces each with its value for the request (numbers
+as numbers). A placeholder inside a longer string is refused rather than
+guessed at. ``{{image}}`` and ``{{prompt}}`` are required.
+"""
+from __future__ import annotations
+
+import copy
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+# name -> (type, what it is)
+PLACEHOLDERS: dict[str, tuple[type, str]] = {
+    "image": (str, "the uploaded init image (RGBA: transparent = paint), for LoadImage"),
+    "mask": (str, "the uploaded mask (white and transparent = paint), for LoadImageMask"),
+    "prompt": (str, "the panel's prompt"),
+    "negative": (str, "the negative prompt"),
+    "seed": (int, "the panel variant's seed"),
+    "width": (int, "the requested width in px (a multiple of 8)"),
+    "height": (int, "the requested height in px"),
+    "checkpoint": (str, "`comfyui.checkpoint`, else `model:`, else the default"),
+    "steps": (int, "`comfyui.steps`"),
+    "cfg": (float, "`comfyui.cfg`"),
+    "sampler": (str, "`comfyui.sampler`"),
+    "scheduler": (str, "`comfyui.scheduler`"),
+    "denoise": (float, "`comfyui.denoise`"),
+    "grow_mask_by": (int, "`comfyui.grow_mask_by` (0 unless set)"),
+}
+REQUIRED = ("image", "prompt")
+_EXACT = re.compile(r"^\{\{\s*([A-Za-z_]+)\s*\}\}$")
+_INSIDE = re.compile(r"\{\{\s*([A-Za-z_]+)\s*\}\}")
+
+# The built-in inpaint graph: LoadImage's MASK is 1 - alpha, so the init image
+# is sent with alpha = 255 - comicc's mask (transparent = paint).
+BUILTIN: dict[str, Any] = {
+    "1": {"class_type": "CheckpointLoaderSimple", "inputs": {"ckpt_name": "{{checkpoint}}"}},
+    "2": {"class_type": "CLIPTextEncode", "inputs": {"text": "{{prompt}}", "clip": ["1", 1]}},
+    "3": {"class_type": "CLIPTextEncode", "inputs": {"text": "{{negative}}", "clip": ["1", 1]}},
+    "4": {"class_type": "LoadImage", "inputs": {"image": "{{image}}"}},
+    "5": {"class_type": "VAEEncodeForInpaint",
+          "inputs": {"pixels": ["4", 0], "vae": ["1", 2], "mask": ["4", 1],
+                     "grow_mask_by": "{{grow_mask_by}}"}},
+    "6": {"class_type": "KSampler",
+          "inputs": {"seed": "{{seed}}", "steps": "{{steps}}", "cfg": "{{cfg}}",
+                     "sampler_name": "{{sampler}}", "scheduler": "{{scheduler}}",
+                     "denoise": "{{denoise}}", "model": ["1", 0], "positive": ["2", 0],
+                     "negative": ["3", 0], "latent_image": ["5", 0]}},
+    "7": {"class_type": "VAEDecode", "inputs": {"samples": ["6", 0], "vae": ["1", 2]}},
+    "8": {"class_type": "SaveImage", "inputs": {"images": ["7", 0], "filename_prefix": "comicc"}},
+}
+
+UI_FORMAT_HINT = ("export it in API format: in ComfyUI, Workflow -> Export (API) "
+                  "(older versions: enable dev mode options, then \"Save (API Format)\")")
+
+
+class WorkflowProblem(ValueError):
+    def __init__(self, message: str, hint: str | None = None):
+        super().__init__(message)
+        self.hint = hint
+
+
+def resolve_path(value: str) -> Path:
+    """``~`` expanded; a relative path is read from the current working directory."""
+    return Path(value).expanduser().absolute()
+
+
+def _strings(node: Any):
+    """Every string value inside a node's inputs (recursively)."""
+    if isinstance(node, str):
+        yield node
+    elif isinstance(node, dict):
+        for v in node.values():
+            yield from _strings(v)
+    elif isinstance(node, list):
+        for v in node:
+            yield from _strings(v)
+
+
+def placeholders(graph: dict[str, Any]) -> set[str]:
+    found = set()
+    for node in graph.values():
+        for text in _strings(node.get("inputs", {})):
+            m = _EXACT.match(text)
+            if m:
+                found.add(m.group(1))
+    return found
+
+
+def check_graph(graph: Any, where: str = "the workflow") -> list[WorkflowProblem]:
+    """Every problem with an API-format graph and its placeholders."""
+    if not isinstance(graph, dict) or not graph:
+        return [WorkflowProblem(f"{where} is not a ComfyUI API-format workflow "
+                                "(a JSON object of node id -> {class_type, inputs})",
+                                UI_FORMAT_HINT)]
+    if isinstance(graph.get("nodes"), list) and "links" in graph:
+        return [WorkflowProblem(f"{where} is a ComfyUI UI workflow, not the API format",
+                                UI_FORMAT_HINT)]
+    out: list[WorkflowProblem] = []
+    for nid, node in graph.items():
+        if (not isinstance(node, dict) or not isinstance(node.get("class_type"), str)
+                or not isinstance(node.get("inputs"), dict)):
+            out.append(WorkflowProblem(f"node `{nid}` of {where} has no `class_type` and "
+                                       "`inputs`: not the API format", UI_FORMAT_HINT))
+            continue
+        for text in _strings(node["inputs"]):
+            m = _EXACT.match(text)
+            if m and m.group(1) not in PLACEHOLDERS:
+                out.append(WorkflowProblem(
+                    f"node `{nid}` of {where} uses an unknown placeholder `{text}`",
+                    "placeholders: " + ", ".join("{{" + p + "}}" for p in PLACEHOLDERS)))
+            elif not m and _INSIDE.search(text):
+                out.append(WorkflowProblem(
+                    f"node `{nid}` of {where}: a placeholder must be the whole value, "
+                    f"not part of `{text[:60]}`",
+                    "put the placeholder alone in the field (e.g. a separate text node)"))
+    if out:
+        return out
+    found = placeholders(graph)
+    for name in REQUIRED:
+        if name not in found:
+            out.append(WorkflowProblem(
+                f"{where} has no `{{{{{name}}}}}` placeholder",
+                f"put the string \"{{{{{name}}}}}\" where comicc's "
+                f"{'init image goes (LoadImage `image`)' if name == 'image' else 'prompt goes (CLIPTextEncode `text`)'}"))
+    return out
+
+
+def _read(value: str) -> Any:
+    path = resolve_path(value)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise WorkflowProblem(f"the workflow file `{value}` does not exist",
+                              f"relative paths are read from the directory comicc runs in "
+                              f"({Path.cwd()}); an absolute path always works") from None
+    except (OSError, UnicodeDecodeError) as e:
+        raise WorkflowProblem(f"cannot read the workflow file `{value}`: {e}") from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as e:
+        raise WorkflowProblem(f"the workflow file `{value}` is not JSON: {e.msg} "
+                              f"(line {e.lineno}, column {e.colno})", UI_FORMAT_HINT) from None
+
+
+def workflow_problems(value: str) -> list[WorkflowProblem]:
+    """Everything wrong with the workflow file ``value`` (empty: usable)."""
+    try:
+        graph = _read(value)
+    except WorkflowProblem as e:
+        return [e]
+    return check_graph(graph, f"`{value}`")
+
+
+def load_workflow(value: str) -> dict[str, Any]:
+    """The graph in the file ``value``; the first :class:`WorkflowProblem` if it is bad."""
+    graph = _read(value)
+    problems = check_graph(graph, f"`{value}`")
+    if problems:
+        raise problems[0]
+    return graph
+
+
+def substitute(graph: dict[str, Any], values: dict[str, Any]) -> dict[str, Any]:
+    """A copy of ``graph`` with every placeholder replaced by its (typed) value."""
+    def sub(v: Any) -> Any:
+        if isinstance(v, str):
+            m = _EXACT.match(v)
+            if m and m.group(1) in values:
+                kind = PLACEHOLDERS[m.group(1)][0]
+                return kind(values[m.group(1)])
+            return v
+        if isinstance(v, dict):
+            return {k: sub(x) for k, x in v.items()}
+        if isinstance(v, list):
+            return [sub(x) for x in v]
+        return v
+
+    return {nid: {**copy.deepcopy({k: x for k, x in node.items() if k != "inputs"}),
+                  "inputs": sub(node["inputs"])} for nid, node in graph.items()}
+
+
+def describe_node_errors(doc: Any) -> str:
+    """ComfyUI's 400 answer ``{error, node_errors}`` in one line."""
+    if not isinstance(doc, dict):
+        return str(doc)[:300]
+    parts = []
+    err = doc.get("error")
+    if isinstance(err, dict):
+        parts.append(str(err.get("message") or err.get("type") or ""))
+    elif err:
+        parts.append(str(err))
+    nodes = doc.get("node_errors") or {}
+    if isinstance(nodes, dict):
+        for nid, info in nodes.items():
+            info = info if isinstance(info, dict) else {}
+            msgs = [f"{e.get('message', '')}{': ' + e['details'] if e.get('details') else ''}"
+                    for e in info.get("errors", []) if isinstance(e, dict)]
+            parts.append(f"node {nid} ({info.get('class_type', '?')}): " + "; ".join(msgs))
+    return " | ".join(p for p in parts if p)[:600]

@@ -1,0 +1,505 @@
+"""Replicate: inpainting through hosted predictions (SDXL, FLUX Fill).
+
+One ``paint`` call is one attempt (retries belong to the build scheduler),
+but on Replicate one attempt is a small conversation:
+
+1. the init image and the mask are PNG-encoded; a file of at most 256 KB
+   goes inline as a ``data:image/png;base64,...`` URL, a larger one is
+   uploaded first (``POST /v1/files``, multipart field ``content``) and
+   referenced by the ``urls.get`` URL the upload returns;
+2. the prediction is created (``POST /v1/models/{owner}/{name}/predictions``
+   with ``{input}``, or ``POST /v1/predictions`` with ``{version, input}``
+   when ``replicate.version`` is set) with ``Prefer: wait=N`` so that quick
+   predictions answer in the same call;
+3. if it is still ``starting``/``processing``, it is polled (``urls.get``)
+   with a backoff of 0.5 s doubling to 5 s until ``succeeded``, ``failed``
+   or ``canceled``; past ``replicate.timeout`` seconds (or on Ctrl-C) it is
+   canceled (``POST /v1/predictions/{id}/cancel``) so nothing keeps billing;
+4. the output URL is downloaded at once (Replicate deletes outputs after
+   about an hour). An empty output means Replicate dropped an NSFW image
+   without saying so.
+
+Mask convention: SDXL and FLUX Fill both read white = inpaint, black = keep,
+i.e. comicc's own convention sent as is (``to_service_mask(.., "white")``).
+
+The input schema depends on the model family, and so do the capabilities:
+``capabilities`` is computed from ``replicate.model`` (FLUX Fill has no
+negative prompt, so the plan drops it and says so).
+
+The API token (``$REPLICATE_API_TOKEN`` or ``keys.toml``) is sent only to the
+configured API host, never to the output/download host, and is never logged
+or put into errors, metadata or the cache.
+"""
+from __future__ import annotations
+
+import base64
+import io
+import random
+import re
+import threading
+import time
+from typing import Any, Callable, Mapping
+from urllib.parse import urljoin, urlsplit
+
+import requests
+
+from . import http
+from .base import (Backend, Capabilities, PaintRequest, PaintResult, RateLimited, Rejected,
+                   SettingProblem, Transient, Unavailable, to_service_mask)
+
+NAME = "replicate"
+TOKEN_ENV = "REPLICATE_API_TOKEN"
+DEFAULT_URL = "https://api.replicate.com"
+DEFAULT_MODEL = "stability-ai/sdxl"
+FLUX_MODELS = ("black-forest-labs/flux-fill-pro", "black-forest-labs/flux-fill-dev")
+DATA_URL_LIMIT = 256 * 1024      # Replicate accepts data URLs for files up to 256 KB
+MAX_WAIT = 60                    # `Prefer: wait=N` allows N <= 60
+DEFAULT_WAIT = 60
+DEFAULT_TIMEOUT = 600.0          # overall deadline of one paint, seconds
+POLL_FIRST, POLL_MAX = 0.5, 5.0  # backoff between polls: 0.5 s doubling to 5 s
+CONNECT_TIMEOUT = 10.0
+DOWNLOAD_TIMEOUT = 120.0
+SEED_MAX = 2**32 - 2
+RUNNING = ("starting", "processing")
+
+SETTINGS: dict[str, str] = {
+    "url": f"API base URL (default {DEFAULT_URL})",
+    "model": f"model `owner/name` (default {DEFAULT_MODEL}; also "
+             + ", ".join(FLUX_MODELS) + ")",
+    "version": "a model version id (64 hex digits): pins the exact version; "
+               "the input schema still follows `model`",
+    "wait": f"seconds the create call waits for the result (`Prefer: wait=N`), "
+            f"1-{MAX_WAIT} (default {DEFAULT_WAIT}); longer predictions are polled",
+    "timeout": f"overall deadline of one panel in seconds (default {DEFAULT_TIMEOUT:g}); "
+               "past it the prediction is canceled",
+    "num_inference_steps": "SDXL: denoising steps, 1-500 (Replicate's default 50)",
+    "guidance_scale": "SDXL: classifier-free guidance, 1-50 (Replicate's default 7.5)",
+    "prompt_strength": "SDXL: how far the painted area departs from the init image, "
+                       "0-1 (Replicate's default 0.8)",
+    "steps": "FLUX Fill: diffusion steps, 1-50",
+    "guidance": "FLUX Fill: guidance, 1.5-100",
+    "output_format": "FLUX Fill: png (default), jpg or webp",
+    "apply_watermark": "SDXL: true/false (default false: comicc sends false)",
+}
+SDXL_ONLY = ("num_inference_steps", "guidance_scale", "prompt_strength", "apply_watermark")
+FLUX_ONLY = ("steps", "guidance", "output_format")
+BOOLS = {"true": True, "yes": True, "on": True, "1": True,
+         "false": False, "no": False, "off": False, "0": False}
+
+# SDXL is trained at ~1 megapixel and Replicate resizes image and mask to the
+# width/height it is sent; FLUX Fill keeps the image's size (mask = image
+# size). The pixel caps keep requests near what the models are made for; the
+# art is scaled back to the panel box afterwards. Prices: unverified.
+SDXL_CAPS = Capabilities(
+    mask_convention="white", edge_control=None, seed=True, negative_prompt=True,
+    multiple_of=8, min_side=64, max_pixels=1024 * 1024, sync=False, deterministic=False,
+    needs_network=True, needs_key=TOKEN_ENV, cost_unit="USD/prediction",  # unverified
+    cost_per_image=0.005)                                                  # unverified
+FLUX_CAPS = Capabilities(
+    mask_convention="white", edge_control=None, seed=True, negative_prompt=False,
+    multiple_of=16, min_side=64, max_pixels=2 * 1024 * 1024, sync=False, deterministic=False,
+    needs_network=True, needs_key=TOKEN_ENV, cost_unit="USD/prediction",  # unverified
+    cost_per_image=0.05)                                                   # unverified
+
+
+def is_flux(model: str) -> bool:
+    return "flux-fill" in model.split(":", 1)[0].lower()
+
+
+def capabilities_for(model: str | None) -> Capabilities:
+    return FLUX_CAPS if is_flux(model or DEFAULT_MODEL) else SDXL_CAPS
+
+
+class _ModelCapabilities:
+    """``ReplicateBackend.capabilities``: the default model's on the class,
+    the configured model's on an instance."""
+
+    def __get__(self, obj: Any, owner: type | None = None) -> Capabilities:
+        if obj is None:
+            return capabilities_for(DEFAULT_MODEL)
+        return capabilities_for(obj.model)
+
+
+def _number(value: str, kind: type, lo: float | None, hi: float | None) -> str | None:
+    """None if ``value`` is a ``kind`` within [lo, hi], else what is wrong."""
+    try:
+        v = kind(value)
+    except (TypeError, ValueError):
+        return f"must be {'a whole number' if kind is int else 'a number'}, not `{value}`"
+    if v != v or (lo is not None and v < lo) or (hi is not None and v > hi):
+        rng = (f"between {lo:g} and {hi:g}" if hi is not None else f"at least {lo:g}")
+        return f"must be {rng}, not `{value}`"
+    return None
+
+
+def _problems(params: Mapping[str, str]) -> list[SettingProblem]:
+    """Value checks (the names were checked by the base class)."""
+    out: list[SettingProblem] = []
+
+    def bad(key: str, message: str, hint: str | None = None) -> None:
+        out.append(SettingProblem(key, f"`{NAME}.{key}` {message}", hint))
+
+    url = params.get("url")
+    if url is not None:
+        parts = urlsplit(url.strip())
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            bad("url", f"must be an http(s) URL, not `{url}`", f"e.g. `{NAME}.url: {DEFAULT_URL}`")
+    model = params.get("model", DEFAULT_MODEL).strip()
+    if "model" in params and not re.fullmatch(r"[\w.-]+/[\w.-]+", model):
+        bad("model", f"must be `owner/name`, not `{params['model']}`",
+            f"e.g. `{NAME}.model: {DEFAULT_MODEL}`; pin a version with `{NAME}.version`")
+    version = params.get("version")
+    if version is not None and not re.fullmatch(r"[0-9a-zA-Z]{8,128}", version.strip()):
+        bad("version", f"must be a version id (64 hex digits), not `{version}`",
+            "copy it from the model's Versions tab on replicate.com")
+    checks: dict[str, tuple[type, float | None, float | None]] = {
+        "wait": (int, 1, MAX_WAIT), "timeout": (float, 1, None),
+        "num_inference_steps": (int, 1, 500), "guidance_scale": (float, 1, 50),
+        "prompt_strength": (float, 0, 1), "steps": (int, 1, 50), "guidance": (float, 0, 100),
+    }
+    for key, (kind, lo, hi) in checks.items():
+        if key in params:
+            why = _number(params[key].strip(), kind, lo, hi)
+            if why:
+                bad(key, why, SETTINGS[key])
+    fmt = params.get("output_format")
+    if fmt is not None and fmt.strip().lower() not in ("png", "jpg", "webp"):
+        bad("output_format", f"must be png, jpg or webp, not `{fmt}`")
+    wm = params.get("apply_watermark")
+    if wm is not None and wm.strip().lower() not in BOOLS:
+        bad("apply_watermark", f"must be true or false, not `{wm}`")
+    flux = is_flux(model)
+    family = "FLUX Fill" if flux else "SDXL"
+    for key in (SDXL_ONLY if flux else FLUX_ONLY):
+        if key in params:
+            other = {"num_inference_steps": "steps", "guidance_scale": "guidance",
+                     "steps": "num_inference_steps", "guidance": "guidance_scale"}.get(key)
+            bad(key, f"is not an input of {family} (`{model}`)",
+                f"use `{NAME}.{other}` with this model" if other else
+                f"remove it, or choose a model that takes `{key}`")
+    return out
+
+
+def _retry_after_from_detail(text: str) -> float | None:
+    """'Request was throttled. Your rate limit resets in ~30s.' -> 30.0"""
+    m = re.search(r"resets?\s+in\s+~?\s*(\d+(?:\.\d+)?)\s*(ms|s|sec|secs|seconds?|m|min|minutes?)?\b",
+                  text, re.IGNORECASE)
+    if not m:
+        m = re.search(r"(?:retry|try again)\D{0,20}?(\d+(?:\.\d+)?)\s*(ms|s|sec|secs|seconds?|m|min|minutes?)\b",
+                      text, re.IGNORECASE)
+        if not m:
+            return None
+    value, unit = float(m.group(1)), (m.group(2) or "s").lower()
+    if unit == "ms":
+        return value / 1000
+    if unit.startswith("m"):
+        return value * 60
+    return value
+
+
+def _detail(resp: requests.Response) -> str:
+    """Replicate's own words for an error response (detail + invalid fields)."""
+    try:
+        doc = resp.json()
+    except ValueError:
+        return resp.text[:300].strip()
+    if not isinstance(doc, dict):
+        return str(doc)[:300]
+    parts = []
+    for key in ("detail", "title", "error", "message"):
+        if isinstance(doc.get(key), str) and doc[key].strip():
+            parts.append(doc[key].strip())
+            break
+    fields = doc.get("invalid_fields")
+    if isinstance(fields, list):
+        for f in fields[:5]:
+            if isinstance(f, dict):
+                parts.append(f"{f.get('field', '?')}: {f.get('description', f.get('type', ''))}")
+    return "; ".join(parts)[:500]
+
+
+# errors of a failed prediction that are worth trying again
+_TRANSIENT_WORDS = ("interrupted", "retry", "try again", "out of memory", "cuda", "timed out",
+                    "timeout", "internal", "unavailable", "connection", "temporar", "overloaded",
+                    "capacity", "(code: pa)", "director", "worker", "killed")
+
+
+class _GiveUp(Exception):
+    """Internal: the poll loop stops (deadline or close()); the prediction gets canceled."""
+
+
+class ReplicateBackend(Backend):
+    name = NAME
+    settings = SETTINGS
+    capabilities = _ModelCapabilities()  # type: ignore[assignment]
+    #: files larger than this (encoded bytes) are uploaded instead of inlined
+    data_url_limit = DATA_URL_LIMIT
+
+    def __init__(self, *, sleep: Callable[[float], None] = time.sleep,
+                 clock: Callable[[], float] = time.monotonic,
+                 session: requests.Session | None = None, **params: str):
+        problems = self.validate_settings(params)
+        if problems:
+            p = problems[0]
+            raise Unavailable(p.message, hint=p.hint, backend=NAME, setting=p.key)
+        self.params = {k: str(v).strip() for k, v in params.items()}
+        self.url = self.params.get("url", DEFAULT_URL).rstrip("/")
+        self.model = self.params.get("model", DEFAULT_MODEL)
+        self.version = self.params.get("version") or None
+        self.wait = int(self.params.get("wait", DEFAULT_WAIT))
+        self.timeout = float(self.params.get("timeout", DEFAULT_TIMEOUT))
+        self._sleep = sleep
+        self._clock = clock
+        self._shared_session = session
+        self._local = threading.local()
+        self._token: str | None = None
+        self._stop = threading.Event()
+
+    def __repr__(self) -> str:  # never the token
+        return f"ReplicateBackend(url={self.url!r}, model={self.model!r})"
+
+    @classmethod
+    def validate_settings(cls, params: Mapping[str, str]) -> list[SettingProblem]:
+        names = super().validate_settings(params)
+        return names + _problems({k: str(v) for k, v in params.items() if k in SETTINGS})
+
+    # ------------------------------------------------------------- plumbing
+    def preflight(self) -> None:
+        """The token must be there; no request is sent (a rebuild from the cache is free)."""
+        self._token = http.require_key(TOKEN_ENV, NAME)
+
+    def _session(self) -> requests.Session:
+        if self._shared_session is not None:
+            return self._shared_session
+        s = getattr(self._local, "session", None)
+        if s is None:  # one per worker thread: requests sessions are not thread-safe
+            s = self._local.session = http.session()
+        return s
+
+    def _auth(self) -> dict[str, str]:
+        if self._token is None:
+            self._token = http.require_key(TOKEN_ENV, NAME)
+        return {"Authorization": f"Bearer {self._token}"}
+
+    def _same_host(self, url: str) -> bool:
+        a, b = urlsplit(url), urlsplit(self.url)
+        return (a.scheme, a.netloc) == (b.scheme, b.netloc)
+
+    def _api(self, path: str) -> str:
+        return f"{self.url}{path}"
+
+    def _call(self, method: str, url: str, *, read: float, **kw: Any) -> requests.Response:
+        headers = dict(kw.pop("headers", {}) or {})
+        if self._same_host(url):  # the token goes to the API host only
+            headers.update(self._auth())
+        return http.call(self._session(), method, url, backend=NAME, setting="url",
+                         timeout=(CONNECT_TIMEOUT, max(1.0, read)), headers=headers, **kw)
+
+    def _raise_for_status(self, resp: requests.Response, *, creating: bool = False) -> None:
+        code = resp.status_code
+        if code < 400:
+            return
+        why = _detail(resp)
+        tail = f": {why}" if why else ""
+        if code == 429:
+            wait = http.retry_after(resp)
+            if wait is None:
+                wait = _retry_after_from_detail(why)
+            raise RateLimited(f"rate limited by Replicate (HTTP 429){tail}", retry_after=wait,
+                              backend=NAME)
+        if code == 401:
+            raise Unavailable(f"Replicate refused the API token (HTTP 401){tail}", backend=NAME,
+                              hint=f"check `{TOKEN_ENV}` in your environment or keys.toml")
+        if code == 402:
+            raise Unavailable(f"Replicate wants payment (HTTP 402){tail}", backend=NAME,
+                              hint="set up billing or add credit on replicate.com")
+        if code == 404 and creating:
+            setting = "version" if self.version else "model"
+            raise Unavailable(f"Replicate does not know this model/version (HTTP 404){tail}",
+                              backend=NAME, setting=setting,
+                              hint=f"check `{NAME}.{setting}` (it is `{self.version or self.model}`)")
+        if code == 422:
+            raise Rejected(f"Replicate refused the input (HTTP 422){tail}",
+                           reason=why or "invalid-input", backend=NAME)
+        if code >= 500 or code in (408, 409, 425):
+            raise Transient(f"Replicate server error (HTTP {code}){tail}", backend=NAME)
+        http.raise_for_status(resp, NAME, reason=why or None)
+
+    @staticmethod
+    def _json(resp: requests.Response) -> dict:
+        try:
+            doc = resp.json()
+        except ValueError:
+            raise Transient(f"Replicate answered HTTP {resp.status_code} without JSON",
+                            backend=NAME) from None
+        if not isinstance(doc, dict):
+            raise Transient("Replicate answered with unexpected JSON", backend=NAME)
+        return doc
+
+    # -------------------------------------------------------------- inputs
+    def _file_input(self, image, name: str, deadline: float) -> str:
+        buf = io.BytesIO()
+        image.save(buf, format="PNG", optimize=False)
+        data = buf.getvalue()
+        if len(data) <= self.data_url_limit:
+            return "data:image/png;base64," + base64.b64encode(data).decode("ascii")
+        resp = self._call("POST", self._api("/v1/files"), read=self._left(deadline, 120.0),
+                          files={"content": (f"{name}.png", data, "image/png")})
+        self._raise_for_status(resp)
+        doc = self._json(resp)
+        url = (doc.get("urls") or {}).get("get") if isinstance(doc.get("urls"), dict) else None
+        if not isinstance(url, str) or not url:
+            raise Transient("Replicate accepted the upload but returned no file URL", backend=NAME)
+        return url
+
+    def build_input(self, request: PaintRequest, seed: int, image: str, mask: str) -> dict[str, Any]:
+        """The prediction's ``input`` for the configured model family."""
+        p = self.params
+        if is_flux(self.model):
+            inp: dict[str, Any] = {"image": image, "mask": mask, "prompt": request.prompt,
+                                   "seed": seed,
+                                   "output_format": p.get("output_format", "png").lower()}
+            if "steps" in p:
+                inp["steps"] = int(p["steps"])
+            if "guidance" in p:
+                inp["guidance"] = float(p["guidance"])
+            return inp
+        inp = {"image": image, "mask": mask, "prompt": request.prompt,
+               "negative_prompt": request.negative, "width": request.width,
+               "height": request.height, "num_outputs": 1, "seed": seed,
+               "apply_watermark": BOOLS[p.get("apply_watermark", "false").lower()]}
+        if "num_inference_steps" in p:
+            inp["num_inference_steps"] = int(p["num_inference_steps"])
+        if "guidance_scale" in p:
+            inp["guidance_scale"] = float(p["guidance_scale"])
+        if "prompt_strength" in p:
+            inp["prompt_strength"] = float(p["prompt_strength"])
+        return inp
+
+    # ---------------------------------------------------------------- paint
+    def _left(self, deadline: float, cap: float) -> float:
+        return min(cap, deadline - self._clock())
+
+    def paint(self, request: PaintRequest) -> PaintResult:
+        self.check(request)
+        self._auth()  # Unavailable before any upload when there is no token
+        deadline = self._clock() + self.timeout
+        # Replicate picks a random seed when none is sent (and shows it only in
+        # the logs): always send one, and report it.
+        seed = request.seed if request.seed is not None else random.SystemRandom().randint(1, SEED_MAX)
+        image, mask = to_service_mask(request, capabilities_for(self.model).mask_convention)
+        inp = self.build_input(request, seed, self._file_input(image, "image", deadline),
+                               self._file_input(mask, "mask", deadline))
+        wait = max(1, min(self.wait, MAX_WAIT, int(self.timeout)))
+        if self.version:
+            url, body = self._api("/v1/predictions"), {"version": self.version, "input": inp}
+        else:
+            url, body = self._api(f"/v1/models/{self.model}/predictions"), {"input": inp}
+        resp = self._call("POST", url, read=self._left(deadline, wait + 30.0), json=body,
+                          headers={"Prefer": f"wait={wait}"})
+        self._raise_for_status(resp, creating=True)
+        pred = self._json(resp)
+        pid = str(pred.get("id") or "")
+        if pred.get("status") in RUNNING or pred.get("status") is None:
+            if not pid:
+                raise Transient("Replicate returned a running prediction without an id", backend=NAME)
+            pred = self._poll(pred, pid, deadline)
+        return self._finish(pred, pid, seed, deadline)
+
+    def _poll(self, pred: dict, pid: str, deadline: float) -> dict:
+        """Poll until the prediction leaves starting/processing; cancel it on the
+        deadline, on Ctrl-C and on :meth:`close`."""
+        get_url = self._pred_url(pred, "get", f"/v1/predictions/{pid}")
+        delay = POLL_FIRST
+        try:
+            while pred.get("status") not in ("succeeded", "failed", "canceled"):
+                now = self._clock()
+                if now >= deadline or self._stop.is_set():
+                    why = ("the build was stopped" if self._stop.is_set() else
+                           f"it did not finish within {self.timeout:g} s (`{NAME}.timeout`)")
+                    raise _GiveUp(f"Replicate prediction {pid} was canceled: {why}")
+                self._sleep(min(delay, deadline - now))
+                delay = min(delay * 2, POLL_MAX)
+                try:
+                    resp = self._call("GET", get_url, read=self._left(deadline, 30.0))
+                    if resp.status_code == 429 or resp.status_code >= 500:
+                        continue  # a hiccup while polling: keep polling, don't pay twice
+                    self._raise_for_status(resp)
+                    pred = self._json(resp)
+                except Transient:
+                    continue
+            return pred
+        except _GiveUp as e:
+            self._cancel(pred, pid)
+            raise Transient(str(e), backend=NAME, setting="timeout") from None
+        except BaseException:  # Ctrl-C, a refused token, ...: stop paying, then re-raise
+            self._cancel(pred, pid)
+            raise
+
+    def _pred_url(self, pred: dict, which: str, fallback: str) -> str:
+        urls = pred.get("urls") if isinstance(pred.get("urls"), dict) else {}
+        url = urls.get(which)
+        # follow the service's URL only on the API host: the token goes nowhere else
+        if isinstance(url, str) and url and self._same_host(url):
+            return url
+        return self._api(fallback)
+
+    def _cancel(self, pred: dict, pid: str) -> None:
+        """Best effort: a failed cancel must not hide the real error."""
+        try:
+            self._call("POST", self._pred_url(pred, "cancel", f"/v1/predictions/{pid}/cancel"),
+                       read=10.0)
+        except Exception:  # noqa: BLE001 - never mask the reason we are canceling
+            pass
+
+    def close(self) -> None:
+        """Stop every poll in progress (their predictions get canceled)."""
+        self._stop.set()
+
+    def _finish(self, pred: dict, pid: str, seed: int, deadline: float) -> PaintResult:
+        status = pred.get("status")
+        if status == "failed":
+            err = str(pred.get("error") or "no reason given").strip()
+            low = err.lower()
+            if "nsfw" in low:
+                raise Rejected(f"Replicate prediction failed: {err}", reason="nsfw", backend=NAME,
+                               hint="reword the prompt; Replicate's safety checker refused it")
+            if any(w in low for w in _TRANSIENT_WORDS):
+                raise Transient(f"Replicate prediction failed: {err}", backend=NAME)
+            raise Rejected(f"Replicate prediction failed: {err}", reason=err[:200], backend=NAME)
+        if status == "canceled":
+            raise Transient(f"Replicate prediction {pid} was canceled", backend=NAME)
+        output = pred.get("output")
+        urls = [output] if isinstance(output, str) else (
+            [u for u in output if isinstance(u, str) and u] if isinstance(output, list) else [])
+        if not urls:
+            raise Rejected("no image returned (Replicate drops NSFW outputs silently)",
+                           reason="nsfw", backend=NAME,
+                           hint="reword the prompt or change the seed")
+        data = self._download(urls[0], deadline)
+        metrics = pred.get("metrics") if isinstance(pred.get("metrics"), dict) else {}
+        meta: dict[str, Any] = {"backend": NAME, "model": self.model, "prediction_id": pid}
+        if self.version:
+            meta["version"] = self.version
+        if isinstance(metrics.get("predict_time"), (int, float)):
+            meta["predict_time"] = metrics["predict_time"]
+        return PaintResult(image=data, seed_used=seed, metadata=meta)
+
+    def _download(self, url: str, deadline: float) -> bytes:
+        """The output file, fetched now: Replicate deletes outputs after ~1 hour."""
+        if url.startswith("data:"):
+            try:
+                return base64.b64decode(url.split(",", 1)[1], validate=False)
+            except (IndexError, ValueError):
+                raise Transient("Replicate returned an unreadable data URL", backend=NAME) from None
+        url = urljoin(self.url + "/", url)
+        if urlsplit(url).scheme not in ("http", "https"):
+            raise Transient(f"Replicate returned an output that is not a URL: {url[:80]}", backend=NAME)
+        resp = self._call("GET", url, read=max(DOWNLOAD_TIMEOUT / 4, self._left(deadline, DOWNLOAD_TIMEOUT)))
+        if resp.status_code in (404, 410):
+            raise Transient(f"the output was gone before it could be downloaded (HTTP {resp.status_code})",
+                            backend=NAME)
+        self._raise_for_status(resp)
+        if not resp.content:
+            raise Transient("Replicate's output file was empty", backend=NAME)
+        return resp.content
