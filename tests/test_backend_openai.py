@@ -85,12 +85,12 @@ def test_success_and_request_contract(httpserver):
     assert art.getpixel((1000, 500)) == PAINT_COLOR and art.getpixel((5, 5)) == req.init_image.getpixel((5, 5))
 
 
-def test_model_setting_and_the_scripts_model(httpserver):
+def test_model_comes_from_the_dotted_setting_only(httpserver):
     fake = FakeOpenAI(httpserver)
     backend(fake, model="gpt-image-1-mini").paint(request())
-    backend(fake).paint(request(model="gpt-image-1.5"))
+    backend(fake).paint(request(model="something-else"))  # the generic `model:` is not read
     fake.verify()
-    assert [s.fields["model"] for s in fake.seen] == ["gpt-image-1-mini", "gpt-image-1.5"]
+    assert [s.fields["model"] for s in fake.seen] == ["gpt-image-1-mini", "gpt-image-1"]
 
 
 def test_guidance_only_mask_is_composited_back_from_another_size(httpserver):

@@ -48,6 +48,11 @@ def test_installed_wheel_checks_an_example(wheel, tmp_path):
                        cwd=work)
     assert r.returncode == 0, r.stderr
     assert "ok" in r.stderr
+    # ... and builds it: themes, fonts and the draft backend all come from the install
+    r = subprocess.run([str(env_dir / "bin" / "comicc"), "build", str(example), "-o", str(work / "heist.pdf"),
+                        "--dpi", "72", "--no-progress"], capture_output=True, text=True, cwd=work)
+    assert r.returncode == 0, r.stderr
+    assert (work / "heist.pdf").read_bytes().startswith(b"%PDF-")
     # the installed package reads its grammar from inside the wheel, not from this checkout
     r = subprocess.run([str(py), "-c", "from comicc.resources import grammar_path; print(grammar_path())"],
                        capture_output=True, text=True, cwd=work)

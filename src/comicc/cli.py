@@ -14,7 +14,6 @@ import argparse
 import difflib
 import os
 import sys
-import tempfile
 import traceback
 from pathlib import Path
 
@@ -157,20 +156,8 @@ def _add_source(sources, path):
 
 def write_atomic(path: Path, data: bytes) -> None:
     """Write ``data`` to ``path`` via a temporary file and a rename."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent or ".")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        if path.exists():
-            os.chmod(tmp, path.stat().st_mode & 0o777)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    from .output.common import write_bytes_atomic
+    write_bytes_atomic(path, data)
 
 
 def cmd_fmt(args) -> int:

@@ -90,6 +90,7 @@ class ComfyUIBackend(Backend):
         self._sessions = ThreadSessions()
         self._graphs: dict[str, dict[str, Any]] = {}
         self._lock = threading.Lock()
+        self._deadline = _PerThread(float("inf"))
         self.graph_for(self.values, error=Unavailable)  # a bad workflow fails now
 
     # ---------------------------------------------------------- plumbing
@@ -114,8 +115,12 @@ class ComfyUIBackend(Backend):
     def checkpoint(self, o: Mapping[str, Any], model: str | None) -> str:
         return o["checkpoint"] or model or DEFAULT_CHECKPOINT
 
-    def _call(self, method: str, url: str, timeout: tuple[float, float] = (10.0, 60.0),
+    def _call(self, method: str, url: str, timeout: tuple[float, float] | None = None,
               **kw: Any):
+        """One call; without ``timeout``, at most 60 s and never past the paint's deadline."""
+        if timeout is None:
+            left = max(0.1, self._deadline.get() - self.clock())
+            timeout = (min(10.0, left), min(60.0, left))
         return http.call(self._sessions.get(), method, url, backend=NAME,
                          setting=self.pool.setting, timeout=timeout, **kw)
 
@@ -157,8 +162,9 @@ class ComfyUIBackend(Backend):
         o = self.options_for(request)
         template = self.graph_for(o)
         base = self.pool.pick()
+        self._deadline.set(self.clock() + o["timeout"])
         try:
-            return self._paint(request, o, template, base, self.clock() + o["timeout"])
+            return self._paint(request, o, template, base, self._deadline.get())
         except Unavailable as e:
             if len(self.pool.urls) > 1 and e.setting == self.pool.setting:
                 raise Transient(f"{e}; another server will take the retry", backend=NAME,
@@ -252,6 +258,19 @@ class ComfyUIBackend(Backend):
             self._call("POST", base + "/queue", PREFLIGHT_TIMEOUT, json={"delete": [prompt_id]})
         except BackendError:
             pass
+
+
+class _PerThread(threading.local):
+    """A value per thread (the scheduler paints several panels at once)."""
+
+    def __init__(self, value: Any):
+        self.value = value
+
+    def get(self) -> Any:
+        return self.value
+
+    def set(self, value: Any) -> None:
+        self.value = value
 
 
 def _finished(entry: dict) -> dict:

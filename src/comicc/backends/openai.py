@@ -95,8 +95,7 @@ class OpenAIBackend(Backend):
     capabilities = CAPABILITIES
     settings = {
         "url": f"service address (default {DEFAULT_URL})",
-        "model": f"image model (default {DEFAULT_MODEL}; the script's `model:` is used when "
-                 "this is not set)",
+        "model": f"image model (default {DEFAULT_MODEL}); the generic `model:` is not read",
         "quality": "auto, low, medium or high (default: the service's, auto)",
         "output_format": "png, jpeg or webp (default: the service's, png)",
         "timeout": f"seconds to wait for the answer (default {DEFAULT_TIMEOUT[1]:g})",
@@ -139,7 +138,7 @@ class OpenAIBackend(Backend):
         if problems:
             p = problems[0]
             raise Rejected(p.message, reason="setting", hint=p.hint, backend=self.name, setting=p.key)
-        model = opts.get("model") or request.model or DEFAULT_MODEL
+        model = opts.get("model") or DEFAULT_MODEL  # the generic `model:` is not read
         _, rgba = to_service_mask(request, "alpha")
         image_png = _png(request.init_image.convert("RGB"))
         mask_png = _png(rgba)

@@ -180,15 +180,16 @@ def _problems(params: Mapping[str, str]) -> list[SettingProblem]:
     return out
 
 
+_UNIT = r"(ms|s|sec|secs|seconds?|m|min|minutes?)"
+
+
 def _retry_after_from_detail(text: str) -> float | None:
     """'Request was throttled. Your rate limit resets in ~30s.' -> 30.0"""
-    m = re.search(r"resets?\s+in\s+~?\s*(\d+(?:\.\d+)?)\s*(ms|s|sec|secs|seconds?|m|min|minutes?)?\b",
-                  text, re.IGNORECASE)
+    m = (re.search(r"resets?\s+in\s+~?\s*(\d+(?:\.\d+)?)\s*" + _UNIT + r"?\b", text, re.IGNORECASE)
+         or re.search(r"(?:retry|try again)\D{0,20}?(\d+(?:\.\d+)?)\s*" + _UNIT + r"\b", text,
+                      re.IGNORECASE))
     if not m:
-        m = re.search(r"(?:retry|try again)\D{0,20}?(\d+(?:\.\d+)?)\s*(ms|s|sec|secs|seconds?|m|min|minutes?)\b",
-                      text, re.IGNORECASE)
-        if not m:
-            return None
+        return None
     value, unit = float(m.group(1)), (m.group(2) or "s").lower()
     if unit == "ms":
         return value / 1000

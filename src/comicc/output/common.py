@@ -42,11 +42,21 @@ def color_bytes(rgba: RGBA) -> tuple[int, int, int, int]:
     return tuple(int(round(c * 255)) for c in rgba)  # type: ignore[return-value]
 
 
+def _current_umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+_UMASK = _current_umask()  # read once, at import: os.umask is process-wide
+
+
 def _default_mode(path: FsPath) -> int:
+    """An existing file keeps its mode; a new one gets what `open()` would give."""
     try:
         return path.stat().st_mode & 0o777
     except OSError:
-        return 0o644
+        return 0o666 & ~_UMASK
 
 
 @contextlib.contextmanager

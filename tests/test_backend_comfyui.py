@@ -1,0 +1,413 @@
+"""ComfyUI backend against a fake ComfyUI over real HTTP (pytest-httpserver).
+
+The fake implements upload -> queue -> history polling -> view as documented
+(shared/reference/image-apis.md), "executes" a graph by painting red where
+LoadImage's MASK (1 - alpha) is set, and records everything; the tests decode
+the uploads' pixels and read the queued graphs.
+"""
+from __future__ import annotations
+
+import io
+import json
+import re
+import socket
+import time
+from pathlib import Path
+
+import pytest
+from PIL import Image
+from pytest_httpserver import HTTPServer
+from werkzeug import Request, Response
+
+from comicc.backends import comfyui_workflow as wf
+from comicc.backends.base import Rejected, Transient, Unavailable
+from comicc.backends.comfyui import DEFAULT_CHECKPOINT, ComfyUIBackend
+from comicc.build.cache import ArtCache
+from comicc.build.scheduler import PaintJob, Painter
+from comicc.render.composite import composite
+from comicc.render.plan import plan_panel
+
+from conftest_render import make_panel, two_speaker_geom
+
+EXAMPLE_WORKFLOW = Path(__file__).resolve().parents[1] / "examples/backends/comfyui-inpaint-workflow.json"
+CHECKPOINTS = [DEFAULT_CHECKPOINT, "comic-inpainting.safetensors"]
+RED = (200, 30, 60)
+
+
+def jresp(doc, status: int = 200) -> Response:
+    return Response(json.dumps(doc), status, content_type="application/json")
+
+
+class FakeComfy:
+    def __init__(self, server: HTTPServer, *, pending: int = 0, scale: float = 1.0):
+        self.pending, self.scale = pending, scale
+        self.uploads: dict[str, dict] = {}    # "subfolder/name" -> {image, form}
+        self.queued: list[dict] = []          # POST /prompt bodies
+        self.jobs: dict[str, dict] = {}
+        self.outputs: dict[str, bytes] = {}
+        self.history_calls = 0
+        self.deleted: list[str] = []
+        self.fail: list[tuple[int, dict]] = []  # answers to /prompt to give first
+        self.error: dict | None = None          # an execution error to report
+        server.expect_request("/system_stats").respond_with_json({"system": {"os": "posix"}})
+        server.expect_request("/object_info/CheckpointLoaderSimple").respond_with_json(
+            {"CheckpointLoaderSimple": {"input": {"required": {"ckpt_name": [CHECKPOINTS]}}}})
+        server.expect_request("/upload/image", method="POST").respond_with_handler(self.upload)
+        server.expect_request("/prompt", method="POST").respond_with_handler(self.prompt)
+        server.expect_request(re.compile(r"^/history/.+$")).respond_with_handler(self.history)
+        server.expect_request("/view").respond_with_handler(self.view)
+        server.expect_request("/queue", method="POST").respond_with_handler(self.queue)
+
+    def upload(self, request: Request) -> Response:
+        f = request.files["image"]
+        sub = request.form.get("subfolder", "")
+        img = Image.open(io.BytesIO(f.read()))
+        img.load()
+        key = f"{sub}/{f.filename}" if sub else f.filename
+        self.uploads[key] = {"image": img, "form": dict(request.form)}
+        return jresp({"name": f.filename, "subfolder": sub, "type": request.form.get("type")})
+
+    def prompt(self, request: Request) -> Response:
+        body = request.get_json()
+        self.queued.append(body)
+        if self.fail:
+            return jresp(*reversed(self.fail.pop(0)))
+        graph = body["prompt"]
+        errors = {}
+        for nid, node in graph.items():
+            ins = node["inputs"]
+            if node["class_type"] == "CheckpointLoaderSimple" and ins["ckpt_name"] not in CHECKPOINTS:
+                errors[nid] = {"class_type": node["class_type"], "dependent_outputs": [],
+                               "errors": [{"type": "value_not_in_list", "message": "Value not in list",
+                                           "details": f"ckpt_name: '{ins['ckpt_name']}' not in list"}]}
+            if node["class_type"] in ("LoadImage", "LoadImageMask") and ins["image"] not in self.uploads:
+                errors[nid] = {"class_type": node["class_type"], "errors": [
+                    {"type": "custom_validation_failed", "message": "Invalid image file",
+                     "details": f"image - {ins['image']}"}]}
+        if errors:
+            return jresp({"error": {"type": "prompt_outputs_failed_validation",
+                                    "message": "Prompt outputs failed validation", "details": ""},
+                          "node_errors": errors}, 400)
+        pid = f"job-{len(self.queued)}"
+        self.jobs[pid] = {"graph": graph, "polls": self.pending}
+        return jresp({"prompt_id": pid, "number": len(self.queued), "node_errors": {}})
+
+    def history(self, request: Request) -> Response:
+        self.history_calls += 1
+        pid = request.path.rsplit("/", 1)[1]
+        job = self.jobs.get(pid)
+        if job is None or job["polls"] > 0:
+            if job:
+                job["polls"] -= 1
+            return jresp({})
+        if self.error:
+            return jresp({pid: {"outputs": {}, "status": {"status_str": "error", "completed": False,
+                                                          "messages": [["execution_error", self.error]]}}})
+        load = next(n for n in job["graph"].values() if n["class_type"] == "LoadImage")
+        rgba = self.uploads[load["inputs"]["image"]]["image"].convert("RGBA")
+        paint = rgba.getchannel("A").point(lambda a: 255 - a)      # MASK = 1 - alpha
+        out = Image.composite(Image.new("RGB", rgba.size, RED), rgba.convert("RGB"), paint)
+        if self.scale != 1.0:
+            out = out.resize((round(out.width * self.scale), round(out.height * self.scale)))
+        name = f"comicc_{len(self.outputs) + 1:05}_.png"
+        buf = io.BytesIO()
+        out.save(buf, format="PNG")
+        self.outputs[name] = buf.getvalue()
+        return jresp({pid: {"prompt": [], "outputs": {
+            "9": {"images": [{"filename": "preview.png", "subfolder": "", "type": "temp"}]},
+            "8": {"images": [{"filename": name, "subfolder": "", "type": "output"}]}},
+            "status": {"status_str": "success", "completed": True, "messages": []}}})
+
+    def view(self, request: Request) -> Response:
+        a = request.args
+        if a.get("type") != "output" or a.get("filename") not in self.outputs:
+            return Response("not found", 404)
+        return Response(self.outputs[a["filename"]], content_type="image/png")
+
+    def queue(self, request: Request) -> Response:
+        self.deleted += request.get_json().get("delete", [])
+        return jresp({})
+
+
+def base(server: HTTPServer) -> str:
+    return f"http://127.0.0.1:{server.port}"
+
+
+@pytest.fixture
+def comfy(httpserver):
+    return FakeComfy(httpserver)
+
+
+@pytest.fixture
+def second_server():
+    server = HTTPServer(host="127.0.0.1", port=0)
+    server.start()
+    yield server
+    server.clear()
+    if server.is_running():
+        server.stop()
+
+
+class Clock:
+    """A fake monotonic clock that sleeping advances."""
+
+    def __init__(self):
+        self.now, self.sleeps = 0.0, []
+
+    def sleep(self, s: float) -> None:
+        self.sleeps.append(s)
+        self.now += s
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def backend_for(server, clock: Clock | None = None, **params: str) -> ComfyUIBackend:
+    clock = clock or Clock()
+    return ComfyUIBackend(url=base(server), sleep=clock.sleep, clock=clock, **params)
+
+
+def plan_for(backend, dpi: int = 72, **settings: str):
+    panel = make_panel(backend="comfyui", dpi=dpi,
+                       params=tuple((f"comfyui.{k}", v) for k, v in settings.items()))
+    return plan_panel(panel, two_speaker_geom(), backend.capabilities)
+
+
+def keep_point(mask: Image.Image) -> tuple[int, int]:
+    x, y = round(mask.width * .28), round(mask.height * .18)   # first balloon's centre
+    assert mask.getpixel((x, y)) == 0
+    return x, y
+
+
+def closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+# ------------------------------------------------------------------ built-in graph
+def test_builtin_inpaint_graph_upload_polarity_and_result(comfy, httpserver):
+    b = backend_for(httpserver)
+    b.preflight()
+    plan = plan_for(b)
+    req = plan.request()
+    res = b.paint(req)
+    httpserver.check()
+    ((key, up),) = comfy.uploads.items()
+    assert up["form"] == {"type": "input", "overwrite": "true", "subfolder": "comicc"}
+    img = up["image"]
+    assert img.mode == "RGBA" and img.size == plan.request_size
+    assert img.width % 8 == 0 and img.height % 8 == 0
+    x, y = keep_point(req.mask)
+    assert img.getpixel((x, y))[3] == 255      # KEEP: opaque
+    assert img.getpixel((2, 2))[3] == 0        # PAINT: transparent (MASK = 1 - alpha)
+    (body,) = comfy.queued
+    assert body["client_id"] == b.client_id
+    graph = body["prompt"]
+    assert "{{" not in json.dumps(graph)
+    by = {n["class_type"]: n["inputs"] for n in graph.values()}
+    assert set(by) == {"CheckpointLoaderSimple", "CLIPTextEncode", "LoadImage",
+                       "VAEEncodeForInpaint", "KSampler", "VAEDecode", "SaveImage"}
+    assert by["CheckpointLoaderSimple"]["ckpt_name"] == DEFAULT_CHECKPOINT
+    texts = sorted(n["inputs"]["text"] for n in graph.values() if n["class_type"] == "CLIPTextEncode")
+    assert texts == sorted([req.prompt, "blurry"])
+    assert by["LoadImage"]["image"] == key
+    assert by["VAEEncodeForInpaint"]["grow_mask_by"] == 0          # sent explicitly, an int
+    ks = by["KSampler"]
+    assert ks["seed"] == plan.seed and isinstance(ks["seed"], int)
+    assert (ks["steps"], ks["cfg"], ks["sampler_name"], ks["scheduler"], ks["denoise"]) == \
+        (25, 7.0, "euler", "normal", 1.0)
+    assert res.seed_used == plan.seed and res.metadata["prompt_id"] == "job-1"
+    out, report = composite(res, plan)
+    assert out.size == plan.box_size and not report.mask_ignored()
+    assert out.getpixel((2, 2)) == RED
+
+
+def test_other_output_size_is_composited_back_exactly(httpserver):
+    FakeComfy(httpserver, scale=1.5)
+    b = backend_for(httpserver)
+    plan = plan_for(b)
+    out, report = composite(b.paint(plan.request()), plan)
+    assert report.resized and out.size == plan.box_size
+    assert report.returned_size == tuple(round(v * 1.5) for v in plan.request_size)
+    init, mask = plan.init_image(plan.box_size), plan.mask(plan.box_size)
+    keep = mask.point(lambda v: 255 if v == 0 else 0)
+    blank = Image.new("RGB", out.size)
+    assert (Image.composite(out, blank, keep).tobytes()
+            == Image.composite(init.convert("RGB"), blank, keep).tobytes())
+
+
+def test_settings_and_model_reach_the_graph(comfy, httpserver):
+    b = backend_for(httpserver, steps="12", sampler="dpmpp_2m", scheduler="karras", cfg="5.5")
+    panel = make_panel(backend="comfyui", dpi=72, model="comic-inpainting.safetensors",
+                       params=(("comfyui.grow_mask_by", "4"), ("comfyui.steps", "12"),
+                               ("comfyui.sampler", "dpmpp_2m"), ("comfyui.scheduler", "karras"),
+                               ("comfyui.cfg", "5.5")))
+    b.paint(plan_panel(panel, two_speaker_geom(), b.capabilities).request())
+    by = {n["class_type"]: n["inputs"] for n in comfy.queued[0]["prompt"].values()}
+    assert by["CheckpointLoaderSimple"]["ckpt_name"] == "comic-inpainting.safetensors"
+    assert by["VAEEncodeForInpaint"]["grow_mask_by"] == 4
+    ks = by["KSampler"]
+    assert (ks["steps"], ks["sampler_name"], ks["scheduler"], ks["cfg"]) == (12, "dpmpp_2m", "karras", 5.5)
+
+
+# ------------------------------------------------------------------ queue and polling
+def test_polls_history_until_done(httpserver):
+    comfy = FakeComfy(httpserver, pending=2)
+    clock = Clock()
+    b = backend_for(httpserver, clock)
+    assert b.paint(plan_for(b).request()).image
+    assert comfy.history_calls == 3 and len(clock.sleeps) == 2
+
+
+def test_deadline_is_transient_and_the_job_is_dropped(httpserver):
+    comfy = FakeComfy(httpserver, pending=10_000)
+    clock = Clock()
+    b = backend_for(httpserver, clock, timeout="5")
+    with pytest.raises(Transient) as e:
+        b.paint(plan_for(b, timeout="5").request())
+    assert e.value.setting == "timeout" and "5 s" in str(e.value)
+    assert 4.9 <= clock.now <= 5.1 and comfy.deleted == ["job-1"]
+
+
+def test_node_errors_400_is_rejected_with_the_node(comfy, httpserver):
+    b = backend_for(httpserver, checkpoint="missing.safetensors")
+    with pytest.raises(Rejected) as e:
+        b.paint(plan_for(b, checkpoint="missing.safetensors").request())
+    msg = str(e.value)
+    assert "node 1 (CheckpointLoaderSimple)" in msg and "missing.safetensors" in msg
+    assert e.value.reason == "invalid-workflow"
+
+
+def test_execution_error_is_rejected(comfy, httpserver):
+    comfy.error = {"node_id": "6", "node_type": "KSampler", "exception_type": "RuntimeError",
+                   "exception_message": "mat1 and mat2 shapes cannot be multiplied"}
+    b = backend_for(httpserver)
+    with pytest.raises(Rejected, match="KSampler: mat1"):
+        b.paint(plan_for(b).request())
+
+
+def test_read_timeout_is_transient(httpserver):
+    def slow(request: Request) -> Response:
+        time.sleep(1.0)
+        return jresp({})
+
+    httpserver.expect_request("/upload/image").respond_with_handler(slow)
+    b = ComfyUIBackend(url=base(httpserver), timeout="0.3")
+    started = time.monotonic()
+    with pytest.raises(Transient):
+        b.paint(plan_for(b, timeout="0.3").request())
+    assert time.monotonic() - started < 0.9
+
+
+# ------------------------------------------------------------------ preflight
+def test_unreachable_url_fails_preflight_naming_url():
+    port = closed_port()
+    with pytest.raises(Unavailable) as e:
+        ComfyUIBackend(url=f"http://127.0.0.1:{port}").preflight()
+    assert e.value.setting == "url"
+    assert f"cannot reach 127.0.0.1:{port}" in str(e.value) and "comfyui.url" in str(e.value)
+
+
+def test_unknown_checkpoint_fails_preflight(comfy, httpserver):
+    with pytest.raises(Unavailable) as e:
+        backend_for(httpserver, checkpoint="comic-inpainting.safetensor").preflight()
+    assert e.value.setting == "checkpoint" and "comic-inpainting.safetensors" in e.value.hint
+
+
+# ------------------------------------------------------------------ user workflows
+def write(tmp_path: Path, doc, name: str = "wf.json") -> str:
+    p = tmp_path / name
+    p.write_text(doc if isinstance(doc, str) else json.dumps(doc), encoding="utf-8")
+    return str(p)
+
+
+def test_user_workflow_placeholders_are_substituted(comfy, httpserver):
+    path = str(EXAMPLE_WORKFLOW)
+    assert ComfyUIBackend.validate_settings({"workflow": path}) == []
+    b = backend_for(httpserver, workflow=path)
+    plan = plan_for(b, workflow=path)
+    req = plan.request()
+    res = b.paint(req)
+    graph = comfy.queued[0]["prompt"]
+    assert "{{" not in json.dumps(graph)
+    template = json.loads(EXAMPLE_WORKFLOW.read_text())
+    for nid, node in template.items():       # every placeholder got its typed value
+        for field, value in node["inputs"].items():
+            got = graph[nid]["inputs"][field]
+            if not isinstance(value, str):
+                assert got == value
+                continue
+            expected = {"{{prompt}}": req.prompt, "{{negative}}": req.negative,
+                        "{{seed}}": plan.seed, "{{width}}": req.width, "{{height}}": req.height,
+                        "{{grow_mask_by}}": 0}.get(value, got)
+            assert got == expected and type(got) is type(expected), (nid, field)
+    by = {n["class_type"]: n["inputs"] for n in graph.values()}
+    image_key, mask_key = by["LoadImage"]["image"], by["LoadImageMask"]["image"]
+    assert image_key != mask_key and {image_key, mask_key} == set(comfy.uploads)
+    mask = comfy.uploads[mask_key]["image"].convert("RGBA")
+    x, y = keep_point(req.mask)
+    assert mask.getpixel((x, y)) == (0, 0, 0, 255)          # KEEP: black and opaque
+    assert mask.getpixel((2, 2)) == (255, 255, 255, 0)      # PAINT: white and transparent
+    assert comfy.uploads[image_key]["image"].getpixel((x, y))[3] == 255
+    assert res.seed_used == plan.seed
+
+
+def test_relative_workflow_paths_are_read_from_the_working_directory(tmp_path, monkeypatch):
+    write(tmp_path, wf.BUILTIN)
+    monkeypatch.chdir(tmp_path)
+    assert ComfyUIBackend.validate_settings({"workflow": "wf.json"}) == []
+
+
+@pytest.mark.parametrize("content, words", [
+    (None, "does not exist"),
+    ("{ not json", "not JSON"),
+    ({"last_node_id": 9, "nodes": [{"id": 1, "type": "LoadImage"}], "links": []}, "UI workflow"),
+    ({"1": {"class_type": "CLIPTextEncode", "inputs": {"text": "{{prompt}}"}}}, "{{image}}"),
+    ({"1": {"class_type": "LoadImage", "inputs": {"image": "{{image}}"}}}, "{{prompt}}"),
+    ({"1": {"class_type": "LoadImage", "inputs": {"image": "{{image}}"}},
+      "2": {"class_type": "CLIPTextEncode", "inputs": {"text": "{{promt}}"}}}, "unknown placeholder"),
+    ({"1": {"class_type": "LoadImage", "inputs": {"image": "{{image}}"}},
+      "2": {"class_type": "CLIPTextEncode", "inputs": {"text": "art, {{prompt}}"}}}, "whole value"),
+    ([1, 2, 3], "API-format"),
+])
+def test_bad_workflow_files_are_setting_problems(tmp_path, content, words):
+    path = str(tmp_path / "missing.json") if content is None else write(tmp_path, content)
+    problems = ComfyUIBackend.validate_settings({"workflow": path})
+    assert problems and {p.key for p in problems} == {"workflow"}
+    assert any(words in p.message for p in problems), [p.message for p in problems]
+    with pytest.raises(Unavailable) as e:
+        ComfyUIBackend(workflow=path)
+    assert e.value.setting == "workflow"
+
+
+def test_ui_format_hint_says_how_to_export(tmp_path):
+    path = write(tmp_path, {"nodes": [], "links": []})
+    (p,) = ComfyUIBackend.validate_settings({"workflow": path})
+    assert "Export (API)" in p.hint
+
+
+# ------------------------------------------------------------------ several servers
+def test_urls_spread_requests_over_every_server(httpserver, second_server):
+    one, two = FakeComfy(httpserver), FakeComfy(second_server)
+    clock = Clock()
+    b = ComfyUIBackend(urls=f"{base(httpserver)},{base(second_server)}", sleep=clock.sleep,
+                       clock=clock)
+    b.preflight()
+    req = plan_for(b).request()
+    for _ in range(4):
+        b.paint(req)
+    assert len(one.queued) == 2 and len(two.queued) == 2
+    assert len(one.uploads) == 1 and len(two.uploads) == 1   # same file name, overwritten
+
+
+# ------------------------------------------------------------------ scheduler
+def test_scheduler_retries_a_500_then_succeeds(comfy, httpserver, tmp_path):
+    comfy.fail.append((500, {"error": "internal"}))
+    b = backend_for(httpserver)
+    panel = make_panel(backend="comfyui", dpi=72)
+    painter = Painter({"comfyui": b}, ArtCache(tmp_path / "cache"), sleep=lambda s: None,
+                      progress=False)
+    (outcome,) = painter.paint([PaintJob(panel, two_speaker_geom(), 1)])
+    assert outcome.ok and outcome.attempts == 2 and not outcome.diagnostics
+    assert len(comfy.queued) == 2
