@@ -139,3 +139,42 @@ def test_missing_key_points_at_the_backend_line(httpserver, tmp_path, backend, e
     assert env in d.message
     assert d.span.line == line_of(lines, f"backend: {backend}")
     assert httpserver.log == []
+
+
+# ------------------------------------------------------------ comicc backends
+def _backends_output(capsys, *argv: str) -> str:
+    import argparse
+
+    from comicc import cli_backends
+    parser = argparse.ArgumentParser()
+    cli_backends.register(parser.add_subparsers(dest="command"), lambda p, **kw: None)
+    assert cli_backends.cmd_backends(parser.parse_args(["backends", *argv])) == 0
+    return capsys.readouterr().out
+
+
+def test_backends_command_lists_every_backend_and_never_the_key(capsys, monkeypatch):
+    import json
+
+    from comicc.backends import registry
+    monkeypatch.setenv("STABILITY_API_KEY", KEY)
+    monkeypatch.setitem(registry.BUILTIN, "ghost", ("comicc.backends.ghost_missing:Ghost", None))
+    table = _backends_output(capsys)
+    assert KEY not in table
+    rows = {line.split()[0]: line for line in table.splitlines() if line and not line.startswith(" ")}
+    for name in registry.names():
+        assert name in rows, name
+    assert "STABILITY_API_KEY (set)" in rows["stability"] and "grow_mask 0-100" in rows["stability"]
+    assert "OPENAI_API_KEY (NOT set)" in rows["openai"] and "1536x1024" in rows["openai"]
+    assert "not available" in rows["ghost"] and "ghost: the `ghost` backend is not built" in table
+    doc = json.loads(_backends_output(capsys, "--json"))
+    assert KEY not in json.dumps(doc)
+    by = {e["name"]: e for e in doc["backends"]}
+    assert set(by) == set(registry.names())
+    st, oa = by["stability"], by["openai"]
+    assert st["key"] == {"env": "STABILITY_API_KEY", "set": True, "from": "environment"}
+    assert st["mask_convention"] == "white" and st["edge_control"]["param"] == "grow_mask"
+    assert st["sizes"]["max_pixels"] == 9_437_184 and st["cost_unit"] == "credits"
+    assert any(v["sizes"]["allowed"] for v in st["variants"])  # v1 SDXL sizes
+    assert oa["seed"] is False and oa["negative_prompt"] is False and oa["mask_convention"] == "alpha"
+    assert oa["sizes"]["allowed"] == [[1024, 1024], [1536, 1024], [1024, 1536]]
+    assert by["ghost"]["available"] is False and by["ghost"]["hint"]

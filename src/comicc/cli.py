@@ -130,7 +130,7 @@ def cmd_check(args) -> int:
     for f in args.files:
         res = check(f, sink)
         if res is not None:
-            sources[res.source.path] = res.source
+            sources.update(res.sources)
         else:
             _add_source(sources, f)
     _print_diags(sink, args, sources)
@@ -200,7 +200,7 @@ def cmd_fmt(args) -> int:
 def _checked(args, sink):
     from .compiler import check
     res = check(args.file, sink)
-    sources = {res.source.path: res.source} if res is not None else {}
+    sources = dict(res.sources) if res is not None else {}
     if res is None or res.script is None or res.theme is None or sink.has_errors():
         if res is None:
             _add_source(sources, args.file)

@@ -68,7 +68,7 @@ def _theme_name(tree: ast.Script) -> str | None:
     return None
 
 
-def load_theme_for(tree: ast.Script, src: SourceFile, sink: Sink):
+def load_theme_for(tree: ast.Script, src: SourceFile, sink: Sink, sources: dict | None = None):
     """Load the theme a script asks for; None (and diagnostics) if it is broken.
 
     An unknown theme NAME is reported by the lowering (with a did-you-mean at
@@ -84,7 +84,7 @@ def load_theme_for(tree: ast.Script, src: SourceFile, sink: Sink):
         p = Path(name) if Path(name).is_absolute() else Path(src.path).resolve().parent / name
         if not p.is_file():
             name = "classic"
-    return loader(name, sink, Path(src.path).resolve().parent)
+    return loader(name, sink, Path(src.path).resolve().parent, sources=sources)
 
 
 @dataclass
@@ -93,6 +93,7 @@ class Checked:
     tree: ast.Script
     script: ir.Script | None
     theme: object | None
+    sources: dict  # every file a diagnostic may point into (script, theme files)
 
 
 def check(path: str | Path, sink: Sink, *, backends: tuple[str, ...] | None = None) -> Checked | None:
@@ -111,7 +112,8 @@ def check_source(src: SourceFile, sink: Sink, *, backends: tuple[str, ...] | Non
     tree = parse(src, sink)
     if tree is None:
         return None
-    theme = load_theme_for(tree, src, sink)
+    sources: dict = {src.path: src}
+    theme = load_theme_for(tree, src, sink, sources)
     template = getattr(theme, "prompt_template", None) or theme_mod.DEFAULT_PROMPT_TEMPLATE
     character = getattr(theme, "character_template", None) or theme_mod.DEFAULT_CHARACTER_TEMPLATE
     negative = getattr(theme, "negative", "") or ""
@@ -126,4 +128,4 @@ def check_source(src: SourceFile, sink: Sink, *, backends: tuple[str, ...] | Non
                   default_format=getattr(theme, "default_format", None) or "us-comic",
                   default_reading=getattr(theme, "reading", None) or "ltr")
     script = lower(tree, src, sink, ctx)
-    return Checked(src, tree, script, theme)
+    return Checked(src, tree, script, theme, sources)

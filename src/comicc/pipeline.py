@@ -100,6 +100,9 @@ def create_backends(script: ir.Script, sink: Sink) -> dict[str, Backend] | None:
             sink.error("backend-unavailable", f"backend `{name}` cannot be used: {e}", where(None), hints=hints)
             ok = False
             continue
+        known = getattr(cls, "settings", None)
+        if st.model and "model" not in params and known is not None and "model" in known:
+            params = {**params, "model": st.model}  # the generic `model:` setting
         problems = cls.validate_settings(params) if hasattr(cls, "validate_settings") else []
         for prob in problems:
             sink.error("backend-setting", prob.message, where(prob.key),

@@ -180,6 +180,15 @@ class Painter:
                 bar.update(1)
         except BaseException:
             pool.shutdown(wait=False, cancel_futures=True)
+            # Ctrl-C only interrupts this thread: let backends cancel work in flight
+            # (e.g. a paid prediction being polled) instead of running to its deadline
+            for backend in self.backends.values():
+                close = getattr(backend, "close", None)
+                if close is not None:
+                    try:
+                        close()
+                    except Exception:  # noqa: BLE001 - best effort while stopping
+                        pass
             raise
         finally:
             bar.close()

@@ -1,0 +1,145 @@
+"""End to end: examples/heist.comic built with the self-hosted backends
+(Automatic1111, ComfyUI) against fake servers on 127.0.0.1, and bad
+configuration reported at the setting's line before any request is sent."""
+from __future__ import annotations
+
+import json
+import socket
+from pathlib import Path
+
+import pypdf
+import pytest
+
+from comicc import compiler, pipeline
+from comicc.diagnostics import Sink
+from comicc.pipeline import BuildOptions
+
+from test_backend_automatic1111 import FakeWebui
+from test_backend_comfyui import FakeComfy
+
+ROOT = Path(__file__).resolve().parents[1]
+HEIST = ROOT / "examples" / "heist.comic"
+LETTERING = ("Midnight", "forty pounds of aged gouda", "FREEZE", "CLICK")
+
+
+def base(server) -> str:
+    return f"http://127.0.0.1:{server.port}"
+
+
+def script_with(tmp_path: Path, *header: str) -> tuple[Path, dict[str, int]]:
+    """heist.comic with ``backend: draft`` replaced by ``header``; the 1-based
+    line of each header line, by its key."""
+    text = HEIST.read_text(encoding="utf-8")
+    assert "backend: draft\n" in text
+    text = text.replace("backend: draft\n", "".join(h + "\n" for h in header))
+    path = tmp_path / "heist.comic"
+    path.write_text(text, encoding="utf-8")
+    lines = {ln.split(":", 1)[0]: i for i, ln in enumerate(text.splitlines(), 1) if ":" in ln}
+    return path, lines
+
+
+def build(path: Path, tmp_path: Path):
+    sink = Sink()
+    checked = compiler.check(path, sink)
+    assert checked is not None and not sink.errors, [d.message for d in sink.errors]
+    result = pipeline.build(checked.script, checked.theme, sink, BuildOptions(
+        output=str(tmp_path / "heist.pdf"), cache_dir=str(tmp_path / "cache"), progress=False,
+        dpi=100))
+    return result, sink
+
+
+def check_pdf(path: Path) -> None:
+    reader = pypdf.PdfReader(path)
+    assert len(reader.pages) == 1
+    text = " ".join(p.extract_text() for p in reader.pages)
+    for words in LETTERING:
+        assert words in text, words
+
+
+def test_heist_builds_with_automatic1111(httpserver, tmp_path):
+    webui = FakeWebui(httpserver)
+    path, _ = script_with(tmp_path, "backend: automatic1111", f"automatic1111.url: {base(httpserver)}")
+    result, sink = build(path, tmp_path)
+    assert result is not None, [d.message for d in sink.errors]
+    assert result.panels == 3 and result.painted == 3
+    assert len(webui.calls) == 3
+    assert all(c["body"]["mask_blur"] == 0 and c["body"]["width"] % 8 == 0 for c in webui.calls)
+    assert len({c["body"]["seed"] for c in webui.calls}) == 3
+    check_pdf(result.output)
+    again, _ = build(path, tmp_path)  # from the cache: no new request
+    assert again.cached == 3 and len(webui.calls) == 3
+
+
+def test_heist_builds_with_comfyui_and_a_user_workflow(httpserver, tmp_path):
+    comfy = FakeComfy(httpserver, pending=1)
+    workflow = ROOT / "examples" / "backends" / "comfyui-inpaint-workflow.json"
+    path, _ = script_with(tmp_path, "backend: comfyui", f"comfyui.url: {base(httpserver)}",
+                          f"comfyui.workflow: {workflow}")
+    result, sink = build(path, tmp_path)
+    assert result is not None, [d.message for d in sink.errors]
+    assert result.painted == 3 and len(comfy.queued) == 3
+    assert all("{{" not in json.dumps(q["prompt"]) for q in comfy.queued)
+    assert len(comfy.uploads) == 6  # image + mask per panel
+    check_pdf(result.output)
+
+
+def test_heist_builds_with_comfyui_builtin_graph(httpserver, tmp_path):
+    comfy = FakeComfy(httpserver)
+    path, _ = script_with(tmp_path, "backend: comfyui", f"comfyui.url: {base(httpserver)}")
+    result, sink = build(path, tmp_path)
+    assert result is not None, [d.message for d in sink.errors]
+    assert len(comfy.queued) == 3
+    check_pdf(result.output)
+
+
+# ------------------------------------------------------------------ bad configuration
+def closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_unreachable_automatic1111_url_is_reported_at_its_line(tmp_path):
+    port = closed_port()
+    path, lines = script_with(tmp_path, "backend: automatic1111",
+                              f"automatic1111.url: http://127.0.0.1:{port}")
+    result, sink = build(path, tmp_path)
+    assert result is None
+    (err,) = sink.errors
+    assert err.code == "backend-unavailable" and err.span.line == lines["automatic1111.url"]
+    assert f"127.0.0.1:{port}" in err.message and "automatic1111.url" in err.message
+
+
+def test_bad_comfyui_workflow_is_reported_at_its_line_before_any_request(httpserver, tmp_path):
+    comfy = FakeComfy(httpserver)
+    bad = tmp_path / "ui-workflow.json"
+    bad.write_text(json.dumps({"last_node_id": 3, "nodes": [], "links": []}))
+    path, lines = script_with(tmp_path, "backend: comfyui", f"comfyui.url: {base(httpserver)}",
+                              f"comfyui.workflow: {bad}")
+    result, sink = build(path, tmp_path)
+    assert result is None
+    (err,) = sink.errors
+    assert err.code == "backend-setting" and err.span.line == lines["comfyui.workflow"]
+    assert "UI workflow" in err.message and "Export (API)" in err.hints[0]
+    assert len(httpserver.log) == 0 and not comfy.queued and not comfy.uploads
+
+
+def test_bad_automatic1111_value_is_reported_before_any_request(httpserver, tmp_path):
+    webui = FakeWebui(httpserver)
+    path, lines = script_with(tmp_path, "backend: automatic1111",
+                              f"automatic1111.url: {base(httpserver)}", "automatic1111.steps: lots")
+    result, sink = build(path, tmp_path)
+    assert result is None
+    (err,) = sink.errors
+    assert err.code == "backend-setting" and err.span.line == lines["automatic1111.steps"]
+    assert len(httpserver.log) == 0 and not webui.calls
+
+
+@pytest.mark.parametrize("name", ["automatic1111", "comfyui"])
+def test_examples_switch_each_backend_on_and_check_strict(name):
+    path = ROOT / "examples" / "backends" / f"{name}.comic"
+    sink = Sink()
+    assert compiler.check(path, sink) is not None
+    assert not sink.diagnostics, [d.message for d in sink.diagnostics]
+    text = path.read_text(encoding="utf-8")
+    assert "backend: draft" in text and f"# backend: {name}" in text
