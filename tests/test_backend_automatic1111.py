@@ -368,3 +368,17 @@ def test_scheduler_retries_a_500_then_succeeds(webui, httpserver, tmp_path):
     assert outcome.ok and outcome.attempts == 2 and not outcome.diagnostics
     assert len(webui.calls) == 2
     assert webui.calls[0]["body"]["seed"] == webui.calls[1]["body"]["seed"]
+
+
+def test_scheduler_spreads_parallel_paints_over_urls(httpserver, second_server, tmp_path):
+    one, two = FakeWebui(httpserver), FakeWebui(second_server)
+    b = Automatic1111Backend(urls=f"{base(httpserver)}, {base(second_server)}")
+    painter = Painter({"automatic1111": b}, ArtCache(tmp_path / "cache"), sleep=lambda s: None,
+                      progress=False)
+    assert painter.workers == 4
+    jobs = [PaintJob(make_panel(backend="automatic1111", dpi=72, number=n), two_speaker_geom(), 1)
+            for n in range(1, 5)]
+    outcomes = painter.paint(jobs)
+    assert all(o.ok for o in outcomes)
+    assert len(one.calls) == 2 and len(two.calls) == 2
+    assert len({c["body"]["seed"] for c in one.calls + two.calls}) == 4

@@ -314,3 +314,20 @@ def test_key_never_in_repr_or_metadata(httpserver):
     res = b.paint(request())
     assert KEY not in repr(b) and KEY not in repr(res.metadata) and KEY not in repr(vars(b))
     assert os.environ["STABILITY_API_KEY"] == KEY
+
+
+def test_a_panel_may_not_switch_the_api(httpserver):
+    fake = FakeStability(httpserver)
+    with pytest.raises(Rejected) as exc:
+        backend(fake).paint(request(params={"grow_mask": "0", "api": "v1"}))
+    assert exc.value.setting == "api" and fake.seen == []
+
+
+def test_a_panel_may_override_its_style_and_timeout(httpserver):
+    fake = FakeStability(httpserver, replies=[Reply(200, sleep=0.6)])
+    b = backend(fake, style_preset="comic-book")
+    with pytest.raises(Transient):
+        b.paint(request(params={"grow_mask": "0", "timeout": "0.2"}))
+    b.paint(request(params={"grow_mask": "2", "style_preset": "line-art"}))
+    fake.verify()
+    assert fake.seen[-1].fields["style_preset"] == "line-art" and fake.seen[-1].fields["grow_mask"] == "2"

@@ -19,7 +19,7 @@ from test_backend_comfyui import FakeComfy
 
 ROOT = Path(__file__).resolve().parents[1]
 HEIST = ROOT / "examples" / "heist.comic"
-LETTERING = ("Midnight", "forty pounds of aged gouda", "FREEZE", "CLICK")
+LETTERING = ("MIDNIGHT. THE KOWALSKI RESIDENCE.", "FORTY POUNDS OF AGED GOUDA.", "FREEZE!", "CLICK")
 
 
 def base(server) -> str:
@@ -51,7 +51,7 @@ def build(path: Path, tmp_path: Path):
 def check_pdf(path: Path) -> None:
     reader = pypdf.PdfReader(path)
     assert len(reader.pages) == 1
-    text = " ".join(p.extract_text() for p in reader.pages)
+    text = " ".join(" ".join(p.extract_text().split()) for p in reader.pages)
     for words in LETTERING:
         assert words in text, words
 

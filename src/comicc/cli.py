@@ -264,6 +264,11 @@ def cmd_layout(args) -> int:
 
 COMMANDS = {"check": cmd_check, "fmt": cmd_fmt, "build": cmd_build, "layout": cmd_layout}
 
+from .cli_backends import cmd_backends, register as _register_backends  # noqa: E402
+
+_EXTRA_COMMANDS.append(_register_backends)
+COMMANDS["backends"] = cmd_backends
+
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()

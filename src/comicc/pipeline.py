@@ -103,10 +103,26 @@ def create_backends(script: ir.Script, sink: Sink) -> dict[str, Backend] | None:
         known = getattr(cls, "settings", None)
         if st.model and "model" not in params and known is not None and "model" in known:
             params = {**params, "model": st.model}  # the generic `model:` setting
-        problems = cls.validate_settings(params) if hasattr(cls, "validate_settings") else []
-        for prob in problems:
-            sink.error("backend-setting", prob.message, where(prob.key),
-                       hints=[prob.hint] if prob.hint else [])
+        # every distinct set of settings a panel uses is checked, not only the first
+        problems = []
+        seen_sets: set = set()
+        for other in script.panels:
+            if other.settings.backend != name:
+                continue
+            op = other.settings.backend_params(name)
+            if st.model and "model" not in op and known is not None and "model" in known:
+                op = {**op, "model": other.settings.model or st.model}
+            sig = tuple(sorted(op.items()))
+            if sig in seen_sets:
+                continue
+            seen_sets.add(sig)
+            for prob in (cls.validate_settings(op) if hasattr(cls, "validate_settings") else []):
+                span = other.settings.span_of(f"{name}.{prob.key}") or where(prob.key)
+                key = (prob.key, prob.message, span.line if span else 0)
+                if key in {(p_.key, p_.message, l_) for p_, l_ in problems}:
+                    continue
+                problems.append((prob, span.line if span else 0))
+                sink.error("backend-setting", prob.message, span, hints=[prob.hint] if prob.hint else [])
         if problems:
             ok = False
             continue

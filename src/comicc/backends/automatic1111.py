@@ -34,8 +34,8 @@ import requests
 from PIL import Image
 
 from . import http
-from .base import (Backend, Capabilities, EdgeControl, PaintRequest, PaintResult, Rejected,
-                   SettingProblem, Transient, Unavailable, to_service_mask)
+from .base import (Backend, Capabilities, EdgeControl, PaintRequest, PaintResult, RateLimited,
+                   Rejected, SettingProblem, Transient, Unavailable, to_service_mask)
 
 NAME = "automatic1111"
 PASSWORD_ENV = "AUTOMATIC1111_PASSWORD"
@@ -222,9 +222,8 @@ class Automatic1111Backend(Backend):
 
     def __init__(self, **params: str):
         self.params = {k: str(v) for k, v in params.items()}
-        values = resolve(OPTIONS, {k: v for k, v in self.params.items() if k in OPTIONS},
-                         error=Unavailable)
-        self.values = values
+        self.values = values = resolve(
+            OPTIONS, {k: v for k, v in self.params.items() if k in OPTIONS}, error=Unavailable)
         self.pool = server_pool(values)
         self.user = values["user"]
         self.capabilities = replace(type(self).capabilities, max_side=values["max_side"])
@@ -250,7 +249,9 @@ class Automatic1111Backend(Backend):
         """Every server answers ``GET /sdapi/v1/options`` (the API is on, the
         login works); the first one knows the configured sampler."""
         auth = self._auth()
-        hint = f"is the webui running with --api? check `{NAME}.{self.pool.setting}`"
+        hint = "is the webui running (with --api) at that address?" + (
+            "" if "url" in self.params or "urls" in self.params else
+            f" `{NAME}.url` defaults to {OPTIONS['url'].default}")
         for base in self.pool.urls:
             try:
                 resp = self._call("GET", base + "/sdapi/v1/options", PREFLIGHT_TIMEOUT)
@@ -372,36 +373,24 @@ class Automatic1111Backend(Backend):
                              hint=f"lower `{NAME}.max_side` to paint smaller images")
         try:
             http.raise_for_status(resp, NAME, reason=detail[:300] or None)
-        except Exception as e:  # the typed error raise_for_status chose
+        except (Unavailable, Rejected, Transient, RateLimited) as e:  # its typed choice
             return e
         return Transient(f"HTTP {code}", backend=NAME)
 
 
 def _info(raw: Any) -> dict[str, Any]:
     """``info`` is a JSON string (a dict in a few forks)."""
-    if isinstance(raw, dict):
-        return raw
-    if isinstance(raw, str):
-        try:
-            doc = json.loads(raw)
-        except ValueError:
-            return {}
-        return doc if isinstance(doc, dict) else {}
-    return {}
+    try:
+        doc = json.loads(raw) if isinstance(raw, str) else raw
+    except ValueError:
+        return {}
+    return doc if isinstance(doc, dict) else {}
 
 
 def _detail(raw: Any) -> str:
     """FastAPI's ``detail``: a string, or a list of {loc, msg} for validation errors."""
-    if isinstance(raw, str):
-        return raw
-    if isinstance(raw, list):
-        parts = []
-        for d in raw:
-            if isinstance(d, dict):
-                loc = ".".join(str(x) for x in d.get("loc", ()) if x != "body")
-                parts.append(f"{loc}: {d.get('msg', '')}" if loc else str(d.get("msg", "")))
-            else:
-                parts.append(str(d))
-        return "; ".join(parts)
-    return "" if raw is None else str(raw)
-
+    if not isinstance(raw, list):
+        return "" if raw is None else str(raw)
+    return "; ".join(
+        (f"{'.'.join(str(x) for x in d.get('loc', ()) if x != 'body')}: {d.get('msg', '')}"
+         .lstrip(": ")) if isinstance(d, dict) else str(d) for d in raw)

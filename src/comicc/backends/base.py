@@ -111,6 +111,12 @@ class Capabilities:
     needs_key: str | None = None             # environment variable holding the key
     cost_unit: str | None = None             # "credits", "usd", None = free
     cost_per_image: float = 0.0
+    # the service may repaint the kept area on purpose (OpenAI edits): compositing
+    # still pastes it back, but a changed kept area is expected, not a warning
+    mask_guidance_only: bool = False
+    # settings that say HOW to reach the service, not WHAT to paint: they stay
+    # out of the cache key, so moving to another server or timeout repaints nothing
+    neutral_settings: frozenset[str] = frozenset({"url", "urls", "timeout", "wait", "user"})
 
     def __post_init__(self) -> None:
         if self.mask_convention not in MASK_CONVENTIONS:

@@ -127,7 +127,9 @@ class ComfyUIBackend(Backend):
     # ---------------------------------------------------------- preflight
     def preflight(self) -> None:
         """Every server answers ``GET /system_stats``; the first one has the checkpoint."""
-        hint = f"is ComfyUI running? check `{NAME}.{self.pool.setting}`"
+        hint = "is ComfyUI running at that address?" + (
+            "" if "url" in self.params or "urls" in self.params else
+            f" `{NAME}.url` defaults to {OPTIONS['url'].default}")
         for base in self.pool.urls:
             try:
                 resp = self._call("GET", base + "/system_stats", PREFLIGHT_TIMEOUT)

@@ -125,12 +125,13 @@ def check_graph(graph: Any, where: str = "the workflow") -> list[WorkflowProblem
     if out:
         return out
     found = placeholders(graph)
+    goes = {"image": "the init image goes (LoadImage `image`)",
+            "prompt": "the prompt goes (CLIPTextEncode `text`)"}
     for name in REQUIRED:
         if name not in found:
-            out.append(WorkflowProblem(
-                f"{where} has no `{{{{{name}}}}}` placeholder",
-                f"put the string \"{{{{{name}}}}}\" where comicc's "
-                f"{'init image goes (LoadImage `image`)' if name == 'image' else 'prompt goes (CLIPTextEncode `text`)'}"))
+            tag = "{{" + name + "}}"
+            out.append(WorkflowProblem(f"{where} has no `{tag}` placeholder",
+                                       f"put the string \"{tag}\" where {goes[name]}"))
     return out
 
 

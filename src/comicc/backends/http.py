@@ -95,7 +95,7 @@ def call(sess: requests.Session, method: str, url: str, *, backend: str, setting
     except requests.exceptions.ConnectTimeout as e:
         raise Transient(f"connecting to {_host(url)} timed out", backend=backend, setting=setting) from e
     except requests.exceptions.Timeout as e:
-        raise Transient(f"{_host(url)} did not answer within {timeout[1]:.0f} s", backend=backend,
+        raise Transient(f"{_host(url)} did not answer within {timeout[1]:g} s", backend=backend,
                         setting=setting) from e
     except requests.exceptions.ConnectionError as e:
         raise Unavailable(f"cannot reach {_host(url)}", backend=backend, setting=setting,

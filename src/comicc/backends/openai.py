@@ -54,7 +54,9 @@ CAPABILITIES = Capabilities(
     allowed_sizes=SIZES, max_request_bytes=MAX_IMAGE_BYTES, sync=True, deterministic=False,
     needs_network=True, needs_key=KEY_ENV,
     # token-priced; about 0.04-0.06 USD for a medium-quality edit at these sizes (an estimate)
-    cost_unit="USD", cost_per_image=0.06)
+    cost_unit="USD", cost_per_image=0.06,
+    # GPT image models may re-render the whole picture: the mask is guidance only
+    mask_guidance_only=True)
 
 
 def _problems(params: Mapping[str, str]) -> list[SettingProblem]:
@@ -128,8 +130,8 @@ class OpenAIBackend(Backend):
             s = self._local.session = http.session()
         return s
 
-    def endpoint(self) -> str:
-        return f"{self.url}/v1/images/edits"
+    def endpoint(self, url: str | None = None) -> str:
+        return f"{(url or self.url).rstrip('/')}/v1/images/edits"
 
     def paint(self, request: PaintRequest) -> PaintResult:
         self.check(request)
@@ -161,8 +163,10 @@ class OpenAIBackend(Backend):
                  "mask": ("mask.png", mask_png, "image/png")}
         headers = {"Authorization": f"Bearer {http.require_key(KEY_ENV, self.name)}",
                    "Accept": "application/json"}
-        resp = http.call(self._session(), "POST", self.endpoint(), backend=self.name,
-                         timeout=self.timeout, data=fields, files=files, headers=headers)
+        timeout = http.parse_timeout(opts["timeout"], DEFAULT_TIMEOUT) if opts.get("timeout") \
+            else self.timeout
+        resp = http.call(self._session(), "POST", self.endpoint(opts.get("url")), backend=self.name,
+                         timeout=timeout, data=fields, files=files, headers=headers)
         if resp.status_code >= 300:
             self._raise_for(resp)
         try:
@@ -179,7 +183,7 @@ class OpenAIBackend(Backend):
             except (binascii.Error, ValueError):
                 raise Transient("OpenAI's base64 image cannot be decoded", backend=self.name) from None
         elif isinstance(item.get("url"), str):  # dall-e style answer: one download
-            got = http.call(self._session(), "GET", item["url"], backend=self.name, timeout=self.timeout)
+            got = http.call(self._session(), "GET", item["url"], backend=self.name, timeout=timeout)
             if got.status_code >= 300:
                 raise Transient(f"downloading the image failed (HTTP {got.status_code})", backend=self.name)
             data = got.content

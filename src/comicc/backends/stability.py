@@ -224,10 +224,11 @@ class StabilityBackend(Backend):
             s = self._local.session = http.session()
         return s
 
-    def endpoint(self) -> str:
+    def endpoint(self, url: str | None = None) -> str:
+        url = (url or self.url).rstrip("/")
         if self.api == "v1":
-            return f"{self.url}/v1/generation/{self.engine}/image-to-image/masking"
-        return f"{self.url}/v2beta/stable-image/edit/inpaint"
+            return f"{url}/v1/generation/{self.engine}/image-to-image/masking"
+        return f"{url}/v2beta/stable-image/edit/inpaint"
 
     # --------------------------------------------------------------- paint
     def paint(self, request: PaintRequest) -> PaintResult:
@@ -247,7 +248,8 @@ class StabilityBackend(Backend):
         else:
             fields, files = self._v2_fields(request, opts, image_png, mask_png)
             accept = "image/*"
-        prepared = requests.Request("POST", self.endpoint(), data=fields, files=files).prepare()
+        endpoint = self.endpoint(opts.get("url"))
+        prepared = requests.Request("POST", endpoint, data=fields, files=files).prepare()
         body = prepared.body if isinstance(prepared.body, bytes) else bytes(prepared.body or b"")
         if self.api == "v2beta" and len(body) > MAX_BODY_BYTES:
             raise Rejected(f"the request is {len(body) / 2**20:.1f} MiB; Stability takes at most 10 MiB",
@@ -255,8 +257,9 @@ class StabilityBackend(Backend):
                            hint="lower the panel's `dpi:`; the init image and mask are sent as PNG")
         headers = {"Authorization": f"Bearer {http.require_key(KEY_ENV, self.name)}",
                    "Accept": accept, "Content-Type": prepared.headers["Content-Type"]}
-        resp = http.call(self._session(), "POST", self.endpoint(), backend=self.name,
-                         timeout=self.timeout, data=body, headers=headers)
+        timeout = http.parse_timeout(opts["timeout"]) if opts.get("timeout") else self.timeout
+        resp = http.call(self._session(), "POST", endpoint, backend=self.name,
+                         timeout=timeout, data=body, headers=headers)
         if resp.status_code >= 300:
             self._raise_for(resp)
         if self.api == "v1":
@@ -267,6 +270,13 @@ class StabilityBackend(Backend):
         """This panel's settings (a panel may override the header's), checked."""
         opts = {**self.params, **{str(k): str(v).strip() for k, v in request.params.items()}}
         problems = value_problems(opts, api=self.api)
+        for key, mine in (("api", self.api), ("engine", self.engine if self.api == "v1" else None)):
+            if mine is not None and opts.get(key, mine) != mine:
+                # the API and engine fix the sizes the plan negotiated: one per build
+                problems.insert(0, SettingProblem(
+                    key, f"`stability.{key}` differs between panels (`{opts[key]}` here, `{mine}` "
+                         "where the backend was first used)",
+                    f"set `stability.{key}` once, in the header"))
         if problems:
             p = problems[0]
             raise Rejected(p.message, reason="setting", hint=p.hint, backend=self.name, setting=p.key)

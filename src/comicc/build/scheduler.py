@@ -126,7 +126,7 @@ class Painter:
         except BackendError as e:
             out.diagnostics.append(self._failure(e, backend, where, attempts, time.monotonic() - started, panel))
             return out
-        if done.report.mask_ignored():
+        if done.report.mask_ignored() and not backend.capabilities.mask_guidance_only:
             out.diagnostics.append(Diagnostic(
                 Severity.WARNING, "mask-ignored",
                 f"{where}: `{backend.name}` repainted {done.report.changed_fraction:.0%} of the area it was "

@@ -150,8 +150,9 @@ def plan_panel(panel: "ir.Panel", geom: PanelGeom, caps: Capabilities, *,
     if mode not in maskmod.MODES:
         raise ValueError(f"mask.balloons must be one of {maskmod.MODES}, not {mode!r}")
     sorted_params = tuple(sorted((str(k), str(v)) for k, v in params.items()))
+    key_params = tuple((k, v) for k, v in sorted_params if k not in caps.neutral_settings)
     key = cachekey.cache_key(
-        backend=st.backend, model=st.model, params=sorted_params, prompt=panel.prompt.text,
+        backend=st.backend, model=st.model, params=key_params, prompt=panel.prompt.text,
         negative=negative, seed=seed, request_size=req, box_size=box, variant=variant,
         cast=cast, mask=cachekey.mask_geometry(reserve, mode=mode, keep_margin=keep_margin,
                                                feather=feather, lines=lines))
