@@ -96,3 +96,22 @@ def test_a_longer_text_that_grows_its_balloon_repaints_that_panel():
     after = keys(SCRIPT.replace("Tonight it's mine.", longer))
     assert after["p1.2"] != before["p1.2"]
     assert after["p1.1"] == before["p1.1"] and after["p1.3"] == before["p1.3"]
+
+
+def test_where_the_service_runs_is_not_what_it_paints():
+    """url/timeout say how to reach a service; changing them repaints nothing,
+    while a setting that changes the pixels (steps) does."""
+    from comicc.backends.automatic1111 import Automatic1111Backend
+
+    def a1111_keys(extra: str) -> dict[str, str]:
+        text = SCRIPT.replace("seed: 7\n", "seed: 7\nbackend: automatic1111\n" + extra)
+        res = checked_text(text)
+        book = book_of(res)
+        geoms = {g.id: g for page in book.pages for g in page.panels}
+        caps = Automatic1111Backend.capabilities
+        return {p.id: plan_panel(p, geoms[p.id], caps).cache_key for p in res.script.panels}
+
+    base = a1111_keys("automatic1111.url: http://127.0.0.1:7860\n")
+    assert a1111_keys("automatic1111.url: http://10.0.0.2:7860\nautomatic1111.timeout: 300\n") == base
+    steps = a1111_keys("automatic1111.url: http://127.0.0.1:7860\nautomatic1111.steps: 40\n")
+    assert all(steps[k] != base[k] for k in base)
