@@ -201,7 +201,7 @@ def test_docs_comic_block_is_a_clean_complete_script(line, body):
 
 # ------------------------------------------------------------------ examples
 
-EXAMPLE_FILES = sorted(EXAMPLES.glob("*.comic"))
+EXAMPLE_FILES = sorted(EXAMPLES.rglob("*.comic"))
 
 
 def test_examples_exist():

@@ -97,7 +97,7 @@ class OpenAIBackend(Backend):
     capabilities = CAPABILITIES
     settings = {
         "url": f"service address (default {DEFAULT_URL})",
-        "model": f"image model (default {DEFAULT_MODEL}); the generic `model:` is not read",
+        "model": f"image model (default {DEFAULT_MODEL}); the script's `model:` is used when this is not set",
         "quality": "auto, low, medium or high (default: the service's, auto)",
         "output_format": "png, jpeg or webp (default: the service's, png)",
         "timeout": f"seconds to wait for the answer (default {DEFAULT_TIMEOUT[1]:g})",
@@ -140,7 +140,7 @@ class OpenAIBackend(Backend):
         if problems:
             p = problems[0]
             raise Rejected(p.message, reason="setting", hint=p.hint, backend=self.name, setting=p.key)
-        model = opts.get("model") or DEFAULT_MODEL  # the generic `model:` is not read
+        model = opts.get("model") or DEFAULT_MODEL  # the build passes the script's `model:` here
         _, rgba = to_service_mask(request, "alpha")
         image_png = _png(request.init_image.convert("RGB"))
         mask_png = _png(rgba)
