@@ -12,6 +12,7 @@ from __future__ import annotations
 import concurrent.futures as cf
 import os
 import sys
+import threading
 import time
 from dataclasses import dataclass, field
 
@@ -70,7 +71,7 @@ class Painter:
 
     def __init__(self, backends: dict[str, Backend], cache: ArtCache, *, encoding: str = "jpeg",
                  quality: int = 90, workers: int | None = None, progress: bool | None = None,
-                 sleep=time.sleep):
+                 sleep=None):
         self.backends = backends
         self.cache = cache
         self.encoding = encoding
@@ -78,7 +79,10 @@ class Painter:
         self.quality = quality
         self.workers = workers or self._default_workers()
         self.progress = sys.stderr.isatty() if progress is None else progress
-        self.sleep = sleep
+        # set on Ctrl-C: no new attempt starts and back-off waits end at once, so the
+        # worker threads (which the interpreter joins at exit) stop promptly
+        self.cancelled = threading.Event()
+        self.sleep = sleep or self.cancelled.wait
 
     def _default_workers(self) -> int:
         local = all(not b.capabilities.needs_network for b in self.backends.values())
@@ -88,6 +92,8 @@ class Painter:
     def _paint_one(self, job: PaintJob) -> PaintOutcome:
         panel = job.panel
         out = PaintOutcome(job)
+        if self.cancelled.is_set():
+            return out
         backend = self.backends[panel.settings.backend]
         plan = plan_panel(panel, job.geom, backend.capabilities, variant=job.variant)
         out.plan = plan
@@ -112,7 +118,8 @@ class Painter:
         retrying = tenacity.Retrying(
             retry=tenacity.retry_if_exception_type((RateLimited, Transient)),
             wait=_wait, sleep=self.sleep, reraise=True,
-            stop=tenacity.stop_after_attempt(MAX_ATTEMPTS) | tenacity.stop_after_delay(MAX_RETRY_SECONDS))
+            stop=(tenacity.stop_after_attempt(MAX_ATTEMPTS) | tenacity.stop_after_delay(MAX_RETRY_SECONDS)
+                  | tenacity.stop_when_event_set(self.cancelled)))
         try:
             result = retrying(attempt)
         except BackendError as e:
@@ -179,6 +186,7 @@ class Painter:
                 results[futures[fut]] = fut.result()
                 bar.update(1)
         except BaseException:
+            self.cancelled.set()
             pool.shutdown(wait=False, cancel_futures=True)
             # Ctrl-C only interrupts this thread: let backends cancel work in flight
             # (e.g. a paid prediction being polled) instead of running to its deadline
