@@ -115,3 +115,30 @@ def test_where_the_service_runs_is_not_what_it_paints():
     assert a1111_keys("automatic1111.url: http://10.0.0.2:7860\nautomatic1111.timeout: 300\n") == base
     steps = a1111_keys("automatic1111.url: http://127.0.0.1:7860\nautomatic1111.steps: 40\n")
     assert all(steps[k] != base[k] for k in base)
+
+
+def test_the_lock_file_keeps_a_balloon_while_its_text_still_fits():
+    """With last build's balloon sizes (the lock file), a text edit that still
+    fits keeps every key, even where the text's natural size changed; text
+    that no longer fits gets a bigger balloon and repaints its panel only."""
+    from comicc.diagnostics import Sink
+    from comicc.pipeline import layout
+
+    def keys_with(text, keep):
+        res = checked_text(text)
+        book = layout(res.script, res.theme, Sink(), keep=keep)
+        geoms = {g.id: g for page in book.pages for g in page.panels}
+        return ({p.id: plan_panel(p, geoms[p.id], DraftBackend.capabilities).cache_key for p in res.script.panels},
+                {b.id: (b.rect.w, b.rect.h) for g in geoms.values() for b in g.balloons})
+
+    base, sizes = keys_with(SCRIPT, None)
+    shorter = SCRIPT.replace("Tonight it's mine.", "Tonight it's ours.")
+    assert keys_with(shorter, sizes)[0] == base
+    edited = SCRIPT.replace("There it is.", "There 'tis.").replace("Midnight.", "Midnite.")  # a bit shorter
+    natural, _ = keys_with(edited, None)
+    kept, _ = keys_with(edited, sizes)
+    assert natural["p1.1"] != base["p1.1"]  # without the lock the balloons would have grown
+    assert kept == base
+    longer = SCRIPT.replace("Tonight it's mine.", "Tonight it's mine, all forty pounds of aged gouda, every crumb.")
+    grown, _ = keys_with(longer, sizes)
+    assert grown["p1.2"] != base["p1.2"] and grown["p1.1"] == base["p1.1"] and grown["p1.3"] == base["p1.3"]

@@ -244,7 +244,8 @@ def cmd_layout(args) -> int:
     from .pipeline import layout
     sink = Sink()
     res, sources = _checked(args, sink)
-    book = layout(res.script, res.theme, sink) if res is not None else None
+    from .pipeline import locked_sizes
+    book = layout(res.script, res.theme, sink, keep=locked_sizes(res.script)) if res is not None else None
     _print_diags(sink, args, sources)
     if book is None or sink.has_errors(strict=args.strict):
         return EXIT_ERRORS

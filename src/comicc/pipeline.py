@@ -12,7 +12,7 @@ from . import themes as theme_mod
 from .backends import registry
 from .backends.base import Backend, BackendError
 from .build.cache import ArtCache, default_cache_dir
-from .build.lock import LockedPanel, lock_path, write_lock
+from .build.lock import LockedPanel, lock_path, read_lock, write_lock
 from .build.scheduler import PaintJob, Painter
 from .diagnostics import Sink
 from .layout.engine import layout_book
@@ -35,6 +35,7 @@ class BuildOptions:
     workers: int | None = None
     progress: bool | None = None
     write_lock: bool = True
+    use_lock: bool = True          # keep balloon sizes from the lock file while text fits
 
 
 @dataclass
@@ -46,13 +47,23 @@ class BuildResult:
     cached: int
 
 
-def layout(script: ir.Script, theme, sink: Sink) -> BookGeom | None:
+def locked_sizes(script: ir.Script) -> dict[str, tuple[float, float]]:
+    """Balloon id -> body size recorded by the last build's lock file."""
+    out = {}
+    for panel in read_lock(lock_path(script.path)).values():
+        for bid, rect in (panel.get("balloons") or {}).items():
+            if isinstance(rect, list) and len(rect) == 4:
+                out[bid] = (float(rect[2]), float(rect[3]))
+    return out
+
+
+def layout(script: ir.Script, theme, sink: Sink, keep: dict | None = None) -> BookGeom | None:
     fmt = theme_mod.resolve_format(theme, script.format)
     if fmt is None:
         sink.error("unknown-format", f"the theme `{theme.name}` has no page format `{script.format}`",
                    path=script.path)
         return None
-    book, issues = layout_book(script, theme, fmt, fonts_mod.default_fontbook())
+    book, issues = layout_book(script, theme, fmt, fonts_mod.default_fontbook(), keep=keep)
     sink.extend(issues)
     return book
 
@@ -157,7 +168,7 @@ def build(script: ir.Script, theme, sink: Sink, opts: BuildOptions) -> BuildResu
     from .output.raster import page_images, write_png_pages
 
     script = apply_overrides(script, opts)
-    book = layout(script, theme, sink)
+    book = layout(script, theme, sink, keep=locked_sizes(script) if opts.use_lock else None)
     if book is None or sink.has_errors():
         return None
     backends = create_backends(script, sink)

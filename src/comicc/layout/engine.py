@@ -22,33 +22,38 @@ from .text import fit_variants
 K = ir.BalloonKind
 
 
-def layout_book(script: ir.Script, theme, fmt, fonts=None) -> tuple[BookGeom, list[Diagnostic]]:
+def layout_book(script: ir.Script, theme, fmt, fonts=None,
+                keep: dict[str, tuple[float, float]] | None = None) -> tuple[BookGeom, list[Diagnostic]]:
     """Lay out every page of ``script``. ``fonts``: a ``comicc.fonts.FontBook``
-    or any :class:`~comicc.layout.measure.Measurer` (``None``: the default)."""
+    or any :class:`~comicc.layout.measure.Measurer` (``None``: the default).
+    ``keep``: balloon id -> body size from the last build (the lock file); a
+    balloon whose text still fits keeps that size (see text.fit_variants)."""
     m = as_measurer(fonts)
     reading = script.reading if script.reading in ("ltr", "rtl") else "ltr"
     params = Params.from_theme(theme)
     issues: list[Diagnostic] = []
-    pages = tuple(layout_one_page(page, theme, fmt, m, reading, params, issues)
+    pages = tuple(layout_one_page(page, theme, fmt, m, reading, params, issues, keep)
                   for page in script.pages)
     return BookGeom(pages, reading), issues
 
 
 def layout_one_page(page: ir.Page, theme, fmt, m: Measurer, reading: str = "ltr",
-                    params: Params | None = None, issues: list | None = None) -> PageGeom:
+                    params: Params | None = None, issues: list | None = None,
+                    keep: dict | None = None) -> PageGeom:
     params = params or Params.from_theme(theme)
     frame, boxes = layout_page(page, fmt, theme.gutter_tier, theme.gutter_within, reading)
-    panels = tuple(_panel(box, frame, theme, m, reading, params, issues) for box in boxes)
+    panels = tuple(_panel(box, frame, theme, m, reading, params, issues, keep) for box in boxes)
     return PageGeom(tuple(page.numbers), frame.width, frame.height, frame.bleed, frame.live, panels)
 
 
 def panel_ctx(box: PanelBox, frame: PageFrame, theme, m: Measurer, reading: str,
-              params: Params) -> tuple[Ctx, dict]:
+              params: Params, keep: dict | None = None) -> tuple[Ctx, dict]:
     live = panel_live(box, frame)
     inset = min(params.margin, live.w / 4, live.h / 4)
     area = live.inset(inset)
     mouths = cast_points(box.panel, box.frame, reading, params)
-    fits = [fit_variants(b, theme, m, area) for b in box.panel.balloons]
+    keep = keep or {}
+    fits = [fit_variants(b, theme, m, area, keep.get(b.id)) for b in box.panel.balloons]
     items = make_items(box.panel, fits, mouths, live)
     faces = []
     fw, fh = max(params.face_w * box.frame.w, 22.0), max(params.face_h * box.frame.h, 22.0)
@@ -59,8 +64,8 @@ def panel_ctx(box: PanelBox, frame: PageFrame, theme, m: Measurer, reading: str,
 
 
 def _panel(box: PanelBox, frame: PageFrame, theme, m: Measurer, reading: str, params: Params,
-           issues: list | None) -> PanelGeom:
-    ctx, mouths = panel_ctx(box, frame, theme, m, reading, params)
+           issues: list | None, keep: dict | None = None) -> PanelGeom:
+    ctx, mouths = panel_ctx(box, frame, theme, m, reading, params, keep)
     placed = place_panel(ctx)
     geoms = build_geoms(ctx, placed, theme)
     if issues is not None:

@@ -12,7 +12,7 @@ returned in :attr:`Fit.missing`.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from ..model.ir import Balloon, BalloonKind
 from .shapes import ellipse_line_widths, text_block_to_body
@@ -415,9 +415,34 @@ class LazyFits:
         return (self[i] for i in range(len(self)))
 
 
-def fit_variants(balloon: Balloon, theme, m: Measurer, avail: Rect) -> LazyFits:
+def fit_variants(balloon: Balloon, theme, m: Measurer, avail: Rect,
+                 keep: tuple[float, float] | None = None) -> LazyFits:
     """Candidate fits for ``balloon`` in a panel area ``avail``, preferred first:
-    the theme's balloon shape, then wider, narrower, much wider, much narrower."""
+    the theme's balloon shape, then wider, narrower, much wider, much narrower.
+
+    ``keep``: the body size this balloon had in the last build (from the lock
+    file). If the text still fits in it, the preferred fit keeps that size, so
+    an edit to the text does not move the reserved shape (nor repaint art)."""
+    fits = _variants(balloon, theme, m, avail)
+    if keep is not None and len(fits):
+        first = fits._makers[0]
+        fits._makers[0] = lambda: kept_size(first(), keep)
+    return fits
+
+
+KEEP_MIN_W, KEEP_MIN_H = 0.8, 0.7  # a text that shrank more than this gets a smaller balloon
+
+
+def kept_size(fit: Fit, keep: tuple[float, float]) -> Fit:
+    w, h = keep
+    if abs(fit.w - w) < 0.01 and abs(fit.h - h) < 0.01:
+        return fit  # the same size (the lock file rounds): keep the exact geometry
+    if fit.w <= w + 0.01 and fit.h <= h + 0.01 and fit.w >= KEEP_MIN_W * w and fit.h >= KEEP_MIN_H * h:
+        return replace(fit, w=w, h=h)
+    return fit
+
+
+def _variants(balloon: Balloon, theme, m: Measurer, avail: Rect) -> LazyFits:
     kind = balloon.kind
     extra = getattr(theme, "extra", {}) or {}
     prep = prepare(balloon, theme, m)
