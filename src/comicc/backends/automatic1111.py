@@ -126,6 +126,9 @@ def resolve(opts: Mapping[str, Opt], params: Mapping[str, str], *,
     return out
 
 
+ThreadSessions = http.ThreadSessions  # kept importable from here
+
+
 class ServerPool:
     """A backend's base URLs, dealt round-robin under a lock (the scheduler paints
     in parallel): panels spread evenly; with the same model everywhere, which
@@ -148,18 +151,6 @@ def server_pool(values: Mapping[str, Any]) -> ServerPool:
     if values.get("urls"):
         return ServerPool(tuple(values["urls"]), "urls")
     return ServerPool((values["url"],), "url")
-
-
-class ThreadSessions:
-    """One requests session per thread (a Session is not promised to be thread-safe)."""
-
-    def __init__(self) -> None:
-        self._local = threading.local()
-
-    def get(self) -> requests.Session:
-        if not hasattr(self._local, "session"):
-            self._local.session = http.session()
-        return self._local.session
 
 
 def host(url: str) -> str:

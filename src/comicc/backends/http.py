@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import email.utils
 import os
+import threading
 import time
 import tomllib
 from pathlib import Path
@@ -67,6 +68,19 @@ def session() -> requests.Session:
     s = requests.Session()
     s.headers["User-Agent"] = USER_AGENT
     return s
+
+
+class ThreadSessions:
+    """One requests session per painting thread (a Session is not promised to
+    be thread-safe, and the scheduler paints several panels at once)."""
+
+    def __init__(self) -> None:
+        self._local = threading.local()
+
+    def get(self) -> requests.Session:
+        if not hasattr(self._local, "session"):
+            self._local.session = session()
+        return self._local.session
 
 
 def parse_timeout(value: str | None, default: tuple[float, float] = DEFAULT_TIMEOUT) -> tuple[float, float]:

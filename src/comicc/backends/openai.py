@@ -27,7 +27,6 @@ import base64
 import binascii
 import io
 import re
-import threading
 from typing import Any, Mapping
 from urllib.parse import urlsplit
 
@@ -116,7 +115,7 @@ class OpenAIBackend(Backend):
             raise Unavailable(p.message, hint=p.hint, backend=self.name, setting=p.key)
         self.url = self.params.get("url", DEFAULT_URL).rstrip("/")
         self.timeout = http.parse_timeout(self.params.get("timeout"), DEFAULT_TIMEOUT)
-        self._local = threading.local()
+        self._sessions = http.ThreadSessions()
 
     def __repr__(self) -> str:
         return f"OpenAIBackend(url={self.url!r})"
@@ -125,10 +124,7 @@ class OpenAIBackend(Backend):
         http.require_key(KEY_ENV, self.name)
 
     def _session(self) -> requests.Session:
-        s = getattr(self._local, "session", None)
-        if s is None:
-            s = self._local.session = http.session()
-        return s
+        return self._sessions.get()
 
     def endpoint(self, url: str | None = None) -> str:
         return f"{(url or self.url).rstrip('/')}/v1/images/edits"

@@ -142,7 +142,7 @@ class ReplicateBackend(Backend):
         self._sleep = sleep
         self._clock = clock
         self._shared_session = session
-        self._local = threading.local()
+        self._sessions = http.ThreadSessions()
         self._token: str | None = None
         self._stop = threading.Event()
 
@@ -162,10 +162,7 @@ class ReplicateBackend(Backend):
     def _session(self) -> requests.Session:
         if self._shared_session is not None:
             return self._shared_session
-        s = getattr(self._local, "session", None)
-        if s is None:  # one per worker thread: requests sessions are not thread-safe
-            s = self._local.session = http.session()
-        return s
+        return self._sessions.get()
 
     def _auth(self) -> dict[str, str]:
         if self._token is None:

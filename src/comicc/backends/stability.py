@@ -31,7 +31,6 @@ import base64
 import binascii
 import io
 import re
-import threading
 from typing import Any, Mapping
 from urllib.parse import urlsplit
 
@@ -208,7 +207,7 @@ class StabilityBackend(Backend):
         self.engine = self.params.get("engine", DEFAULT_ENGINE)
         self.timeout = http.parse_timeout(self.params.get("timeout"))
         self.capabilities = V2_CAPABILITIES if self.api == "v2beta" else v1_capabilities(self.engine)
-        self._local = threading.local()
+        self._sessions = http.ThreadSessions()
 
     def __repr__(self) -> str:  # never shows a key (none is stored anyway)
         return f"StabilityBackend(api={self.api!r}, url={self.url!r})"
@@ -219,10 +218,7 @@ class StabilityBackend(Backend):
         http.require_key(KEY_ENV, self.name)
 
     def _session(self) -> requests.Session:
-        s = getattr(self._local, "session", None)
-        if s is None:
-            s = self._local.session = http.session()
-        return s
+        return self._sessions.get()
 
     def endpoint(self, url: str | None = None) -> str:
         url = (url or self.url).rstrip("/")

@@ -13,36 +13,30 @@ def poly_hits_rect(poly: list[Point], r: Rect, gap: float = 0.0) -> bool:
     ys = [p[1] for p in poly]
     if max(xs) <= x1 or min(xs) >= x2 or max(ys) <= y1 or min(ys) >= y2:
         return False
-    corners = ((x1, y1), (x2, y1), (x2, y2), (x1, y2))
-    n = len(poly)
+    corners = [(x1, y1), (x2, y1), (x2, y2), (x1, y2)]
+    # the rectangle's own axes were the bounding-box test above
+    return not _separated_along_edges(poly, poly, corners)
+
+
+def _separated_along_edges(edges_of: list[Point], a, b) -> bool:
+    """Whether some edge normal of ``edges_of`` separates ``a`` from ``b`` (SAT)."""
+    n = len(edges_of)
     for i in range(n):
-        ax, ay = poly[i]
-        bx, by = poly[(i + 1) % n]
+        ax, ay = edges_of[i]
+        bx, by = edges_of[(i + 1) % n]
         nx, ny = ay - by, bx - ax
         if nx == 0 and ny == 0:
             continue
-        pp = [nx * p[0] + ny * p[1] for p in poly]
-        rp = [nx * c[0] + ny * c[1] for c in corners]
-        if max(pp) <= min(rp) or max(rp) <= min(pp):
-            return False
-    return True
+        pa = [nx * p[0] + ny * p[1] for p in a]
+        pb = [nx * p[0] + ny * p[1] for p in b]
+        if max(pa) <= min(pb) or max(pb) <= min(pa):
+            return True
+    return False
 
 
 def polys_hit(a: list[Point], b: list[Point]) -> bool:
     """Whether two convex polygons intersect (SAT)."""
-    for poly in (a, b):
-        n = len(poly)
-        for i in range(n):
-            ax, ay = poly[i]
-            bx, by = poly[(i + 1) % n]
-            nx, ny = ay - by, bx - ax
-            if nx == 0 and ny == 0:
-                continue
-            pa = [nx * p[0] + ny * p[1] for p in a]
-            pb = [nx * p[0] + ny * p[1] for p in b]
-            if max(pa) <= min(pb) or max(pb) <= min(pa):
-                return False
-    return True
+    return not (_separated_along_edges(a, a, b) or _separated_along_edges(b, a, b))
 
 
 def band(a: Point, b: Point, half: float) -> list[Point]:

@@ -192,7 +192,7 @@ def _fit_tiers(it: Item):
         yield [(fs[k], 0.6 + 0.2 * (k - 2))]
 
 
-IMPROVE_BUDGET = 24  # candidate checks spent looking for a cheaper placement than the first
+IMPROVE_BUDGET = 16  # candidate checks spent looking for a cheaper placement than the first
 
 
 def place_panel(ctx: Ctx) -> list[Placed]:
