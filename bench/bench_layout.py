@@ -64,10 +64,12 @@ def main(argv=None) -> int:
         pstats.Stats("/tmp/bench_layout.prof").sort_stats("cumulative").print_stats(25)
         return 0
     t0 = time.perf_counter()
+    c0 = time.process_time()
     book, issues = layout_book(sc, theme, US)
     dt = time.perf_counter() - t0
+    cpu = time.process_time() - c0
     balloons = sum(len(p.balloons) for pg in book.pages for p in pg.panels)
-    print(f"layout of {len(book.pages)} pages, {balloons} balloons: {dt:.2f} s "
+    print(f"layout of {len(book.pages)} pages, {balloons} balloons: {dt:.2f} s wall, {cpu:.2f} s CPU "
           f"({dt / max(1, len(book.pages)) * 1000:.1f} ms/page), {len(issues)} warnings "
           f"({sum(d.code == 'text-overflow' for d in issues)} overflow)")
     return 0
