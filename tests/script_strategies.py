@@ -21,10 +21,9 @@ gap = st.sampled_from(["\n", "\n\n", "\n\n\n", "\n   \n"])
 def sentence(draw, min_size=1, max_size=8):
     words = draw(st.lists(st.sampled_from(WORDS), min_size=min_size, max_size=max_size))
     text = " ".join(words)
-    # keep emphasis balanced: escape a lone asterisk
+    # keep emphasis balanced: drop one emphasis pair if the count is odd
     if text.replace("\\*", "").count("*") % 2:
-        text += " *x*" if False else ""
-        text = text.replace("*really*", "really", 1) if text.replace("\\*", "").count("*") % 2 else text
+        text = text.replace("*really*", "really", 1)
     return text
 
 
@@ -116,6 +115,6 @@ def scripts(draw):
                 pblock.append(draw(lettering(counter if numbering else None)))
             if draw(st.booleans()):
                 pblock.insert(draw(st.integers(1, len(pblock))), draw(trivia()))
-            block.append(draw(gap).join(pblock) if False else "\n".join(pblock))
+            block.append("\n".join(pblock))
         out.append(draw(st.sampled_from(["\n", "\n\n"])).join(block))
     return draw(st.sampled_from(["\n", "\n\n", "\n\n\n"])).join(out) + draw(st.sampled_from(["", "\n", "\n\n"]))

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import Any
 
-from .backends import http, registry
-from .backends.base import BackendError, Capabilities
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # the registry and backends load only when the command runs
+    from .backends.base import Capabilities
 
 
 def register(sub, common) -> None:
@@ -32,11 +33,16 @@ def _key_state(env: str | None) -> dict[str, Any] | None:
     import os
     if os.environ.get(env, "").strip():
         where = "environment"
-    elif http.api_key(env):
+    elif _api_key(env):
         where = "keys.toml"
     else:
         where = None
     return {"env": env, "set": where is not None, "from": where}
+
+
+def _api_key(env: str) -> str | None:
+    from .backends import http  # requests is imported only when this command runs
+    return http.api_key(env)
 
 
 def _sizes(c: Capabilities) -> str:
@@ -78,6 +84,8 @@ def _caps_json(c: Capabilities) -> dict[str, Any]:
 
 
 def describe(name: str) -> dict[str, Any]:
+    from .backends import registry
+    from .backends.base import BackendError, Capabilities
     """One backend as a JSON-able dict; never raises for a backend that cannot load."""
     entry: dict[str, Any] = {"name": name, "available": False}
     try:
@@ -157,6 +165,7 @@ def render_table(entries: list[dict[str, Any]]) -> str:
 
 
 def cmd_backends(args) -> int:
+    from .backends import registry
     entries = [describe(name) for name in registry.names()]
     if getattr(args, "json", False):
         sys.stdout.write(json.dumps({"backends": entries}, indent=1) + "\n")

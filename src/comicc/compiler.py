@@ -49,16 +49,7 @@ def load_source(path: str | Path, sink: Sink) -> SourceFile | None:
 
 
 def available_themes() -> tuple[str, ...]:
-    fn = getattr(theme_mod, "available_themes", None)
-    if fn is not None:
-        return tuple(fn())
-    d = theme_mod_dir()
-    return tuple(sorted(p.stem for p in d.glob("*.toml") if not p.stem.startswith("_"))) or ("classic",)
-
-
-def theme_mod_dir() -> Path:
-    from .resources import themes_dir
-    return themes_dir()
+    return tuple(theme_mod.available_themes())
 
 
 def _theme_name(tree: ast.Script) -> str | None:
@@ -74,9 +65,6 @@ def load_theme_for(tree: ast.Script, src: SourceFile, sink: Sink, sources: dict 
     An unknown theme NAME is reported by the lowering (with a did-you-mean at
     the setting); here it silently falls back to the default theme.
     """
-    loader = getattr(theme_mod, "load_theme", None)
-    if loader is None:
-        return None
     name = _theme_name(tree) or "classic"
     if "/" not in name and not name.endswith(".toml") and name not in available_themes():
         name = "classic"
@@ -84,7 +72,7 @@ def load_theme_for(tree: ast.Script, src: SourceFile, sink: Sink, sources: dict 
         p = Path(name) if Path(name).is_absolute() else Path(src.path).resolve().parent / name
         if not p.is_file():
             name = "classic"
-    return loader(name, sink, Path(src.path).resolve().parent, sources=sources)
+    return theme_mod.load_theme(name, sink, Path(src.path).resolve().parent, sources=sources)
 
 
 @dataclass

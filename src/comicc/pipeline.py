@@ -162,7 +162,6 @@ def default_output(script_path: str, fmt: str) -> Path:
 
 
 def build(script: ir.Script, theme, sink: Sink, opts: BuildOptions) -> BuildResult | None:
-    from .output.art import PanelArt  # noqa: F401  (output stage)
     from .output.cbz import write_cbz
     from .output.pdf import write_pdf
     from .output.raster import page_images, write_png_pages
