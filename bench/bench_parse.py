@@ -11,7 +11,7 @@ import argparse
 import statistics
 import time
 
-from comicc.compiler import check_source
+from comicc.pipeline.compile import check_source
 from comicc.diagnostics import Sink
 from comicc.source import SourceFile
 from comicc.syntax.parser import parse

@@ -37,7 +37,7 @@ from PIL import Image, ImageDraw, ImageFilter
 
 from comicc.layout.geometry import (BalloonGeom, BookGeom, FontRef, GlyphRun, PageGeom, PanelGeom,
                                     Path, PathCmd, Rect, Shape, Stroke, TextLine)
-from comicc.output.art import PanelArt
+from comicc.images import PanelArt
 
 FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
 W, H, BLEED = 477.0, 738.0, 9.0

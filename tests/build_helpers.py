@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from comicc.compiler import check, check_source
+from comicc.pipeline.compile import check, check_source
 from comicc.diagnostics import Sink
-from comicc.pipeline import BuildOptions, build, layout
+from comicc.pipeline.book import BuildOptions, build, layout
 from comicc.source import SourceFile
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -5,7 +5,7 @@ import re
 
 from comicc.model import ir
 from comicc.source import Span
-from comicc.themes import BalloonStyle, FontSpec, PageFormat, Theme
+from comicc.theme.model import BalloonStyle, FontSpec, PageFormat, Theme
 
 US = PageFormat("us-comic", 477.0, 738.0, 9.0, 22.5)
 MANGA = PageFormat("manga-b6", 362.83, 515.91, 8.5, 8.5, spine_margin=6.0)

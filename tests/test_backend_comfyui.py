@@ -22,10 +22,10 @@ from werkzeug import Request, Response
 from comicc.backends import comfyui_workflow as wf
 from comicc.backends.base import Rejected, Transient, Unavailable
 from comicc.backends.comfyui import DEFAULT_CHECKPOINT, ComfyUIBackend
-from comicc.build.cache import ArtCache
-from comicc.build.scheduler import PaintJob, Painter
-from comicc.render.composite import composite
-from comicc.render.plan import plan_panel
+from comicc.paint.cache import ArtCache
+from comicc.paint.scheduler import PaintJob, Painter
+from comicc.paint.composite import composite
+from comicc.paint.plan import plan_panel
 
 from conftest_render import make_panel, two_speaker_geom
 

@@ -13,10 +13,10 @@ from comicc.backends import registry
 from comicc.backends.base import (PaintRequest, PaintResult, RateLimited, Rejected, Transient,
                                   Unavailable)
 from comicc.backends.stability import SDXL_SIZES, StabilityBackend
-from comicc.build.cache import ArtCache
-from comicc.build.scheduler import PaintJob, Painter
-from comicc.render.composite import composite
-from comicc.render.plan import plan_panel
+from comicc.paint.cache import ArtCache
+from comicc.paint.scheduler import PaintJob, Painter
+from comicc.paint.composite import composite
+from comicc.paint.plan import plan_panel
 
 from conftest_render import make_panel, two_speaker_geom
 from fakes_stability_openai import (KEY, PAINT_COLOR, FakeStability, FakeStabilityV1, Reply,

@@ -10,7 +10,8 @@ import pypdf
 import pytest
 from pytest_httpserver import HTTPServer
 
-from comicc import compiler, pipeline
+from comicc.pipeline import book as pipeline
+from comicc.pipeline import compile as compiler
 from comicc.diagnostics import Sink
 from test_backend_replicate import TOKEN, FakeReplicate
 

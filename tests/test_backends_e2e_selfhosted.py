@@ -10,9 +10,10 @@ from pathlib import Path
 import pypdf
 import pytest
 
-from comicc import compiler, pipeline
+from comicc.pipeline import book as pipeline
+from comicc.pipeline import compile as compiler
 from comicc.diagnostics import Sink
-from comicc.pipeline import BuildOptions
+from comicc.pipeline.book import BuildOptions
 
 from test_backend_automatic1111 import FakeWebui
 from test_backend_comfyui import FakeComfy

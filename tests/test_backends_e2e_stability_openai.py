@@ -9,9 +9,9 @@ from pathlib import Path
 import pypdf
 import pytest
 
-from comicc.compiler import check
+from comicc.pipeline.compile import check
 from comicc.diagnostics import Sink
-from comicc.pipeline import BuildOptions, build
+from comicc.pipeline.book import BuildOptions, build
 
 from fakes_stability_openai import KEY, FakeOpenAI, FakeStability, base_url
 
@@ -145,7 +145,7 @@ def test_missing_key_points_at_the_backend_line(httpserver, tmp_path, backend, e
 def _backends_output(capsys, *argv: str) -> str:
     import argparse
 
-    from comicc import cli_backends
+    from comicc.commands import backends as cli_backends
     parser = argparse.ArgumentParser()
     cli_backends.register(parser.add_subparsers(dest="command"), lambda p, **kw: None)
     assert cli_backends.cmd_backends(parser.parse_args(["backends", *argv])) == 0

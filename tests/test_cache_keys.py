@@ -4,7 +4,7 @@ else (not the balloon text)."""
 from __future__ import annotations
 
 from comicc.backends.draft import DraftBackend
-from comicc.render.plan import plan_panel
+from comicc.paint.plan import plan_panel
 
 from build_helpers import book_of, checked_text
 
@@ -122,7 +122,7 @@ def test_the_lock_file_keeps_a_balloon_while_its_text_still_fits():
     fits keeps every key, even where the text's natural size changed; text
     that no longer fits gets a bigger balloon and repaints its panel only."""
     from comicc.diagnostics import Sink
-    from comicc.pipeline import layout
+    from comicc.pipeline.book import layout
 
     def keys_with(text, keep):
         res = checked_text(text)

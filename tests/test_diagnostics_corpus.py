@@ -33,7 +33,7 @@ from pathlib import Path
 
 import pytest
 
-from comicc.compiler import check, check_source, load_source
+from comicc.pipeline.compile import check, check_source, load_source
 from comicc.diagnostics import Diagnostic, Sink, render_human, render_json, render_short
 
 CORPUS = Path(__file__).resolve().parent / "diagnostics"

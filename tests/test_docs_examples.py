@@ -48,7 +48,7 @@ from pathlib import Path
 
 import pytest
 
-from comicc.compiler import check_source
+from comicc.pipeline.compile import check_source
 from comicc.diagnostics import Sink, render_short
 from comicc.source import SourceFile
 from comicc.syntax.fmt import format_script

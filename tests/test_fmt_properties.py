@@ -6,7 +6,7 @@ import random
 
 from hypothesis import given, strategies as st
 
-from comicc.compiler import check_source
+from comicc.pipeline.compile import check_source
 from comicc.diagnostics import Sink
 from comicc.source import SourceFile
 from comicc.syntax.fmt import format_script

@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 from PIL import ImageFont
 
-from comicc import fonts
+from comicc.fonts import book as fonts
 from comicc.diagnostics import Sink
-from comicc.fonts import FontBook, FontError
-from comicc.themes import available_themes, load_theme
+from comicc.fonts.book import FontBook, FontError
+from comicc.theme.model import available_themes, load_theme
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from comicc.layout.engine import layout_book
-from comicc.layout.export import draw_wireframe, to_json
+from comicc.output.wireframe import draw_wireframe, to_json
 from comicc.layout.geometry import Rect
 from comicc.layout.measure import as_measurer
 from comicc.layout.shapes import flatten, path_contains

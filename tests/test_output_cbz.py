@@ -13,7 +13,7 @@ from comicc.layout.geometry import (BalloonGeom, BookGeom, FontRef, GlyphRun, Pa
                                     Path, Rect, Shape, Stroke, TextLine)
 from comicc.model.ir import Metadata
 from comicc.output import cbz as cbzmod
-from comicc.output.art import PanelArt, encode_image
+from comicc.images import PanelArt, encode_image
 from comicc.output.cbz import write_cbz
 from comicc.output.raster import page_images, render_page, write_png_pages
 

@@ -18,7 +18,7 @@ from comicc.layout.geometry import (BalloonGeom, BookGeom, FontRef, GlyphRun, Pa
                                     Path, PathCmd, Rect, Shape, Stroke, TextLine)
 from comicc.model.ir import Metadata
 from comicc.output import pdf as pdfmod
-from comicc.output.art import PanelArt
+from comicc.images import PanelArt
 from comicc.output.pdf import pdf_bytes, write_pdf
 
 FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"

@@ -12,10 +12,10 @@ from comicc.backends.base import (Backend, Capabilities, EdgeControl, PaintResul
                                   Transient)
 from comicc.backends.draft import DraftBackend
 from comicc.layout.geometry import Path, PanelGeom, Rect
-from comicc.render import cachekey
-from comicc.render.composite import composite, decode
-from comicc.render.mask import build_mask, flatten, keep_zone
-from comicc.render.plan import SEED_MAX, derive_seed, plan_panel
+from comicc.paint import cachekey
+from comicc.paint.composite import composite, decode
+from comicc.paint.mask import build_mask, flatten, keep_zone
+from comicc.paint.plan import SEED_MAX, derive_seed, plan_panel
 
 from conftest_render import balloon, make_panel, oval, two_speaker_geom
 

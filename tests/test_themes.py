@@ -7,9 +7,9 @@ import textwrap
 import pytest
 
 from comicc.diagnostics import Sink, render_human, render_short
-from comicc.themes import (PageFormat, Theme, available_themes, load_theme,
+from comicc.theme.model import (PageFormat, Theme, available_themes, load_theme,
                            resolve_format)
-from comicc.theme_schema import parse_color, parse_length, parse_size, BadValue
+from comicc.theme.schema import parse_color, parse_length, parse_size, BadValue
 
 IN, MM = 72.0, 72.0 / 25.4
 FORMATS = {  # name: (width, height, bleed) in points

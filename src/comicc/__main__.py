@@ -1,3 +1,3 @@
-from .cli import run
+from comicc.cli import run
 
 run()

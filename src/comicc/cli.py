@@ -17,8 +17,8 @@ import sys
 import traceback
 from pathlib import Path
 
-from . import __version__
-from .diagnostics import Sink, render_human, render_json, render_short
+from comicc import __version__
+from comicc.diagnostics import Sink, render_human, render_json, render_short
 
 EXIT_OK, EXIT_ERRORS, EXIT_USAGE, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 
@@ -124,7 +124,7 @@ def _summary(sink: Sink) -> str:
 
 
 def cmd_check(args) -> int:
-    from .compiler import check
+    from comicc.pipeline.compile import check
     sink = Sink()
     sources = {}
     for f in args.files:
@@ -147,7 +147,7 @@ def cmd_check(args) -> int:
 
 
 def _add_source(sources, path):
-    from .source import SourceFile
+    from comicc.source import SourceFile
     try:
         sources[str(path)] = SourceFile.from_text(Path(path).read_bytes().decode("utf-8", "replace"), str(path))
     except OSError:
@@ -156,14 +156,14 @@ def _add_source(sources, path):
 
 def write_atomic(path: Path, data: bytes) -> None:
     """Write ``data`` to ``path`` via a temporary file and a rename."""
-    from .output.common import write_bytes_atomic
+    from comicc.output.common import write_bytes_atomic
     write_bytes_atomic(path, data)
 
 
 def cmd_fmt(args) -> int:
-    from .compiler import load_source
-    from .syntax.fmt import format_script
-    from .syntax.parser import parse
+    from comicc.pipeline.compile import load_source
+    from comicc.syntax.fmt import format_script
+    from comicc.syntax.parser import parse
     sink = Sink()
     sources = {}
     changed = []
@@ -198,7 +198,7 @@ def cmd_fmt(args) -> int:
 
 
 def _checked(args, sink):
-    from .compiler import check
+    from comicc.pipeline.compile import check
     res = check(args.file, sink)
     sources = dict(res.sources) if res is not None else {}
     if res is None or res.script is None or res.theme is None or sink.has_errors():
@@ -209,15 +209,15 @@ def _checked(args, sink):
 
 
 def cmd_build(args) -> int:
-    from .pipeline import BuildOptions, build
+    from comicc.pipeline.book import BuildOptions, build
     sink = Sink()
     res, sources = _checked(args, sink)
     result = None
     if res is not None and not (args.strict and sink.diagnostics):
         if args.backend:
-            from .backends import registry
+            from comicc.backends import registry
             if args.backend not in registry.names():
-                from .diagnostics import did_you_mean
+                from comicc.diagnostics import did_you_mean
                 close = did_you_mean(args.backend, registry.names())
                 print(f"comicc build: error: unknown backend `{args.backend}`"
                       + (f" (did you mean `{close[0]}`?)" if close else "")
@@ -241,15 +241,15 @@ def cmd_build(args) -> int:
 
 def cmd_layout(args) -> int:
     import json as _json
-    from .pipeline import layout
+    from comicc.pipeline.book import layout
     sink = Sink()
     res, sources = _checked(args, sink)
-    from .pipeline import locked_sizes
+    from comicc.pipeline.book import locked_sizes
     book = layout(res.script, res.theme, sink, keep=locked_sizes(res.script)) if res is not None else None
     _print_diags(sink, args, sources)
     if book is None or sink.has_errors(strict=args.strict):
         return EXIT_ERRORS
-    from .layout.export import draw_wireframe, to_json
+    from comicc.output.wireframe import draw_wireframe, to_json
     if args.json or not args.png:
         sys.stdout.write(_json.dumps(to_json(book), indent=1) + "\n")
     if args.png:
@@ -265,7 +265,7 @@ def cmd_layout(args) -> int:
 
 COMMANDS = {"check": cmd_check, "fmt": cmd_fmt, "build": cmd_build, "layout": cmd_layout}
 
-from .cli_backends import cmd_backends, register as _register_backends  # noqa: E402
+from comicc.commands.backends import cmd_backends, register as _register_backends  # noqa: E402
 
 _EXTRA_COMMANDS.append(_register_backends)
 COMMANDS["backends"] = cmd_backends

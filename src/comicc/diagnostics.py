@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Iterable, Sequence
 
-from .source import SourceFile, Span
+from comicc.source import SourceFile, Span
 
 
 class Severity(str, Enum):

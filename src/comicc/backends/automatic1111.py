@@ -33,9 +33,8 @@ from urllib.parse import urlsplit
 import requests
 from PIL import Image
 
-from . import http
-from .base import (Backend, Capabilities, EdgeControl, PaintRequest, PaintResult, RateLimited,
-                   Rejected, SettingProblem, Transient, Unavailable, to_service_mask)
+from comicc.backends import http
+from comicc.backends.base import Backend, Capabilities, EdgeControl, PaintRequest, PaintResult, RateLimited, Rejected, SettingProblem, Transient, Unavailable, to_service_mask
 
 NAME = "automatic1111"
 PASSWORD_ENV = "AUTOMATIC1111_PASSWORD"

@@ -32,12 +32,10 @@ from typing import Any, Callable, Mapping
 
 from PIL import Image
 
-from . import http
-from .automatic1111 import (Opt, ThreadSessions, check_values, did_you_mean, host, png_bytes,
-                            resolve, server_pool, unreachable)
-from .base import (Backend, BackendError, Capabilities, EdgeControl, PaintRequest, PaintResult,
-                   Rejected, SettingProblem, Transient, Unavailable, to_service_mask)
-from . import comfyui_workflow as wf
+from comicc.backends import http
+from comicc.backends.automatic1111 import Opt, ThreadSessions, check_values, did_you_mean, host, png_bytes, resolve, server_pool, unreachable
+from comicc.backends.base import Backend, BackendError, Capabilities, EdgeControl, PaintRequest, PaintResult, Rejected, SettingProblem, Transient, Unavailable, to_service_mask
+from comicc.backends import comfyui_workflow as wf
 
 NAME = "comfyui"
 DEFAULT_CHECKPOINT = "sd_xl_base_1.0.safetensors"

@@ -28,7 +28,7 @@ import re
 
 from PIL import Image, ImageChops, ImageDraw, ImageFont
 
-from .base import Backend, Capabilities, PaintRequest, PaintResult
+from comicc.backends.base import Backend, Capabilities, PaintRequest, PaintResult
 
 WORK_LONG_SIDE = 1200
 

@@ -26,8 +26,8 @@ from typing import Any
 
 import requests
 
-from .. import __version__
-from .base import RateLimited, Rejected, Transient, Unavailable
+from comicc import __version__
+from comicc.backends.base import RateLimited, Rejected, Transient, Unavailable
 
 DEFAULT_TIMEOUT = (10.0, 120.0)  # connect, read (seconds)
 USER_AGENT = f"comicc/{__version__}"

@@ -33,9 +33,8 @@ from urllib.parse import urlsplit
 import requests
 from PIL import Image
 
-from . import http
-from .base import (Backend, Capabilities, PaintRequest, PaintResult, RateLimited, Rejected,
-                   SettingProblem, Transient, Unavailable, to_service_mask)
+from comicc.backends import http
+from comicc.backends.base import Backend, Capabilities, PaintRequest, PaintResult, RateLimited, Rejected, SettingProblem, Transient, Unavailable, to_service_mask
 
 KEY_ENV = "OPENAI_API_KEY"
 DEFAULT_URL = "https://api.openai.com"

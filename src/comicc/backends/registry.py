@@ -19,7 +19,7 @@ import importlib
 from importlib import metadata
 from typing import Any, Callable
 
-from .base import Backend, BackendError, Unavailable
+from comicc.backends.base import Backend, BackendError, Unavailable
 
 ENTRY_POINT_GROUP = "comicc.backends"
 

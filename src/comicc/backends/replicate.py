@@ -45,13 +45,9 @@ from urllib.parse import urljoin, urlsplit
 
 import requests
 
-from . import http
-from .base import (Backend, Capabilities, PaintRequest, PaintResult, RateLimited, Rejected,
-                   SettingProblem, Transient, Unavailable, to_service_mask)
-from .replicate_inputs import (BOOLS, DEFAULT_MODEL, DEFAULT_TIMEOUT, DEFAULT_URL,  # noqa: F401
-                               DEFAULT_WAIT, FLUX_CAPS, FLUX_MODELS, FLUX_ONLY, MAX_WAIT, NAME,
-                               SDXL_CAPS, SDXL_ONLY, SETTINGS, TOKEN_ENV, capabilities_for,
-                               is_flux, prediction_input, setting_problems)
+from comicc.backends import http
+from comicc.backends.base import Backend, Capabilities, PaintRequest, PaintResult, RateLimited, Rejected, SettingProblem, Transient, Unavailable, to_service_mask
+from comicc.backends.replicate_inputs import BOOLS, DEFAULT_MODEL, DEFAULT_TIMEOUT, DEFAULT_URL, DEFAULT_WAIT, FLUX_CAPS, FLUX_MODELS, FLUX_ONLY, MAX_WAIT, NAME, SDXL_CAPS, SDXL_ONLY, SETTINGS, TOKEN_ENV, capabilities_for, is_flux, prediction_input, setting_problems
 
 DATA_URL_LIMIT = 256 * 1024      # Replicate accepts data URLs for files up to 256 KB
 POLL_FIRST, POLL_MAX = 0.5, 5.0  # backoff between polls: 0.5 s doubling to 5 s

@@ -13,7 +13,7 @@ import re
 from typing import Any, Mapping
 from urllib.parse import urlsplit
 
-from .base import Capabilities, PaintRequest, SettingProblem
+from comicc.backends.base import Capabilities, PaintRequest, SettingProblem
 
 NAME = "replicate"
 TOKEN_ENV = "REPLICATE_API_TOKEN"

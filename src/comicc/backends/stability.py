@@ -36,9 +36,8 @@ from urllib.parse import urlsplit
 
 import requests
 
-from . import http
-from .base import (Backend, Capabilities, EdgeControl, PaintRequest, PaintResult, RateLimited,
-                   Rejected, SettingProblem, Transient, Unavailable, to_service_mask)
+from comicc.backends import http
+from comicc.backends.base import Backend, Capabilities, EdgeControl, PaintRequest, PaintResult, RateLimited, Rejected, SettingProblem, Transient, Unavailable, to_service_mask
 
 KEY_ENV = "STABILITY_API_KEY"
 DEFAULT_URL = "https://api.stability.ai"

@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import zlib
 
-from ..model import ir
-from .geometry import BalloonGeom, Path, Shape, Stroke
-from .items import Ctx, Placed
-from .shapes import body_path, connector_path, stroke_for, tail_path
+from comicc.model import ir
+from comicc.layout.geometry import BalloonGeom, Path, Shape, Stroke
+from comicc.layout.items import Ctx, Placed
+from comicc.layout.shapes import body_path, connector_path, stroke_for, tail_path
 
 K = ir.BalloonKind
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import math
 
-from .geometry import Point, Rect
+from comicc.layout.geometry import Point, Rect
 
 
 def poly_hits_rect(poly: list[Point], r: Rect, gap: float = 0.0) -> bool:

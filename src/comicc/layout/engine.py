@@ -10,21 +10,21 @@ diagnostics at the lettering item's line:
 """
 from __future__ import annotations
 
-from ..diagnostics import Diagnostic, Severity
-from ..model import ir
-from .balloons import build_geoms
-from .geometry import BookGeom, PageGeom, PanelGeom, Path, Rect, Shape, Stroke
-from .grid import PageFrame, PanelBox, layout_page, panel_live
-from .measure import Measurer, as_measurer
-from .place import Ctx, Params, cast_points, make_items, place_panel
-from .text import fit_variants
+from comicc.diagnostics import Diagnostic, Severity
+from comicc.model import ir
+from comicc.layout.balloons import build_geoms
+from comicc.layout.geometry import BookGeom, PageGeom, PanelGeom, Path, Rect, Shape, Stroke
+from comicc.layout.grid import PageFrame, PanelBox, layout_page, panel_live
+from comicc.layout.measure import Measurer, as_measurer
+from comicc.layout.place import Ctx, Params, cast_points, make_items, place_panel
+from comicc.layout.text import fit_variants
 
 K = ir.BalloonKind
 
 
 def layout_book(script: ir.Script, theme, fmt, fonts=None,
                 keep: dict[str, tuple[float, float]] | None = None) -> tuple[BookGeom, list[Diagnostic]]:
-    """Lay out every page of ``script``. ``fonts``: a ``comicc.fonts.FontBook``
+    """Lay out every page of ``script``. ``fonts``: a ``comicc.fonts.book.FontBook``
     or any :class:`~comicc.layout.measure.Measurer` (``None``: the default).
     ``keep``: balloon id -> body size from the last build (the lock file); a
     balloon whose text still fits keeps that size (see text.fit_variants)."""

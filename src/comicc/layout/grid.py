@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..model import ir
-from .geometry import Rect
+from comicc.model import ir
+from comicc.layout.geometry import Rect
 
 PRESETS: dict[str, tuple[int, ...]] = {
     "splash": (1,),

@@ -10,10 +10,10 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from ..model import ir
-from .collide import ellipse_reach, hull, wedge
-from .geometry import Point, Rect
-from .text import OVAL_KINDS, Fit, LazyFits
+from comicc.model import ir
+from comicc.layout.collide import ellipse_reach, hull, wedge
+from comicc.layout.geometry import Point, Rect
+from comicc.layout.text import OVAL_KINDS, Fit, LazyFits
 
 K = ir.BalloonKind
 

@@ -1,7 +1,7 @@
 """Font measurement as the layout stage needs it.
 
 The layout engine talks to fonts through the small :class:`Measurer`
-protocol; :func:`as_measurer` adapts the ``comicc.fonts`` service (a
+protocol; :func:`as_measurer` adapts the ``comicc.fonts.book`` service (a
 ``FontBook``: ``font``, ``width``, ``metrics``, ``has_glyph``,
 ``fallback_chain``) or passes through an object that already implements the
 protocol. Widths are cached per (face, size, text).
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Iterable, Protocol, runtime_checkable
 
-from .geometry import FontRef
+from comicc.layout.geometry import FontRef
 
 
 @runtime_checkable
@@ -32,7 +32,7 @@ class Measurer(Protocol):
 
 
 class BookMeasurer:
-    """:class:`Measurer` over a ``comicc.fonts.FontBook``."""
+    """:class:`Measurer` over a ``comicc.fonts.book.FontBook``."""
 
     def __init__(self, book):
         self.book = book
@@ -75,7 +75,7 @@ _CACHE: dict[int, Measurer] = {}
 def as_measurer(fonts=None) -> Measurer:
     """A :class:`Measurer` for ``fonts`` (``None``: the default font book)."""
     if fonts is None:
-        from ..fonts import default_fontbook
+        from comicc.fonts.book import default_fontbook
         fonts = default_fontbook()
     if isinstance(fonts, Measurer):
         return fonts

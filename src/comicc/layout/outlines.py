@@ -19,7 +19,7 @@ import math
 import random
 from bisect import bisect_left
 
-from .geometry import Path, PathCmd, Point
+from comicc.layout.geometry import Path, PathCmd, Point
 
 TAU = 2.0 * math.pi
 

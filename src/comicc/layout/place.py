@@ -16,12 +16,11 @@ from __future__ import annotations
 import math
 from dataclasses import replace
 
-from ..model import ir
-from .collide import band, overlap_area, poly_hits_rect, polys_hit
-from .geometry import Rect
-from .items import (Ctx, Item, Params, Placed, _rect_gap, _rule_ok, _tail,  # noqa: F401
-                    cast_points, make_items)
-from .text import Fit
+from comicc.model import ir
+from comicc.layout.collide import band, overlap_area, poly_hits_rect, polys_hit
+from comicc.layout.geometry import Rect
+from comicc.layout.items import Ctx, Item, Params, Placed, _rect_gap, _rule_ok, _tail, cast_points, make_items
+from comicc.layout.text import Fit
 
 K = ir.BalloonKind
 

@@ -28,9 +28,8 @@ import math
 import random
 from typing import Callable
 
-from .geometry import Path, PathCmd, Point, Rect, Stroke
-from .outlines import (BODY_OUTLINES, CAPTION_JITTER, SPEECH_INNER, TAU,  # noqa: F401
-                       caption_outline, puff_depth, spike_length, tooth_height)
+from comicc.layout.geometry import Path, PathCmd, Point, Rect, Stroke
+from comicc.layout.outlines import BODY_OUTLINES, CAPTION_JITTER, SPEECH_INNER, TAU, caption_outline, puff_depth, spike_length, tooth_height
 
 __all__ = [
     "KINDS", "normalize_kind", "text_block_to_body", "text_ellipse", "body_path",
@@ -282,11 +281,11 @@ def stroke_for(kind: str, base_width: float) -> Stroke:
 def tail_path(kind: str, rect: Rect, body: Path, target: Point, seed: int,
               base_width: float = 0.18) -> Path | None:
     """See :func:`comicc.layout.tails.tail_path`."""
-    from .tails import tail_path as impl
+    from comicc.layout.tails import tail_path as impl
     return impl(kind, rect, body, target, seed, base_width)
 
 
 def connector_path(a: Rect, b: Rect, seed: int, width: float = 8.0) -> Path:
     """See :func:`comicc.layout.tails.connector_path`."""
-    from .tails import connector_path as impl
+    from comicc.layout.tails import connector_path as impl
     return impl(a, b, seed, width)

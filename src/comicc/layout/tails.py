@@ -10,8 +10,8 @@ from __future__ import annotations
 import math
 import random
 
-from .geometry import Path, PathCmd, Point, Rect
-from .shapes import _polys_contain, flatten, normalize_kind
+from comicc.layout.geometry import Path, PathCmd, Point, Rect
+from comicc.layout.shapes import _polys_contain, flatten, normalize_kind
 
 __all__ = ["tail_path", "connector_path"]
 

@@ -14,10 +14,10 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, replace
 
-from ..model.ir import Balloon, BalloonKind
-from .shapes import ellipse_line_widths, text_block_to_body
-from .geometry import FontRef, GlyphRun, Rect, TextLine
-from .measure import Measurer
+from comicc.model.ir import Balloon, BalloonKind
+from comicc.layout.shapes import ellipse_line_widths, text_block_to_body
+from comicc.layout.geometry import FontRef, GlyphRun, Rect, TextLine
+from comicc.layout.measure import Measurer
 
 SQRT2 = math.sqrt(2.0)
 OVAL_KINDS = frozenset({BalloonKind.SPEECH, BalloonKind.THOUGHT, BalloonKind.WHISPER,

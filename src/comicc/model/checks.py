@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import re
 
-from ..diagnostics import Label, Sink
-from ..source import SourceFile
-from ..syntax import ast
-from ..syntax.numbers import number_word
-from . import ir
+from comicc.diagnostics import Label, Sink
+from comicc.source import SourceFile
+from comicc.syntax import ast
+from comicc.syntax.numbers import number_word
+from comicc.model import ir
 
 # lettering.md: words per panel by panels on the page
 PANEL_WORD_BUDGET = {1: 210, 2: 105, 3: 70, 4: 52, 5: 42, 6: 35, 7: 30, 8: 26, 9: 23}

@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import Enum
 
-from ..source import Span, span_field
+from comicc.source import Span, span_field
 
 UNITS_PER_PT = {"pt": 1.0, "in": 1 / 72, "mm": 25.4 / 72, "cm": 2.54 / 72}
 

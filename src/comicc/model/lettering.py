@@ -4,10 +4,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from ..diagnostics import Sink, did_you_mean
-from ..source import SourceFile, Span
-from ..syntax import ast
-from .ir import BalloonKind, TextRun
+from comicc.diagnostics import Sink, did_you_mean
+from comicc.source import SourceFile, Span
+from comicc.syntax import ast
+from comicc.model.ir import BalloonKind, TextRun
 
 RESERVED_CUES = {"CAPTION": BalloonKind.CAPTION, "SFX": BalloonKind.SFX,
                  "NOTE": BalloonKind.NOTE, "TITLE": BalloonKind.TITLE}

@@ -10,16 +10,15 @@ import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from ..diagnostics import Label, Sink, did_you_mean
-from ..source import SourceFile, Span
-from ..syntax import ast
-from . import ir
-from .checks import check_numbering, check_words, lint_prose
-from .lettering import RESERVED_CUES, check_unclosed_trivia, interpret_mods, parse_runs, strip_trivia
-from .prompt import SNIPPET_REF, PromptTemplates, TemplateProblem, assemble
-from .settings import ADDITIVE, HEADER, KEYS, LEVEL_HINT, LIST_KEYS, PAGE, PANEL, describe_levels
-from .values import (Value, parse_bleed, parse_cast, parse_choice, parse_format, parse_int,
-                     parse_layout, parse_mask, parse_width)
+from comicc.diagnostics import Label, Sink, did_you_mean
+from comicc.source import SourceFile, Span
+from comicc.syntax import ast
+from comicc.model import ir
+from comicc.model.checks import check_numbering, check_words, lint_prose
+from comicc.model.lettering import RESERVED_CUES, check_unclosed_trivia, interpret_mods, parse_runs, strip_trivia
+from comicc.model.prompt import SNIPPET_REF, PromptTemplates, TemplateProblem, assemble
+from comicc.model.settings import ADDITIVE, HEADER, KEYS, LEVEL_HINT, LIST_KEYS, PAGE, PANEL, describe_levels
+from comicc.model.values import Value, parse_bleed, parse_cast, parse_choice, parse_format, parse_int, parse_layout, parse_mask, parse_width
 
 KNOWN_BACKENDS = ("draft", "stability", "replicate", "automatic1111", "comfyui", "openai")
 

@@ -9,9 +9,9 @@ import math
 import re
 from dataclasses import dataclass
 
-from ..diagnostics import Sink, did_you_mean
-from ..source import SourceFile, Span
-from .ir import CastPosition, LayoutSpec, Length, MaskSpec
+from comicc.diagnostics import Sink, did_you_mean
+from comicc.source import SourceFile, Span
+from comicc.model.ir import CastPosition, LayoutSpec, Length, MaskSpec
 
 LAYOUT_PRESETS = {
     "splash": (1,),

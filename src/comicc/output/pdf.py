@@ -24,10 +24,10 @@ from reportlab.pdfbase import pdfdoc, pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 
-from ..layout.geometry import BookGeom, FontRef, PageGeom, Path, Shape
-from .art import PanelArt, flatten, jpeg_info, png_flate_passthrough
-from .common import atomic_write, parse_color
-from .pdfsplice import marker, splice
+from comicc.layout.geometry import BookGeom, FontRef, PageGeom, Path, Shape
+from comicc.images import PanelArt, flatten, jpeg_info, png_flate_passthrough
+from comicc.output.common import atomic_write, parse_color
+from comicc.output.pdfsplice import marker, splice
 
 __all__ = ["write_pdf", "pdf_bytes", "CROP_MARK_LENGTH", "CROP_MARK_OFFSET"]
 

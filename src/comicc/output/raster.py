@@ -15,9 +15,9 @@ from pathlib import Path as FsPath
 
 from PIL import Image, ImageDraw, ImageFont
 
-from ..layout.geometry import BookGeom, PageGeom, Rect, Shape
-from .art import PanelArt, encode_image
-from .common import color_bytes, dash_polyline, flatten_path, parse_color, write_bytes_atomic
+from comicc.layout.geometry import BookGeom, PageGeom, Rect, Shape
+from comicc.images import PanelArt, encode_image
+from comicc.output.common import color_bytes, dash_polyline, flatten_path, parse_color, write_bytes_atomic
 
 __all__ = ["render_page", "render_pages", "page_images", "write_png_pages"]
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Union
 
-from ..source import Span, span_field
+from comicc.source import Span, span_field
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ tests (tests/test_fmt_properties.py).
 """
 from __future__ import annotations
 
-from . import ast
+from comicc.syntax import ast
 
 
 def format_script(tree: ast.Script) -> str:

@@ -5,7 +5,7 @@ import functools
 
 import lark
 
-from ..resources import grammar_path
+from comicc.resources import grammar_path
 
 # Human names for the grammar's terminals, used in "expected ..." messages.
 TERMINAL_NAMES = {

@@ -12,11 +12,11 @@ import re
 import lark
 from lark import Token, Tree
 
-from ..diagnostics import Sink
-from ..source import SourceFile
-from . import ast
-from .grammar import describe_expected, parser
-from .numbers import number_value
+from comicc.diagnostics import Sink
+from comicc.source import SourceFile
+from comicc.syntax import ast
+from comicc.syntax.grammar import describe_expected, parser
+from comicc.syntax.numbers import number_value
 
 MAX_SYNTAX_ERRORS = 50
 

@@ -9,7 +9,7 @@ can look the cache key up first and skip the work on a hit.
 Sizes: the exact panel box in pixels is ``round(points x dpi / 72)`` per side
 (``box_size``); ``request_size`` is the nearest size the backend accepts with
 the same aspect (:meth:`Capabilities.negotiate_size`). The painted art is
-scaled back to ``box_size`` by :func:`comicc.render.composite.composite`.
+scaled back to ``box_size`` by :func:`comicc.paint.composite.composite`.
 
 Seeds: see :func:`derive_seed`.
 """
@@ -21,12 +21,12 @@ from typing import TYPE_CHECKING
 
 from PIL import Image
 
-from ..backends.base import Capabilities, PaintRequest
-from ..layout.geometry import Path, PathCmd, PanelGeom
-from . import cachekey, mask as maskmod
+from comicc.backends.base import Capabilities, PaintRequest
+from comicc.layout.geometry import Path, PathCmd, PanelGeom
+from comicc.paint import cachekey, mask as maskmod
 
 if TYPE_CHECKING:  # the render stage reads the IR; importing it only for types keeps tests light
-    from ..model import ir
+    from comicc.model import ir
 
 SEED_MAX = 2**32 - 2  # Stability's upper bound; 0 means "random" there, so never 0
 

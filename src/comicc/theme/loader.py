@@ -26,15 +26,13 @@ from typing import Any
 from jinja2 import TemplateSyntaxError, meta
 from jinja2.sandbox import SandboxedEnvironment
 
-from . import fonts as _fonts
-from .diagnostics import Sink, did_you_mean
-from .resources import themes_dir
-from .source import SourceFile, Span
-from .theme_schema import (BALLOON_KINDS, CHARACTER_VARIABLES, FONT, FONT_ROLES,
-                           PROMPT_VARIABLES, SCHEMA, BadValue)
-from .theme_toml import KeyPath, Loc, index_keys, locate, syntax_error_message, syntax_error_span
-from .themes import (DEFAULT_CHARACTER_TEMPLATE, DEFAULT_PROMPT_TEMPLATE, BalloonStyle,
-                     FontSpec, PageFormat, Theme)
+from comicc.fonts import book as _fonts
+from comicc.diagnostics import Sink, did_you_mean
+from comicc.resources import themes_dir
+from comicc.source import SourceFile, Span
+from comicc.theme.schema import BALLOON_KINDS, CHARACTER_VARIABLES, FONT, FONT_ROLES, PROMPT_VARIABLES, SCHEMA, BadValue
+from comicc.theme.positions import KeyPath, Loc, index_keys, locate, syntax_error_message, syntax_error_span
+from comicc.theme.model import DEFAULT_CHARACTER_TEMPLATE, DEFAULT_PROMPT_TEMPLATE, BalloonStyle, FontSpec, PageFormat, Theme
 
 _NOT_INHERITED = {("name",), ("extends",), ("description",)}
 

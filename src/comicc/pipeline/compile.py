@@ -9,14 +9,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import themes as theme_mod
-from .diagnostics import Sink
-from .model import ir
-from .model.lower import KNOWN_BACKENDS, Context, lower
-from .model.prompt import PromptTemplates, TemplateProblem
-from .source import SourceFile
-from .syntax import ast
-from .syntax.parser import parse
+from comicc.theme import model as theme_mod
+from comicc.diagnostics import Sink
+from comicc.model import ir
+from comicc.model.lower import KNOWN_BACKENDS, Context, lower
+from comicc.model.prompt import PromptTemplates, TemplateProblem
+from comicc.source import SourceFile
+from comicc.syntax import ast
+from comicc.syntax.parser import parse
 
 
 def load_source(path: str | Path, sink: Sink) -> SourceFile | None:

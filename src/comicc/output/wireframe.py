@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import math
 
-from .geometry import BalloonGeom, BookGeom, PageGeom, Rect, Shape, TextLine
-from .shapes import flatten
+from comicc.layout.geometry import BalloonGeom, BookGeom, PageGeom, Rect, Shape, TextLine
+from comicc.layout.shapes import flatten
 
 
 def _r(v: float) -> float:

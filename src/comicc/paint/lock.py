@@ -8,7 +8,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..output.common import write_bytes_atomic
+from comicc.output.common import write_bytes_atomic
 
 VERSION = 1
 

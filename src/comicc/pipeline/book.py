@@ -7,17 +7,17 @@ import os
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from . import fonts as fonts_mod
-from . import themes as theme_mod
-from .backends import registry
-from .backends.base import Backend, BackendError
-from .build.cache import ArtCache, default_cache_dir
-from .build.lock import LockedPanel, lock_path, read_lock, write_lock
-from .build.scheduler import PaintJob, Painter
-from .diagnostics import Sink
-from .layout.engine import layout_book
-from .layout.geometry import BookGeom
-from .model import ir
+from comicc.fonts import book as fonts_mod
+from comicc.theme import model as theme_mod
+from comicc.backends import registry
+from comicc.backends.base import Backend, BackendError
+from comicc.paint.cache import ArtCache, default_cache_dir
+from comicc.paint.lock import LockedPanel, lock_path, read_lock, write_lock
+from comicc.paint.scheduler import PaintJob, Painter
+from comicc.diagnostics import Sink
+from comicc.layout.engine import layout_book
+from comicc.layout.geometry import BookGeom
+from comicc.model import ir
 
 FORMATS = ("pdf", "cbz", "png")
 
@@ -162,9 +162,9 @@ def default_output(script_path: str, fmt: str) -> Path:
 
 
 def build(script: ir.Script, theme, sink: Sink, opts: BuildOptions) -> BuildResult | None:
-    from .output.cbz import write_cbz
-    from .output.pdf import write_pdf
-    from .output.raster import page_images, write_png_pages
+    from comicc.output.cbz import write_cbz
+    from comicc.output.pdf import write_pdf
+    from comicc.output.raster import page_images, write_png_pages
 
     script = apply_overrides(script, opts)
     book = layout(script, theme, sink, keep=locked_sizes(script) if opts.use_lock else None)

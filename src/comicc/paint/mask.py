@@ -20,7 +20,7 @@ from typing import Iterable, Sequence
 
 from PIL import Image, ImageDraw, ImageFont
 
-from ..layout.geometry import Path
+from comicc.layout.geometry import Path
 
 Point = tuple[float, float]
 PAPER = (246, 242, 232)        # the neutral init background: light paper tone

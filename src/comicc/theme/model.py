@@ -6,7 +6,7 @@ never in code. Lengths in this module are points.
 
 The dataclass field names below are the interface the layout, render and
 output stages use. Loading and validation: :func:`load_theme`; file format:
-``docs/themes.md``; key schema and units: :mod:`comicc.theme_schema`.
+``docs/themes.md``; key schema and units: :mod:`comicc.theme.schema`.
 """
 from __future__ import annotations
 
@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from .diagnostics import Sink
-    from .source import SourceFile
+    from comicc.diagnostics import Sink
+    from comicc.source import SourceFile
 
 
 @dataclass(frozen=True)
@@ -38,7 +38,7 @@ class PageFormat:
 
 @dataclass(frozen=True)
 class FontSpec:
-    family: str           # a face name known to comicc.fonts, e.g. "Kalam"
+    family: str           # a face name known to comicc.fonts.book, e.g. "Kalam"
     size: float           # pt
     leading: float        # baseline-to-baseline, pt
     style: str = "regular"  # "regular" | "bold" | "italic" | "bolditalic"
@@ -98,7 +98,7 @@ DEFAULT_CHARACTER_TEMPLATE = "{{ name }} ({{ description }})"
 
 def available_themes() -> list[str]:
     """Names of the shipped themes (``themes/*.toml``), sorted."""
-    from .theme_loader import shipped_names
+    from comicc.theme.loader import shipped_names
     return shipped_names()
 
 
@@ -112,8 +112,8 @@ def load_theme(name_or_path: str, sink: "Sink", base_dir: Path | None = None, *,
     followed. The text of every file read is put into ``sources`` (path →
     :class:`SourceFile`) so diagnostics can be rendered with their lines.
     """
-    from .diagnostics import did_you_mean
-    from .theme_loader import Loader, is_path, shipped_names, theme_file
+    from comicc.diagnostics import did_you_mean
+    from comicc.theme.loader import Loader, is_path, shipped_names, theme_file
 
     if is_path(name_or_path):
         path = Path(name_or_path).expanduser()
@@ -146,7 +146,7 @@ def resolve_format(theme: Theme, spec: str) -> PageFormat | None:
 
     A custom size takes bleed, margins and dpi from the theme's default format.
     """
-    from .theme_schema import BadValue, parse_size
+    from comicc.theme.schema import BadValue, parse_size
 
     key = spec.strip().lower().replace("_", "-").replace(" ", "-")
     for name, fmt in theme.formats.items():

@@ -25,7 +25,7 @@ import hashlib
 import json
 from typing import Any, Iterable, Mapping, Sequence
 
-from ..layout.geometry import Path
+from comicc.layout.geometry import Path
 
 # Bump whenever comicc changes how it rasterizes the init image or the mask
 # (or the draft backend its roughs): old cache entries then stop matching.

@@ -14,7 +14,7 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # the registry and backends load only when the command runs
-    from .backends.base import Capabilities
+    from comicc.backends.base import Capabilities
 
 
 def register(sub, common) -> None:
@@ -41,7 +41,7 @@ def _key_state(env: str | None) -> dict[str, Any] | None:
 
 
 def _api_key(env: str) -> str | None:
-    from .backends import http  # requests is imported only when this command runs
+    from comicc.backends import http  # requests is imported only when this command runs
     return http.api_key(env)
 
 
@@ -84,8 +84,8 @@ def _caps_json(c: Capabilities) -> dict[str, Any]:
 
 
 def describe(name: str) -> dict[str, Any]:
-    from .backends import registry
-    from .backends.base import BackendError, Capabilities
+    from comicc.backends import registry
+    from comicc.backends.base import BackendError, Capabilities
     """One backend as a JSON-able dict; never raises for a backend that cannot load."""
     entry: dict[str, Any] = {"name": name, "available": False}
     try:
@@ -165,7 +165,7 @@ def render_table(entries: list[dict[str, Any]]) -> str:
 
 
 def cmd_backends(args) -> int:
-    from .backends import registry
+    from comicc.backends import registry
     entries = [describe(name) for name in registry.names()]
     if getattr(args, "json", False):
         sys.stdout.write(json.dumps({"backends": entries}, indent=1) + "\n")

@@ -12,7 +12,7 @@ import re
 import tomllib
 from dataclasses import dataclass
 
-from .source import SourceFile, Span
+from comicc.source import SourceFile, Span
 
 KeyPath = tuple[str, ...]
 

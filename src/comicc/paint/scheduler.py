@@ -19,14 +19,14 @@ from dataclasses import dataclass, field
 import tenacity
 from tqdm import tqdm
 
-from ..backends.base import Backend, BackendError, RateLimited, Rejected, Transient, Unavailable
-from ..diagnostics import Diagnostic, Severity
-from ..layout.geometry import PanelGeom
-from ..model import ir
-from ..output.art import PanelArt
-from ..render.composite import composite
-from ..render.plan import PanelPlan, plan_panel
-from .cache import ArtCache
+from comicc.backends.base import Backend, BackendError, RateLimited, Rejected, Transient, Unavailable
+from comicc.diagnostics import Diagnostic, Severity
+from comicc.layout.geometry import PanelGeom
+from comicc.model import ir
+from comicc.images import PanelArt
+from comicc.paint.composite import composite
+from comicc.paint.plan import PanelPlan, plan_panel
+from comicc.paint.cache import ArtCache
 
 MAX_ATTEMPTS = 5
 MAX_RETRY_SECONDS = 300.0

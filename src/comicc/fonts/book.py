@@ -2,7 +2,7 @@
 
 Where the faces come from (``fontpkg-*`` packages, system font folders), how
 a file's metrics are read and how missing styles are written as derived faces
-is :mod:`comicc.font_files`; this module's :class:`FontBook` picks a face for
+is :mod:`comicc.fonts.files`; this module's :class:`FontBook` picks a face for
 a family and style, measures text and finds fallback faces.
 
 A face is asked for by family name and style (``regular``, ``bold``,
@@ -34,17 +34,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Sequence
 
-from .diagnostics import did_you_mean
-from .font_files import (OBLIQUE_ANGLE, SYSTEM_FONT_DIRS, FontError, FontFile,  # noqa: F401
-                         derive_face, font_cache_dir, index_families)
-from .font_files import FileMetrics as _Metrics
-from .font_files import family_key as _slug
-from .font_files import ignorable as _ignorable
-# defined in this module before comicc.font_files existed: still importable from here
-from .font_files import (_HINTING_TABLES, _VARIATION_TABLES, _WEIGHT_NAMES,  # noqa: F401
-                         fontpkg_files as _fontpkg_files, rename_derived as _rename,
-                         slant as _slant, system_files as _system_files)
-from .layout.geometry import FontRef
+from comicc.diagnostics import did_you_mean
+from comicc.fonts.files import OBLIQUE_ANGLE, SYSTEM_FONT_DIRS, FontError, FontFile, derive_face, font_cache_dir, index_families
+from comicc.fonts.files import FileMetrics as _Metrics
+from comicc.fonts.files import family_key as _slug
+from comicc.fonts.files import ignorable as _ignorable
+# defined in this module before comicc.fonts.files existed: still importable from here
+from comicc.fonts.files import _HINTING_TABLES, _VARIATION_TABLES, _WEIGHT_NAMES, fontpkg_files as _fontpkg_files, rename_derived as _rename, slant as _slant, system_files as _system_files
+from comicc.layout.geometry import FontRef
 
 STYLES = ("regular", "bold", "italic", "bolditalic")
 DEFAULT_FALLBACKS = ("Noto Sans", "Noto Sans Arabic", "Noto Sans Devanagari",
@@ -373,6 +370,6 @@ def split_runs(text: str, font: FontRef, fallbacks: Iterable[str] = ()) -> list[
 
 
 def font_for(spec, size: float | None = None) -> FontRef:
-    """The face of a theme :class:`~comicc.themes.FontSpec` (``family``,
+    """The face of a theme :class:`~comicc.theme.model.FontSpec` (``family``,
     ``style``, ``size``), optionally at another ``size``."""
     return resolve_font(spec.family, spec.style, spec.size if size is None else size)

@@ -6,7 +6,7 @@ Layout on disk (``.comicc-cache/`` beside the script, or ``$COMICC_CACHE``):
     art/ab/abcdef....raw   what a paid service returned, byte for byte
     art/ab/abcdef....json  metadata: backend, seed used, composite report
 
-Keys are :func:`comicc.render.cachekey.cache_key` values: they cover
+Keys are :func:`comicc.paint.cachekey.cache_key` values: they cover
 everything that changes the pixels and nothing else (not the balloon text).
 Every write is atomic (temporary file + rename), so an interrupted build
 loses nothing already painted and never leaves a half-written entry.

@@ -22,8 +22,8 @@ from typing import NamedTuple
 
 from PIL import Image, ImageChops, ImageStat, UnidentifiedImageError
 
-from ..backends.base import PaintResult, Rejected, Transient
-from .plan import PanelPlan
+from comicc.backends.base import PaintResult, Rejected, Transient
+from comicc.paint.plan import PanelPlan
 
 DEFAULT_MAX_PIXELS = 64_000_000  # far above any service's output; bombs are refused
 MEASURE_LONG_SIDE = 512

@@ -14,7 +14,7 @@ family lacks is derived by :func:`derive_face` (a static instance of a
 variable font, or a synthetic oblique slanted by :data:`OBLIQUE_ANGLE`
 degrees) and written, once, as a TrueType file into the font cache
 (:func:`font_cache_dir`). Choosing which face to derive, and all measuring,
-is :class:`comicc.fonts.FontBook`'s job.
+is :class:`comicc.fonts.book.FontBook`'s job.
 """
 from __future__ import annotations
 
