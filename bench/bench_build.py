@@ -8,6 +8,7 @@ and reports wall time and peak RSS (ru_maxrss of the child) for each.
 The PDF assembly alone, against the lower bound of copying the JPEG bytes
 into a PDF, is measured by bench/bench_pdf.py.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -20,22 +21,36 @@ import time
 from pathlib import Path
 
 SPEAK = ["HAMMY", "OFFICER BRUIN", "CAPTION"]
-LINES = ["There it is... forty pounds of aged gouda.", "FREEZE! Nobody moves.",
-         "Midnight. The Kowalski residence.", "Tonight -- it's *mine*.", "Who's there?"]
+LINES = [
+    "There it is... forty pounds of aged gouda.",
+    "FREEZE! Nobody moves.",
+    "Midnight. The Kowalski residence.",
+    "Tonight -- it's *mine*.",
+    "Who's there?",
+]
 
 
 def generate(pages: int) -> str:
-    out = ["title: Benchmark", "seed: 7", "style: @ink",
-           "character HAMMY: a chubby golden hamster wearing a tiny red scarf",
-           "character OFFICER BRUIN: a huge brown bear in a night-watchman uniform",
-           "snippet ink: clean comic-book inks, flat colors",
-           "snippet moon: cold blue moonlight", ""]
+    out = [
+        "title: Benchmark",
+        "seed: 7",
+        "style: @ink",
+        "character HAMMY: a chubby golden hamster wearing a tiny red scarf",
+        "character OFFICER BRUIN: a huge brown bear in a night-watchman uniform",
+        "snippet ink: clean comic-book inks, flat colors",
+        "snippet moon: cold blue moonlight",
+        "",
+    ]
     for p in range(1, pages + 1):
         out += [f"PAGE {p}", "layout: 2/2/2", ""]
         n = 0
         for k in range(1, 7):
-            out += [f"PANEL {k}", "cast: HAMMY left, OFFICER BRUIN right",
-                    f"Shot {k} of the kitchen at night. HAMMY and OFFICER BRUIN face off.", "prompt: @moon"]
+            out += [
+                f"PANEL {k}",
+                "cast: HAMMY left, OFFICER BRUIN right",
+                f"Shot {k} of the kitchen at night. HAMMY and OFFICER BRUIN face off.",
+                "prompt: @moon",
+            ]
             for j in range(3):
                 n += 1
                 cue = SPEAK[(p + k + j) % 3]
@@ -62,15 +77,33 @@ def main():
         script = Path(tmp) / "bench.comic"
         script.write_text(generate(a.pages))
         out = Path(tmp) / "bench.pdf"
-        base = [sys.executable, "-m", "comicc", "build", str(script), "-o", str(out), "--no-progress",
-                "--dpi", str(a.dpi), "--cache-dir", str(Path(tmp) / "cache")]
-        print(f"{a.pages} pages, {a.pages * 6} panels, {a.pages * 18} balloons, {a.dpi} dpi, "
-              f"{os.cpu_count()} cores")
+        base = [
+            sys.executable,
+            "-m",
+            "comicc",
+            "build",
+            str(script),
+            "-o",
+            str(out),
+            "--no-progress",
+            "--dpi",
+            str(a.dpi),
+            "--cache-dir",
+            str(Path(tmp) / "cache"),
+        ]
+        print(
+            f"{a.pages} pages, {a.pages * 6} panels, {a.pages * 18} balloons, {a.dpi} dpi, "
+            f"{os.cpu_count()} cores"
+        )
         wall, rss = run(base)
         size = out.stat().st_size / 2**20
-        print(f"cold build (paint every panel): {wall:6.1f} s   peak RSS {rss:6.0f} MiB   PDF {size:.0f} MiB")
+        print(
+            f"cold build (paint every panel): {wall:6.1f} s   peak RSS {rss:6.0f} MiB   PDF {size:.0f} MiB"
+        )
         wall, rss2 = run(base)
-        print(f"warm build (all from cache):    {wall:6.1f} s   peak RSS <= {max(rss, rss2):.0f} MiB")
+        print(
+            f"warm build (all from cache):    {wall:6.1f} s   peak RSS <= {max(rss, rss2):.0f} MiB"
+        )
 
 
 if __name__ == "__main__":

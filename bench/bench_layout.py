@@ -5,6 +5,7 @@
 Prints the wall time of ``layout_book`` (fonts warmed up first) and counts.
 Target: under 10 s for 200 pages on a 2-core machine.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -16,13 +17,14 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "tests"))
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "src"))
 
+from comicc.layout.engine import layout_book  # noqa: E402
 from layout_builders import US, make_theme, page, panel, script  # noqa: E402
 
-from comicc.layout.engine import layout_book  # noqa: E402
-
-WORDS = ("the cheese is mine tonight and nobody will stop me now what about the cat listen "
-         "up team this plan is simple we go in quiet we come out rich *never* again okay "
-         "wait hold on who left the lights on i told you so").split()
+WORDS = (
+    "the cheese is mine tonight and nobody will stop me now what about the cat listen "
+    "up team this plan is simple we go in quiet we come out rich *never* again okay "
+    "wait hold on who left the lights on i told you so"
+).split()
 NAMES = ["HAMMY", "MOUSE", "RAT", "OFFICER BRUIN"]
 MODS = [(), (), (), (), ("WHISPER",), ("SHOUT",), ("THOUGHT",), ("OFF",), ("ELECTRONIC",)]
 
@@ -60,6 +62,7 @@ def main(argv=None) -> int:
     if args.profile:
         import cProfile
         import pstats
+
         cProfile.runctx("layout_book(sc, theme, US)", globals(), locals(), "/tmp/bench_layout.prof")
         pstats.Stats("/tmp/bench_layout.prof").sort_stats("cumulative").print_stats(25)
         return 0
@@ -69,9 +72,11 @@ def main(argv=None) -> int:
     dt = time.perf_counter() - t0
     cpu = time.process_time() - c0
     balloons = sum(len(p.balloons) for pg in book.pages for p in pg.panels)
-    print(f"layout of {len(book.pages)} pages, {balloons} balloons: {dt:.2f} s wall, {cpu:.2f} s CPU "
-          f"({dt / max(1, len(book.pages)) * 1000:.1f} ms/page), {len(issues)} warnings "
-          f"({sum(d.code == 'text-overflow' for d in issues)} overflow)")
+    print(
+        f"layout of {len(book.pages)} pages, {balloons} balloons: {dt:.2f} s wall, {cpu:.2f} s CPU "
+        f"({dt / max(1, len(book.pages)) * 1000:.1f} ms/page), {len(issues)} warnings "
+        f"({sum(d.code == 'text-overflow' for d in issues)} overflow)"
+    )
     return 0
 
 

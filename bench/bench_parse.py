@@ -5,14 +5,15 @@
 Prints the best-of-N wall time of each stage. `--earley` also times Lark's
 Earley parser on the same grammar for comparison (slow: run it once).
 """
+
 from __future__ import annotations
 
 import argparse
 import statistics
 import time
 
-from comicc.pipeline.compile import check_source
 from comicc.diagnostics import Sink
+from comicc.pipeline.compile import check_source
 from comicc.source import SourceFile
 from comicc.syntax.parser import parse
 
@@ -86,15 +87,21 @@ def main():
         print(f"{name:14s} best {b * 1000:7.0f} ms   median {m * 1000:7.0f} ms")
     if a.earley:
         import lark
+
         from comicc.resources import grammar_path
+
         g = grammar_path().read_text()
         t = time.perf_counter()
         p = lark.Lark(g, parser="earley", lexer="dynamic")
         try:
             p.parse(text if text.endswith("\n") else text + "\n")
-            print(f"parse (Earley) {(time.perf_counter() - t) * 1000:7.0f} ms (one run, includes grammar load)")
+            print(
+                f"parse (Earley) {(time.perf_counter() - t) * 1000:7.0f} ms (one run, includes grammar load)"
+            )
         except Exception as e:  # the grammar's lookahead terminals target LALR's contextual lexer
-            print(f"parse (Earley) failed after {(time.perf_counter() - t):.1f} s: {type(e).__name__}: {str(e)[:120]}")
+            print(
+                f"parse (Earley) failed after {(time.perf_counter() - t):.1f} s: {type(e).__name__}: {str(e)[:120]}"
+            )
 
 
 if __name__ == "__main__":

@@ -19,6 +19,7 @@ child's RSS just before the write (art already in memory).
 
     .venv/bin/python bench/bench_pdf.py [--pages 100] [--repeat 3]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -35,9 +36,21 @@ import time
 
 from PIL import Image, ImageDraw, ImageFilter
 
-from comicc.layout.geometry import (BalloonGeom, BookGeom, FontRef, GlyphRun, PageGeom, PanelGeom,
-                                    Path, PathCmd, Rect, Shape, Stroke, TextLine)
 from comicc.images import PanelArt
+from comicc.layout.geometry import (
+    BalloonGeom,
+    BookGeom,
+    FontRef,
+    GlyphRun,
+    PageGeom,
+    PanelGeom,
+    Path,
+    PathCmd,
+    Rect,
+    Shape,
+    Stroke,
+    TextLine,
+)
 
 FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
 W, H, BLEED = 477.0, 738.0, 9.0
@@ -54,8 +67,10 @@ def _base_jpegs(n: int = 6, size=(800, 600), target: int = 150_000) -> list[byte
         d = ImageDraw.Draw(im)
         for _ in range(30):
             x, y = rng.randrange(size[0]), rng.randrange(size[1])
-            d.ellipse([x, y, x + rng.randrange(20, 200), y + rng.randrange(20, 200)],
-                      fill=tuple(rng.randrange(256) for _ in range(3)))
+            d.ellipse(
+                [x, y, x + rng.randrange(20, 200), y + rng.randrange(20, 200)],
+                fill=tuple(rng.randrange(256) for _ in range(3)),
+            )
         lo, hi = 10, 98
         while lo < hi:  # binary search the quality that lands near the target
             q = (lo + hi + 1) // 2
@@ -79,12 +94,16 @@ def _tag(jpeg: bytes, text: str) -> bytes:
 
 def _ellipse(cx, cy, rx, ry) -> Path:
     k = 0.5523
-    return Path((PathCmd("M", (cx + rx, cy)),
-                 PathCmd("C", (cx + rx, cy + k * ry, cx + k * rx, cy + ry, cx, cy + ry)),
-                 PathCmd("C", (cx - k * rx, cy + ry, cx - rx, cy + k * ry, cx - rx, cy)),
-                 PathCmd("C", (cx - rx, cy - k * ry, cx - k * rx, cy - ry, cx, cy - ry)),
-                 PathCmd("C", (cx + k * rx, cy - ry, cx + rx, cy - k * ry, cx + rx, cy)),
-                 PathCmd("Z")))
+    return Path(
+        (
+            PathCmd("M", (cx + rx, cy)),
+            PathCmd("C", (cx + rx, cy + k * ry, cx + k * rx, cy + ry, cx, cy + ry)),
+            PathCmd("C", (cx - k * rx, cy + ry, cx - rx, cy + k * ry, cx - rx, cy)),
+            PathCmd("C", (cx - rx, cy - k * ry, cx - k * rx, cy - ry, cx, cy - ry)),
+            PathCmd("C", (cx + k * rx, cy - ry, cx + rx, cy - k * ry, cx + rx, cy)),
+            PathCmd("Z"),
+        )
+    )
 
 
 def build_book(pages: int = 100):
@@ -108,17 +127,27 @@ def build_book(pages: int = 100):
                 for li in range(3):
                     text = " ".join(rng.choice(WORDS) for _ in range(3)).upper()
                     tw = len(text) * 5.0
-                    lines.append(TextLine((GlyphRun(text, font, cx - tw / 2,
-                                                    cy - 8 + li * 9.5, tw),)))
-                balloons.append(BalloonGeom(
-                    f"{pid}.b{j + 1}", "speech", "A", Rect(cx - 45, cy - 18, 90, 36), body, tail,
-                    (Shape(body, "#ffffff", Stroke(0.8)), Shape(tail, "#ffffff", Stroke(0.8))),
-                    tuple(lines), (body, tail)))
-            panels.append(PanelGeom(pid, i + 1, r, Shape(Path.rect(r), None, Stroke(1.5)),
-                                    tuple(balloons)))
+                    lines.append(
+                        TextLine((GlyphRun(text, font, cx - tw / 2, cy - 8 + li * 9.5, tw),))
+                    )
+                balloons.append(
+                    BalloonGeom(
+                        f"{pid}.b{j + 1}",
+                        "speech",
+                        "A",
+                        Rect(cx - 45, cy - 18, 90, 36),
+                        body,
+                        tail,
+                        (Shape(body, "#ffffff", Stroke(0.8)), Shape(tail, "#ffffff", Stroke(0.8))),
+                        tuple(lines),
+                        (body, tail),
+                    )
+                )
+            panels.append(
+                PanelGeom(pid, i + 1, r, Shape(Path.rect(r), None, Stroke(1.5)), tuple(balloons))
+            )
             art[pid] = PanelArt.from_bytes(_tag(bases[(pn + i) % len(bases)], pid))
-        page_geoms.append(PageGeom((pn,), W, H, BLEED, Rect(36, 36, W - 72, H - 72),
-                                   tuple(panels)))
+        page_geoms.append(PageGeom((pn,), W, H, BLEED, Rect(36, 36, W - 72, H - 72), tuple(panels)))
     return BookGeom(tuple(page_geoms)), art
 
 
@@ -154,22 +183,29 @@ def minimal_pdf(book: BookGeom, art: dict[str, PanelArt], f) -> None:
             xo.append(b"/Im%d %d 0 R" % (k, img_num + k))
             ops.append(b"q %.2f 0 0 %.2f %.2f %.2f cm /Im%d Do Q" % (r.w, r.h, r.x, H - r.y2, k))
         content = b"\n".join(ops)
-        obj(b"<< /Type /Page /Parent %d 0 R /MediaBox [0 0 %g %g] /Resources << /XObject << %s >> >>"
-            b" /Contents %d 0 R >>" % (pages_num, page.width, page.height, b" ".join(xo),
-                                       len(offsets) + 2))
+        obj(
+            b"<< /Type /Page /Parent %d 0 R /MediaBox [0 0 %g %g] /Resources << /XObject << %s >> >>"
+            b" /Contents %d 0 R >>"
+            % (pages_num, page.width, page.height, b" ".join(xo), len(offsets) + 2)
+        )
         obj(b"<< /Length %d >>\nstream\n" % len(content) + content + b"\nendstream")
         img_num += len(page.panels)
     for page in book.pages:
         for panel in page.panels:
             a = art[panel.id]
-            obj(b"<< /Type /XObject /Subtype /Image /Width %d /Height %d /ColorSpace /DeviceRGB"
+            obj(
+                b"<< /Type /XObject /Subtype /Image /Width %d /Height %d /ColorSpace /DeviceRGB"
                 b" /BitsPerComponent 8 /Filter /DCTDecode /Length %d >>\nstream\n"
-                % (a.width, a.height, len(a.data)) + a.data + b"\nendstream")
+                % (a.width, a.height, len(a.data))
+                + a.data
+                + b"\nendstream"
+            )
     xref = pos
     f.write(b"xref\n0 %d\n0000000000 65535 f \n" % (len(offsets) + 1))
     f.write(b"".join(b"%010d 00000 n \n" % o for o in offsets))
-    f.write(b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n"
-            % (len(offsets) + 1, xref))
+    f.write(
+        b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(offsets) + 1, xref)
+    )
 
 
 def pikepdf_pdf(book: BookGeom, art: dict[str, PanelArt], path: str) -> None:
@@ -196,8 +232,8 @@ def pikepdf_pdf(book: BookGeom, art: dict[str, PanelArt], path: str) -> None:
 def run_case(case: str, pages: int, repeat: int) -> dict:
     book, art = build_book(pages)
     if case == "comicc":
-        from comicc.output.pdf import write_pdf
         from comicc.model.ir import Metadata
+        from comicc.output.pdf import write_pdf
 
         meta = Metadata(title="Bench", author="bench")
     gc.collect()
@@ -224,9 +260,17 @@ def run_case(case: str, pages: int, repeat: int) -> dict:
             size = os.path.getsize(out)
     rss1 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     art_bytes = sum(len(a.data) for a in art.values())
-    return {"case": case, "best_s": min(times), "times_s": times, "cpu_s": min(cpu), "size_mb": size / 1e6,
-            "art_mb": art_bytes / 1e6, "rss_before_mb": rss0 / 1024,
-            "rss_peak_mb": rss1 / 1024, "rss_increase_mb": (rss1 - rss0) / 1024}
+    return {
+        "case": case,
+        "best_s": min(times),
+        "times_s": times,
+        "cpu_s": min(cpu),
+        "size_mb": size / 1e6,
+        "art_mb": art_bytes / 1e6,
+        "rss_before_mb": rss0 / 1024,
+        "rss_peak_mb": rss1 / 1024,
+        "rss_increase_mb": (rss1 - rss0) / 1024,
+    }
 
 
 def main() -> None:
@@ -240,14 +284,28 @@ def main() -> None:
         return
     res = {}
     for case in ("bound", "bound+", "pikepdf", "comicc"):
-        out = subprocess.run([sys.executable, __file__, "--case", case, "--pages", str(a.pages),
-                              "--repeat", str(a.repeat)], check=True, capture_output=True,
-                             text=True).stdout
+        out = subprocess.run(
+            [
+                sys.executable,
+                __file__,
+                "--case",
+                case,
+                "--pages",
+                str(a.pages),
+                "--repeat",
+                str(a.repeat),
+            ],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
         res[case] = r = json.loads(out)
-        print(f"{case:8s} best {r['best_s']:.3f}s  cpu {r['cpu_s']:.3f}s  (runs: "
-              f"{', '.join(f'{t:.3f}' for t in r['times_s'])})  file {r['size_mb']:.1f} MB  "
-              f"art {r['art_mb']:.1f} MB  peak RSS +{r['rss_increase_mb']:.0f} MB "
-              f"(over {r['rss_before_mb']:.0f} MB before the write)")
+        print(
+            f"{case:8s} best {r['best_s']:.3f}s  cpu {r['cpu_s']:.3f}s  (runs: "
+            f"{', '.join(f'{t:.3f}' for t in r['times_s'])})  file {r['size_mb']:.1f} MB  "
+            f"art {r['art_mb']:.1f} MB  peak RSS +{r['rss_increase_mb']:.0f} MB "
+            f"(over {r['rss_before_mb']:.0f} MB before the write)"
+        )
     print(f"ratio comicc / bound:   {res['comicc']['best_s'] / res['bound']['best_s']:.2f}x")
     print(f"ratio comicc / bound+:  {res['comicc']['best_s'] / res['bound+']['best_s']:.2f}x")
     print(f"ratio comicc / pikepdf: {res['comicc']['best_s'] / res['pikepdf']['best_s']:.2f}x")

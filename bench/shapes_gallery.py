@@ -7,6 +7,7 @@ way the renderer should: all strokes of a balloon group first, then all white
 fills over them, so body, tail and connector read as one shape. The light blue
 box is the text block the body was sized for; the red dot is the tail target.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -19,8 +20,15 @@ from PIL import Image, ImageDraw
 sys.path.insert(0, str(FsPath(__file__).resolve().parents[1] / "src"))
 
 from comicc.layout.geometry import Path, Rect, Stroke  # noqa: E402
-from comicc.layout.shapes import (KINDS, body_path, connector_path, flatten,  # noqa: E402
-                                  stroke_for, tail_path, text_block_to_body)
+from comicc.layout.shapes import (
+    KINDS,
+    body_path,
+    connector_path,
+    flatten,  # noqa: E402
+    stroke_for,
+    tail_path,
+    text_block_to_body,
+)
 
 BASE_STROKE = 1.2
 PAD = 6.0
@@ -82,11 +90,15 @@ def balloon(draw, kind, tw, th, x, y, target, seed, s, label=None):
     else:
         paint(draw, items, s)
     cx, cy = rect.center
-    draw.rectangle([(cx - tw / 2) * s, (cy - th / 2) * s, (cx + tw / 2) * s, (cy + th / 2) * s],
-                   outline="#5aa0ff", width=1)
+    draw.rectangle(
+        [(cx - tw / 2) * s, (cy - th / 2) * s, (cx + tw / 2) * s, (cy + th / 2) * s],
+        outline="#5aa0ff",
+        width=1,
+    )
     if target:
-        draw.ellipse([target[0] * s - 4, target[1] * s - 4, target[0] * s + 4, target[1] * s + 4],
-                     fill="red")
+        draw.ellipse(
+            [target[0] * s - 4, target[1] * s - 4, target[0] * s + 4, target[1] * s + 4], fill="red"
+        )
     draw.text(((x) * s, (y - 12) * s), label or kind, fill="#444444")
     return rect, body, st
 
@@ -104,8 +116,7 @@ def main(argv=None) -> int:
     for kind in kinds:
         sizes = [text_block_to_body(kind, tw, th, PAD) for tw, th in blocks]
         rows.append(max(h for _, h in sizes) + 110)
-    col_w = [max(text_block_to_body(k, tw, th, PAD)[0] for k in kinds) + 90
-             for tw, th in blocks]
+    col_w = [max(text_block_to_body(k, tw, th, PAD)[0] for k in kinds) + 90 for tw, th in blocks]
     total_h = sum(rows) + 560
     img = Image.new("RGB", (int(sum(col_w) * s), int(total_h * s)), "#f4efe4")
     draw = ImageDraw.Draw(img)
@@ -116,16 +127,31 @@ def main(argv=None) -> int:
             w, h = text_block_to_body(kind, tw, th, PAD)
             x, y = ox, oy
             cx = x + w / 2
-            targets = [(cx - 30, y + h + 70), (x + w + 25, y + h + 40), (cx + 6, y + h + 95),
-                       (x + w + 70, y + h * 0.4)]
+            targets = [
+                (cx - 30, y + h + 70),
+                (x + w + 25, y + h + 40),
+                (cx + 6, y + h + 95),
+                (x + w + 70, y + h * 0.4),
+            ]
             has_tail = kind in ("speech", "thought", "whisper", "shout", "electronic")
-            balloon(draw, kind, tw, th, x, y, targets[col] if has_tail else None,
-                    args.seed + 7 * col + row, s, f"{kind} {w:.0f}x{h:.0f}")
+            balloon(
+                draw,
+                kind,
+                tw,
+                th,
+                x,
+                y,
+                targets[col] if has_tail else None,
+                args.seed + 7 * col + row,
+                s,
+                f"{kind} {w:.0f}x{h:.0f}",
+            )
             ox += col_w[col]
         oy += rows[row]
     # connector pairs
-    for col, (kind, dx, dy) in enumerate([("speech", 100, 55), ("thought", 110, 30),
-                                          ("shout", 20, 80), ("electronic", 105, 10)]):
+    for col, (kind, dx, dy) in enumerate(
+        [("speech", 100, 55), ("thought", 110, 30), ("shout", 20, 80), ("electronic", 105, 10)]
+    ):
         ox = col * 220 + 10
         wa, ha = text_block_to_body(kind, 50, 20, PAD)
         wb, hb = text_block_to_body(kind, 60, 26, PAD)
@@ -142,8 +168,14 @@ def main(argv=None) -> int:
         draw.text((ox * s, (oy - 12) * s), f"{kind} connector", fill="#444444")
     # tails in every direction, near and far, on a thin and a round body
     oy += 230
-    cases = [("speech", (-40, -60)), ("speech", (-90, 10)), ("speech", (40, 30)),
-             ("thought", (-30, -70)), ("shout", (70, -20)), ("electronic", (-60, 70))]
+    cases = [
+        ("speech", (-40, -60)),
+        ("speech", (-90, 10)),
+        ("speech", (40, 30)),
+        ("thought", (-30, -70)),
+        ("shout", (70, -20)),
+        ("electronic", (-60, 70)),
+    ]
     for col, (kind, (dx, dy)) in enumerate(cases):
         ox = col * 160 + 70
         w, h = text_block_to_body(kind, 70, 12, PAD)

@@ -1,11 +1,12 @@
 """Helpers for end-to-end tests: check + build a script in-process."""
+
 from __future__ import annotations
 
 from pathlib import Path
 
-from comicc.pipeline.compile import check, check_source
 from comicc.diagnostics import Sink
 from comicc.pipeline.book import BuildOptions, build, layout
+from comicc.pipeline.compile import check, check_source
 from comicc.source import SourceFile
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -28,8 +29,14 @@ def checked_text(text: str, path: str = "story.comic"):
 
 def build_file(path: Path, out: Path, cache: Path, **opts):
     res, sink = checked(path)
-    result = build(res.script, res.theme, sink, BuildOptions(output=str(out), cache_dir=str(cache),
-                                                             progress=False, write_lock=False, **opts))
+    result = build(
+        res.script,
+        res.theme,
+        sink,
+        BuildOptions(
+            output=str(out), cache_dir=str(cache), progress=False, write_lock=False, **opts
+        ),
+    )
     assert result is not None, [(d.code, d.message) for d in sink.errors]
     return res, result, sink
 

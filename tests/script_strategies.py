@@ -1,5 +1,6 @@
 """Hypothesis strategies that generate valid .comic scripts as text, with
 non-canonical whitespace and spelling, for parser/formatter properties."""
+
 from __future__ import annotations
 
 from hypothesis import strategies as st
@@ -8,10 +9,42 @@ from comicc.syntax.numbers import number_word
 
 NAMES = ["HAMMY", "OFFICER BRUIN", "MR. SMITH", "R2-D2", "O'NEIL", "CAT"]
 SNIPPETS = ["ink", "moonlight", "noir_mood", "rain-soaked"]
-MODS = ["WHISPER", "shout", "BURST", "THOUGHT", "electronic", "RADIO", "OFF", "O.S.", "SMALL",
-        "CONT'D", "V.O.", "TV"]
-WORDS = ["the", "cheese", "is", "mine", "tonight", "moon", "quiet", "run", "FREEZE!", "wait...",
-         "déjà", "vu", "日本", "--", "*really*", "\\*", "[[check]]", "/* cut */", "#7", "it's"]
+MODS = [
+    "WHISPER",
+    "shout",
+    "BURST",
+    "THOUGHT",
+    "electronic",
+    "RADIO",
+    "OFF",
+    "O.S.",
+    "SMALL",
+    "CONT'D",
+    "V.O.",
+    "TV",
+]
+WORDS = [
+    "the",
+    "cheese",
+    "is",
+    "mine",
+    "tonight",
+    "moon",
+    "quiet",
+    "run",
+    "FREEZE!",
+    "wait...",
+    "déjà",
+    "vu",
+    "日本",
+    "--",
+    "*really*",
+    "\\*",
+    "[[check]]",
+    "/* cut */",
+    "#7",
+    "it's",
+]
 
 spaces = st.sampled_from(["", " ", "  ", "\t"])
 gap = st.sampled_from(["\n", "\n\n", "\n\n\n", "\n   \n"])
@@ -29,7 +62,9 @@ def sentence(draw, min_size=1, max_size=8):
 
 @st.composite
 def prose(draw):
-    start = draw(st.sampled_from(["A wide shot of", "Close on", "The kitchen,", "Rain falls on", "Night."]))
+    start = draw(
+        st.sampled_from(["A wide shot of", "Close on", "The kitchen,", "Rain falls on", "Night."])
+    )
     who = draw(st.sampled_from(NAMES + ["the city", "@ink"]))
     return f"{start} {who} {draw(sentence(0, 4)).replace('[[check]]', '').replace('/* cut */', '')}".rstrip()
 
@@ -50,7 +85,9 @@ def lettering(draw, number):
     if mods:
         modtxt = draw(spaces) + "(" + ", ".join(mods) + ")"
     text = draw(sentence())
-    lines = [f"{num}{cue}{modtxt}{draw(st.sampled_from(['', ' ']))}:{draw(spaces)}{text}{draw(spaces)}"]
+    lines = [
+        f"{num}{cue}{modtxt}{draw(st.sampled_from(['', ' ']))}:{draw(spaces)}{text}{draw(spaces)}"
+    ]
     for _ in range(draw(st.integers(0, 2))):
         lines.append(f"  {draw(spaces)}{draw(sentence())}")
     return "\n".join(lines)
@@ -66,8 +103,12 @@ def setting_lines(draw, level, cast_names=()):
     if draw(st.booleans()):
         items = []
         for _ in range(draw(st.integers(1, 3))):
-            item = draw(st.sampled_from([f"@{s}" for s in SNIPPETS] + ["wide shot", "dutch angle, low"]))
-            items.append(f"{draw(st.sampled_from(['  ', '    ', chr(9)]))}{draw(st.sampled_from(['- ', '# - ', '-  ']))}{item}")
+            item = draw(
+                st.sampled_from([f"@{s}" for s in SNIPPETS] + ["wide shot", "dutch angle, low"])
+            )
+            items.append(
+                f"{draw(st.sampled_from(['  ', '    ', chr(9)]))}{draw(st.sampled_from(['- ', '# - ', '-  ']))}{item}"
+            )
         out.append("prompt:" + "\n" + "\n".join(items))
     if draw(st.booleans()):
         out.append(f"negative: {draw(st.sampled_from(['blurry', 'text, letters', '@ink']))}")
@@ -78,8 +119,17 @@ def setting_lines(draw, level, cast_names=()):
 
 @st.composite
 def trivia(draw):
-    return draw(st.sampled_from(["# a comment", "[[ editor: check this ]]", "/* cut line */",
-                                 "/* cut\n   over two lines */", "#"]))
+    return draw(
+        st.sampled_from(
+            [
+                "# a comment",
+                "[[ editor: check this ]]",
+                "/* cut line */",
+                "/* cut\n   over two lines */",
+                "#",
+            ]
+        )
+    )
 
 
 @st.composite
@@ -91,7 +141,9 @@ def scripts(draw):
     for name in defined:
         parts.append(f"character {name}: {draw(sentence())}".rstrip())
     for name in SNIPPETS:
-        parts.append(f"snippet {name}: {draw(st.sampled_from(['clean inks', 'blue light', 'rain, neon']))}")
+        parts.append(
+            f"snippet {name}: {draw(st.sampled_from(['clean inks', 'blue light', 'rain, neon']))}"
+        )
     if draw(st.booleans()):
         parts.append("style: @ink")
     out = [draw(gap).join(parts)]
@@ -117,4 +169,6 @@ def scripts(draw):
                 pblock.insert(draw(st.integers(1, len(pblock))), draw(trivia()))
             block.append("\n".join(pblock))
         out.append(draw(st.sampled_from(["\n", "\n\n"])).join(block))
-    return draw(st.sampled_from(["\n", "\n\n", "\n\n\n"])).join(out) + draw(st.sampled_from(["", "\n", "\n\n"]))
+    return draw(st.sampled_from(["\n", "\n\n", "\n\n\n"])).join(out) + draw(
+        st.sampled_from(["", "\n", "\n\n"])
+    )

@@ -5,6 +5,7 @@ and records every request; the tests decode what was sent (JSON field names,
 the PNG mask's pixels, the Basic auth header) and check the answers' mapping
 to comicc's typed errors.
 """
+
 from __future__ import annotations
 
 import base64
@@ -21,14 +22,15 @@ from werkzeug import Request, Response
 from comicc.backends.automatic1111 import Automatic1111Backend
 from comicc.backends.base import Rejected, Transient, Unavailable
 from comicc.paint.cache import ArtCache
-from comicc.paint.scheduler import PaintJob, Painter
 from comicc.paint.composite import composite
 from comicc.paint.plan import plan_panel
-
+from comicc.paint.scheduler import Painter, PaintJob
 from conftest_render import make_panel, two_speaker_geom
 
-SAMPLERS = [{"name": "Euler a", "aliases": ["k_euler_a"], "options": {}},
-            {"name": "DPM++ 2M", "aliases": ["k_dpmpp_2m"], "options": {}}]
+SAMPLERS = [
+    {"name": "Euler a", "aliases": ["k_euler_a"], "options": {}},
+    {"name": "DPM++ 2M", "aliases": ["k_dpmpp_2m"], "options": {}},
+]
 
 
 def b64png(img: Image.Image) -> str:
@@ -44,10 +46,16 @@ def unb64(data: str) -> Image.Image:
 class FakeWebui:
     """stable-diffusion-webui --api, as far as comicc uses it."""
 
-    def __init__(self, server: HTTPServer, *, scale: float = 1.0, info_seed: int | None = None,
-                 login: tuple[str, str] | None = None):
+    def __init__(
+        self,
+        server: HTTPServer,
+        *,
+        scale: float = 1.0,
+        info_seed: int | None = None,
+        login: tuple[str, str] | None = None,
+    ):
         self.server, self.scale, self.info_seed, self.login = server, scale, info_seed, login
-        self.calls: list[dict] = []      # decoded img2img requests
+        self.calls: list[dict] = []  # decoded img2img requests
         self.fail: list[tuple[int, dict]] = []  # answers to give first (status, body)
         server.expect_request("/sdapi/v1/img2img", method="POST").respond_with_handler(self.img2img)
         server.expect_request("/sdapi/v1/options", method="GET").respond_with_handler(self.options)
@@ -61,30 +69,57 @@ class FakeWebui:
 
     def options(self, request: Request) -> Response:
         if not self._authorized(request):
-            return Response(json.dumps({"detail": "Incorrect username or password"}), 401,
-                            content_type="application/json")
-        return Response(json.dumps({"sd_model_checkpoint": "comic.safetensors"}),
-                        content_type="application/json")
+            return Response(
+                json.dumps({"detail": "Incorrect username or password"}),
+                401,
+                content_type="application/json",
+            )
+        return Response(
+            json.dumps({"sd_model_checkpoint": "comic.safetensors"}),
+            content_type="application/json",
+        )
 
     def img2img(self, request: Request) -> Response:
         if not self._authorized(request):
-            return Response(json.dumps({"detail": "Incorrect username or password"}), 401,
-                            content_type="application/json")
+            return Response(
+                json.dumps({"detail": "Incorrect username or password"}),
+                401,
+                content_type="application/json",
+            )
         body = request.get_json()
-        self.calls.append({"body": body, "headers": dict(request.headers),
-                           "init": unb64(body["init_images"][0]), "mask": unb64(body["mask"])})
+        self.calls.append(
+            {
+                "body": body,
+                "headers": dict(request.headers),
+                "init": unb64(body["init_images"][0]),
+                "mask": unb64(body["mask"]),
+            }
+        )
         if self.fail:
             status, answer = self.fail.pop(0)
             return Response(json.dumps(answer), status, content_type="application/json")
         w, h = body["width"], body["height"]
         if w % 8 or h % 8:  # what pydantic would not catch, but the webui refuses
-            return Response(json.dumps({"error": "ValueError", "detail": "size not x8",
-                                        "body": "", "errors": ""}), 422,
-                            content_type="application/json")
+            return Response(
+                json.dumps(
+                    {"error": "ValueError", "detail": "size not x8", "body": "", "errors": ""}
+                ),
+                422,
+                content_type="application/json",
+            )
         if body["sampler_name"] not in [s["name"] for s in SAMPLERS]:
-            return Response(json.dumps({"error": "HTTPException", "detail": "Sampler not found",
-                                        "body": "", "errors": ""}), 404,
-                            content_type="application/json")
+            return Response(
+                json.dumps(
+                    {
+                        "error": "HTTPException",
+                        "detail": "Sampler not found",
+                        "body": "",
+                        "errors": "",
+                    }
+                ),
+                404,
+                content_type="application/json",
+            )
         # paint: solid red where the (white = inpaint) mask says so, at the scaled size
         init = self.calls[-1]["init"].convert("RGB")
         mask = self.calls[-1]["mask"].convert("L")
@@ -93,8 +128,10 @@ class FakeWebui:
             out = out.resize((round(w * self.scale), round(h * self.scale)))
         seed = self.info_seed if self.info_seed is not None else body.get("seed", -1)
         info = json.dumps({"seed": seed, "all_seeds": [seed], "sampler_name": body["sampler_name"]})
-        return Response(json.dumps({"images": [b64png(out)], "parameters": {}, "info": info}),
-                        content_type="application/json")
+        return Response(
+            json.dumps({"images": [b64png(out)], "parameters": {}, "info": info}),
+            content_type="application/json",
+        )
 
 
 @pytest.fixture
@@ -127,15 +164,18 @@ def backend_for(server: HTTPServer, **params: str) -> Automatic1111Backend:
 
 
 def plan_for(backend, dpi: int = 72, **settings: str):
-    panel = make_panel(backend="automatic1111", dpi=dpi,
-                       params=tuple((f"automatic1111.{k}", v) for k, v in settings.items()))
+    panel = make_panel(
+        backend="automatic1111",
+        dpi=dpi,
+        params=tuple((f"automatic1111.{k}", v) for k, v in settings.items()),
+    )
     return plan_panel(panel, two_speaker_geom(), backend.capabilities)
 
 
 def keep_point(mask: Image.Image) -> tuple[int, int]:
     """Centre of the first balloon (a known KEEP region) in request pixels."""
     w, h = mask.size
-    x, y = round(w * .28), round(h * .18)
+    x, y = round(w * 0.28), round(h * 0.18)
     assert mask.getpixel((x, y)) == 0
     return x, y
 
@@ -149,10 +189,24 @@ def test_request_fields_mask_polarity_seed_and_size(webui, httpserver):
     httpserver.check()
     (call,) = webui.calls
     body = call["body"]
-    assert set(body) >= {"init_images", "mask", "mask_blur", "inpainting_fill", "inpaint_full_res",
-                         "inpaint_full_res_padding", "inpainting_mask_invert",
-                         "denoising_strength", "seed", "width", "height", "steps", "cfg_scale",
-                         "sampler_name", "prompt", "negative_prompt"}
+    assert set(body) >= {
+        "init_images",
+        "mask",
+        "mask_blur",
+        "inpainting_fill",
+        "inpaint_full_res",
+        "inpaint_full_res_padding",
+        "inpainting_mask_invert",
+        "denoising_strength",
+        "seed",
+        "width",
+        "height",
+        "steps",
+        "cfg_scale",
+        "sampler_name",
+        "prompt",
+        "negative_prompt",
+    }
     assert body["mask_blur"] == 0 and dict(plan.params)["mask_blur"] == "0"  # sent explicitly
     assert body["inpainting_fill"] == 1 and body["inpaint_full_res"] is False
     assert body["inpainting_mask_invert"] == 0 and body["denoising_strength"] == 0.75
@@ -165,8 +219,8 @@ def test_request_fields_mask_polarity_seed_and_size(webui, httpserver):
     mask = call["mask"].convert("L")
     assert mask.size == plan.request_size
     x, y = keep_point(req.mask)
-    assert mask.getpixel((x, y)) == 0          # KEEP is black
-    assert mask.getpixel((2, 2)) == 255        # PAINT is white (a corner of sky)
+    assert mask.getpixel((x, y)) == 0  # KEEP is black
+    assert mask.getpixel((2, 2)) == 255  # PAINT is white (a corner of sky)
     assert mask.tobytes() == req.mask.tobytes()
     assert "Authorization" not in call["headers"]
     assert res.seed_used == plan.seed and res.metadata["server"].startswith("127.0.0.1")
@@ -186,8 +240,10 @@ def test_other_output_size_is_composited_back_exactly(httpserver):
     init, mask = plan.init_image(plan.box_size), plan.mask(plan.box_size)
     keep = mask.point(lambda v: 255 if v == 0 else 0)
     blank = Image.new("RGB", out.size)
-    assert (Image.composite(out, blank, keep).tobytes()
-            == Image.composite(init.convert("RGB"), blank, keep).tobytes())
+    assert (
+        Image.composite(out, blank, keep).tobytes()
+        == Image.composite(init.convert("RGB"), blank, keep).tobytes()
+    )
     assert out.getpixel((2, 2)) == (200, 30, 60)
     assert len(webui.calls) == 1
 
@@ -200,12 +256,17 @@ def test_seed_is_read_back_from_the_info_json_string(httpserver):
 
 def test_writer_settings_override_the_defaults(webui, httpserver):
     b = backend_for(httpserver)
-    plan = plan_for(b, mask_blur="3", inpainting_fill="2", inpaint_full_res="true",
-                    denoising_strength="0.5")
+    plan = plan_for(
+        b, mask_blur="3", inpainting_fill="2", inpaint_full_res="true", denoising_strength="0.5"
+    )
     b.paint(plan.request())
     body = webui.calls[0]["body"]
-    assert (body["mask_blur"], body["inpainting_fill"], body["inpaint_full_res"],
-            body["denoising_strength"]) == (3, 2, True, 0.5)
+    assert (
+        body["mask_blur"],
+        body["inpainting_fill"],
+        body["inpaint_full_res"],
+        body["denoising_strength"],
+    ) == (3, 2, True, 0.5)
 
 
 def test_model_selects_the_checkpoint(webui, httpserver):
@@ -222,8 +283,10 @@ def test_basic_auth_header_from_the_environment(httpserver, monkeypatch):
     b = backend_for(httpserver, user="writer")
     b.preflight()
     b.paint(plan_for(b).request())
-    assert webui.calls[0]["headers"]["Authorization"] == \
-        "Basic " + base64.b64encode(b"writer:s3cret").decode()
+    assert (
+        webui.calls[0]["headers"]["Authorization"]
+        == "Basic " + base64.b64encode(b"writer:s3cret").decode()
+    )
 
 
 def test_wrong_password_is_unavailable_and_never_shown(httpserver, monkeypatch):
@@ -249,9 +312,23 @@ def test_user_without_password_fails_preflight(httpserver, monkeypatch):
 
 # ------------------------------------------------------------------ errors
 def test_422_is_rejected_with_the_detail(webui, httpserver):
-    webui.fail.append((422, {"error": "RequestValidationError", "body": "", "errors": "",
-                             "detail": [{"loc": ["body", "steps"], "msg": "value is not a valid "
-                                         "integer", "type": "type_error.integer"}]}))
+    webui.fail.append(
+        (
+            422,
+            {
+                "error": "RequestValidationError",
+                "body": "",
+                "errors": "",
+                "detail": [
+                    {
+                        "loc": ["body", "steps"],
+                        "msg": "value is not a valid integer",
+                        "type": "type_error.integer",
+                    }
+                ],
+            },
+        )
+    )
     b = backend_for(httpserver)
     with pytest.raises(Rejected) as e:
         b.paint(plan_for(b).request())
@@ -272,8 +349,9 @@ def test_unknown_sampler_is_caught_in_preflight(webui, httpserver):
 
 
 def test_api_not_enabled_404_is_unavailable(httpserver):
-    httpserver.expect_request("/sdapi/v1/img2img").respond_with_json({"detail": "Not Found"},
-                                                                      status=404)
+    httpserver.expect_request("/sdapi/v1/img2img").respond_with_json(
+        {"detail": "Not Found"}, status=404
+    )
     b = backend_for(httpserver)
     with pytest.raises(Unavailable) as e:
         b.paint(plan_for(b).request())
@@ -281,8 +359,12 @@ def test_api_not_enabled_404_is_unavailable(httpserver):
 
 
 def test_invalid_encoded_image_500_is_rejected(webui, httpserver):
-    webui.fail.append((500, {"error": "HTTPException", "detail": "Invalid encoded image",
-                             "body": "", "errors": ""}))
+    webui.fail.append(
+        (
+            500,
+            {"error": "HTTPException", "detail": "Invalid encoded image", "body": "", "errors": ""},
+        )
+    )
     b = backend_for(httpserver)
     with pytest.raises(Rejected) as e:
         b.paint(plan_for(b).request())
@@ -290,8 +372,9 @@ def test_invalid_encoded_image_500_is_rejected(webui, httpserver):
 
 
 def test_other_500_is_transient(webui, httpserver):
-    webui.fail.append((500, {"error": "RuntimeError", "detail": "", "body": "",
-                             "errors": "something broke"}))
+    webui.fail.append(
+        (500, {"error": "RuntimeError", "detail": "", "body": "", "errors": "something broke"})
+    )
     b = backend_for(httpserver)
     with pytest.raises(Transient):
         b.paint(plan_for(b).request())
@@ -321,10 +404,21 @@ def test_unreachable_url_fails_preflight_naming_url():
 
 def test_bad_settings_are_setting_problems():
     problems = Automatic1111Backend.validate_settings(
-        {"url": "gpu1:7860", "steps": "many", "inpainting_fill": "7", "inpaint_full_res": "maybe",
-         "mask_blurr": "2"})
-    assert {p.key for p in problems} == {"url", "steps", "inpainting_fill", "inpaint_full_res",
-                                          "mask_blurr"}
+        {
+            "url": "gpu1:7860",
+            "steps": "many",
+            "inpainting_fill": "7",
+            "inpaint_full_res": "maybe",
+            "mask_blurr": "2",
+        }
+    )
+    assert {p.key for p in problems} == {
+        "url",
+        "steps",
+        "inpainting_fill",
+        "inpaint_full_res",
+        "mask_blurr",
+    }
     assert any("mask_blur" in (p.hint or "") for p in problems)
     assert Automatic1111Backend.validate_settings({"urls": "http://a:1, http://b:2"}) == []
 
@@ -352,18 +446,20 @@ def test_a_dead_server_among_several_is_transient(httpserver):
     b = Automatic1111Backend(urls=urls)
     req = plan_for(b).request()
     with pytest.raises(Transient):
-        b.paint(req)   # the dead one: the scheduler's retry goes to the next
+        b.paint(req)  # the dead one: the scheduler's retry goes to the next
     assert b.paint(req).image
 
 
 # ------------------------------------------------------------------ scheduler
 def test_scheduler_retries_a_500_then_succeeds(webui, httpserver, tmp_path):
-    webui.fail.append((500, {"error": "RuntimeError", "detail": "CUDA hiccup", "body": "",
-                             "errors": ""}))
+    webui.fail.append(
+        (500, {"error": "RuntimeError", "detail": "CUDA hiccup", "body": "", "errors": ""})
+    )
     b = backend_for(httpserver)
     panel = make_panel(backend="automatic1111", dpi=72)
-    painter = Painter({"automatic1111": b}, ArtCache(tmp_path / "cache"), sleep=lambda s: None,
-                      progress=False)
+    painter = Painter(
+        {"automatic1111": b}, ArtCache(tmp_path / "cache"), sleep=lambda s: None, progress=False
+    )
     (outcome,) = painter.paint([PaintJob(panel, two_speaker_geom(), 1)])
     assert outcome.ok and outcome.attempts == 2 and not outcome.diagnostics
     assert len(webui.calls) == 2
@@ -373,11 +469,14 @@ def test_scheduler_retries_a_500_then_succeeds(webui, httpserver, tmp_path):
 def test_scheduler_spreads_parallel_paints_over_urls(httpserver, second_server, tmp_path):
     one, two = FakeWebui(httpserver), FakeWebui(second_server)
     b = Automatic1111Backend(urls=f"{base(httpserver)}, {base(second_server)}")
-    painter = Painter({"automatic1111": b}, ArtCache(tmp_path / "cache"), sleep=lambda s: None,
-                      progress=False)
+    painter = Painter(
+        {"automatic1111": b}, ArtCache(tmp_path / "cache"), sleep=lambda s: None, progress=False
+    )
     assert painter.workers == 4
-    jobs = [PaintJob(make_panel(backend="automatic1111", dpi=72, number=n), two_speaker_geom(), 1)
-            for n in range(1, 5)]
+    jobs = [
+        PaintJob(make_panel(backend="automatic1111", dpi=72, number=n), two_speaker_geom(), 1)
+        for n in range(1, 5)
+    ]
     outcomes = painter.paint(jobs)
     assert all(o.ok for o in outcomes)
     assert len(one.calls) == 2 and len(two.calls) == 2

@@ -5,6 +5,7 @@ The fake implements upload -> queue -> history polling -> view as documented
 LoadImage's MASK (1 - alpha) is set, and records everything; the tests decode
 the uploads' pixels and read the queued graphs.
 """
+
 from __future__ import annotations
 
 import io
@@ -23,13 +24,14 @@ from comicc.backends import comfyui_workflow as wf
 from comicc.backends.base import Rejected, Transient, Unavailable
 from comicc.backends.comfyui import DEFAULT_CHECKPOINT, ComfyUIBackend
 from comicc.paint.cache import ArtCache
-from comicc.paint.scheduler import PaintJob, Painter
 from comicc.paint.composite import composite
 from comicc.paint.plan import plan_panel
-
+from comicc.paint.scheduler import Painter, PaintJob
 from conftest_render import make_panel, two_speaker_geom
 
-EXAMPLE_WORKFLOW = Path(__file__).resolve().parents[1] / "examples/backends/comfyui-inpaint-workflow.json"
+EXAMPLE_WORKFLOW = (
+    Path(__file__).resolve().parents[1] / "examples/backends/comfyui-inpaint-workflow.json"
+)
 CHECKPOINTS = [DEFAULT_CHECKPOINT, "comic-inpainting.safetensors"]
 RED = (200, 30, 60)
 
@@ -41,17 +43,18 @@ def jresp(doc, status: int = 200) -> Response:
 class FakeComfy:
     def __init__(self, server: HTTPServer, *, pending: int = 0, scale: float = 1.0):
         self.pending, self.scale = pending, scale
-        self.uploads: dict[str, dict] = {}    # "subfolder/name" -> {image, form}
-        self.queued: list[dict] = []          # POST /prompt bodies
+        self.uploads: dict[str, dict] = {}  # "subfolder/name" -> {image, form}
+        self.queued: list[dict] = []  # POST /prompt bodies
         self.jobs: dict[str, dict] = {}
         self.outputs: dict[str, bytes] = {}
         self.history_calls = 0
         self.deleted: list[str] = []
         self.fail: list[tuple[int, dict]] = []  # answers to /prompt to give first
-        self.error: dict | None = None          # an execution error to report
+        self.error: dict | None = None  # an execution error to report
         server.expect_request("/system_stats").respond_with_json({"system": {"os": "posix"}})
         server.expect_request("/object_info/CheckpointLoaderSimple").respond_with_json(
-            {"CheckpointLoaderSimple": {"input": {"required": {"ckpt_name": [CHECKPOINTS]}}}})
+            {"CheckpointLoaderSimple": {"input": {"required": {"ckpt_name": [CHECKPOINTS]}}}}
+        )
         server.expect_request("/upload/image", method="POST").respond_with_handler(self.upload)
         server.expect_request("/prompt", method="POST").respond_with_handler(self.prompt)
         server.expect_request(re.compile(r"^/history/.+$")).respond_with_handler(self.history)
@@ -76,18 +79,47 @@ class FakeComfy:
         errors = {}
         for nid, node in graph.items():
             ins = node["inputs"]
-            if node["class_type"] == "CheckpointLoaderSimple" and ins["ckpt_name"] not in CHECKPOINTS:
-                errors[nid] = {"class_type": node["class_type"], "dependent_outputs": [],
-                               "errors": [{"type": "value_not_in_list", "message": "Value not in list",
-                                           "details": f"ckpt_name: '{ins['ckpt_name']}' not in list"}]}
-            if node["class_type"] in ("LoadImage", "LoadImageMask") and ins["image"] not in self.uploads:
-                errors[nid] = {"class_type": node["class_type"], "errors": [
-                    {"type": "custom_validation_failed", "message": "Invalid image file",
-                     "details": f"image - {ins['image']}"}]}
+            if (
+                node["class_type"] == "CheckpointLoaderSimple"
+                and ins["ckpt_name"] not in CHECKPOINTS
+            ):
+                errors[nid] = {
+                    "class_type": node["class_type"],
+                    "dependent_outputs": [],
+                    "errors": [
+                        {
+                            "type": "value_not_in_list",
+                            "message": "Value not in list",
+                            "details": f"ckpt_name: '{ins['ckpt_name']}' not in list",
+                        }
+                    ],
+                }
+            if (
+                node["class_type"] in ("LoadImage", "LoadImageMask")
+                and ins["image"] not in self.uploads
+            ):
+                errors[nid] = {
+                    "class_type": node["class_type"],
+                    "errors": [
+                        {
+                            "type": "custom_validation_failed",
+                            "message": "Invalid image file",
+                            "details": f"image - {ins['image']}",
+                        }
+                    ],
+                }
         if errors:
-            return jresp({"error": {"type": "prompt_outputs_failed_validation",
-                                    "message": "Prompt outputs failed validation", "details": ""},
-                          "node_errors": errors}, 400)
+            return jresp(
+                {
+                    "error": {
+                        "type": "prompt_outputs_failed_validation",
+                        "message": "Prompt outputs failed validation",
+                        "details": "",
+                    },
+                    "node_errors": errors,
+                },
+                400,
+            )
         pid = f"job-{len(self.queued)}"
         self.jobs[pid] = {"graph": graph, "polls": self.pending}
         return jresp({"prompt_id": pid, "number": len(self.queued), "node_errors": {}})
@@ -101,11 +133,21 @@ class FakeComfy:
                 job["polls"] -= 1
             return jresp({})
         if self.error:
-            return jresp({pid: {"outputs": {}, "status": {"status_str": "error", "completed": False,
-                                                          "messages": [["execution_error", self.error]]}}})
+            return jresp(
+                {
+                    pid: {
+                        "outputs": {},
+                        "status": {
+                            "status_str": "error",
+                            "completed": False,
+                            "messages": [["execution_error", self.error]],
+                        },
+                    }
+                }
+            )
         load = next(n for n in job["graph"].values() if n["class_type"] == "LoadImage")
         rgba = self.uploads[load["inputs"]["image"]]["image"].convert("RGBA")
-        paint = rgba.getchannel("A").point(lambda a: 255 - a)      # MASK = 1 - alpha
+        paint = rgba.getchannel("A").point(lambda a: 255 - a)  # MASK = 1 - alpha
         out = Image.composite(Image.new("RGB", rgba.size, RED), rgba.convert("RGB"), paint)
         if self.scale != 1.0:
             out = out.resize((round(out.width * self.scale), round(out.height * self.scale)))
@@ -113,10 +155,20 @@ class FakeComfy:
         buf = io.BytesIO()
         out.save(buf, format="PNG")
         self.outputs[name] = buf.getvalue()
-        return jresp({pid: {"prompt": [], "outputs": {
-            "9": {"images": [{"filename": "preview.png", "subfolder": "", "type": "temp"}]},
-            "8": {"images": [{"filename": name, "subfolder": "", "type": "output"}]}},
-            "status": {"status_str": "success", "completed": True, "messages": []}}})
+        return jresp(
+            {
+                pid: {
+                    "prompt": [],
+                    "outputs": {
+                        "9": {
+                            "images": [{"filename": "preview.png", "subfolder": "", "type": "temp"}]
+                        },
+                        "8": {"images": [{"filename": name, "subfolder": "", "type": "output"}]},
+                    },
+                    "status": {"status_str": "success", "completed": True, "messages": []},
+                }
+            }
+        )
 
     def view(self, request: Request) -> Response:
         a = request.args
@@ -168,13 +220,14 @@ def backend_for(server, clock: Clock | None = None, **params: str) -> ComfyUIBac
 
 
 def plan_for(backend, dpi: int = 72, **settings: str):
-    panel = make_panel(backend="comfyui", dpi=dpi,
-                       params=tuple((f"comfyui.{k}", v) for k, v in settings.items()))
+    panel = make_panel(
+        backend="comfyui", dpi=dpi, params=tuple((f"comfyui.{k}", v) for k, v in settings.items())
+    )
     return plan_panel(panel, two_speaker_geom(), backend.capabilities)
 
 
 def keep_point(mask: Image.Image) -> tuple[int, int]:
-    x, y = round(mask.width * .28), round(mask.height * .18)   # first balloon's centre
+    x, y = round(mask.width * 0.28), round(mask.height * 0.18)  # first balloon's centre
     assert mask.getpixel((x, y)) == 0
     return x, y
 
@@ -199,24 +252,38 @@ def test_builtin_inpaint_graph_upload_polarity_and_result(comfy, httpserver):
     assert img.mode == "RGBA" and img.size == plan.request_size
     assert img.width % 8 == 0 and img.height % 8 == 0
     x, y = keep_point(req.mask)
-    assert img.getpixel((x, y))[3] == 255      # KEEP: opaque
-    assert img.getpixel((2, 2))[3] == 0        # PAINT: transparent (MASK = 1 - alpha)
+    assert img.getpixel((x, y))[3] == 255  # KEEP: opaque
+    assert img.getpixel((2, 2))[3] == 0  # PAINT: transparent (MASK = 1 - alpha)
     (body,) = comfy.queued
     assert body["client_id"] == b.client_id
     graph = body["prompt"]
     assert "{{" not in json.dumps(graph)
     by = {n["class_type"]: n["inputs"] for n in graph.values()}
-    assert set(by) == {"CheckpointLoaderSimple", "CLIPTextEncode", "LoadImage",
-                       "VAEEncodeForInpaint", "KSampler", "VAEDecode", "SaveImage"}
+    assert set(by) == {
+        "CheckpointLoaderSimple",
+        "CLIPTextEncode",
+        "LoadImage",
+        "VAEEncodeForInpaint",
+        "KSampler",
+        "VAEDecode",
+        "SaveImage",
+    }
     assert by["CheckpointLoaderSimple"]["ckpt_name"] == DEFAULT_CHECKPOINT
-    texts = sorted(n["inputs"]["text"] for n in graph.values() if n["class_type"] == "CLIPTextEncode")
+    texts = sorted(
+        n["inputs"]["text"] for n in graph.values() if n["class_type"] == "CLIPTextEncode"
+    )
     assert texts == sorted([req.prompt, "blurry"])
     assert by["LoadImage"]["image"] == key
-    assert by["VAEEncodeForInpaint"]["grow_mask_by"] == 0          # sent explicitly, an int
+    assert by["VAEEncodeForInpaint"]["grow_mask_by"] == 0  # sent explicitly, an int
     ks = by["KSampler"]
     assert ks["seed"] == plan.seed and isinstance(ks["seed"], int)
-    assert (ks["steps"], ks["cfg"], ks["sampler_name"], ks["scheduler"], ks["denoise"]) == \
-        (25, 7.0, "euler", "normal", 1.0)
+    assert (ks["steps"], ks["cfg"], ks["sampler_name"], ks["scheduler"], ks["denoise"]) == (
+        25,
+        7.0,
+        "euler",
+        "normal",
+        1.0,
+    )
     assert res.seed_used == plan.seed and res.metadata["prompt_id"] == "job-1"
     out, report = composite(res, plan)
     assert out.size == plan.box_size and not report.mask_ignored()
@@ -233,22 +300,37 @@ def test_other_output_size_is_composited_back_exactly(httpserver):
     init, mask = plan.init_image(plan.box_size), plan.mask(plan.box_size)
     keep = mask.point(lambda v: 255 if v == 0 else 0)
     blank = Image.new("RGB", out.size)
-    assert (Image.composite(out, blank, keep).tobytes()
-            == Image.composite(init.convert("RGB"), blank, keep).tobytes())
+    assert (
+        Image.composite(out, blank, keep).tobytes()
+        == Image.composite(init.convert("RGB"), blank, keep).tobytes()
+    )
 
 
 def test_settings_and_model_reach_the_graph(comfy, httpserver):
     b = backend_for(httpserver, steps="12", sampler="dpmpp_2m", scheduler="karras", cfg="5.5")
-    panel = make_panel(backend="comfyui", dpi=72, model="comic-inpainting.safetensors",
-                       params=(("comfyui.grow_mask_by", "4"), ("comfyui.steps", "12"),
-                               ("comfyui.sampler", "dpmpp_2m"), ("comfyui.scheduler", "karras"),
-                               ("comfyui.cfg", "5.5")))
+    panel = make_panel(
+        backend="comfyui",
+        dpi=72,
+        model="comic-inpainting.safetensors",
+        params=(
+            ("comfyui.grow_mask_by", "4"),
+            ("comfyui.steps", "12"),
+            ("comfyui.sampler", "dpmpp_2m"),
+            ("comfyui.scheduler", "karras"),
+            ("comfyui.cfg", "5.5"),
+        ),
+    )
     b.paint(plan_panel(panel, two_speaker_geom(), b.capabilities).request())
     by = {n["class_type"]: n["inputs"] for n in comfy.queued[0]["prompt"].values()}
     assert by["CheckpointLoaderSimple"]["ckpt_name"] == "comic-inpainting.safetensors"
     assert by["VAEEncodeForInpaint"]["grow_mask_by"] == 4
     ks = by["KSampler"]
-    assert (ks["steps"], ks["sampler_name"], ks["scheduler"], ks["cfg"]) == (12, "dpmpp_2m", "karras", 5.5)
+    assert (ks["steps"], ks["sampler_name"], ks["scheduler"], ks["cfg"]) == (
+        12,
+        "dpmpp_2m",
+        "karras",
+        5.5,
+    )
 
 
 # ------------------------------------------------------------------ queue and polling
@@ -280,8 +362,12 @@ def test_node_errors_400_is_rejected_with_the_node(comfy, httpserver):
 
 
 def test_execution_error_is_rejected(comfy, httpserver):
-    comfy.error = {"node_id": "6", "node_type": "KSampler", "exception_type": "RuntimeError",
-                   "exception_message": "mat1 and mat2 shapes cannot be multiplied"}
+    comfy.error = {
+        "node_id": "6",
+        "node_type": "KSampler",
+        "exception_type": "RuntimeError",
+        "exception_message": "mat1 and mat2 shapes cannot be multiplied",
+    }
     b = backend_for(httpserver)
     with pytest.raises(Rejected, match="KSampler: mat1"):
         b.paint(plan_for(b).request())
@@ -332,23 +418,28 @@ def test_user_workflow_placeholders_are_substituted(comfy, httpserver):
     graph = comfy.queued[0]["prompt"]
     assert "{{" not in json.dumps(graph)
     template = json.loads(EXAMPLE_WORKFLOW.read_text())
-    for nid, node in template.items():       # every placeholder got its typed value
+    for nid, node in template.items():  # every placeholder got its typed value
         for field, value in node["inputs"].items():
             got = graph[nid]["inputs"][field]
             if not isinstance(value, str):
                 assert got == value
                 continue
-            expected = {"{{prompt}}": req.prompt, "{{negative}}": req.negative,
-                        "{{seed}}": plan.seed, "{{width}}": req.width, "{{height}}": req.height,
-                        "{{grow_mask_by}}": 0}.get(value, got)
+            expected = {
+                "{{prompt}}": req.prompt,
+                "{{negative}}": req.negative,
+                "{{seed}}": plan.seed,
+                "{{width}}": req.width,
+                "{{height}}": req.height,
+                "{{grow_mask_by}}": 0,
+            }.get(value, got)
             assert got == expected and type(got) is type(expected), (nid, field)
     by = {n["class_type"]: n["inputs"] for n in graph.values()}
     image_key, mask_key = by["LoadImage"]["image"], by["LoadImageMask"]["image"]
     assert image_key != mask_key and {image_key, mask_key} == set(comfy.uploads)
     mask = comfy.uploads[mask_key]["image"].convert("RGBA")
     x, y = keep_point(req.mask)
-    assert mask.getpixel((x, y)) == (0, 0, 0, 255)          # KEEP: black and opaque
-    assert mask.getpixel((2, 2)) == (255, 255, 255, 0)      # PAINT: white and transparent
+    assert mask.getpixel((x, y)) == (0, 0, 0, 255)  # KEEP: black and opaque
+    assert mask.getpixel((2, 2)) == (255, 255, 255, 0)  # PAINT: white and transparent
     assert comfy.uploads[image_key]["image"].getpixel((x, y))[3] == 255
     assert res.seed_used == plan.seed
 
@@ -359,18 +450,34 @@ def test_relative_workflow_paths_are_read_from_the_working_directory(tmp_path, m
     assert ComfyUIBackend.validate_settings({"workflow": "wf.json"}) == []
 
 
-@pytest.mark.parametrize("content, words", [
-    (None, "does not exist"),
-    ("{ not json", "not JSON"),
-    ({"last_node_id": 9, "nodes": [{"id": 1, "type": "LoadImage"}], "links": []}, "UI workflow"),
-    ({"1": {"class_type": "CLIPTextEncode", "inputs": {"text": "{{prompt}}"}}}, "{{image}}"),
-    ({"1": {"class_type": "LoadImage", "inputs": {"image": "{{image}}"}}}, "{{prompt}}"),
-    ({"1": {"class_type": "LoadImage", "inputs": {"image": "{{image}}"}},
-      "2": {"class_type": "CLIPTextEncode", "inputs": {"text": "{{promt}}"}}}, "unknown placeholder"),
-    ({"1": {"class_type": "LoadImage", "inputs": {"image": "{{image}}"}},
-      "2": {"class_type": "CLIPTextEncode", "inputs": {"text": "art, {{prompt}}"}}}, "whole value"),
-    ([1, 2, 3], "API-format"),
-])
+@pytest.mark.parametrize(
+    "content, words",
+    [
+        (None, "does not exist"),
+        ("{ not json", "not JSON"),
+        (
+            {"last_node_id": 9, "nodes": [{"id": 1, "type": "LoadImage"}], "links": []},
+            "UI workflow",
+        ),
+        ({"1": {"class_type": "CLIPTextEncode", "inputs": {"text": "{{prompt}}"}}}, "{{image}}"),
+        ({"1": {"class_type": "LoadImage", "inputs": {"image": "{{image}}"}}}, "{{prompt}}"),
+        (
+            {
+                "1": {"class_type": "LoadImage", "inputs": {"image": "{{image}}"}},
+                "2": {"class_type": "CLIPTextEncode", "inputs": {"text": "{{promt}}"}},
+            },
+            "unknown placeholder",
+        ),
+        (
+            {
+                "1": {"class_type": "LoadImage", "inputs": {"image": "{{image}}"}},
+                "2": {"class_type": "CLIPTextEncode", "inputs": {"text": "art, {{prompt}}"}},
+            },
+            "whole value",
+        ),
+        ([1, 2, 3], "API-format"),
+    ],
+)
 def test_bad_workflow_files_are_setting_problems(tmp_path, content, words):
     path = str(tmp_path / "missing.json") if content is None else write(tmp_path, content)
     problems = ComfyUIBackend.validate_settings({"workflow": path})
@@ -391,14 +498,15 @@ def test_ui_format_hint_says_how_to_export(tmp_path):
 def test_urls_spread_requests_over_every_server(httpserver, second_server):
     one, two = FakeComfy(httpserver), FakeComfy(second_server)
     clock = Clock()
-    b = ComfyUIBackend(urls=f"{base(httpserver)},{base(second_server)}", sleep=clock.sleep,
-                       clock=clock)
+    b = ComfyUIBackend(
+        urls=f"{base(httpserver)},{base(second_server)}", sleep=clock.sleep, clock=clock
+    )
     b.preflight()
     req = plan_for(b).request()
     for _ in range(4):
         b.paint(req)
     assert len(one.queued) == 2 and len(two.queued) == 2
-    assert len(one.uploads) == 1 and len(two.uploads) == 1   # same file name, overwritten
+    assert len(one.uploads) == 1 and len(two.uploads) == 1  # same file name, overwritten
 
 
 # ------------------------------------------------------------------ scheduler
@@ -406,8 +514,9 @@ def test_scheduler_retries_a_500_then_succeeds(comfy, httpserver, tmp_path):
     comfy.fail.append((500, {"error": "internal"}))
     b = backend_for(httpserver)
     panel = make_panel(backend="comfyui", dpi=72)
-    painter = Painter({"comfyui": b}, ArtCache(tmp_path / "cache"), sleep=lambda s: None,
-                      progress=False)
+    painter = Painter(
+        {"comfyui": b}, ArtCache(tmp_path / "cache"), sleep=lambda s: None, progress=False
+    )
     (outcome,) = painter.paint([PaintJob(panel, two_speaker_geom(), 1)])
     assert outcome.ok and outcome.attempts == 2 and not outcome.diagnostics
     assert len(comfy.queued) == 2

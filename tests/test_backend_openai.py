@@ -1,5 +1,6 @@
 """OpenAI Images edits backend against a fake server that implements the
 documented contract over real HTTP and asserts every request."""
+
 from __future__ import annotations
 
 import hashlib
@@ -12,10 +13,9 @@ from comicc.backends import registry
 from comicc.backends.base import PaintRequest, RateLimited, Rejected, Transient, Unavailable
 from comicc.backends.openai import OpenAIBackend
 from comicc.paint.cache import ArtCache
-from comicc.paint.scheduler import PaintJob, Painter
 from comicc.paint.composite import composite
 from comicc.paint.plan import plan_panel
-
+from comicc.paint.scheduler import Painter, PaintJob
 from conftest_render import make_panel, two_speaker_geom
 from fakes_stability_openai import KEY, PAINT_COLOR, FakeOpenAI, Reply, kept_intact
 
@@ -29,16 +29,29 @@ def key(monkeypatch, tmp_path):
 def request(w: int = 1024, h: int = 1024, **kw) -> PaintRequest:
     # per-pixel detail that still compresses: a noise tile scaled up
     init = Image.frombytes("RGB", (64, 64), hashlib.shake_256(b"init").digest(64 * 64 * 3)).resize(
-        (w, h), Image.NEAREST)
+        (w, h), Image.NEAREST
+    )
     mask = Image.new("L", (w, h), 255)
     mask.paste(0, (0, 0, w // 3, h))  # KEEP the left third
-    return PaintRequest(prompt=kw.pop("prompt", "a kitchen at night, moonlight"), negative="",
-                        seed=None, width=w, height=h, init_image=init, mask=mask,
-                        params=kw.pop("params", {}), panel_id="p1.1", **kw)
+    return PaintRequest(
+        prompt=kw.pop("prompt", "a kitchen at night, moonlight"),
+        negative="",
+        seed=None,
+        width=w,
+        height=h,
+        init_image=init,
+        mask=mask,
+        params=kw.pop("params", {}),
+        panel_id="p1.1",
+        **kw,
+    )
 
 
 def points(w: int = 1024, h: int = 1024):
-    return {"keep_points": [(5, h // 2), (w // 3 - 2, 3)], "paint_points": [(w - 5, h // 2), (w // 2, h - 3)]}
+    return {
+        "keep_points": [(5, h // 2), (w // 3 - 2, 3)],
+        "paint_points": [(w - 5, h // 2), (w // 2, h - 3)],
+    }
 
 
 def backend(fake, **settings) -> OpenAIBackend:
@@ -58,8 +71,11 @@ def test_capabilities_declare_no_seed_no_negative_fixed_sizes():
 
 
 def test_the_plan_drops_seed_and_negative_with_a_note():
-    plan = plan_panel(make_panel(backend="openai", negative="blurry"), two_speaker_geom(),
-                      OpenAIBackend.capabilities)
+    plan = plan_panel(
+        make_panel(backend="openai", negative="blurry"),
+        two_speaker_geom(),
+        OpenAIBackend.capabilities,
+    )
     assert plan.seed is None and plan.negative == ""
     assert any("no negative prompt" in n for n in plan.notes)
     assert plan.request_size in ((1024, 1024), (1536, 1024), (1024, 1536))
@@ -77,12 +93,17 @@ def test_success_and_request_contract(httpserver):
     assert f["quality"] == "high" and f["prompt"] == req.prompt
     assert "seed" not in f and "negative_prompt" not in f and "output_format" not in f
     # image: opaque PNG of the init; mask: alpha = 255 - comicc mask (transparent = edit)
-    assert seen.files["image"].mode == "RGB" and seen.files["image"].tobytes() == req.init_image.tobytes()
+    assert (
+        seen.files["image"].mode == "RGB"
+        and seen.files["image"].tobytes() == req.init_image.tobytes()
+    )
     assert seen.files["alpha"].tobytes() == req.mask.point(lambda v: 255 - v).tobytes()
     assert res.seed_used is None and res.metadata["model"] == "gpt-image-1"
     assert res.metadata["usage"]["total_tokens"] == 100
     art = Image.open(io.BytesIO(res.image)).convert("RGB")
-    assert art.getpixel((1000, 500)) == PAINT_COLOR and art.getpixel((5, 5)) == req.init_image.getpixel((5, 5))
+    assert art.getpixel((1000, 500)) == PAINT_COLOR and art.getpixel(
+        (5, 5)
+    ) == req.init_image.getpixel((5, 5))
 
 
 def test_model_comes_from_the_dotted_setting_only(httpserver):
@@ -96,19 +117,27 @@ def test_model_comes_from_the_dotted_setting_only(httpserver):
 def test_guidance_only_mask_is_composited_back_from_another_size(httpserver):
     """The service re-renders everything and answers at another size: compositing
     scales it to the panel box and the balloons come back pixel-exact."""
-    plan = plan_panel(make_panel(backend="openai", dpi=150), two_speaker_geom(),
-                      OpenAIBackend.capabilities)
+    plan = plan_panel(
+        make_panel(backend="openai", dpi=150), two_speaker_geom(), OpenAIBackend.capabilities
+    )
     req = plan.request()
     w, h = req.width, req.height
     sx, sy = plan.scale((w, h))
-    fake = FakeOpenAI(httpserver, keep_points=[(round(400 * .28 * sx), round(300 * .18 * sy))],
-                      paint_points=[(5, h - 5), (w - 5, h - 5)], repaint_all=True, out_size=(768, 512))
+    fake = FakeOpenAI(
+        httpserver,
+        keep_points=[(round(400 * 0.28 * sx), round(300 * 0.18 * sy))],
+        paint_points=[(5, h - 5), (w - 5, h - 5)],
+        repaint_all=True,
+        out_size=(768, 512),
+    )
     res = backend(fake).paint(req)
     fake.verify()
     done = composite(res, plan)
     assert done.report.returned_size == (768, 512) and done.image.size == plan.box_size
     mask = plan.mask(plan.box_size)
-    assert kept_intact(done.image, plan.init_image(plan.box_size), mask.point(lambda v: 255 if v == 0 else 0))
+    assert kept_intact(
+        done.image, plan.init_image(plan.box_size), mask.point(lambda v: 255 if v == 0 else 0)
+    )
     assert done.report.mask_ignored()  # the service repainted the kept area: the build warns
 
 
@@ -125,8 +154,16 @@ def _err(message, etype, code):
 
 
 def test_429_with_retry_after(httpserver):
-    fake = FakeOpenAI(httpserver, replies=[Reply(429, _err("Rate limit reached for images", "requests",
-                                                            "rate_limit_exceeded"), {"retry-after": "12"})])
+    fake = FakeOpenAI(
+        httpserver,
+        replies=[
+            Reply(
+                429,
+                _err("Rate limit reached for images", "requests", "rate_limit_exceeded"),
+                {"retry-after": "12"},
+            )
+        ],
+    )
     with pytest.raises(RateLimited) as exc:
         backend(fake).paint(request())
     fake.verify()
@@ -134,8 +171,15 @@ def test_429_with_retry_after(httpserver):
 
 
 def test_429_out_of_quota_is_unavailable(httpserver):
-    fake = FakeOpenAI(httpserver, replies=[Reply(429, _err("You exceeded your current quota",
-                                                            "insufficient_quota", "insufficient_quota"))])
+    fake = FakeOpenAI(
+        httpserver,
+        replies=[
+            Reply(
+                429,
+                _err("You exceeded your current quota", "insufficient_quota", "insufficient_quota"),
+            )
+        ],
+    )
     with pytest.raises(Unavailable) as exc:
         backend(fake).paint(request())
     assert "quota" in str(exc.value)
@@ -143,18 +187,32 @@ def test_429_out_of_quota_is_unavailable(httpserver):
 
 @pytest.mark.parametrize("code", ["moderation_blocked", "content_policy_violation"])
 def test_moderation_is_rejected(httpserver, code):
-    fake = FakeOpenAI(httpserver, replies=[Reply(400, _err("Your request was rejected by the safety system",
-                                                            "image_generation_user_error", code))])
+    fake = FakeOpenAI(
+        httpserver,
+        replies=[
+            Reply(
+                400,
+                _err(
+                    "Your request was rejected by the safety system",
+                    "image_generation_user_error",
+                    code,
+                ),
+            )
+        ],
+    )
     with pytest.raises(Rejected) as exc:
         backend(fake).paint(request())
     fake.verify()
     assert exc.value.reason == code and "safety system" in str(exc.value)
 
 
-@pytest.mark.parametrize("status, kind", [(400, Rejected), (401, Unavailable), (500, Transient),
-                                          (503, Transient)])
+@pytest.mark.parametrize(
+    "status, kind", [(400, Rejected), (401, Unavailable), (500, Transient), (503, Transient)]
+)
 def test_statuses(httpserver, status, kind):
-    fake = FakeOpenAI(httpserver, replies=[Reply(status, _err(f"problem {status}", "server_error", None))])
+    fake = FakeOpenAI(
+        httpserver, replies=[Reply(status, _err(f"problem {status}", "server_error", None))]
+    )
     with pytest.raises(kind) as exc:
         backend(fake).paint(request())
     assert f"problem {status}" in str(exc.value) and KEY not in str(exc.value)
@@ -173,10 +231,17 @@ def test_missing_key_fails_preflight(monkeypatch):
     assert "OPENAI_API_KEY" in str(exc.value)
 
 
-@pytest.mark.parametrize("params, key", [({"modle": "x"}, "modle"), ({"quality": "ultra"}, "quality"),
-                                         ({"output_format": "gif"}, "output_format"),
-                                         ({"url": "ftp://x"}, "url"), ({"timeout": "-1"}, "timeout"),
-                                         ({"seed": "3"}, "seed")])
+@pytest.mark.parametrize(
+    "params, key",
+    [
+        ({"modle": "x"}, "modle"),
+        ({"quality": "ultra"}, "quality"),
+        ({"output_format": "gif"}, "output_format"),
+        ({"url": "ftp://x"}, "url"),
+        ({"timeout": "-1"}, "timeout"),
+        ({"seed": "3"}, "seed"),
+    ],
+)
 def test_settings_validated(params, key):
     problems = OpenAIBackend.validate_settings(params)
     assert problems and problems[0].key == key
@@ -187,11 +252,20 @@ def test_registry_loads_it():
 
 
 def test_scheduler_retries_a_429_then_succeeds(httpserver, tmp_path):
-    fake = FakeOpenAI(httpserver, replies=[Reply(429, _err("slow down", "requests", "rate_limit_exceeded"),
-                                                 {"retry-after": "2"})])
+    fake = FakeOpenAI(
+        httpserver,
+        replies=[
+            Reply(429, _err("slow down", "requests", "rate_limit_exceeded"), {"retry-after": "2"})
+        ],
+    )
     slept: list[float] = []
-    painter = Painter({"openai": backend(fake)}, ArtCache(tmp_path / "cache"), progress=False, workers=1,
-                      sleep=slept.append)
+    painter = Painter(
+        {"openai": backend(fake)},
+        ArtCache(tmp_path / "cache"),
+        progress=False,
+        workers=1,
+        sleep=slept.append,
+    )
     [out] = painter.paint([PaintJob(make_panel(backend="openai", dpi=72), two_speaker_geom(), 1)])
     fake.verify()
     assert out.ok and out.attempts == 2 and slept == [2.0] and len(fake.seen) == 2

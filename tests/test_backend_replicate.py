@@ -10,6 +10,7 @@ must be black, known PAINT points white). An assertion that fails inside the
 handler is re-raised at teardown (``httpserver.check()``), so a test that
 expects an error cannot pass by accident on the fake's own 500.
 """
+
 from __future__ import annotations
 
 import base64
@@ -25,12 +26,26 @@ from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
 from comicc.backends.base import PaintRequest, RateLimited, Rejected, Transient, Unavailable
-from comicc.backends.replicate import (DATA_URL_LIMIT, FLUX_CAPS, SDXL_CAPS, ReplicateBackend,
-                                       _retry_after_from_detail)
+from comicc.backends.replicate import (
+    DATA_URL_LIMIT,
+    FLUX_CAPS,
+    SDXL_CAPS,
+    ReplicateBackend,
+    _retry_after_from_detail,
+)
 
 TOKEN = "r8_fake_token_for_tests_0123456789"
-SDXL_FIELDS = {"image", "mask", "prompt", "negative_prompt", "width", "height", "num_outputs",
-               "seed", "apply_watermark"}
+SDXL_FIELDS = {
+    "image",
+    "mask",
+    "prompt",
+    "negative_prompt",
+    "width",
+    "height",
+    "num_outputs",
+    "seed",
+    "apply_watermark",
+}
 SDXL_OPTIONAL = {"num_inference_steps", "guidance_scale", "prompt_strength"}
 FLUX_FIELDS = {"image", "mask", "prompt", "seed", "output_format"}
 FLUX_OPTIONAL = {"steps", "guidance"}
@@ -46,13 +61,25 @@ def png_bytes(im: Image.Image) -> bytes:
 class FakeReplicate:
     """A small Replicate: one handler for every path, state kept in the object."""
 
-    def __init__(self, server: HTTPServer, *, model: str = "stability-ai/sdxl",
-                 version: str | None = None, wait: int = 60, running_gets: int | None = None,
-                 final: str = "succeeded", error: str | None = None, output: str = "list",
-                 out_size: tuple[int, int] | None = None, keep_points=(), paint_points=(),
-                 create_errors: list[tuple[int, dict, dict]] | None = None,
-                 create_delay: float = 0.0, urls_host: str | None = None,
-                 output_server: HTTPServer | None = None):
+    def __init__(
+        self,
+        server: HTTPServer,
+        *,
+        model: str = "stability-ai/sdxl",
+        version: str | None = None,
+        wait: int = 60,
+        running_gets: int | None = None,
+        final: str = "succeeded",
+        error: str | None = None,
+        output: str = "list",
+        out_size: tuple[int, int] | None = None,
+        keep_points=(),
+        paint_points=(),
+        create_errors: list[tuple[int, dict, dict]] | None = None,
+        create_delay: float = 0.0,
+        urls_host: str | None = None,
+        output_server: HTTPServer | None = None,
+    ):
         self.server = server
         self.model, self.version, self.wait = model, version, wait
         self.running_gets = running_gets  # None: answer at once (sync); n: n GETs still running
@@ -61,7 +88,7 @@ class FakeReplicate:
         self.keep_points, self.paint_points = keep_points, paint_points
         self.create_errors = list(create_errors or [])  # answered (in order) before any success
         self.create_delay = create_delay
-        self.urls_host = urls_host          # advertise urls.get/cancel on another host
+        self.urls_host = urls_host  # advertise urls.get/cancel on another host
         self.output_server = output_server  # serve outputs from another host
         self.log: list[tuple[str, str]] = []
         self.inputs: list[dict] = []
@@ -75,7 +102,9 @@ class FakeReplicate:
         self.gets_left: dict[str, int] = {}
         server.expect_request(re.compile(r"^/.*")).respond_with_handler(self.handle)
         if output_server is not None:
-            output_server.expect_request(re.compile(r"^/.*")).respond_with_handler(self.handle_output)
+            output_server.expect_request(re.compile(r"^/.*")).respond_with_handler(
+                self.handle_output
+            )
 
     # ---------------------------------------------------------- helpers
     def url(self, path: str) -> str:
@@ -83,8 +112,9 @@ class FakeReplicate:
 
     @staticmethod
     def json(doc: dict, status: int = 200, headers: dict | None = None) -> Response:
-        return Response(json.dumps(doc), status=status, headers=headers or {},
-                        content_type="application/json")
+        return Response(
+            json.dumps(doc), status=status, headers=headers or {}, content_type="application/json"
+        )
 
     def authed(self, req: Request) -> None:
         assert req.headers.get("Authorization") == f"Bearer {TOKEN}", "missing/wrong bearer token"
@@ -105,19 +135,30 @@ class FakeReplicate:
     def pred_json(self, pid: str) -> dict:
         p = self.preds[pid]
         base = self.urls_host or self.url("").rstrip("/")
-        return {"id": pid, "model": self.model, "version": self.version or "v-latest",
-                "status": p["status"], "input": {}, "error": p.get("error"),
-                "output": p.get("output"), "metrics": {"predict_time": 1.25},
-                "urls": {"get": f"{base}/v1/predictions/{pid}",
-                         "cancel": f"{base}/v1/predictions/{pid}/cancel"}}
+        return {
+            "id": pid,
+            "model": self.model,
+            "version": self.version or "v-latest",
+            "status": p["status"],
+            "input": {},
+            "error": p.get("error"),
+            "output": p.get("output"),
+            "metrics": {"predict_time": 1.25},
+            "urls": {
+                "get": f"{base}/v1/predictions/{pid}",
+                "cancel": f"{base}/v1/predictions/{pid}/cancel",
+            },
+        }
 
     # ---------------------------------------------------------- routes
     def handle(self, req: Request) -> Response:
         self.log.append((req.method, req.path))
         if req.method == "POST" and req.path == "/v1/files":
             return self.upload(req)
-        if req.method == "POST" and (req.path == "/v1/predictions" or re.fullmatch(
-                r"/v1/models/[^/]+/[^/]+/predictions", req.path)):
+        if req.method == "POST" and (
+            req.path == "/v1/predictions"
+            or re.fullmatch(r"/v1/models/[^/]+/[^/]+/predictions", req.path)
+        ):
             return self.create(req)
         m = re.fullmatch(r"/v1/predictions/(p\d+)(/cancel)?", req.path)
         if m and req.method == "GET" and not m.group(2):
@@ -146,9 +187,16 @@ class FakeReplicate:
         fid = f"f{len(self.files) + 1}"
         self.files[fid] = f.read()
         self.uploads.append((f.filename, f.mimetype))
-        return self.json({"id": fid, "name": f.filename, "content_type": f.mimetype,
-                          "size": len(self.files[fid]), "urls": {"get": self.url(f"/v1/files/{fid}")}},
-                         status=201)
+        return self.json(
+            {
+                "id": fid,
+                "name": f.filename,
+                "content_type": f.mimetype,
+                "size": len(self.files[fid]),
+                "urls": {"get": self.url(f"/v1/files/{fid}")},
+            },
+            status=201,
+        )
 
     def create(self, req: Request) -> Response:
         self.authed(req)
@@ -268,28 +316,44 @@ def clock():
 @pytest.fixture
 def backend(httpserver: HTTPServer, clock, env):
     def make(**params: str) -> ReplicateBackend:
-        b = ReplicateBackend(url=httpserver.url_for("/").rstrip("/"), sleep=clock.sleep,
-                             clock=clock.now, **params)
+        b = ReplicateBackend(
+            url=httpserver.url_for("/").rstrip("/"), sleep=clock.sleep, clock=clock.now, **params
+        )
         b.preflight()
         return b
+
     return make
 
 
 W, H = 256, 192
-KEEP_BOX = (16, 16, 120, 88)   # a "balloon": KEEP (0)
+KEEP_BOX = (16, 16, 120, 88)  # a "balloon": KEEP (0)
 KEEP_POINTS = ((40, 40), (100, 70))
 PAINT_POINTS = ((200, 150), (250, 10))
 
 
-def make_request(w: int = W, h: int = H, *, init: Image.Image | None = None, seed: int | None = 4242,
-                 negative: str = "blurry, text") -> PaintRequest:
+def make_request(
+    w: int = W,
+    h: int = H,
+    *,
+    init: Image.Image | None = None,
+    seed: int | None = 4242,
+    negative: str = "blurry, text",
+) -> PaintRequest:
     if init is None:
         init = Image.new("RGB", (w, h), (246, 242, 232))
         ImageDraw.Draw(init).ellipse(KEEP_BOX, fill="white", outline="black", width=2)
     mask = Image.new("L", (w, h), 255)
     ImageDraw.Draw(mask).rectangle(KEEP_BOX, fill=0)
-    return PaintRequest(prompt="a hamster in a moonlit kitchen", negative=negative, seed=seed,
-                        width=w, height=h, init_image=init, mask=mask, panel_id="p1.1")
+    return PaintRequest(
+        prompt="a hamster in a moonlit kitchen",
+        negative=negative,
+        seed=seed,
+        width=w,
+        height=h,
+        init_image=init,
+        mask=mask,
+        panel_id="p1.1",
+    )
 
 
 def noisy(w: int, h: int) -> Image.Image:
@@ -313,13 +377,22 @@ def test_sync_success_sends_the_documented_request(fake, backend, clock):
     assert (inp["width"], inp["height"], inp["seed"]) == (W, H, 4242)
     assert inp["image"].startswith("data:image/png;base64,")
     assert inp["mask"].startswith("data:image/png;base64,")
-    assert f.log == [("POST", "/v1/models/stability-ai/sdxl/predictions"), ("GET", "/outputs/p1.png")]
+    assert f.log == [
+        ("POST", "/v1/models/stability-ai/sdxl/predictions"),
+        ("GET", "/outputs/p1.png"),
+    ]
     assert clock.sleeps == []  # `Prefer: wait` answered: no polling
     img = decoded(result)
     assert img.size == (W, H)
-    assert img.getpixel(PAINT_POINTS[0]) == PAINTED and img.getpixel(KEEP_POINTS[0]) == (255, 255, 255)
+    assert img.getpixel(PAINT_POINTS[0]) == PAINTED and img.getpixel(KEEP_POINTS[0]) == (
+        255,
+        255,
+        255,
+    )
     assert result.seed_used == 4242
-    assert result.metadata["prediction_id"] == "p1" and result.metadata["model"] == "stability-ai/sdxl"
+    assert (
+        result.metadata["prediction_id"] == "p1" and result.metadata["model"] == "stability-ai/sdxl"
+    )
     assert TOKEN not in repr(result) and TOKEN not in json.dumps(dict(result.metadata))
 
 
@@ -331,8 +404,10 @@ def test_optional_sdxl_settings_are_sent_typed(fake, backend):
     assert inp["num_inference_steps"] == 30 and inp["guidance_scale"] == 6.5
     assert inp["prompt_strength"] == 0.9 and inp["apply_watermark"] is False
     # apply_watermark is off unless asked for
-    assert backend(apply_watermark="true").build_input(make_request(), 1, "i", "m")[
-        "apply_watermark"] is True
+    assert (
+        backend(apply_watermark="true").build_input(make_request(), 1, "i", "m")["apply_watermark"]
+        is True
+    )
 
 
 def test_prefer_wait_header_follows_the_setting(fake, backend):
@@ -368,6 +443,7 @@ def test_version_uses_the_versioned_endpoint(fake, backend):
 def test_flux_fill_inputs_and_capabilities(fake, backend):
     from comicc.paint.plan import plan_panel
     from conftest_render import make_panel, two_speaker_geom
+
     model = "black-forest-labs/flux-fill-pro"
     f = fake(model=model, keep_points=KEEP_POINTS, paint_points=PAINT_POINTS)
     b = backend(model=model, steps="28", guidance="30")
@@ -378,8 +454,11 @@ def test_flux_fill_inputs_and_capabilities(fake, backend):
     assert set(inp) == FLUX_FIELDS | FLUX_OPTIONAL  # no negative_prompt, no width/height
     assert inp["steps"] == 28 and inp["guidance"] == 30.0 and inp["output_format"] == "png"
     # the plan reads the instance's capabilities: the negative prompt is dropped, with a note
-    plan = plan_panel(make_panel(backend="replicate", dpi=72, params=(
-        ("replicate.model", model),)), two_speaker_geom(), b.capabilities)
+    plan = plan_panel(
+        make_panel(backend="replicate", dpi=72, params=(("replicate.model", model),)),
+        two_speaker_geom(),
+        b.capabilities,
+    )
     assert plan.negative == "" and any("negative prompt" in n for n in plan.notes)
     assert plan.request_size[0] % 16 == 0 and plan.request_size[1] % 16 == 0
 
@@ -399,6 +478,7 @@ def test_a_different_output_size_is_composited_back_exactly(fake, backend):
     from comicc.paint.composite import composite
     from comicc.paint.plan import plan_panel
     from conftest_render import make_panel, two_speaker_geom
+
     b = backend()
     geom = two_speaker_geom()
     plan = plan_panel(make_panel(backend="replicate", dpi=100), geom, b.capabilities)
@@ -406,8 +486,13 @@ def test_a_different_output_size_is_composited_back_exactly(fake, backend):
     assert rw % 8 == 0 and rh % 8 == 0
     # balloon centres (panel points) -> request pixels: they must be black in the mask
     sx, sy = rw / plan.box_pt[0], rh / plan.box_pt[1]
-    centres = [(round((bl.rect.x + bl.rect.w / 2 - geom.rect.x) * sx),
-                round((bl.rect.y + bl.rect.h / 2 - geom.rect.y) * sy)) for bl in geom.balloons]
+    centres = [
+        (
+            round((bl.rect.x + bl.rect.w / 2 - geom.rect.x) * sx),
+            round((bl.rect.y + bl.rect.h / 2 - geom.rect.y) * sy),
+        )
+        for bl in geom.balloons
+    ]
     f = fake(out_size=(1024, 1024), keep_points=centres, paint_points=[(rw // 2, rh - 5)])
     req = plan.request()
     result = b.paint(req)
@@ -416,8 +501,11 @@ def test_a_different_output_size_is_composited_back_exactly(fake, backend):
     assert done.image.size == plan.box_size and done.report.resized
     init, mask = plan.init_image(plan.box_size), plan.mask(plan.box_size)
     keep = mask.point(lambda v: 255 if v == 0 else 0)
-    diff = ImageChops.difference(done.image, init.convert("RGB")).convert("L").point(
-        lambda v: 255 if v else 0)
+    diff = (
+        ImageChops.difference(done.image, init.convert("RGB"))
+        .convert("L")
+        .point(lambda v: 255 if v else 0)
+    )
     assert ImageChops.multiply(diff, keep).getbbox() is None  # kept pixels: bit for bit
     # and the painted area is the service's colour
     px = done.image.getpixel((plan.box_size[0] // 2, plan.box_size[1] - 3))
@@ -431,8 +519,8 @@ def test_large_files_are_uploaded(fake, backend):
     req = make_request(W * 2, H * 2, init=init)
     backend().paint(req)
     inp = f.inputs[0]
-    assert inp["image"] == f.url("/v1/files/f1")        # uploaded...
-    assert inp["mask"].startswith("data:image/png;")    # ...the small mask stays inline
+    assert inp["image"] == f.url("/v1/files/f1")  # uploaded...
+    assert inp["mask"].startswith("data:image/png;")  # ...the small mask stays inline
     assert f.uploads == [("image.png", "image/png")]
     assert f.log[0] == ("POST", "/v1/files")
     uploaded = Image.open(io.BytesIO(f.files["f1"])).convert("RGB")
@@ -468,20 +556,33 @@ def test_429_header_wins_over_the_detail(fake, backend):
     assert e.value.retry_after == 7
 
 
-@pytest.mark.parametrize("text, seconds", [
-    ("Request was throttled. Your rate limit resets in ~30s.", 30),
-    ("Request was throttled. Your rate limit resets in ~1.5s.", 1.5),
-    ("Your rate limit resets in 2 minutes", 120),
-    ("throttled", None),
-])
+@pytest.mark.parametrize(
+    "text, seconds",
+    [
+        ("Request was throttled. Your rate limit resets in ~30s.", 30),
+        ("Request was throttled. Your rate limit resets in ~1.5s.", 1.5),
+        ("Your rate limit resets in 2 minutes", 120),
+        ("throttled", None),
+    ],
+)
 def test_retry_after_from_detail(text, seconds):
     assert _retry_after_from_detail(text) == seconds
 
 
 def test_401_is_unavailable_and_never_shows_the_token(fake, backend):
-    fake(create_errors=[(401, {"title": "Unauthenticated", "detail": "You did not pass a valid "
-                                                                       "authentication token",
-                               "status": 401}, {})])
+    fake(
+        create_errors=[
+            (
+                401,
+                {
+                    "title": "Unauthenticated",
+                    "detail": "You did not pass a valid authentication token",
+                    "status": 401,
+                },
+                {},
+            )
+        ]
+    )
     with pytest.raises(Unavailable) as e:
         backend().paint(make_request())
     assert "401" in str(e.value) and "REPLICATE_API_TOKEN" in e.value.hint
@@ -489,10 +590,26 @@ def test_401_is_unavailable_and_never_shows_the_token(fake, backend):
 
 
 def test_422_is_rejected_with_the_detail(fake, backend):
-    fake(create_errors=[(422, {"detail": "- input.width: Must be less than or equal to 2048",
-                               "status": 422, "title": "Input validation failed",
-                               "invalid_fields": [{"type": "less_than_equal", "field": "input.width",
-                                                   "description": "Must be <= 2048"}]}, {})])
+    fake(
+        create_errors=[
+            (
+                422,
+                {
+                    "detail": "- input.width: Must be less than or equal to 2048",
+                    "status": 422,
+                    "title": "Input validation failed",
+                    "invalid_fields": [
+                        {
+                            "type": "less_than_equal",
+                            "field": "input.width",
+                            "description": "Must be <= 2048",
+                        }
+                    ],
+                },
+                {},
+            )
+        ]
+    )
     with pytest.raises(Rejected) as e:
         backend().paint(make_request())
     assert "Must be less than or equal to 2048" in str(e.value) and "input.width" in str(e.value)
@@ -511,12 +628,15 @@ def test_404_points_at_the_model_setting(fake, backend):
     assert e.value.setting == "model"
 
 
-@pytest.mark.parametrize("error, kind", [
-    ("Invalid mask: the mask must be the same size as the image", Rejected),
-    ("NSFW content detected. Try running it again, or try a different prompt.", Rejected),
-    ("CUDA out of memory. Tried to allocate 2.00 GiB", Transient),
-    ("Prediction interrupted; please retry (code: PA)", Transient),
-])
+@pytest.mark.parametrize(
+    "error, kind",
+    [
+        ("Invalid mask: the mask must be the same size as the image", Rejected),
+        ("NSFW content detected. Try running it again, or try a different prompt.", Rejected),
+        ("CUDA out of memory. Tried to allocate 2.00 GiB", Transient),
+        ("Prediction interrupted; please retry (code: PA)", Transient),
+    ],
+)
 def test_failed_prediction(fake, backend, error, kind):
     fake(final="failed", error=error, running_gets=1)
     with pytest.raises(kind) as e:
@@ -626,19 +746,29 @@ def test_token_from_keys_toml(monkeypatch, tmp_path):
     assert TOKEN not in repr(b)
 
 
-@pytest.mark.parametrize("params, key, words", [
-    ({"wiat": "30"}, "wiat", "did you mean `replicate.wait`"),
-    ({"wait": "90"}, "wait", "between 1 and 60"),
-    ({"timeout": "soon"}, "timeout", "a number"),
-    ({"model": "sdxl"}, "model", "owner/name"),
-    ({"url": "api.replicate.com"}, "url", "http(s) URL"),
-    ({"steps": "20"}, "steps", "replicate.num_inference_steps"),
-    ({"model": "black-forest-labs/flux-fill-dev", "guidance_scale": "7"}, "guidance_scale",
-     "replicate.guidance"),
-    ({"prompt_strength": "1.5"}, "prompt_strength", "between 0 and 1"),
-    ({"output_format": "gif", "model": "black-forest-labs/flux-fill-pro"}, "output_format", "png"),
-    ({"apply_watermark": "maybe"}, "apply_watermark", "true or false"),
-])
+@pytest.mark.parametrize(
+    "params, key, words",
+    [
+        ({"wiat": "30"}, "wiat", "did you mean `replicate.wait`"),
+        ({"wait": "90"}, "wait", "between 1 and 60"),
+        ({"timeout": "soon"}, "timeout", "a number"),
+        ({"model": "sdxl"}, "model", "owner/name"),
+        ({"url": "api.replicate.com"}, "url", "http(s) URL"),
+        ({"steps": "20"}, "steps", "replicate.num_inference_steps"),
+        (
+            {"model": "black-forest-labs/flux-fill-dev", "guidance_scale": "7"},
+            "guidance_scale",
+            "replicate.guidance",
+        ),
+        ({"prompt_strength": "1.5"}, "prompt_strength", "between 0 and 1"),
+        (
+            {"output_format": "gif", "model": "black-forest-labs/flux-fill-pro"},
+            "output_format",
+            "png",
+        ),
+        ({"apply_watermark": "maybe"}, "apply_watermark", "true or false"),
+    ],
+)
 def test_bad_settings(params, key, words):
     problems = ReplicateBackend.validate_settings(params)
     assert [p.key for p in problems] == [key]
@@ -649,34 +779,65 @@ def test_bad_settings(params, key, words):
 
 
 def test_good_settings():
-    params = {"url": "https://api.replicate.com", "model": "stability-ai/sdxl", "wait": "30",
-              "timeout": "300", "num_inference_steps": "40", "guidance_scale": "7",
-              "prompt_strength": "0.8", "apply_watermark": "false",
-              "version": "39ed52f2a78e934b3ba6e2a89f5b1c712de7dfea535525255b1aa35c5565e08b"}
+    params = {
+        "url": "https://api.replicate.com",
+        "model": "stability-ai/sdxl",
+        "wait": "30",
+        "timeout": "300",
+        "num_inference_steps": "40",
+        "guidance_scale": "7",
+        "prompt_strength": "0.8",
+        "apply_watermark": "false",
+        "version": "39ed52f2a78e934b3ba6e2a89f5b1c712de7dfea535525255b1aa35c5565e08b",
+    }
     assert ReplicateBackend.validate_settings(params) == []
-    flux = {"model": "black-forest-labs/flux-fill-dev", "steps": "28", "guidance": "30",
-            "output_format": "webp"}
+    flux = {
+        "model": "black-forest-labs/flux-fill-dev",
+        "steps": "28",
+        "guidance": "30",
+        "output_format": "webp",
+    }
     assert ReplicateBackend.validate_settings(flux) == []
     assert set(ReplicateBackend.settings) == {
-        "url", "model", "version", "wait", "timeout", "num_inference_steps", "guidance_scale",
-        "prompt_strength", "steps", "guidance", "output_format", "apply_watermark"}
+        "url",
+        "model",
+        "version",
+        "wait",
+        "timeout",
+        "num_inference_steps",
+        "guidance_scale",
+        "prompt_strength",
+        "steps",
+        "guidance",
+        "output_format",
+        "apply_watermark",
+    }
 
 
 def test_registry_loads_it():
     from comicc.backends import registry
+
     assert registry.load("replicate") is ReplicateBackend
 
 
 # ------------------------------------------------------------------ scheduler
 def test_scheduler_retries_a_429_then_succeeds(fake, backend, tmp_path):
     from comicc.paint.cache import ArtCache
-    from comicc.paint.scheduler import PaintJob, Painter
+    from comicc.paint.scheduler import Painter, PaintJob
     from conftest_render import make_panel, two_speaker_geom
+
     f = fake(create_errors=[(429, THROTTLED, {})])
     waits: list[float] = []
-    painter = Painter({"replicate": backend()}, ArtCache(tmp_path / "cache"), workers=1,
-                      progress=False, sleep=waits.append)
-    [out] = painter.paint([PaintJob(make_panel(backend="replicate", dpi=72), two_speaker_geom(), 1)])
+    painter = Painter(
+        {"replicate": backend()},
+        ArtCache(tmp_path / "cache"),
+        workers=1,
+        progress=False,
+        sleep=waits.append,
+    )
+    [out] = painter.paint(
+        [PaintJob(make_panel(backend="replicate", dpi=72), two_speaker_geom(), 1)]
+    )
     assert out.ok and out.attempts == 2 and not out.diagnostics
     assert waits == [30.0]  # the wait Replicate asked for
     assert f.count("POST", r"/v1/models/stability-ai/sdxl/predictions") == 2

@@ -1,5 +1,6 @@
 """Stability AI backend against a fake server that implements the documented
 contract over real HTTP and asserts every request (see fakes_stability_openai)."""
+
 from __future__ import annotations
 
 import hashlib
@@ -10,17 +11,28 @@ import pytest
 from PIL import Image
 
 from comicc.backends import registry
-from comicc.backends.base import (PaintRequest, PaintResult, RateLimited, Rejected, Transient,
-                                  Unavailable)
+from comicc.backends.base import (
+    PaintRequest,
+    PaintResult,
+    RateLimited,
+    Rejected,
+    Transient,
+    Unavailable,
+)
 from comicc.backends.stability import SDXL_SIZES, StabilityBackend
 from comicc.paint.cache import ArtCache
-from comicc.paint.scheduler import PaintJob, Painter
 from comicc.paint.composite import composite
 from comicc.paint.plan import plan_panel
-
+from comicc.paint.scheduler import Painter, PaintJob
 from conftest_render import make_panel, two_speaker_geom
-from fakes_stability_openai import (KEY, PAINT_COLOR, FakeStability, FakeStabilityV1, Reply,
-                                    kept_intact)
+from fakes_stability_openai import (
+    KEY,
+    PAINT_COLOR,
+    FakeStability,
+    FakeStabilityV1,
+    Reply,
+    kept_intact,
+)
 
 
 @pytest.fixture(autouse=True)
@@ -42,14 +54,25 @@ def half_mask(w: int, h: int) -> Image.Image:
 
 def request(w: int = 320, h: int = 256, **kw) -> PaintRequest:
     params = kw.pop("params", {"grow_mask": "0"})
-    return PaintRequest(prompt=kw.pop("prompt", "a kitchen at night, moonlight"),
-                        negative=kw.pop("negative", "blurry, text"), seed=kw.pop("seed", 1234),
-                        width=w, height=h, init_image=noisy(w, h), mask=half_mask(w, h),
-                        params=params, panel_id="p1.1", **kw)
+    return PaintRequest(
+        prompt=kw.pop("prompt", "a kitchen at night, moonlight"),
+        negative=kw.pop("negative", "blurry, text"),
+        seed=kw.pop("seed", 1234),
+        width=w,
+        height=h,
+        init_image=noisy(w, h),
+        mask=half_mask(w, h),
+        params=params,
+        panel_id="p1.1",
+        **kw,
+    )
 
 
 def points(w: int = 320, h: int = 256):
-    return {"keep_points": [(5, h // 2), (w // 3 - 2, 3)], "paint_points": [(w - 5, h // 2), (w // 2, h - 3)]}
+    return {
+        "keep_points": [(5, h // 2), (w // 3 - 2, 3)],
+        "paint_points": [(w - 5, h // 2), (w // 2, h - 3)],
+    }
 
 
 def backend(fake, **settings) -> StabilityBackend:
@@ -101,7 +124,9 @@ def test_v2_json_form_content_filtered(httpserver):
 
 
 def test_v2_other_output_size_is_composited_back_with_balloons_exact(httpserver):
-    panel = make_panel(backend="stability", dpi=150, params=(("stability.style_preset", "comic-book"),))
+    panel = make_panel(
+        backend="stability", dpi=150, params=(("stability.style_preset", "comic-book"),)
+    )
     geom = two_speaker_geom()
     b = StabilityBackend(url="http://127.0.0.1:1")  # for its capabilities only
     plan = plan_panel(panel, geom, b.capabilities)
@@ -109,8 +134,8 @@ def test_v2_other_output_size_is_composited_back_with_balloons_exact(httpserver)
     req = plan.request()
     w, h = req.width, req.height
     sx, sy = plan.scale((w, h))
-    keep = [(round(400 * .28 * sx), round(300 * .18 * sy))]     # centre of balloon 1
-    paint = [(5, h - 5), (w - 5, h - 5)]                           # bottom corners
+    keep = [(round(400 * 0.28 * sx), round(300 * 0.18 * sy))]  # centre of balloon 1
+    paint = [(5, h - 5), (w - 5, h - 5)]  # bottom corners
     fake = FakeStability(httpserver, keep_points=keep, paint_points=paint, out_size=(1024, 768))
     res = backend(fake, style_preset="comic-book").paint(req)
     fake.verify()
@@ -132,9 +157,13 @@ def test_v1_masking_contract(httpserver):
     res = b.paint(request(w, h, params={}))
     fake.verify()
     f = fake.seen[0].fields
-    assert f["text_prompts[0][text]"].startswith("a kitchen") and f["text_prompts[0][weight]"] == "1"
+    assert (
+        f["text_prompts[0][text]"].startswith("a kitchen") and f["text_prompts[0][weight]"] == "1"
+    )
     assert f["text_prompts[1][text]"] == "blurry, text" and f["text_prompts[1][weight]"] == "-1"
-    assert f["seed"] == "1234" and f["cfg_scale"] == "9" and f["steps"] == "30" and f["samples"] == "1"
+    assert (
+        f["seed"] == "1234" and f["cfg_scale"] == "9" and f["steps"] == "30" and f["samples"] == "1"
+    )
     assert "grow_mask" not in f
     assert res.seed_used == 1234 and res.metadata["api"] == "v1"
 
@@ -154,9 +183,20 @@ def test_v1_other_engine_negotiates_multiples_of_64():
 
 # ------------------------------------------------------------------- errors
 def test_429_with_retry_after(httpserver):
-    fake = FakeStability(httpserver, replies=[Reply(429, {"id": "x", "name": "rate_limit_exceeded",
-                                                          "errors": ["You have exceeded the rate limit"]},
-                                                    {"retry-after": "7"})])
+    fake = FakeStability(
+        httpserver,
+        replies=[
+            Reply(
+                429,
+                {
+                    "id": "x",
+                    "name": "rate_limit_exceeded",
+                    "errors": ["You have exceeded the rate limit"],
+                },
+                {"retry-after": "7"},
+            )
+        ],
+    )
     with pytest.raises(RateLimited) as exc:
         backend(fake).paint(request())
     fake.verify()
@@ -165,17 +205,29 @@ def test_429_with_retry_after(httpserver):
 
 
 def test_429_without_header_waits_stabilitys_60_seconds(httpserver):
-    fake = FakeStability(httpserver, replies=[Reply(429, {"id": "x", "name": "rate_limit_exceeded",
-                                                          "errors": ["slow down"]})])
+    fake = FakeStability(
+        httpserver,
+        replies=[Reply(429, {"id": "x", "name": "rate_limit_exceeded", "errors": ["slow down"]})],
+    )
     with pytest.raises(RateLimited) as exc:
         backend(fake).paint(request())
     assert exc.value.retry_after == 60
 
 
 def test_403_content_moderation_is_rejected(httpserver):
-    fake = FakeStability(httpserver, replies=[Reply(403, {
-        "id": "abc", "name": "content_moderation",
-        "errors": ["Your request was flagged by our content moderation system"]})])
+    fake = FakeStability(
+        httpserver,
+        replies=[
+            Reply(
+                403,
+                {
+                    "id": "abc",
+                    "name": "content_moderation",
+                    "errors": ["Your request was flagged by our content moderation system"],
+                },
+            )
+        ],
+    )
     with pytest.raises(Rejected) as exc:
         backend(fake).paint(request())
     fake.verify()
@@ -191,16 +243,48 @@ def test_content_filtered_finish_reason_is_rejected(httpserver):
     assert exc.value.reason == "content_filtered"
 
 
-@pytest.mark.parametrize("status, body, kind, reason", [
-    (413, {"id": "a", "name": "payload_too_large", "errors": ["body over 10MiB"]}, Rejected, "too_large"),
-    (422, {"id": "a", "name": "public_figure", "errors": ["public figures are not allowed"]}, Rejected,
-     "public_figure"),
-    (400, {"id": "a", "name": "bad_request", "errors": ["style_preset: invalid"]}, Rejected, "bad_request"),
-    (500, {"id": "a", "name": "internal_error", "errors": ["An unexpected server error occurred"]},
-     Transient, None),
-    (401, {"id": "a", "name": "unauthorized", "errors": ["missing authorization"]}, Unavailable, None),
-])
-def test_error_statuses_map_to_typed_errors_with_the_services_words(httpserver, status, body, kind, reason):
+@pytest.mark.parametrize(
+    "status, body, kind, reason",
+    [
+        (
+            413,
+            {"id": "a", "name": "payload_too_large", "errors": ["body over 10MiB"]},
+            Rejected,
+            "too_large",
+        ),
+        (
+            422,
+            {"id": "a", "name": "public_figure", "errors": ["public figures are not allowed"]},
+            Rejected,
+            "public_figure",
+        ),
+        (
+            400,
+            {"id": "a", "name": "bad_request", "errors": ["style_preset: invalid"]},
+            Rejected,
+            "bad_request",
+        ),
+        (
+            500,
+            {
+                "id": "a",
+                "name": "internal_error",
+                "errors": ["An unexpected server error occurred"],
+            },
+            Transient,
+            None,
+        ),
+        (
+            401,
+            {"id": "a", "name": "unauthorized", "errors": ["missing authorization"]},
+            Unavailable,
+            None,
+        ),
+    ],
+)
+def test_error_statuses_map_to_typed_errors_with_the_services_words(
+    httpserver, status, body, kind, reason
+):
     fake = FakeStability(httpserver, replies=[Reply(status, body)])
     with pytest.raises(kind) as exc:
         backend(fake).paint(request())
@@ -212,8 +296,12 @@ def test_error_statuses_map_to_typed_errors_with_the_services_words(httpserver, 
 
 
 def test_v1_error_message_form(httpserver):
-    fake = FakeStabilityV1(httpserver, replies=[Reply(400, {"id": "a", "name": "invalid_samples",
-                                                            "message": "samples must be 1..10"})])
+    fake = FakeStabilityV1(
+        httpserver,
+        replies=[
+            Reply(400, {"id": "a", "name": "invalid_samples", "message": "samples must be 1..10"})
+        ],
+    )
     with pytest.raises(Rejected) as exc:
         backend(fake, api="v1").paint(request(1024, 1024, params={}))
     assert "samples must be 1..10" in str(exc.value) and exc.value.reason == "invalid_samples"
@@ -229,6 +317,7 @@ def test_read_timeout_is_transient(httpserver):
 def test_body_over_10_mib_is_rejected_before_sending(httpserver, monkeypatch):
     fake = FakeStability(httpserver)
     import comicc.backends.stability as mod
+
     monkeypatch.setattr(mod, "MAX_BODY_BYTES", 50_000)
     with pytest.raises(Rejected) as exc:
         backend(fake).paint(request(400, 400))
@@ -250,16 +339,19 @@ def test_server_down_is_unavailable_naming_the_url():
 
 
 # ---------------------------------------------------------------- settings
-@pytest.mark.parametrize("params, key, words", [
-    ({"style_presets": "comic-book"}, "style_presets", "did you mean `stability.style_preset`"),
-    ({"style_preset": "comic-books"}, "style_preset", "comic-book"),
-    ({"api": "v3"}, "api", "v2beta"),
-    ({"grow_mask": "200"}, "grow_mask", "0 to 100"),
-    ({"cfg_scale": "7"}, "cfg_scale", "api: v1"),
-    ({"api": "v1", "grow_mask": "3"}, "grow_mask", "v2beta"),
-    ({"url": "api.stability.ai"}, "url", "http"),
-    ({"api": "v1", "steps": "lots"}, "steps", "whole number"),
-])
+@pytest.mark.parametrize(
+    "params, key, words",
+    [
+        ({"style_presets": "comic-book"}, "style_presets", "did you mean `stability.style_preset`"),
+        ({"style_preset": "comic-books"}, "style_preset", "comic-book"),
+        ({"api": "v3"}, "api", "v2beta"),
+        ({"grow_mask": "200"}, "grow_mask", "0 to 100"),
+        ({"cfg_scale": "7"}, "cfg_scale", "api: v1"),
+        ({"api": "v1", "grow_mask": "3"}, "grow_mask", "v2beta"),
+        ({"url": "api.stability.ai"}, "url", "http"),
+        ({"api": "v1", "steps": "lots"}, "steps", "whole number"),
+    ],
+)
 def test_settings_are_validated_without_io(params, key, words):
     problems = StabilityBackend.validate_settings(params)
     assert problems and problems[0].key == key
@@ -267,11 +359,24 @@ def test_settings_are_validated_without_io(params, key, words):
 
 
 def test_good_settings_pass():
-    assert StabilityBackend.validate_settings({"url": "http://127.0.0.1:8000", "style_preset": "line-art",
-                                               "grow_mask": "3", "output_format": "webp",
-                                               "timeout": "30"}) == []
-    assert StabilityBackend.validate_settings({"api": "v1", "engine": "stable-diffusion-v1-6",
-                                               "cfg_scale": "7.5", "steps": "40"}) == []
+    assert (
+        StabilityBackend.validate_settings(
+            {
+                "url": "http://127.0.0.1:8000",
+                "style_preset": "line-art",
+                "grow_mask": "3",
+                "output_format": "webp",
+                "timeout": "30",
+            }
+        )
+        == []
+    )
+    assert (
+        StabilityBackend.validate_settings(
+            {"api": "v1", "engine": "stable-diffusion-v1-6", "cfg_scale": "7.5", "steps": "40"}
+        )
+        == []
+    )
 
 
 def test_registry_loads_it():
@@ -280,12 +385,25 @@ def test_registry_loads_it():
 
 # ------------------------------------------------------------- scheduler
 def test_scheduler_retries_a_429_then_succeeds(httpserver, tmp_path):
-    fake = FakeStability(httpserver, replies=[Reply(429, {"id": "x", "name": "rate_limit_exceeded",
-                                                          "errors": ["too many"]}, {"retry-after": "3"})])
+    fake = FakeStability(
+        httpserver,
+        replies=[
+            Reply(
+                429,
+                {"id": "x", "name": "rate_limit_exceeded", "errors": ["too many"]},
+                {"retry-after": "3"},
+            )
+        ],
+    )
     b = backend(fake)
     slept: list[float] = []
-    painter = Painter({"stability": b}, ArtCache(tmp_path / "cache"), progress=False, workers=1,
-                      sleep=slept.append)
+    painter = Painter(
+        {"stability": b},
+        ArtCache(tmp_path / "cache"),
+        progress=False,
+        workers=1,
+        sleep=slept.append,
+    )
     panel = make_panel(backend="stability", dpi=72)
     [out] = painter.paint([PaintJob(panel, two_speaker_geom(), 1)])
     fake.verify()
@@ -300,9 +418,16 @@ def test_scheduler_retries_a_429_then_succeeds(httpserver, tmp_path):
 
 def test_scheduler_reports_a_filtered_panel_as_rejected(httpserver, tmp_path):
     fake = FakeStability(httpserver, filtered=True)
-    painter = Painter({"stability": backend(fake)}, ArtCache(tmp_path / "cache"), progress=False,
-                      workers=1, sleep=lambda s: None)
-    [out] = painter.paint([PaintJob(make_panel(backend="stability", dpi=72), two_speaker_geom(), 1)])
+    painter = Painter(
+        {"stability": backend(fake)},
+        ArtCache(tmp_path / "cache"),
+        progress=False,
+        workers=1,
+        sleep=lambda s: None,
+    )
+    [out] = painter.paint(
+        [PaintJob(make_panel(backend="stability", dpi=72), two_speaker_geom(), 1)]
+    )
     assert not out.ok and len(fake.seen) == 1  # not retried
     [d] = [d for d in out.diagnostics if d.severity.name == "ERROR"]
     assert d.code == "backend-rejected" and "content filter" in d.message
@@ -330,4 +455,7 @@ def test_a_panel_may_override_its_style_and_timeout(httpserver):
         b.paint(request(params={"grow_mask": "0", "timeout": "0.2"}))
     b.paint(request(params={"grow_mask": "2", "style_preset": "line-art"}))
     fake.verify()
-    assert fake.seen[-1].fields["style_preset"] == "line-art" and fake.seen[-1].fields["grow_mask"] == "2"
+    assert (
+        fake.seen[-1].fields["style_preset"] == "line-art"
+        and fake.seen[-1].fields["grow_mask"] == "2"
+    )

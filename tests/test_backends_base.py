@@ -1,4 +1,5 @@
 """Capabilities, size negotiation, requests, mask conversion, errors, registry."""
+
 from __future__ import annotations
 
 import math
@@ -7,20 +8,45 @@ import sys
 import textwrap
 
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 from PIL import Image
 
 from comicc.backends import registry
-from comicc.backends.base import (Backend, BackendError, Capabilities, EdgeControl, PaintRequest,
-                                  PaintResult, RateLimited, Rejected, Transient, Unavailable,
-                                  to_service_mask)
+from comicc.backends.base import (
+    Backend,
+    BackendError,
+    Capabilities,
+    EdgeControl,
+    PaintRequest,
+    PaintResult,
+    RateLimited,
+    Rejected,
+    Transient,
+    Unavailable,
+    to_service_mask,
+)
 
-SDXL_SIZES = ((1024, 1024), (1152, 896), (1216, 832), (1344, 768), (1536, 640),
-              (640, 1536), (768, 1344), (832, 1216), (896, 1152))
+SDXL_SIZES = (
+    (1024, 1024),
+    (1152, 896),
+    (1216, 832),
+    (1344, 768),
+    (1536, 640),
+    (640, 1536),
+    (768, 1344),
+    (832, 1216),
+    (896, 1152),
+)
 SDXL = Capabilities(multiple_of=64, allowed_sizes=SDXL_SIZES)
 X64 = Capabilities(multiple_of=64, max_pixels=1024 * 1024)
-STABILITY_V2 = Capabilities(edge_control=EdgeControl("grow_mask", 5, 0, 100), min_side=64,
-                            min_pixels=4096, max_pixels=9_437_184, max_request_bytes=10 << 20)
+STABILITY_V2 = Capabilities(
+    edge_control=EdgeControl("grow_mask", 5, 0, 100),
+    min_side=64,
+    min_pixels=4096,
+    max_pixels=9_437_184,
+    max_request_bytes=10 << 20,
+)
 A1111 = Capabilities(multiple_of=8, edge_control=EdgeControl("mask_blur", 4))
 
 
@@ -44,13 +70,16 @@ def test_multiples_of_64_under_a_pixel_cap():
     assert w * h > 0.8 * 1024 * 1024  # it uses the budget, not a tiny size
 
 
-@pytest.mark.parametrize("box, expected", [
-    ((2000, 3000), (832, 1216)),     # 2:3 portrait
-    ((3000, 2000), (1216, 832)),
-    ((1500, 1500), (1024, 1024)),
-    ((4000, 1500), (1536, 640)),     # very wide: the widest entry
-    ((500, 1300), (640, 1536)),
-])
+@pytest.mark.parametrize(
+    "box, expected",
+    [
+        ((2000, 3000), (832, 1216)),  # 2:3 portrait
+        ((3000, 2000), (1216, 832)),
+        ((1500, 1500), (1024, 1024)),
+        ((4000, 1500), (1536, 640)),  # very wide: the widest entry
+        ((500, 1300), (640, 1536)),
+    ],
+)
 def test_sdxl_allowed_list_picks_the_closest_aspect(box, expected):
     assert SDXL.negotiate_size(*box) == expected
 
@@ -89,18 +118,39 @@ def test_capabilities_validate_the_convention():
 def _request(w: int = 40, h: int = 30) -> PaintRequest:
     mask = Image.new("L", (w, h), 255)
     mask.paste(0, (0, 0, w // 2, h))
-    return PaintRequest(prompt="p", negative="", seed=1, width=w, height=h,
-                        init_image=Image.new("RGB", (w, h), (10, 20, 30)), mask=mask)
+    return PaintRequest(
+        prompt="p",
+        negative="",
+        seed=1,
+        width=w,
+        height=h,
+        init_image=Image.new("RGB", (w, h), (10, 20, 30)),
+        mask=mask,
+    )
 
 
 def test_request_checks_image_sizes():
     req = _request()
     with pytest.raises(ValueError):
-        PaintRequest(prompt="p", negative="", seed=1, width=41, height=30,
-                     init_image=req.init_image, mask=req.mask)
+        PaintRequest(
+            prompt="p",
+            negative="",
+            seed=1,
+            width=41,
+            height=30,
+            init_image=req.init_image,
+            mask=req.mask,
+        )
     with pytest.raises(ValueError):
-        PaintRequest(prompt="p", negative="", seed=1, width=40, height=30,
-                     init_image=req.init_image, mask=req.mask.convert("1"))
+        PaintRequest(
+            prompt="p",
+            negative="",
+            seed=1,
+            width=40,
+            height=30,
+            init_image=req.init_image,
+            mask=req.mask.convert("1"),
+        )
 
 
 def test_mask_conventions_at_the_edge():
@@ -112,7 +162,7 @@ def test_mask_conventions_at_the_edge():
     rgba, _ = to_service_mask(req, "alpha")
     assert rgba.mode == "RGBA"
     assert rgba.getpixel((0, 0)) == (10, 20, 30, 255)  # kept: opaque
-    assert rgba.getpixel((39, 0))[3] == 0               # paint: transparent
+    assert rgba.getpixel((39, 0))[3] == 0  # paint: transparent
 
 
 def test_backend_check_rejects_unaccepted_sizes():
@@ -154,6 +204,7 @@ def test_names_lists_builtins_without_importing_them():
 
 def test_load_and_create_draft():
     from comicc.backends.draft import DraftBackend
+
     assert registry.load("draft") is DraftBackend
     b = registry.create("draft")
     assert b.name == "draft" and b.capabilities.deterministic
@@ -175,8 +226,9 @@ def test_missing_builtin_module_is_unavailable(monkeypatch):
 def test_missing_dependency_gives_an_install_hint(tmp_path, monkeypatch):
     (tmp_path / "needs_dep_backend.py").write_text("import comicc_no_such_dependency_xyz\n")
     monkeypatch.syspath_prepend(str(tmp_path))
-    monkeypatch.setitem(registry.BUILTIN, "needy",
-                        ("needs_dep_backend:Needy", "pip install 'comicc[needy]'"))
+    monkeypatch.setitem(
+        registry.BUILTIN, "needy", ("needs_dep_backend:Needy", "pip install 'comicc[needy]'")
+    )
     with pytest.raises(Unavailable) as exc:
         registry.load("needy")
     assert "comicc_no_such_dependency_xyz" in exc.value.message
@@ -184,19 +236,22 @@ def test_missing_dependency_gives_an_install_hint(tmp_path, monkeypatch):
 
 
 def test_entry_point_backends(tmp_path, monkeypatch):
-    (tmp_path / "plugin_backend_mod.py").write_text(textwrap.dedent("""
+    (tmp_path / "plugin_backend_mod.py").write_text(
+        textwrap.dedent("""
         from comicc.backends.base import Backend, Capabilities, PaintResult
         class Plugin(Backend):
             name = "plugged"
             capabilities = Capabilities(needs_network=False)
             def paint(self, request):
                 return PaintResult(image=request.init_image)
-    """))
+    """)
+    )
     dist = tmp_path / "plugin_backend-1.0.dist-info"
     dist.mkdir()
     (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: plugin-backend\nVersion: 1.0\n")
     (dist / "entry_points.txt").write_text(
-        "[comicc.backends]\nplugged = plugin_backend_mod:Plugin\n")
+        "[comicc.backends]\nplugged = plugin_backend_mod:Plugin\n"
+    )
     monkeypatch.syspath_prepend(str(tmp_path))
     assert "plugged" in registry.names()
     assert registry.create("plugged").name == "plugged"

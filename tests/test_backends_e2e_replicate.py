@@ -1,6 +1,7 @@
 """End to end through Replicate: `examples/heist.comic` built against a fake
 Replicate API (real HTTP on 127.0.0.1), then rebuilt from the cache with zero
 requests; bad configuration is reported at its line before any request."""
+
 from __future__ import annotations
 
 import re
@@ -10,9 +11,9 @@ import pypdf
 import pytest
 from pytest_httpserver import HTTPServer
 
+from comicc.diagnostics import Sink
 from comicc.pipeline import book as pipeline
 from comicc.pipeline import compile as compiler
-from comicc.diagnostics import Sink
 from test_backend_replicate import TOKEN, FakeReplicate
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -25,14 +26,16 @@ def script_for(tmp_path: Path, url: str, *extra: str) -> Path:
     """heist.comic with `backend: replicate` and `replicate.url` (+ ``extra`` lines) in the header."""
     lines = HEIST.read_text().splitlines()
     i = next(n for n, line in enumerate(lines) if line.startswith("backend:"))
-    lines[i:i + 1] = ["backend: replicate", f"replicate.url: {url}", *extra]
+    lines[i : i + 1] = ["backend: replicate", f"replicate.url: {url}", *extra]
     path = tmp_path / "heist.comic"
     path.write_text("\n".join(lines) + "\n")
     return path
 
 
 def line_of(path: Path, prefix: str) -> int:
-    return next(n for n, line in enumerate(path.read_text().splitlines(), 1) if line.startswith(prefix))
+    return next(
+        n for n, line in enumerate(path.read_text().splitlines(), 1) if line.startswith(prefix)
+    )
 
 
 def build(path: Path, tmp_path: Path, out: Path):
@@ -40,8 +43,12 @@ def build(path: Path, tmp_path: Path, out: Path):
     checked = compiler.check(path, sink)
     assert checked is not None and checked.script is not None, sink.diagnostics
     assert not sink.has_errors(), sink.diagnostics
-    result = pipeline.build(checked.script, checked.theme, sink, pipeline.BuildOptions(
-        output=str(out), cache_dir=str(tmp_path / "cache"), progress=False))
+    result = pipeline.build(
+        checked.script,
+        checked.theme,
+        sink,
+        pipeline.BuildOptions(output=str(out), cache_dir=str(tmp_path / "cache"), progress=False),
+    )
     return result, sink, checked
 
 
@@ -55,7 +62,9 @@ def env(monkeypatch, tmp_path):
     monkeypatch.setenv("COMICC_CONFIG", str(tmp_path / "no-config"))
 
 
-def test_heist_builds_through_replicate_and_rebuilds_for_free(httpserver: HTTPServer, env, tmp_path):
+def test_heist_builds_through_replicate_and_rebuilds_for_free(
+    httpserver: HTTPServer, env, tmp_path
+):
     fake = FakeReplicate(httpserver)
     path = script_for(tmp_path, httpserver.url_for("/").rstrip("/"))
     out = tmp_path / "heist.pdf"
@@ -90,8 +99,9 @@ def test_heist_builds_through_replicate_and_rebuilds_for_free(httpserver: HTTPSe
     assert len(pypdf.PdfReader(tmp_path / "again.pdf").pages) == 1
 
 
-def test_a_misspelt_setting_is_reported_at_its_line_before_any_request(httpserver: HTTPServer, env,
-                                                                       tmp_path):
+def test_a_misspelt_setting_is_reported_at_its_line_before_any_request(
+    httpserver: HTTPServer, env, tmp_path
+):
     path = script_for(tmp_path, httpserver.url_for("/").rstrip("/"), "replicate.wiat: 30")
     result, sink, _ = build_unchecked(path, tmp_path)
     assert result is None
@@ -110,8 +120,9 @@ def test_a_bad_value_is_reported_at_its_line(httpserver: HTTPServer, env, tmp_pa
     assert httpserver.log == []
 
 
-def test_a_missing_token_is_reported_at_the_backend_line(httpserver: HTTPServer, monkeypatch,
-                                                          tmp_path):
+def test_a_missing_token_is_reported_at_the_backend_line(
+    httpserver: HTTPServer, monkeypatch, tmp_path
+):
     monkeypatch.delenv("REPLICATE_API_TOKEN", raising=False)
     monkeypatch.setenv("COMICC_CONFIG", str(tmp_path / "no-config"))
     path = script_for(tmp_path, httpserver.url_for("/").rstrip("/"))
@@ -127,8 +138,15 @@ def build_unchecked(path: Path, tmp_path: Path):
     """Check + build, returning whatever the build reports (errors expected)."""
     sink = Sink()
     checked = compiler.check(path, sink)
-    assert checked is not None and checked.script is not None and not sink.has_errors(), \
+    assert checked is not None and checked.script is not None and not sink.has_errors(), (
         sink.diagnostics
-    result = pipeline.build(checked.script, checked.theme, sink, pipeline.BuildOptions(
-        output=str(tmp_path / "out.pdf"), cache_dir=str(tmp_path / "cache"), progress=False))
+    )
+    result = pipeline.build(
+        checked.script,
+        checked.theme,
+        sink,
+        pipeline.BuildOptions(
+            output=str(tmp_path / "out.pdf"), cache_dir=str(tmp_path / "cache"), progress=False
+        ),
+    )
     return result, sink, checked

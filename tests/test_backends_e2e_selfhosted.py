@@ -1,6 +1,7 @@
 """End to end: examples/heist.comic built with the self-hosted backends
 (Automatic1111, ComfyUI) against fake servers on 127.0.0.1, and bad
 configuration reported at the setting's line before any request is sent."""
+
 from __future__ import annotations
 
 import json
@@ -10,11 +11,10 @@ from pathlib import Path
 import pypdf
 import pytest
 
+from comicc.diagnostics import Sink
 from comicc.pipeline import book as pipeline
 from comicc.pipeline import compile as compiler
-from comicc.diagnostics import Sink
 from comicc.pipeline.book import BuildOptions
-
 from test_backend_automatic1111 import FakeWebui
 from test_backend_comfyui import FakeComfy
 
@@ -43,9 +43,17 @@ def build(path: Path, tmp_path: Path):
     sink = Sink()
     checked = compiler.check(path, sink)
     assert checked is not None and not sink.errors, [d.message for d in sink.errors]
-    result = pipeline.build(checked.script, checked.theme, sink, BuildOptions(
-        output=str(tmp_path / "heist.pdf"), cache_dir=str(tmp_path / "cache"), progress=False,
-        dpi=100))
+    result = pipeline.build(
+        checked.script,
+        checked.theme,
+        sink,
+        BuildOptions(
+            output=str(tmp_path / "heist.pdf"),
+            cache_dir=str(tmp_path / "cache"),
+            progress=False,
+            dpi=100,
+        ),
+    )
     return result, sink
 
 
@@ -59,7 +67,9 @@ def check_pdf(path: Path) -> None:
 
 def test_heist_builds_with_automatic1111(httpserver, tmp_path):
     webui = FakeWebui(httpserver)
-    path, _ = script_with(tmp_path, "backend: automatic1111", f"automatic1111.url: {base(httpserver)}")
+    path, _ = script_with(
+        tmp_path, "backend: automatic1111", f"automatic1111.url: {base(httpserver)}"
+    )
     result, sink = build(path, tmp_path)
     assert result is not None, [d.message for d in sink.errors]
     assert result.panels == 3 and result.painted == 3
@@ -74,8 +84,12 @@ def test_heist_builds_with_automatic1111(httpserver, tmp_path):
 def test_heist_builds_with_comfyui_and_a_user_workflow(httpserver, tmp_path):
     comfy = FakeComfy(httpserver, pending=1)
     workflow = ROOT / "examples" / "backends" / "comfyui-inpaint-workflow.json"
-    path, _ = script_with(tmp_path, "backend: comfyui", f"comfyui.url: {base(httpserver)}",
-                          f"comfyui.workflow: {workflow}")
+    path, _ = script_with(
+        tmp_path,
+        "backend: comfyui",
+        f"comfyui.url: {base(httpserver)}",
+        f"comfyui.workflow: {workflow}",
+    )
     result, sink = build(path, tmp_path)
     assert result is not None, [d.message for d in sink.errors]
     assert result.painted == 3 and len(comfy.queued) == 3
@@ -102,8 +116,9 @@ def closed_port() -> int:
 
 def test_unreachable_automatic1111_url_is_reported_at_its_line(tmp_path):
     port = closed_port()
-    path, lines = script_with(tmp_path, "backend: automatic1111",
-                              f"automatic1111.url: http://127.0.0.1:{port}")
+    path, lines = script_with(
+        tmp_path, "backend: automatic1111", f"automatic1111.url: http://127.0.0.1:{port}"
+    )
     result, sink = build(path, tmp_path)
     assert result is None
     (err,) = sink.errors
@@ -115,8 +130,9 @@ def test_bad_comfyui_workflow_is_reported_at_its_line_before_any_request(httpser
     comfy = FakeComfy(httpserver)
     bad = tmp_path / "ui-workflow.json"
     bad.write_text(json.dumps({"last_node_id": 3, "nodes": [], "links": []}))
-    path, lines = script_with(tmp_path, "backend: comfyui", f"comfyui.url: {base(httpserver)}",
-                              f"comfyui.workflow: {bad}")
+    path, lines = script_with(
+        tmp_path, "backend: comfyui", f"comfyui.url: {base(httpserver)}", f"comfyui.workflow: {bad}"
+    )
     result, sink = build(path, tmp_path)
     assert result is None
     (err,) = sink.errors
@@ -127,8 +143,12 @@ def test_bad_comfyui_workflow_is_reported_at_its_line_before_any_request(httpser
 
 def test_bad_automatic1111_value_is_reported_before_any_request(httpserver, tmp_path):
     webui = FakeWebui(httpserver)
-    path, lines = script_with(tmp_path, "backend: automatic1111",
-                              f"automatic1111.url: {base(httpserver)}", "automatic1111.steps: lots")
+    path, lines = script_with(
+        tmp_path,
+        "backend: automatic1111",
+        f"automatic1111.url: {base(httpserver)}",
+        "automatic1111.steps: lots",
+    )
     result, sink = build(path, tmp_path)
     assert result is None
     (err,) = sink.errors

@@ -1,6 +1,7 @@
 """End to end: examples/heist.comic built with the Stability and OpenAI
 backends against fake servers on 127.0.0.1, checked with pypdf; and bad
 configuration caught with a diagnostic at the right line BEFORE any request."""
+
 from __future__ import annotations
 
 import re
@@ -9,10 +10,9 @@ from pathlib import Path
 import pypdf
 import pytest
 
-from comicc.pipeline.compile import check
 from comicc.diagnostics import Sink
 from comicc.pipeline.book import BuildOptions, build
-
+from comicc.pipeline.compile import check
 from fakes_stability_openai import KEY, FakeOpenAI, FakeStability, base_url
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
@@ -33,7 +33,7 @@ def script(tmp_path: Path, backend: str, *extra: str) -> tuple[Path, list[str]]:
     """heist.comic with `backend: draft` switched to ``backend`` plus ``extra`` header lines."""
     lines = HEIST.read_text(encoding="utf-8").splitlines()
     i = lines.index("backend: draft")
-    lines[i:i + 1] = [f"backend: {backend}", *extra]
+    lines[i : i + 1] = [f"backend: {backend}", *extra]
     path = tmp_path / "heist.comic"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path, lines
@@ -42,11 +42,16 @@ def script(tmp_path: Path, backend: str, *extra: str) -> tuple[Path, list[str]]:
 def run(path: Path, tmp_path: Path):
     sink = Sink()
     res = check(path, sink)
-    assert res is not None and res.script is not None and not sink.has_errors(), \
-        [(d.code, d.message) for d in sink.errors]
+    assert res is not None and res.script is not None and not sink.has_errors(), [
+        (d.code, d.message) for d in sink.errors
+    ]
     out = tmp_path / "heist.pdf"
-    result = build(res.script, res.theme, sink, BuildOptions(
-        output=str(out), cache_dir=str(tmp_path / "cache"), progress=False, dpi=100))
+    result = build(
+        res.script,
+        res.theme,
+        sink,
+        BuildOptions(output=str(out), cache_dir=str(tmp_path / "cache"), progress=False, dpi=100),
+    )
     return result, sink, out
 
 
@@ -64,8 +69,12 @@ def line_of(lines: list[str], text: str) -> int:
 def test_heist_with_stability(httpserver, tmp_path, monkeypatch):
     monkeypatch.setenv("STABILITY_API_KEY", KEY)
     fake = FakeStability(httpserver, out_size=(1024, 1024))
-    path, _ = script(tmp_path, "stability", f"stability.url: {base_url(httpserver)}",
-                     "stability.style_preset: comic-book")
+    path, _ = script(
+        tmp_path,
+        "stability",
+        f"stability.url: {base_url(httpserver)}",
+        "stability.style_preset: comic-book",
+    )
     result, sink, out = run(path, tmp_path)
     fake.verify()
     assert result is not None, [(d.code, d.message) for d in sink.errors]
@@ -90,13 +99,17 @@ def test_heist_with_stability(httpserver, tmp_path, monkeypatch):
 def test_heist_with_openai(httpserver, tmp_path, monkeypatch):
     monkeypatch.setenv("OPENAI_API_KEY", KEY)
     fake = FakeOpenAI(httpserver)
-    path, _ = script(tmp_path, "openai", f"openai.url: {base_url(httpserver)}", "openai.quality: low")
+    path, _ = script(
+        tmp_path, "openai", f"openai.url: {base_url(httpserver)}", "openai.quality: low"
+    )
     result, sink, out = run(path, tmp_path)
     fake.verify()
     assert result is not None, [(d.code, d.message) for d in sink.errors]
     assert result.painted == 3 and len(fake.seen) == 3
     assert {s.fields["size"] for s in fake.seen} <= {"1024x1024", "1536x1024", "1024x1536"}
-    assert all(s.fields["quality"] == "low" and s.fields["model"] == "gpt-image-1" for s in fake.seen)
+    assert all(
+        s.fields["quality"] == "low" and s.fields["model"] == "gpt-image-1" for s in fake.seen
+    )
     # the negative prompt was dropped with a warning, not silently
     assert any(d.code == "backend-limitation" and "negative" in d.message for d in sink.warnings)
     pages, text = pdf_text(out)
@@ -110,8 +123,12 @@ def test_heist_with_openai(httpserver, tmp_path, monkeypatch):
 def test_unknown_setting_points_at_its_line_before_any_request(httpserver, tmp_path, monkeypatch):
     monkeypatch.setenv("STABILITY_API_KEY", KEY)
     fake = FakeStability(httpserver)
-    path, lines = script(tmp_path, "stability", f"stability.url: {base_url(httpserver)}",
-                         "stability.style_presets: comic-book")
+    path, lines = script(
+        tmp_path,
+        "stability",
+        f"stability.url: {base_url(httpserver)}",
+        "stability.style_presets: comic-book",
+    )
     result, sink, _ = run(path, tmp_path)
     assert result is None
     [d] = [d for d in sink.errors if d.code == "backend-setting"]
@@ -122,7 +139,9 @@ def test_unknown_setting_points_at_its_line_before_any_request(httpserver, tmp_p
 
 def test_bad_value_points_at_its_line(httpserver, tmp_path, monkeypatch):
     monkeypatch.setenv("OPENAI_API_KEY", KEY)
-    path, lines = script(tmp_path, "openai", f"openai.url: {base_url(httpserver)}", "openai.quality: best")
+    path, lines = script(
+        tmp_path, "openai", f"openai.url: {base_url(httpserver)}", "openai.quality: best"
+    )
     result, sink, _ = run(path, tmp_path)
     assert result is None
     [d] = [d for d in sink.errors if d.code == "backend-setting"]
@@ -130,7 +149,9 @@ def test_bad_value_points_at_its_line(httpserver, tmp_path, monkeypatch):
     assert httpserver.log == []
 
 
-@pytest.mark.parametrize("backend, env", [("stability", "STABILITY_API_KEY"), ("openai", "OPENAI_API_KEY")])
+@pytest.mark.parametrize(
+    "backend, env", [("stability", "STABILITY_API_KEY"), ("openai", "OPENAI_API_KEY")]
+)
 def test_missing_key_points_at_the_backend_line(httpserver, tmp_path, backend, env):
     path, lines = script(tmp_path, backend, f"{backend}.url: {base_url(httpserver)}")
     result, sink, _ = run(path, tmp_path)
@@ -146,6 +167,7 @@ def _backends_output(capsys, *argv: str) -> str:
     import argparse
 
     from comicc.commands import backends as cli_backends
+
     parser = argparse.ArgumentParser()
     cli_backends.register(parser.add_subparsers(dest="command"), lambda p, **kw: None)
     assert cli_backends.cmd_backends(parser.parse_args(["backends", *argv])) == 0
@@ -156,11 +178,14 @@ def test_backends_command_lists_every_backend_and_never_the_key(capsys, monkeypa
     import json
 
     from comicc.backends import registry
+
     monkeypatch.setenv("STABILITY_API_KEY", KEY)
     monkeypatch.setitem(registry.BUILTIN, "ghost", ("comicc.backends.ghost_missing:Ghost", None))
     table = _backends_output(capsys)
     assert KEY not in table
-    rows = {line.split()[0]: line for line in table.splitlines() if line and not line.startswith(" ")}
+    rows = {
+        line.split()[0]: line for line in table.splitlines() if line and not line.startswith(" ")
+    }
     for name in registry.names():
         assert name in rows, name
     assert "STABILITY_API_KEY (set)" in rows["stability"] and "grow_mask 0-100" in rows["stability"]
@@ -175,6 +200,8 @@ def test_backends_command_lists_every_backend_and_never_the_key(capsys, monkeypa
     assert st["mask_convention"] == "white" and st["edge_control"]["param"] == "grow_mask"
     assert st["sizes"]["max_pixels"] == 9_437_184 and st["cost_unit"] == "credits"
     assert any(v["sizes"]["allowed"] for v in st["variants"])  # v1 SDXL sizes
-    assert oa["seed"] is False and oa["negative_prompt"] is False and oa["mask_convention"] == "alpha"
+    assert (
+        oa["seed"] is False and oa["negative_prompt"] is False and oa["mask_convention"] == "alpha"
+    )
     assert oa["sizes"]["allowed"] == [[1024, 1024], [1536, 1024], [1024, 1536]]
     assert by["ghost"]["available"] is False and by["ghost"]["hint"]

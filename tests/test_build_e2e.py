@@ -1,5 +1,6 @@
 """End to end: every example builds offline (draft backend) to PDF, CBZ and
 PNG pages, and the outputs are checked by parsing them."""
+
 from __future__ import annotations
 
 import io
@@ -53,8 +54,11 @@ def test_pdf(example, tmp_path, cache):
         fonts = page["/Resources"]["/Font"]
         for ref in fonts.values():
             font = ref.get_object()
-            desc = font["/DescendantFonts"][0].get_object()["/FontDescriptor"] if "/DescendantFonts" in font \
+            desc = (
+                font["/DescendantFonts"][0].get_object()["/FontDescriptor"]
+                if "/DescendantFonts" in font
                 else font.get("/FontDescriptor")
+            )
             assert desc is not None and ("/FontFile2" in desc), font.get("/BaseFont")
             assert re.match(r"/[A-Z]{6}\+", str(font["/BaseFont"])), "font is not a subset"
         xobjects = page["/Resources"].get("/XObject", {})
@@ -107,8 +111,12 @@ def test_failed_build_leaves_existing_output_untouched(tmp_path, cache):
     script.write_text("title: x\nbackend: nosuch\n\nPAGE 1\n\nPANEL 1\nA cat.\n")
     import subprocess
     import sys
-    r = subprocess.run([sys.executable, "-m", "comicc", "build", str(script), "-o", str(out), "--no-progress"],
-                       capture_output=True, text=True)
+
+    r = subprocess.run(
+        [sys.executable, "-m", "comicc", "build", str(script), "-o", str(out), "--no-progress"],
+        capture_output=True,
+        text=True,
+    )
     assert r.returncode == 1
     assert "unknown-backend" in r.stderr and "Traceback" not in r.stderr
     assert out.read_bytes() == b"previous book"

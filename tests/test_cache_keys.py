@@ -1,12 +1,12 @@
 """What makes a panel repaint: the cache key covers everything that changes
 the pixels (prompt, seed, size, mask geometry, backend settings) and nothing
 else (not the balloon text)."""
+
 from __future__ import annotations
 
+from build_helpers import book_of, checked_text
 from comicc.backends.draft import DraftBackend
 from comicc.paint.plan import plan_panel
-
-from build_helpers import book_of, checked_text
 
 SCRIPT = """title: Keys
 seed: 7
@@ -56,8 +56,13 @@ def test_same_balloon_geometry_means_same_keys_whatever_the_text():
     """Any text change that leaves the reserved shapes alone keeps every key."""
     base_geo = reserves(SCRIPT)
     base = keys(SCRIPT)
-    edits = [("There it is.", "There it was."), ("Midnight.", "Midnite."), ("Tonight it's mine.", "Tonite it's mine!"),
-             ("There it is.", "Here it is."), ("CLICK", "KLIK")]
+    edits = [
+        ("There it is.", "There it was."),
+        ("Midnight.", "Midnite."),
+        ("Tonight it's mine.", "Tonite it's mine!"),
+        ("There it is.", "Here it is."),
+        ("CLICK", "KLIK"),
+    ]
     same_shape = 0
     for old, new in edits:
         text = SCRIPT.replace(old, new)
@@ -69,13 +74,18 @@ def test_same_balloon_geometry_means_same_keys_whatever_the_text():
 
 def reserves(text: str):
     book = book_of(checked_text(text))
-    return [[(b.id, tuple(p.to_svg() for p in b.reserve)) for b in g.balloons]
-            for page in book.pages for g in page.panels]
+    return [
+        [(b.id, tuple(p.to_svg() for p in b.reserve)) for b in g.balloons]
+        for page in book.pages
+        for g in page.panels
+    ]
 
 
 def test_changing_a_snippet_repaints_exactly_the_panels_using_it():
     before = keys(SCRIPT)
-    after = keys(SCRIPT.replace("snippet moon: cold blue moonlight", "snippet moon: warm orange moonlight"))
+    after = keys(
+        SCRIPT.replace("snippet moon: cold blue moonlight", "snippet moon: warm orange moonlight")
+    )
     changed = {k for k in before if before[k] != after[k]}
     assert changed == {"p1.1"}
     after = keys(SCRIPT.replace("snippet ink: clean inks, flat colors", "snippet ink: heavy inks"))
@@ -85,7 +95,9 @@ def test_changing_a_snippet_repaints_exactly_the_panels_using_it():
 def test_changing_the_seed_or_a_description_repaints():
     before = keys(SCRIPT)
     assert keys(SCRIPT.replace("seed: 7", "seed: 8")).keys() == before.keys()
-    assert all(a != b for a, b in zip(keys(SCRIPT.replace("seed: 7", "seed: 8")).values(), before.values()))
+    assert all(
+        a != b for a, b in zip(keys(SCRIPT.replace("seed: 7", "seed: 8")).values(), before.values())
+    )
     after = keys(SCRIPT.replace("A flashlight in the doorway.", "A torch in the doorway."))
     assert {k for k in before if before[k] != after[k]} == {"p1.3"}
 
@@ -112,7 +124,9 @@ def test_where_the_service_runs_is_not_what_it_paints():
         return {p.id: plan_panel(p, geoms[p.id], caps).cache_key for p in res.script.panels}
 
     base = a1111_keys("automatic1111.url: http://127.0.0.1:7860\n")
-    assert a1111_keys("automatic1111.url: http://10.0.0.2:7860\nautomatic1111.timeout: 300\n") == base
+    assert (
+        a1111_keys("automatic1111.url: http://10.0.0.2:7860\nautomatic1111.timeout: 300\n") == base
+    )
     steps = a1111_keys("automatic1111.url: http://127.0.0.1:7860\nautomatic1111.steps: 40\n")
     assert all(steps[k] != base[k] for k in base)
 
@@ -128,17 +142,30 @@ def test_the_lock_file_keeps_a_balloon_while_its_text_still_fits():
         res = checked_text(text)
         book = layout(res.script, res.theme, Sink(), keep=keep)
         geoms = {g.id: g for page in book.pages for g in page.panels}
-        return ({p.id: plan_panel(p, geoms[p.id], DraftBackend.capabilities).cache_key for p in res.script.panels},
-                {b.id: (b.rect.w, b.rect.h) for g in geoms.values() for b in g.balloons})
+        return (
+            {
+                p.id: plan_panel(p, geoms[p.id], DraftBackend.capabilities).cache_key
+                for p in res.script.panels
+            },
+            {b.id: (b.rect.w, b.rect.h) for g in geoms.values() for b in g.balloons},
+        )
 
     base, sizes = keys_with(SCRIPT, None)
     shorter = SCRIPT.replace("Tonight it's mine.", "Tonight it's ours.")
     assert keys_with(shorter, sizes)[0] == base
-    edited = SCRIPT.replace("There it is.", "There 'tis.").replace("Midnight.", "Midnite.")  # a bit shorter
+    edited = SCRIPT.replace("There it is.", "There 'tis.").replace(
+        "Midnight.", "Midnite."
+    )  # a bit shorter
     natural, _ = keys_with(edited, None)
     kept, _ = keys_with(edited, sizes)
     assert natural["p1.1"] != base["p1.1"]  # without the lock the balloons would have grown
     assert kept == base
-    longer = SCRIPT.replace("Tonight it's mine.", "Tonight it's mine, all forty pounds of aged gouda, every crumb.")
+    longer = SCRIPT.replace(
+        "Tonight it's mine.", "Tonight it's mine, all forty pounds of aged gouda, every crumb."
+    )
     grown, _ = keys_with(longer, sizes)
-    assert grown["p1.2"] != base["p1.2"] and grown["p1.1"] == base["p1.1"] and grown["p1.3"] == base["p1.3"]
+    assert (
+        grown["p1.2"] != base["p1.2"]
+        and grown["p1.1"] == base["p1.1"]
+        and grown["p1.3"] == base["p1.3"]
+    )

@@ -1,5 +1,6 @@
 """The command line under stress: Ctrl-C in the middle of a build, and a bug
 inside comicc. Neither may leave a half-written output or show a traceback."""
+
 from __future__ import annotations
 
 import os
@@ -10,7 +11,6 @@ import threading
 import time
 from pathlib import Path
 
-import pytest
 from werkzeug import Response
 
 from comicc import cli
@@ -36,11 +36,20 @@ def test_ctrl_c_during_a_build_writes_nothing_and_exits_130(tmp_path, httpserver
     httpserver.expect_request("/sdapi/v1/img2img").respond_with_handler(slow_paint)
     script = tmp_path / "story.comic"
     text = (ROOT / "examples" / "heist.comic").read_text()
-    script.write_text(text.replace("backend: draft", f"backend: automatic1111\nautomatic1111.url: {httpserver.url_for('/').rstrip('/')}"))
+    script.write_text(
+        text.replace(
+            "backend: draft",
+            f"backend: automatic1111\nautomatic1111.url: {httpserver.url_for('/').rstrip('/')}",
+        )
+    )
     out = tmp_path / "story.pdf"
-    proc = subprocess.Popen([sys.executable, "-m", "comicc", "build", str(script), "-o", str(out), "--no-progress"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "comicc", "build", str(script), "-o", str(out), "--no-progress"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
     try:
         assert first.wait(20), "the build never reached the painting stage"
         proc.send_signal(signal.SIGINT)

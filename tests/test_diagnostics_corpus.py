@@ -20,6 +20,7 @@ exception out of the checker always fails the test.
 The corpus runs in process (fast); a handful of tests drive the real command
 line through ``python -m comicc`` to pin exit codes and output formats.
 """
+
 from __future__ import annotations
 
 import json
@@ -27,23 +28,25 @@ import os
 import re
 import subprocess
 import sys
-from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 
-from comicc.pipeline.compile import check, check_source, load_source
 from comicc.diagnostics import Diagnostic, Sink, render_human, render_json, render_short
+from comicc.pipeline.compile import check, check_source, load_source
 
 CORPUS = Path(__file__).resolve().parent / "diagnostics"
 CASES = sorted(CORPUS.glob("*.comic"))
 
-_DIRECTIVE = re.compile(r"#\s*(expect|expect-warning|expect-hint|expect-message|xfail)\s*:\s*(.*?)\s*$")
+_DIRECTIVE = re.compile(
+    r"#\s*(expect|expect-warning|expect-hint|expect-message|xfail)\s*:\s*(.*?)\s*$"
+)
 _EXPECT = re.compile(r"([a-z0-9-]+)(?:\s+(\d+):(\d+))?$")
 
 
 # ---------------------------------------------------------------- annotations
+
 
 @dataclass
 class Expectations:
@@ -96,8 +99,11 @@ def _sort(items):
 def about(path: Path, sink: Sink) -> list[Diagnostic]:
     """Diagnostics located in ``path`` (not in a theme file, say)."""
     p = str(path)
-    return [d for d in sink.diagnostics
-            if (d.span is not None and d.span.path == p) or (d.span is None and d.path == p)]
+    return [
+        d
+        for d in sink.diagnostics
+        if (d.span is not None and d.span.path == p) or (d.span is None and d.path == p)
+    ]
 
 
 def run_check(path: Path) -> tuple[Sink, dict]:
@@ -112,6 +118,7 @@ def run_check(path: Path) -> tuple[Sink, dict]:
 
 
 # ---------------------------------------------------------------- the corpus
+
 
 def _params():
     out = []
@@ -136,10 +143,13 @@ def test_corpus_case(path: Path):
         warnings = _sort(_key(d) for d in mine if not d.is_error)
         assert warnings == _sort(exp.warnings), _explain(path, mine)
     for h in exp.hints:
-        assert any(h in hint for d in mine for hint in d.hints), \
+        assert any(h in hint for d in mine for hint in d.hints), (
             f"no hint contains {h!r}\n" + _explain(path, mine)
+        )
     for m in exp.messages:
-        assert any(m in d.message for d in mine), f"no message contains {m!r}\n" + _explain(path, mine)
+        assert any(m in d.message for d in mine), f"no message contains {m!r}\n" + _explain(
+            path, mine
+        )
     for d in mine:  # every diagnostic is actionable and well located
         assert d.message.strip()
         if d.span is not None:
@@ -149,7 +159,9 @@ def test_corpus_case(path: Path):
 def _explain(path: Path, diags) -> str:
     lines = [f"diagnostics for {path.name}:"]
     for d in diags:
-        lines.append(f"  {d.severity.value}[{d.code}] {_key(d)[1]}:{_key(d)[2]} {d.message} hints={list(d.hints)}")
+        lines.append(
+            f"  {d.severity.value}[{d.code}] {_key(d)[1]}:{_key(d)[2]} {d.message} hints={list(d.hints)}"
+        )
     return "\n".join(lines)
 
 
@@ -163,15 +175,44 @@ def test_corpus_is_well_formed():
 
 
 REQUIRED_CODES = {
-    "syntax", "unknown-setting", "misplaced-setting", "unknown-snippet", "unknown-character",
-    "bad-value", "redefinition", "page-number", "panel-number", "balloon-number", "layout-mismatch",
-    "pick-out-of-range", "unknown-mod", "conflicting-mods", "unknown-format", "unknown-theme",
-    "unknown-backend", "empty-script", "prose-outside-panel", "lettering-outside-panel",
-    "panel-outside-page", "definition-outside-header", "unclosed-emphasis", "unclosed-boneyard",
-    "unclosed-note", "bad-heading", "bad-lettering", "empty-page", "list-not-allowed",
+    "syntax",
+    "unknown-setting",
+    "misplaced-setting",
+    "unknown-snippet",
+    "unknown-character",
+    "bad-value",
+    "redefinition",
+    "page-number",
+    "panel-number",
+    "balloon-number",
+    "layout-mismatch",
+    "pick-out-of-range",
+    "unknown-mod",
+    "conflicting-mods",
+    "unknown-format",
+    "unknown-theme",
+    "unknown-backend",
+    "empty-script",
+    "prose-outside-panel",
+    "lettering-outside-panel",
+    "panel-outside-page",
+    "definition-outside-header",
+    "unclosed-emphasis",
+    "unclosed-boneyard",
+    "unclosed-note",
+    "bad-heading",
+    "bad-lettering",
+    "empty-page",
+    "list-not-allowed",
 }
-REQUIRED_WARNINGS = {"balloon-words", "panel-words", "empty-balloon", "lowercase-cue", "ignored-mod",
-                     "nested-snippet"}
+REQUIRED_WARNINGS = {
+    "balloon-words",
+    "panel-words",
+    "empty-balloon",
+    "lowercase-cue",
+    "ignored-mod",
+    "nested-snippet",
+}
 
 
 def test_corpus_covers_every_code():
@@ -196,6 +237,7 @@ def test_every_error_of_a_stage_in_one_run():
 
 # ---------------------------------------------------------------- file-level cases
 
+
 def test_file_not_found(tmp_path):
     sink = Sink()
     missing = tmp_path / "nope.comic"
@@ -206,7 +248,9 @@ def test_file_not_found(tmp_path):
 
 
 def test_file_not_found_suggests_the_comic_suffix(tmp_path):
-    (tmp_path / "story.comic").write_text("title: X\n\nPAGE 1\n\nPANEL 1\nA cat.\n", encoding="utf-8")
+    (tmp_path / "story.comic").write_text(
+        "title: X\n\nPAGE 1\n\nPANEL 1\nA cat.\n", encoding="utf-8"
+    )
     sink = Sink()
     check(str(tmp_path / "story"), sink)
     [d] = sink.diagnostics
@@ -242,8 +286,10 @@ def test_empty_file(tmp_path, text):
 
 def test_bom_and_crlf_script_is_valid(tmp_path):
     p = tmp_path / "windows.comic"
-    text = ("title: Windows\r\ncharacter HAMMY: a hamster\r\nsnippet ink: clean inks\r\n\r\nPAGE 1\r\n\r\n"
-            "PANEL 1\r\nprompt:\r\n  - @ink\r\nHAMMY sits.\r\n1. HAMMY (WHISPER): Hello, *world*.\r\n")
+    text = (
+        "title: Windows\r\ncharacter HAMMY: a hamster\r\nsnippet ink: clean inks\r\n\r\nPAGE 1\r\n\r\n"
+        "PANEL 1\r\nprompt:\r\n  - @ink\r\nHAMMY sits.\r\n1. HAMMY (WHISPER): Hello, *world*.\r\n"
+    )
     p.write_bytes(b"\xef\xbb\xbf" + text.encode("utf-8"))
     sink = Sink()
     res = check(str(p), sink)
@@ -264,6 +310,7 @@ def test_bom_and_crlf_do_not_shift_columns(tmp_path):
 
 # ---------------------------------------------------------------- renderers
 
+
 def test_human_format_points_at_the_column():
     path = CORPUS / "unknown-snippet-prompt-item.comic"
     sink, sources = run_check(path)
@@ -278,8 +325,11 @@ def test_human_format_points_at_the_column():
     src_line, caret = lines[src_i], lines[src_i + 1]
     assert caret.index("^") == src_line.index("@moonlite")
     assert "^" * len("@moonlite") + " not defined" in caret
-    assert any(s.strip() == "= hint: did you mean `@moonlight` (defined at line "
-               f"{read_line(path, 'snippet moonlight')})?" for s in lines)
+    assert any(
+        s.strip() == "= hint: did you mean `@moonlight` (defined at line "
+        f"{read_line(path, 'snippet moonlight')})?"
+        for s in lines
+    )
 
 
 def read_line(path: Path, needle: str) -> int:
@@ -294,15 +344,24 @@ def test_human_format_shows_both_lines_of_a_redefinition():
     sink, sources = run_check(path)
     [d] = sink.errors
     out = render_human([d], sources)
-    first, second = read_line(path, "character HAMMY: a hamster"), read_line(path, "character HAMMY: a golden")
+    first, second = (
+        read_line(path, "character HAMMY: a hamster"),
+        read_line(path, "character HAMMY: a golden"),
+    )
     assert f"{first} | character HAMMY: a hamster" in out
     assert f"{second} | character HAMMY: a golden hamster" in out
     lines = out.splitlines()
     i1 = next(i for i, s in enumerate(lines) if s.startswith(f"{first} |"))
     i2 = next(i for i, s in enumerate(lines) if s.startswith(f"{second} |"))
     assert i1 < i2  # in file order
-    assert lines[i1 + 1].index("-") == lines[i1].index("HAMMY") and "first defined here" in lines[i1 + 1]
-    assert lines[i2 + 1].index("^") == lines[i2].index("HAMMY") and "defined again here" in lines[i2 + 1]
+    assert (
+        lines[i1 + 1].index("-") == lines[i1].index("HAMMY")
+        and "first defined here" in lines[i1 + 1]
+    )
+    assert (
+        lines[i2 + 1].index("^") == lines[i2].index("HAMMY")
+        and "defined again here" in lines[i2 + 1]
+    )
     assert "= hint:" in out
 
 
@@ -333,8 +392,9 @@ def test_json_format():
     path = CORPUS / "many-numbering-errors.comic"
     sink, _ = run_check(path)
     data = json.loads(render_json(sink.sorted()))
-    assert [(d["code"], d["span"]["line"], d["span"]["column"]) for d in data] == \
-        [_key(d) for d in sink.sorted()]
+    assert [(d["code"], d["span"]["line"], d["span"]["column"]) for d in data] == [
+        _key(d) for d in sink.sorted()
+    ]
     for d in data:
         assert d["severity"] == "error" and d["path"] == str(path) and d["message"]
         assert isinstance(d["hints"], list)
@@ -342,17 +402,28 @@ def test_json_format():
 
 # ---------------------------------------------------------------- the command line
 
+
 def comicc(*args, cwd=None) -> subprocess.CompletedProcess:
     env = {**os.environ, "NO_COLOR": "1", "PYTHONIOENCODING": "utf-8"}
-    p = subprocess.run([sys.executable, "-m", "comicc", *map(str, args)], capture_output=True, text=True,
-                       cwd=cwd, env=env, timeout=60)
+    p = subprocess.run(
+        [sys.executable, "-m", "comicc", *map(str, args)],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env=env,
+        timeout=60,
+    )
     assert "Traceback" not in p.stdout + p.stderr, p.stdout + p.stderr
     assert "internal error" not in p.stderr, p.stderr
     return p
 
 
-CLEAN = "title: Clean\ncharacter CAT: a cat\n\nPAGE 1\n\nPANEL 1\nA cat on a windowsill.\nCAT: Hello.\n"
-UNFORMATTED = "title:   Clean\n\n\n\npage 1\npanel 1\nA cat on a windowsill.   \nCAT (whisper):  Hello.\n"
+CLEAN = (
+    "title: Clean\ncharacter CAT: a cat\n\nPAGE 1\n\nPANEL 1\nA cat on a windowsill.\nCAT: Hello.\n"
+)
+UNFORMATTED = (
+    "title:   Clean\n\n\n\npage 1\npanel 1\nA cat on a windowsill.   \nCAT (whisper):  Hello.\n"
+)
 
 
 def test_cli_check_exit_codes(tmp_path):
@@ -392,15 +463,21 @@ def test_cli_formats():
     line = read_line(path, "snippet ink: scratchy")
     short = comicc("check", "--format", "short", path)
     assert short.returncode == 1
-    assert f"{path}:{line}:9: error[redefinition]: snippet `ink` is defined twice" in short.stderr.splitlines()
+    assert (
+        f"{path}:{line}:9: error[redefinition]: snippet `ink` is defined twice"
+        in short.stderr.splitlines()
+    )
     js = comicc("check", "--format", "json", path)
     assert js.returncode == 1
     data = json.loads(js.stdout)
-    assert [(d["code"], d["span"]["line"], d["span"]["column"]) for d in data] == [("redefinition", line, 9)]
+    assert [(d["code"], d["span"]["line"], d["span"]["column"]) for d in data] == [
+        ("redefinition", line, 9)
+    ]
 
 
 def test_cli_version():
     from comicc import __version__
+
     p = comicc("--version")
     assert p.returncode == 0
     assert f"comicc {__version__}" in p.stdout + p.stderr
@@ -408,6 +485,7 @@ def test_cli_version():
 
 def test_cli_help_on_every_command():
     from comicc.cli import build_parser
+
     parser = build_parser()
     sub = next(a for a in parser._actions if a.__class__.__name__ == "_SubParsersAction")
     commands = sorted(sub.choices)

@@ -41,6 +41,7 @@ Three sources of code blocks are checked:
   ``@moonlight``, with the spec's own wording. A harnessed fragment must
   check with no errors (warnings are allowed: fragments are not stories).
 """
+
 from __future__ import annotations
 
 import re
@@ -48,8 +49,8 @@ from pathlib import Path
 
 import pytest
 
-from comicc.pipeline.compile import check_source
 from comicc.diagnostics import Sink, render_short
+from comicc.pipeline.compile import check_source
 from comicc.source import SourceFile
 from comicc.syntax.fmt import format_script
 from comicc.syntax.parser import parse
@@ -67,8 +68,9 @@ snippet ink: clean comic-book inks, flat colors, halftone shading
 snippet moonlight: cold blue moonlight through a kitchen window
 """
 
-_FENCE = re.compile(r"^(?P<indent>[ \t]*)```(?P<info>[^\n`]*)\n(?P<body>.*?)^(?P=indent)```[ \t]*$",
-                    re.S | re.M)
+_FENCE = re.compile(
+    r"^(?P<indent>[ \t]*)```(?P<info>[^\n`]*)\n(?P<body>.*?)^(?P=indent)```[ \t]*$", re.S | re.M
+)
 _PAGE = re.compile(r"^[ \t]*PAGES?[ \t]+\S", re.M | re.I)
 _PANEL = re.compile(r"^[ \t]*PANEL[ \t]+(\S+)", re.M | re.I)
 _PLACEHOLDER = re.compile(r"<[A-Za-z]")  # `<n>`, `<header: ...>`; not the `<-` of an annotation
@@ -98,8 +100,10 @@ def _describe(sink: Sink, text: str) -> str:
 
 # ------------------------------------------------------------------ spec harness
 
+
 def _number(raw: str) -> int:
     from comicc.syntax.numbers import number_value
+
     return number_value(raw.upper())
 
 
@@ -108,6 +112,7 @@ def _layout_panels(body: str) -> int:
     if not m:
         return 1
     from comicc.model.values import LAYOUT_PRESETS
+
     value = m.group(1).split("@")[0].strip().lower()
     if value in LAYOUT_PRESETS:
         return sum(LAYOUT_PRESETS[value])
@@ -128,7 +133,9 @@ def harness(body: str) -> str | None:
     if page:
         n = _number(page.group(1))
         before = "".join(f"\nPAGE {i}\n\nPANEL 1\nFiller page {i}.\n" for i in range(1, n))
-        panels = "".join(f"\nPANEL {i}\nFiller panel {i}.\n" for i in range(1, _layout_panels(body) + 1))
+        panels = "".join(
+            f"\nPANEL {i}\nFiller panel {i}.\n" for i in range(1, _layout_panels(body) + 1)
+        )
         return HARNESS_HEADER + before + "\n" + stripped + "\n" + panels
     if panel:
         n = _number(panel.group(1))
@@ -143,18 +150,24 @@ def harness(body: str) -> str | None:
     # bare settings: each line is an alternative, in a panel of its own
     settings = [ln.strip() for ln in lines if ln.strip()]
     layout = "/".join("1" for _ in settings)
-    panels = "".join(f"\nPANEL {i}\n{s}\nHAMMY and OFFICER BRUIN in the kitchen.\n"
-                     for i, s in enumerate(settings, 1))
+    panels = "".join(
+        f"\nPANEL {i}\n{s}\nHAMMY and OFFICER BRUIN in the kitchen.\n"
+        for i, s in enumerate(settings, 1)
+    )
     return HARNESS_HEADER + f"\nPAGE 1\nlayout: {layout}\n" + panels
 
 
 def _spec_blocks():
     if not SPEC.is_file():
         return []
-    return [pytest.param(line, body, id=f"spec-line-{line}") for line, _info, body in code_blocks(SPEC)]
+    return [
+        pytest.param(line, body, id=f"spec-line-{line}") for line, _info, body in code_blocks(SPEC)
+    ]
 
 
-@pytest.mark.skipif(not SPEC.is_file(), reason="shared/spec/language.md is not next to this checkout")
+@pytest.mark.skipif(
+    not SPEC.is_file(), reason="shared/spec/language.md is not next to this checkout"
+)
 @pytest.mark.parametrize("line,body", _spec_blocks())
 def test_spec_code_block_checks(line, body):
     script = harness(body)
@@ -164,32 +177,44 @@ def test_spec_code_block_checks(line, body):
     assert not sink.errors, f"spec block at line {line} fails check:\n" + _describe(sink, script)
 
 
-@pytest.mark.skipif(not SPEC.is_file(), reason="shared/spec/language.md is not next to this checkout")
+@pytest.mark.skipif(
+    not SPEC.is_file(), reason="shared/spec/language.md is not next to this checkout"
+)
 def test_spec_complete_example_is_examples_heist():
     *_, (_line, _info, last) = code_blocks(SPEC)
     assert (EXAMPLES / "heist.comic").read_text(encoding="utf-8") == last
 
 
-@pytest.mark.skipif(not SPEC.is_file(), reason="shared/spec/language.md is not next to this checkout")
+@pytest.mark.skipif(
+    not SPEC.is_file(), reason="shared/spec/language.md is not next to this checkout"
+)
 def test_spec_harness_classifies_every_block():
     kinds = []
     for _line, _info, body in code_blocks(SPEC):
         script = harness(body)
-        kinds.append("schematic" if script is None else "complete" if script == body else "fragment")
+        kinds.append(
+            "schematic" if script is None else "complete" if script == body else "fragment"
+        )
     assert "complete" in kinds and "fragment" in kinds and "schematic" in kinds
 
 
 # ------------------------------------------------------------------ docs/language.md
 
+
 def _doc_blocks():
-    return [pytest.param(line, body, id=f"docs-line-{line}")
-            for line, info, body in code_blocks(DOCS) if info == "comic"]
+    return [
+        pytest.param(line, body, id=f"docs-line-{line}")
+        for line, info, body in code_blocks(DOCS)
+        if info == "comic"
+    ]
 
 
 def test_docs_fences_are_labelled():
     """Every block in the guide says what it is: a complete script or schematic text."""
     unlabelled = [line for line, info, _ in code_blocks(DOCS) if info not in ("comic", "text")]
-    assert not unlabelled, f"docs/language.md: code blocks without `comic`/`text` at lines {unlabelled}"
+    assert not unlabelled, (
+        f"docs/language.md: code blocks without `comic`/`text` at lines {unlabelled}"
+    )
     assert len(_doc_blocks()) >= 20
 
 
@@ -222,4 +247,6 @@ def test_example_is_fmt_stable(path):
     sink = Sink()
     tree = parse(SourceFile.from_text(text, str(path)), sink)
     assert tree is not None, render_short(sink.sorted())
-    assert format_script(tree) == text, f"{path.name} changes under `comicc fmt`; run `comicc fmt {path}`"
+    assert format_script(tree) == text, (
+        f"{path.name} changes under `comicc fmt`; run `comicc fmt {path}`"
+    )

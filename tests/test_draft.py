@@ -1,4 +1,5 @@
 """The offline draft backend: deterministic, fast, mask-exact, prompt-driven."""
+
 from __future__ import annotations
 
 import hashlib
@@ -21,25 +22,41 @@ def ring_mask(w: int, h: int) -> Image.Image:
     """KEEP ovals with a grey (partial) ring, PAINT elsewhere."""
     m = Image.new("L", (w, h), 255)
     d = ImageDraw.Draw(m)
-    d.ellipse([w * .1 - 8, h * .1 - 8, w * .5 + 8, h * .35 + 8], fill=128)
-    d.ellipse([w * .1, h * .1, w * .5, h * .35], fill=0)
-    d.ellipse([w * .55, h * .3, w * .9, h * .5], fill=0)
+    d.ellipse([w * 0.1 - 8, h * 0.1 - 8, w * 0.5 + 8, h * 0.35 + 8], fill=128)
+    d.ellipse([w * 0.1, h * 0.1, w * 0.5, h * 0.35], fill=0)
+    d.ellipse([w * 0.55, h * 0.3, w * 0.9, h * 0.5], fill=0)
     return m
 
 
-def request(w: int = 600, h: int = 400, prompt: str = "a city rooftop at night, moonlight",
-            negative: str = "", seed: int = 1234, cast=(("HAMMY", (180, 250)),
-                                                         ("BEAR", (430, 260))),
-            mask: Image.Image | None = None, init: Image.Image | None = None) -> PaintRequest:
-    return PaintRequest(prompt=prompt, negative=negative, seed=seed, width=w, height=h,
-                        init_image=init or noisy_init(w, h), mask=mask or ring_mask(w, h),
-                        panel_id="p1.1", variant=1, cast=cast)
+def request(
+    w: int = 600,
+    h: int = 400,
+    prompt: str = "a city rooftop at night, moonlight",
+    negative: str = "",
+    seed: int = 1234,
+    cast=(("HAMMY", (180, 250)), ("BEAR", (430, 260))),
+    mask: Image.Image | None = None,
+    init: Image.Image | None = None,
+) -> PaintRequest:
+    return PaintRequest(
+        prompt=prompt,
+        negative=negative,
+        seed=seed,
+        width=w,
+        height=h,
+        init_image=init or noisy_init(w, h),
+        mask=mask or ring_mask(w, h),
+        panel_id="p1.1",
+        variant=1,
+        cast=cast,
+    )
 
 
 def paint(req: PaintRequest) -> Image.Image:
     img = DraftBackend().paint(req).image
-    assert isinstance(img, Image.Image) and img.mode == "RGB" and img.size == (req.width,
-                                                                                 req.height)
+    assert (
+        isinstance(img, Image.Image) and img.mode == "RGB" and img.size == (req.width, req.height)
+    )
     return img
 
 
@@ -82,7 +99,7 @@ def test_kept_pixels_are_the_init_images_exactly():
 def test_grey_mask_blends():
     req = request()
     out = paint(req)
-    x, y = int(600 * .1 - 4), int(400 * .225)  # inside the grey ring, left of the first oval
+    x, y = int(600 * 0.1 - 4), int(400 * 0.225)  # inside the grey ring, left of the first oval
     assert req.mask.getpixel((x, y)) == 128
     o, i = out.getpixel((x, y)), req.init_image.getpixel((x, y))
     assert o != i  # half painted, half init
@@ -100,8 +117,10 @@ def test_palette_follows_the_prompt():
     assert night[2] > night[0] and sum(night) < sum(sunny)  # cool and dark
     assert sunny[0] > sunny[2] - 40 and sum(sunny) / 3 > 120  # warm-ish and bright
     # the negative prompt takes words out of the palette
-    assert DraftBackend().paint(request(prompt="night city", negative="night")).metadata[
-        "mood"] != "night"
+    assert (
+        DraftBackend().paint(request(prompt="night city", negative="night")).metadata["mood"]
+        != "night"
+    )
 
 
 def test_figures_stand_at_the_cast_points():
@@ -127,8 +146,8 @@ def test_draft_tag_avoids_kept_corners():
         red = ImageChops.subtract(r, ImageChops.lighter(g, b))
         return red.point(lambda v: 255 if v > 100 else 0).histogram()[255]
 
-    assert red_pixels((0, h * 3 // 4, w // 3, h)) > 20   # moved to bottom-left
-    assert red_pixels((w // 2, h // 2, w, h)) == 0       # kept region untouched
+    assert red_pixels((0, h * 3 // 4, w // 3, h)) > 20  # moved to bottom-left
+    assert red_pixels((w // 2, h // 2, w, h)) == 0  # kept region untouched
 
 
 def test_large_panel_is_fast():
@@ -144,6 +163,11 @@ def test_large_panel_is_fast():
 @pytest.mark.parametrize("size", [(1, 1), (7, 300), (300, 7)])
 def test_tiny_and_thin_panels(size):
     w, h = size
-    req = request(w, h, cast=(("A", (w / 2, h / 2)),), mask=Image.new("L", size, 255),
-                  init=Image.new("RGB", size, "white"))
+    req = request(
+        w,
+        h,
+        cast=(("A", (w / 2, h / 2)),),
+        mask=Image.new("L", size, 255),
+        init=Image.new("RGB", size, "white"),
+    )
     assert paint(req).size == size

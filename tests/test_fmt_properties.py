@@ -1,13 +1,15 @@
 """Property tests: the formatter never changes meaning and is idempotent;
 the checker never crashes, whatever the input."""
+
 from __future__ import annotations
 
 import random
 
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
-from comicc.pipeline.compile import check_source
 from comicc.diagnostics import Sink
+from comicc.pipeline.compile import check_source
 from comicc.source import SourceFile
 from comicc.syntax.fmt import format_script
 from comicc.syntax.parser import parse
@@ -88,8 +90,10 @@ def test_check_survives_mutations(text, rnd: random.Random, n):
             lines[i], lines[j] = lines[j], lines[i]
         elif op == "bytes":
             pos = rnd.randrange(len(lines[i]) + 1)
-            junk = "".join(chr(rnd.choice([0, 7, 27, 0x2028, 0xFEFF, 0xD7FF, 42, 40, 41, 58, 64, 35]))
-                           for _ in range(rnd.randint(1, 4)))
+            junk = "".join(
+                chr(rnd.choice([0, 7, 27, 0x2028, 0xFEFF, 0xD7FF, 42, 40, 41, 58, 64, 35]))
+                for _ in range(rnd.randint(1, 4))
+            )
             lines[i] = lines[i][:pos] + junk + lines[i][pos:]
         elif op == "truncate":
             lines[i] = lines[i][: rnd.randrange(len(lines[i]) + 1)]

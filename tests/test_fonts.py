@@ -1,4 +1,5 @@
 """Fonts: resolution, derived styles, measurement and glyph coverage."""
+
 from __future__ import annotations
 
 import os
@@ -8,8 +9,8 @@ from pathlib import Path
 import pytest
 from PIL import ImageFont
 
-from comicc.fonts import book as fonts
 from comicc.diagnostics import Sink
+from comicc.fonts import book as fonts
 from comicc.fonts.book import FontBook, FontError
 from comicc.theme.model import available_themes, load_theme
 
@@ -21,8 +22,16 @@ def book(tmp_path_factory) -> FontBook:
 
 
 def test_shipped_faces_are_installed(book):
-    for fam in ("Kalam", "Luckiest Guy", "Permanent Marker", "Bungee", "Titan One",
-                "Space Mono", "Noto Sans", "Noto Sans Arabic"):
+    for fam in (
+        "Kalam",
+        "Luckiest Guy",
+        "Permanent Marker",
+        "Bungee",
+        "Titan One",
+        "Space Mono",
+        "Noto Sans",
+        "Noto Sans Arabic",
+    ):
         assert book.has_family(fam), fam
         ref = book.font(fam, "regular", 8)
         assert Path(ref.path).is_file()
@@ -81,7 +90,9 @@ def test_reportlab_loads_every_theme_face(book):
     assert len(seen) >= 6
 
 
-@pytest.mark.parametrize("text", ["é", "Ærø Łódź", "日本語", "مرحبا", "नमस्ते", "Привет", "🙂", "a\u200db\n"])
+@pytest.mark.parametrize(
+    "text", ["é", "Ærø Łódź", "日本語", "مرحبا", "नमस्ते", "Привет", "🙂", "a\u200db\n"]
+)
 def test_coverage_never_crashes_and_is_complete(book, text):
     ref = book.font("Kalam", "regular", 8)
     cov = book.coverage(text, ref)
@@ -131,8 +142,15 @@ def test_width_monotonic_and_linear(book):
     assert book.width(text, big) == pytest.approx(2 * book.width(text, ref))
 
 
-@pytest.mark.parametrize("family,style", [("Kalam", "regular"), ("Kalam", "bolditalic"),
-                                          ("Luckiest Guy", "regular"), ("Space Mono", "regular")])
+@pytest.mark.parametrize(
+    "family,style",
+    [
+        ("Kalam", "regular"),
+        ("Kalam", "bolditalic"),
+        ("Luckiest Guy", "regular"),
+        ("Space Mono", "regular"),
+    ],
+)
 def test_width_matches_pillow(book, family, style):
     ref = book.font(family, style, 1000)
     text = "WHAT ARE YOU DOING HERE?! Café"

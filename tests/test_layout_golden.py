@@ -5,6 +5,7 @@ so that a layout change shows up as a small, reviewable diff.
 Regenerate after an intended change and review the diff:
     COMICC_UPDATE_GOLDEN=1 .venv/bin/python -m pytest tests/test_layout_golden.py
 """
+
 from __future__ import annotations
 
 import json
@@ -32,24 +33,52 @@ def summary(book) -> dict:
                 tip = None
                 if b.tail is not None:
                     pts = list(b.tail.points())
-                    far = max(pts, key=lambda p: (p[0] - b.rect.center[0]) ** 2 + (p[1] - b.rect.center[1]) ** 2)
+                    far = max(
+                        pts,
+                        key=lambda p: (
+                            (p[0] - b.rect.center[0]) ** 2 + (p[1] - b.rect.center[1]) ** 2
+                        ),
+                    )
                     tip = [_r(far[0]), _r(far[1])]
-                balloons.append({
-                    "id": b.id, "kind": b.kind, "box": [_r(v) for v in (b.rect.x, b.rect.y, b.rect.w, b.rect.h)],
-                    "tail_tip": tip, "overflow": _r(b.overflow),
-                    "lines": [[ln.text, _r(ln.runs[0].x), _r(ln.runs[0].baseline)] for ln in b.lines if ln.runs],
-                })
-            panels.append({"id": panel.id, "box": [_r(v) for v in (panel.rect.x, panel.rect.y, panel.rect.w,
-                                                                   panel.rect.h)],
-                           "balloons": balloons})
-        pages.append({"numbers": list(page.numbers), "size": [_r(page.width), _r(page.height)], "panels": panels})
+                balloons.append(
+                    {
+                        "id": b.id,
+                        "kind": b.kind,
+                        "box": [_r(v) for v in (b.rect.x, b.rect.y, b.rect.w, b.rect.h)],
+                        "tail_tip": tip,
+                        "overflow": _r(b.overflow),
+                        "lines": [
+                            [ln.text, _r(ln.runs[0].x), _r(ln.runs[0].baseline)]
+                            for ln in b.lines
+                            if ln.runs
+                        ],
+                    }
+                )
+            panels.append(
+                {
+                    "id": panel.id,
+                    "box": [
+                        _r(v) for v in (panel.rect.x, panel.rect.y, panel.rect.w, panel.rect.h)
+                    ],
+                    "balloons": balloons,
+                }
+            )
+        pages.append(
+            {
+                "numbers": list(page.numbers),
+                "size": [_r(page.width), _r(page.height)],
+                "panels": panels,
+            }
+        )
     return {"reading": book.reading, "pages": pages}
 
 
 def dump(doc: dict) -> str:
     """One balloon per line, so a diff shows exactly which balloon moved."""
+
     def j(v):
         return json.dumps(v, ensure_ascii=False)
+
     out = ["{", f' "reading": {j(doc["reading"])},', ' "pages": [']
     for pi, page in enumerate(doc["pages"]):
         out.append(f'  {{"numbers": {j(page["numbers"])}, "size": {j(page["size"])}, "panels": [')

@@ -1,4 +1,5 @@
 """Page grid: tiers, heights, widths, gutters, spreads, rtl, bleed."""
+
 from __future__ import annotations
 
 import pytest
@@ -6,7 +7,6 @@ import pytest
 from comicc.layout.engine import layout_book
 from comicc.layout.grid import AUTO_TIERS, auto_tiers, layout_page, page_tiers
 from comicc.model import ir
-
 from layout_builders import MANGA, US, make_theme, page, panel, script
 
 THEME = make_theme()
@@ -92,8 +92,11 @@ def test_spine_margin_alternates():
 
 
 def test_bleed_only_on_edges_touching_the_live_area():
-    pg = page(1, [panel(1, [], bleed=("top", "left", "bottom")), panel(2, [], bleed=("left",))],
-              layout=(1, 1))
+    pg = page(
+        1,
+        [panel(1, [], bleed=("top", "left", "bottom")), panel(2, [], bleed=("left",))],
+        layout=(1, 1),
+    )
     frame, (a, b) = _boxes(pg)
     assert a.bleed == {"top", "left"}  # bottom touches panel 2, not the page edge
     assert a.rect.y == pytest.approx(-US.bleed) and a.rect.x == pytest.approx(-US.bleed)

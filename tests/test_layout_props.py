@@ -1,4 +1,5 @@
 """Property tests of balloon placement over generated scripts (IR built directly)."""
+
 from __future__ import annotations
 
 import json
@@ -9,31 +10,48 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from comicc.layout.engine import layout_book
-from comicc.output.wireframe import draw_wireframe, to_json
 from comicc.layout.geometry import Rect
 from comicc.layout.measure import as_measurer
 from comicc.layout.shapes import flatten, path_contains
-
+from comicc.output.wireframe import draw_wireframe, to_json
 from layout_builders import MANGA, US, make_theme, page, panel, script
 
 THEME = make_theme()
 M = as_measurer()
 ORDERED_EXEMPT = {"sfx", "note"}
-WORDS = ("the cheese is mine tonight and nobody will stop me now what about cat "
-         "listen up team plan we move out go *really* wait no yes hmm okay").split()
+WORDS = (
+    "the cheese is mine tonight and nobody will stop me now what about cat "
+    "listen up team plan we move out go *really* wait no yes hmm okay"
+).split()
 NAMES = ["HAMMY", "MOUSE", "RAT", "BRUIN"]
 
-settings.register_profile("ci", max_examples=25, deadline=None,
-                          suppress_health_check=[HealthCheck.too_slow])
-settings.register_profile("layout-long", max_examples=400, deadline=None,
-                          suppress_health_check=[HealthCheck.too_slow])
+settings.register_profile(
+    "ci", max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.register_profile(
+    "layout-long", max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
 settings.load_profile(os.environ.get("LAYOUT_HYPOTHESIS_PROFILE", "ci"))
 
 
 @st.composite
 def items(draw):
-    kind = draw(st.sampled_from(["speech"] * 6 + ["WHISPER", "SHOUT", "THOUGHT", "ELECTRONIC",
-                                                  "OFF", "CAPTION", "SFX", "NOTE", "CONT'D"]))
+    kind = draw(
+        st.sampled_from(
+            ["speech"] * 6
+            + [
+                "WHISPER",
+                "SHOUT",
+                "THOUGHT",
+                "ELECTRONIC",
+                "OFF",
+                "CAPTION",
+                "SFX",
+                "NOTE",
+                "CONT'D",
+            ]
+        )
+    )
     n = draw(st.integers(1, 14))
     text = " ".join(draw(st.lists(st.sampled_from(WORDS), min_size=n, max_size=n)))
     if kind == "CAPTION":
@@ -60,9 +78,16 @@ def scripts(draw):
         for name in {it[0] for it in its if it[0] in NAMES}:
             if draw(st.booleans()):
                 cast[name] = (draw(st.floats(0.1, 0.9)), draw(st.floats(0.35, 0.9)))
-        panels.append(panel(i + 1, its, cast, first_index=idx,
-                            width=draw(st.sampled_from([1.0, 1.0, 2.0])),
-                            bleed=draw(st.sampled_from([(), ("top",), ("left", "bottom")]))))
+        panels.append(
+            panel(
+                i + 1,
+                its,
+                cast,
+                first_index=idx,
+                width=draw(st.sampled_from([1.0, 1.0, 2.0])),
+                bleed=draw(st.sampled_from([(), ("top",), ("left", "bottom")])),
+            )
+        )
         idx += len(its)
     return script([page(1, panels)], reading), reading
 
@@ -95,7 +120,7 @@ def _check_book(book, reading):
                 if b.tail is not None:
                     assert live.contains(b.tail.bbox(), eps=0.6), (b.id, b.tail.bbox(), live)
             for i, a in enumerate(ok):
-                for b in ok[i + 1:]:
+                for b in ok[i + 1 :]:
                     assert not a.rect.intersects(b.rect), (a.id, b.id)
             for a in ok:  # tails and connectors never cross another balloon
                 for path in a.reserve[:-1]:
@@ -105,20 +130,31 @@ def _check_book(book, reading):
                             continue
                         if path is not a.tail and b.speaker == a.speaker:
                             continue  # a connector joins its own group
-                        assert not any(path_contains(b.body, p) for p in pts if b.rect.contains_point(p)), \
-                            (a.id, b.id)
+                        assert not any(
+                            path_contains(b.body, p) for p in pts if b.rect.contains_point(p)
+                        ), (a.id, b.id)
             ordered = [b for b in ok if b.kind not in ORDERED_EXEMPT]
             for i, e in enumerate(ordered):  # Comic Chat's reading-order rule
-                for r in ordered[i + 1:]:
-                    left = e.rect.x2 <= r.rect.x + 1e-6 if reading == "ltr" else e.rect.x >= r.rect.x2 - 1e-6
-                    assert r.rect.y >= e.rect.y2 - 1e-6 or (left and r.rect.y >= e.rect.y - 1e-6), (e.id, r.id)
+                for r in ordered[i + 1 :]:
+                    left = (
+                        e.rect.x2 <= r.rect.x + 1e-6
+                        if reading == "ltr"
+                        else e.rect.x >= r.rect.x2 - 1e-6
+                    )
+                    assert r.rect.y >= e.rect.y2 - 1e-6 or (left and r.rect.y >= e.rect.y - 1e-6), (
+                        e.id,
+                        r.id,
+                    )
             for b in ok:  # text never leaves its balloon
                 for ln in b.lines:
                     for run in ln.runs:
                         asc, desc, cap = M.metrics(run.font)
-                        for p in ((run.x, run.baseline - cap), (run.x + run.width, run.baseline - cap),
-                                  (run.x, run.baseline + desc * 0.5),
-                                  (run.x + run.width, run.baseline + desc * 0.5)):
+                        for p in (
+                            (run.x, run.baseline - cap),
+                            (run.x + run.width, run.baseline - cap),
+                            (run.x, run.baseline + desc * 0.5),
+                            (run.x + run.width, run.baseline + desc * 0.5),
+                        ):
                             if b.kind in ("sfx", "title"):
                                 assert b.rect.contains_point(p, eps=0.5), (b.id, ln.text)
                             else:
@@ -143,16 +179,26 @@ def test_deterministic(data):
 
 
 def test_crowded_page_fits_and_exports():
-    items_ = [("CAPTION", "Meanwhile, in the cheese cellar beneath the old bakery, a meeting."),
-              ("HAMMY", "Okay, team. Listen up, I explain this plan once --"),
-              ("HAMMY", "-- and then we move.", "CONT'D"),
-              ("MOUSE", "What about the cat?"),
-              ("RAT", "The cat is *not* our problem.", "WHISPER"),
-              ("BOSS", "Don't fail me again.", "OFF"),
-              ("HAMMY", "I wonder...", "THOUGHT"),
-              ("SFX", "SKREE"), ("NOTE", "*See issue #3")]
-    pg = page(1, [panel(1, items_, {"HAMMY": (0.25, 0.7), "MOUSE": (0.5, 0.75), "RAT": (0.75, 0.7)}),
-                  panel(2, [("HAMMY", "Go!", "SHOUT")], first_index=10)], layout=(1, 1), heights=(3, 1))
+    items_ = [
+        ("CAPTION", "Meanwhile, in the cheese cellar beneath the old bakery, a meeting."),
+        ("HAMMY", "Okay, team. Listen up, I explain this plan once --"),
+        ("HAMMY", "-- and then we move.", "CONT'D"),
+        ("MOUSE", "What about the cat?"),
+        ("RAT", "The cat is *not* our problem.", "WHISPER"),
+        ("BOSS", "Don't fail me again.", "OFF"),
+        ("HAMMY", "I wonder...", "THOUGHT"),
+        ("SFX", "SKREE"),
+        ("NOTE", "*See issue #3"),
+    ]
+    pg = page(
+        1,
+        [
+            panel(1, items_, {"HAMMY": (0.25, 0.7), "MOUSE": (0.5, 0.75), "RAT": (0.75, 0.7)}),
+            panel(2, [("HAMMY", "Go!", "SHOUT")], first_index=10),
+        ],
+        layout=(1, 1),
+        heights=(3, 1),
+    )
     for reading in ("ltr", "rtl"):
         book, issues = layout_book(script([pg], reading), THEME, US)
         assert not issues

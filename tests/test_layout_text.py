@@ -1,17 +1,19 @@
 """Text fitting: fixed size, caps, emphasis, shapes, fallbacks, diagnostics."""
+
 from __future__ import annotations
 
 from comicc.layout.engine import layout_book
 from comicc.layout.geometry import Rect
 from comicc.layout.measure import as_measurer
 from comicc.layout.text import fit_box, fit_oval, fit_variants
-
 from layout_builders import US, balloon, make_theme, page, script
 
 THEME = make_theme()
 M = as_measurer()
-LONG = ("Okay team, listen up, because I am only going to explain this plan once "
-        "and then we move out together")
+LONG = (
+    "Okay team, listen up, because I am only going to explain this plan once "
+    "and then we move out together"
+)
 
 
 def _texts(fit):

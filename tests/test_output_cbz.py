@@ -1,4 +1,5 @@
 """CBZ and raster (PNG) output: checked by opening the files."""
+
 from __future__ import annotations
 
 import io
@@ -9,11 +10,22 @@ from xml.etree import ElementTree as ET
 import pytest
 from PIL import Image
 
-from comicc.layout.geometry import (BalloonGeom, BookGeom, FontRef, GlyphRun, PageGeom, PanelGeom,
-                                    Path, Rect, Shape, Stroke, TextLine)
+from comicc.images import PanelArt, encode_image
+from comicc.layout.geometry import (
+    BalloonGeom,
+    BookGeom,
+    FontRef,
+    GlyphRun,
+    PageGeom,
+    PanelGeom,
+    Path,
+    Rect,
+    Shape,
+    Stroke,
+    TextLine,
+)
 from comicc.model.ir import Metadata
 from comicc.output import cbz as cbzmod
-from comicc.images import PanelArt, encode_image
 from comicc.output.cbz import write_cbz
 from comicc.output.raster import page_images, render_page, write_png_pages
 
@@ -29,12 +41,27 @@ def make_book(pages: int = 3) -> tuple[BookGeom, dict[str, PanelArt]]:
     for pn in range(1, pages + 1):
         r = Rect(10, 10, 180, 280)
         body = Rect(30, 30, 100, 40)
-        b = BalloonGeom(f"p{pn}.1.b1", "speech", "A", body, Path.rect(body), None,
-                        (Shape(Path.rect(body), "#ffffff", Stroke(1.0, "#000000")),),
-                        (TextLine((GlyphRun(f"PAGE {pn}", font, 40, 45, 40),)),), ())
-        geoms.append(PageGeom((pn,), W, H, 9.0, Rect(10, 10, 180, 280),
-                              (PanelGeom(f"p{pn}.1", 1, r, Shape(Path.rect(r), None, Stroke(2.0)),
-                                         (b,)),)))
+        b = BalloonGeom(
+            f"p{pn}.1.b1",
+            "speech",
+            "A",
+            body,
+            Path.rect(body),
+            None,
+            (Shape(Path.rect(body), "#ffffff", Stroke(1.0, "#000000")),),
+            (TextLine((GlyphRun(f"PAGE {pn}", font, 40, 45, 40),)),),
+            (),
+        )
+        geoms.append(
+            PageGeom(
+                (pn,),
+                W,
+                H,
+                9.0,
+                Rect(10, 10, 180, 280),
+                (PanelGeom(f"p{pn}.1", 1, r, Shape(Path.rect(r), None, Stroke(2.0)), (b,)),),
+            )
+        )
         arts[f"p{pn}.1"] = PanelArt.from_image(Image.new("RGB", (90, 140), ART_COLOR), "png")
     return BookGeom(tuple(geoms)), arts
 
@@ -125,21 +152,22 @@ def test_cbz_rejects_non_images(tmp_path):
 
 # --- raster ---------------------------------------------------------------
 
+
 @pytest.mark.skipif(not os.path.exists(FONT), reason="DejaVu fonts not installed")
 def test_render_page_draws_art_balloon_border_and_text():
     book, arts = make_book(1)
     im = render_page(book.pages[0], arts, dpi=72)
     assert im.size == (200, 300) and im.mode == "RGB"
-    assert im.getpixel((150, 200)) == ART_COLOR                # art inside the panel
-    assert im.getpixel((5, 5)) == (255, 255, 255)              # page color outside it
-    assert im.getpixel((10, 150))[0] < 60                      # panel border, on the left edge
-    assert im.getpixel((120, 62)) == (255, 255, 255)           # balloon fill, away from text
+    assert im.getpixel((150, 200)) == ART_COLOR  # art inside the panel
+    assert im.getpixel((5, 5)) == (255, 255, 255)  # page color outside it
+    assert im.getpixel((10, 150))[0] < 60  # panel border, on the left edge
+    assert im.getpixel((120, 62)) == (255, 255, 255)  # balloon fill, away from text
     # 1 pt outline on x = 30 at 72 dpi covers half of pixel 29 (over the art) and half
     # of pixel 30 (over the balloon's white fill): anti-aliased, not snapped
     assert im.getpixel((29, 50))[0] == pytest.approx(ART_COLOR[0] / 2, abs=12)
     assert im.getpixel((30, 50))[0] == pytest.approx(128, abs=12)
-    text = im.crop((40, 36, 80, 46))                           # cap height above the baseline
-    assert text.convert("L").getextrema()[0] < 80              # dark lettering pixels
+    text = im.crop((40, 36, 80, 46))  # cap height above the baseline
+    assert text.convert("L").getextrema()[0] < 80  # dark lettering pixels
     big = render_page(book.pages[0], arts, dpi=144, bleed=True)
     assert big.size == (round((W + 18) * 2), round((H + 18) * 2))
 
@@ -161,6 +189,10 @@ def test_write_png_pages_numbers_files_and_drops_stale_ones(tmp_path):
     (tmp_path / "notes.txt").write_text("keep me")
     paths = write_png_pages(book, arts, tmp_path, dpi=36)
     assert [p.name for p in paths] == ["page-001.png", "page-002.png", "page-003.png"]
-    assert sorted(os.listdir(tmp_path)) == ["notes.txt", "page-001.png", "page-002.png",
-                                            "page-003.png"]
+    assert sorted(os.listdir(tmp_path)) == [
+        "notes.txt",
+        "page-001.png",
+        "page-002.png",
+        "page-003.png",
+    ]
     assert Image.open(paths[0]).size == (100, 150)

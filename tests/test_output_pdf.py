@@ -1,4 +1,5 @@
 """PDF output: checked by parsing the file (pypdf, pikepdf), never by eye."""
+
 from __future__ import annotations
 
 import io
@@ -14,17 +15,30 @@ import pypdf
 import pytest
 from PIL import Image, ImageDraw
 
-from comicc.layout.geometry import (BalloonGeom, BookGeom, FontRef, GlyphRun, PageGeom, PanelGeom,
-                                    Path, PathCmd, Rect, Shape, Stroke, TextLine)
+from comicc.images import PanelArt
+from comicc.layout.geometry import (
+    BalloonGeom,
+    BookGeom,
+    FontRef,
+    GlyphRun,
+    PageGeom,
+    PanelGeom,
+    Path,
+    PathCmd,
+    Rect,
+    Shape,
+    Stroke,
+    TextLine,
+)
 from comicc.model.ir import Metadata
 from comicc.output import pdf as pdfmod
-from comicc.images import PanelArt
 from comicc.output.pdf import pdf_bytes, write_pdf
 
 FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
 BOLD = "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf"
-pytestmark = pytest.mark.skipif(not (os.path.exists(FONT) and os.path.exists(BOLD)),
-                                reason="DejaVu fonts not installed")
+pytestmark = pytest.mark.skipif(
+    not (os.path.exists(FONT) and os.path.exists(BOLD)), reason="DejaVu fonts not installed"
+)
 
 W, H, BLEED = 400.0, 600.0, 9.0
 META = Metadata(title="The Test", author="Ann Writer", series="Tests", issue="2", language="en")
@@ -36,16 +50,29 @@ def art(w: int, h: int, color, fmt: str = "jpeg") -> PanelArt:
     return PanelArt.from_image(im, fmt)
 
 
-def balloon(bid: str, x: float, y: float, lines: list[str], kind: str = "speech",
-            font: FontRef | None = None) -> BalloonGeom:
+def balloon(
+    bid: str,
+    x: float,
+    y: float,
+    lines: list[str],
+    kind: str = "speech",
+    font: FontRef | None = None,
+) -> BalloonGeom:
     font = font or FontRef("DejaVuSans", FONT, 10)
     rect = Rect(x, y, 120, 14 * len(lines) + 10)
     body = Path.rect(rect)
     tail = Path.polygon([(x + 20, rect.y2), (x + 30, rect.y2), (x + 15, rect.y2 + 15)])
-    shapes = () if kind == "sfx" else (Shape(body, "#ffffff", Stroke(1.0, "#000000", (3, 2))),
-                                       Shape(tail, "#ffffff", Stroke(1.0)))
-    text = tuple(TextLine((GlyphRun(t, font, x + 8, y + 17 + 14 * i, 60),))
-                 for i, t in enumerate(lines))
+    shapes = (
+        ()
+        if kind == "sfx"
+        else (
+            Shape(body, "#ffffff", Stroke(1.0, "#000000", (3, 2))),
+            Shape(tail, "#ffffff", Stroke(1.0)),
+        )
+    )
+    text = tuple(
+        TextLine((GlyphRun(t, font, x + 8, y + 17 + 14 * i, 60),)) for i, t in enumerate(lines)
+    )
     return BalloonGeom(bid, kind, None, rect, body, tail, shapes, text, (body, tail))
 
 
@@ -54,23 +81,47 @@ def make_book(pages: int = 2):
     geoms, arts, lettering = [], {}, []
     curve = Path((PathCmd("M", (10, 10)), PathCmd("C", (20, 0, 30, 0, 40, 10)), PathCmd("Z")))
     for pn in range(1, pages + 1):
-        rects = [Rect(-BLEED, -BLEED, W + 2 * BLEED, 250 + BLEED),
-                 Rect(20, 260, 175, 320), Rect(205, 260, 175, 320)]
+        rects = [
+            Rect(-BLEED, -BLEED, W + 2 * BLEED, 250 + BLEED),
+            Rect(20, 260, 175, 320),
+            Rect(205, 260, 175, 320),
+        ]
         panels, page_text = [], []
         for i, r in enumerate(rects, 1):
             pid = f"p{pn}.{i}"
             y0 = max(r.y, 0) + 20
-            bs = [balloon(f"{pid}.b1", r.x + 30, y0, [f"PAGE {pn} PANEL {i}", "FIRST BALLOON"]),
-                  balloon(f"{pid}.b2", r.x + 40, y0 + 90, [f"SECOND {pn}.{i}"])]
+            bs = [
+                balloon(f"{pid}.b1", r.x + 30, y0, [f"PAGE {pn} PANEL {i}", "FIRST BALLOON"]),
+                balloon(f"{pid}.b2", r.x + 40, y0 + 90, [f"SECOND {pn}.{i}"]),
+            ]
             if i == 3:
-                bs.append(balloon(f"{pid}.b3", r.x + 20, y0 + 180, ["BLAM!"], kind="sfx",
-                                  font=FontRef("DejaVuSans-Bold", BOLD, 24)))
+                bs.append(
+                    balloon(
+                        f"{pid}.b3",
+                        r.x + 20,
+                        y0 + 180,
+                        ["BLAM!"],
+                        kind="sfx",
+                        font=FontRef("DejaVuSans-Bold", BOLD, 24),
+                    )
+                )
             page_text += [ln.text for b in bs for ln in b.lines]
             border = None if i == 1 else Shape(Path.rect(r), None, Stroke(2.0))
             panels.append(PanelGeom(pid, i, r, border, tuple(bs)))
-            arts[pid] = art(60 + 10 * i, 40 + pn, (40 * i, 90, 200 - 20 * pn), "png" if i == 2 else "jpeg")
-        geoms.append(PageGeom((pn,), W, H, BLEED, Rect(20, 20, W - 40, H - 40), tuple(panels),
-                              extra=(Shape(curve, None, Stroke(0.5)),)))
+            arts[pid] = art(
+                60 + 10 * i, 40 + pn, (40 * i, 90, 200 - 20 * pn), "png" if i == 2 else "jpeg"
+            )
+        geoms.append(
+            PageGeom(
+                (pn,),
+                W,
+                H,
+                BLEED,
+                Rect(20, 20, W - 40, H - 40),
+                tuple(panels),
+                extra=(Shape(curve, None, Stroke(0.5)),),
+            )
+        )
         lettering.append(page_text)
     return BookGeom(tuple(geoms)), arts, lettering
 
@@ -223,11 +274,13 @@ def test_output_is_the_same_in_a_fresh_process(book, tmp_path):
     b, arts, _ = book
     here = tmp_path / "here.pdf"
     write_pdf(b, arts, META, here)
-    script = (f"import sys; sys.path.insert(0, {str(FsPath(__file__).parent)!r})\n"
-              "import test_output_pdf as t\n"
-              "from comicc.output.pdf import write_pdf\n"
-              "b, arts, _ = t.make_book()\n"
-              f"write_pdf(b, arts, t.META, {str(tmp_path / 'there.pdf')!r})\n")
+    script = (
+        f"import sys; sys.path.insert(0, {str(FsPath(__file__).parent)!r})\n"
+        "import test_output_pdf as t\n"
+        "from comicc.output.pdf import write_pdf\n"
+        "b, arts, _ = t.make_book()\n"
+        f"write_pdf(b, arts, t.META, {str(tmp_path / 'there.pdf')!r})\n"
+    )
     subprocess.run([sys.executable, "-c", script], check=True)
     assert (tmp_path / "there.pdf").read_bytes() == here.read_bytes()
 

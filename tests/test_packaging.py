@@ -4,6 +4,7 @@ Builds the wheel, installs it into a fresh virtual environment (dependencies
 come from the package index, as for a user), and runs the installed
 `comicc` on an example from a directory outside the checkout.
 """
+
 from __future__ import annotations
 
 import shutil
@@ -21,8 +22,20 @@ ROOT = Path(__file__).resolve().parents[1]
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("dist")
-    r = subprocess.run([sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir", str(out),
-                        str(ROOT)], capture_output=True, text=True)
+    r = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "build",
+            "--wheel",
+            "--no-isolation",
+            "--outdir",
+            str(out),
+            str(ROOT),
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:]
     (whl,) = out.glob("comicc-*.whl")
     return whl
@@ -39,22 +52,45 @@ def test_installed_wheel_checks_an_example(wheel, tmp_path):
     env_dir = tmp_path / "venv"
     venv.EnvBuilder(with_pip=True).create(env_dir)
     py = env_dir / "bin" / "python"
-    r = subprocess.run([str(py), "-m", "pip", "install", "-q", str(wheel)], capture_output=True, text=True)
+    r = subprocess.run(
+        [str(py), "-m", "pip", "install", "-q", str(wheel)], capture_output=True, text=True
+    )
     assert r.returncode == 0, r.stderr[-2000:]
     work = tmp_path / "elsewhere"
     work.mkdir()
     example = work / "heist.comic"
     shutil.copy(ROOT / "examples" / "heist.comic", example)
-    r = subprocess.run([str(env_dir / "bin" / "comicc"), "check", str(example)], capture_output=True, text=True,
-                       cwd=work)
+    r = subprocess.run(
+        [str(env_dir / "bin" / "comicc"), "check", str(example)],
+        capture_output=True,
+        text=True,
+        cwd=work,
+    )
     assert r.returncode == 0, r.stderr
     assert "ok" in r.stderr
     # ... and builds it: themes, fonts and the draft backend all come from the install
-    r = subprocess.run([str(env_dir / "bin" / "comicc"), "build", str(example), "-o", str(work / "heist.pdf"),
-                        "--dpi", "72", "--no-progress"], capture_output=True, text=True, cwd=work)
+    r = subprocess.run(
+        [
+            str(env_dir / "bin" / "comicc"),
+            "build",
+            str(example),
+            "-o",
+            str(work / "heist.pdf"),
+            "--dpi",
+            "72",
+            "--no-progress",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=work,
+    )
     assert r.returncode == 0, r.stderr
     assert (work / "heist.pdf").read_bytes().startswith(b"%PDF-")
     # the installed package reads its grammar from inside the wheel, not from this checkout
-    r = subprocess.run([str(py), "-c", "from comicc.resources import grammar_path; print(grammar_path())"],
-                       capture_output=True, text=True, cwd=work)
+    r = subprocess.run(
+        [str(py), "-c", "from comicc.resources import grammar_path; print(grammar_path())"],
+        capture_output=True,
+        text=True,
+        cwd=work,
+    )
     assert "_data" in r.stdout and str(ROOT) not in r.stdout

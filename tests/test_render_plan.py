@@ -1,4 +1,5 @@
 """Render planning: sizes, seeds, masks, cache keys, compositing."""
+
 from __future__ import annotations
 
 import io
@@ -6,17 +7,22 @@ import math
 from dataclasses import replace
 
 import pytest
-from PIL import Image, ImageChops, ImageStat
+from PIL import Image, ImageChops
 
-from comicc.backends.base import (Backend, Capabilities, EdgeControl, PaintResult, Rejected,
-                                  Transient)
+from comicc.backends.base import (
+    Backend,
+    Capabilities,
+    EdgeControl,
+    PaintResult,
+    Rejected,
+    Transient,
+)
 from comicc.backends.draft import DraftBackend
-from comicc.layout.geometry import Path, PanelGeom, Rect
+from comicc.layout.geometry import Path, Rect
 from comicc.paint import cachekey
 from comicc.paint.composite import composite, decode
 from comicc.paint.mask import build_mask, flatten, keep_zone
 from comicc.paint.plan import SEED_MAX, derive_seed, plan_panel
-
 from conftest_render import balloon, make_panel, oval, two_speaker_geom
 
 DRAFT = DraftBackend.capabilities
@@ -60,8 +66,12 @@ def test_seed_formula_is_pinned():
 
 
 def test_seeds_differ_per_panel_and_variant_and_are_stable():
-    seeds = {derive_seed(7, page, panel, variant)
-             for page in range(1, 6) for panel in range(1, 7) for variant in range(1, 4)}
+    seeds = {
+        derive_seed(7, page, panel, variant)
+        for page in range(1, 6)
+        for panel in range(1, 7)
+        for variant in range(1, 4)
+    }
     assert len(seeds) == 5 * 6 * 3
     assert all(1 <= s <= SEED_MAX for s in seeds)
     assert derive_seed(8, 1, 1, 1) != derive_seed(7, 1, 1, 1)
@@ -96,22 +106,25 @@ def test_cache_key_ignores_where_the_panel_sits_on_the_page():
     assert a.cache_key == b.cache_key
 
 
-@pytest.mark.parametrize("change", [
-    dict(panel=make_panel(prompt="a sunny beach")),
-    dict(panel=make_panel(negative="people")),
-    dict(panel=make_panel(seed=1)),
-    dict(panel=make_panel(dpi=200)),                       # pixel size
-    dict(geom=two_speaker_geom(w=410)),                    # pixel size
-    dict(geom=two_speaker_geom(dx=1.0)),                   # mask geometry
-    dict(panel=make_panel(keep_margin=30)),
-    dict(panel=make_panel(feather=4)),
-    dict(panel=make_panel(mode="none")),
-    dict(panel=make_panel(params=(("draft.style", "ink"),))),
-    dict(panel=make_panel(model="sdxl")),
-    dict(panel=make_panel(backend="stability")),
-    dict(variant=2),
-    dict(caps=X64),                                         # request size
-])
+@pytest.mark.parametrize(
+    "change",
+    [
+        dict(panel=make_panel(prompt="a sunny beach")),
+        dict(panel=make_panel(negative="people")),
+        dict(panel=make_panel(seed=1)),
+        dict(panel=make_panel(dpi=200)),  # pixel size
+        dict(geom=two_speaker_geom(w=410)),  # pixel size
+        dict(geom=two_speaker_geom(dx=1.0)),  # mask geometry
+        dict(panel=make_panel(keep_margin=30)),
+        dict(panel=make_panel(feather=4)),
+        dict(panel=make_panel(mode="none")),
+        dict(panel=make_panel(params=(("draft.style", "ink"),))),
+        dict(panel=make_panel(model="sdxl")),
+        dict(panel=make_panel(backend="stability")),
+        dict(variant=2),
+        dict(caps=X64),  # request size
+    ],
+)
 def test_cache_key_changes_with_what_changes_pixels(change):
     assert plan(**change).cache_key != plan().cache_key
 
@@ -123,12 +136,21 @@ def test_other_backends_params_do_not_count():
 
 def test_cache_key_document_is_canonical_json():
     doc = cachekey.key_document(
-        backend="draft", model=None, params={"b": "2", "a": "1"}, prompt="p", negative="",
-        seed=5, request_size=(10, 20), box_size=(10, 20), variant=1,
-        mask=cachekey.mask_geometry([oval(1.004, 2, 3, 4)], mode="blank", keep_margin=24,
-                                    feather=8))
+        backend="draft",
+        model=None,
+        params={"b": "2", "a": "1"},
+        prompt="p",
+        negative="",
+        seed=5,
+        request_size=(10, 20),
+        box_size=(10, 20),
+        variant=1,
+        mask=cachekey.mask_geometry(
+            [oval(1.004, 2, 3, 4)], mode="blank", keep_margin=24, feather=8
+        ),
+    )
     text = cachekey.canonical_json(doc)
-    assert '"params":[["a","1"],["b","2"]]' in text and " " not in text.replace("p\"", "")
+    assert '"params":[["a","1"],["b","2"]]' in text and " " not in text.replace('p"', "")
     assert "1.0," in text and "1.004" not in text  # rounded to 0.01 pt
 
 
@@ -152,11 +174,11 @@ def test_mask_margin_and_feather():
     square = Path.rect(Rect(100, 100, 100, 100))
     m = build_mask([square], (400, 300), 1.0, 1.0, margin=24, feather=8, mode="blank")
     row = [m.getpixel((x, 150)) for x in range(200, 240)]
-    assert m.getpixel((150, 150)) == 0              # inside the balloon: KEEP
-    assert all(v == 0 for v in row[:23])            # the margin: KEEP
-    assert 0 < row[28] < 255                        # the feather: partial
-    assert all(v == 255 for v in row[34:])          # beyond: PAINT
-    assert row == sorted(row)                       # monotonic ramp
+    assert m.getpixel((150, 150)) == 0  # inside the balloon: KEEP
+    assert all(v == 0 for v in row[:23])  # the margin: KEEP
+    assert 0 < row[28] < 255  # the feather: partial
+    assert all(v == 255 for v in row[34:])  # beyond: PAINT
+    assert row == sorted(row)  # monotonic ramp
     assert m.getpixel((5, 5)) == 255
 
 
@@ -165,8 +187,10 @@ def test_no_feather_gives_a_hard_edge_and_none_mode_paints_all():
     zone = keep_zone([square], (400, 300), 1.0, 1.0, margin=10, feather=0)
     hist = zone.histogram()
     assert hist[0] and hist[255] and sum(hist[1:255]) == 0
-    assert build_mask([square], (40, 30), 1, 1, margin=1, feather=1,
-                      mode="none").getextrema() == (255, 255)
+    assert build_mask([square], (40, 30), 1, 1, margin=1, feather=1, mode="none").getextrema() == (
+        255,
+        255,
+    )
 
 
 def test_init_images_by_mode():
@@ -175,11 +199,11 @@ def test_init_images_by_mode():
     lettered = plan(make_panel(mode="lettered", dpi=144), geom)
     none = plan(make_panel(mode="none", dpi=144), geom)
     b_img, l_img, n_img = blank.init_image(), lettered.init_image(), none.init_image()
-    cx, cy = 400 * .28 * 2, 300 * .18 * 2  # first balloon centre in pixels
+    cx, cy = 400 * 0.28 * 2, 300 * 0.18 * 2  # first balloon centre in pixels
     box = (int(cx - 40), int(cy - 10), int(cx + 40), int(cy + 10))
-    assert b_img.crop(box).getextrema() == ((255, 255),) * 3       # white, no text
+    assert b_img.crop(box).getextrema() == ((255, 255),) * 3  # white, no text
     assert min(lo for lo, _ in l_img.crop(box).getextrema()) < 100  # dark text pixels
-    assert all(lo == hi for lo, hi in n_img.getextrema())           # paper only
+    assert all(lo == hi for lo, hi in n_img.getextrema())  # paper only
     assert n_img.getpixel((0, 0)) == b_img.getpixel((0, 0)) != (255, 255, 255)
 
 
@@ -202,8 +226,10 @@ def test_other_sized_results_are_fit_back_with_kept_pixels_exact():
     result = ScaledBackend().paint(p.request())
     out, report = composite(result, p)
     assert out.size == p.box_size and report.resized
-    assert report.returned_size == (round(p.request_size[0] * 1.37),
-                                    round(p.request_size[1] * 1.37))
+    assert report.returned_size == (
+        round(p.request_size[0] * 1.37),
+        round(p.request_size[1] * 1.37),
+    )
     assert kept_exact(out, p.init_image(p.box_size), p.mask(p.box_size))
     assert report.changed_fraction > 0.9 and report.mask_ignored()
     assert out.getpixel((2, 2)) == (200, 30, 60)  # the paint area is the backend's

@@ -1,4 +1,5 @@
 """Balloon outlines, tails and connectors (comicc.layout.shapes / tails)."""
+
 from __future__ import annotations
 
 import math
@@ -8,15 +9,25 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from comicc.layout.geometry import Path, PathCmd, Rect, Stroke
-from comicc.layout.shapes import (KINDS, body_path, connector_path, ellipse_line_widths,
-                                  flatten, normalize_kind, path_bbox, path_contains,
-                                  stroke_for, tail_path, text_block_to_body, text_ellipse)
+from comicc.layout.shapes import (
+    KINDS,
+    body_path,
+    connector_path,
+    ellipse_line_widths,
+    flatten,
+    normalize_kind,
+    path_bbox,
+    path_contains,
+    stroke_for,
+    tail_path,
+    text_block_to_body,
+    text_ellipse,
+)
 from comicc.model.ir import BalloonKind
 
 BALLOONS = ("speech", "whisper", "thought", "shout", "electronic")
 WOBBLY = BALLOONS + ("caption", "note")
-FAST = settings(max_examples=60, deadline=None,
-                suppress_health_check=[HealthCheck.too_slow])
+FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 sizes = st.floats(min_value=1.0, max_value=300.0, allow_nan=False)
 seeds = st.integers(min_value=0, max_value=2**31)
@@ -26,6 +37,7 @@ def _segments_cross(p1, p2, p3, p4) -> bool:
     def orient(a, b, c):
         v = (b[0] - a[0]) * (c[1] - a[1]) - (b[1] - a[1]) * (c[0] - a[0])
         return 0 if abs(v) < 1e-9 else (1 if v > 0 else -1)
+
     o1, o2 = orient(p1, p2, p3), orient(p1, p2, p4)
     o3, o4 = orient(p3, p4, p1), orient(p3, p4, p2)
     return o1 * o2 < 0 and o3 * o4 < 0
@@ -69,8 +81,12 @@ def test_stroke_for():
     assert stroke_for(BalloonKind.THOUGHT, 2.0).dash is None
 
 
-@given(a=st.floats(0.0, 200.0), b=st.floats(0.0, 200.0), pad=st.floats(0.0, 20.0),
-       ys=st.lists(st.floats(-250.0, 250.0), max_size=12))
+@given(
+    a=st.floats(0.0, 200.0),
+    b=st.floats(0.0, 200.0),
+    pad=st.floats(0.0, 20.0),
+    ys=st.lists(st.floats(-250.0, 250.0), max_size=12),
+)
 @FAST
 def test_ellipse_line_widths_formula(a, b, pad, ys):
     got = ellipse_line_widths(a, b, pad, ys)
@@ -115,8 +131,14 @@ def test_body_deterministic(kind):
         assert body_path(kind, r, 42) == Path.rect(r)
 
 
-@given(kind=st.sampled_from(KINDS), x=st.floats(-100, 500), y=st.floats(-100, 500),
-       w=st.floats(8.0, 400.0), h=st.floats(8.0, 300.0), seed=seeds)
+@given(
+    kind=st.sampled_from(KINDS),
+    x=st.floats(-100, 500),
+    y=st.floats(-100, 500),
+    w=st.floats(8.0, 400.0),
+    h=st.floats(8.0, 300.0),
+    seed=seeds,
+)
 @FAST
 def test_body_inside_rect(kind, x, y, w, h, seed):
     r = Rect(x, y, w, h)
@@ -129,8 +151,15 @@ def test_body_inside_rect(kind, x, y, w, h, seed):
         assert bb.w >= 0.98 * w and bb.h >= 0.98 * h
 
 
-@given(kind=st.sampled_from(KINDS), tw=sizes, th=st.floats(1.0, 200.0),
-       pad=st.floats(0.0, 20.0), seed=seeds, x=st.floats(-50, 300), y=st.floats(-50, 300))
+@given(
+    kind=st.sampled_from(KINDS),
+    tw=sizes,
+    th=st.floats(1.0, 200.0),
+    pad=st.floats(0.0, 20.0),
+    seed=seeds,
+    x=st.floats(-50, 300),
+    y=st.floats(-50, 300),
+)
 @FAST
 def test_text_block_fits_inside_body(kind, tw, th, pad, seed, x, y):
     w, h = text_block_to_body(kind, tw, th, pad)
@@ -140,6 +169,7 @@ def test_text_block_fits_inside_body(kind, tw, th, pad, seed, x, y):
     cx, cy = r.center
     polys = flatten(body, 0.1)
     from comicc.layout.shapes import _polys_contain
+
     for sx in (-1, 1):
         for sy in (-1, 1):
             # a hair inside: with zero padding, box corners touch the rectangle kinds
@@ -182,8 +212,14 @@ def test_irregular_bodies_are_not_mechanical():
 # tails
 
 
-@given(kind=st.sampled_from(BALLOONS), w=st.floats(30.0, 250.0), h=st.floats(24.0, 160.0),
-       angle=st.floats(0.0, math.tau), extra=st.floats(5.0, 300.0), seed=seeds)
+@given(
+    kind=st.sampled_from(BALLOONS),
+    w=st.floats(30.0, 250.0),
+    h=st.floats(24.0, 160.0),
+    angle=st.floats(0.0, math.tau),
+    extra=st.floats(5.0, 300.0),
+    seed=seeds,
+)
 @FAST
 def test_tail_points_towards_target(kind, w, h, angle, extra, seed):
     r = Rect(40, 60, w, h)
@@ -201,9 +237,14 @@ def test_tail_points_towards_target(kind, w, h, angle, extra, seed):
     assert far <= math.hypot(w, h) / 2 + 1.25 * h + 1.0
 
 
-@given(kind=st.sampled_from(("speech", "whisper", "shout", "electronic")),
-       w=st.floats(30.0, 250.0), h=st.floats(24.0, 160.0),
-       angle=st.floats(0.0, math.tau), extra=st.floats(5.0, 300.0), seed=seeds)
+@given(
+    kind=st.sampled_from(("speech", "whisper", "shout", "electronic")),
+    w=st.floats(30.0, 250.0),
+    h=st.floats(24.0, 160.0),
+    angle=st.floats(0.0, math.tau),
+    extra=st.floats(5.0, 300.0),
+    seed=seeds,
+)
 @FAST
 def test_wedge_tails_are_simple_and_rooted_in_body(kind, w, h, angle, extra, seed):
     r = Rect(0, 0, w, h)
@@ -218,8 +259,13 @@ def test_wedge_tails_are_simple_and_rooted_in_body(kind, w, h, angle, extra, see
     assert path_contains(body, (first[0], first[1]))
 
 
-@given(w=st.floats(40.0, 250.0), h=st.floats(30.0, 160.0), angle=st.floats(0.0, math.tau),
-       extra=st.floats(20.0, 300.0), seed=seeds)
+@given(
+    w=st.floats(40.0, 250.0),
+    h=st.floats(30.0, 160.0),
+    angle=st.floats(0.0, math.tau),
+    extra=st.floats(20.0, 300.0),
+    seed=seeds,
+)
 @FAST
 def test_thought_trail_grows_towards_body(w, h, angle, extra, seed):
     r = Rect(0, 0, w, h)
@@ -267,9 +313,17 @@ def test_no_tail_when_target_inside_body():
 # connectors
 
 
-@given(ax=st.floats(0, 200), ay=st.floats(0, 200), aw=st.floats(30, 150), ah=st.floats(20, 90),
-       dx=st.floats(-300, 300), dy=st.floats(-300, 300), bw=st.floats(30, 150),
-       bh=st.floats(20, 90), seed=seeds)
+@given(
+    ax=st.floats(0, 200),
+    ay=st.floats(0, 200),
+    aw=st.floats(30, 150),
+    ah=st.floats(20, 90),
+    dx=st.floats(-300, 300),
+    dy=st.floats(-300, 300),
+    bw=st.floats(30, 150),
+    bh=st.floats(20, 90),
+    seed=seeds,
+)
 @FAST
 def test_connector_touches_both(ax, ay, aw, ah, dx, dy, bw, bh, seed):
     a = Rect(ax, ay, aw, ah)

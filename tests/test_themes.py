@@ -1,5 +1,6 @@
 """Themes: shipped themes load clean, formats are right, broken files are
 reported at the right line with the right code."""
+
 from __future__ import annotations
 
 import textwrap
@@ -7,9 +8,8 @@ import textwrap
 import pytest
 
 from comicc.diagnostics import Sink, render_human, render_short
-from comicc.theme.model import (PageFormat, Theme, available_themes, load_theme,
-                           resolve_format)
-from comicc.theme.schema import parse_color, parse_length, parse_size, BadValue
+from comicc.theme.model import PageFormat, Theme, available_themes, load_theme, resolve_format
+from comicc.theme.schema import BadValue, parse_color, parse_length, parse_size
 
 IN, MM = 72.0, 72.0 / 25.4
 FORMATS = {  # name: (width, height, bleed) in points
@@ -45,8 +45,17 @@ def test_shipped_theme_loads_clean(name):
     assert isinstance(theme, Theme) and theme.name == name
     assert theme.default_format in theme.formats
     assert theme.border_width > theme.balloon_styles["speech"].stroke_width
-    assert set(theme.balloon_styles) >= {"speech", "thought", "whisper", "shout", "electronic",
-                                         "caption", "note", "sfx", "title"}
+    assert set(theme.balloon_styles) >= {
+        "speech",
+        "thought",
+        "whisper",
+        "shout",
+        "electronic",
+        "caption",
+        "note",
+        "sfx",
+        "title",
+    }
     assert theme.balloon_styles["whisper"].dash
     assert theme.balloon_styles["speech"].dash is None
     assert theme.emphasis.style == "bolditalic"
@@ -98,13 +107,17 @@ def test_theme_spans_point_into_files(themes):
 
 # --------------------------------------------------------------- formats
 
+
 def test_resolve_presets_and_sizes(themes):
     t = themes["classic"]
     assert resolve_format(t, "us-comic") is t.formats["us-comic"]
     assert resolve_format(t, "A4") is t.formats["a4"]
     custom = resolve_format(t, "6.625x10.25in")
     assert (custom.width, custom.height) == pytest.approx((477, 738))
-    assert custom.bleed == t.formats["us-comic"].bleed and custom.margin == t.formats["us-comic"].margin
+    assert (
+        custom.bleed == t.formats["us-comic"].bleed
+        and custom.margin == t.formats["us-comic"].margin
+    )
     mm = resolve_format(t, "210x297mm")
     assert (mm.width, mm.height) == pytest.approx((210 * MM, 297 * MM))
     assert resolve_format(themes["manga"], "100x150mm").bleed == pytest.approx(3 * MM)
@@ -137,9 +150,16 @@ BROKEN = [
     ('extends = "classic"\n[gutters]\nwithin = "2"\n', "theme-bad-length", 3),
     ('extends = "classic"\n[border]\nwidth = "2 furlongs"\n', "theme-bad-length", 3),
     ('extends = "classic"\n[formats.square]\ntrim = "10 by 10in"\n', "theme-bad-length", 3),
-    ('extends = "classic"\n[balloons.whisper]\ndash = [\n  "3pt",\n  "2zz",\n]\n', "theme-bad-length", 5),
-    ('extends = "classic"\n[caption.colors]\nHAMMY = "#fff3c4"\nBRUIN = "yellowish"\n',
-     "theme-bad-color", 4),
+    (
+        'extends = "classic"\n[balloons.whisper]\ndash = [\n  "3pt",\n  "2zz",\n]\n',
+        "theme-bad-length",
+        5,
+    ),
+    (
+        'extends = "classic"\n[caption.colors]\nHAMMY = "#fff3c4"\nBRUIN = "yellowish"\n',
+        "theme-bad-color",
+        4,
+    ),
     ('extends = "classic"\n[fonts.lettering]\nfamily = "Comic Sans MS"\n', "theme-missing-font", 3),
     ('extends = "classic"\n[balloons.shout]\nfont = { style = "heavy" }\n', "theme-bad-value", 3),
     ('extends = "classic"\n[balloons.shout]\nfont = "shouting"\n', "theme-bad-value", 3),
@@ -150,10 +170,16 @@ BROKEN = [
     ('extends = "./nowhere.toml"\n', "theme-not-found", 1),
     ('name = "bare"\n', "theme-missing-key", 1),
     ('extends = "classic"\n[prompt]\ntemplate = "{{ description "\n', "theme-bad-template", 3),
-    ('extends = "classic"\n[prompt]\ntemplate = """\nfirst {{ description }}\nsecond {% for %}\n"""\n',
-     "theme-bad-template", 5),
-    ('extends = "classic"\n[prompt]\ncharacter = "{{ name }} ({{ description }}"\nnegative = "x"\n',
-     None, None),  # valid: a lone parenthesis is text
+    (
+        'extends = "classic"\n[prompt]\ntemplate = """\nfirst {{ description }}\nsecond {% for %}\n"""\n',
+        "theme-bad-template",
+        5,
+    ),
+    (
+        'extends = "classic"\n[prompt]\ncharacter = "{{ name }} ({{ description }}"\nnegative = "x"\n',
+        None,
+        None,
+    ),  # valid: a lone parenthesis is text
 ]
 
 
@@ -176,7 +202,9 @@ def test_broken_theme(tmp_path, text, code, line):
 
 def test_did_you_mean_hints(tmp_path):
     path = tmp_path / "t.toml"
-    path.write_text('extends = "classic"\n[gutters]\nwithn = "2mm"\n[fonts.lettering]\nfamily = "Kalm"\n')
+    path.write_text(
+        'extends = "classic"\n[gutters]\nwithn = "2mm"\n[fonts.lettering]\nfamily = "Kalm"\n'
+    )
     _, sink, _ = load(path)
     by_code = {d.code: d for d in sink.errors}
     assert any("within" in h for h in by_code["theme-unknown-key"].hints)
@@ -186,10 +214,15 @@ def test_did_you_mean_hints(tmp_path):
 
 def test_all_errors_reported_at_once(tmp_path):
     path = tmp_path / "t.toml"
-    path.write_text('extends = "classic"\n[gutters]\nwithin = "2"\ntier = "x"\n[border]\ncolor = "red-ish"\n')
+    path.write_text(
+        'extends = "classic"\n[gutters]\nwithin = "2"\ntier = "x"\n[border]\ncolor = "red-ish"\n'
+    )
     _, sink, _ = load(path)
     assert [(d.code, d.span.line) for d in sink.errors] == [
-        ("theme-bad-length", 3), ("theme-bad-length", 4), ("theme-bad-color", 6)]
+        ("theme-bad-length", 3),
+        ("theme-bad-length", 4),
+        ("theme-bad-color", 6),
+    ]
 
 
 def test_column_points_at_value(tmp_path):
@@ -209,7 +242,8 @@ def test_error_in_parent_points_into_parent(tmp_path):
 
 def test_child_overrides_parent(tmp_path):
     (tmp_path / "themes").mkdir()
-    (tmp_path / "themes" / "mine.toml").write_text(textwrap.dedent('''\
+    (tmp_path / "themes" / "mine.toml").write_text(
+        textwrap.dedent("""\
         extends = "manga"
         [gutters]
         within = "2mm"
@@ -217,15 +251,16 @@ def test_child_overrides_parent(tmp_path):
         size = "7.5pt"
         [caption.colors]
         "MR. SMITH" = "#abc"
-        '''))
+        """)
+    )
     theme, sink, _ = load("themes/mine.toml", base_dir=tmp_path)
     assert not sink.diagnostics
     assert theme.name == "mine" and theme.reading == "rtl"
     assert theme.gutter_within == pytest.approx(2 * MM)
-    assert theme.gutter_tier == pytest.approx(5 * MM)          # from manga
+    assert theme.gutter_tier == pytest.approx(5 * MM)  # from manga
     assert theme.lettering == theme.lettering.__class__("Kalam", 7.5, 8.0, "regular")
     assert theme.caption_colors["MR. SMITH"] == "#aabbcc"
-    assert theme.caption_colors["HAMMY"] == "#fff3c4"         # from classic
+    assert theme.caption_colors["HAMMY"] == "#fff3c4"  # from classic
 
 
 def test_extends_cycle(tmp_path):
@@ -261,7 +296,8 @@ def test_missing_fallback_font_is_a_warning(tmp_path):
 
 def test_standalone_theme(tmp_path):
     path = tmp_path / "solo.toml"
-    path.write_text(textwrap.dedent('''\
+    path.write_text(
+        textwrap.dedent("""\
         [page]
         default_format = "square"
         [formats.square]
@@ -279,7 +315,8 @@ def test_standalone_theme(tmp_path):
         leading = "10pt"
         [lettering]
         balloon_padding = "5pt"
-        '''))
+        """)
+    )
     theme, sink, _ = load(path)
     assert not sink.diagnostics, render_short(sink.diagnostics)
     assert theme.formats["square"] == PageFormat("square", 576, 576, 9, 36)

@@ -8,6 +8,7 @@ Exit codes (docs/cli.md):
   3  internal error: a bug in comicc (please report it)
   130 interrupted (Ctrl-C)
 """
+
 from __future__ import annotations
 
 import argparse
@@ -31,32 +32,56 @@ class _Parser(argparse.ArgumentParser):
 
 def _common(p: argparse.ArgumentParser, format_flag: bool = True) -> None:
     flags = ("--format", "--diagnostics") if format_flag else ("--diagnostics",)
-    p.add_argument(*flags, dest="diag_format", choices=("human", "short", "json"), default="human",
-                   help="how diagnostics are printed (default: human)")
+    p.add_argument(
+        *flags,
+        dest="diag_format",
+        choices=("human", "short", "json"),
+        default="human",
+        help="how diagnostics are printed (default: human)",
+    )
     p.add_argument("--strict", action="store_true", help="treat warnings as errors")
-    p.add_argument("--color", choices=("auto", "always", "never"), default="auto",
-                   help="color in human diagnostics (default: auto)")
-    p.add_argument("--debug", action="store_true", help="show Python tracebacks for internal errors")
+    p.add_argument(
+        "--color",
+        choices=("auto", "always", "never"),
+        default="auto",
+        help="color in human diagnostics (default: auto)",
+    )
+    p.add_argument(
+        "--debug", action="store_true", help="show Python tracebacks for internal errors"
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = _Parser(prog="comicc", description="Compile .comic scripts into lettered comic books.",
-                epilog="Run `comicc COMMAND --help` for a command's options. Docs: docs/language.md")
+    p = _Parser(
+        prog="comicc",
+        description="Compile .comic scripts into lettered comic books.",
+        epilog="Run `comicc COMMAND --help` for a command's options. Docs: docs/language.md",
+    )
     p.add_argument("--version", action="version", version=f"comicc {__version__}")
     sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
-    c = sub.add_parser("check", help="check scripts for errors and warnings",
-                       description="Parse and check .comic scripts; print every problem found. "
-                                   "Exit 0 when clean (warnings allowed), 1 on errors, 2 on usage errors.")
+    c = sub.add_parser(
+        "check",
+        help="check scripts for errors and warnings",
+        description="Parse and check .comic scripts; print every problem found. "
+        "Exit 0 when clean (warnings allowed), 1 on errors, 2 on usage errors.",
+    )
     c.add_argument("files", nargs="+", metavar="FILE", help="scripts to check")
     _common(c)
 
-    f = sub.add_parser("fmt", help="format scripts canonically",
-                       description="Rewrite scripts in canonical form, keeping comments, notes and boneyard. "
-                                   "Never changes meaning; formatting twice changes nothing.")
+    f = sub.add_parser(
+        "fmt",
+        help="format scripts canonically",
+        description="Rewrite scripts in canonical form, keeping comments, notes and boneyard. "
+        "Never changes meaning; formatting twice changes nothing.",
+    )
     f.add_argument("files", nargs="+", metavar="FILE", help="scripts to format in place")
-    f.add_argument("--check", action="store_true", help="write nothing; exit 1 if a file would change")
-    f.add_argument("--diff", action="store_true", help="write nothing; print what would change as a diff")
+    f.add_argument(
+        "--check", action="store_true", help="write nothing; exit 1 if a file would change"
+    )
+    f.add_argument(
+        "--diff", action="store_true", help="write nothing; print what would change as a diff"
+    )
     _common(f)
 
     for register in _EXTRA_COMMANDS:
@@ -65,32 +90,57 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _register_build(sub, common) -> None:
-    b = sub.add_parser("build", help="build a book (PDF, CBZ or PNG pages)",
-                       description="Lay out, paint and assemble a script into a book. The default `draft` "
-                                   "backend works offline. Outputs are written atomically: on failure an "
-                                   "existing output is left untouched.")
+    b = sub.add_parser(
+        "build",
+        help="build a book (PDF, CBZ or PNG pages)",
+        description="Lay out, paint and assemble a script into a book. The default `draft` "
+        "backend works offline. Outputs are written atomically: on failure an "
+        "existing output is left untouched.",
+    )
     b.add_argument("file", metavar="FILE", help="the script to build")
-    b.add_argument("-o", "--output", metavar="OUT",
-                   help="output file (pdf, cbz) or directory (png); default: beside the script")
-    b.add_argument("--format", dest="out_format", choices=("pdf", "cbz", "png"), default="pdf",
-                   help="output format (default: pdf)")
+    b.add_argument(
+        "-o",
+        "--output",
+        metavar="OUT",
+        help="output file (pdf, cbz) or directory (png); default: beside the script",
+    )
+    b.add_argument(
+        "--format",
+        dest="out_format",
+        choices=("pdf", "cbz", "png"),
+        default="pdf",
+        help="output format (default: pdf)",
+    )
     b.add_argument("--backend", metavar="NAME", help="paint every panel with this backend")
-    b.add_argument("--dpi", type=int, metavar="N", help="art resolution at print size (default: the script's)")
+    b.add_argument(
+        "--dpi", type=int, metavar="N", help="art resolution at print size (default: the script's)"
+    )
     b.add_argument("--bleed", action="store_true", help="include the bleed area and crop marks")
-    b.add_argument("--lossless", action="store_true", help="keep panel art lossless (PNG) instead of JPEG")
-    b.add_argument("--quality", type=int, default=90, metavar="Q", help="JPEG quality of the art (default 90)")
-    b.add_argument("--cache-dir", metavar="DIR", help="art cache (default: .comicc-cache beside the script)")
+    b.add_argument(
+        "--lossless", action="store_true", help="keep panel art lossless (PNG) instead of JPEG"
+    )
+    b.add_argument(
+        "--quality", type=int, default=90, metavar="Q", help="JPEG quality of the art (default 90)"
+    )
+    b.add_argument(
+        "--cache-dir", metavar="DIR", help="art cache (default: .comicc-cache beside the script)"
+    )
     b.add_argument("--jobs", "-j", type=int, metavar="N", help="panels painted at once")
     b.add_argument("--no-progress", action="store_true", help="no progress bar")
     common(b, format_flag=False)
 
-    lay = sub.add_parser("layout", help="page geometry as JSON, or wireframe PNGs to proof lettering",
-                         description="Lay out a script without painting anything: `--json` prints the complete "
-                                     "geometry in points; `--png DIR` draws a wireframe of every page.")
+    lay = sub.add_parser(
+        "layout",
+        help="page geometry as JSON, or wireframe PNGs to proof lettering",
+        description="Lay out a script without painting anything: `--json` prints the complete "
+        "geometry in points; `--png DIR` draws a wireframe of every page.",
+    )
     lay.add_argument("file", metavar="FILE")
     lay.add_argument("--json", action="store_true", help="print the geometry as JSON on stdout")
     lay.add_argument("--png", metavar="DIR", help="write wireframe pages into DIR")
-    lay.add_argument("--dpi", type=int, default=100, metavar="N", help="wireframe resolution (default 100)")
+    lay.add_argument(
+        "--dpi", type=int, default=100, metavar="N", help="wireframe resolution (default 100)"
+    )
     common(lay)
 
 
@@ -108,8 +158,9 @@ def _print_diags(sink: Sink, args, sources) -> None:
     if args.diag_format == "short":
         sys.stderr.write(render_short(diags))
     else:
-        color = args.color == "always" or (args.color == "auto" and sys.stderr.isatty()
-                                           and not os.environ.get("NO_COLOR"))
+        color = args.color == "always" or (
+            args.color == "auto" and sys.stderr.isatty() and not os.environ.get("NO_COLOR")
+        )
         sys.stderr.write(render_human(diags, sources, color=color))
 
 
@@ -125,6 +176,7 @@ def _summary(sink: Sink) -> str:
 
 def cmd_check(args) -> int:
     from comicc.pipeline.compile import check
+
     sink = Sink()
     sources = {}
     for f in args.files:
@@ -142,14 +194,20 @@ def cmd_check(args) -> int:
         if failed:
             print(f"comicc: checked {what}: {summary}", file=sys.stderr)
         else:
-            print(f"comicc: checked {what}: ok" + (f" ({summary})" if summary else ""), file=sys.stderr)
+            print(
+                f"comicc: checked {what}: ok" + (f" ({summary})" if summary else ""),
+                file=sys.stderr,
+            )
     return EXIT_ERRORS if failed else EXIT_OK
 
 
 def _add_source(sources, path):
     from comicc.source import SourceFile
+
     try:
-        sources[str(path)] = SourceFile.from_text(Path(path).read_bytes().decode("utf-8", "replace"), str(path))
+        sources[str(path)] = SourceFile.from_text(
+            Path(path).read_bytes().decode("utf-8", "replace"), str(path)
+        )
     except OSError:
         pass
 
@@ -157,6 +215,7 @@ def _add_source(sources, path):
 def write_atomic(path: Path, data: bytes) -> None:
     """Write ``data`` to ``path`` via a temporary file and a rename."""
     from comicc.output.common import write_bytes_atomic
+
     write_bytes_atomic(path, data)
 
 
@@ -164,6 +223,7 @@ def cmd_fmt(args) -> int:
     from comicc.pipeline.compile import load_source
     from comicc.syntax.fmt import format_script
     from comicc.syntax.parser import parse
+
     sink = Sink()
     sources = {}
     changed = []
@@ -181,9 +241,14 @@ def cmd_fmt(args) -> int:
             continue
         changed.append(f)
         if args.diff:
-            sys.stdout.writelines(difflib.unified_diff(
-                original.splitlines(keepends=True), new.splitlines(keepends=True),
-                fromfile=f"{f} (original)", tofile=f"{f} (formatted)"))
+            sys.stdout.writelines(
+                difflib.unified_diff(
+                    original.splitlines(keepends=True),
+                    new.splitlines(keepends=True),
+                    fromfile=f"{f} (original)",
+                    tofile=f"{f} (formatted)",
+                )
+            )
         if args.check:
             print(f"would reformat {f}", file=sys.stderr)
         elif not args.diff:
@@ -199,6 +264,7 @@ def cmd_fmt(args) -> int:
 
 def _checked(args, sink):
     from comicc.pipeline.compile import check
+
     res = check(args.file, sink)
     sources = dict(res.sources) if res is not None else {}
     if res is None or res.script is None or res.theme is None or sink.has_errors():
@@ -210,46 +276,74 @@ def _checked(args, sink):
 
 def cmd_build(args) -> int:
     from comicc.pipeline.book import BuildOptions, build
+
     sink = Sink()
     res, sources = _checked(args, sink)
     result = None
     if res is not None and not (args.strict and sink.diagnostics):
         if args.backend:
             from comicc.backends import registry
+
             if args.backend not in registry.names():
                 from comicc.diagnostics import did_you_mean
+
                 close = did_you_mean(args.backend, registry.names())
-                print(f"comicc build: error: unknown backend `{args.backend}`"
-                      + (f" (did you mean `{close[0]}`?)" if close else "")
-                      + "; backends: " + ", ".join(registry.names()), file=sys.stderr)
+                print(
+                    f"comicc build: error: unknown backend `{args.backend}`"
+                    + (f" (did you mean `{close[0]}`?)" if close else "")
+                    + "; backends: "
+                    + ", ".join(registry.names()),
+                    file=sys.stderr,
+                )
                 return EXIT_USAGE
-        opts = BuildOptions(output=args.output, format=args.out_format, backend=args.backend, dpi=args.dpi,
-                            bleed=args.bleed, lossless=args.lossless, quality=args.quality,
-                            cache_dir=args.cache_dir, workers=args.jobs,
-                            progress=False if args.no_progress else None)
+        opts = BuildOptions(
+            output=args.output,
+            format=args.out_format,
+            backend=args.backend,
+            dpi=args.dpi,
+            bleed=args.bleed,
+            lossless=args.lossless,
+            quality=args.quality,
+            cache_dir=args.cache_dir,
+            workers=args.jobs,
+            progress=False if args.no_progress else None,
+        )
         result = build(res.script, res.theme, sink, opts)
     _print_diags(sink, args, sources)
     if result is None or sink.has_errors(strict=args.strict):
-        print(f"comicc: build failed: {_summary(sink) or 'see above'}; nothing was written", file=sys.stderr)
+        print(
+            f"comicc: build failed: {_summary(sink) or 'see above'}; nothing was written",
+            file=sys.stderr,
+        )
         return EXIT_ERRORS
     extra = f" ({_summary(sink)})" if sink.diagnostics else ""
-    print(f"comicc: wrote {result.output}: {result.pages} page{'s' if result.pages != 1 else ''}, "
-          f"{result.panels} panels ({result.painted} painted, {result.cached} from cache){extra}",
-          file=sys.stderr)
+    print(
+        f"comicc: wrote {result.output}: {result.pages} page{'s' if result.pages != 1 else ''}, "
+        f"{result.panels} panels ({result.painted} painted, {result.cached} from cache){extra}",
+        file=sys.stderr,
+    )
     return EXIT_OK
 
 
 def cmd_layout(args) -> int:
     import json as _json
+
     from comicc.pipeline.book import layout
+
     sink = Sink()
     res, sources = _checked(args, sink)
     from comicc.pipeline.book import locked_sizes
-    book = layout(res.script, res.theme, sink, keep=locked_sizes(res.script)) if res is not None else None
+
+    book = (
+        layout(res.script, res.theme, sink, keep=locked_sizes(res.script))
+        if res is not None
+        else None
+    )
     _print_diags(sink, args, sources)
     if book is None or sink.has_errors(strict=args.strict):
         return EXIT_ERRORS
     from comicc.output.wireframe import draw_wireframe, to_json
+
     if args.json or not args.png:
         sys.stdout.write(_json.dumps(to_json(book), indent=1) + "\n")
     if args.png:
@@ -265,7 +359,8 @@ def cmd_layout(args) -> int:
 
 COMMANDS = {"check": cmd_check, "fmt": cmd_fmt, "build": cmd_build, "layout": cmd_layout}
 
-from comicc.commands.backends import cmd_backends, register as _register_backends  # noqa: E402
+from comicc.commands.backends import cmd_backends  # noqa: E402
+from comicc.commands.backends import register as _register_backends
 
 _EXTRA_COMMANDS.append(_register_backends)
 COMMANDS["backends"] = cmd_backends
@@ -288,9 +383,11 @@ def main(argv: list[str] | None = None) -> int:
         if getattr(args, "debug", False):
             traceback.print_exc()
         else:
-            print("comicc: internal error: this is a bug in comicc, not in your script.\n"
-                  "Please report it with the command you ran; rerun with --debug to see the details.",
-                  file=sys.stderr)
+            print(
+                "comicc: internal error: this is a bug in comicc, not in your script.\n"
+                "Please report it with the command you ran; rerun with --debug to see the details.",
+                file=sys.stderr,
+            )
         return EXIT_INTERNAL
 
 

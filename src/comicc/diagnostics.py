@@ -6,13 +6,14 @@ the three formats of the command line: ``human`` (source line with a caret,
 labels and hints), ``short`` (``path:line:col: error[code]: message``, one
 line each, for editors) and ``json`` (for tools).
 """
+
 from __future__ import annotations
 
 import difflib
 import json
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Iterable, Sequence
 
 from comicc.source import SourceFile, Span
 
@@ -55,8 +56,13 @@ class Diagnostic:
         def span_json(s: Span | None):
             if s is None:
                 return None
-            return {"path": s.path, "line": s.line, "column": s.col,
-                    "end_line": s.end_line, "end_column": s.end_col}
+            return {
+                "path": s.path,
+                "line": s.line,
+                "column": s.col,
+                "end_line": s.end_line,
+                "end_column": s.end_col,
+            }
 
         return {
             "severity": self.severity.value,
@@ -79,15 +85,39 @@ class Sink:
     def emit(self, diag: Diagnostic) -> None:
         self.diagnostics.append(diag)
 
-    def error(self, code: str, message: str, span: Span | None = None, *,
-              label: str = "", labels: Sequence[Label] = (), hints: Sequence[str] = (),
-              path: str | None = None) -> None:
-        self.emit(Diagnostic(Severity.ERROR, code, message, span, label, tuple(labels), tuple(hints), path))
+    def error(
+        self,
+        code: str,
+        message: str,
+        span: Span | None = None,
+        *,
+        label: str = "",
+        labels: Sequence[Label] = (),
+        hints: Sequence[str] = (),
+        path: str | None = None,
+    ) -> None:
+        self.emit(
+            Diagnostic(
+                Severity.ERROR, code, message, span, label, tuple(labels), tuple(hints), path
+            )
+        )
 
-    def warning(self, code: str, message: str, span: Span | None = None, *,
-                label: str = "", labels: Sequence[Label] = (), hints: Sequence[str] = (),
-                path: str | None = None) -> None:
-        self.emit(Diagnostic(Severity.WARNING, code, message, span, label, tuple(labels), tuple(hints), path))
+    def warning(
+        self,
+        code: str,
+        message: str,
+        span: Span | None = None,
+        *,
+        label: str = "",
+        labels: Sequence[Label] = (),
+        hints: Sequence[str] = (),
+        path: str | None = None,
+    ) -> None:
+        self.emit(
+            Diagnostic(
+                Severity.WARNING, code, message, span, label, tuple(labels), tuple(hints), path
+            )
+        )
 
     def extend(self, diags: Iterable[Diagnostic]) -> None:
         self.diagnostics.extend(diags)
@@ -110,10 +140,13 @@ class Sink:
             if d.span is None:
                 return (d.path or "", 0, 0)
             return (d.span.path, d.span.line, d.span.col)
+
         return sorted(self.diagnostics, key=key)
 
 
-def did_you_mean(word: str, candidates: Iterable[str], n: int = 3, cutoff: float = 0.6) -> list[str]:
+def did_you_mean(
+    word: str, candidates: Iterable[str], n: int = 3, cutoff: float = 0.6
+) -> list[str]:
     """Closest candidates to ``word`` (case-insensitive), best first."""
     cands = list(dict.fromkeys(candidates))
     lowered = {c.lower(): c for c in cands}
@@ -122,6 +155,7 @@ def did_you_mean(word: str, candidates: Iterable[str], n: int = 3, cutoff: float
 
 
 # ---------------------------------------------------------------- renderers
+
 
 def render_short(diags: Iterable[Diagnostic]) -> str:
     out = []
@@ -134,7 +168,9 @@ def render_json(diags: Iterable[Diagnostic]) -> str:
     return json.dumps([d.to_json() for d in diags], indent=2, ensure_ascii=False) + "\n"
 
 
-def _caret_block(src: SourceFile | None, span: Span, label: str, gutter: int, mark: str) -> list[str]:
+def _caret_block(
+    src: SourceFile | None, span: Span, label: str, gutter: int, mark: str
+) -> list[str]:
     pad = " " * gutter
     if src is None:
         return []
@@ -150,7 +186,9 @@ def _caret_block(src: SourceFile | None, span: Span, label: str, gutter: int, ma
     return lines
 
 
-def render_human(diags: Iterable[Diagnostic], sources: dict[str, SourceFile], color: bool = False) -> str:
+def render_human(
+    diags: Iterable[Diagnostic], sources: dict[str, SourceFile], color: bool = False
+) -> str:
     """Render diagnostics like a compiler: header, location, source and caret."""
     blocks = []
     for d in diags:
@@ -170,7 +208,11 @@ def render_human(diags: Iterable[Diagnostic], sources: dict[str, SourceFile], co
             if src is not None:
                 lines.append(f"{pad} |")
                 # secondary labels that come before the primary line print first
-                before = [lb for lb in d.labels if lb.span.path == d.span.path and lb.span.line < d.span.line]
+                before = [
+                    lb
+                    for lb in d.labels
+                    if lb.span.path == d.span.path and lb.span.line < d.span.line
+                ]
                 after = [lb for lb in d.labels if lb not in before and lb.span.path == d.span.path]
                 for lb in before:
                     lines += _caret_block(src, lb.span, lb.message, gutter, "-")

@@ -7,6 +7,7 @@ mask). The PDF writer embeds JPEG bytes unchanged (``DCTDecode``) and the IDAT
 stream of plain PNGs unchanged (``FlateDecode`` with PNG predictors); only
 other PNG flavours (palette, alpha, interlaced) are decoded and re-zipped.
 """
+
 from __future__ import annotations
 
 import io
@@ -38,7 +39,7 @@ class PanelArt:
         return f"PanelArt({self.format}, {self.width}x{self.height}, {len(self.data)} bytes)"
 
     @classmethod
-    def from_bytes(cls, data: bytes) -> "PanelArt":
+    def from_bytes(cls, data: bytes) -> PanelArt:
         """Wrap encoded JPEG or PNG bytes, reading format and size from the header."""
         fmt = sniff_format(data)
         if fmt == "jpeg":
@@ -48,7 +49,7 @@ class PanelArt:
         return cls(data, fmt, w, h)
 
     @classmethod
-    def from_image(cls, image, fmt: str = "jpeg", quality: int = 90) -> "PanelArt":
+    def from_image(cls, image, fmt: str = "jpeg", quality: int = 90) -> PanelArt:
         """Encode a PIL image (RGB; alpha is flattened onto white for JPEG)."""
         data = encode_image(image, fmt, quality)
         return cls(data, fmt, image.width, image.height)
@@ -110,9 +111,9 @@ def jpeg_info(data: bytes) -> tuple[int, int, int]:
         if marker in (0x01, *range(0xD0, 0xD9)):  # markers without a length
             i += 2
             continue
-        (seg_len,) = struct.unpack(">H", data[i + 2:i + 4])
+        (seg_len,) = struct.unpack(">H", data[i + 2 : i + 4])
         if marker in (0xC0, 0xC1, 0xC2):
-            bits, h, w, comps = struct.unpack(">BHHB", data[i + 4:i + 10])
+            bits, h, w, comps = struct.unpack(">BHHB", data[i + 4 : i + 10])
             if bits != 8:
                 raise ValueError(f"JPEG with {bits} bits per component is not supported")
             return w, h, comps
@@ -134,10 +135,10 @@ def png_chunks(data: bytes):
     """Yield (type, payload) for each chunk of a PNG, checking the CRCs."""
     i = 8
     while i + 12 <= len(data):
-        (length,) = struct.unpack(">I", data[i:i + 4])
-        ctype = data[i + 4:i + 8]
-        payload = data[i + 8:i + 8 + length]
-        (crc,) = struct.unpack(">I", data[i + 8 + length:i + 12 + length])
+        (length,) = struct.unpack(">I", data[i : i + 4])
+        ctype = data[i + 4 : i + 8]
+        payload = data[i + 8 : i + 8 + length]
+        (crc,) = struct.unpack(">I", data[i + 8 + length : i + 12 + length])
         if zlib.crc32(ctype + payload) != crc:
             raise ValueError(f"corrupt PNG: bad CRC in {ctype.decode('latin1')} chunk")
         yield ctype, payload

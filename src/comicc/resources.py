@@ -4,6 +4,7 @@ In a wheel, ``grammar/`` and ``themes/`` are force-included as
 ``comicc/_data/``; in a source checkout they sit at the repository's top
 level, where writers and contributors find them.
 """
+
 from __future__ import annotations
 
 from pathlib import Path

@@ -5,6 +5,7 @@ A :class:`SourceFile` owns the normalised text of one input (BOM removed,
 offset can be turned into a 1-based line and a 1-based *character* column.
 A :class:`Span` is a half-open range of offsets into one source file.
 """
+
 from __future__ import annotations
 
 import bisect
@@ -49,7 +50,7 @@ class SourceFile:
     line_starts: tuple[int, ...]
 
     @classmethod
-    def from_text(cls, text: str, path: str = "<input>") -> "SourceFile":
+    def from_text(cls, text: str, path: str = "<input>") -> SourceFile:
         if text.startswith("\ufeff"):
             text = text[1:]
         text = text.replace("\r\n", "\n").replace("\r", "\n")
@@ -60,7 +61,7 @@ class SourceFile:
         return cls(path, text, tuple(starts))
 
     @classmethod
-    def read(cls, path: str | Path) -> "SourceFile":
+    def read(cls, path: str | Path) -> SourceFile:
         """Read a file as UTF-8. Raises OSError / UnicodeDecodeError."""
         data = Path(path).read_bytes()
         return cls.from_text(data.decode("utf-8"), str(path))

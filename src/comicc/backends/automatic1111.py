@@ -18,6 +18,7 @@
 :class:`Opt`, :class:`ServerPool` and :class:`ThreadSessions` are shared with
 :mod:`comicc.backends.comfyui`.
 """
+
 from __future__ import annotations
 
 import base64
@@ -26,15 +27,28 @@ import difflib
 import io
 import json
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from typing import Any, Mapping
+from typing import Any
 from urllib.parse import urlsplit
 
 import requests
 from PIL import Image
 
 from comicc.backends import http
-from comicc.backends.base import Backend, Capabilities, EdgeControl, PaintRequest, PaintResult, RateLimited, Rejected, SettingProblem, Transient, Unavailable, to_service_mask
+from comicc.backends.base import (
+    Backend,
+    Capabilities,
+    EdgeControl,
+    PaintRequest,
+    PaintResult,
+    RateLimited,
+    Rejected,
+    SettingProblem,
+    Transient,
+    Unavailable,
+    to_service_mask,
+)
 
 NAME = "automatic1111"
 PASSWORD_ENV = "AUTOMATIC1111_PASSWORD"
@@ -47,7 +61,7 @@ _TRUE, _FALSE = ("true", "yes", "on", "1"), ("false", "no", "off", "0")
 class Opt:
     """One dotted setting: its kind, default and limits."""
 
-    kind: str                  # "str" | "int" | "float" | "bool" | "url" | "urls"
+    kind: str  # "str" | "int" | "float" | "bool" | "url" | "urls"
     default: Any
     help: str
     lo: float | None = None
@@ -98,8 +112,9 @@ def parse_opt(key: str, opt: Opt, raw: str) -> Any:
     return value
 
 
-def check_values(opts: Mapping[str, Opt], params: Mapping[str, str],
-                 backend: str) -> list[SettingProblem]:
+def check_values(
+    opts: Mapping[str, Opt], params: Mapping[str, str], backend: str
+) -> list[SettingProblem]:
     out = []
     for key, raw in params.items():
         if key in opts:
@@ -110,8 +125,13 @@ def check_values(opts: Mapping[str, Opt], params: Mapping[str, str],
     return out
 
 
-def resolve(opts: Mapping[str, Opt], params: Mapping[str, str], *,
-            error: type = Rejected, backend: str = NAME) -> dict[str, Any]:
+def resolve(
+    opts: Mapping[str, Opt],
+    params: Mapping[str, str],
+    *,
+    error: type = Rejected,
+    backend: str = NAME,
+) -> dict[str, Any]:
     """Every option's typed value (defaults filled in); a bad one raises ``error``."""
     out = {}
     for key, opt in opts.items():
@@ -156,12 +176,17 @@ def host(url: str) -> str:
     return urlsplit(url).netloc or url
 
 
-def unreachable(exc: Unavailable | Transient, backend: str, pool: ServerPool, url: str,
-                hint: str) -> Unavailable:
+def unreachable(
+    exc: Unavailable | Transient, backend: str, pool: ServerPool, url: str, hint: str
+) -> Unavailable:
     """A preflight failure to connect, pointing at the url setting."""
     why = "cannot reach" if isinstance(exc, Unavailable) else "no answer in time from"
-    return Unavailable(f"{why} {host(url)}; check `{backend}.{pool.setting}`", backend=backend,
-                       setting=pool.setting, hint=hint)
+    return Unavailable(
+        f"{why} {host(url)}; check `{backend}.{pool.setting}`",
+        backend=backend,
+        setting=pool.setting,
+        hint=hint,
+    )
 
 
 def did_you_mean(value: str, known: list[str]) -> str:
@@ -187,23 +212,36 @@ OPTIONS: dict[str, Opt] = {
     "sampler": Opt("str", "Euler a", "sampler_name"),
     "scheduler": Opt("str", "", "schedule type (webui 1.9+); empty: the sampler's default"),
     "denoising_strength": Opt("float", 0.75, "how much of the init image is repainted", lo=0, hi=1),
-    "inpainting_fill": Opt("int", 1, "0 fill, 1 original, 2 latent noise, 3 latent nothing",
-                           choices=(0, 1, 2, 3)),
+    "inpainting_fill": Opt(
+        "int", 1, "0 fill, 1 original, 2 latent noise, 3 latent nothing", choices=(0, 1, 2, 3)
+    ),
     "inpaint_full_res": Opt("bool", False, "paint only the mask's box, upscaled"),
-    "inpaint_full_res_padding": Opt("int", 32, "px around the mask's box with inpaint_full_res",
-                                    lo=0, hi=256),
+    "inpaint_full_res_padding": Opt(
+        "int", 32, "px around the mask's box with inpaint_full_res", lo=0, hi=256
+    ),
     "mask_blur": Opt("int", 0, "the webui's mask blur in px (its own default: 4)", lo=0, hi=64),
-    "max_side": Opt("int", 2048, "longest side requested; larger panels are scaled", lo=64,
-                    hi=8192),
+    "max_side": Opt(
+        "int", 2048, "longest side requested; larger panels are scaled", lo=64, hi=8192
+    ),
 }
 
 
 class Automatic1111Backend(Backend):
     name = NAME
     capabilities = Capabilities(
-        mask_convention="white", edge_control=EdgeControl("mask_blur", 4, 0, 64), seed=True,
-        negative_prompt=True, multiple_of=8, min_side=64, max_side=2048, sync=True,
-        deterministic=False, needs_network=True, needs_key=None, cost_unit=None)
+        mask_convention="white",
+        edge_control=EdgeControl("mask_blur", 4, 0, 64),
+        seed=True,
+        negative_prompt=True,
+        multiple_of=8,
+        min_side=64,
+        max_side=2048,
+        sync=True,
+        deterministic=False,
+        needs_network=True,
+        needs_key=None,
+        cost_unit=None,
+    )
     settings = {k: o.help for k, o in OPTIONS.items()}
 
     @classmethod
@@ -213,7 +251,8 @@ class Automatic1111Backend(Backend):
     def __init__(self, **params: str):
         self.params = {k: str(v) for k, v in params.items()}
         self.values = values = resolve(
-            OPTIONS, {k: v for k, v in self.params.items() if k in OPTIONS}, error=Unavailable)
+            OPTIONS, {k: v for k, v in self.params.items() if k in OPTIONS}, error=Unavailable
+        )
         self.pool = server_pool(values)
         self.user = values["user"]
         self.capabilities = replace(type(self).capabilities, max_side=values["max_side"])
@@ -225,14 +264,25 @@ class Automatic1111Backend(Backend):
             return None
         password = http.api_key(PASSWORD_ENV)
         if not password:
-            raise Unavailable(f"`{NAME}.user` is set but ${PASSWORD_ENV} is not", backend=NAME,
-                              setting="user",
-                              hint=f"export {PASSWORD_ENV}=... (passwords never go in the script)")
+            raise Unavailable(
+                f"`{NAME}.user` is set but ${PASSWORD_ENV} is not",
+                backend=NAME,
+                setting="user",
+                hint=f"export {PASSWORD_ENV}=... (passwords never go in the script)",
+            )
         return (self.user, password)
 
     def _call(self, method: str, url: str, timeout: tuple[float, float], **kw: Any):
-        return http.call(self._sessions.get(), method, url, backend=NAME,
-                         setting=self.pool.setting, timeout=timeout, auth=self._auth(), **kw)
+        return http.call(
+            self._sessions.get(),
+            method,
+            url,
+            backend=NAME,
+            setting=self.pool.setting,
+            timeout=timeout,
+            auth=self._auth(),
+            **kw,
+        )
 
     # ---------------------------------------------------------- preflight
     def preflight(self) -> None:
@@ -240,42 +290,61 @@ class Automatic1111Backend(Backend):
         login works); the first one knows the configured sampler."""
         auth = self._auth()
         hint = "is the webui running (with --api) at that address?" + (
-            "" if "url" in self.params or "urls" in self.params else
-            f" `{NAME}.url` defaults to {OPTIONS['url'].default}")
+            ""
+            if "url" in self.params or "urls" in self.params
+            else f" `{NAME}.url` defaults to {OPTIONS['url'].default}"
+        )
         for base in self.pool.urls:
             try:
                 resp = self._call("GET", base + "/sdapi/v1/options", PREFLIGHT_TIMEOUT)
             except (Unavailable, Transient) as e:
                 raise unreachable(e, NAME, self.pool, base, hint) from None
             if resp.status_code == 401:
-                raise Unavailable(f"{host(base)} refused the login (HTTP 401)", backend=NAME,
-                                  setting="user" if auth else self.pool.setting,
-                                  hint=f"set `{NAME}.user` and ${PASSWORD_ENV} to the webui's "
-                                       "--api-auth login")
+                raise Unavailable(
+                    f"{host(base)} refused the login (HTTP 401)",
+                    backend=NAME,
+                    setting="user" if auth else self.pool.setting,
+                    hint=f"set `{NAME}.user` and ${PASSWORD_ENV} to the webui's --api-auth login",
+                )
             if resp.status_code >= 400:
-                raise Unavailable(f"{host(base)} answered HTTP {resp.status_code}", backend=NAME,
-                                  setting=self.pool.setting, hint="start the webui with --api"
-                                  if resp.status_code == 404 else hint)
+                raise Unavailable(
+                    f"{host(base)} answered HTTP {resp.status_code}",
+                    backend=NAME,
+                    setting=self.pool.setting,
+                    hint="start the webui with --api" if resp.status_code == 404 else hint,
+                )
         self._check_sampler(self.pool.urls[0])
 
     def _check_sampler(self, base: str) -> None:
         sampler = self.values["sampler"]
         try:
             resp = self._call("GET", base + "/sdapi/v1/samplers", PREFLIGHT_TIMEOUT)
-            names = [n for s in resp.json() for n in [s.get("name"), *(s.get("aliases") or [])]
-                     if isinstance(n, str)] if resp.status_code == 200 else []
+            names = (
+                [
+                    n
+                    for s in resp.json()
+                    for n in [s.get("name"), *(s.get("aliases") or [])]
+                    if isinstance(n, str)
+                ]
+                if resp.status_code == 200
+                else []
+            )
         except (Unavailable, Transient, ValueError, AttributeError, TypeError):
             return  # best effort: an old webui without the list still paints
         if names and sampler not in names:
-            raise Unavailable(f"{host(base)} has no sampler `{sampler}`", backend=NAME,
-                              setting="sampler",
-                              hint=did_you_mean(sampler, [s.get("name") for s in resp.json()]))
+            raise Unavailable(
+                f"{host(base)} has no sampler `{sampler}`",
+                backend=NAME,
+                setting="sampler",
+                hint=did_you_mean(sampler, [s.get("name") for s in resp.json()]),
+            )
 
     # ---------------------------------------------------------- painting
     def options_for(self, request: PaintRequest) -> dict[str, Any]:
         """Typed settings for ``request``: its panel's settings over the backend's."""
-        return resolve(OPTIONS, {**self.params,
-                                 **{k: v for k, v in request.params.items() if k in OPTIONS}})
+        return resolve(
+            OPTIONS, {**self.params, **{k: v for k, v in request.params.items() if k in OPTIONS}}
+        )
 
     def payload(self, request: PaintRequest) -> dict[str, Any]:
         """The img2img JSON body for ``request``."""
@@ -285,15 +354,27 @@ class Automatic1111Backend(Backend):
         body: dict[str, Any] = {
             "init_images": [base64.b64encode(png_bytes(image.convert("RGB"))).decode("ascii")],
             "mask": base64.b64encode(png_bytes(mask)).decode("ascii"),
-            "mask_blur": blur, "mask_blur_x": blur, "mask_blur_y": blur,
-            "inpainting_fill": o["inpainting_fill"], "inpaint_full_res": o["inpaint_full_res"],
+            "mask_blur": blur,
+            "mask_blur_x": blur,
+            "mask_blur_y": blur,
+            "inpainting_fill": o["inpainting_fill"],
+            "inpaint_full_res": o["inpaint_full_res"],
             "inpaint_full_res_padding": o["inpaint_full_res_padding"],
-            "inpainting_mask_invert": 0, "resize_mode": 0,
+            "inpainting_mask_invert": 0,
+            "resize_mode": 0,
             "denoising_strength": o["denoising_strength"],
-            "width": request.width, "height": request.height,
-            "steps": o["steps"], "cfg_scale": o["cfg_scale"], "sampler_name": o["sampler"],
-            "prompt": request.prompt, "negative_prompt": request.negative,
-            "batch_size": 1, "n_iter": 1, "send_images": True, "save_images": False}
+            "width": request.width,
+            "height": request.height,
+            "steps": o["steps"],
+            "cfg_scale": o["cfg_scale"],
+            "sampler_name": o["sampler"],
+            "prompt": request.prompt,
+            "negative_prompt": request.negative,
+            "batch_size": 1,
+            "n_iter": 1,
+            "send_images": True,
+            "save_images": False,
+        }
         if o["scheduler"]:
             body["scheduler"] = o["scheduler"]
         if request.seed is not None and request.seed >= 0:
@@ -312,8 +393,11 @@ class Automatic1111Backend(Backend):
             resp = self._call("POST", base + "/sdapi/v1/img2img", (10.0, read), json=body)
         except Unavailable as e:
             if len(self.pool.urls) > 1:  # another server may take the retry
-                raise Transient(f"{e}; another server will take the retry", backend=NAME,
-                                setting=self.pool.setting) from None
+                raise Transient(
+                    f"{e}; another server will take the retry",
+                    backend=NAME,
+                    setting=self.pool.setting,
+                ) from None
             raise
         if resp.status_code >= 400:
             raise self._error(resp, base)
@@ -328,9 +412,14 @@ class Automatic1111Backend(Backend):
         info = _info(doc.get("info"))
         seed = info.get("seed")
         return PaintResult(
-            image=image, seed_used=int(seed) if isinstance(seed, int) else request.seed,
-            metadata={"backend": NAME, "server": host(base),
-                      **{k: info[k] for k in ("sd_model_name", "sampler_name") if k in info}})
+            image=image,
+            seed_used=int(seed) if isinstance(seed, int) else request.seed,
+            metadata={
+                "backend": NAME,
+                "server": host(base),
+                **{k: info[k] for k in ("sd_model_name", "sampler_name") if k in info},
+            },
+        )
 
     def _error(self, resp: requests.Response, base: str) -> Exception:
         try:
@@ -341,26 +430,47 @@ class Automatic1111Backend(Backend):
         detail = _detail(doc.get("detail")) or str(doc.get("errors") or "") or resp.text[:200]
         code = resp.status_code
         if code == 401:
-            return Unavailable(f"{host(base)} refused the login (HTTP 401)", backend=NAME,
-                               setting="user", hint=f"check `{NAME}.user` and ${PASSWORD_ENV}")
+            return Unavailable(
+                f"{host(base)} refused the login (HTTP 401)",
+                backend=NAME,
+                setting="user",
+                hint=f"check `{NAME}.user` and ${PASSWORD_ENV}",
+            )
         if code == 404 and "error" not in doc and detail.strip() == "Not Found":
-            return Unavailable(f"{host(base)} has no img2img API (HTTP 404)", backend=NAME,
-                               setting=self.pool.setting, hint="start the webui with --api")
+            return Unavailable(
+                f"{host(base)} has no img2img API (HTTP 404)",
+                backend=NAME,
+                setting=self.pool.setting,
+                hint="start the webui with --api",
+            )
         if code == 404:
-            return Rejected(f"HTTP 404: {detail}", reason="not-found", backend=NAME,
-                            hint=f"check `{NAME}.sampler` and `model:` against the webui's lists")
+            return Rejected(
+                f"HTTP 404: {detail}",
+                reason="not-found",
+                backend=NAME,
+                hint=f"check `{NAME}.sampler` and `model:` against the webui's lists",
+            )
         if code == 422:
-            return Rejected(f"the webui refused the request (HTTP 422): {detail}",
-                            reason="invalid", backend=NAME)
+            return Rejected(
+                f"the webui refused the request (HTTP 422): {detail}",
+                reason="invalid",
+                backend=NAME,
+            )
         text = f"{detail} {doc.get('errors') or ''}"
         if code == 500 and "invalid encoded image" in text.lower():
-            return Rejected(f"the webui could not read the image (HTTP 500): {detail}",
-                            reason="invalid-image", backend=NAME,
-                            hint="the same image fails the same way; is the server a "
-                                 "stable-diffusion-webui with --api?")
+            return Rejected(
+                f"the webui could not read the image (HTTP 500): {detail}",
+                reason="invalid-image",
+                backend=NAME,
+                hint="the same image fails the same way; is the server a "
+                "stable-diffusion-webui with --api?",
+            )
         if code >= 500 and "out of memory" in text.lower():
-            return Transient(f"the webui ran out of memory (HTTP {code})", backend=NAME,
-                             hint=f"lower `{NAME}.max_side` to paint smaller images")
+            return Transient(
+                f"the webui ran out of memory (HTTP {code})",
+                backend=NAME,
+                hint=f"lower `{NAME}.max_side` to paint smaller images",
+            )
         try:
             http.raise_for_status(resp, NAME, reason=detail[:300] or None)
         except (Unavailable, Rejected, Transient, RateLimited) as e:  # its typed choice
@@ -382,5 +492,12 @@ def _detail(raw: Any) -> str:
     if not isinstance(raw, list):
         return "" if raw is None else str(raw)
     return "; ".join(
-        (f"{'.'.join(str(x) for x in d.get('loc', ()) if x != 'body')}: {d.get('msg', '')}"
-         .lstrip(": ")) if isinstance(d, dict) else str(d) for d in raw)
+        (
+            f"{'.'.join(str(x) for x in d.get('loc', ()) if x != 'body')}: {d.get('msg', '')}".lstrip(
+                ": "
+            )
+        )
+        if isinstance(d, dict)
+        else str(d)
+        for d in raw
+    )

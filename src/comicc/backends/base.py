@@ -19,12 +19,14 @@ convention.
 Backends never import the IR: a :class:`PaintRequest` carries plain values
 (strings, ints, Pillow images, pixel coordinates).
 """
+
 from __future__ import annotations
 
 import math
 from abc import ABC, abstractmethod
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 from PIL import Image
 
@@ -37,8 +39,14 @@ KEEP = 0
 class BackendError(Exception):
     """Base of every backend failure. ``hint`` is one line telling the user what to do."""
 
-    def __init__(self, message: str, *, hint: str | None = None, backend: str | None = None,
-                 setting: str | None = None):
+    def __init__(
+        self,
+        message: str,
+        *,
+        hint: str | None = None,
+        backend: str | None = None,
+        setting: str | None = None,
+    ):
         super().__init__(message)
         self.message = message
         self.hint = hint
@@ -86,30 +94,30 @@ class Transient(BackendError):
 class EdgeControl:
     """A service's own mask growth/blur parameter (e.g. Stability ``grow_mask``)."""
 
-    param: str             # name of the request field
-    default: float         # what the service uses when it is not sent
-    minimum: float = 0.0   # the smallest value comicc sends explicitly
+    param: str  # name of the request field
+    default: float  # what the service uses when it is not sent
+    minimum: float = 0.0  # the smallest value comicc sends explicitly
     maximum: float | None = None
 
 
 @dataclass(frozen=True)
 class Capabilities:
-    mask_convention: str = "white"           # "white" | "black" | "alpha"
+    mask_convention: str = "white"  # "white" | "black" | "alpha"
     edge_control: EdgeControl | None = None  # None: the service does not grow/blur masks
-    seed: bool = True                        # honours a seed
+    seed: bool = True  # honours a seed
     negative_prompt: bool = True
-    multiple_of: int = 1                     # width and height must be multiples of this
+    multiple_of: int = 1  # width and height must be multiples of this
     allowed_sizes: tuple[tuple[int, int], ...] | None = None  # fixed list, or None = any
     min_side: int = 1
     max_side: int | None = None
     min_pixels: int = 1
     max_pixels: int | None = None
-    max_request_bytes: int | None = None     # upload body limit
-    sync: bool = True                        # False: queue + poll
-    deterministic: bool = False              # same request -> same bytes
+    max_request_bytes: int | None = None  # upload body limit
+    sync: bool = True  # False: queue + poll
+    deterministic: bool = False  # same request -> same bytes
     needs_network: bool = True
-    needs_key: str | None = None             # environment variable holding the key
-    cost_unit: str | None = None             # "credits", "usd", None = free
+    needs_key: str | None = None  # environment variable holding the key
+    cost_unit: str | None = None  # "credits", "usd", None = free
     cost_per_image: float = 0.0
     # the service may repaint the kept area on purpose (OpenAI edits): compositing
     # still pastes it back, but a changed kept area is expected, not a warning
@@ -128,10 +136,14 @@ class Capabilities:
         if self.allowed_sizes is not None:
             return (w, h) in self.allowed_sizes
         m = self.multiple_of
-        return (w % m == 0 and h % m == 0 and min(w, h) >= self.min_side
-                and (self.max_side is None or max(w, h) <= self.max_side)
-                and w * h >= self.min_pixels
-                and (self.max_pixels is None or w * h <= self.max_pixels))
+        return (
+            w % m == 0
+            and h % m == 0
+            and min(w, h) >= self.min_side
+            and (self.max_side is None or max(w, h) <= self.max_side)
+            and w * h >= self.min_pixels
+            and (self.max_pixels is None or w * h <= self.max_pixels)
+        )
 
     def negotiate_size(self, w: float, h: float) -> tuple[int, int]:
         """The accepted size nearest to ``w`` x ``h`` with (nearly) the same aspect.
@@ -149,8 +161,13 @@ class Capabilities:
         if self.allowed_sizes is not None:
             if not self.allowed_sizes:
                 raise Rejected("the backend lists no allowed sizes", reason="size")
-            return min(self.allowed_sizes, key=lambda s: (
-                round(abs(math.log(s[0] / s[1]) - aspect), 9), abs(s[0] * s[1] - w * h)))
+            return min(
+                self.allowed_sizes,
+                key=lambda s: (
+                    round(abs(math.log(s[0] / s[1]) - aspect), 9),
+                    abs(s[0] * s[1] - w * h),
+                ),
+            )
         scale = 1.0
         if self.max_pixels is not None and w * h > self.max_pixels:
             scale = math.sqrt(self.max_pixels / (w * h))
@@ -176,8 +193,9 @@ class Capabilities:
                 if best is None or score < best[0]:
                     best = (score, (cw, ch))
         if best is None:
-            raise Rejected(f"no size accepted by the backend is near {w:.0f}x{h:.0f} px",
-                           reason="size")
+            raise Rejected(
+                f"no size accepted by the backend is near {w:.0f}x{h:.0f} px", reason="size"
+            )
         return best[1]
 
 
@@ -188,23 +206,24 @@ class PaintRequest:
 
     prompt: str
     negative: str
-    seed: int | None                 # None: the backend has no seed support
-    width: int                       # pixels to request (already negotiated)
+    seed: int | None  # None: the backend has no seed support
+    width: int  # pixels to request (already negotiated)
     height: int
     init_image: Image.Image = field(compare=False, repr=False)  # RGB, width x height
-    mask: Image.Image = field(compare=False, repr=False)        # L: 255 paint, 0 keep
-    params: Mapping[str, str] = field(default_factory=dict)    # backend settings, prefix removed
+    mask: Image.Image = field(compare=False, repr=False)  # L: 255 paint, 0 keep
+    params: Mapping[str, str] = field(default_factory=dict)  # backend settings, prefix removed
     model: str | None = None
     panel_id: str = ""
     variant: int = 1
-    cast: tuple[tuple[str, tuple[float, float]], ...] = ()     # speaker -> (x, y) px
-    keep_margin: float = 0.0         # px, already applied to the mask
-    feather: float = 0.0             # px, already applied to the mask
+    cast: tuple[tuple[str, tuple[float, float]], ...] = ()  # speaker -> (x, y) px
+    keep_margin: float = 0.0  # px, already applied to the mask
+    feather: float = 0.0  # px, already applied to the mask
 
     def __post_init__(self) -> None:
         if self.init_image.size != (self.width, self.height):
-            raise ValueError(f"init image is {self.init_image.size}, "
-                             f"request is {(self.width, self.height)}")
+            raise ValueError(
+                f"init image is {self.init_image.size}, request is {(self.width, self.height)}"
+            )
         if self.mask.mode != "L" or self.mask.size != (self.width, self.height):
             raise ValueError("mask must be an 'L' image of the request's size")
 
@@ -237,18 +256,22 @@ class Backend(ABC):
     settings: Mapping[str, str] | None = None
 
     @classmethod
-    def validate_settings(cls, params: Mapping[str, str]) -> list["SettingProblem"]:
+    def validate_settings(cls, params: Mapping[str, str]) -> list[SettingProblem]:
         """Problems with the writer's dotted settings (no I/O). The default
         rejects names not in ``settings`` with a did-you-mean."""
         if cls.settings is None:
             return []
         import difflib
+
         out = []
         for key in params:
             if key not in cls.settings:
                 close = difflib.get_close_matches(key, list(cls.settings), n=1)
-                hint = f"did you mean `{cls.name}.{close[0]}`?" if close else \
-                    f"{cls.name} settings: " + ", ".join(sorted(cls.settings))
+                hint = (
+                    f"did you mean `{cls.name}.{close[0]}`?"
+                    if close
+                    else f"{cls.name} settings: " + ", ".join(sorted(cls.settings))
+                )
                 out.append(SettingProblem(key, f"`{cls.name}` has no setting `{key}`", hint))
         return out
 
@@ -259,8 +282,11 @@ class Backend(ABC):
     def check(self, request: PaintRequest) -> None:
         """Raise :class:`Rejected` if the request breaks a declared capability."""
         if not self.capabilities.accepts_size(request.width, request.height):
-            raise Rejected(f"{self.name} does not accept {request.width}x{request.height} px",
-                           reason="size", backend=self.name)
+            raise Rejected(
+                f"{self.name} does not accept {request.width}x{request.height} px",
+                reason="size",
+                backend=self.name,
+            )
 
 
 def to_service_mask(request: PaintRequest, convention: str) -> tuple[Image.Image, Image.Image]:

@@ -20,6 +20,7 @@ The graph is the built-in inpaint workflow (:data:`comfyui_workflow.BUILTIN`)
 or the writer's ``comfyui.workflow`` file with placeholders; see
 :mod:`comicc.backends.comfyui_workflow` and docs/backends.md.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -27,15 +28,38 @@ import re
 import threading
 import time
 import uuid
+from collections.abc import Callable, Mapping
 from dataclasses import replace
-from typing import Any, Callable, Mapping
+from typing import Any
 
 from PIL import Image
 
-from comicc.backends import http
-from comicc.backends.automatic1111 import Opt, ThreadSessions, check_values, did_you_mean, host, png_bytes, resolve, server_pool, unreachable
-from comicc.backends.base import Backend, BackendError, Capabilities, EdgeControl, PaintRequest, PaintResult, Rejected, SettingProblem, Transient, Unavailable, to_service_mask
 from comicc.backends import comfyui_workflow as wf
+from comicc.backends import http
+from comicc.backends.automatic1111 import (
+    Opt,
+    ThreadSessions,
+    check_values,
+    did_you_mean,
+    host,
+    png_bytes,
+    resolve,
+    server_pool,
+    unreachable,
+)
+from comicc.backends.base import (
+    Backend,
+    BackendError,
+    Capabilities,
+    EdgeControl,
+    PaintRequest,
+    PaintResult,
+    Rejected,
+    SettingProblem,
+    Transient,
+    Unavailable,
+    to_service_mask,
+)
 
 NAME = "comfyui"
 DEFAULT_CHECKPOINT = "sd_xl_base_1.0.safetensors"
@@ -53,34 +77,57 @@ OPTIONS: dict[str, Opt] = {
     "denoise": Opt("float", 1.0, "KSampler denoise (VAEEncodeForInpaint wants 1.0)", lo=0, hi=1),
     "workflow": Opt("str", "", "an API-format workflow JSON file with placeholders"),
     "timeout": Opt("float", 600.0, "seconds one panel may take, queue included", lo=0.1),
-    "grow_mask_by": Opt("int", 0, "VAEEncodeForInpaint grow_mask_by (its own default: 6)",
-                        lo=0, hi=64),
-    "max_side": Opt("int", 2048, "longest side requested; larger panels are scaled", lo=64,
-                    hi=8192),
+    "grow_mask_by": Opt(
+        "int", 0, "VAEEncodeForInpaint grow_mask_by (its own default: 6)", lo=0, hi=64
+    ),
+    "max_side": Opt(
+        "int", 2048, "longest side requested; larger panels are scaled", lo=64, hi=8192
+    ),
 }
 
 
 class ComfyUIBackend(Backend):
     name = NAME
     capabilities = Capabilities(
-        mask_convention="alpha", edge_control=EdgeControl("grow_mask_by", 6, 0, 64), seed=True,
-        negative_prompt=True, multiple_of=8, min_side=64, max_side=2048, sync=False,
-        deterministic=False, needs_network=True, needs_key=None, cost_unit=None)
+        mask_convention="alpha",
+        edge_control=EdgeControl("grow_mask_by", 6, 0, 64),
+        seed=True,
+        negative_prompt=True,
+        multiple_of=8,
+        min_side=64,
+        max_side=2048,
+        sync=False,
+        deterministic=False,
+        needs_network=True,
+        needs_key=None,
+        cost_unit=None,
+    )
     settings = {k: o.help for k, o in OPTIONS.items()}
 
     @classmethod
     def validate_settings(cls, params: Mapping[str, str]) -> list[SettingProblem]:
         problems = super().validate_settings(params) + check_values(OPTIONS, params, NAME)
         if params.get("workflow", "").strip():
-            problems += [SettingProblem("workflow", str(p), p.hint)
-                         for p in wf.workflow_problems(params["workflow"].strip())]
+            problems += [
+                SettingProblem("workflow", str(p), p.hint)
+                for p in wf.workflow_problems(params["workflow"].strip())
+            ]
         return problems
 
-    def __init__(self, *, sleep: Callable[[float], None] = time.sleep,
-                 clock: Callable[[], float] = time.monotonic, **params: str):
+    def __init__(
+        self,
+        *,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+        **params: str,
+    ):
         self.params = {k: str(v) for k, v in params.items()}
-        self.values = resolve(OPTIONS, {k: v for k, v in self.params.items() if k in OPTIONS},
-                              error=Unavailable, backend=NAME)
+        self.values = resolve(
+            OPTIONS,
+            {k: v for k, v in self.params.items() if k in OPTIONS},
+            error=Unavailable,
+            backend=NAME,
+        )
         self.pool = server_pool(self.values)
         self.capabilities = replace(type(self).capabilities, max_side=self.values["max_side"])
         self.sleep, self.clock = sleep, clock
@@ -106,45 +153,60 @@ class ComfyUIBackend(Backend):
             return self._graphs[path]
 
     def options_for(self, request: PaintRequest) -> dict[str, Any]:
-        return resolve(OPTIONS, {**self.params,
-                                 **{k: v for k, v in request.params.items() if k in OPTIONS}},
-                       backend=NAME)
+        return resolve(
+            OPTIONS,
+            {**self.params, **{k: v for k, v in request.params.items() if k in OPTIONS}},
+            backend=NAME,
+        )
 
     def checkpoint(self, o: Mapping[str, Any], model: str | None) -> str:
         return o["checkpoint"] or model or DEFAULT_CHECKPOINT
 
-    def _call(self, method: str, url: str, timeout: tuple[float, float] | None = None,
-              **kw: Any):
+    def _call(self, method: str, url: str, timeout: tuple[float, float] | None = None, **kw: Any):
         """One call; without ``timeout``, at most 60 s and never past the paint's deadline."""
         if timeout is None:
             left = max(0.1, self._deadline.get() - self.clock())
             timeout = (min(10.0, left), min(60.0, left))
-        return http.call(self._sessions.get(), method, url, backend=NAME,
-                         setting=self.pool.setting, timeout=timeout, **kw)
+        return http.call(
+            self._sessions.get(),
+            method,
+            url,
+            backend=NAME,
+            setting=self.pool.setting,
+            timeout=timeout,
+            **kw,
+        )
 
     # ---------------------------------------------------------- preflight
     def preflight(self) -> None:
         """Every server answers ``GET /system_stats``; the first one has the checkpoint."""
         hint = "is ComfyUI running at that address?" + (
-            "" if "url" in self.params or "urls" in self.params else
-            f" `{NAME}.url` defaults to {OPTIONS['url'].default}")
+            ""
+            if "url" in self.params or "urls" in self.params
+            else f" `{NAME}.url` defaults to {OPTIONS['url'].default}"
+        )
         for base in self.pool.urls:
             try:
                 resp = self._call("GET", base + "/system_stats", PREFLIGHT_TIMEOUT)
             except (Unavailable, Transient) as e:
                 raise unreachable(e, NAME, self.pool, base, hint) from None
             if resp.status_code >= 400:
-                raise Unavailable(f"{host(base)} answered HTTP {resp.status_code} to "
-                                  "/system_stats: is it a ComfyUI server?", backend=NAME,
-                                  setting=self.pool.setting, hint=hint)
+                raise Unavailable(
+                    f"{host(base)} answered HTTP {resp.status_code} to "
+                    "/system_stats: is it a ComfyUI server?",
+                    backend=NAME,
+                    setting=self.pool.setting,
+                    hint=hint,
+                )
         if "checkpoint" in wf.placeholders(self.graph_for(self.values, error=Unavailable)):
             self._check_checkpoint(self.pool.urls[0])
 
     def _check_checkpoint(self, base: str) -> None:
         ckpt = self.checkpoint(self.values, None)
         try:
-            resp = self._call("GET", base + "/object_info/CheckpointLoaderSimple",
-                              PREFLIGHT_TIMEOUT)
+            resp = self._call(
+                "GET", base + "/object_info/CheckpointLoaderSimple", PREFLIGHT_TIMEOUT
+            )
             spec = resp.json()["CheckpointLoaderSimple"]["input"]["required"]["ckpt_name"]
             names = spec[0] if isinstance(spec[0], list) else spec[1]["options"]
             names = [n for n in names if isinstance(n, str)]
@@ -152,9 +214,12 @@ class ComfyUIBackend(Backend):
             return  # best effort: the graph is checked again when it is queued
         if names and ckpt not in names:
             where = "checkpoint" if self.values["checkpoint"] else None
-            raise Unavailable(f"{host(base)} has no checkpoint `{ckpt}`", backend=NAME,
-                              setting=where,
-                              hint=did_you_mean(ckpt, names) + f" (set `{NAME}.checkpoint`)")
+            raise Unavailable(
+                f"{host(base)} has no checkpoint `{ckpt}`",
+                backend=NAME,
+                setting=where,
+                hint=did_you_mean(ckpt, names) + f" (set `{NAME}.checkpoint`)",
+            )
 
     # ---------------------------------------------------------- painting
     def paint(self, request: PaintRequest) -> PaintResult:
@@ -167,70 +232,107 @@ class ComfyUIBackend(Backend):
             return self._paint(request, o, template, base, self._deadline.get())
         except Unavailable as e:
             if len(self.pool.urls) > 1 and e.setting == self.pool.setting:
-                raise Transient(f"{e}; another server will take the retry", backend=NAME,
-                                setting=self.pool.setting) from None
+                raise Transient(
+                    f"{e}; another server will take the retry",
+                    backend=NAME,
+                    setting=self.pool.setting,
+                ) from None
             raise
 
-    def _paint(self, request: PaintRequest, o: Mapping[str, Any], template: dict[str, Any],
-               base: str, deadline: float) -> PaintResult:
+    def _paint(
+        self,
+        request: PaintRequest,
+        o: Mapping[str, Any],
+        template: dict[str, Any],
+        base: str,
+        deadline: float,
+    ) -> PaintResult:
         needs = wf.placeholders(template)
         image, _ = to_service_mask(request, "alpha")
         data = png_bytes(image)
-        stem = (f"comicc-{re.sub(r'[^A-Za-z0-9_.-]', '_', request.panel_id or 'panel')}"
-                f"-v{request.variant}-{hashlib.sha256(data).hexdigest()[:12]}")
+        stem = (
+            f"comicc-{re.sub(r'[^A-Za-z0-9_.-]', '_', request.panel_id or 'panel')}"
+            f"-v{request.variant}-{hashlib.sha256(data).hexdigest()[:12]}"
+        )
         values: dict[str, Any] = {
             "image": self._upload(base, data, stem + ".png"),
-            "prompt": request.prompt, "negative": request.negative,
+            "prompt": request.prompt,
+            "negative": request.negative,
             "seed": request.seed if request.seed is not None else 0,
-            "width": request.width, "height": request.height,
-            "checkpoint": self.checkpoint(o, request.model), "steps": o["steps"],
-            "cfg": o["cfg"], "sampler": o["sampler"], "scheduler": o["scheduler"],
-            "denoise": o["denoise"], "grow_mask_by": o["grow_mask_by"]}
+            "width": request.width,
+            "height": request.height,
+            "checkpoint": self.checkpoint(o, request.model),
+            "steps": o["steps"],
+            "cfg": o["cfg"],
+            "sampler": o["sampler"],
+            "scheduler": o["scheduler"],
+            "denoise": o["denoise"],
+            "grow_mask_by": o["grow_mask_by"],
+        }
         if "mask" in needs:
-            values["mask"] = self._upload(base, png_bytes(mask_image(request.mask)),
-                                          stem + "-mask.png")
+            values["mask"] = self._upload(
+                base, png_bytes(mask_image(request.mask)), stem + "-mask.png"
+            )
         prompt_id = self._queue(base, wf.substitute(template, values), bool(o["workflow"]))
         found = self._wait(base, prompt_id, deadline, o["timeout"])
-        resp = self._call("GET", base + "/view", params={
-            "filename": found.get("filename", ""), "subfolder": found.get("subfolder", ""),
-            "type": found.get("type", "output")})
+        resp = self._call(
+            "GET",
+            base + "/view",
+            params={
+                "filename": found.get("filename", ""),
+                "subfolder": found.get("subfolder", ""),
+                "type": found.get("type", "output"),
+            },
+        )
         http.raise_for_status(resp, NAME)
-        return PaintResult(image=resp.content,
-                           seed_used=request.seed if "seed" in needs else None,
-                           metadata={"backend": NAME, "server": host(base),
-                                     "prompt_id": prompt_id})
+        return PaintResult(
+            image=resp.content,
+            seed_used=request.seed if "seed" in needs else None,
+            metadata={"backend": NAME, "server": host(base), "prompt_id": prompt_id},
+        )
 
     def _upload(self, base: str, data: bytes, filename: str) -> str:
-        resp = self._call("POST", base + "/upload/image",
-                          files={"image": (filename, data, "image/png")},
-                          data={"type": "input", "subfolder": "comicc", "overwrite": "true"})
+        resp = self._call(
+            "POST",
+            base + "/upload/image",
+            files={"image": (filename, data, "image/png")},
+            data={"type": "input", "subfolder": "comicc", "overwrite": "true"},
+        )
         http.raise_for_status(resp, NAME)
         try:
             doc = resp.json()
             name, sub = str(doc["name"]), str(doc.get("subfolder") or "")
         except (ValueError, KeyError, TypeError):
-            raise Transient(f"{host(base)} answered the upload without a file name",
-                            backend=NAME) from None
+            raise Transient(
+                f"{host(base)} answered the upload without a file name", backend=NAME
+            ) from None
         return f"{sub}/{name}" if sub else name
 
     def _queue(self, base: str, graph: dict[str, Any], user_workflow: bool) -> str:
-        resp = self._call("POST", base + "/prompt",
-                          json={"prompt": graph, "client_id": self.client_id})
+        resp = self._call(
+            "POST", base + "/prompt", json={"prompt": graph, "client_id": self.client_id}
+        )
         try:
             doc = resp.json()
         except ValueError:
             doc = None
         refused = resp.status_code == 400 or (isinstance(doc, dict) and doc.get("node_errors"))
         if refused:
-            where = (f"check the workflow `{self.values['workflow'] or 'file'}`" if user_workflow
-                     else f"check `{NAME}.checkpoint`, `{NAME}.sampler` and `{NAME}.scheduler`")
-            raise Rejected(f"ComfyUI refused the workflow: {wf.describe_node_errors(doc)}",
-                           reason="invalid-workflow", backend=NAME,
-                           setting="workflow" if user_workflow else None, hint=where)
+            where = (
+                f"check the workflow `{self.values['workflow'] or 'file'}`"
+                if user_workflow
+                else f"check `{NAME}.checkpoint`, `{NAME}.sampler` and `{NAME}.scheduler`"
+            )
+            raise Rejected(
+                f"ComfyUI refused the workflow: {wf.describe_node_errors(doc)}",
+                reason="invalid-workflow",
+                backend=NAME,
+                setting="workflow" if user_workflow else None,
+                hint=where,
+            )
         http.raise_for_status(resp, NAME)
         if not isinstance(doc, dict) or not isinstance(doc.get("prompt_id"), str):
-            raise Transient(f"{host(base)} queued the workflow without a prompt_id",
-                            backend=NAME)
+            raise Transient(f"{host(base)} queued the workflow without a prompt_id", backend=NAME)
         return doc["prompt_id"]
 
     def _wait(self, base: str, prompt_id: str, deadline: float, timeout: float) -> dict:
@@ -247,9 +349,12 @@ class ComfyUIBackend(Backend):
                 return _finished(entry)
             if self.clock() >= deadline:
                 self._cancel(base, prompt_id)
-                raise Transient(f"ComfyUI did not finish within {timeout:g} s", backend=NAME,
-                                setting="timeout",
-                                hint=f"raise `{NAME}.timeout` if the queue is long")
+                raise Transient(
+                    f"ComfyUI did not finish within {timeout:g} s",
+                    backend=NAME,
+                    setting="timeout",
+                    hint=f"raise `{NAME}.timeout` if the queue is long",
+                )
             self.sleep(min(delay, max(0.0, deadline - self.clock())))
             delay = min(POLL_MAX, delay * 1.5)
 
@@ -277,18 +382,34 @@ def _finished(entry: dict) -> dict:
     """The first saved image of a finished history entry (Rejected: none / an error)."""
     status = entry.get("status") if isinstance(entry.get("status"), dict) else {}
     if status.get("status_str") == "error":
-        info = next((m[1] for m in status.get("messages", []) if isinstance(m, list)
-                     and len(m) == 2 and m[0] == "execution_error" and isinstance(m[1], dict)), {})
+        info = next(
+            (
+                m[1]
+                for m in status.get("messages", [])
+                if isinstance(m, list)
+                and len(m) == 2
+                and m[0] == "execution_error"
+                and isinstance(m[1], dict)
+            ),
+            {},
+        )
         why = f"{info.get('node_type', '?')}: {info.get('exception_message', 'failed')}".strip()
         cls = Transient if "OutOfMemory" in str(info.get("exception_type", "")) else Rejected
         raise cls(f"the workflow failed in ComfyUI ({why})", backend=NAME)
     outputs = entry.get("outputs") if isinstance(entry.get("outputs"), dict) else {}
-    images = [im for nid in sorted(outputs, key=lambda n: (len(str(n)), str(n)))
-              for im in (outputs[nid] or {}).get("images", []) if isinstance(im, dict)]
+    images = [
+        im
+        for nid in sorted(outputs, key=lambda n: (len(str(n)), str(n)))
+        for im in (outputs[nid] or {}).get("images", [])
+        if isinstance(im, dict)
+    ]
     saved = [im for im in images if im.get("type") == "output"] or images
     if not saved:
-        raise Rejected("the workflow finished without an image; does it end in a SaveImage "
-                       "node?", backend=NAME, setting="workflow")
+        raise Rejected(
+            "the workflow finished without an image; does it end in a SaveImage node?",
+            backend=NAME,
+            setting="workflow",
+        )
     return saved[0]
 
 

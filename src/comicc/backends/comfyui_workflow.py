@@ -10,6 +10,7 @@ node's inputs; comicc replaces each with its value for the request (numbers
 as numbers). A placeholder inside a longer string is refused rather than
 guessed at. ``{{image}}`` and ``{{prompt}}`` are required.
 """
+
 from __future__ import annotations
 
 import copy
@@ -46,20 +47,38 @@ BUILTIN: dict[str, Any] = {
     "2": {"class_type": "CLIPTextEncode", "inputs": {"text": "{{prompt}}", "clip": ["1", 1]}},
     "3": {"class_type": "CLIPTextEncode", "inputs": {"text": "{{negative}}", "clip": ["1", 1]}},
     "4": {"class_type": "LoadImage", "inputs": {"image": "{{image}}"}},
-    "5": {"class_type": "VAEEncodeForInpaint",
-          "inputs": {"pixels": ["4", 0], "vae": ["1", 2], "mask": ["4", 1],
-                     "grow_mask_by": "{{grow_mask_by}}"}},
-    "6": {"class_type": "KSampler",
-          "inputs": {"seed": "{{seed}}", "steps": "{{steps}}", "cfg": "{{cfg}}",
-                     "sampler_name": "{{sampler}}", "scheduler": "{{scheduler}}",
-                     "denoise": "{{denoise}}", "model": ["1", 0], "positive": ["2", 0],
-                     "negative": ["3", 0], "latent_image": ["5", 0]}},
+    "5": {
+        "class_type": "VAEEncodeForInpaint",
+        "inputs": {
+            "pixels": ["4", 0],
+            "vae": ["1", 2],
+            "mask": ["4", 1],
+            "grow_mask_by": "{{grow_mask_by}}",
+        },
+    },
+    "6": {
+        "class_type": "KSampler",
+        "inputs": {
+            "seed": "{{seed}}",
+            "steps": "{{steps}}",
+            "cfg": "{{cfg}}",
+            "sampler_name": "{{sampler}}",
+            "scheduler": "{{scheduler}}",
+            "denoise": "{{denoise}}",
+            "model": ["1", 0],
+            "positive": ["2", 0],
+            "negative": ["3", 0],
+            "latent_image": ["5", 0],
+        },
+    },
     "7": {"class_type": "VAEDecode", "inputs": {"samples": ["6", 0], "vae": ["1", 2]}},
     "8": {"class_type": "SaveImage", "inputs": {"images": ["7", 0], "filename_prefix": "comicc"}},
 }
 
-UI_FORMAT_HINT = ("export it in API format: in ComfyUI, Workflow -> Export (API) "
-                  "(older versions: enable dev mode options, then \"Save (API Format)\")")
+UI_FORMAT_HINT = (
+    "export it in API format: in ComfyUI, Workflow -> Export (API) "
+    '(older versions: enable dev mode options, then "Save (API Format)")'
+)
 
 
 class WorkflowProblem(ValueError):
@@ -98,40 +117,64 @@ def placeholders(graph: dict[str, Any]) -> set[str]:
 def check_graph(graph: Any, where: str = "the workflow") -> list[WorkflowProblem]:
     """Every problem with an API-format graph and its placeholders."""
     if not isinstance(graph, dict) or not graph:
-        return [WorkflowProblem(f"{where} is not a ComfyUI API-format workflow "
-                                "(a JSON object of node id -> {class_type, inputs})",
-                                UI_FORMAT_HINT)]
+        return [
+            WorkflowProblem(
+                f"{where} is not a ComfyUI API-format workflow "
+                "(a JSON object of node id -> {class_type, inputs})",
+                UI_FORMAT_HINT,
+            )
+        ]
     if isinstance(graph.get("nodes"), list) and "links" in graph:
-        return [WorkflowProblem(f"{where} is a ComfyUI UI workflow, not the API format",
-                                UI_FORMAT_HINT)]
+        return [
+            WorkflowProblem(f"{where} is a ComfyUI UI workflow, not the API format", UI_FORMAT_HINT)
+        ]
     out: list[WorkflowProblem] = []
     for nid, node in graph.items():
-        if (not isinstance(node, dict) or not isinstance(node.get("class_type"), str)
-                or not isinstance(node.get("inputs"), dict)):
-            out.append(WorkflowProblem(f"node `{nid}` of {where} has no `class_type` and "
-                                       "`inputs`: not the API format", UI_FORMAT_HINT))
+        if (
+            not isinstance(node, dict)
+            or not isinstance(node.get("class_type"), str)
+            or not isinstance(node.get("inputs"), dict)
+        ):
+            out.append(
+                WorkflowProblem(
+                    f"node `{nid}` of {where} has no `class_type` and `inputs`: not the API format",
+                    UI_FORMAT_HINT,
+                )
+            )
             continue
         for text in _strings(node["inputs"]):
             m = _EXACT.match(text)
             if m and m.group(1) not in PLACEHOLDERS:
-                out.append(WorkflowProblem(
-                    f"node `{nid}` of {where} uses an unknown placeholder `{text}`",
-                    "placeholders: " + ", ".join("{{" + p + "}}" for p in PLACEHOLDERS)))
+                out.append(
+                    WorkflowProblem(
+                        f"node `{nid}` of {where} uses an unknown placeholder `{text}`",
+                        "placeholders: " + ", ".join("{{" + p + "}}" for p in PLACEHOLDERS),
+                    )
+                )
             elif not m and _INSIDE.search(text):
-                out.append(WorkflowProblem(
-                    f"node `{nid}` of {where}: a placeholder must be the whole value, "
-                    f"not part of `{text[:60]}`",
-                    "put the placeholder alone in the field (e.g. a separate text node)"))
+                out.append(
+                    WorkflowProblem(
+                        f"node `{nid}` of {where}: a placeholder must be the whole value, "
+                        f"not part of `{text[:60]}`",
+                        "put the placeholder alone in the field (e.g. a separate text node)",
+                    )
+                )
     if out:
         return out
     found = placeholders(graph)
-    goes = {"image": "the init image goes (LoadImage `image`)",
-            "prompt": "the prompt goes (CLIPTextEncode `text`)"}
+    goes = {
+        "image": "the init image goes (LoadImage `image`)",
+        "prompt": "the prompt goes (CLIPTextEncode `text`)",
+    }
     for name in REQUIRED:
         if name not in found:
             tag = "{{" + name + "}}"
-            out.append(WorkflowProblem(f"{where} has no `{tag}` placeholder",
-                                       f"put the string \"{tag}\" where {goes[name]}"))
+            out.append(
+                WorkflowProblem(
+                    f"{where} has no `{tag}` placeholder",
+                    f'put the string "{tag}" where {goes[name]}',
+                )
+            )
     return out
 
 
@@ -140,16 +183,20 @@ def _read(value: str) -> Any:
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise WorkflowProblem(f"the workflow file `{value}` does not exist",
-                              f"relative paths are read from the directory comicc runs in "
-                              f"({Path.cwd()}); an absolute path always works") from None
+        raise WorkflowProblem(
+            f"the workflow file `{value}` does not exist",
+            f"relative paths are read from the directory comicc runs in "
+            f"({Path.cwd()}); an absolute path always works",
+        ) from None
     except (OSError, UnicodeDecodeError) as e:
         raise WorkflowProblem(f"cannot read the workflow file `{value}`: {e}") from None
     try:
         return json.loads(text)
     except json.JSONDecodeError as e:
-        raise WorkflowProblem(f"the workflow file `{value}` is not JSON: {e.msg} "
-                              f"(line {e.lineno}, column {e.colno})", UI_FORMAT_HINT) from None
+        raise WorkflowProblem(
+            f"the workflow file `{value}` is not JSON: {e.msg} (line {e.lineno}, column {e.colno})",
+            UI_FORMAT_HINT,
+        ) from None
 
 
 def workflow_problems(value: str) -> list[WorkflowProblem]:
@@ -172,6 +219,7 @@ def load_workflow(value: str) -> dict[str, Any]:
 
 def substitute(graph: dict[str, Any], values: dict[str, Any]) -> dict[str, Any]:
     """A copy of ``graph`` with every placeholder replaced by its (typed) value."""
+
     def sub(v: Any) -> Any:
         if isinstance(v, str):
             m = _EXACT.match(v)
@@ -185,8 +233,13 @@ def substitute(graph: dict[str, Any], values: dict[str, Any]) -> dict[str, Any]:
             return [sub(x) for x in v]
         return v
 
-    return {nid: {**copy.deepcopy({k: x for k, x in node.items() if k != "inputs"}),
-                  "inputs": sub(node["inputs"])} for nid, node in graph.items()}
+    return {
+        nid: {
+            **copy.deepcopy({k: x for k, x in node.items() if k != "inputs"}),
+            "inputs": sub(node["inputs"]),
+        }
+        for nid, node in graph.items()
+    }
 
 
 def describe_node_errors(doc: Any) -> str:
@@ -203,7 +256,10 @@ def describe_node_errors(doc: Any) -> str:
     if isinstance(nodes, dict):
         for nid, info in nodes.items():
             info = info if isinstance(info, dict) else {}
-            msgs = [f"{e.get('message', '')}{': ' + e['details'] if e.get('details') else ''}"
-                    for e in info.get("errors", []) if isinstance(e, dict)]
+            msgs = [
+                f"{e.get('message', '')}{': ' + e['details'] if e.get('details') else ''}"
+                for e in info.get("errors", [])
+                if isinstance(e, dict)
+            ]
             parts.append(f"node {nid} ({info.get('class_type', '?')}): " + "; ".join(msgs))
     return " | ".join(p for p in parts if p)[:600]

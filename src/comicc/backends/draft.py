@@ -18,6 +18,7 @@ at most 1200 px on the long side and scaled up (which also softens the lines
 like pencil), so a 2000x3000 px panel takes a fraction of a second. Pixels
 where the mask is 0 are the init image's, bit for bit.
 """
+
 from __future__ import annotations
 
 import colorsys
@@ -34,33 +35,72 @@ WORK_LONG_SIDE = 1200
 
 # mood: keywords, sky top, sky at the horizon, ground, accent (sun/moon/windows); HSL
 MOODS: dict[str, tuple[str, tuple, tuple, tuple, tuple]] = {
-    "night": ("night moon moonlight moonlit midnight dark stars starry noir nocturnal",
-              (226, .42, .17), (214, .34, .38), (228, .20, .21), (48, .85, .82)),
-    "sunset": ("sunset dusk dawn sunrise evening twilight golden",
-               (268, .32, .42), (24, .85, .70), (14, .28, .30), (36, .95, .68)),
-    "storm": ("rain rainy storm stormy thunder fog foggy mist misty gloomy grey gray overcast",
-              (214, .12, .42), (210, .10, .68), (210, .08, .34), (205, .30, .86)),
-    "snow": ("snow snowy winter ice icy frozen arctic cold blizzard",
-             (205, .32, .78), (200, .25, .93), (205, .22, .88), (200, .40, .97)),
-    "fire": ("fire flames lava explosion burning inferno volcano hell",
-             (6, .55, .22), (28, .90, .55), (10, .38, .18), (46, 1.0, .60)),
-    "space": ("space galaxy planet spaceship asteroid cosmos nebula",
-              (255, .50, .09), (236, .45, .25), (240, .08, .36), (200, .20, .90)),
-    "day": ("sun sunny noon bright summer day daylight beach desert morning sunlit cheerful",
-            (205, .55, .70), (44, .60, .87), (38, .36, .64), (48, .95, .64)),
+    "night": (
+        "night moon moonlight moonlit midnight dark stars starry noir nocturnal",
+        (226, 0.42, 0.17),
+        (214, 0.34, 0.38),
+        (228, 0.20, 0.21),
+        (48, 0.85, 0.82),
+    ),
+    "sunset": (
+        "sunset dusk dawn sunrise evening twilight golden",
+        (268, 0.32, 0.42),
+        (24, 0.85, 0.70),
+        (14, 0.28, 0.30),
+        (36, 0.95, 0.68),
+    ),
+    "storm": (
+        "rain rainy storm stormy thunder fog foggy mist misty gloomy grey gray overcast",
+        (214, 0.12, 0.42),
+        (210, 0.10, 0.68),
+        (210, 0.08, 0.34),
+        (205, 0.30, 0.86),
+    ),
+    "snow": (
+        "snow snowy winter ice icy frozen arctic cold blizzard",
+        (205, 0.32, 0.78),
+        (200, 0.25, 0.93),
+        (205, 0.22, 0.88),
+        (200, 0.40, 0.97),
+    ),
+    "fire": (
+        "fire flames lava explosion burning inferno volcano hell",
+        (6, 0.55, 0.22),
+        (28, 0.90, 0.55),
+        (10, 0.38, 0.18),
+        (46, 1.0, 0.60),
+    ),
+    "space": (
+        "space galaxy planet spaceship asteroid cosmos nebula",
+        (255, 0.50, 0.09),
+        (236, 0.45, 0.25),
+        (240, 0.08, 0.36),
+        (200, 0.20, 0.90),
+    ),
+    "day": (
+        "sun sunny noon bright summer day daylight beach desert morning sunlit cheerful",
+        (205, 0.55, 0.70),
+        (44, 0.60, 0.87),
+        (38, 0.36, 0.64),
+        (48, 0.95, 0.64),
+    ),
 }
 SETTINGS: dict[str, str] = {
     "city": "city street streets alley building buildings rooftop rooftops urban downtown "
-            "skyline town village skyscraper",
+    "skyline town village skyscraper",
     "trees": "forest jungle woods tree trees garden park grass meadow",
     "waves": "ocean sea water harbor harbour river lake boat ship waves shore coast",
     "room": "room kitchen office bar library interior inside house lab hallway diner bedroom "
-            "cafe shop classroom",
+    "cafe shop classroom",
     "peaks": "mountain mountains peak peaks cliff cliffs canyon valley volcano",
 }
 # ground tint a setting pulls toward (HSL), so "forest" is green whatever the light
-SETTING_GROUND = {"trees": (105, .35, .34), "waves": (196, .50, .38), "room": (28, .30, .46),
-                  "city": (220, .08, .42)}
+SETTING_GROUND = {
+    "trees": (105, 0.35, 0.34),
+    "waves": (196, 0.50, 0.38),
+    "room": (28, 0.30, 0.46),
+    "city": (220, 0.08, 0.42),
+}
 
 
 def _rgb(hsl: tuple) -> tuple[int, int, int]:
@@ -87,41 +127,56 @@ class _Scene:
         score = {m: len(wset & set(v[0].split())) for m, v in MOODS.items()}
         mood = max(score, key=lambda m: score[m]) if max(score.values()) else None
         sscore = {s: len(wset & set(k.split())) for s, k in SETTINGS.items()}
-        self.setting = (max(sscore, key=lambda s: sscore[s]) if max(sscore.values())
-                        else ("hills", "city", "trees", "peaks")[_h(" ".join(sorted(wset))) % 4])
+        self.setting = (
+            max(sscore, key=lambda s: sscore[s])
+            if max(sscore.values())
+            else ("hills", "city", "trees", "peaks")[_h(" ".join(sorted(wset))) % 4]
+        )
         shift = (_h(" ".join(sorted(wset))) % 41) - 20  # unknown words nudge the hue
         if mood:
             _, top, low, ground, accent = MOODS[mood]
         else:
             base = 200 + shift
-            top, low, ground, accent = ((base, .35, .74), (base + 160, .35, .88),
-                                        (base + 190, .22, .60), (45, .8, .70))
+            top, low, ground, accent = (
+                (base, 0.35, 0.74),
+                (base + 160, 0.35, 0.88),
+                (base + 190, 0.22, 0.60),
+                (45, 0.8, 0.70),
+            )
         top, low = (top[0] + shift / 4, *top[1:]), (low[0] + shift / 4, *low[1:])
         self.mood = mood or "plain"
         self.sky_top, self.sky_low = _rgb(top), _rgb(low)
         g = _rgb(ground)
         if self.setting in SETTING_GROUND:
-            g = _mix(g, _rgb(SETTING_GROUND[self.setting]), .45 if mood else .7)
-        self.ground_top, self.ground_low = _mix(g, self.sky_low, .25), _mix(g, (20, 20, 28), .25)
+            g = _mix(g, _rgb(SETTING_GROUND[self.setting]), 0.45 if mood else 0.7)
+        self.ground_top, self.ground_low = _mix(g, self.sky_low, 0.25), _mix(g, (20, 20, 28), 0.25)
         self.accent = _rgb(accent)
         self.window = self.sky_low
         self.window_rect: tuple[float, float, float, float] | None = None
         if self.setting == "room":  # walls instead of sky, tinted by the light
-            self.sky_top = _mix((196, 178, 150), self.sky_top, .3)
-            self.sky_low = _mix((226, 212, 186), self.sky_low, .25)
+            self.sky_top = _mix((196, 178, 150), self.sky_top, 0.3)
+            self.sky_low = _mix((226, 212, 186), self.sky_low, 0.25)
         self.dark = sum(self.sky_low) / 3 < 120
-        self.far = _mix(self.sky_low, self.ground_top, .45)       # distant shapes
-        self.near = _mix(self.ground_top, (25, 25, 35), .35)      # near shapes
+        self.far = _mix(self.sky_low, self.ground_top, 0.45)  # distant shapes
+        self.near = _mix(self.ground_top, (25, 25, 35), 0.35)  # near shapes
         self.ink = (222, 226, 238) if self.dark else (52, 50, 58)  # pencil
-        self.figure = _mix(self.ground_low, (18, 18, 26), .55)
+        self.figure = _mix(self.ground_low, (18, 18, 26), 0.55)
 
 
 class DraftBackend(Backend):
     name = "draft"
     capabilities = Capabilities(
-        mask_convention="white", edge_control=None, seed=True, negative_prompt=True,
-        multiple_of=1, deterministic=True, needs_network=False, needs_key=None,
-        cost_unit=None, cost_per_image=0.0)
+        mask_convention="white",
+        edge_control=None,
+        seed=True,
+        negative_prompt=True,
+        multiple_of=1,
+        deterministic=True,
+        needs_network=False,
+        needs_key=None,
+        cost_unit=None,
+        cost_per_image=0.0,
+    )
 
     def __init__(self, **options: object):  # no settings yet; accepted for uniformity
         self.options = options
@@ -129,9 +184,11 @@ class DraftBackend(Backend):
     def paint(self, request: PaintRequest) -> PaintResult:
         self.check(request)
         image = render_draft(request)
-        return PaintResult(image=image, seed_used=request.seed,
-                           metadata={"backend": "draft", "mood": _Scene(
-                               request.prompt, request.negative).mood})
+        return PaintResult(
+            image=image,
+            seed_used=request.seed,
+            metadata={"backend": "draft", "mood": _Scene(request.prompt, request.negative).mood},
+        )
 
 
 def render_draft(req: PaintRequest) -> Image.Image:
@@ -161,8 +218,9 @@ def _gradient(w: int, h: int, stops: list[tuple[float, tuple]]) -> Image.Image:
     return col.resize((w, h), Image.NEAREST)
 
 
-def _pencil(d: ImageDraw.ImageDraw, pts: list, ink: tuple, lw: int, rnd: random.Random,
-            closed: bool = True) -> None:
+def _pencil(
+    d: ImageDraw.ImageDraw, pts: list, ink: tuple, lw: int, rnd: random.Random, closed: bool = True
+) -> None:
     """A loose pencil outline: straight edges overshoot their corners like a quick
     construction sketch; curves get two slightly offset passes."""
     pts = list(pts) + ([pts[0]] if closed else [])
@@ -175,10 +233,12 @@ def _pencil(d: ImageDraw.ImageDraw, pts: list, ink: tuple, lw: int, rnd: random.
             ux, uy = (x1 - x0) / n, (y1 - y0) / n
             e0, e1 = rnd.uniform(0, 0.06) * n + lw, rnd.uniform(0, 0.06) * n + lw
             j = rnd.uniform(-1.2, 1.2) * lw
-            d.line([(x0 - ux * e0, y0 - uy * e0), (x1 + ux * e1, y1 + uy * e1)],
-                   fill=ink, width=lw)
-            d.line([(x0 - uy * j, y0 + ux * j), (x1 - uy * j, y1 + ux * j)], fill=light,
-                   width=max(1, lw - 1))
+            d.line([(x0 - ux * e0, y0 - uy * e0), (x1 + ux * e1, y1 + uy * e1)], fill=ink, width=lw)
+            d.line(
+                [(x0 - uy * j, y0 + ux * j), (x1 - uy * j, y1 + ux * j)],
+                fill=light,
+                width=max(1, lw - 1),
+            )
         return
     for j, col in ((0, ink), (1, light)):
         dx, dy = rnd.uniform(-1.5, 1.5) * j * lw, rnd.uniform(-1.5, 1.5) * j * lw
@@ -193,12 +253,14 @@ def _hatch(w: int, h: int, step: int) -> Image.Image:
     return layer
 
 
-def _paint_art(w: int, h: int, sc: _Scene, rnd: random.Random,
-               cast: list[tuple[str, tuple[float, float]]]) -> Image.Image:
+def _paint_art(
+    w: int, h: int, sc: _Scene, rnd: random.Random, cast: list[tuple[str, tuple[float, float]]]
+) -> Image.Image:
     hz = h * (rnd.uniform(0.50, 0.62) if sc.setting != "room" else rnd.uniform(0.66, 0.74))
     t = hz / h
-    img = _gradient(w, h, [(0, sc.sky_top), (t, sc.sky_low), (t + 1e-6, sc.ground_top),
-                           (1, sc.ground_low)])
+    img = _gradient(
+        w, h, [(0, sc.sky_top), (t, sc.sky_low), (t + 1e-6, sc.ground_top), (1, sc.ground_low)]
+    )
     img_ground = img.crop((0, math.ceil(hz), w, h))
     d = ImageDraw.Draw(img)
     lw = max(1, round(max(w, h) / 500))
@@ -208,14 +270,16 @@ def _paint_art(w: int, h: int, sc: _Scene, rnd: random.Random,
         r = u * (0.09 if sc.mood == "sunset" else 0.06)
         cx = w * rnd.uniform(0.15, 0.85)
         cy = hz - r * 0.4 if sc.mood == "sunset" else h * rnd.uniform(0.08, 0.2)
-        d.ellipse([cx - r * 1.6, cy - r * 1.6, cx + r * 1.6, cy + r * 1.6],
-                  fill=_mix(sc.sky_low, sc.accent, .3))
+        d.ellipse(
+            [cx - r * 1.6, cy - r * 1.6, cx + r * 1.6, cy + r * 1.6],
+            fill=_mix(sc.sky_low, sc.accent, 0.3),
+        )
         d.ellipse([cx - r, cy - r, cx + r, cy + r], fill=sc.accent)
         if sc.mood in ("night", "space"):
             for _ in range(40):
                 x, y = rnd.uniform(0, w), rnd.uniform(0, hz * 0.8)
                 s = rnd.choice((1, 1, 2))
-                d.rectangle([x, y, x + s, y + s], fill=_mix(sc.accent, sc.sky_top, .3))
+                d.rectangle([x, y, x + s, y + s], fill=_mix(sc.accent, sc.sky_top, 0.3))
         img.paste(img_ground, (0, math.ceil(hz)))  # the sun sets behind the ground
     shapes_far: list[list] = []
     shapes_near: list[list] = []
@@ -227,10 +291,11 @@ def _paint_art(w: int, h: int, sc: _Scene, rnd: random.Random,
         for poly in shapes:
             sd.polygon(poly, fill=255)
         img.paste(fill, mask=sm)
-        img.paste(_mix(fill, sc.ink, .35), mask=ImageChops.multiply(sm, hatch.point(
-            lambda v: v * 0.55)))
+        img.paste(
+            _mix(fill, sc.ink, 0.35), mask=ImageChops.multiply(sm, hatch.point(lambda v: v * 0.55))
+        )
         for poly in shapes:
-            _pencil(d, poly, _mix(sc.ink, fill, .35), lw, rnd)
+            _pencil(d, poly, _mix(sc.ink, fill, 0.35), lw, rnd)
     if sc.setting == "city":  # windows
         for poly in shapes_near + shapes_far:
             x0, y0 = min(p[0] for p in poly), min(p[1] for p in poly)
@@ -239,44 +304,55 @@ def _paint_art(w: int, h: int, sc: _Scene, rnd: random.Random,
             for wy in range(int(y0 + s * 2), int(hz - s), int(s * 2.6)):
                 for wx in range(int(x0 + s), int(x1 - s * 1.5), int(s * 2.2)):
                     if rnd.random() < (0.45 if sc.dark else 0.3):
-                        d.rectangle([wx, wy, wx + s, wy + s * 1.3],
-                                    fill=sc.accent if sc.dark else _mix(sc.sky_low, sc.near, .3))
+                        d.rectangle(
+                            [wx, wy, wx + s, wy + s * 1.3],
+                            fill=sc.accent if sc.dark else _mix(sc.sky_low, sc.near, 0.3),
+                        )
     if sc.window_rect:  # a window onto the outside light, with crossbars, and a lamp
         wx, wy, ww_, wh_ = sc.window_rect
-        m = min(ww_, wh_) * .07
+        m = min(ww_, wh_) * 0.07
         d.rectangle([wx + m, wy + m, wx + ww_ - m, wy + wh_ - m], fill=sc.window)
         d.line([(wx + ww_ / 2, wy + m), (wx + ww_ / 2, wy + wh_ - m)], fill=sc.far, width=3 * lw)
         d.line([(wx + m, wy + wh_ / 2), (wx + ww_ - m, wy + wh_ / 2)], fill=sc.far, width=3 * lw)
-        lx = w * rnd.uniform(.3, .7)
-        d.line([(lx, 0), (lx, h * .1)], fill=sc.ink, width=lw)
-        shade = [(lx - u * .05, h * .1 + u * .05), (lx - u * .02, h * .1),
-                 (lx + u * .02, h * .1), (lx + u * .05, h * .1 + u * .05)]
+        lx = w * rnd.uniform(0.3, 0.7)
+        d.line([(lx, 0), (lx, h * 0.1)], fill=sc.ink, width=lw)
+        shade = [
+            (lx - u * 0.05, h * 0.1 + u * 0.05),
+            (lx - u * 0.02, h * 0.1),
+            (lx + u * 0.02, h * 0.1),
+            (lx + u * 0.05, h * 0.1 + u * 0.05),
+        ]
         d.polygon(shade, fill=sc.near)
-        d.chord([lx - u * .03, h * .1 + u * .03, lx + u * .03, h * .1 + u * .07], 0, 180,
-                fill=sc.accent)
+        d.chord(
+            [lx - u * 0.03, h * 0.1 + u * 0.03, lx + u * 0.03, h * 0.1 + u * 0.07],
+            0,
+            180,
+            fill=sc.accent,
+        )
         _pencil(d, shade, sc.ink, lw, rnd)
     # construction lines: horizon and two perspective lines to a vanishing point
-    faint = _mix(sc.ink, sc.ground_top, .6)
+    faint = _mix(sc.ink, sc.ground_top, 0.6)
     vx = w * rnd.uniform(0.3, 0.7)
     d.line([(-5, hz), (w + 5, hz + rnd.uniform(-2, 2))], fill=faint, width=lw)
     for bx in (-w * 0.1, w * 1.1):
         d.line([(vx, hz), (bx, h)], fill=faint, width=max(1, lw - 1))
     if sc.setting not in ("waves", "room"):  # loose pencil strokes texture the ground
-        gink = _mix(sc.ink, sc.ground_top, .55)
+        gink = _mix(sc.ink, sc.ground_top, 0.55)
         for _ in range(70):
             y = hz + (h - hz) * rnd.random() ** 0.7
-            x, n = rnd.uniform(-w * .05, w), u * rnd.uniform(.01, .04) * (1 + (y - hz) / h)
+            x, n = rnd.uniform(-w * 0.05, w), u * rnd.uniform(0.01, 0.04) * (1 + (y - hz) / h)
             d.line([(x, y), (x + n, y + rnd.uniform(-1, 1) * lw)], fill=gink, width=lw)
     if sc.mood == "storm":
         for _ in range(120):
-            x, y = rnd.uniform(-h * .2, w), rnd.uniform(0, h)
-            d.line([(x, y), (x + u * .02, y + u * .06)], fill=_mix(sc.sky_low, sc.ink, .3))
+            x, y = rnd.uniform(-h * 0.2, w), rnd.uniform(0, h)
+            d.line([(x, y), (x + u * 0.02, y + u * 0.06)], fill=_mix(sc.sky_low, sc.ink, 0.3))
     _figures(d, sc, rnd, cast, w, h, lw)
     return img
 
 
-def _scenery(sc: _Scene, rnd: random.Random, w: int, h: int, hz: float,
-             far: list, near: list) -> None:
+def _scenery(
+    sc: _Scene, rnd: random.Random, w: int, h: int, hz: float, far: list, near: list
+) -> None:
     u = min(w, h)
     if sc.setting in ("hills", "waves", "peaks"):
         ridge_h = u * (0.3 if sc.setting == "peaks" else 0.12)
@@ -292,69 +368,105 @@ def _scenery(sc: _Scene, rnd: random.Random, w: int, h: int, hz: float,
             if sc.setting == "waves":
                 break
     elif sc.setting == "city":
-        for row, out, hmin, hmax in ((0, far, .18, .42), (1, near, .08, .28)):
-            x = rnd.uniform(-w * .05, 0)
+        for row, out, hmin, hmax in ((0, far, 0.18, 0.42), (1, near, 0.08, 0.28)):
+            x = rnd.uniform(-w * 0.05, 0)
             while x < w:
-                bw = w * rnd.uniform(.08, .16)
+                bw = w * rnd.uniform(0.08, 0.16)
                 bh = h * rnd.uniform(hmin, hmax)
-                base = hz + row * u * .02
+                base = hz + row * u * 0.02
                 out.append([(x, base), (x, base - bh), (x + bw, base - bh), (x + bw, base)])
-                x += bw + (w * rnd.uniform(.02, .08) if row else w * rnd.uniform(0, .02))
+                x += bw + (w * rnd.uniform(0.02, 0.08) if row else w * rnd.uniform(0, 0.02))
     elif sc.setting == "trees":
-        for row, out, scale in ((0, far, .7), (1, near, 1.0)):
+        for row, out, scale in ((0, far, 0.7), (1, near, 1.0)):
             for _ in range(rnd.randint(4, 7)):
-                cx, th = rnd.uniform(0, w), u * rnd.uniform(.2, .34) * scale
-                base, tw = hz + row * u * .03, th * .38
-                out.append([(cx - tw * .12, base), (cx - tw * .12, base - th * .3),
-                            (cx - tw, base - th * .3), (cx, base - th), (cx + tw, base - th * .3),
-                            (cx + tw * .12, base - th * .3), (cx + tw * .12, base)])
+                cx, th = rnd.uniform(0, w), u * rnd.uniform(0.2, 0.34) * scale
+                base, tw = hz + row * u * 0.03, th * 0.38
+                out.append(
+                    [
+                        (cx - tw * 0.12, base),
+                        (cx - tw * 0.12, base - th * 0.3),
+                        (cx - tw, base - th * 0.3),
+                        (cx, base - th),
+                        (cx + tw, base - th * 0.3),
+                        (cx + tw * 0.12, base - th * 0.3),
+                        (cx + tw * 0.12, base),
+                    ]
+                )
     elif sc.setting == "room":
-        ww_, wh_ = w * rnd.uniform(.22, .32), h * rnd.uniform(.22, .3)
-        wx, wy = w * rnd.uniform(.08, .62), hz - wh_ - h * rnd.uniform(.12, .2)
+        ww_, wh_ = w * rnd.uniform(0.22, 0.32), h * rnd.uniform(0.22, 0.3)
+        wx, wy = w * rnd.uniform(0.08, 0.62), hz - wh_ - h * rnd.uniform(0.12, 0.2)
         far.append([(wx, wy), (wx + ww_, wy), (wx + ww_, wy + wh_), (wx, wy + wh_)])
         sc.window_rect = (wx, wy, ww_, wh_)
-        dx = (wx + ww_ + w * .08) if wx < w * .45 else wx - w * .26
-        far.append([(dx, hz), (dx, hz - h * .45), (dx + w * .16, hz - h * .45), (dx + w * .16, hz)])
-        tx = w * rnd.uniform(.1, .6)
-        near.append([(tx, hz + h * .12), (tx + w * .3, hz + h * .12), (tx + w * .3, hz + h * .16),
-                     (tx, hz + h * .16)])
+        dx = (wx + ww_ + w * 0.08) if wx < w * 0.45 else wx - w * 0.26
+        far.append(
+            [(dx, hz), (dx, hz - h * 0.45), (dx + w * 0.16, hz - h * 0.45), (dx + w * 0.16, hz)]
+        )
+        tx = w * rnd.uniform(0.1, 0.6)
+        near.append(
+            [
+                (tx, hz + h * 0.12),
+                (tx + w * 0.3, hz + h * 0.12),
+                (tx + w * 0.3, hz + h * 0.16),
+                (tx, hz + h * 0.16),
+            ]
+        )
     if sc.setting == "waves":
-        for i in range(int((h - hz) / (u * .05))):
-            y = hz + u * .03 + i * u * .05
-            x = rnd.uniform(-w * .1, 0)
+        for i in range(int((h - hz) / (u * 0.05))):
+            y = hz + u * 0.03 + i * u * 0.05
+            x = rnd.uniform(-w * 0.1, 0)
             while x < w:
-                seg = w * rnd.uniform(.06, .14)
-                near.append([(x, y), (x + seg / 2, y - u * .008), (x + seg, y),
-                             (x + seg / 2, y - u * .003)])
+                seg = w * rnd.uniform(0.06, 0.14)
+                near.append(
+                    [
+                        (x, y),
+                        (x + seg / 2, y - u * 0.008),
+                        (x + seg, y),
+                        (x + seg / 2, y - u * 0.003),
+                    ]
+                )
                 x += seg * rnd.uniform(1.2, 2.0)
 
 
-def _figures(d: ImageDraw.ImageDraw, sc: _Scene, rnd: random.Random, cast: list,
-             w: int, h: int, lw: int) -> None:
+def _figures(
+    d: ImageDraw.ImageDraw, sc: _Scene, rnd: random.Random, cast: list, w: int, h: int, lw: int
+) -> None:
     """A head-and-shoulders silhouette per cast member, head centred on its point."""
     for name, (x, y) in cast:
         hv = _h(name)
-        r = min(w, h) * 0.055 * (0.92 + (hv % 17) / 70)   # head radius, varies per name
-        bw = 0.9 + (hv >> 8) % 13 / 40                     # build
-        body = _mix(sc.figure, _rgb((hv % 360, .40, .45)), .22)
-        top = y + r * 1.25                                 # shoulder line
+        r = min(w, h) * 0.055 * (0.92 + (hv % 17) / 70)  # head radius, varies per name
+        bw = 0.9 + (hv >> 8) % 13 / 40  # build
+        body = _mix(sc.figure, _rgb((hv % 360, 0.40, 0.45)), 0.22)
+        top = y + r * 1.25  # shoulder line
         feet = min(h + r, y + r * 9.0)
-        d.ellipse([x - r * 2 * bw, feet - r * .3, x + r * 2 * bw, feet + r * .3],
-                  fill=_mix(sc.ground_top, (0, 0, 0), .3))
-        arc = [(x + r * 1.75 * bw * math.cos(a), top + r * .75 - r * .9 * math.sin(a))
-               for a in [i * math.pi / 16 for i in range(17)]]
-        torso = arc + [(x - r * 1.55 * bw, top + r * 3.4), (x - r * 1.25 * bw, feet),
-                       (x + r * 1.25 * bw, feet), (x + r * 1.55 * bw, top + r * 3.4)]
+        d.ellipse(
+            [x - r * 2 * bw, feet - r * 0.3, x + r * 2 * bw, feet + r * 0.3],
+            fill=_mix(sc.ground_top, (0, 0, 0), 0.3),
+        )
+        arc = [
+            (x + r * 1.75 * bw * math.cos(a), top + r * 0.75 - r * 0.9 * math.sin(a))
+            for a in [i * math.pi / 16 for i in range(17)]
+        ]
+        torso = arc + [
+            (x - r * 1.55 * bw, top + r * 3.4),
+            (x - r * 1.25 * bw, feet),
+            (x + r * 1.25 * bw, feet),
+            (x + r * 1.55 * bw, top + r * 3.4),
+        ]
         d.polygon(torso, fill=body)
-        d.rectangle([x - r * .32, y + r * .6, x + r * .32, top + r * .2], fill=body)
+        d.rectangle([x - r * 0.32, y + r * 0.6, x + r * 0.32, top + r * 0.2], fill=body)
         d.ellipse([x - r, y - r * 1.1, x + r, y + r * 1.05], fill=body)
         _pencil(d, torso, sc.ink, lw, rnd)
         for side in (-1, 1):  # arms: two loose strokes inside the silhouette
             ax = x + side * r * 1.2 * bw
-            d.line([(ax, top + r * 1.0), (ax + side * r * .15, top + r * 4.2)],
-                   fill=_mix(body, sc.ink, .45), width=lw)
-        head = [(x + r * math.cos(a / 10), y - r * .03 + r * 1.07 * math.sin(a / 10))
-                for a in range(63)]
+            d.line(
+                [(ax, top + r * 1.0), (ax + side * r * 0.15, top + r * 4.2)],
+                fill=_mix(body, sc.ink, 0.45),
+                width=lw,
+            )
+        head = [
+            (x + r * math.cos(a / 10), y - r * 0.03 + r * 1.07 * math.sin(a / 10))
+            for a in range(63)
+        ]
         _pencil(d, head, sc.ink, lw, rnd)
 
 
@@ -363,14 +475,21 @@ def _labels(img: Image.Image, cast: tuple) -> None:
     font = ImageFont.load_default(size=max(10, round(r * 0.5)))
     d = ImageDraw.Draw(img)
     for name, (x, y) in cast:
-        d.text((x, y + r * 3.3), name.upper(), font=font, anchor="mm",
-               fill=(236, 232, 222), stroke_width=max(1, round(r / 40)),
-               stroke_fill=(40, 40, 48))
+        d.text(
+            (x, y + r * 3.3),
+            name.upper(),
+            font=font,
+            anchor="mm",
+            fill=(236, 232, 222),
+            stroke_width=max(1, round(r / 40)),
+            stroke_fill=(40, 40, 48),
+        )
 
 
 def _grain(img: Image.Image, seed: int) -> Image.Image:
-    tile = Image.frombytes("L", (256, 256), hashlib.shake_256(
-        f"grain{seed}".encode()).digest(65536)).point(lambda v: v // 16)
+    tile = Image.frombytes(
+        "L", (256, 256), hashlib.shake_256(f"grain{seed}".encode()).digest(65536)
+    ).point(lambda v: v // 16)
     noise = Image.new("L", img.size)
     for y in range(0, img.height, 256):
         for x in range(0, img.width, 256):
@@ -392,11 +511,19 @@ def _draft_tag(img: Image.Image, req: PaintRequest) -> None:
     def free(c: tuple[int, int]) -> float:
         box = req.mask.crop((c[0], c[1], c[0] + bw, c[1] + bh))
         lo, _ = box.getextrema()
-        return 1000.0 if lo == 255 else sum(i * n for i, n in enumerate(box.histogram())) / (
-            max(1, bw * bh) * 255)
+        return (
+            1000.0
+            if lo == 255
+            else sum(i * n for i, n in enumerate(box.histogram())) / (max(1, bw * bh) * 255)
+        )
 
     cx, cy = max(corners, key=free)  # first fully free corner wins (max is stable)
     d = ImageDraw.Draw(img)
-    d.rounded_rectangle([cx, cy, cx + bw, cy + bh], radius=pad, fill=(250, 248, 240),
-                        outline=(190, 40, 40), width=max(1, size // 10))
+    d.rounded_rectangle(
+        [cx, cy, cx + bw, cy + bh],
+        radius=pad,
+        fill=(250, 248, 240),
+        outline=(190, 40, 40),
+        width=max(1, size // 10),
+    )
     d.text((cx + pad - x0, cy + pad - y0), label, font=font, fill=(190, 40, 40))

@@ -14,6 +14,7 @@ directory (``$COMICC_CONFIG`` or ``$XDG_CONFIG_HOME/comicc`` or
 
 Never from the script, never logged, cached, or written to outputs.
 """
+
 from __future__ import annotations
 
 import email.utils
@@ -58,9 +59,12 @@ def api_key(env_var: str) -> str | None:
 def require_key(env_var: str, backend: str) -> str:
     key = api_key(env_var)
     if not key:
-        raise Unavailable(f"no API key: `{env_var}` is not set", backend=backend,
-                          hint=f"export {env_var}=... or put it in {config_dir() / 'keys.toml'}; "
-                               "keys never go in the script")
+        raise Unavailable(
+            f"no API key: `{env_var}` is not set",
+            backend=backend,
+            hint=f"export {env_var}=... or put it in {config_dir() / 'keys.toml'}; "
+            "keys never go in the script",
+        )
     return key
 
 
@@ -83,7 +87,9 @@ class ThreadSessions:
         return self._local.session
 
 
-def parse_timeout(value: str | None, default: tuple[float, float] = DEFAULT_TIMEOUT) -> tuple[float, float]:
+def parse_timeout(
+    value: str | None, default: tuple[float, float] = DEFAULT_TIMEOUT
+) -> tuple[float, float]:
     if not value:
         return default
     return (default[0], float(value))
@@ -101,21 +107,38 @@ def retry_after(resp: requests.Response, default: float | None = None) -> float 
         return max(0.0, when.timestamp() - time.time()) if when else default
 
 
-def call(sess: requests.Session, method: str, url: str, *, backend: str, setting: str = "url",
-         timeout: tuple[float, float] = DEFAULT_TIMEOUT, **kw: Any) -> requests.Response:
+def call(
+    sess: requests.Session,
+    method: str,
+    url: str,
+    *,
+    backend: str,
+    setting: str = "url",
+    timeout: tuple[float, float] = DEFAULT_TIMEOUT,
+    **kw: Any,
+) -> requests.Response:
     """One HTTP call; connection problems become typed errors naming ``setting``."""
     try:
         return sess.request(method, url, timeout=timeout, **kw)
     except requests.exceptions.ConnectTimeout as e:
-        raise Transient(f"connecting to {_host(url)} timed out", backend=backend, setting=setting) from e
+        raise Transient(
+            f"connecting to {_host(url)} timed out", backend=backend, setting=setting
+        ) from e
     except requests.exceptions.Timeout as e:
-        raise Transient(f"{_host(url)} did not answer within {timeout[1]:g} s", backend=backend,
-                        setting=setting) from e
+        raise Transient(
+            f"{_host(url)} did not answer within {timeout[1]:g} s", backend=backend, setting=setting
+        ) from e
     except requests.exceptions.ConnectionError as e:
-        raise Unavailable(f"cannot reach {_host(url)}", backend=backend, setting=setting,
-                          hint=f"is the server running? check `{backend}.{setting}`") from e
+        raise Unavailable(
+            f"cannot reach {_host(url)}",
+            backend=backend,
+            setting=setting,
+            hint=f"is the server running? check `{backend}.{setting}`",
+        ) from e
     except requests.exceptions.RequestException as e:
-        raise Transient(f"request to {_host(url)} failed: {type(e).__name__}", backend=backend) from e
+        raise Transient(
+            f"request to {_host(url)} failed: {type(e).__name__}", backend=backend
+        ) from e
 
 
 def raise_for_status(resp: requests.Response, backend: str, reason: str | None = None) -> None:
@@ -125,19 +148,32 @@ def raise_for_status(resp: requests.Response, backend: str, reason: str | None =
         return
     why = reason or _short_body(resp)
     if code == 429:
-        raise RateLimited(f"rate limited (HTTP 429){': ' + why if why else ''}",
-                          retry_after=retry_after(resp), backend=backend)
+        raise RateLimited(
+            f"rate limited (HTTP 429){': ' + why if why else ''}",
+            retry_after=retry_after(resp),
+            backend=backend,
+        )
     if code in (401,):
-        raise Unavailable(f"the API key was refused (HTTP 401){': ' + why if why else ''}", backend=backend,
-                          hint="check the key in your environment or keys.toml")
+        raise Unavailable(
+            f"the API key was refused (HTTP 401){': ' + why if why else ''}",
+            backend=backend,
+            hint="check the key in your environment or keys.toml",
+        )
     if code == 403:
-        raise Rejected(f"refused (HTTP 403){': ' + why if why else ''}", reason=why or "forbidden",
-                       backend=backend)
+        raise Rejected(
+            f"refused (HTTP 403){': ' + why if why else ''}",
+            reason=why or "forbidden",
+            backend=backend,
+        )
     if code in (400, 404, 413, 422):
-        raise Rejected(f"HTTP {code}{': ' + why if why else ''}", reason=why or f"http-{code}", backend=backend)
+        raise Rejected(
+            f"HTTP {code}{': ' + why if why else ''}", reason=why or f"http-{code}", backend=backend
+        )
     if code >= 500:
         raise Transient(f"server error (HTTP {code}){': ' + why if why else ''}", backend=backend)
-    raise Rejected(f"HTTP {code}{': ' + why if why else ''}", reason=why or f"http-{code}", backend=backend)
+    raise Rejected(
+        f"HTTP {code}{': ' + why if why else ''}", reason=why or f"http-{code}", backend=backend
+    )
 
 
 def _short_body(resp: requests.Response) -> str:
@@ -159,5 +195,6 @@ def _short_body(resp: requests.Response) -> str:
 
 def _host(url: str) -> str:
     from urllib.parse import urlsplit
+
     parts = urlsplit(url)
     return parts.netloc or url

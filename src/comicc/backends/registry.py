@@ -12,12 +12,14 @@ The object an entry point names is a :class:`~comicc.backends.base.Backend`
 subclass (or any callable returning an object with ``name``,
 ``capabilities`` and ``paint``).
 """
+
 from __future__ import annotations
 
 import difflib
 import importlib
+from collections.abc import Callable
 from importlib import metadata
-from typing import Any, Callable
+from typing import Any
 
 from comicc.backends.base import Backend, BackendError, Unavailable
 
@@ -38,8 +40,11 @@ _registered: dict[str, Callable[..., Any]] = {}  # register() at run time (tests
 
 class UnknownBackend(BackendError, LookupError):
     def __init__(self, name: str, suggestions: list[str], known: list[str]):
-        hint = (f"did you mean `{suggestions[0]}`?" if suggestions
-                else "known backends: " + ", ".join(known))
+        hint = (
+            f"did you mean `{suggestions[0]}`?"
+            if suggestions
+            else "known backends: " + ", ".join(known)
+        )
         super().__init__(f"unknown backend `{name}`", hint=hint, backend=name)
         self.suggestions = suggestions
 
@@ -84,20 +89,25 @@ def load(name: str) -> Callable[..., Any]:
                 raise Unavailable(
                     f"the `{name}` backend is not built into this version of comicc yet",
                     hint="use `backend: draft` for offline roughs, or a plugin "
-                         f"that provides `{name}` via the `{ENTRY_POINT_GROUP}` entry points",
-                    backend=name) from None
+                    f"that provides `{name}` via the `{ENTRY_POINT_GROUP}` entry points",
+                    backend=name,
+                ) from None
             raise Unavailable(
                 f"the `{name}` backend needs the Python package `{exc.name}`",
-                hint=install or f"pip install {exc.name}", backend=name) from None
+                hint=install or f"pip install {exc.name}",
+                backend=name,
+            ) from None
         return getattr(module, attr)
     eps = _entry_points()
     if name in eps:
         try:
             return eps[name].load()
         except ImportError as exc:
-            raise Unavailable(f"the `{name}` backend plugin could not be imported: {exc}",
-                              hint=f"reinstall the package that provides `{name}`",
-                              backend=name) from None
+            raise Unavailable(
+                f"the `{name}` backend plugin could not be imported: {exc}",
+                hint=f"reinstall the package that provides `{name}`",
+                backend=name,
+            ) from None
     known = names()
     raise UnknownBackend(name, difflib.get_close_matches(name, known, n=3, cutoff=0.6), known)
 
@@ -107,6 +117,9 @@ def create(name: str, **options: Any) -> Backend:
     backend = load(name)(**options)
     for attr in ("name", "capabilities", "paint"):
         if not hasattr(backend, attr):
-            raise Unavailable(f"backend `{name}` has no `{attr}`", backend=name,
-                              hint="a backend must subclass comicc.backends.base.Backend")
+            raise Unavailable(
+                f"backend `{name}` has no `{attr}`",
+                backend=name,
+                hint="a backend must subclass comicc.backends.base.Backend",
+            )
     return backend

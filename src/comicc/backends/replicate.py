@@ -32,6 +32,7 @@ The API token (``$REPLICATE_API_TOKEN`` or ``keys.toml``) is sent only to the
 configured API host, never to the output/download host, and is never logged
 or put into errors, metadata or the cache.
 """
+
 from __future__ import annotations
 
 import base64
@@ -40,21 +41,46 @@ import random
 import re
 import threading
 import time
-from typing import Any, Callable, Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import requests
 
 from comicc.backends import http
-from comicc.backends.base import Backend, Capabilities, PaintRequest, PaintResult, RateLimited, Rejected, SettingProblem, Transient, Unavailable, to_service_mask
-from comicc.backends.replicate_inputs import BOOLS, DEFAULT_MODEL, DEFAULT_TIMEOUT, DEFAULT_URL, DEFAULT_WAIT, FLUX_CAPS, FLUX_MODELS, FLUX_ONLY, MAX_WAIT, NAME, SDXL_CAPS, SDXL_ONLY, SETTINGS, TOKEN_ENV, capabilities_for, is_flux, prediction_input, setting_problems
+from comicc.backends.base import (
+    Backend,
+    Capabilities,
+    PaintRequest,
+    PaintResult,
+    RateLimited,
+    Rejected,
+    SettingProblem,
+    Transient,
+    Unavailable,
+    to_service_mask,
+)
+from comicc.backends.replicate_inputs import (
+    DEFAULT_MODEL,
+    DEFAULT_TIMEOUT,
+    DEFAULT_URL,
+    DEFAULT_WAIT,
+    MAX_WAIT,
+    NAME,
+    SETTINGS,
+    TOKEN_ENV,
+    capabilities_for,
+    prediction_input,
+    setting_problems,
+)
 
-DATA_URL_LIMIT = 256 * 1024      # Replicate accepts data URLs for files up to 256 KB
+DATA_URL_LIMIT = 256 * 1024  # Replicate accepts data URLs for files up to 256 KB
 POLL_FIRST, POLL_MAX = 0.5, 5.0  # backoff between polls: 0.5 s doubling to 5 s
 CONNECT_TIMEOUT = 10.0
 DOWNLOAD_TIMEOUT = 120.0
 SEED_MAX = 2**32 - 2
 RUNNING = ("starting", "processing")
+
 
 class _ModelCapabilities:
     """``ReplicateBackend.capabilities``: the default model's on the class,
@@ -71,9 +97,11 @@ _UNIT = r"(ms|s|sec|secs|seconds?|m|min|minutes?)"
 
 def _retry_after_from_detail(text: str) -> float | None:
     """'Request was throttled. Your rate limit resets in ~30s.' -> 30.0"""
-    m = (re.search(r"resets?\s+in\s+~?\s*(\d+(?:\.\d+)?)\s*" + _UNIT + r"?\b", text, re.IGNORECASE)
-         or re.search(r"(?:retry|try again)\D{0,20}?(\d+(?:\.\d+)?)\s*" + _UNIT + r"\b", text,
-                      re.IGNORECASE))
+    m = re.search(
+        r"resets?\s+in\s+~?\s*(\d+(?:\.\d+)?)\s*" + _UNIT + r"?\b", text, re.IGNORECASE
+    ) or re.search(
+        r"(?:retry|try again)\D{0,20}?(\d+(?:\.\d+)?)\s*" + _UNIT + r"\b", text, re.IGNORECASE
+    )
     if not m:
         return None
     value, unit = float(m.group(1)), (m.group(2) or "s").lower()
@@ -106,9 +134,25 @@ def _detail(resp: requests.Response) -> str:
 
 
 # errors of a failed prediction that are worth trying again
-_TRANSIENT_WORDS = ("interrupted", "retry", "try again", "out of memory", "cuda", "timed out",
-                    "timeout", "internal", "unavailable", "connection", "temporar", "overloaded",
-                    "capacity", "(code: pa)", "director", "worker", "killed")
+_TRANSIENT_WORDS = (
+    "interrupted",
+    "retry",
+    "try again",
+    "out of memory",
+    "cuda",
+    "timed out",
+    "timeout",
+    "internal",
+    "unavailable",
+    "connection",
+    "temporar",
+    "overloaded",
+    "capacity",
+    "(code: pa)",
+    "director",
+    "worker",
+    "killed",
+)
 
 
 class _GiveUp(Exception):
@@ -122,9 +166,14 @@ class ReplicateBackend(Backend):
     #: files larger than this (encoded bytes) are uploaded instead of inlined
     data_url_limit = DATA_URL_LIMIT
 
-    def __init__(self, *, sleep: Callable[[float], None] = time.sleep,
-                 clock: Callable[[], float] = time.monotonic,
-                 session: requests.Session | None = None, **params: str):
+    def __init__(
+        self,
+        *,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+        session: requests.Session | None = None,
+        **params: str,
+    ):
         problems = self.validate_settings(params)
         if problems:
             p = problems[0]
@@ -176,8 +225,16 @@ class ReplicateBackend(Backend):
         headers = dict(kw.pop("headers", {}) or {})
         if self._same_host(url):  # the token goes to the API host only
             headers.update(self._auth())
-        return http.call(self._session(), method, url, backend=NAME, setting="url",
-                         timeout=(CONNECT_TIMEOUT, max(1.0, read)), headers=headers, **kw)
+        return http.call(
+            self._session(),
+            method,
+            url,
+            backend=NAME,
+            setting="url",
+            timeout=(CONNECT_TIMEOUT, max(1.0, read)),
+            headers=headers,
+            **kw,
+        )
 
     def _raise_for_status(self, resp: requests.Response, *, creating: bool = False) -> None:
         code = resp.status_code
@@ -189,22 +246,35 @@ class ReplicateBackend(Backend):
             wait = http.retry_after(resp)
             if wait is None:
                 wait = _retry_after_from_detail(why)
-            raise RateLimited(f"rate limited by Replicate (HTTP 429){tail}", retry_after=wait,
-                              backend=NAME)
+            raise RateLimited(
+                f"rate limited by Replicate (HTTP 429){tail}", retry_after=wait, backend=NAME
+            )
         if code == 401:
-            raise Unavailable(f"Replicate refused the API token (HTTP 401){tail}", backend=NAME,
-                              hint=f"check `{TOKEN_ENV}` in your environment or keys.toml")
+            raise Unavailable(
+                f"Replicate refused the API token (HTTP 401){tail}",
+                backend=NAME,
+                hint=f"check `{TOKEN_ENV}` in your environment or keys.toml",
+            )
         if code == 402:
-            raise Unavailable(f"Replicate wants payment (HTTP 402){tail}", backend=NAME,
-                              hint="set up billing or add credit on replicate.com")
+            raise Unavailable(
+                f"Replicate wants payment (HTTP 402){tail}",
+                backend=NAME,
+                hint="set up billing or add credit on replicate.com",
+            )
         if code == 404 and creating:
             setting = "version" if self.version else "model"
-            raise Unavailable(f"Replicate does not know this model/version (HTTP 404){tail}",
-                              backend=NAME, setting=setting,
-                              hint=f"check `{NAME}.{setting}` (it is `{self.version or self.model}`)")
+            raise Unavailable(
+                f"Replicate does not know this model/version (HTTP 404){tail}",
+                backend=NAME,
+                setting=setting,
+                hint=f"check `{NAME}.{setting}` (it is `{self.version or self.model}`)",
+            )
         if code == 422:
-            raise Rejected(f"Replicate refused the input (HTTP 422){tail}",
-                           reason=why or "invalid-input", backend=NAME)
+            raise Rejected(
+                f"Replicate refused the input (HTTP 422){tail}",
+                reason=why or "invalid-input",
+                backend=NAME,
+            )
         if code >= 500 or code in (408, 409, 425):
             raise Transient(f"Replicate server error (HTTP {code}){tail}", backend=NAME)
         http.raise_for_status(resp, NAME, reason=why or None)
@@ -214,8 +284,9 @@ class ReplicateBackend(Backend):
         try:
             doc = resp.json()
         except ValueError:
-            raise Transient(f"Replicate answered HTTP {resp.status_code} without JSON",
-                            backend=NAME) from None
+            raise Transient(
+                f"Replicate answered HTTP {resp.status_code} without JSON", backend=NAME
+            ) from None
         if not isinstance(doc, dict):
             raise Transient("Replicate answered with unexpected JSON", backend=NAME)
         return doc
@@ -227,8 +298,12 @@ class ReplicateBackend(Backend):
         data = buf.getvalue()
         if len(data) <= self.data_url_limit:
             return "data:image/png;base64," + base64.b64encode(data).decode("ascii")
-        resp = self._call("POST", self._api("/v1/files"), read=self._left(deadline, 120.0),
-                          files={"content": (f"{name}.png", data, "image/png")})
+        resp = self._call(
+            "POST",
+            self._api("/v1/files"),
+            read=self._left(deadline, 120.0),
+            files={"content": (f"{name}.png", data, "image/png")},
+        )
         self._raise_for_status(resp)
         doc = self._json(resp)
         url = (doc.get("urls") or {}).get("get") if isinstance(doc.get("urls"), dict) else None
@@ -236,7 +311,9 @@ class ReplicateBackend(Backend):
             raise Transient("Replicate accepted the upload but returned no file URL", backend=NAME)
         return url
 
-    def build_input(self, request: PaintRequest, seed: int, image: str, mask: str) -> dict[str, Any]:
+    def build_input(
+        self, request: PaintRequest, seed: int, image: str, mask: str
+    ) -> dict[str, Any]:
         """The prediction's ``input`` for the configured model family."""
         return prediction_input(self.model, self.params, request, seed, image, mask)
 
@@ -250,23 +327,36 @@ class ReplicateBackend(Backend):
         deadline = self._clock() + self.timeout
         # Replicate picks a random seed when none is sent (and shows it only in
         # the logs): always send one, and report it.
-        seed = request.seed if request.seed is not None else random.SystemRandom().randint(1, SEED_MAX)
+        seed = (
+            request.seed if request.seed is not None else random.SystemRandom().randint(1, SEED_MAX)
+        )
         image, mask = to_service_mask(request, capabilities_for(self.model).mask_convention)
-        inp = self.build_input(request, seed, self._file_input(image, "image", deadline),
-                               self._file_input(mask, "mask", deadline))
+        inp = self.build_input(
+            request,
+            seed,
+            self._file_input(image, "image", deadline),
+            self._file_input(mask, "mask", deadline),
+        )
         wait = max(1, min(self.wait, MAX_WAIT, int(self.timeout)))
         if self.version:
             url, body = self._api("/v1/predictions"), {"version": self.version, "input": inp}
         else:
             url, body = self._api(f"/v1/models/{self.model}/predictions"), {"input": inp}
-        resp = self._call("POST", url, read=self._left(deadline, wait + 30.0), json=body,
-                          headers={"Prefer": f"wait={wait}"})
+        resp = self._call(
+            "POST",
+            url,
+            read=self._left(deadline, wait + 30.0),
+            json=body,
+            headers={"Prefer": f"wait={wait}"},
+        )
         self._raise_for_status(resp, creating=True)
         pred = self._json(resp)
         pid = str(pred.get("id") or "")
         if pred.get("status") in RUNNING or pred.get("status") is None:
             if not pid:
-                raise Transient("Replicate returned a running prediction without an id", backend=NAME)
+                raise Transient(
+                    "Replicate returned a running prediction without an id", backend=NAME
+                )
             pred = self._poll(pred, pid, deadline)
         return self._finish(pred, pid, seed, deadline)
 
@@ -279,8 +369,11 @@ class ReplicateBackend(Backend):
             while pred.get("status") not in ("succeeded", "failed", "canceled"):
                 now = self._clock()
                 if now >= deadline or self._stop.is_set():
-                    why = ("the build was stopped" if self._stop.is_set() else
-                           f"it did not finish within {self.timeout:g} s (`{NAME}.timeout`)")
+                    why = (
+                        "the build was stopped"
+                        if self._stop.is_set()
+                        else f"it did not finish within {self.timeout:g} s (`{NAME}.timeout`)"
+                    )
                     raise _GiveUp(f"Replicate prediction {pid} was canceled: {why}")
                 self._sleep(min(delay, deadline - now))
                 delay = min(delay * 2, POLL_MAX)
@@ -311,8 +404,9 @@ class ReplicateBackend(Backend):
     def _cancel(self, pred: dict, pid: str) -> None:
         """Best effort: a failed cancel must not hide the real error."""
         try:
-            self._call("POST", self._pred_url(pred, "cancel", f"/v1/predictions/{pid}/cancel"),
-                       read=10.0)
+            self._call(
+                "POST", self._pred_url(pred, "cancel", f"/v1/predictions/{pid}/cancel"), read=10.0
+            )
         except Exception:  # noqa: BLE001 - never mask the reason we are canceling
             pass
 
@@ -326,20 +420,32 @@ class ReplicateBackend(Backend):
             err = str(pred.get("error") or "no reason given").strip()
             low = err.lower()
             if "nsfw" in low:
-                raise Rejected(f"Replicate prediction failed: {err}", reason="nsfw", backend=NAME,
-                               hint="reword the prompt; Replicate's safety checker refused it")
+                raise Rejected(
+                    f"Replicate prediction failed: {err}",
+                    reason="nsfw",
+                    backend=NAME,
+                    hint="reword the prompt; Replicate's safety checker refused it",
+                )
             if any(w in low for w in _TRANSIENT_WORDS):
                 raise Transient(f"Replicate prediction failed: {err}", backend=NAME)
             raise Rejected(f"Replicate prediction failed: {err}", reason=err[:200], backend=NAME)
         if status == "canceled":
             raise Transient(f"Replicate prediction {pid} was canceled", backend=NAME)
         output = pred.get("output")
-        urls = [output] if isinstance(output, str) else (
-            [u for u in output if isinstance(u, str) and u] if isinstance(output, list) else [])
+        urls = (
+            [output]
+            if isinstance(output, str)
+            else (
+                [u for u in output if isinstance(u, str) and u] if isinstance(output, list) else []
+            )
+        )
         if not urls:
-            raise Rejected("no image returned (Replicate drops NSFW outputs silently)",
-                           reason="nsfw", backend=NAME,
-                           hint="reword the prompt or change the seed")
+            raise Rejected(
+                "no image returned (Replicate drops NSFW outputs silently)",
+                reason="nsfw",
+                backend=NAME,
+                hint="reword the prompt or change the seed",
+            )
         data = self._download(urls[0], deadline)
         metrics = pred.get("metrics") if isinstance(pred.get("metrics"), dict) else {}
         meta: dict[str, Any] = {"backend": NAME, "model": self.model, "prediction_id": pid}
@@ -358,11 +464,17 @@ class ReplicateBackend(Backend):
                 raise Transient("Replicate returned an unreadable data URL", backend=NAME) from None
         url = urljoin(self.url + "/", url)
         if urlsplit(url).scheme not in ("http", "https"):
-            raise Transient(f"Replicate returned an output that is not a URL: {url[:80]}", backend=NAME)
-        resp = self._call("GET", url, read=max(DOWNLOAD_TIMEOUT / 4, self._left(deadline, DOWNLOAD_TIMEOUT)))
+            raise Transient(
+                f"Replicate returned an output that is not a URL: {url[:80]}", backend=NAME
+            )
+        resp = self._call(
+            "GET", url, read=max(DOWNLOAD_TIMEOUT / 4, self._left(deadline, DOWNLOAD_TIMEOUT))
+        )
         if resp.status_code in (404, 410):
-            raise Transient(f"the output was gone before it could be downloaded (HTTP {resp.status_code})",
-                            backend=NAME)
+            raise Transient(
+                f"the output was gone before it could be downloaded (HTTP {resp.status_code})",
+                backend=NAME,
+            )
         self._raise_for_status(resp)
         if not resp.content:
             raise Transient("Replicate's output file was empty", backend=NAME)

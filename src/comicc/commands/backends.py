@@ -6,11 +6,11 @@ loaded (module missing, dependency missing, broken plugin) is listed as
 Keys: only the environment variable's NAME and whether a key is set are
 shown -- never the key.
 """
+
 from __future__ import annotations
 
 import json
 import sys
-
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # the registry and backends load only when the command runs
@@ -18,12 +18,17 @@ if TYPE_CHECKING:  # the registry and backends load only when the command runs
 
 
 def register(sub, common) -> None:
-    p = sub.add_parser("backends", help="list image backends and what each supports",
-                       description="List every registered image backend (built-in and plugins) with "
-                                   "what it needs and supports: API key, mask convention, edge control, "
-                                   "seed, negative prompt, sizes, sync/async, cost. Keys are never shown.")
+    p = sub.add_parser(
+        "backends",
+        help="list image backends and what each supports",
+        description="List every registered image backend (built-in and plugins) with "
+        "what it needs and supports: API key, mask convention, edge control, "
+        "seed, negative prompt, sizes, sync/async, cost. Keys are never shown.",
+    )
     p.add_argument("--json", action="store_true", help="print JSON for tools instead of a table")
-    p.add_argument("--debug", action="store_true", help="show Python tracebacks for internal errors")
+    p.add_argument(
+        "--debug", action="store_true", help="show Python tracebacks for internal errors"
+    )
 
 
 # ---------------------------------------------------------------- describing
@@ -31,6 +36,7 @@ def _key_state(env: str | None) -> dict[str, Any] | None:
     if not env:
         return None
     import os
+
     if os.environ.get(env, "").strip():
         where = "environment"
     elif _api_key(env):
@@ -42,6 +48,7 @@ def _key_state(env: str | None) -> dict[str, Any] | None:
 
 def _api_key(env: str) -> str | None:
     from comicc.backends import http  # requests is imported only when this command runs
+
     return http.api_key(env)
 
 
@@ -59,8 +66,9 @@ def _sizes(c: Capabilities) -> str:
         parts.append(f"side {c.min_side}-{hi} px" if hi else f"side >= {c.min_side} px")
     if c.min_pixels > 1 or c.max_pixels is not None:
         lo = f"{c.min_pixels:,}"
-        parts.append(f"{lo}-{c.max_pixels:,} px total" if c.max_pixels is not None
-                     else f">= {lo} px total")
+        parts.append(
+            f"{lo}-{c.max_pixels:,} px total" if c.max_pixels is not None else f">= {lo} px total"
+        )
     if c.max_request_bytes:
         mib = c.max_request_bytes / 2**20
         parts.append(f"body <= {mib:g} MiB")
@@ -71,21 +79,33 @@ def _caps_json(c: Capabilities) -> dict[str, Any]:
     e = c.edge_control
     return {
         "mask_convention": c.mask_convention,
-        "edge_control": None if e is None else {"param": e.param, "default": e.default,
-                                                "minimum": e.minimum, "maximum": e.maximum},
-        "seed": c.seed, "negative_prompt": c.negative_prompt,
-        "sizes": {"allowed": [list(s) for s in c.allowed_sizes] if c.allowed_sizes is not None else None,
-                  "multiple_of": c.multiple_of, "min_side": c.min_side, "max_side": c.max_side,
-                  "min_pixels": c.min_pixels, "max_pixels": c.max_pixels,
-                  "max_request_bytes": c.max_request_bytes, "text": _sizes(c)},
-        "sync": c.sync, "deterministic": c.deterministic, "needs_network": c.needs_network,
-        "cost_unit": c.cost_unit, "cost_per_image": c.cost_per_image,
+        "edge_control": None
+        if e is None
+        else {"param": e.param, "default": e.default, "minimum": e.minimum, "maximum": e.maximum},
+        "seed": c.seed,
+        "negative_prompt": c.negative_prompt,
+        "sizes": {
+            "allowed": [list(s) for s in c.allowed_sizes] if c.allowed_sizes is not None else None,
+            "multiple_of": c.multiple_of,
+            "min_side": c.min_side,
+            "max_side": c.max_side,
+            "min_pixels": c.min_pixels,
+            "max_pixels": c.max_pixels,
+            "max_request_bytes": c.max_request_bytes,
+            "text": _sizes(c),
+        },
+        "sync": c.sync,
+        "deterministic": c.deterministic,
+        "needs_network": c.needs_network,
+        "cost_unit": c.cost_unit,
+        "cost_per_image": c.cost_per_image,
     }
 
 
 def describe(name: str) -> dict[str, Any]:
     from comicc.backends import registry
     from comicc.backends.base import BackendError, Capabilities
+
     """One backend as a JSON-able dict; never raises for a backend that cannot load."""
     entry: dict[str, Any] = {"name": name, "available": False}
     try:
@@ -121,22 +141,52 @@ def describe(name: str) -> dict[str, Any]:
 
 
 # ------------------------------------------------------------------ printing
-COLUMNS = ("backend", "needs key", "mask", "edge control", "seed", "negative", "sizes", "mode", "cost")
+COLUMNS = (
+    "backend",
+    "needs key",
+    "mask",
+    "edge control",
+    "seed",
+    "negative",
+    "sizes",
+    "mode",
+    "cost",
+)
 
 
 def _row(name: str, e: dict[str, Any]) -> list[str]:
     key = e.get("key")
     key_text = "no" if not key else f"{key['env']} ({'set' if key['set'] else 'NOT set'})"
     edge = e["edge_control"]
-    edge_text = "none" if edge is None else (
-        f"{edge['param']} {edge['minimum']:g}-{edge['maximum']:g} (default {edge['default']:g}; sends "
-        f"{edge['minimum']:g})" if edge["maximum"] is not None else f"{edge['param']} (sends {edge['minimum']:g})")
-    mask = e["mask_convention"] + (" = paint" if e["mask_convention"] != "alpha" else " (transparent = paint)")
-    cost = "free" if not e["cost_unit"] or not e["cost_per_image"] else \
-        f"{e['cost_per_image']:g} {e['cost_unit']}/image"
-    return [name, key_text, mask, edge_text, "yes" if e["seed"] else "no",
-            "yes" if e["negative_prompt"] else "no", e["sizes"]["text"],
-            "sync" if e["sync"] else "async (queue + poll)", cost]
+    edge_text = (
+        "none"
+        if edge is None
+        else (
+            f"{edge['param']} {edge['minimum']:g}-{edge['maximum']:g} (default {edge['default']:g}; sends "
+            f"{edge['minimum']:g})"
+            if edge["maximum"] is not None
+            else f"{edge['param']} (sends {edge['minimum']:g})"
+        )
+    )
+    mask = e["mask_convention"] + (
+        " = paint" if e["mask_convention"] != "alpha" else " (transparent = paint)"
+    )
+    cost = (
+        "free"
+        if not e["cost_unit"] or not e["cost_per_image"]
+        else f"{e['cost_per_image']:g} {e['cost_unit']}/image"
+    )
+    return [
+        name,
+        key_text,
+        mask,
+        edge_text,
+        "yes" if e["seed"] else "no",
+        "yes" if e["negative_prompt"] else "no",
+        e["sizes"]["text"],
+        "sync" if e["sync"] else "async (queue + poll)",
+        cost,
+    ]
 
 
 def render_table(entries: list[dict[str, Any]]) -> str:
@@ -145,27 +195,36 @@ def render_table(entries: list[dict[str, Any]]) -> str:
     for e in entries:
         if not e["available"]:
             rows.append([e["name"], "not available", "", "", "", "", "", "", ""])
-            notes.append(f"{e['name']}: {e['reason']}" + (f" (hint: {e['hint']})" if e.get("hint") else ""))
+            notes.append(
+                f"{e['name']}: {e['reason']}" + (f" (hint: {e['hint']})" if e.get("hint") else "")
+            )
             continue
         rows.append(_row(e["name"], e))
         for v in e.get("variants") or ():
             rows.append(_row(f"  {v['when']}", {**v, "key": e.get("key")}))
-    widths = [max(len(COLUMNS[i]), *(len(r[i]) for r in rows)) if rows else len(COLUMNS[i])
-              for i in range(len(COLUMNS))]
-    lines = ["  ".join(c.ljust(w) for c, w in zip(COLUMNS, widths)).rstrip(),
-             "  ".join("-" * w for w in widths)]
+    widths = [
+        max(len(COLUMNS[i]), *(len(r[i]) for r in rows)) if rows else len(COLUMNS[i])
+        for i in range(len(COLUMNS))
+    ]
+    lines = [
+        "  ".join(c.ljust(w) for c, w in zip(COLUMNS, widths)).rstrip(),
+        "  ".join("-" * w for w in widths),
+    ]
     lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows]
     if notes:
         lines.append("")
         lines += notes
     lines.append("")
-    lines.append("Switch one on with `backend: NAME` in a script; settings are `NAME.setting: value` "
-                 "(docs/backends.md). Keys come from the environment or keys.toml, never the script.")
+    lines.append(
+        "Switch one on with `backend: NAME` in a script; settings are `NAME.setting: value` "
+        "(docs/backends.md). Keys come from the environment or keys.toml, never the script."
+    )
     return "\n".join(lines) + "\n"
 
 
 def cmd_backends(args) -> int:
     from comicc.backends import registry
+
     entries = [describe(name) for name in registry.names()]
     if getattr(args, "json", False):
         sys.stdout.write(json.dumps({"backends": entries}, indent=1) + "\n")

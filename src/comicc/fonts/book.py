@@ -25,27 +25,41 @@ Widths are the sum of the glyphs' advance widths, unkerned, exactly what the
 PDF writer (reportlab ``drawString``) puts on the page. Loaded metrics are
 cached per file, so measuring is a dictionary walk.
 """
+
 from __future__ import annotations
 
 import functools
 import re
 import unicodedata
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Sequence
 
 from comicc.diagnostics import did_you_mean
-from comicc.fonts.files import OBLIQUE_ANGLE, SYSTEM_FONT_DIRS, FontError, FontFile, derive_face, font_cache_dir, index_families
+
+# defined in this module before comicc.fonts.files existed: still importable from here
+from comicc.fonts.files import (
+    SYSTEM_FONT_DIRS,
+    FontError,
+    FontFile,
+    derive_face,
+    font_cache_dir,
+    index_families,
+)
 from comicc.fonts.files import FileMetrics as _Metrics
 from comicc.fonts.files import family_key as _slug
 from comicc.fonts.files import ignorable as _ignorable
-# defined in this module before comicc.fonts.files existed: still importable from here
-from comicc.fonts.files import _HINTING_TABLES, _VARIATION_TABLES, _WEIGHT_NAMES, fontpkg_files as _fontpkg_files, rename_derived as _rename, slant as _slant, system_files as _system_files
 from comicc.layout.geometry import FontRef
 
 STYLES = ("regular", "bold", "italic", "bolditalic")
-DEFAULT_FALLBACKS = ("Noto Sans", "Noto Sans Arabic", "Noto Sans Devanagari",
-                     "Noto Sans Thai", "DejaVu Sans", "Droid Sans Fallback")
+DEFAULT_FALLBACKS = (
+    "Noto Sans",
+    "Noto Sans Arabic",
+    "Noto Sans Devanagari",
+    "Noto Sans Thai",
+    "DejaVu Sans",
+    "Droid Sans Fallback",
+)
 
 
 @dataclass(frozen=True)
@@ -54,11 +68,11 @@ class Face:
 
     family: str
     style: str
-    name: str              # unique face name, e.g. "Kalam-BoldOblique"
+    name: str  # unique face name, e.g. "Kalam-BoldOblique"
     path: str
     source: str
     license: str
-    derived: str = ""      # "" | "oblique" | "instance" | "substitute"
+    derived: str = ""  # "" | "oblique" | "instance" | "substitute"
 
     def ref(self, size: float) -> FontRef:
         return FontRef(self.name, self.path, float(size))
@@ -69,7 +83,7 @@ class FaceMetrics:
     """Vertical metrics of a face, in points at the FontRef's size."""
 
     ascent: float
-    descent: float         # positive, below the baseline
+    descent: float  # positive, below the baseline
     line_gap: float
     cap_height: float
     x_height: float
@@ -79,9 +93,9 @@ class FaceMetrics:
 class Coverage:
     """Which characters of a text a face can letter, and who letters the rest."""
 
-    missing: tuple[str, ...]                  # chars the primary face lacks
+    missing: tuple[str, ...]  # chars the primary face lacks
     fallback: dict[str, FontRef] = field(default_factory=dict)  # char -> face
-    unletterable: tuple[str, ...] = ()        # chars no face of the chain has
+    unletterable: tuple[str, ...] = ()  # chars no face of the chain has
 
     @property
     def ok(self) -> bool:
@@ -95,12 +109,13 @@ class FontBook:
     lookup and measurement is cached.
     """
 
-    def __init__(self, cache_dir: Path | None = None,
-                 system_dirs: Sequence[str] | None = SYSTEM_FONT_DIRS):
+    def __init__(
+        self, cache_dir: Path | None = None, system_dirs: Sequence[str] | None = SYSTEM_FONT_DIRS
+    ):
         self.cache_dir = Path(cache_dir) if cache_dir else font_cache_dir()
         self.system_dirs = tuple(system_dirs or ())
         self._families: dict[str, list[FontFile]] | None = None
-        self._names: dict[str, str] = {}   # slug -> display family name
+        self._names: dict[str, str] = {}  # slug -> display family name
         self._faces: dict[tuple[str, str], Face] = {}
         self._metrics: dict[str, _Metrics] = {}
         self._chains: dict[tuple, list[FontRef]] = {}
@@ -122,8 +137,11 @@ class FontBook:
     def exists(self, name: str) -> bool:
         """Whether ``name`` (a family or a face name) resolves, without
         deriving any face."""
-        return (self._lookup(name) is not None or self._by_face_name(name) is not None
-                or self._split_face_name(name) is not None)
+        return (
+            self._lookup(name) is not None
+            or self._by_face_name(name) is not None
+            or self._split_face_name(name) is not None
+        )
 
     def files(self, family: str) -> list[FontFile]:
         key = self._lookup(family)
@@ -149,8 +167,11 @@ class FontBook:
 
     def _split_face_name(self, name: str) -> tuple[str, str] | None:
         """``Kalam-Bold`` → (``Kalam``, ``bold``)."""
-        m = re.match(r"^(.*?)[\s\-]*(regular|bold\s*italic|bold\s*oblique|bold|italic|oblique)$",
-                     name.strip(), re.I)
+        m = re.match(
+            r"^(.*?)[\s\-]*(regular|bold\s*italic|bold\s*oblique|bold|italic|oblique)$",
+            name.strip(),
+            re.I,
+        )
         if not m or self._lookup(m.group(1)) is None:
             return None
         st = re.sub(r"\s+", "", m.group(2).lower()).replace("oblique", "italic")
@@ -160,8 +181,12 @@ class FontBook:
     def face(self, family: str, style: str = "regular") -> Face:
         """The face for ``family`` in ``style``. Raises :class:`FontError`."""
         style = style.lower().replace("-", "").replace(" ", "").replace("_", "")
-        style = {"normal": "regular", "italicbold": "bolditalic", "oblique": "italic",
-                 "boldoblique": "bolditalic"}.get(style, style)
+        style = {
+            "normal": "regular",
+            "italicbold": "bolditalic",
+            "oblique": "italic",
+            "boldoblique": "bolditalic",
+        }.get(style, style)
         if style not in STYLES:
             raise FontError(f"unknown font style `{style}`", did_you_mean(style, STYLES))
         cached = self._faces.get((_slug(family), style))
@@ -170,17 +195,27 @@ class FontBook:
         key = self._lookup(family)
         ps = self._by_face_name(family) if key is None else None
         if ps is not None:  # a face name such as "Kalam-Light"
-            face = Face(ps.family, "regular", self.metrics_of(ps.path).name, ps.path,
-                        ps.source, ps.license)
+            face = Face(
+                ps.family, "regular", self.metrics_of(ps.path).name, ps.path, ps.source, ps.license
+            )
             if style.endswith("italic") and not ps.italic:
                 path = self._derive(ps.path, oblique=True)
-                face = Face(ps.family, style, self.metrics_of(path).name, path, ps.source,
-                            ps.license, "oblique")
+                face = Face(
+                    ps.family,
+                    style,
+                    self.metrics_of(path).name,
+                    path,
+                    ps.source,
+                    ps.license,
+                    "oblique",
+                )
         elif key is None:
             split = self._split_face_name(family)
             if split is None:
-                raise FontError(f"font family `{family}` is not installed",
-                                did_you_mean(family, self.families()))
+                raise FontError(
+                    f"font family `{family}` is not installed",
+                    did_you_mean(family, self.families()),
+                )
             base, st = split
             if style == "regular" or st == style:
                 face = self.face(base, st)
@@ -204,14 +239,28 @@ class FontBook:
         if src is None and italic:
             upright = self._resolve(key, "bold" if weight == 700 else "regular")
             path = self._derive(upright.path, oblique=True)
-            return Face(fam, style, self.metrics_of(path).name, path, upright.source,
-                        upright.license, "oblique")
+            return Face(
+                fam,
+                style,
+                self.metrics_of(path).name,
+                path,
+                upright.source,
+                upright.license,
+                "oblique",
+            )
         if src is None:  # no bold: heaviest weight ≥ 600, else the regular face
             heavy = [f for f in files if not f.italic and f.weight >= 600 and not f.variable]
             src = min(heavy, key=lambda f: f.weight) if heavy else self._pick(files, 400, False)
             src = src or files[0]
-            return Face(fam, style, self.metrics_of(src.path).name, src.path, src.source,
-                        src.license, "substitute" if src.weight < 600 else "")
+            return Face(
+                fam,
+                style,
+                self.metrics_of(src.path).name,
+                src.path,
+                src.source,
+                src.license,
+                "substitute" if src.weight < 600 else "",
+            )
         path, derived = src.path, ""
         if src.variable and src.weight != weight:
             path, derived = self._derive(src.path, weight=weight), "instance"
@@ -247,8 +296,9 @@ class FontBook:
     def metrics(self, font: FontRef) -> FaceMetrics:
         m = self.metrics_of(font.path)
         k = font.size / m.upem
-        return FaceMetrics(m.ascent * k, m.descent * k, m.line_gap * k,
-                           m.cap_height * k, m.x_height * k)
+        return FaceMetrics(
+            m.ascent * k, m.descent * k, m.line_gap * k, m.cap_height * k, m.x_height * k
+        )
 
     # ----------------------------------------------------------------- coverage
     def has_glyph(self, ch: str, font: FontRef) -> bool:
@@ -259,8 +309,9 @@ class FontBook:
         adv = self.metrics_of(font.path).advances
         return [ch for ch in dict.fromkeys(text) if ch not in adv and not _ignorable(ch)]
 
-    def fallback_chain(self, fallbacks: Iterable[str] = (), style: str = "regular",
-                       size: float = 10.0) -> list[FontRef]:
+    def fallback_chain(
+        self, fallbacks: Iterable[str] = (), style: str = "regular", size: float = 10.0
+    ) -> list[FontRef]:
         """Installed faces of ``fallbacks`` + :data:`DEFAULT_FALLBACKS`, in order.
 
         A fallback face takes ``style`` when the family has it as a file;
@@ -275,8 +326,11 @@ class FontBook:
             seen.add(key)
             files = self._index()[key]
             w, it = (700 if style.startswith("bold") else 400), style.endswith("italic")
-            src = next((f for f in files if f.italic == it and f.weight == w), None) or \
-                self._pick(files, 400, False) or files[0]
+            src = (
+                next((f for f in files if f.italic == it and f.weight == w), None)
+                or self._pick(files, 400, False)
+                or files[0]
+            )
             out.append(FontRef(self.metrics_of(src.path).name, src.path, float(size)))
         return out
 
@@ -298,8 +352,9 @@ class FontBook:
                     break
         return Coverage(tuple(missing), found, tuple(ch for ch in missing if ch not in found))
 
-    def split_runs(self, text: str, font: FontRef,
-                   fallbacks: Iterable[str] = ()) -> list[tuple[str, FontRef]]:
+    def split_runs(
+        self, text: str, font: FontRef, fallbacks: Iterable[str] = ()
+    ) -> list[tuple[str, FontRef]]:
         """Split ``text`` into runs, each in the first face that has its glyphs.
 
         Spaces, punctuation and combining marks stay in the current run when
@@ -314,8 +369,12 @@ class FontBook:
         buf: list[str] = []
         for ch in text:
             face = cov.fallback.get(ch, font)
-            if cur is not None and face is not cur and self.has_glyph(ch, cur) and \
-                    (unicodedata.category(ch)[0] in "ZPM" or _ignorable(ch)):
+            if (
+                cur is not None
+                and face is not cur
+                and self.has_glyph(ch, cur)
+                and (unicodedata.category(ch)[0] in "ZPM" or _ignorable(ch))
+            ):
                 face = cur
             if face is not cur and buf:
                 runs.append(("".join(buf), cur))
@@ -334,6 +393,7 @@ def _combine(a: str, b: str) -> str:
 
 
 # ------------------------------------------------------------ module defaults
+
 
 @functools.lru_cache(maxsize=1)
 def default_fontbook() -> FontBook:
@@ -365,7 +425,9 @@ def coverage(text: str, font: FontRef, fallbacks: Iterable[str] = ()) -> Coverag
     return default_fontbook().coverage(text, font, fallbacks)
 
 
-def split_runs(text: str, font: FontRef, fallbacks: Iterable[str] = ()) -> list[tuple[str, FontRef]]:
+def split_runs(
+    text: str, font: FontRef, fallbacks: Iterable[str] = ()
+) -> list[tuple[str, FontRef]]:
     return default_fontbook().split_runs(text, font, fallbacks)
 
 

@@ -16,6 +16,7 @@ degrees) and written, once, as a TrueType file into the font cache
 (:func:`font_cache_dir`). Choosing which face to derive, and all measuring,
 is :class:`comicc.fonts.book.FontBook`'s job.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -24,19 +25,33 @@ import os
 import re
 import tempfile
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
 
 from fontTools.ttLib import TTFont
 
 OBLIQUE_ANGLE = 12.0  # degrees, for synthetic italics
-SYSTEM_FONT_DIRS = ("/usr/share/fonts", "/usr/local/share/fonts", "~/.local/share/fonts",
-                    "~/.fonts", "/Library/Fonts", "/System/Library/Fonts",
-                    "C:/Windows/Fonts")
+SYSTEM_FONT_DIRS = (
+    "/usr/share/fonts",
+    "/usr/local/share/fonts",
+    "~/.local/share/fonts",
+    "~/.fonts",
+    "/Library/Fonts",
+    "/System/Library/Fonts",
+    "C:/Windows/Fonts",
+)
 _VARIATION_TABLES = ("fvar", "gvar", "avar", "cvar", "HVAR", "VVAR", "MVAR", "STAT")
-_WEIGHT_NAMES = {100: "Thin", 200: "ExtraLight", 300: "Light", 500: "Medium",
-                 600: "SemiBold", 700: "Bold", 800: "ExtraBold", 900: "Black"}
+_WEIGHT_NAMES = {
+    100: "Thin",
+    200: "ExtraLight",
+    300: "Light",
+    500: "Medium",
+    600: "SemiBold",
+    700: "Bold",
+    800: "ExtraBold",
+    900: "Black",
+}
 _HINTING_TABLES = ("fpgm", "prep", "cvt ", "hdmx", "LTSH", "VDMX")
 
 
@@ -54,15 +69,16 @@ class FontFile:
 
     family: str
     path: str
-    weight: int            # static weight, or the default of a variable font
+    weight: int  # static weight, or the default of a variable font
     italic: bool
     variable: bool = False
     wght_range: tuple[int, int] | None = None
-    source: str = ""       # "fontpkg-kalam" or "system"
+    source: str = ""  # "fontpkg-kalam" or "system"
     license: str = ""
 
 
 # ------------------------------------------------------------------ reading
+
 
 class FileMetrics:
     """Per-file data needed to measure: advances by character, vertical metrics."""
@@ -98,6 +114,7 @@ def ignorable(ch: str) -> bool:
 
 # ---------------------------------------------------------------- discovery
 
+
 def fontpkg_files() -> list[FontFile]:
     """The TrueType files of the installed ``fontpkg-*`` packages."""
     try:
@@ -109,9 +126,18 @@ def fontpkg_files() -> list[FontFile]:
         pkg = "fontpkg-" + fam.slug
         for f in fam.files:
             weight = f.weight if f.weight is not None else 400
-            out.append(FontFile(fam.name, str(f.path), weight, f.style == "italic", f.variable,
-                                (f.wght_min, f.wght_max) if f.variable and f.wght_min else None,
-                                pkg, fam.license))
+            out.append(
+                FontFile(
+                    fam.name,
+                    str(f.path),
+                    weight,
+                    f.style == "italic",
+                    f.variable,
+                    (f.wght_min, f.wght_max) if f.variable and f.wght_min else None,
+                    pkg,
+                    fam.license,
+                )
+            )
     return out
 
 
@@ -134,8 +160,11 @@ def system_files(dirs: Sequence[str]) -> list[FontFile]:
                 weight = os2.usWeightClass if os2 else (700 if "bold" in sub else 400)
                 italic = "italic" in sub or "oblique" in sub
                 if family and not any(w in sub for w in ("condensed", "light", "thin")):
-                    out.append(FontFile(family, str(path), weight, italic, "fvar" in font,
-                                        None, "system", ""))
+                    out.append(
+                        FontFile(
+                            family, str(path), weight, italic, "fvar" in font, None, "system", ""
+                        )
+                    )
                 font.close()
             except Exception:  # unreadable files are simply not fonts for us
                 continue
@@ -166,6 +195,7 @@ def index_families(system_dirs: Sequence[str]) -> tuple[dict[str, list[FontFile]
 
 # ------------------------------------------------------------ derived faces
 
+
 def font_cache_dir() -> Path:
     """Where derived faces are written: ``$COMICC_FONT_CACHE``, else the user
     cache (``$XDG_CACHE_HOME/comicc/fonts`` or ``~/.cache/comicc/fonts``)."""
@@ -176,8 +206,9 @@ def font_cache_dir() -> Path:
     return Path(base) / "comicc" / "fonts"
 
 
-def derive_face(src: str, cache_dir: Path, *, weight: int | None = None,
-                oblique: bool = False) -> str:
+def derive_face(
+    src: str, cache_dir: Path, *, weight: int | None = None, oblique: bool = False
+) -> str:
     """Write (once) a static instance and/or synthetic oblique of ``src`` into
     ``cache_dir`` (or, if that cannot be written, a temporary folder); the
     path of the derived file."""
@@ -192,6 +223,7 @@ def derive_face(src: str, cache_dir: Path, *, weight: int | None = None,
         font = TTFont(src)
         if weight is not None and "fvar" in font:
             from fontTools.varLib import instancer
+
             limits = {a.axisTag: a.defaultValue for a in font["fvar"].axes}
             limits["wght"] = weight
             font = instancer.instantiateVariableFont(font, limits, updateFontNames=False)
@@ -252,8 +284,14 @@ def rename_derived(font: TTFont, weight: int | None, oblique: bool) -> None:
     sub = f"{wname} {italic}"
     sub = sub.strip() or "Regular"
     ps = re.sub(r"[^A-Za-z0-9]", "", family) + "-" + sub.replace(" ", "")
-    for rec_id, value in ((1, family), (2, sub), (4, f"{family} {sub}"), (6, ps),
-                          (16, family), (17, sub)):
+    for rec_id, value in (
+        (1, family),
+        (2, sub),
+        (4, f"{family} {sub}"),
+        (6, ps),
+        (16, family),
+        (17, sub),
+    ):
         name.setName(value, rec_id, 3, 1, 0x409)
     if weight is not None and "OS/2" in font:
         font["OS/2"].usWeightClass = weight

@@ -8,14 +8,15 @@ included) and the later members have none; each member still has its own
 ``body``, ``tail`` and ``reserve`` (a member's reserve includes the connector
 that joins it to the previous one).
 """
+
 from __future__ import annotations
 
 import zlib
 
-from comicc.model import ir
 from comicc.layout.geometry import BalloonGeom, Path, Shape, Stroke
 from comicc.layout.items import Ctx, Placed
 from comicc.layout.shapes import body_path, connector_path, stroke_for, tail_path
+from comicc.model import ir
 
 K = ir.BalloonKind
 
@@ -59,7 +60,9 @@ def build_geoms(ctx: Ctx, placed: list[Placed], theme) -> tuple[BalloonGeom, ...
     head: dict[int, int] = {}
     for q in placed:
         it = ctx.items[q.item]
-        head[q.item] = head.get(it.prev, it.prev) if it.prev is not None and it.prev in parts else q.item
+        head[q.item] = (
+            head.get(it.prev, it.prev) if it.prev is not None and it.prev in parts else q.item
+        )
     members: dict[int, list[int]] = {}
     for i in sorted(parts):
         members.setdefault(head[i], []).append(i)
@@ -73,16 +76,42 @@ def build_geoms(ctx: Ctx, placed: list[Placed], theme) -> tuple[BalloonGeom, ...
         if q.item not in parts:  # SFX and titles: display lettering, no outline
             body = Path.rect(r)
             reserve = (body,) if kind is K.TITLE else ()
-            out.append(BalloonGeom(b.id, kind.value, b.speaker, r, body, None, (), lines,
-                                   reserve, q.overflow, line_no))
+            out.append(
+                BalloonGeom(
+                    b.id,
+                    kind.value,
+                    b.speaker,
+                    r,
+                    body,
+                    None,
+                    (),
+                    lines,
+                    reserve,
+                    q.overflow,
+                    line_no,
+                )
+            )
             continue
         body, tail, conn = parts[q.item]
         shapes: tuple[Shape, ...] = ()
         if head[q.item] == q.item:
             shapes = _paint(theme, kind, b, [p for i in members[q.item] for p in _order(parts[i])])
         reserve = tuple(p for p in (conn, tail, body) if p is not None)
-        out.append(BalloonGeom(b.id, kind.value, b.speaker, r, body, tail, shapes, lines,
-                               reserve, q.overflow, line_no))
+        out.append(
+            BalloonGeom(
+                b.id,
+                kind.value,
+                b.speaker,
+                r,
+                body,
+                tail,
+                shapes,
+                lines,
+                reserve,
+                q.overflow,
+                line_no,
+            )
+        )
     return tuple(out)
 
 
@@ -94,7 +123,11 @@ def _order(p: tuple[Path, Path | None, Path | None]) -> list[Path]:
 def _paint(theme, kind: K, b: ir.Balloon, paths: list[Path]) -> tuple[Shape, ...]:
     stroke, fill = _stroke(theme, kind)
     if kind is K.CAPTION:
-        fill = theme.caption_colors.get(b.speaker, theme.caption_fill) if b.speaker else theme.caption_fill
+        fill = (
+            theme.caption_colors.get(b.speaker, theme.caption_fill)
+            if b.speaker
+            else theme.caption_fill
+        )
     if len(paths) == 1:
         return (Shape(paths[0], fill, stroke),)
     # wide strokes first, then fills covering their inner halves: one outline

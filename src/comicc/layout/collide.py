@@ -1,4 +1,5 @@
 """Small collision helpers for placement (convex polygons against rectangles)."""
+
 from __future__ import annotations
 
 import math
@@ -44,7 +45,12 @@ def band(a: Point, b: Point, half: float) -> list[Point]:
     dx, dy = b[0] - a[0], b[1] - a[1]
     d = math.hypot(dx, dy) or 1.0
     nx, ny = -dy / d * half, dx / d * half
-    return [(a[0] + nx, a[1] + ny), (b[0] + nx, b[1] + ny), (b[0] - nx, b[1] - ny), (a[0] - nx, a[1] - ny)]
+    return [
+        (a[0] + nx, a[1] + ny),
+        (b[0] + nx, b[1] + ny),
+        (b[0] - nx, b[1] - ny),
+        (a[0] - nx, a[1] - ny),
+    ]
 
 
 def wedge(root: Point, tip: Point, half: float) -> list[Point]:
@@ -77,10 +83,17 @@ def hull(pts: list[Point]) -> list[Point]:
     def half(seq):
         out: list[Point] = []
         for p in seq:
-            while len(out) >= 2 and ((out[-1][0] - out[-2][0]) * (p[1] - out[-2][1])
-                                     - (out[-1][1] - out[-2][1]) * (p[0] - out[-2][0])) <= 0:
+            while (
+                len(out) >= 2
+                and (
+                    (out[-1][0] - out[-2][0]) * (p[1] - out[-2][1])
+                    - (out[-1][1] - out[-2][1]) * (p[0] - out[-2][0])
+                )
+                <= 0
+            ):
                 out.pop()
             out.append(p)
         return out
+
     lower, upper = half(pts), half(pts[::-1])
     return lower[:-1] + upper[:-1]

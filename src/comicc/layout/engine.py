@@ -8,22 +8,24 @@ diagnostics at the lettering item's line:
 * ``text-overflow``  — "balloon text does not fit: 14.2 pt too tall"
 * ``missing-glyphs`` — "no font has a glyph for 'X' (U+0058)"
 """
+
 from __future__ import annotations
 
 from comicc.diagnostics import Diagnostic, Severity
-from comicc.model import ir
 from comicc.layout.balloons import build_geoms
 from comicc.layout.geometry import BookGeom, PageGeom, PanelGeom, Path, Rect, Shape, Stroke
 from comicc.layout.grid import PageFrame, PanelBox, layout_page, panel_live
 from comicc.layout.measure import Measurer, as_measurer
 from comicc.layout.place import Ctx, Params, cast_points, make_items, place_panel
 from comicc.layout.text import fit_variants
+from comicc.model import ir
 
 K = ir.BalloonKind
 
 
-def layout_book(script: ir.Script, theme, fmt, fonts=None,
-                keep: dict[str, tuple[float, float]] | None = None) -> tuple[BookGeom, list[Diagnostic]]:
+def layout_book(
+    script: ir.Script, theme, fmt, fonts=None, keep: dict[str, tuple[float, float]] | None = None
+) -> tuple[BookGeom, list[Diagnostic]]:
     """Lay out every page of ``script``. ``fonts``: a ``comicc.fonts.book.FontBook``
     or any :class:`~comicc.layout.measure.Measurer` (``None``: the default).
     ``keep``: balloon id -> body size from the last build (the lock file); a
@@ -32,22 +34,37 @@ def layout_book(script: ir.Script, theme, fmt, fonts=None,
     reading = script.reading if script.reading in ("ltr", "rtl") else "ltr"
     params = Params.from_theme(theme)
     issues: list[Diagnostic] = []
-    pages = tuple(layout_one_page(page, theme, fmt, m, reading, params, issues, keep)
-                  for page in script.pages)
+    pages = tuple(
+        layout_one_page(page, theme, fmt, m, reading, params, issues, keep) for page in script.pages
+    )
     return BookGeom(pages, reading), issues
 
 
-def layout_one_page(page: ir.Page, theme, fmt, m: Measurer, reading: str = "ltr",
-                    params: Params | None = None, issues: list | None = None,
-                    keep: dict | None = None) -> PageGeom:
+def layout_one_page(
+    page: ir.Page,
+    theme,
+    fmt,
+    m: Measurer,
+    reading: str = "ltr",
+    params: Params | None = None,
+    issues: list | None = None,
+    keep: dict | None = None,
+) -> PageGeom:
     params = params or Params.from_theme(theme)
     frame, boxes = layout_page(page, fmt, theme.gutter_tier, theme.gutter_within, reading)
     panels = tuple(_panel(box, frame, theme, m, reading, params, issues, keep) for box in boxes)
     return PageGeom(tuple(page.numbers), frame.width, frame.height, frame.bleed, frame.live, panels)
 
 
-def panel_ctx(box: PanelBox, frame: PageFrame, theme, m: Measurer, reading: str,
-              params: Params, keep: dict | None = None) -> tuple[Ctx, dict]:
+def panel_ctx(
+    box: PanelBox,
+    frame: PageFrame,
+    theme,
+    m: Measurer,
+    reading: str,
+    params: Params,
+    keep: dict | None = None,
+) -> tuple[Ctx, dict]:
     live = panel_live(box, frame)
     inset = min(params.margin, live.w / 4, live.h / 4)
     area = live.inset(inset)
@@ -63,8 +80,16 @@ def panel_ctx(box: PanelBox, frame: PageFrame, theme, m: Measurer, reading: str,
     return Ctx(area, live, reading, params, items, faces), mouths
 
 
-def _panel(box: PanelBox, frame: PageFrame, theme, m: Measurer, reading: str, params: Params,
-           issues: list | None, keep: dict | None = None) -> PanelGeom:
+def _panel(
+    box: PanelBox,
+    frame: PageFrame,
+    theme,
+    m: Measurer,
+    reading: str,
+    params: Params,
+    issues: list | None,
+    keep: dict | None = None,
+) -> PanelGeom:
     ctx, mouths = panel_ctx(box, frame, theme, m, reading, params, keep)
     placed = place_panel(ctx)
     geoms = build_geoms(ctx, placed, theme)
@@ -90,14 +115,33 @@ def _diagnose(b: ir.Balloon, q, g) -> list[Diagnostic]:
         else:
             msg = f"balloon text does not fit: a word is {over_w:.1f} pt too wide"
         what = "caption" if b.kind is K.CAPTION else "balloon"
-        hints = ("shorten the text, split it into two balloons, or give the panel more room "
-                 "(`width:` or the page's `layout:` heights)",)
-        out.append(Diagnostic(Severity.WARNING, "text-overflow", msg.replace("balloon", what, 1),
-                              span, "does not fit", (), hints))
+        hints = (
+            "shorten the text, split it into two balloons, or give the panel more room "
+            "(`width:` or the page's `layout:` heights)",
+        )
+        out.append(
+            Diagnostic(
+                Severity.WARNING,
+                "text-overflow",
+                msg.replace("balloon", what, 1),
+                span,
+                "does not fit",
+                (),
+                hints,
+            )
+        )
     if q.fit.missing:
         chars = ", ".join(f"'{c}' (U+{ord(c):04X})" for c in q.fit.missing[:8])
         more = f" and {len(q.fit.missing) - 8} more" if len(q.fit.missing) > 8 else ""
-        out.append(Diagnostic(Severity.WARNING, "missing-glyphs",
-                              f"no font has a glyph for {chars}{more}", span, "cannot be lettered",
-                              (), ("add a face that has them to the theme's `fallback_fonts`",)))
+        out.append(
+            Diagnostic(
+                Severity.WARNING,
+                "missing-glyphs",
+                f"no font has a glyph for {chars}{more}",
+                span,
+                "cannot be lettered",
+                (),
+                ("add a face that has them to the theme's `fallback_fonts`",),
+            )
+        )
     return out

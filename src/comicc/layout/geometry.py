@@ -5,10 +5,11 @@ the TOP-LEFT corner of the page's trim box, x to the right, y DOWN (like an
 image); the bleed area has negative coordinates / coordinates past the trim
 size. The PDF writer flips y. Nothing here does I/O.
 """
+
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Iterable
 
 Point = tuple[float, float]
 
@@ -32,19 +33,27 @@ class Rect:
     def center(self) -> Point:
         return (self.x + self.w / 2, self.y + self.h / 2)
 
-    def inset(self, d: float) -> "Rect":
+    def inset(self, d: float) -> Rect:
         return Rect(self.x + d, self.y + d, self.w - 2 * d, self.h - 2 * d)
 
-    def contains(self, other: "Rect", eps: float = 1e-6) -> bool:
-        return (other.x >= self.x - eps and other.y >= self.y - eps
-                and other.x2 <= self.x2 + eps and other.y2 <= self.y2 + eps)
+    def contains(self, other: Rect, eps: float = 1e-6) -> bool:
+        return (
+            other.x >= self.x - eps
+            and other.y >= self.y - eps
+            and other.x2 <= self.x2 + eps
+            and other.y2 <= self.y2 + eps
+        )
 
     def contains_point(self, p: Point, eps: float = 1e-6) -> bool:
         return self.x - eps <= p[0] <= self.x2 + eps and self.y - eps <= p[1] <= self.y2 + eps
 
-    def intersects(self, other: "Rect", gap: float = 0.0) -> bool:
-        return not (self.x2 + gap <= other.x or other.x2 + gap <= self.x
-                    or self.y2 + gap <= other.y or other.y2 + gap <= self.y)
+    def intersects(self, other: Rect, gap: float = 0.0) -> bool:
+        return not (
+            self.x2 + gap <= other.x
+            or other.x2 + gap <= self.x
+            or self.y2 + gap <= other.y
+            or other.y2 + gap <= self.y
+        )
 
     def to_json(self) -> list[float]:
         return [round(self.x, 3), round(self.y, 3), round(self.w, 3), round(self.h, 3)]
@@ -84,13 +93,13 @@ class Path:
         return " ".join(parts)
 
     @staticmethod
-    def polygon(pts: Iterable[Point]) -> "Path":
+    def polygon(pts: Iterable[Point]) -> Path:
         pts = list(pts)
         cmds = [PathCmd("M", pts[0])] + [PathCmd("L", p) for p in pts[1:]] + [PathCmd("Z")]
         return Path(tuple(cmds))
 
     @staticmethod
-    def rect(r: Rect) -> "Path":
+    def rect(r: Rect) -> Path:
         return Path.polygon([(r.x, r.y), (r.x2, r.y), (r.x2, r.y2), (r.x, r.y2)])
 
 
@@ -114,9 +123,9 @@ class Shape:
 class FontRef:
     """A concrete font face: the layout measured with it, output embeds it."""
 
-    name: str        # unique face name, e.g. "Kalam-Regular"
-    path: str        # TrueType file on disk
-    size: float      # points
+    name: str  # unique face name, e.g. "Kalam-Regular"
+    path: str  # TrueType file on disk
+    size: float  # points
 
 
 @dataclass(frozen=True)
@@ -142,25 +151,25 @@ class TextLine:
 
 @dataclass(frozen=True)
 class BalloonGeom:
-    id: str                      # the IR balloon id, e.g. "p1.2.b3"
-    kind: str                    # BalloonKind value
+    id: str  # the IR balloon id, e.g. "p1.2.b3"
+    kind: str  # BalloonKind value
     speaker: str | None
-    rect: Rect                   # bounding box of the body (not the tail)
-    body: Path                   # outline of the body (caption: rectangle)
-    tail: Path | None            # tail outline, if any (filled like the body)
-    shapes: tuple[Shape, ...]    # what to paint, in order (body, tail, connectors)
+    rect: Rect  # bounding box of the body (not the tail)
+    body: Path  # outline of the body (caption: rectangle)
+    tail: Path | None  # tail outline, if any (filled like the body)
+    shapes: tuple[Shape, ...]  # what to paint, in order (body, tail, connectors)
     lines: tuple[TextLine, ...]  # lettering, in reading order
-    reserve: tuple[Path, ...]    # area kept out of the art (body + tail), before keep-margin
-    overflow: float = 0.0        # points of text that did not fit (0 = fits)
-    line: int = 0                # source line of the lettering item, for diagnostics
+    reserve: tuple[Path, ...]  # area kept out of the art (body + tail), before keep-margin
+    overflow: float = 0.0  # points of text that did not fit (0 = fits)
+    line: int = 0  # source line of the lettering item, for diagnostics
 
 
 @dataclass(frozen=True)
 class PanelGeom:
-    id: str                      # "p1.2"
+    id: str  # "p1.2"
     number: int
-    rect: Rect                   # the panel's art box (may reach into the bleed)
-    border: Shape | None         # panel border (None for borderless / full-bleed)
+    rect: Rect  # the panel's art box (may reach into the bleed)
+    border: Shape | None  # panel border (None for borderless / full-bleed)
     balloons: tuple[BalloonGeom, ...]
     cast: tuple[tuple[str, Point], ...] = ()  # where each speaker stands, page coords
     bleed: frozenset[str] = frozenset()
@@ -168,11 +177,11 @@ class PanelGeom:
 
 @dataclass(frozen=True)
 class PageGeom:
-    numbers: tuple[int, ...]     # (4,) or (4, 5) for a spread
-    width: float                 # trim width (a spread: both pages)
-    height: float                # trim height
-    bleed: float                 # bleed per side
-    live: Rect                   # the live (safe) area
+    numbers: tuple[int, ...]  # (4,) or (4, 5) for a spread
+    width: float  # trim width (a spread: both pages)
+    height: float  # trim height
+    bleed: float  # bleed per side
+    live: Rect  # the live (safe) area
     panels: tuple[PanelGeom, ...]
     extra: tuple[Shape, ...] = field(default=())  # page-level drawings (none yet)
 

@@ -9,12 +9,13 @@ All numbers (gutters, margins, bleed) come from the theme and the page
 format; this module only does arithmetic. Coordinates: points, origin at the
 top-left of the trim box (a spread: of the left page), y down.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from comicc.model import ir
 from comicc.layout.geometry import Rect
+from comicc.model import ir
 
 PRESETS: dict[str, tuple[int, ...]] = {
     "splash": (1,),
@@ -79,7 +80,7 @@ def page_tiers(page: ir.Page) -> tuple[tuple[int, ...], tuple[float, ...]]:
 class PageFrame:
     """The canvas of one page (or spread) before panels are cut."""
 
-    width: float    # trim width (both pages for a spread)
+    width: float  # trim width (both pages for a spread)
     height: float
     bleed: float
     live: Rect
@@ -88,11 +89,11 @@ class PageFrame:
 @dataclass(frozen=True)
 class PanelBox:
     panel: ir.Panel
-    rect: Rect            # art box, extended into the bleed where allowed
-    frame: Rect           # the box inside the live area (before bleed extension)
+    rect: Rect  # art box, extended into the bleed where allowed
+    frame: Rect  # the box inside the live area (before bleed extension)
     bleed: frozenset[str]  # edges actually extended
     tier: int
-    column: int           # visual column, left to right
+    column: int  # visual column, left to right
 
 
 def page_frame(page: ir.Page, fmt, reading: str = "ltr") -> PageFrame:
@@ -130,8 +131,9 @@ def _split(total: float, shares: list[float], gutter: float) -> list[tuple[float
     return out
 
 
-def layout_page(page: ir.Page, fmt, gutter_tier: float, gutter_within: float,
-                reading: str = "ltr") -> tuple[PageFrame, list[PanelBox]]:
+def layout_page(
+    page: ir.Page, fmt, gutter_tier: float, gutter_within: float, reading: str = "ltr"
+) -> tuple[PageFrame, list[PanelBox]]:
     """Cut the live area of ``page`` into panel boxes, in panel order."""
     frame = page_frame(page, fmt, reading)
     live = frame.live
@@ -140,7 +142,7 @@ def layout_page(page: ir.Page, fmt, gutter_tier: float, gutter_within: float,
     boxes: list[PanelBox] = []
     idx = 0
     for t, (count, (y0, h)) in enumerate(zip(tiers, rows)):
-        panels = page.panels[idx:idx + count]
+        panels = page.panels[idx : idx + count]
         idx += count
         shares = [max(p.width, 0.05) for p in panels]
         visual = list(range(count))

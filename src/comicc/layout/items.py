@@ -5,15 +5,16 @@
 ``tails.tail_path`` will draw a tail, so the search can keep its corridor
 clear before any outline exists.
 """
+
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
 
-from comicc.model import ir
 from comicc.layout.collide import ellipse_reach, hull, wedge
 from comicc.layout.geometry import Point, Rect
 from comicc.layout.text import OVAL_KINDS, Fit, LazyFits
+from comicc.model import ir
 
 K = ir.BalloonKind
 
@@ -22,22 +23,22 @@ K = ir.BalloonKind
 class Params:
     """Placement numbers; every one can be overridden by ``theme.extra``."""
 
-    margin: float = 6.0          # panel live area -> balloons
-    gap: float = 4.0             # between balloon bodies
-    tail_min: float = 7.0        # shortest visible tail
-    tail_pref: float = 0.14      # preferred visible tail, fraction of panel height
-    mouth_clear: float = 9.0     # tail tip -> mouth
-    link_gap: float = 14.0       # farthest apart two linked balloons may be
+    margin: float = 6.0  # panel live area -> balloons
+    gap: float = 4.0  # between balloon bodies
+    tail_min: float = 7.0  # shortest visible tail
+    tail_pref: float = 0.14  # preferred visible tail, fraction of panel height
+    mouth_clear: float = 9.0  # tail tip -> mouth
+    link_gap: float = 14.0  # farthest apart two linked balloons may be
     connector_width: float = 7.0
-    tail_base: float = 0.18      # tail base width, fraction of the body's smaller side
-    mouth_y: float = 0.62        # mouth height of speakers placed by the engine
-    face_w: float = 0.16         # face box, fractions of the panel
+    tail_base: float = 0.18  # tail base width, fraction of the body's smaller side
+    mouth_y: float = 0.62  # mouth height of speakers placed by the engine
+    face_w: float = 0.16  # face box, fractions of the panel
     face_h: float = 0.2
-    budget: int = 300            # candidate checks per panel in the search
-    branch: int = 3              # candidates tried per item before backtracking
+    budget: int = 300  # candidate checks per panel in the search
+    branch: int = 3  # candidates tried per item before backtracking
 
     @classmethod
-    def from_theme(cls, theme) -> "Params":
+    def from_theme(cls, theme) -> Params:
         extra = getattr(theme, "extra", None) or {}
         layout = extra.get("layout", extra) if isinstance(extra, dict) else {}
         kw = {k: type(getattr(cls, k))(layout[k]) for k in cls.__dataclass_fields__ if k in layout}
@@ -48,11 +49,11 @@ class Params:
 class Item:
     idx: int
     b: ir.Balloon
-    fits: "LazyFits"
-    ordered: bool                 # takes part in the reading-order rule
-    mouth: Point | None = None    # where the tail aims (page coords)
-    off_edge: str | None = None   # off-panel: the edge the tail runs to
-    prev: int | None = None       # previous balloon of a linked group
+    fits: LazyFits
+    ordered: bool  # takes part in the reading-order rule
+    mouth: Point | None = None  # where the tail aims (page coords)
+    off_edge: str | None = None  # off-panel: the edge the tail runs to
+    prev: int | None = None  # previous balloon of a linked group
     caption_no: int = 0
 
 
@@ -61,7 +62,7 @@ class Placed:
     item: int
     rect: Rect
     fit: Fit
-    tip: Point | None = None      # the target handed to ``tail_path`` (mouth or past an edge)
+    tip: Point | None = None  # the target handed to ``tail_path`` (mouth or past an edge)
     tail_poly: tuple[Point, ...] | None = None
     conn_poly: tuple[Point, ...] | None = None
     cost: float = 0.0
@@ -71,8 +72,8 @@ class Placed:
 
 @dataclass
 class Ctx:
-    area: Rect          # where bodies may go
-    live: Rect          # where tails may reach (panel clipped to the page's live area)
+    area: Rect  # where bodies may go
+    live: Rect  # where tails may reach (panel clipped to the page's live area)
     reading: str
     p: Params
     items: list[Item]
@@ -84,8 +85,9 @@ def cast_points(panel: ir.Panel, prect: Rect, reading: str, p: Params) -> dict[s
     pts: dict[str, Point] = {}
     for c in panel.cast:
         pts[c.name] = (prect.x + c.x * prect.w, prect.y + c.y * prect.h)
-    off_only = {s for s in panel.speakers
-                if all(b.off_panel for b in panel.balloons if b.speaker == s)}
+    off_only = {
+        s for s in panel.speakers if all(b.off_panel for b in panel.balloons if b.speaker == s)
+    }
     outside = [s for s in panel.speakers if s not in pts and s in off_only]
     for i, name in enumerate(outside):  # off-panel voices: just outside a side edge
         fx = 1.06 if (i % 2 == 0) == (reading != "rtl") else -0.06
@@ -113,7 +115,9 @@ def _off_edge(mouth: Point, live: Rect) -> str:
     return "left" if x - live.x <= live.x2 - x else "right"
 
 
-def make_items(panel: ir.Panel, fits: list[LazyFits], mouths: dict[str, Point], live: Rect) -> list[Item]:
+def make_items(
+    panel: ir.Panel, fits: list[LazyFits], mouths: dict[str, Point], live: Rect
+) -> list[Item]:
     items: list[Item] = []
     captions = 0
     for i, (b, fs) in enumerate(zip(panel.balloons, fits)):
@@ -222,19 +226,25 @@ def _tail(ctx: Ctx, it: Item, r: Rect):
     else:
         half, tip_half = bw / 2 + 1.0, 1.0
     ux, uy = (tip[0] - anchor[0]) / length, (tip[1] - anchor[1]) / length
-    ends = [(tip[0] - uy * tip_half, tip[1] + ux * tip_half),
-            (tip[0] + uy * tip_half, tip[1] - ux * tip_half)]
+    ends = [
+        (tip[0] - uy * tip_half, tip[1] + ux * tip_half),
+        (tip[0] + uy * tip_half, tip[1] - ux * tip_half),
+    ]
     if kind is K.THOUGHT:
         ends += [(tip[0] + ux * tip_half, tip[1] + uy * tip_half)]
-    pts = [(anchor[0] - half, cy), (anchor[0] + half, cy), (cx - half, cy), (cx + half, cy),
-           (anchor[0] - uy * half, anchor[1] + ux * half),
-           (anchor[0] + uy * half, anchor[1] - ux * half)] + ends
+    pts = [
+        (anchor[0] - half, cy),
+        (anchor[0] + half, cy),
+        (cx - half, cy),
+        (cx + half, cy),
+        (anchor[0] - uy * half, anchor[1] + ux * half),
+        (anchor[0] + uy * half, anchor[1] - ux * half),
+    ] + ends
     if abs(anchor[1] - cy) < hh * 0.5:  # left from the side: a wedge from the center
         pts = wedge((cx, cy), tip, half) + ends
     if edge is not None:
         target = (anchor[0] + vx / _STOP, anchor[1] + vy / _STOP)
     return _Tail(target, pts, length, ang)
-
 
 
 def _rule_ok(r: Rect, q: Rect, reading: str) -> bool:

@@ -6,9 +6,11 @@ protocol; :func:`as_measurer` adapts the ``comicc.fonts.book`` service (a
 ``fallback_chain``) or passes through an object that already implements the
 protocol. Widths are cached per (face, size, text).
 """
+
 from __future__ import annotations
 
-from typing import Iterable, Protocol, runtime_checkable
+from collections.abc import Iterable
+from typing import Protocol, runtime_checkable
 
 from comicc.layout.geometry import FontRef
 
@@ -76,6 +78,7 @@ def as_measurer(fonts=None) -> Measurer:
     """A :class:`Measurer` for ``fonts`` (``None``: the default font book)."""
     if fonts is None:
         from comicc.fonts.book import default_fontbook
+
         fonts = default_fontbook()
     if isinstance(fonts, Measurer):
         return fonts

@@ -13,6 +13,7 @@ and :data:`SPEECH_INNER` / :data:`CAPTION_JITTER` are shared with
 :mod:`comicc.layout.shapes`, which fits the outlines to a rectangle and sizes
 bodies around their text.
 """
+
 from __future__ import annotations
 
 import math
@@ -106,8 +107,9 @@ class _Ellipse:
         return (p[0] + nrm[0] * out, p[1] + nrm[1] * out)
 
 
-def _stations(rng: random.Random, length: float, spacing: float, minimum: int,
-              spread: float) -> list[float]:
+def _stations(
+    rng: random.Random, length: float, spacing: float, minimum: int, spread: float
+) -> list[float]:
     """Irregular arc-length stations around a closed curve of ``length``."""
     n = max(minimum, round(length / spacing))
     gaps = [rng.uniform(1.0 - spread, 1.0 + spread) for _ in range(n)]
@@ -201,8 +203,9 @@ def cloud_outline(w: float, h: float, rng: random.Random) -> Path:
             a1 = math.atan2(q1[1] - c[1], q1[0] - c[0])
             span = (a1 - a0) % TAU
             mid = a0 + span / 2
-            outward = (c[0] * math.cos(mid) / max(w * w, 1e-9)
-                       + c[1] * math.sin(mid) / max(h * h, 1e-9))
+            outward = c[0] * math.cos(mid) / max(w * w, 1e-9) + c[1] * math.sin(mid) / max(
+                h * h, 1e-9
+            )
             if span > 1.6 * math.pi or span < 0.05 or outward <= 0:
                 bad = i
                 break
@@ -231,7 +234,7 @@ def burst_outline(w: float, h: float, rng: random.Random) -> Path:
             ln = rng.uniform(0.85, 1.0)
         else:
             ln = rng.uniform(0.35, 0.75)
-        pts.append(ell.at(st[i], d * rng.uniform(0.0, 0.1)))         # valley
+        pts.append(ell.at(st[i], d * rng.uniform(0.0, 0.1)))  # valley
         pts.append(ell.at(st[i] + gap * rng.uniform(0.35, 0.65), d * ln))  # spike tip
     return Path.polygon(pts)
 
@@ -254,10 +257,17 @@ def caption_outline(w: float, h: float, rng: random.Random) -> Path:
 
     def c() -> float:
         return rng.uniform(0.0, j)
+
     x0, y0, x1, y1 = -w / 2, -h / 2, w / 2, h / 2
-    return Path.polygon([(x0 + c(), y0 + c()), (x1 - c(), y0 + c()),
-                         (x1 - c(), y1 - c()), (x0 + c(), y1 - c())])
+    return Path.polygon(
+        [(x0 + c(), y0 + c()), (x1 - c(), y0 + c()), (x1 - c(), y1 - c()), (x0 + c(), y1 - c())]
+    )
 
 
-BODY_OUTLINES = {"speech": speech_outline, "whisper": speech_outline, "thought": cloud_outline,
-                 "shout": burst_outline, "electronic": zigzag_outline}
+BODY_OUTLINES = {
+    "speech": speech_outline,
+    "whisper": speech_outline,
+    "thought": cloud_outline,
+    "shout": burst_outline,
+    "electronic": zigzag_outline,
+}

@@ -11,21 +11,31 @@ search tries the best few candidates of each item with a node budget; when it
 fails, a greedy pass places what it can and the rest is clamped into the panel
 with its ``overflow`` recorded.
 """
+
 from __future__ import annotations
 
 import math
 from dataclasses import replace
 
-from comicc.model import ir
 from comicc.layout.collide import band, overlap_area, poly_hits_rect, polys_hit
 from comicc.layout.geometry import Rect
-from comicc.layout.items import Ctx, Item, Params, Placed, _rect_gap, _rule_ok, _tail, cast_points, make_items
+from comicc.layout.items import (
+    Ctx,
+    Item,
+    Placed,
+    _rect_gap,
+    _rule_ok,
+    _tail,
+)
 from comicc.layout.text import Fit
+from comicc.model import ir
 
 K = ir.BalloonKind
 
 
-def _positions(ctx: Ctx, it: Item, w: float, h: float, state: list[Placed]) -> list[tuple[float, float]]:
+def _positions(
+    ctx: Ctx, it: Item, w: float, h: float, state: list[Placed]
+) -> list[tuple[float, float]]:
     a = ctx.area
     if w > a.w + 1e-6 or h > a.h + 1e-6:
         return []
@@ -124,14 +134,22 @@ def _valid(ctx: Ctx, it: Item, r: Rect, tail, conn, state: list[Placed]) -> bool
         if it.ordered and ctx.items[q.item].ordered and not _rule_ok(r, q.rect, ctx.reading):
             return False
         own_prev = it.prev is not None and q.item == it.prev
-        if q.tail_poly is not None and not own_prev and poly_hits_rect(list(q.tail_poly), r, gap / 2):
+        if (
+            q.tail_poly is not None
+            and not own_prev
+            and poly_hits_rect(list(q.tail_poly), r, gap / 2)
+        ):
             return False
         if q.conn_poly is not None and poly_hits_rect(list(q.conn_poly), r, gap / 2):
             return False
         if tpoly is not None:
             if poly_hits_rect(list(tpoly), q.rect, gap / 2):
                 return False
-            if q.tail_poly is not None and not own_prev and polys_hit(list(tpoly), list(q.tail_poly)):
+            if (
+                q.tail_poly is not None
+                and not own_prev
+                and polys_hit(list(tpoly), list(q.tail_poly))
+            ):
                 return False
         if conn is not None and not own_prev:
             if poly_hits_rect(list(conn), q.rect, gap / 2):
@@ -179,7 +197,9 @@ def _apply(state: list[Placed], it: Item, cand) -> list[Placed]:
     new = list(state)
     if it.prev is not None:  # the group's tail moves to its newest balloon
         new = [replace(q, tail_poly=None, tip=None) if q.item == it.prev else q for q in new]
-    new.append(Placed(it.idx, r, fit, tail.target if tail else None, tail.poly if tail else None, conn, c))
+    new.append(
+        Placed(it.idx, r, fit, tail.target if tail else None, tail.poly if tail else None, conn, c)
+    )
     return new
 
 
@@ -196,9 +216,11 @@ IMPROVE_BUDGET = 16  # candidate checks spent looking for a cheaper placement th
 
 def place_panel(ctx: Ctx) -> list[Placed]:
     """Place every item of the panel; the result is in item order."""
-    order = [it for it in ctx.items if it.ordered] + \
-            [it for it in ctx.items if it.b.kind is K.SFX] + \
-            [it for it in ctx.items if it.b.kind is K.NOTE]
+    order = (
+        [it for it in ctx.items if it.ordered]
+        + [it for it in ctx.items if it.b.kind is K.SFX]
+        + [it for it in ctx.items if it.b.kind is K.NOTE]
+    )
     budget = [ctx.p.budget]
     first: list[tuple[int, list[Placed]]] = [(0, [])]  # the deepest partial state reached
     best: list = [None, float("inf")]  # cheapest complete placement so far, its total cost
@@ -282,12 +304,27 @@ def _clamped(ctx: Ctx, it: Item, state: list[Placed]) -> Placed:
     if too_tall > 0 or too_wide > 0:
         amount, d = (too_tall, "tall") if too_tall >= too_wide else (too_wide, "wide")
     else:
-        depth = max([min(r.y2, q.rect.y2) - max(r.y, q.rect.y) for q in state
-                     if overlap_area(r, q.rect) > 0] + [0.0])
+        depth = max(
+            [
+                min(r.y2, q.rect.y2) - max(r.y, q.rect.y)
+                for q in state
+                if overlap_area(r, q.rect) > 0
+            ]
+            + [0.0]
+        )
         amount, d = (depth, "tall") if depth > 0 else (0.0, "room")
     tail = _tail(ctx, it, r) if it.b.kind.has_tail and it.mouth is not None else None
-    return Placed(it.idx, r, fit, tail.target if tail else None, tail.poly if tail else None, None,
-                  0.0, max(amount, 0.1), d)
+    return Placed(
+        it.idx,
+        r,
+        fit,
+        tail.target if tail else None,
+        tail.poly if tail else None,
+        None,
+        0.0,
+        max(amount, 0.1),
+        d,
+    )
 
 
 def _move_group_tails(ctx: Ctx, state: list[Placed]) -> list[Placed]:
@@ -303,8 +340,12 @@ def _move_group_tails(ctx: Ctx, state: list[Placed]) -> list[Placed]:
             members.append(j)
             j = ctx.items[j].prev
         mx, my = it.mouth
-        near = min(members, key=lambda i: math.hypot(by_item[i].rect.center[0] - mx,
-                                                     by_item[i].rect.center[1] - my))
+        near = min(
+            members,
+            key=lambda i: math.hypot(
+                by_item[i].rect.center[0] - mx, by_item[i].rect.center[1] - my
+            ),
+        )
         if near == q.item:
             continue
         cand = by_item[near]

@@ -22,27 +22,50 @@ lettering ellipse of a text block (semi-axes ``w/√2 + padding`` and
 Painting: fill the body, tail and connectors white *over* their strokes (all
 strokes first, then all fills), so the overlapping pieces read as one shape.
 """
+
 from __future__ import annotations
 
 import math
 import random
-from typing import Callable
+from collections.abc import Callable
 
 from comicc.layout.geometry import Path, PathCmd, Point, Rect, Stroke
-from comicc.layout.outlines import BODY_OUTLINES, CAPTION_JITTER, SPEECH_INNER, TAU, caption_outline, puff_depth, spike_length, tooth_height
+from comicc.layout.outlines import (
+    BODY_OUTLINES,
+    CAPTION_JITTER,
+    SPEECH_INNER,
+    caption_outline,
+    puff_depth,
+    spike_length,
+    tooth_height,
+)
 
 __all__ = [
-    "KINDS", "normalize_kind", "text_block_to_body", "text_ellipse", "body_path",
-    "tail_path", "connector_path", "ellipse_line_widths", "flatten",
-    "path_contains", "path_bbox", "stroke_for",
+    "KINDS",
+    "normalize_kind",
+    "text_block_to_body",
+    "text_ellipse",
+    "body_path",
+    "tail_path",
+    "connector_path",
+    "ellipse_line_widths",
+    "flatten",
+    "path_contains",
+    "path_bbox",
+    "stroke_for",
 ]
 
 SQRT2 = math.sqrt(2.0)
 
-KINDS = ("speech", "thought", "whisper", "shout", "electronic", "caption", "sfx",
-         "note", "title")
-_ALIASES = {"burst": "shout", "radio": "electronic", "phone": "electronic",
-            "tv": "electronic", "off": "speech", "off-panel": "speech"}
+KINDS = ("speech", "thought", "whisper", "shout", "electronic", "caption", "sfx", "note", "title")
+_ALIASES = {
+    "burst": "shout",
+    "radio": "electronic",
+    "phone": "electronic",
+    "tv": "electronic",
+    "off": "speech",
+    "off-panel": "speech",
+}
 _RECT_KINDS = ("caption", "note")
 _BARE_KINDS = ("sfx", "title")
 
@@ -71,8 +94,12 @@ def _cubic_points(p0: Point, p1: Point, p2: Point, p3: Point, tol: float) -> lis
         t = i / n
         u = 1.0 - t
         a, b, c, d = u * u * u, 3 * u * u * t, 3 * u * t * t, t * t * t
-        out.append((a * p0[0] + b * p1[0] + c * p2[0] + d * p3[0],
-                    a * p0[1] + b * p1[1] + c * p2[1] + d * p3[1]))
+        out.append(
+            (
+                a * p0[0] + b * p1[0] + c * p2[0] + d * p3[0],
+                a * p0[1] + b * p1[1] + c * p2[1] + d * p3[1],
+            )
+        )
     return out
 
 
@@ -204,8 +231,9 @@ def text_ellipse(kind: str, rect: Rect) -> tuple[Point, float, float]:
     return rect.center, a, b
 
 
-def text_block_to_body(kind: str, text_w: float, text_h: float,
-                       padding: float) -> tuple[float, float]:
+def text_block_to_body(
+    kind: str, text_w: float, text_h: float, padding: float
+) -> tuple[float, float]:
     """Body size ``(w, h)`` whose outline holds a ``text_w × text_h`` block with ``padding``."""
     k = normalize_kind(kind)
     tw, th, pad = max(text_w, 0.0), max(text_h, 0.0), max(padding, 0.0)
@@ -278,14 +306,17 @@ def stroke_for(kind: str, base_width: float) -> Stroke:
 # Tails and connectors live in tails.py (imported lazily: tails imports us).
 
 
-def tail_path(kind: str, rect: Rect, body: Path, target: Point, seed: int,
-              base_width: float = 0.18) -> Path | None:
+def tail_path(
+    kind: str, rect: Rect, body: Path, target: Point, seed: int, base_width: float = 0.18
+) -> Path | None:
     """See :func:`comicc.layout.tails.tail_path`."""
     from comicc.layout.tails import tail_path as impl
+
     return impl(kind, rect, body, target, seed, base_width)
 
 
 def connector_path(a: Rect, b: Rect, seed: int, width: float = 8.0) -> Path:
     """See :func:`comicc.layout.tails.connector_path`."""
     from comicc.layout.tails import connector_path as impl
+
     return impl(a, b, seed, width)

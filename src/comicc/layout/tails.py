@@ -5,6 +5,7 @@ Pure and deterministic like :mod:`comicc.layout.shapes` (which re-exports
 inside the body so that body and tail, both filled white over their strokes,
 read as one shape.
 """
+
 from __future__ import annotations
 
 import math
@@ -16,14 +17,15 @@ from comicc.layout.shapes import _polys_contain, flatten, normalize_kind
 __all__ = ["tail_path", "connector_path"]
 
 _WEDGE_KINDS = ("speech", "whisper", "shout")
-_STOP = 0.85          # the tip stops at 85 % of the way from the body to the target
-_MAX_LEN = 1.2        # ... and at most 1.2 × the body height from the body
-_MAX_TILT = 1.0       # tan(45°): steepest tail we aim for, from vertical
+_STOP = 0.85  # the tip stops at 85 % of the way from the body to the target
+_MAX_LEN = 1.2  # ... and at most 1.2 × the body height from the body
+_MAX_TILT = 1.0  # tan(45°): steepest tail we aim for, from vertical
 _SIDE_TILT = math.tan(math.radians(62))  # beyond this from vertical, leave from the side
 
 
 # ---------------------------------------------------------------------------
 # small vector helpers
+
 
 def _sub(p: Point, q: Point) -> Point:
     return (p[0] - q[0], p[1] - q[1])
@@ -78,8 +80,7 @@ def _far_hit(polys: list[list[Point]], o: Point, d: Point) -> Point | None:
 # where a tail leaves the body
 
 
-def _anchor(polys: list[list[Point]], rect: Rect, target: Point
-            ) -> tuple[Point, Point] | None:
+def _anchor(polys: list[list[Point]], rect: Rect, target: Point) -> tuple[Point, Point] | None:
     """``(anchor, outward)``: where the tail leaves the outline, and the way it leaves.
 
     Targets below (above) the body get a tail from the bottom (top) near the
@@ -141,8 +142,9 @@ def _deep_inside(polys: list[list[Point]], p: Point, m: float) -> bool:
     return True
 
 
-def _bury(polys: list[list[Point]], rect: Rect, anchor: Point, across: Point,
-          half: float) -> tuple[Point, Point]:
+def _bury(
+    polys: list[list[Point]], rect: Rect, anchor: Point, across: Point, half: float
+) -> tuple[Point, Point]:
     """Base corners ``anchor ± across·half``, moved towards the center until well inside.
 
     "Well inside" leaves room for the stroke: a base corner right at the
@@ -213,6 +215,7 @@ def _snap_base(polys, rect, anchor, across, half, p1, p2):
             if _deep_inside(polys, q, 0.5 * m):
                 return q
         return None
+
     q1, q2 = sink(v1), sink(v2)
     if q1 is None or q2 is None:
         return p1, p2
@@ -263,9 +266,11 @@ def _bolt(polys, rect, anchor, out, target, bw, rng):
     span = math.dist(base, tip)
     amp = min(0.2 * span, 1.1 * bw) * rng.choice((-1.0, 1.0))
     # centerline: down, jog sideways, down to the point (a lightning bolt)
-    stations = [(0.0, 0.0, 0.5 * bw),
-                (0.42, amp * rng.uniform(0.8, 1.0), 0.36 * bw),
-                (0.58, -amp * rng.uniform(0.4, 0.6), 0.3 * bw)]
+    stations = [
+        (0.0, 0.0, 0.5 * bw),
+        (0.42, amp * rng.uniform(0.8, 1.0), 0.36 * bw),
+        (0.58, -amp * rng.uniform(0.4, 0.6), 0.3 * bw),
+    ]
     left, right = [], []
     for f, off, hw in stations:
         cpt = _add(_add(base, u, f * span), n, off)
@@ -280,12 +285,14 @@ def _circle(c: Point, r: float, squash: float) -> list[PathCmd]:
     rx, ry = r * squash, r / squash
     kx, ky = k * squash, k / squash
     x, y = c
-    return [PathCmd("M", (x + rx, y)),
-            PathCmd("C", (x + rx, y + ky, x + kx, y + ry, x, y + ry)),
-            PathCmd("C", (x - kx, y + ry, x - rx, y + ky, x - rx, y)),
-            PathCmd("C", (x - rx, y - ky, x - kx, y - ry, x, y - ry)),
-            PathCmd("C", (x + kx, y - ry, x + rx, y - ky, x + rx, y)),
-            PathCmd("Z")]
+    return [
+        PathCmd("M", (x + rx, y)),
+        PathCmd("C", (x + rx, y + ky, x + kx, y + ry, x, y + ry)),
+        PathCmd("C", (x - kx, y + ry, x - rx, y + ky, x - rx, y)),
+        PathCmd("C", (x - rx, y - ky, x - kx, y - ry, x, y - ry)),
+        PathCmd("C", (x + kx, y - ry, x + rx, y - ky, x + rx, y)),
+        PathCmd("Z"),
+    ]
 
 
 def _bubbles(polys, rect, anchor, out, target, rng):
@@ -317,8 +324,9 @@ def _bubbles(polys, rect, anchor, out, target, rng):
     return Path(tuple(cmds))
 
 
-def tail_path(kind: str, rect: Rect, body: Path, target: Point, seed: int,
-              base_width: float = 0.18) -> Path | None:
+def tail_path(
+    kind: str, rect: Rect, body: Path, target: Point, seed: int, base_width: float = 0.18
+) -> Path | None:
     """A tail from the ``kind`` body (outline ``body`` inside ``rect``) towards ``target``.
 
     Speech/whisper/shout: a tapering, gently curved wedge. Thought: 2-3 growing
@@ -421,8 +429,13 @@ def connector_path(a: Rect, b: Rect, seed: int, width: float = 8.0) -> Path:
         c2 = _add(_add(_add(s, u, 2 * span / 3), n, side * (half - pinch)), n, bend)
         pts.append((p0, c1, c2, p3))
     (l0, l1, l2, l3), (r0, r1, r2, r3) = pts
-    cmds = (PathCmd("M", l0), PathCmd("C", (*l1, *l2, *l3)), PathCmd("L", r3),
-            PathCmd("C", (*r2, *r1, *r0)), PathCmd("Z"))
+    cmds = (
+        PathCmd("M", l0),
+        PathCmd("C", (*l1, *l2, *l3)),
+        PathCmd("L", r3),
+        PathCmd("C", (*r2, *r1, *r0)),
+        PathCmd("Z"),
+    )
     return _round(Path(cmds))
 
 

@@ -9,19 +9,27 @@ display lettering. No hyphenation; a word longer than the widest line is
 kept whole and its excess reported. Characters no face covers are kept and
 returned in :attr:`Fit.missing`.
 """
+
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass, replace
 
-from comicc.model.ir import Balloon, BalloonKind
-from comicc.layout.shapes import ellipse_line_widths, text_block_to_body
 from comicc.layout.geometry import FontRef, GlyphRun, Rect, TextLine
 from comicc.layout.measure import Measurer
+from comicc.layout.shapes import ellipse_line_widths, text_block_to_body
+from comicc.model.ir import Balloon, BalloonKind
 
 SQRT2 = math.sqrt(2.0)
-OVAL_KINDS = frozenset({BalloonKind.SPEECH, BalloonKind.THOUGHT, BalloonKind.WHISPER,
-                        BalloonKind.SHOUT, BalloonKind.ELECTRONIC})
+OVAL_KINDS = frozenset(
+    {
+        BalloonKind.SPEECH,
+        BalloonKind.THOUGHT,
+        BalloonKind.WHISPER,
+        BalloonKind.SHOUT,
+        BalloonKind.ELECTRONIC,
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -40,9 +48,9 @@ class Word:
 
 @dataclass(frozen=True)
 class FitLine:
-    runs: tuple[Seg, ...]   # merged runs of one face, left to right
-    x0: float               # left end of the line relative to the body center
-    dy: float               # baseline relative to the body center
+    runs: tuple[Seg, ...]  # merged runs of one face, left to right
+    x0: float  # left end of the line relative to the body center
+    dy: float  # baseline relative to the body center
     width: float
 
 
@@ -59,7 +67,7 @@ class Fit:
     cap: float
     color: str
     missing: tuple[str, ...] = ()
-    overflow_w: float = 0.0   # width of unbreakable text beyond the widest line
+    overflow_w: float = 0.0  # width of unbreakable text beyond the widest line
 
     def text_lines(self, rect: Rect) -> tuple[TextLine, ...]:
         cx, cy = rect.center
@@ -103,16 +111,22 @@ def text_style(balloon: Balloon, theme, m: Measurer) -> TextStyle:
     size, leading = spec.size * scale, spec.leading * scale
     font = m.font(spec.family, style, size)
     emph = m.font(theme.emphasis.family, theme.emphasis.style, size)
-    fallbacks = tuple(f for f in m.fallbacks(theme.fallback_fonts, "regular", size)
-                      if f.path != font.path)
+    fallbacks = tuple(
+        f for f in m.fallbacks(theme.fallback_fonts, "regular", size) if f.path != font.path
+    )
     color = bstyle.text_color if bstyle is not None else "#000000"
     return TextStyle(font, emph, fallbacks, leading, color, bool(theme.all_caps))
 
 
 def _is_cjk(ch: str) -> bool:
     o = ord(ch)
-    return (0x2E80 <= o <= 0x9FFF or 0xAC00 <= o <= 0xD7AF or 0xF900 <= o <= 0xFAFF
-            or 0xFF00 <= o <= 0xFFEF or 0x20000 <= o <= 0x3FFFF)
+    return (
+        0x2E80 <= o <= 0x9FFF
+        or 0xAC00 <= o <= 0xD7AF
+        or 0xF900 <= o <= 0xFAFF
+        or 0xFF00 <= o <= 0xFFEF
+        or 0x20000 <= o <= 0x3FFFF
+    )
 
 
 def _segments(text: str, font: FontRef, st: TextStyle, m: Measurer, missing: dict) -> list[Seg]:
@@ -143,7 +157,7 @@ def words_of(balloon: Balloon, st: TextStyle, m: Measurer) -> tuple[list[Word], 
     """Split the balloon's runs into measured words (emphasis kept per piece)."""
     missing: dict[str, None] = {}
     words: list[Word] = []
-    pieces: list[tuple[str, bool]] = []   # the word being collected
+    pieces: list[tuple[str, bool]] = []  # the word being collected
     glue_next = False
 
     def flush(glue_after: bool = False):
@@ -157,8 +171,11 @@ def words_of(balloon: Balloon, st: TextStyle, m: Measurer) -> tuple[list[Word], 
                 # "--", "..." and the like never start a line: keep them with the word before
                 prev = words.pop()
                 space = Seg(" ", st.font, m.width(" ", st.font))
-                word = Word(prev.segs + (space,) + word.segs, prev.width + space.width + word.width,
-                            prev.glue)
+                word = Word(
+                    prev.segs + (space,) + word.segs,
+                    prev.width + space.width + word.width,
+                    prev.glue,
+                )
             words.append(word)
             pieces = []
         glue_next = glue_after
@@ -244,8 +261,14 @@ def prepare(balloon: Balloon, theme, m: Measurer):
     return st, words, missing
 
 
-def fit_oval(balloon: Balloon, theme, m: Measurer, aspect: float = 1.35,
-             padding: float | None = None, prep=None) -> Fit:
+def fit_oval(
+    balloon: Balloon,
+    theme,
+    m: Measurer,
+    aspect: float = 1.35,
+    padding: float | None = None,
+    prep=None,
+) -> Fit:
     """Wrap into an ellipse of semi-axes (aspect*s, s), searching the smallest s."""
     st, words, missing = prep or prepare(balloon, theme, m)
     asc, desc, cap = m.metrics(st.font)
@@ -302,8 +325,18 @@ def fit_oval(balloon: Balloon, theme, m: Measurer, aspect: float = 1.35,
                 if not _widow(r[0]):
                     lines, widths, hi = r[0], r[1], hi * k
                     break
-    return _oval_fit(balloon, lines, widths, _quantize(hi, OVAL_STEP), aspect, st, m, (asc, desc, cap),
-                     missing, space)
+    return _oval_fit(
+        balloon,
+        lines,
+        widths,
+        _quantize(hi, OVAL_STEP),
+        aspect,
+        st,
+        m,
+        (asc, desc, cap),
+        missing,
+        space,
+    )
 
 
 # Balloon sizes grow in small steps rather than continuously, so fixing a typo
@@ -336,8 +369,15 @@ def _oval_fit(balloon, lines, widths, s, aspect, st, m, met, missing, space) -> 
     return Fit(bw, bh, tuple(out), L, asc, desc, cap, st.color, missing)
 
 
-def fit_box(balloon: Balloon, theme, m: Measurer, max_w: float, padding: float | None = None,
-            align: str = "left", prep=None) -> Fit:
+def fit_box(
+    balloon: Balloon,
+    theme,
+    m: Measurer,
+    max_w: float,
+    padding: float | None = None,
+    align: str = "left",
+    prep=None,
+) -> Fit:
     """Wrap into a rectangle at most ``max_w`` wide (text area), balanced lines."""
     st, words, missing = prep or prepare(balloon, theme, m)
     asc, desc, cap = m.metrics(st.font)
@@ -415,8 +455,9 @@ class LazyFits:
         return (self[i] for i in range(len(self)))
 
 
-def fit_variants(balloon: Balloon, theme, m: Measurer, avail: Rect,
-                 keep: tuple[float, float] | None = None) -> LazyFits:
+def fit_variants(
+    balloon: Balloon, theme, m: Measurer, avail: Rect, keep: tuple[float, float] | None = None
+) -> LazyFits:
     """Candidate fits for ``balloon`` in a panel area ``avail``, preferred first:
     the theme's balloon shape, then wider, narrower, much wider, much narrower.
 
@@ -437,7 +478,12 @@ def kept_size(fit: Fit, keep: tuple[float, float]) -> Fit:
     w, h = keep
     if abs(fit.w - w) < 0.01 and abs(fit.h - h) < 0.01:
         return fit  # the same size (the lock file rounds): keep the exact geometry
-    if fit.w <= w + 0.01 and fit.h <= h + 0.01 and fit.w >= KEEP_MIN_W * w and fit.h >= KEEP_MIN_H * h:
+    if (
+        fit.w <= w + 0.01
+        and fit.h <= h + 0.01
+        and fit.w >= KEEP_MIN_W * w
+        and fit.h >= KEEP_MIN_H * h
+    ):
         return replace(fit, w=w, h=h)
     return fit
 
@@ -448,17 +494,39 @@ def _variants(balloon: Balloon, theme, m: Measurer, avail: Rect) -> LazyFits:
     prep = prepare(balloon, theme, m)
     if kind in OVAL_KINDS:
         base = float(extra.get("balloon_aspect", 1.35))
-        return LazyFits([lambda k=k: fit_oval(balloon, theme, m, base * k, prep=prep)
-                         for k in (1.0, 1.6, 0.7, 2.4, 0.5)])
+        return LazyFits(
+            [
+                lambda k=k: fit_oval(balloon, theme, m, base * k, prep=prep)
+                for k in (1.0, 1.6, 0.7, 2.4, 0.5)
+            ]
+        )
     if kind in (BalloonKind.CAPTION, BalloonKind.NOTE):
         pad = theme.caption_padding * (theme.small_scale if kind is BalloonKind.NOTE else 1.0)
         fracs = (0.55, 0.8, 1.0, 0.4) if kind is BalloonKind.CAPTION else (0.6, 1.0)
-        return LazyFits([lambda f=f: fit_box(balloon, theme, m, avail.w * f - 2 * pad, pad, prep=prep)
-                         for f in fracs])
+        return LazyFits(
+            [
+                lambda f=f: fit_box(balloon, theme, m, avail.w * f - 2 * pad, pad, prep=prep)
+                for f in fracs
+            ]
+        )
     pad = theme.balloon_padding * 0.5
-    return LazyFits([lambda f=f: fit_box(balloon, theme, m, avail.w * f - 2 * pad, pad, "center", prep)
-                     for f in (0.9, 0.6)])
+    return LazyFits(
+        [
+            lambda f=f: fit_box(balloon, theme, m, avail.w * f - 2 * pad, pad, "center", prep)
+            for f in (0.9, 0.6)
+        ]
+    )
 
 
-__all__ = ["Fit", "FitLine", "TextStyle", "fit_oval", "fit_box", "fit_variants",
-           "text_style", "words_of", "OVAL_KINDS", "LazyFits"]
+__all__ = [
+    "Fit",
+    "FitLine",
+    "TextStyle",
+    "fit_oval",
+    "fit_box",
+    "fit_variants",
+    "text_style",
+    "words_of",
+    "OVAL_KINDS",
+    "LazyFits",
+]

@@ -1,14 +1,15 @@
 """Semantic checks that look across lines: numbering, word budgets, and
 lints for prose lines that were probably meant as something else."""
+
 from __future__ import annotations
 
 import re
 
 from comicc.diagnostics import Label, Sink
+from comicc.model import ir
 from comicc.source import SourceFile
 from comicc.syntax import ast
 from comicc.syntax.numbers import number_word
-from comicc.model import ir
 
 # lettering.md: words per panel by panels on the page
 PANEL_WORD_BUDGET = {1: 210, 2: 105, 3: 70, 4: 52, 5: 42, 6: 35, 7: 30, 8: 26, 9: 23}
@@ -27,33 +28,62 @@ def check_numbering(tree: ast.Script, src: SourceFile, sink: Sink) -> None:
         first = head.numbers[0]
         if first.value != expected:
             if prev is not None and first.value <= prev.numbers[-1].value:
-                sink.error("page-number", f"page {first.raw} repeats or goes back: expected page "
-                           f"{_as_written(first, expected)}", first.span, label=f"expected {expected}",
-                           labels=[Label(prev.span, "previous page")],
-                           hints=[f"renumber this page {_as_written(first, expected)} (pages increase by one)"])
+                sink.error(
+                    "page-number",
+                    f"page {first.raw} repeats or goes back: expected page "
+                    f"{_as_written(first, expected)}",
+                    first.span,
+                    label=f"expected {expected}",
+                    labels=[Label(prev.span, "previous page")],
+                    hints=[
+                        f"renumber this page {_as_written(first, expected)} (pages increase by one)"
+                    ],
+                )
             elif prev is None:
-                sink.error("page-number", f"the first page is numbered {first.raw}; expected "
-                           f"{_as_written(first, 1)}", first.span, label="expected 1",
-                           hints=["the script starts with `PAGE 1`"])
+                sink.error(
+                    "page-number",
+                    f"the first page is numbered {first.raw}; expected {_as_written(first, 1)}",
+                    first.span,
+                    label="expected 1",
+                    hints=["the script starts with `PAGE 1`"],
+                )
             else:
-                sink.error("page-number", f"page numbers skip from {prev.numbers[-1].raw} to {first.raw}",
-                           first.span, label=f"expected {expected}", labels=[Label(prev.span, "previous page")],
-                           hints=[f"renumber this page {_as_written(first, expected)}, or add the missing page"])
+                sink.error(
+                    "page-number",
+                    f"page numbers skip from {prev.numbers[-1].raw} to {first.raw}",
+                    first.span,
+                    label=f"expected {expected}",
+                    labels=[Label(prev.span, "previous page")],
+                    hints=[
+                        f"renumber this page {_as_written(first, expected)}, or add the missing page"
+                    ],
+                )
         if len(head.numbers) == 2 and head.numbers[1].value != first.value + 1:
-            sink.error("page-number", f"a spread covers two facing pages: `{first.raw}-{head.numbers[1].raw}` "
-                       "is not two consecutive pages", head.numbers[1].span,
-                       label=f"expected {first.value + 1}",
-                       hints=[f"write `PAGES {first.raw}-{_as_written(first, first.value + 1)}`"])
-        expected = head.numbers[-1].value + 1 if len(head.numbers) == 2 and head.numbers[1].value == first.value + 1 \
+            sink.error(
+                "page-number",
+                f"a spread covers two facing pages: `{first.raw}-{head.numbers[1].raw}` "
+                "is not two consecutive pages",
+                head.numbers[1].span,
+                label=f"expected {first.value + 1}",
+                hints=[f"write `PAGES {first.raw}-{_as_written(first, first.value + 1)}`"],
+            )
+        expected = (
+            head.numbers[-1].value + 1
+            if len(head.numbers) == 2 and head.numbers[1].value == first.value + 1
             else first.value + len(head.numbers)
+        )
         if first.value != expected - len(head.numbers):
             expected = max(expected, first.value + len(head.numbers))
         prev = head
         _check_panels(page, sink)
         _check_balloon_numbers(page, sink)
         if not page.panels:
-            sink.error("empty-page", f"page {first.raw} has no panels", head.span,
-                       hints=["add `PANEL 1` and a description of what we see"])
+            sink.error(
+                "empty-page",
+                f"page {first.raw} has no panels",
+                head.span,
+                hints=["add `PANEL 1` and a description of what we see"],
+            )
 
 
 def _check_panels(page: ast.Page, sink: Sink) -> None:
@@ -62,11 +92,19 @@ def _check_panels(page: ast.Page, sink: Sink) -> None:
         n = panel.head.number
         if n.value != i:
             what = "repeats" if prev is not None and n.value <= prev.head.number.value else "skips"
-            hint = (f"renumber it PANEL {_as_written(n, i)}: panel numbers restart at 1 on each page "
-                    "and increase by one")
+            hint = (
+                f"renumber it PANEL {_as_written(n, i)}: panel numbers restart at 1 on each page "
+                "and increase by one"
+            )
             labels = [Label(prev.head.span, "previous panel")] if prev is not None else []
-            sink.error("panel-number", f"panel number {n.raw} {what}: expected {i}", n.span,
-                       label=f"expected {i}", labels=labels, hints=[hint])
+            sink.error(
+                "panel-number",
+                f"panel number {n.raw} {what}: expected {i}",
+                n.span,
+                label=f"expected {i}",
+                labels=labels,
+                hints=[hint],
+            )
         prev = panel
 
 
@@ -77,10 +115,16 @@ def _check_balloon_numbers(page: ast.Page, sink: Sink) -> None:
             if isinstance(node, ast.Lettering):
                 index += 1
                 if node.number is not None and node.number != index:
-                    sink.error("balloon-number", f"lettering number {node.number} is out of sequence: expected {index}",
-                               node.number_span, label=f"expected {index}",
-                               hints=["lettering numbers run 1, 2, 3... across the page, counting every "
-                                      "balloon, caption and SFX; `comicc fmt` does not renumber, so fix it by hand"])
+                    sink.error(
+                        "balloon-number",
+                        f"lettering number {node.number} is out of sequence: expected {index}",
+                        node.number_span,
+                        label=f"expected {index}",
+                        hints=[
+                            "lettering numbers run 1, 2, 3... across the page, counting every "
+                            "balloon, caption and SFX; `comicc fmt` does not renumber, so fix it by hand"
+                        ],
+                    )
 
 
 def check_words(script: ir.Script, sink: Sink) -> None:
@@ -93,13 +137,23 @@ def check_words(script: ir.Script, sink: Sink) -> None:
                     continue
                 total += b.words
                 if b.words > BALLOON_WORD_BUDGET:
-                    sink.warning("balloon-words", f"{b.words} words in one balloon (budget {BALLOON_WORD_BUDGET})",
-                                 b.span, hints=["split it into two balloons, or cut words: "
-                                                "a balloon should be read in one breath"])
+                    sink.warning(
+                        "balloon-words",
+                        f"{b.words} words in one balloon (budget {BALLOON_WORD_BUDGET})",
+                        b.span,
+                        hints=[
+                            "split it into two balloons, or cut words: "
+                            "a balloon should be read in one breath"
+                        ],
+                    )
             if total > budget:
-                sink.warning("panel-words", f"{total} words in panel {panel.number} (budget {budget} for a "
-                             f"{len(page.panels)}-panel page)", panel.span,
-                             hints=["move some lettering to another panel, or cut words"])
+                sink.warning(
+                    "panel-words",
+                    f"{total} words in panel {panel.number} (budget {budget} for a "
+                    f"{len(page.panels)}-panel page)",
+                    panel.span,
+                    hints=["move some lettering to another panel, or cut words"],
+                )
 
 
 _HEADING_LIKE = re.compile(r"(PAGES?|PANEL)\b\s*(\S.*)?$")
@@ -108,7 +162,9 @@ _CUE_PAREN = re.compile(r"[A-Z][A-Z0-9 .'\-]*?\s*\(")
 _TITLE_CUE = re.compile(r"(?:\d+\.?\s*)?([A-Za-z][A-Za-z0-9 .'\-]*?)\s*(?:\([^)]*\))?\s*:")
 
 
-def lint_prose(node: ast.Description, src: SourceFile, sink: Sink, names: set[str], where: str) -> bool:
+def lint_prose(
+    node: ast.Description, src: SourceFile, sink: Sink, names: set[str], where: str
+) -> bool:
     """Prose that was probably meant as a heading or a lettering line.
     Returns True when it reported an error."""
     text = node.text
@@ -117,26 +173,44 @@ def lint_prose(node: ast.Description, src: SourceFile, sink: Sink, names: set[st
         kw = m.group(1)
         rest = (m.group(2) or "").split()
         shown = rest[0] if rest else "nothing"
-        sink.error("bad-heading", f"this looks like a {kw} heading, but `{shown}` is not a number",
-                   node.span, hints=[f"write `{kw} 3` or `{kw} THREE`; number words go from ONE to NINETY-NINE"])
+        sink.error(
+            "bad-heading",
+            f"this looks like a {kw} heading, but `{shown}` is not a number",
+            node.span,
+            hints=[f"write `{kw} 3` or `{kw} THREE`; number words go from ONE to NINETY-NINE"],
+        )
         return True
     if _NUMBERED_CUE.match(text) or (_CUE_PAREN.match(text) and ":" in text):
         paren = text.find("(")
-        span = src.span(node.span.start + paren, node.span.start + paren + 1) if paren >= 0 else node.span
+        span = (
+            src.span(node.span.start + paren, node.span.start + paren + 1)
+            if paren >= 0
+            else node.span
+        )
         cue = re.match(r"(?:\d+\.?\s*)?([A-Z][A-Z0-9 .'\-]*?)\s*[(:]", text)
         who = f" after `{cue.group(1)}`" if cue else ""
         if paren >= 0 and ")" not in text[paren:]:
             message = f"unclosed `(`{who}: this lettering line does not parse"
         else:
             message = "this looks like a lettering line but it does not parse"
-        sink.error("bad-lettering", message, span,
-                   hints=["lettering looks like `2. HAMMY (WHISPER, OFF): text`: a number and a space, "
-                          "the speaker in CAPS, one pair of parentheses, then a colon"])
+        sink.error(
+            "bad-lettering",
+            message,
+            span,
+            hints=[
+                "lettering looks like `2. HAMMY (WHISPER, OFF): text`: a number and a space, "
+                "the speaker in CAPS, one pair of parentheses, then a colon"
+            ],
+        )
         return True
     m = _TITLE_CUE.match(text)
     if m:
         cue = m.group(1).strip()
         if cue.upper() in names and cue != cue.upper():
-            sink.warning("lowercase-cue", f"`{cue}:` reads as description, not dialogue", node.span,
-                         hints=[f"write the speaker in CAPS: `{cue.upper()}:`"])
+            sink.warning(
+                "lowercase-cue",
+                f"`{cue}:` reads as description, not dialogue",
+                node.span,
+                hints=[f"write the speaker in CAPS: `{cue.upper()}:`"],
+            )
     return False

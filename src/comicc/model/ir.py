@@ -9,6 +9,7 @@ Units: lengths that the writer gave stay a :class:`Length` (value + unit);
 converting ``px`` needs the panel's dpi, which the render stage knows.
 Positions in the panel (cast) are fractions of the panel box, (0, 0) top-left.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -41,17 +42,22 @@ class BalloonKind(str, Enum):
     SPEECH = "speech"
     THOUGHT = "thought"
     WHISPER = "whisper"
-    SHOUT = "shout"            # SHOUT and BURST: jagged outline, bold text
+    SHOUT = "shout"  # SHOUT and BURST: jagged outline, bold text
     ELECTRONIC = "electronic"  # ELECTRONIC, RADIO, PHONE, TV: spiky, lightning tail
-    CAPTION = "caption"        # CAPTION cue, or a character's (CAPTION)/(V.O.)
-    SFX = "sfx"                # no balloon: display lettering on the art
-    NOTE = "note"              # editorial box ("*See issue #3")
-    TITLE = "title"            # display lettering
+    CAPTION = "caption"  # CAPTION cue, or a character's (CAPTION)/(V.O.)
+    SFX = "sfx"  # no balloon: display lettering on the art
+    NOTE = "note"  # editorial box ("*See issue #3")
+    TITLE = "title"  # display lettering
 
     @property
     def has_tail(self) -> bool:
-        return self in (BalloonKind.SPEECH, BalloonKind.THOUGHT, BalloonKind.WHISPER,
-                        BalloonKind.SHOUT, BalloonKind.ELECTRONIC)
+        return self in (
+            BalloonKind.SPEECH,
+            BalloonKind.THOUGHT,
+            BalloonKind.WHISPER,
+            BalloonKind.SHOUT,
+            BalloonKind.ELECTRONIC,
+        )
 
 
 @dataclass(frozen=True)
@@ -64,17 +70,17 @@ class TextRun:
 class Balloon:
     """One lettering item (balloon, caption, SFX, note or title)."""
 
-    id: str                 # "p1.2.b3": page 1, panel 2, 3rd lettering item of the page
-    index: int              # 1-based position among the lettering items of the page
-    number: int | None      # the letterer's number as written, if any
-    cue: str                # as written, upper case: "HAMMY", "CAPTION", "SFX"
-    speaker: str | None     # character name; None for CAPTION/SFX/NOTE/TITLE cues
+    id: str  # "p1.2.b3": page 1, panel 2, 3rd lettering item of the page
+    index: int  # 1-based position among the lettering items of the page
+    number: int | None  # the letterer's number as written, if any
+    cue: str  # as written, upper case: "HAMMY", "CAPTION", "SFX"
+    speaker: str | None  # character name; None for CAPTION/SFX/NOTE/TITLE cues
     kind: BalloonKind
-    mods: tuple[str, ...]   # canonical MOD names, e.g. ("WHISPER", "OFF")
-    off_panel: bool         # OFF / OP / O.S.: tail to the panel edge
-    small: bool             # SMALL / WEAK: smaller type
-    contd: bool             # CONT'D: joined to the previous balloon of this speaker
-    linked_next: bool       # text ended with "--": carried over into the next balloon
+    mods: tuple[str, ...]  # canonical MOD names, e.g. ("WHISPER", "OFF")
+    off_panel: bool  # OFF / OP / O.S.: tail to the panel edge
+    small: bool  # SMALL / WEAK: smaller type
+    contd: bool  # CONT'D: joined to the previous balloon of this speaker
+    linked_next: bool  # text ended with "--": carried over into the next balloon
     runs: tuple[TextRun, ...]
     span: Span = span_field()
 
@@ -105,8 +111,8 @@ class MaskSpec:
 
 @dataclass(frozen=True)
 class Prompt:
-    text: str                # the positive prompt sent to the backend
-    negative: str            # the negative prompt ("" for none)
+    text: str  # the positive prompt sent to the backend
+    negative: str  # the negative prompt ("" for none)
     parts: tuple[str, ...] = ()  # the pieces it was assembled from, for `comicc prompt`
 
 
@@ -138,15 +144,15 @@ class RenderSettings:
 
 @dataclass(frozen=True)
 class Panel:
-    id: str                 # "p1.2"
-    page: int               # number of the page (first number of a spread)
-    number: int             # 1-based panel number on the page
-    note: str | None        # free note of the PANEL heading, e.g. "wide"
-    description: str        # the writer's prose, notes and boneyard removed
+    id: str  # "p1.2"
+    page: int  # number of the page (first number of a spread)
+    number: int  # 1-based panel number on the page
+    note: str | None  # free note of the PANEL heading, e.g. "wide"
+    description: str  # the writer's prose, notes and boneyard removed
     prompt: Prompt
-    cast: tuple[CastPosition, ...]     # where each character stands (explicit or placed)
+    cast: tuple[CastPosition, ...]  # where each character stands (explicit or placed)
     balloons: tuple[Balloon, ...]
-    width: float = 1.0      # share of its tier (`width: 2` doubles it)
+    width: float = 1.0  # share of its tier (`width: 2` doubles it)
     bleed: frozenset[str] = frozenset()  # page edges the art may run to: top/bottom/left/right
     settings: RenderSettings = RenderSettings()
     span: Span | None = span_field()
@@ -166,7 +172,7 @@ class LayoutSpec:
 
     tiers: tuple[int, ...]
     heights: tuple[float, ...] | None = None  # relative tier heights, same length as tiers
-    preset: str | None = None                 # the preset name it came from, if any
+    preset: str | None = None  # the preset name it came from, if any
     span: Span | None = span_field()
 
     @property
@@ -176,10 +182,10 @@ class LayoutSpec:
 
 @dataclass(frozen=True)
 class Page:
-    number: int                 # first page number (4 for PAGES 4-5)
-    numbers: tuple[int, ...]    # (4,) or (4, 5) for a spread
+    number: int  # first page number (4 for PAGES 4-5)
+    numbers: tuple[int, ...]  # (4,) or (4, 5) for a spread
     note: str | None
-    layout: LayoutSpec | None   # None: the layout engine picks one from the panel count
+    layout: LayoutSpec | None  # None: the layout engine picks one from the panel count
     panels: tuple[Panel, ...]
     span: Span | None = span_field()
 
@@ -215,9 +221,9 @@ class Metadata:
 class Script:
     path: str
     meta: Metadata
-    theme: str                  # theme name, or an absolute path to a theme file
-    format: str                 # format preset name or a size like "6.625x10.25in"
-    reading: str                # "ltr" | "rtl"
+    theme: str  # theme name, or an absolute path to a theme file
+    format: str  # format preset name or a size like "6.625x10.25in"
+    reading: str  # "ltr" | "rtl"
     characters: tuple[Character, ...]
     snippets: tuple[Snippet, ...]
     pages: tuple[Page, ...]

@@ -1,16 +1,21 @@
 """Lettering items: MODs -> balloon kind, text -> emphasis runs."""
+
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
 
 from comicc.diagnostics import Sink, did_you_mean
-from comicc.source import SourceFile, Span
-from comicc.syntax import ast
 from comicc.model.ir import BalloonKind, TextRun
+from comicc.source import SourceFile
+from comicc.syntax import ast
 
-RESERVED_CUES = {"CAPTION": BalloonKind.CAPTION, "SFX": BalloonKind.SFX,
-                 "NOTE": BalloonKind.NOTE, "TITLE": BalloonKind.TITLE}
+RESERVED_CUES = {
+    "CAPTION": BalloonKind.CAPTION,
+    "SFX": BalloonKind.SFX,
+    "NOTE": BalloonKind.NOTE,
+    "TITLE": BalloonKind.TITLE,
+}
 
 # canonical MOD name -> what it does; aliases map onto canonical names
 MODS = {
@@ -61,20 +66,36 @@ def interpret_mods(item: ast.Lettering, sink: Sink) -> LetteringMeaning:
         if canon is None:
             close = did_you_mean(mod.name, MODS)
             hints = [f"did you mean `{close[0]}`?"] if close else []
-            hints.append("modifiers: WHISPER, SHOUT, BURST, THOUGHT, ELECTRONIC, RADIO, PHONE, TV, "
-                         "OFF, OP, O.S., CAPTION, V.O., SMALL, WEAK, CONT'D")
-            sink.error("unknown-mod", f"unknown modifier `{mod.name}`", mod.span, label="not a modifier", hints=hints)
+            hints.append(
+                "modifiers: WHISPER, SHOUT, BURST, THOUGHT, ELECTRONIC, RADIO, PHONE, TV, "
+                "OFF, OP, O.S., CAPTION, V.O., SMALL, WEAK, CONT'D"
+            )
+            sink.error(
+                "unknown-mod",
+                f"unknown modifier `{mod.name}`",
+                mod.span,
+                label="not a modifier",
+                hints=hints,
+            )
             continue
         names.append(canon)
         what, value = MODS[canon]
         if what == "kind":
             if reserved is not None:
-                sink.warning("ignored-mod", f"`{canon}` has no effect on a {item.cue} item", mod.span,
-                             hints=[f"{item.cue} items have their own look; remove `{canon}`"])
+                sink.warning(
+                    "ignored-mod",
+                    f"`{canon}` has no effect on a {item.cue} item",
+                    mod.span,
+                    hints=[f"{item.cue} items have their own look; remove `{canon}`"],
+                )
                 continue
             if kind_mod is not None and MODS[canonical_mod(kind_mod.name)][1] is not value:
-                sink.error("conflicting-mods", f"`{kind_mod.name}` and `{mod.name}` choose different balloon kinds",
-                           mod.span, hints=["a balloon has one kind; split the line into two balloons"])
+                sink.error(
+                    "conflicting-mods",
+                    f"`{kind_mod.name}` and `{mod.name}` choose different balloon kinds",
+                    mod.span,
+                    hints=["a balloon has one kind; split the line into two balloons"],
+                )
                 continue
             kind_mod = mod
             kind = value
@@ -114,19 +135,30 @@ def _visible(text: str) -> list[tuple[int, str]]:
     return [(i, ch) for i, ch in enumerate(text) if not hidden[i]]
 
 
-def check_unclosed_trivia(line: ast.TextLine | ast.Description, src: SourceFile, sink: Sink) -> None:
+def check_unclosed_trivia(
+    line: ast.TextLine | ast.Description, src: SourceFile, sink: Sink
+) -> None:
     text = _INLINE_TRIVIA.sub(lambda m: " " * len(m.group()), line.text)
-    for opener, closer, code, what in (("/*", "*/", "unclosed-boneyard", "boneyard"), ("[[", "]]", "unclosed-note", "note")):
+    for opener, closer, code, what in (
+        ("/*", "*/", "unclosed-boneyard", "boneyard"),
+        ("[[", "]]", "unclosed-note", "note"),
+    ):
         i = text.find(opener)
         if i >= 0:
-            sink.error(code, f"this {what} `{opener}` is not closed on its line",
-                       src.span(line.span.start + i, line.span.start + i + 2),
-                       hints=[f"close it with `{closer}` on the same line, or start a `/* ... */` block "
-                              "at the beginning of a line to cut several lines"])
+            sink.error(
+                code,
+                f"this {what} `{opener}` is not closed on its line",
+                src.span(line.span.start + i, line.span.start + i + 2),
+                hints=[
+                    f"close it with `{closer}` on the same line, or start a `/* ... */` block "
+                    "at the beginning of a line to cut several lines"
+                ],
+            )
 
 
-def parse_runs(lines: tuple[ast.TextLine, ...], src: SourceFile, sink: Sink,
-               note: bool = False) -> tuple[TextRun, ...]:
+def parse_runs(
+    lines: tuple[ast.TextLine, ...], src: SourceFile, sink: Sink, note: bool = False
+) -> tuple[TextRun, ...]:
     """Join text lines and split ``*emphasis*``; ``\\*`` is a literal asterisk.
 
     ``note``: in a NOTE item, a leading ``*`` without a partner is the
@@ -148,7 +180,9 @@ def parse_runs(lines: tuple[ast.TextLine, ...], src: SourceFile, sink: Sink,
     first = True
     literal_first_star = False
     if note:
-        stars = [ch for line in lines for _, ch in _visible(line.text.replace("\\*", ""))].count("*")
+        stars = [ch for line in lines for _, ch in _visible(line.text.replace("\\*", ""))].count(
+            "*"
+        )
         head = "".join(ch for _, ch in _visible(lines[0].text)).lstrip() if lines else ""
         literal_first_star = stars % 2 == 1 and head.startswith("*")
     for line in lines:
@@ -157,7 +191,7 @@ def parse_runs(lines: tuple[ast.TextLine, ...], src: SourceFile, sink: Sink,
         if literal_first_star:
             k0 = next((k for k, (_, ch) in enumerate(chars) if not ch.isspace()), None)
             if k0 is not None and chars[k0][1] == "*":
-                chars = chars[:k0] + [(chars[k0][0], "\\"), chars[k0]] + chars[k0 + 1:]
+                chars = chars[:k0] + [(chars[k0][0], "\\"), chars[k0]] + chars[k0 + 1 :]
                 literal_first_star = False
         if not "".join(ch for _, ch in chars).strip():
             continue
@@ -181,8 +215,13 @@ def parse_runs(lines: tuple[ast.TextLine, ...], src: SourceFile, sink: Sink,
             k += 1
     flush()
     if emphasis and open_pos is not None:
-        sink.error("unclosed-emphasis", "emphasis `*` is opened but never closed", src.span(open_pos, open_pos + 1),
-                   label="opened here", hints=["close it with another `*`, or write `\\*` for a literal asterisk"])
+        sink.error(
+            "unclosed-emphasis",
+            "emphasis `*` is opened but never closed",
+            src.span(open_pos, open_pos + 1),
+            label="opened here",
+            hints=["close it with another `*`, or write `\\*` for a literal asterisk"],
+        )
     out = []
     for r in runs:
         t = re.sub(r"\s{2,}", " ", r.text)

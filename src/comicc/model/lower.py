@@ -4,6 +4,7 @@ The pass walks header, pages and panels once, resolving inherited settings,
 expanding characters and snippets into each panel's prompt, interpreting
 lettering lines, and reporting every problem it can find into the sink.
 """
+
 from __future__ import annotations
 
 import re
@@ -11,14 +12,39 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from comicc.diagnostics import Label, Sink, did_you_mean
-from comicc.source import SourceFile, Span
-from comicc.syntax import ast
 from comicc.model import ir
 from comicc.model.checks import check_numbering, check_words, lint_prose
-from comicc.model.lettering import RESERVED_CUES, check_unclosed_trivia, interpret_mods, parse_runs, strip_trivia
+from comicc.model.lettering import (
+    RESERVED_CUES,
+    check_unclosed_trivia,
+    interpret_mods,
+    parse_runs,
+    strip_trivia,
+)
 from comicc.model.prompt import SNIPPET_REF, PromptTemplates, TemplateProblem, assemble
-from comicc.model.settings import ADDITIVE, HEADER, KEYS, LEVEL_HINT, LIST_KEYS, PAGE, PANEL, describe_levels
-from comicc.model.values import Value, parse_bleed, parse_cast, parse_choice, parse_format, parse_int, parse_layout, parse_mask, parse_width
+from comicc.model.settings import (
+    ADDITIVE,
+    HEADER,
+    KEYS,
+    LEVEL_HINT,
+    LIST_KEYS,
+    PAGE,
+    PANEL,
+    describe_levels,
+)
+from comicc.model.values import (
+    Value,
+    parse_bleed,
+    parse_cast,
+    parse_choice,
+    parse_format,
+    parse_int,
+    parse_layout,
+    parse_mask,
+    parse_width,
+)
+from comicc.source import SourceFile, Span
+from comicc.syntax import ast
 
 KNOWN_BACKENDS = ("draft", "stability", "replicate", "automatic1111", "comfyui", "openai")
 
@@ -32,8 +58,8 @@ class Context:
     backends: tuple[str, ...] = KNOWN_BACKENDS
     themes: tuple[str, ...] = ("classic",)
     default_theme: str = "classic"
-    default_format: str = "us-comic"   # the theme's, used when the script sets no `format:`
-    default_reading: str = "ltr"       # the theme's, used when the script sets no `reading:`
+    default_format: str = "us-comic"  # the theme's, used when the script sets no `format:`
+    default_reading: str = "ltr"  # the theme's, used when the script sets no `reading:`
 
 
 @dataclass
@@ -62,14 +88,36 @@ class _Lowerer:
     def run(self) -> ir.Script | None:
         tree, sink = self.tree, self.sink
         if not tree.pages:
-            if not any(isinstance(x, (ast.Setting, ast.CharacterDef, ast.SnippetDef, ast.Description,
-                                      ast.Lettering, ast.Panel)) for x in tree.header):
-                sink.error("empty-script", "the script is empty: there is nothing to build",
-                           path=self.src.path, hints=["a minimal script is `title: Hello`, `PAGE 1`, `PANEL 1` "
-                                                       "and a line of description"])
+            if not any(
+                isinstance(
+                    x,
+                    (
+                        ast.Setting,
+                        ast.CharacterDef,
+                        ast.SnippetDef,
+                        ast.Description,
+                        ast.Lettering,
+                        ast.Panel,
+                    ),
+                )
+                for x in tree.header
+            ):
+                sink.error(
+                    "empty-script",
+                    "the script is empty: there is nothing to build",
+                    path=self.src.path,
+                    hints=[
+                        "a minimal script is `title: Hello`, `PAGE 1`, `PANEL 1` "
+                        "and a line of description"
+                    ],
+                )
             else:
-                sink.error("empty-script", "the script has no pages", path=self.src.path,
-                           hints=["start the story with a `PAGE 1` heading, then `PANEL 1`"])
+                sink.error(
+                    "empty-script",
+                    "the script has no pages",
+                    path=self.src.path,
+                    hints=["start the story with a `PAGE 1` heading, then `PANEL 1`"],
+                )
         self._collect_definitions()
         self._collect_speakers()
         header = self._level(tree.header, HEADER)
@@ -84,10 +132,17 @@ class _Lowerer:
         if sink.has_errors():
             return None
         meta, theme, fmt, reading = book
-        script = ir.Script(self.src.path, meta, theme, fmt, reading,
-                           tuple(ir.Character(c.name, c.text, c.span) for c in self.characters.values()),
-                           tuple(ir.Snippet(s.name, s.text, s.span) for s in self.snippets.values()),
-                           tuple(pages), base)
+        script = ir.Script(
+            self.src.path,
+            meta,
+            theme,
+            fmt,
+            reading,
+            tuple(ir.Character(c.name, c.text, c.span) for c in self.characters.values()),
+            tuple(ir.Snippet(s.name, s.text, s.span) for s in self.snippets.values()),
+            tuple(pages),
+            base,
+        )
         check_words(script, sink)
         return script
 
@@ -98,28 +153,47 @@ class _Lowerer:
                 if isinstance(node, (ast.CharacterDef, ast.SnippetDef)):
                     if where != HEADER:
                         kind = "character" if isinstance(node, ast.CharacterDef) else "snippet"
-                        self.sink.error("definition-outside-header", f"{kind} definitions belong in the header",
-                                        node.span, hints=["move it above the first PAGE"])
+                        self.sink.error(
+                            "definition-outside-header",
+                            f"{kind} definitions belong in the header",
+                            node.span,
+                            hints=["move it above the first PAGE"],
+                        )
                     if isinstance(node, ast.CharacterDef) and node.name in RESERVED_CUES:
-                        self.sink.error("reserved-name", f"`{node.name}` is a reserved cue, not a character name",
-                                        node.name_span, hints=["CAPTION, SFX, NOTE and TITLE have fixed meanings; "
-                                                               "choose another name"])
+                        self.sink.error(
+                            "reserved-name",
+                            f"`{node.name}` is a reserved cue, not a character name",
+                            node.name_span,
+                            hints=[
+                                "CAPTION, SFX, NOTE and TITLE have fixed meanings; "
+                                "choose another name"
+                            ],
+                        )
                         continue
                     table = self.characters if isinstance(node, ast.CharacterDef) else self.snippets
                     prev = table.get(node.name)
                     if prev is not None:
                         kind = "character" if isinstance(node, ast.CharacterDef) else "snippet"
-                        self.sink.error("redefinition", f"{kind} `{node.name}` is defined twice", node.name_span,
-                                        label="defined again here",
-                                        labels=[Label(prev.name_span, "first defined here")],
-                                        hints=[f"rename one of them or delete one definition"])
+                        self.sink.error(
+                            "redefinition",
+                            f"{kind} `{node.name}` is defined twice",
+                            node.name_span,
+                            label="defined again here",
+                            labels=[Label(prev.name_span, "first defined here")],
+                            hints=["rename one of them or delete one definition"],
+                        )
                     else:
                         table[node.name] = node
                     if isinstance(node, ast.SnippetDef) and "@" in node.text:
                         for m in SNIPPET_REF.finditer(node.text):
-                            self.sink.warning("nested-snippet", f"`@{m.group(1)}` inside a snippet is not expanded",
-                                              node.span, hints=["list both snippets in `prompt:` or `style:` instead"])
+                            self.sink.warning(
+                                "nested-snippet",
+                                f"`@{m.group(1)}` inside a snippet is not expanded",
+                                node.span,
+                                hints=["list both snippets in `prompt:` or `style:` instead"],
+                            )
                             break
+
         visit([x for x in self.tree.header if not isinstance(x, ast.Panel)], HEADER)
         for page in self.tree.pages:
             visit(page.lines, PAGE)
@@ -130,7 +204,12 @@ class _Lowerer:
         for page in self.tree.pages:
             for panel in page.panels:
                 for node in panel.lines:
-                    if isinstance(node, ast.Lettering) and node.cue not in ("CAPTION", "SFX", "NOTE", "TITLE"):
+                    if isinstance(node, ast.Lettering) and node.cue not in (
+                        "CAPTION",
+                        "SFX",
+                        "NOTE",
+                        "TITLE",
+                    ):
                         self.speakers.add(node.cue)
 
     # ------------------------------------------------------------ settings
@@ -138,26 +217,45 @@ class _Lowerer:
         lv = _Level()
         for node in lines:
             if isinstance(node, ast.Panel):
-                self.sink.error("panel-outside-page", "this PANEL comes before the first PAGE", node.head.span,
-                                hints=["add a `PAGE 1` heading above it"])
+                self.sink.error(
+                    "panel-outside-page",
+                    "this PANEL comes before the first PAGE",
+                    node.head.span,
+                    hints=["add a `PAGE 1` heading above it"],
+                )
                 continue
             if isinstance(node, ast.Setting):
                 self._setting(node, where, lv)
             elif isinstance(node, ast.Lettering) and where != PANEL:
-                self.sink.error("lettering-outside-panel",
-                                f"lettering for `{node.cue}` is not inside a panel", node.span,
-                                hints=["put it under a `PANEL n` heading"])
+                self.sink.error(
+                    "lettering-outside-panel",
+                    f"lettering for `{node.cue}` is not inside a panel",
+                    node.span,
+                    hints=["put it under a `PANEL n` heading"],
+                )
             elif isinstance(node, ast.Description):
-                linted = lint_prose(node, self.src, self.sink, set(self.characters) | self.speakers, where)
+                linted = lint_prose(
+                    node, self.src, self.sink, set(self.characters) | self.speakers, where
+                )
                 if where != PANEL and not linted:
-                    self.sink.error("prose-outside-panel",
-                                    "description text outside a panel has nothing to describe" if where == PAGE
-                                    else "description text in the header, before the first PAGE",
-                                    node.span, hints=["put it under a `PANEL n` heading, or make it a note "
-                                                      "with `[[ ... ]]` or a comment with `#`"])
+                    self.sink.error(
+                        "prose-outside-panel",
+                        "description text outside a panel has nothing to describe"
+                        if where == PAGE
+                        else "description text in the header, before the first PAGE",
+                        node.span,
+                        hints=[
+                            "put it under a `PANEL n` heading, or make it a note "
+                            "with `[[ ... ]]` or a comment with `#`"
+                        ],
+                    )
             elif isinstance(node, ast.Boneyard) and not node.closed:
-                self.sink.error("unclosed-boneyard", "boneyard `/*` is never closed", self.src.span(node.span.start, node.span.start + 2),
-                                hints=["close it with `*/`; everything after it is cut until then"])
+                self.sink.error(
+                    "unclosed-boneyard",
+                    "boneyard `/*` is never closed",
+                    self.src.span(node.span.start, node.span.start + 2),
+                    hints=["close it with `*/`; everything after it is cut until then"],
+                )
         return lv
 
     def _setting(self, node: ast.Setting, where: str, lv: _Level):
@@ -167,39 +265,70 @@ class _Lowerer:
             if backend not in self.ctx.backends:
                 close = did_you_mean(backend, self.ctx.backends)
                 hints = [f"did you mean `{close[0]}.{key.split('.', 1)[1]}`?"] if close else []
-                hints.append("backend settings are `<backend>.<name>`; backends: " + ", ".join(self.ctx.backends))
-                self.sink.error("unknown-setting", f"unknown backend `{backend}` in setting `{key}`",
-                                node.key_span, hints=hints)
+                hints.append(
+                    "backend settings are `<backend>.<name>`; backends: "
+                    + ", ".join(self.ctx.backends)
+                )
+                self.sink.error(
+                    "unknown-setting",
+                    f"unknown backend `{backend}` in setting `{key}`",
+                    node.key_span,
+                    hints=hints,
+                )
                 return
             levels = frozenset({HEADER, PAGE, PANEL})
         elif key not in KEYS:
             close = did_you_mean(key, KEYS)
             hints = [f"did you mean `{close[0]}`?"] if close else []
             if key.upper() in self.characters or key.upper() in self.speakers:
-                hints.append(f"if this is dialogue, write the speaker in CAPS: `{key.upper()}: ...`")
+                hints.append(
+                    f"if this is dialogue, write the speaker in CAPS: `{key.upper()}: ...`"
+                )
             hints.append("settings: " + ", ".join(k for k in KEYS))
-            self.sink.error("unknown-setting", f"unknown setting `{key}`", node.key_span,
-                            label="not a setting", hints=hints)
+            self.sink.error(
+                "unknown-setting",
+                f"unknown setting `{key}`",
+                node.key_span,
+                label="not a setting",
+                hints=hints,
+            )
             return
         else:
             levels = KEYS[key]
         if where not in levels:
-            self.sink.error("misplaced-setting", f"`{key}` is a {describe_levels(levels)} setting, not a {where} setting",
-                            node.key_span, hints=[LEVEL_HINT[sorted(levels, key=[HEADER, PAGE, PANEL].index)[0]]])
+            self.sink.error(
+                "misplaced-setting",
+                f"`{key}` is a {describe_levels(levels)} setting, not a {where} setting",
+                node.key_span,
+                hints=[LEVEL_HINT[sorted(levels, key=[HEADER, PAGE, PANEL].index)[0]]],
+            )
             return
         if node.items and key not in LIST_KEYS and "." not in key:
-            self.sink.error("list-not-allowed", f"`{key}` takes a single value, not a list", node.items[0].span,
-                            hints=["only prompt, prompt!, negative and style take `- item` lists"])
+            self.sink.error(
+                "list-not-allowed",
+                f"`{key}` takes a single value, not a list",
+                node.items[0].span,
+                hints=["only prompt, prompt!, negative and style take `- item` lists"],
+            )
             return
         if node.value is None and not node.items and key not in LIST_KEYS:
-            self.sink.error("bad-value", f"`{key}` needs a value", node.key_span,
-                            hints=[f"write `{key}: <value>`"])
+            self.sink.error(
+                "bad-value",
+                f"`{key}` needs a value",
+                node.key_span,
+                hints=[f"write `{key}: <value>`"],
+            )
             return
         prev = lv.values.get(key)
         if prev is not None and key not in ADDITIVE:
-            self.sink.error("redefinition", f"`{key}` is set twice here", node.key_span, label="set again here",
-                            labels=[Label(prev.key_span, "first set here")],
-                            hints=["keep one of them; the later one would silently win"])
+            self.sink.error(
+                "redefinition",
+                f"`{key}` is set twice here",
+                node.key_span,
+                label="set again here",
+                labels=[Label(prev.key_span, "first set here")],
+                hints=["keep one of them; the later one would silently win"],
+            )
             return
         lv.values[key] = node
         if key in ("prompt", "negative", "prompt!"):
@@ -243,7 +372,13 @@ class _Lowerer:
                 else:
                     hints.append("define it in the header: `snippet " + name + ": ...`")
                 sub = self.src.span(span.start + m.start(), span.start + m.end())
-                self.sink.error("unknown-snippet", f"unknown snippet `@{name}`", sub, label="not defined", hints=hints)
+                self.sink.error(
+                    "unknown-snippet",
+                    f"unknown snippet `@{name}`",
+                    sub,
+                    label="not defined",
+                    hints=hints,
+                )
 
     def _style_items(self, node: ast.Setting | None) -> list[str]:
         """A `style:` setting's items, checked once however many panels use it."""
@@ -274,7 +409,12 @@ class _Lowerer:
             fmt = parse_format(self._value(vals["format"]), self.sink) or fmt
         reading = self.ctx.default_reading
         if "reading" in vals:
-            reading = parse_choice(self._value(vals["reading"]), self.sink, "reading direction", ("ltr", "rtl")) or reading
+            reading = (
+                parse_choice(
+                    self._value(vals["reading"]), self.sink, "reading direction", ("ltr", "rtl")
+                )
+                or reading
+            )
         return meta, theme, fmt, reading
 
     def _language(self, node):
@@ -282,8 +422,12 @@ class _Lowerer:
             return "en"
         t = (node.value or "").strip()
         if not re.fullmatch(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*", t):
-            self.sink.error("bad-value", f"`language` is a language code like `en` or `ja`, not `{t}`",
-                            node.value_span or node.key_span, hints=["use an ISO 639 code: en, fr, ja, pt-BR ..."])
+            self.sink.error(
+                "bad-value",
+                f"`language` is a language code like `en` or `ja`, not `{t}`",
+                node.value_span or node.key_span,
+                hints=["use an ISO 639 code: en, fr, ja, pt-BR ..."],
+            )
             return "en"
         return t
 
@@ -295,29 +439,53 @@ class _Lowerer:
                 p = Path(self.src.path).resolve().parent / p
             if p.is_file():
                 return str(p)
-            self.sink.error("unknown-theme", f"theme file `{t}` does not exist", node.value_span,
-                            hints=[f"looked for {p}"])
+            self.sink.error(
+                "unknown-theme",
+                f"theme file `{t}` does not exist",
+                node.value_span,
+                hints=[f"looked for {p}"],
+            )
             return None
         if t in self.ctx.themes:
             return t
         close = did_you_mean(t, self.ctx.themes)
         hints = [f"did you mean `{close[0]}`?"] if close else []
         hints.append("themes: " + ", ".join(self.ctx.themes) + ", or a path to a .toml theme file")
-        self.sink.error("unknown-theme", f"unknown theme `{t}`", node.value_span, label="not a theme", hints=hints)
+        self.sink.error(
+            "unknown-theme",
+            f"unknown theme `{t}`",
+            node.value_span,
+            label="not a theme",
+            hints=hints,
+        )
         return None
 
-    def _render_settings(self, base: ir.RenderSettings, lv: _Level, where: str) -> ir.RenderSettings:
+    def _render_settings(
+        self, base: ir.RenderSettings, lv: _Level, where: str
+    ) -> ir.RenderSettings:
         s = base
         v = lv.values
         if "backend" in v:
-            b = parse_choice(self._value(v["backend"]), self.sink, "backend", self.ctx.backends, "unknown-backend")
+            b = parse_choice(
+                self._value(v["backend"]),
+                self.sink,
+                "backend",
+                self.ctx.backends,
+                "unknown-backend",
+            )
             if b:
                 s = replace(s, backend=b)
         if "model" in v:
             s = replace(s, model=v["model"].value.strip())
         if "seed" in v:
-            n = parse_int(self._value(v["seed"]), self.sink, "seed", 0, 2**32 - 2,
-                          "a seed is a whole number from 0; each panel derives its own from it")
+            n = parse_int(
+                self._value(v["seed"]),
+                self.sink,
+                "seed",
+                0,
+                2**32 - 2,
+                "a seed is a whole number from 0; each panel derives its own from it",
+            )
             if n is not None:
                 s = replace(s, seed=n)
         if "variants" in v:
@@ -325,7 +493,9 @@ class _Lowerer:
             if n is not None:
                 s = replace(s, variants=n)
         if "dpi" in v:
-            n = parse_int(self._value(v["dpi"]), self.sink, "dpi", 72, 1200, "300 dpi is print quality")
+            n = parse_int(
+                self._value(v["dpi"]), self.sink, "dpi", 72, 1200, "300 dpi is print quality"
+            )
             if n is not None:
                 s = replace(s, dpi=n)
         if "mask" in v:
@@ -339,7 +509,9 @@ class _Lowerer:
                 spans[key] = node.value_span or node.key_span
             if "." in key:
                 params[key] = (node.value or "").strip()
-        if len(params) != len(s.params) or any(dict(s.params).get(k) != val for k, val in params.items()):
+        if len(params) != len(s.params) or any(
+            dict(s.params).get(k) != val for k, val in params.items()
+        ):
             s = replace(s, params=tuple(sorted(params.items())))
         if spans != dict(s.spans):
             s = replace(s, spans=tuple(sorted(spans.items(), key=lambda kv: kv[0])))
@@ -354,12 +526,17 @@ class _Lowerer:
             layout = parse_layout(self._value(lv.values["layout"]), self.sink)
             if layout is not None and layout.panel_count != len(page.panels):
                 n = len(page.panels)
-                self.sink.error("layout-mismatch",
-                                f"layout `{lv.values['layout'].value}` holds {layout.panel_count} panel"
-                                f"{'s' if layout.panel_count != 1 else ''} but the page has {n}",
-                                lv.values["layout"].value_span, label=f"{layout.panel_count} panels",
-                                labels=[Label(page.head.span, f"{n} panel{'s' if n != 1 else ''} on this page")],
-                                hints=["change the layout or add/remove panels so the numbers match"])
+                self.sink.error(
+                    "layout-mismatch",
+                    f"layout `{lv.values['layout'].value}` holds {layout.panel_count} panel"
+                    f"{'s' if layout.panel_count != 1 else ''} but the page has {n}",
+                    lv.values["layout"].value_span,
+                    label=f"{layout.panel_count} panels",
+                    labels=[
+                        Label(page.head.span, f"{n} panel{'s' if n != 1 else ''} on this page")
+                    ],
+                    hints=["change the layout or add/remove panels so the numbers match"],
+                )
         page_bleed = None
         if "bleed" in lv.values:
             page_bleed = parse_bleed(self._value(lv.values["bleed"]), self.sink)
@@ -374,8 +551,17 @@ class _Lowerer:
         numbers = tuple(n.value for n in page.head.numbers)
         return ir.Page(numbers[0], numbers, page.head.note, layout, tuple(panels), page.span)
 
-    def _panel(self, page, panel: ast.Panel, header: _Level, plv: _Level, page_settings,
-               page_style: list[str], page_bleed, counter) -> ir.Panel | None:
+    def _panel(
+        self,
+        page,
+        panel: ast.Panel,
+        header: _Level,
+        plv: _Level,
+        page_settings,
+        page_style: list[str],
+        page_bleed,
+        counter,
+    ) -> ir.Panel | None:
         lv = self._level(panel.lines, PANEL)
         settings = self._render_settings(page_settings, lv, PANEL)
         pnum = page.head.numbers[0].value
@@ -383,10 +569,15 @@ class _Lowerer:
             n = parse_int(self._value(lv.values["pick"]), self.sink, "pick", 1, 16)
             if n is not None:
                 if n > settings.variants:
-                    self.sink.error("pick-out-of-range",
-                                    f"`pick: {n}` but this panel has only {settings.variants} variant"
-                                    f"{'s' if settings.variants != 1 else ''}", lv.values["pick"].value_span,
-                                    hints=[f"pick a number from 1 to {settings.variants}, or raise `variants:`"])
+                    self.sink.error(
+                        "pick-out-of-range",
+                        f"`pick: {n}` but this panel has only {settings.variants} variant"
+                        f"{'s' if settings.variants != 1 else ''}",
+                        lv.values["pick"].value_span,
+                        hints=[
+                            f"pick a number from 1 to {settings.variants}, or raise `variants:`"
+                        ],
+                    )
                 else:
                     settings = replace(settings, pick=n)
         width = 1.0
@@ -422,33 +613,74 @@ class _Lowerer:
         else:
             desc_for_prompt = description
             items = header.prompt_items + plv.prompt_items + lv.prompt_items
-        negative = (header.negative or ([self.ctx.default_negative] if self.ctx.default_negative else [])) \
-            + plv.negative + lv.negative
+        negative = (
+            (header.negative or ([self.ctx.default_negative] if self.ctx.default_negative else []))
+            + plv.negative
+            + lv.negative
+        )
         try:
             text, neg, parts = assemble(
-                description=desc_for_prompt, items=items, style=style, negative=negative,
-                cast=[c.name for c in cast], snippets={k: s.text for k, s in self.snippets.items()},
-                characters={k: c.text for k, c in self.characters.items()}, templates=self.ctx.templates,
-                page=pnum, panel=panel.head.number.value)
+                description=desc_for_prompt,
+                items=items,
+                style=style,
+                negative=negative,
+                cast=[c.name for c in cast],
+                snippets={k: s.text for k, s in self.snippets.items()},
+                characters={k: c.text for k, c in self.characters.items()},
+                templates=self.ctx.templates,
+                page=pnum,
+                panel=panel.head.number.value,
+            )
         except TemplateProblem as e:
-            self.sink.error("prompt-template", str(e), panel.head.span,
-                            hints=["fix the theme's [prompt] template"])
+            self.sink.error(
+                "prompt-template",
+                str(e),
+                panel.head.span,
+                hints=["fix the theme's [prompt] template"],
+            )
             text, neg, parts = description, "", ()
         num = panel.head.number.value
-        return ir.Panel(f"p{pnum}.{num}", pnum, num, panel.head.note, description,
-                        ir.Prompt(text, neg, parts), tuple(cast), tuple(balloons), width, bleed,
-                        settings, panel.span)
+        return ir.Panel(
+            f"p{pnum}.{num}",
+            pnum,
+            num,
+            panel.head.note,
+            description,
+            ir.Prompt(text, neg, parts),
+            tuple(cast),
+            tuple(balloons),
+            width,
+            bleed,
+            settings,
+            panel.span,
+        )
 
     def _balloon(self, node: ast.Lettering, page: int, panel: int, index: int) -> ir.Balloon:
         meaning = interpret_mods(node, self.sink)
         runs = parse_runs(node.lines, self.src, self.sink, note=meaning.kind is ir.BalloonKind.NOTE)
         text = "".join(r.text for r in runs).rstrip()
         if not text and meaning.kind is not ir.BalloonKind.SFX:
-            self.sink.warning("empty-balloon", f"`{node.cue}` has no text to letter", node.cue_span,
-                              hints=["write the line after the colon, or delete it"])
+            self.sink.warning(
+                "empty-balloon",
+                f"`{node.cue}` has no text to letter",
+                node.cue_span,
+                hints=["write the line after the colon, or delete it"],
+            )
         elif not text:
             self.sink.warning("empty-balloon", "SFX with no sound to letter", node.cue_span)
         linked = text.endswith("--")
-        return ir.Balloon(f"p{page}.{panel}.b{index}", index, node.number, node.cue, meaning.speaker,
-                          meaning.kind, meaning.mods, meaning.off_panel, meaning.small, meaning.contd,
-                          linked, runs, node.span)
+        return ir.Balloon(
+            f"p{page}.{panel}.b{index}",
+            index,
+            node.number,
+            node.cue,
+            meaning.speaker,
+            meaning.kind,
+            meaning.mods,
+            meaning.off_panel,
+            meaning.small,
+            meaning.contd,
+            linked,
+            runs,
+            node.span,
+        )

@@ -8,6 +8,7 @@ Expansion rules (see docs/language.md, "From description to prompt"):
 - characters placed with ``cast:`` but not mentioned are added after the
   description, so the art shows everyone the lettering points at.
 """
+
 from __future__ import annotations
 
 import re
@@ -29,8 +30,9 @@ class PromptTemplates:
     character: str
 
     def __post_init__(self):
-        env = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False,
-                                   trim_blocks=True, lstrip_blocks=True)
+        env = SandboxedEnvironment(
+            undefined=StrictUndefined, autoescape=False, trim_blocks=True, lstrip_blocks=True
+        )
         try:
             self._main = env.from_string(self.template)
             self._char = env.from_string(self.character)
@@ -64,13 +66,16 @@ def expand_snippets(text: str, snippets: dict[str, str]) -> str:
     return SNIPPET_REF.sub(lambda m: snippets.get(m.group(1), m.group(0)), text)
 
 
-def expand_characters(text: str, characters: dict[str, str], templates: PromptTemplates,
-                      already: set[str]) -> str:
+def expand_characters(
+    text: str, characters: dict[str, str], templates: PromptTemplates, already: set[str]
+) -> str:
     """Expand the first mention of each character name not in ``already``."""
     if not characters:
         return text
     names = sorted(characters, key=len, reverse=True)
-    pattern = re.compile(r"(?<![A-Za-z0-9])(" + "|".join(re.escape(n) for n in names) + r")(?![A-Za-z0-9])")
+    pattern = re.compile(
+        r"(?<![A-Za-z0-9])(" + "|".join(re.escape(n) for n in names) + r")(?![A-Za-z0-9])"
+    )
 
     def repl(m: re.Match) -> str:
         name = m.group(1)
@@ -82,17 +87,37 @@ def expand_characters(text: str, characters: dict[str, str], templates: PromptTe
     return pattern.sub(repl, text)
 
 
-def assemble(*, description: str, items: list[str], style: list[str], negative: list[str],
-             cast: list[str], snippets: dict[str, str], characters: dict[str, str],
-             templates: PromptTemplates, page: int, panel: int) -> tuple[str, str, tuple[str, ...]]:
+def assemble(
+    *,
+    description: str,
+    items: list[str],
+    style: list[str],
+    negative: list[str],
+    cast: list[str],
+    snippets: dict[str, str],
+    characters: dict[str, str],
+    templates: PromptTemplates,
+    page: int,
+    panel: int,
+) -> tuple[str, str, tuple[str, ...]]:
     """Return (prompt, negative prompt, parts)."""
     mentioned: set[str] = set()
-    desc = expand_characters(expand_snippets(description, snippets), characters, templates, mentioned)
-    items_x = [expand_characters(expand_snippets(i, snippets), characters, templates, mentioned) for i in items]
+    desc = expand_characters(
+        expand_snippets(description, snippets), characters, templates, mentioned
+    )
+    items_x = [
+        expand_characters(expand_snippets(i, snippets), characters, templates, mentioned)
+        for i in items
+    ]
     style_x = [expand_snippets(s, snippets) for s in style]
-    extra = [templates.character_text(n, characters[n]) for n in cast if n in characters and n not in mentioned]
-    text = templates.render(description=desc, items=items_x, style=style_x, characters=extra,
-                            page=page, panel=panel)
+    extra = [
+        templates.character_text(n, characters[n])
+        for n in cast
+        if n in characters and n not in mentioned
+    ]
+    text = templates.render(
+        description=desc, items=items_x, style=style_x, characters=extra, page=page, panel=panel
+    )
     neg = tidy(", ".join(expand_snippets(n, snippets) for n in negative if n.strip()))
     parts = tuple(p for p in [desc, *items_x, *extra, *style_x] if p)
     return text, neg, parts

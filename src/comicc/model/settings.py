@@ -1,5 +1,6 @@
 """The settings table: which keys exist, where they may appear, and how
 values inherit (header -> page -> panel)."""
+
 from __future__ import annotations
 
 HEADER, PAGE, PANEL = "header", "page", "panel"
@@ -23,9 +24,9 @@ KEYS: dict[str, frozenset[str]] = {
     "variants": ALL,
     "dpi": ALL,
     "mask": ALL,
-    "style": ALL,        # replaces the inherited style
-    "negative": ALL,     # adds to the inherited negative prompt
-    "prompt": ALL,       # adds to the inherited prompt items
+    "style": ALL,  # replaces the inherited style
+    "negative": ALL,  # adds to the inherited negative prompt
+    "prompt": ALL,  # adds to the inherited prompt items
     "prompt!": frozenset({PANEL}),  # replaces description, style and inherited items
     # structure
     "layout": frozenset({PAGE}),

@@ -3,6 +3,7 @@
 Each parser reports into the sink with a span pointing at the exact part of
 the value that is wrong, and returns None when the value cannot be used.
 """
+
 from __future__ import annotations
 
 import math
@@ -10,8 +11,8 @@ import re
 from dataclasses import dataclass
 
 from comicc.diagnostics import Sink, did_you_mean
-from comicc.source import SourceFile, Span
 from comicc.model.ir import CastPosition, LayoutSpec, Length, MaskSpec
+from comicc.source import SourceFile, Span
 
 LAYOUT_PRESETS = {
     "splash": (1,),
@@ -23,9 +24,16 @@ LAYOUT_PRESETS = {
 FORMAT_PRESETS = ("us-comic", "manga-b6", "manga-tankobon", "a4", "a5", "album", "webtoon")
 SIZE_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*[xX×]\s*(\d+(?:\.\d+)?)\s*(in|mm|cm|pt|px)\s*$")
 NAMED_POSITIONS = {
-    "left": (0.25, 0.55), "center": (0.5, 0.55), "centre": (0.5, 0.55), "right": (0.75, 0.55),
-    "top-left": (0.25, 0.3), "top": (0.5, 0.3), "top-right": (0.75, 0.3),
-    "bottom-left": (0.25, 0.8), "bottom": (0.5, 0.8), "bottom-right": (0.75, 0.8),
+    "left": (0.25, 0.55),
+    "center": (0.5, 0.55),
+    "centre": (0.5, 0.55),
+    "right": (0.75, 0.55),
+    "top-left": (0.25, 0.3),
+    "top": (0.5, 0.3),
+    "top-right": (0.75, 0.3),
+    "bottom-left": (0.25, 0.8),
+    "bottom": (0.5, 0.8),
+    "bottom-right": (0.75, 0.8),
 }
 EDGES = ("top", "bottom", "left", "right")
 
@@ -54,14 +62,24 @@ class Value:
 def parse_int(v: Value, sink: Sink, key: str, lo: int, hi: int, hint: str = "") -> int | None:
     t = v.text.strip()
     if not re.fullmatch(r"[+-]?\d+", t):
-        sink.error("bad-value", f"`{key}` must be a whole number, not `{t}`", v.span,
-                   label="not a number", hints=[hint] if hint else [])
+        sink.error(
+            "bad-value",
+            f"`{key}` must be a whole number, not `{t}`",
+            v.span,
+            label="not a number",
+            hints=[hint] if hint else [],
+        )
         return None
     n = int(t)
     if n < lo or n > hi:
         what = "negative" if n < 0 and lo >= 0 else "out of range"
-        sink.error("bad-value", f"`{key}` is {what}: {n} (allowed {lo} to {hi})", v.span,
-                   label=f"must be between {lo} and {hi}", hints=[hint] if hint else [])
+        sink.error(
+            "bad-value",
+            f"`{key}` is {what}: {n} (allowed {lo} to {hi})",
+            v.span,
+            label=f"must be between {lo} and {hi}",
+            hints=[hint] if hint else [],
+        )
         return None
     return n
 
@@ -73,7 +91,9 @@ def parse_choice(v: Value, sink: Sink, key: str, choices, code: str = "bad-value
     close = did_you_mean(t, choices)
     hints = [f"did you mean `{close[0]}`?"] if close else []
     hints.append("one of: " + ", ".join(f"`{c}`" for c in choices))
-    sink.error(code, f"unknown {key} `{v.text.strip()}`", v.span, label=f"not a known {key}", hints=hints)
+    sink.error(
+        code, f"unknown {key} `{v.text.strip()}`", v.span, label=f"not a known {key}", hints=hints
+    )
     return None
 
 
@@ -96,8 +116,14 @@ def parse_format(v: Value, sink: Sink) -> str | None:
         return f"{m.group(1)}x{m.group(2)}{m.group(3)}"
     close = did_you_mean(t, FORMAT_PRESETS)
     hints = [f"did you mean `{close[0]}`?"] if close else []
-    hints.append("use a preset (" + ", ".join(FORMAT_PRESETS) + ") or a size like `6.625x10.25in` or `210x297mm`")
-    sink.error("unknown-format", f"unknown page format `{t}`", v.span, label="not a format", hints=hints)
+    hints.append(
+        "use a preset ("
+        + ", ".join(FORMAT_PRESETS)
+        + ") or a size like `6.625x10.25in` or `210x297mm`"
+    )
+    sink.error(
+        "unknown-format", f"unknown page format `{t}`", v.span, label="not a format", hints=hints
+    )
     return None
 
 
@@ -114,13 +140,20 @@ def parse_layout(v: Value, sink: Sink) -> LayoutSpec | None:
         s = part.strip()
         off = pos + (len(part) - len(part.lstrip()))
         if not s.isdigit() or int(s) < 1:
-            hints = ["a layout is tiers of panel counts top to bottom, e.g. `2/1/3`, "
-                     "optionally with heights `2/1/3 @ 1:2:1`, or a preset: " + ", ".join(LAYOUT_PRESETS)]
+            hints = [
+                "a layout is tiers of panel counts top to bottom, e.g. `2/1/3`, "
+                "optionally with heights `2/1/3 @ 1:2:1`, or a preset: " + ", ".join(LAYOUT_PRESETS)
+            ]
             close = did_you_mean(t, LAYOUT_PRESETS)
             if close:
                 hints.insert(0, f"did you mean `{close[0]}`?")
-            sink.error("bad-value", f"bad layout `{t}`: `{s}` is not a panel count", v.sub(off, off + max(1, len(s))),
-                       label="expected a number of panels", hints=hints)
+            sink.error(
+                "bad-value",
+                f"bad layout `{t}`: `{s}` is not a panel count",
+                v.sub(off, off + max(1, len(s))),
+                label="expected a number of panels",
+                hints=hints,
+            )
             ok = False
             break
         tiers.append(int(s))
@@ -140,16 +173,25 @@ def parse_layout(v: Value, sink: Sink) -> LayoutSpec | None:
                 hs.append(h)
             except ValueError:
                 shown = f"`{s}`" if s else "(nothing)"
-                sink.error("bad-value", f"bad tier height {shown} in layout `{t}`", v.sub(off, off + max(1, len(s))),
-                           label="expected a positive number", hints=["tier heights are ratios, e.g. `@ 1:2:1`"])
+                sink.error(
+                    "bad-value",
+                    f"bad tier height {shown} in layout `{t}`",
+                    v.sub(off, off + max(1, len(s))),
+                    label="expected a positive number",
+                    hints=["tier heights are ratios, e.g. `@ 1:2:1`"],
+                )
                 ok = False
                 break
             hpos += len(part) + 1
         if ok and len(hs) != len(tiers):
             first = base + len(heights_text) - len(heights_text.lstrip())
-            sink.error("bad-value", f"layout `{t}` has {len(tiers)} tiers but {len(hs)} heights",
-                       v.sub(first, len(v.text.rstrip())), label=f"expected {len(tiers)} heights",
-                       hints=["give one height per tier, e.g. `2/1/3 @ 1:2:1`"])
+            sink.error(
+                "bad-value",
+                f"layout `{t}` has {len(tiers)} tiers but {len(hs)} heights",
+                v.sub(first, len(v.text.rstrip())),
+                label=f"expected {len(tiers)} heights",
+                hints=["give one height per tier, e.g. `2/1/3 @ 1:2:1`"],
+            )
             ok = False
         heights = tuple(hs)
     if not ok:
@@ -163,11 +205,17 @@ def parse_cast(v: Value, sink: Sink, known: dict[str, object]) -> list[CastPosit
     for part, s, e in v.parts(","):
         if not part:
             continue
-        m = (re.fullmatch(r"([A-Z][A-Z0-9 .'\-]*?)\s+(\S+%)\s+(\S+%)", part)
-             or re.fullmatch(r"([A-Z][A-Z0-9 .'\-]*?)\s+(\S+)()", part))
+        m = re.fullmatch(r"([A-Z][A-Z0-9 .'\-]*?)\s+(\S+%)\s+(\S+%)", part) or re.fullmatch(
+            r"([A-Z][A-Z0-9 .'\-]*?)\s+(\S+)()", part
+        )
         if not m:
-            sink.error("bad-value", f"bad cast entry `{part}`", v.sub(s, e), label="expected `NAME position`",
-                       hints=["write `cast: HAMMY left, OFFICER BRUIN right` or `cast: HAMMY 30% 70%`"])
+            sink.error(
+                "bad-value",
+                f"bad cast entry `{part}`",
+                v.sub(s, e),
+                label="expected `NAME position`",
+                hints=["write `cast: HAMMY left, OFFICER BRUIN right` or `cast: HAMMY 30% 70%`"],
+            )
             ok = False
             continue
         name = m.group(1)
@@ -175,12 +223,19 @@ def parse_cast(v: Value, sink: Sink, known: dict[str, object]) -> list[CastPosit
         if name not in known:
             close = did_you_mean(name, known)
             hints = [f"did you mean `{close[0]}`?"] if close else []
-            hints.append("cast names are characters defined with `character NAME: ...` or speaking in the script")
-            sink.error("unknown-character", f"unknown character `{name}` in cast", name_span,
-                       label="not a character", hints=hints)
+            hints.append(
+                "cast names are characters defined with `character NAME: ...` or speaking in the script"
+            )
+            sink.error(
+                "unknown-character",
+                f"unknown character `{name}` in cast",
+                name_span,
+                label="not a character",
+                hints=hints,
+            )
             ok = False
             continue
-        pos_text = part[m.start(2):]
+        pos_text = part[m.start(2) :]
         pos_span = v.sub(s + m.start(2), e)
         if not m.group(3):
             key = m.group(2).lower()
@@ -188,7 +243,9 @@ def parse_cast(v: Value, sink: Sink, known: dict[str, object]) -> list[CastPosit
                 close = did_you_mean(key, NAMED_POSITIONS)
                 hints = [f"did you mean `{close[0]}`?"] if close else []
                 hints.append("positions: " + ", ".join(NAMED_POSITIONS) + ", or `x% y%`")
-                sink.error("bad-value", f"unknown cast position `{pos_text}`", pos_span, hints=hints)
+                sink.error(
+                    "bad-value", f"unknown cast position `{pos_text}`", pos_span, hints=hints
+                )
                 ok = False
                 continue
             x, y = NAMED_POSITIONS[key]
@@ -196,8 +253,13 @@ def parse_cast(v: Value, sink: Sink, known: dict[str, object]) -> list[CastPosit
             xs, ys = m.group(2), m.group(3)
             mx, my = re.fullmatch(r"(\d+(?:\.\d+)?)%", xs), re.fullmatch(r"(\d+(?:\.\d+)?)%", ys)
             if not mx or not my or float(mx.group(1)) > 100 or float(my.group(1)) > 100:
-                sink.error("bad-value", f"bad cast position `{pos_text}`", pos_span,
-                           label="expected two percentages", hints=["`x% y%` from the panel's top-left, e.g. `30% 70%`"])
+                sink.error(
+                    "bad-value",
+                    f"bad cast position `{pos_text}`",
+                    pos_span,
+                    label="expected two percentages",
+                    hints=["`x% y%` from the panel's top-left, e.g. `30% 70%`"],
+                )
                 ok = False
                 continue
             x, y = float(mx.group(1)) / 100, float(my.group(1)) / 100
@@ -222,8 +284,12 @@ def parse_mask(v: Value, sink: Sink, base: MaskSpec) -> MaskSpec | None:
         if word_l in ("keep-margin", "feather"):
             ln = parse_length(rest)
             if ln is None:
-                sink.error("bad-value", f"`{word_l}` needs a length like `24px` or `2mm`, not `{rest}`", span,
-                           hints=["units: px (at the panel's dpi), pt, mm, cm, in"])
+                sink.error(
+                    "bad-value",
+                    f"`{word_l}` needs a length like `24px` or `2mm`, not `{rest}`",
+                    span,
+                    hints=["units: px (at the panel's dpi), pt, mm, cm, in"],
+                )
                 ok = False
             elif word_l == "keep-margin":
                 keep = ln
@@ -231,7 +297,9 @@ def parse_mask(v: Value, sink: Sink, base: MaskSpec) -> MaskSpec | None:
                 feather = ln
         elif word_l == "balloons":
             if rest.lower() not in ("blank", "lettered", "none"):
-                sink.error("bad-value", f"`balloons` is `blank`, `lettered` or `none`, not `{rest}`", span)
+                sink.error(
+                    "bad-value", f"`balloons` is `blank`, `lettered` or `none`, not `{rest}`", span
+                )
                 ok = False
             else:
                 balloons = rest.lower()
@@ -239,7 +307,9 @@ def parse_mask(v: Value, sink: Sink, base: MaskSpec) -> MaskSpec | None:
             close = did_you_mean(word_l, ["keep-margin", "feather", "balloons"])
             hints = [f"did you mean `{close[0]}`?"] if close else []
             hints.append("write e.g. `mask: keep-margin 24px, feather 8px, balloons blank`")
-            sink.error("bad-value", f"unknown mask option `{word}`", v.sub(s, s + len(word)), hints=hints)
+            sink.error(
+                "bad-value", f"unknown mask option `{word}`", v.sub(s, s + len(word)), hints=hints
+            )
             ok = False
     return MaskSpec(keep, feather, balloons) if ok else None
 
@@ -253,8 +323,12 @@ def parse_bleed(v: Value, sink: Sink) -> frozenset[str] | None:
     edges = set()
     for part, s, e in v.parts(","):
         if part.lower() not in EDGES:
-            sink.error("bad-value", f"unknown bleed edge `{part}`", v.sub(s, e),
-                       hints=["`bleed: yes`, `bleed: no`, or edges: `bleed: top, left`"])
+            sink.error(
+                "bad-value",
+                f"unknown bleed edge `{part}`",
+                v.sub(s, e),
+                hints=["`bleed: yes`, `bleed: no`, or edges: `bleed: top, left`"],
+            )
             return None
         edges.add(part.lower())
     return frozenset(edges)
@@ -267,6 +341,10 @@ def parse_width(v: Value, sink: Sink) -> float | None:
             raise ValueError
         return w
     except ValueError:
-        sink.error("bad-value", f"`width` is a share of the tier between 0 and 12, not `{v.text.strip()}`", v.span,
-                   hints=["`width: 2` gives a panel twice the share of the others in its tier"])
+        sink.error(
+            "bad-value",
+            f"`width` is a share of the tier between 0 and 12, not `{v.text.strip()}`",
+            v.span,
+            hints=["`width: 2` gives a panel twice the share of the others in its tier"],
+        )
         return None

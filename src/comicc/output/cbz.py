@@ -4,6 +4,7 @@ a ``ComicInfo.xml`` (the ComicRack / Anansi schema v2.0).
 Images are stored, not deflated (JPEG and PNG are already compressed), with
 fixed timestamps, so the same pages give the same bytes.
 """
+
 from __future__ import annotations
 
 import zipfile
@@ -24,12 +25,17 @@ def _size(data: bytes, fmt: str) -> tuple[int, int]:
     return png_header(data)[:2]
 
 
-def comic_info_xml(meta, pages: list[tuple[int, int, int]], *, rtl: bool,
-                   page_count: int | None = None) -> bytes:
+def comic_info_xml(
+    meta, pages: list[tuple[int, int, int]], *, rtl: bool, page_count: int | None = None
+) -> bytes:
     """ComicInfo.xml for ``pages`` = [(width, height, byte size), ...]."""
-    root = ET.Element("ComicInfo", {
-        "xmlns:xsd": "http://www.w3.org/2001/XMLSchema",
-        "xmlns:xsi": "http://www.w3.org/2001/XMLSchema-instance"})
+    root = ET.Element(
+        "ComicInfo",
+        {
+            "xmlns:xsd": "http://www.w3.org/2001/XMLSchema",
+            "xmlns:xsi": "http://www.w3.org/2001/XMLSchema-instance",
+        },
+    )
 
     def add(tag: str, value) -> None:
         if value is not None and str(value) != "":
@@ -53,12 +59,16 @@ def comic_info_xml(meta, pages: list[tuple[int, int, int]], *, rtl: bool,
         attrs.update(ImageSize=str(nbytes), ImageWidth=str(w), ImageHeight=str(h))
         ET.SubElement(el, "Page", attrs)
     ET.indent(root)
-    return b'<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(root, encoding="utf-8",
-                                                                     xml_declaration=False) + b"\n"
+    return (
+        b'<?xml version="1.0" encoding="utf-8"?>\n'
+        + ET.tostring(root, encoding="utf-8", xml_declaration=False)
+        + b"\n"
+    )
 
 
-def write_cbz(page_images: list[bytes], meta, out_path, *, rtl: bool = False,
-              page_count: int | None = None) -> None:
+def write_cbz(
+    page_images: list[bytes], meta, out_path, *, rtl: bool = False, page_count: int | None = None
+) -> None:
     """Write ``page_images`` (encoded JPEG or PNG, in reading order) to a CBZ
     at ``out_path``, atomically. ``page_count`` defaults to the number of
     images (give the printed page count when spreads are single images)."""

@@ -1,4 +1,5 @@
 """Helpers shared by the writers: colors, atomic file output, path flattening."""
+
 from __future__ import annotations
 
 import contextlib
@@ -6,12 +7,20 @@ import functools
 import os
 import re
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path as FsPath
-from typing import Iterator
 
 _HEX = re.compile(r"#?([0-9a-fA-F]{3,4}|[0-9a-fA-F]{6}|[0-9a-fA-F]{8})")
-_NAMED = {"black": "000000", "white": "ffffff", "red": "ff0000", "green": "008000",
-          "blue": "0000ff", "yellow": "ffff00", "gray": "808080", "grey": "808080"}
+_NAMED = {
+    "black": "000000",
+    "white": "ffffff",
+    "red": "ff0000",
+    "green": "008000",
+    "blue": "0000ff",
+    "yellow": "ffff00",
+    "gray": "808080",
+    "grey": "808080",
+}
 
 RGBA = tuple[float, float, float, float]
 
@@ -34,7 +43,7 @@ def parse_color(value: str | None) -> RGBA | None:
         h = "".join(ch * 2 for ch in h)
     if len(h) == 6:
         h += "ff"
-    r, g, b, a = (int(h[i:i + 2], 16) / 255.0 for i in range(0, 8, 2))
+    r, g, b, a = (int(h[i : i + 2], 16) / 255.0 for i in range(0, 8, 2))
     return (r, g, b, a)
 
 
@@ -87,8 +96,10 @@ def write_bytes_atomic(path: str | os.PathLike, data: bytes) -> None:
 
 # --- path flattening (raster output) -------------------------------------
 
-def flatten_path(path, scale: float = 1.0, dx: float = 0.0, dy: float = 0.0,
-                 tolerance: float = 0.25) -> list[tuple[list[tuple[float, float]], bool]]:
+
+def flatten_path(
+    path, scale: float = 1.0, dx: float = 0.0, dy: float = 0.0, tolerance: float = 0.25
+) -> list[tuple[list[tuple[float, float]], bool]]:
     """Turn a geometry ``Path`` into polylines ``[(points, closed), ...]`` in
     device units (``p * scale + (dx, dy)``); Béziers are split into straight
     segments no longer than about ``tolerance`` device units of error."""
@@ -110,14 +121,18 @@ def flatten_path(path, scale: float = 1.0, dx: float = 0.0, dy: float = 0.0,
             p0 = cur[-1] if cur else tr(*cmd.pts[:2])
             p1, p2, p3 = tr(*cmd.pts[0:2]), tr(*cmd.pts[2:4]), tr(*cmd.pts[4:6])
             # control-polygon length bounds the curve length; ~tolerance*8 per step
-            est = (_dist(p0, p1) + _dist(p1, p2) + _dist(p2, p3))
+            est = _dist(p0, p1) + _dist(p1, p2) + _dist(p2, p3)
             steps = max(2, min(200, int(est / max(tolerance * 8, 1e-6)) + 1))
             for i in range(1, steps + 1):
                 t = i / steps
                 u = 1 - t
                 a, b, c, d = u * u * u, 3 * u * u * t, 3 * u * t * t, t * t * t
-                cur.append((a * p0[0] + b * p1[0] + c * p2[0] + d * p3[0],
-                            a * p0[1] + b * p1[1] + c * p2[1] + d * p3[1]))
+                cur.append(
+                    (
+                        a * p0[0] + b * p1[0] + c * p2[0] + d * p3[0],
+                        a * p0[1] + b * p1[1] + c * p2[1] + d * p3[1],
+                    )
+                )
         elif op == "Z":
             if len(cur) > 1:
                 subpaths.append((cur, True))

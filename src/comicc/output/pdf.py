@@ -10,6 +10,7 @@ Panel art is embedded without re-encoding: JPEG bytes become the image's
 (``FlateDecode`` + PNG predictor); ASCII85 is off. Output is deterministic
 (reportlab's invariant mode: fixed dates and file ID) and written atomically.
 """
+
 from __future__ import annotations
 
 import functools
@@ -24,23 +25,30 @@ from reportlab.pdfbase import pdfdoc, pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 
-from comicc.layout.geometry import BookGeom, FontRef, PageGeom, Path, Shape
 from comicc.images import PanelArt, flatten, jpeg_info, png_flate_passthrough
+from comicc.layout.geometry import BookGeom, FontRef, PageGeom, Path, Shape
 from comicc.output.common import atomic_write, parse_color
 from comicc.output.pdfsplice import marker, splice
 
 __all__ = ["write_pdf", "pdf_bytes", "CROP_MARK_LENGTH", "CROP_MARK_OFFSET"]
 
-CROP_MARK_LENGTH = 18.0   # pt, length of each crop mark
-CROP_MARK_OFFSET = 3.0    # pt, gap between the bleed edge and a mark
-CROP_MARK_WIDTH = 0.25    # pt
+CROP_MARK_LENGTH = 18.0  # pt, length of each crop mark
+CROP_MARK_OFFSET = 3.0  # pt, gap between the bleed edge and a mark
+CROP_MARK_WIDTH = 0.25  # pt
 SFX_KINDS = ("sfx", "title")
-SFX_OUTLINE = 0.06        # outline width of SFX/title lettering, fraction of font size
+SFX_OUTLINE = 0.06  # outline width of SFX/title lettering, fraction of font size
 
 
-def write_pdf(book: BookGeom, art: dict[str, PanelArt], meta, out_path, *,
-              bleed: bool = False, crop_marks: bool = False,
-              page_color: str | None = "#ffffff") -> None:
+def write_pdf(
+    book: BookGeom,
+    art: dict[str, PanelArt],
+    meta,
+    out_path,
+    *,
+    bleed: bool = False,
+    crop_marks: bool = False,
+    page_color: str | None = "#ffffff",
+) -> None:
     """Write ``book`` to ``out_path`` as a PDF (atomically: nothing at
     ``out_path`` changes unless the whole file was written).
 
@@ -89,6 +97,7 @@ def _register_font(ref: FontRef) -> str:
 
 # --- images --------------------------------------------------------------
 
+
 class _ArtXObject(pdfdoc.PDFObject):
     """An image XObject whose stream is the art's encoded bytes, unchanged
     where the format allows (JPEG; plain PNG)."""
@@ -115,8 +124,12 @@ class _ArtXObject(pdfdoc.PDFObject):
             self.content, colors, self.bits = plain
             self.width, self.height = art.width, art.height
             self.colorspace = "DeviceGray" if colors == 1 else "DeviceRGB"
-            self.params = {"Predictor": 15, "Colors": colors,
-                           "BitsPerComponent": self.bits, "Columns": self.width}
+            self.params = {
+                "Predictor": 15,
+                "Colors": colors,
+                "BitsPerComponent": self.bits,
+                "Columns": self.width,
+            }
             return
         img = flatten(art.open())  # palette / alpha / interlaced PNG: decode once
         self.width, self.height = img.size
@@ -125,10 +138,16 @@ class _ArtXObject(pdfdoc.PDFObject):
         self.content = zlib.compress(img.tobytes(), 6)
 
     def format(self, document):
-        d = {"Type": pdfdoc.PDFName("XObject"), "Subtype": pdfdoc.PDFName("Image"),
-             "Width": self.width, "Height": self.height, "BitsPerComponent": self.bits,
-             "ColorSpace": pdfdoc.PDFName(self.colorspace),
-             "Filter": pdfdoc.PDFName(self.filter), "Length": len(self.content)}
+        d = {
+            "Type": pdfdoc.PDFName("XObject"),
+            "Subtype": pdfdoc.PDFName("Image"),
+            "Width": self.width,
+            "Height": self.height,
+            "BitsPerComponent": self.bits,
+            "ColorSpace": pdfdoc.PDFName(self.colorspace),
+            "Filter": pdfdoc.PDFName(self.filter),
+            "Length": len(self.content),
+        }
         if self.params:
             d["DecodeParms"] = pdfdoc.PDFDictionary(self.params)
         if self.decode:
@@ -140,6 +159,7 @@ class _ArtXObject(pdfdoc.PDFObject):
 
 # --- drawing -------------------------------------------------------------
 
+
 class _Canvas(Canvas):
     def _make_preamble(self):
         # reportlab's preamble selects Helvetica on every page; we never use it
@@ -147,8 +167,11 @@ class _Canvas(Canvas):
 
 
 # string-literal escapes for text shown with Tj: \ ( ) and non-printing bytes
-_ESCAPES = {i: (f"\\{i:03o}" if i < 32 or i > 126 else "\\" + chr(i))
-            for i in range(256) if i < 32 or i > 126 or chr(i) in "\\()"}
+_ESCAPES = {
+    i: (f"\\{i:03o}" if i < 32 or i > 126 else "\\" + chr(i))
+    for i in range(256)
+    if i < 32 or i > 126 or chr(i) in "\\()"
+}
 
 
 def _escape(chunk: bytes) -> str:
@@ -175,8 +198,9 @@ class _Page:
     Everything goes into the content stream as operators (``Canvas.addLiteral``);
     text is encoded into the embedded subsets by reportlab's ``TTFont``."""
 
-    def __init__(self, c: Canvas, page: PageGeom, images: dict, fonts: dict,
-                 bleed: bool, crop_marks: bool):
+    def __init__(
+        self, c: Canvas, page: PageGeom, images: dict, fonts: dict, bleed: bool, crop_marks: bool
+    ):
         self.c, self.page, self.images, self.fonts = c, page, images, fonts
         self.bleed = page.bleed if bleed else 0.0
         self.slug = CROP_MARK_OFFSET + CROP_MARK_LENGTH + 3.0 if crop_marks else 0.0
@@ -234,7 +258,8 @@ class _Page:
         y = self.top - (rect.y + (rect.h + dh) / 2)
         self.ops.append(
             f"q {_n(rect.x + self.ox)} {_n(self.top - rect.y2)} {_n(rect.w)} {_n(rect.h)} re W n "
-            f"{_n(dw)} 0 0 {_n(dh)} {_n(x)} {_n(y)} cm /{pdfdoc.xObjectName(xobj_name)} Do Q")
+            f"{_n(dw)} 0 0 {_n(dh)} {_n(x)} {_n(y)} cm /{pdfdoc.xObjectName(xobj_name)} Do Q"
+        )
         self.c._currentPageHasImages = 1
         self.c._formsinuse.append(xobj_name)  # puts it in the page's /XObject resources
 
@@ -246,8 +271,10 @@ class _Page:
             if op == "L" or op == "M":
                 out.append("%.2f %.2f %s" % (v[0] + ox, top - v[1], "l" if op == "L" else "m"))
             elif op == "C":
-                out.append("%.2f %.2f %.2f %.2f %.2f %.2f c" % (
-                    v[0] + ox, top - v[1], v[2] + ox, top - v[3], v[4] + ox, top - v[5]))
+                out.append(
+                    "%.2f %.2f %.2f %.2f %.2f %.2f c"
+                    % (v[0] + ox, top - v[1], v[2] + ox, top - v[3], v[4] + ox, top - v[5])
+                )
             elif op == "Z":
                 out.append("h")
             else:
@@ -348,8 +375,16 @@ def _set_info(c: Canvas, meta) -> None:
         c.setSubject(subject)
 
 
-def _render(book: BookGeom, art: dict[str, PanelArt], meta, f, *, bleed: bool = False,
-            crop_marks: bool = False, page_color: str | None = "#ffffff") -> None:
+def _render(
+    book: BookGeom,
+    art: dict[str, PanelArt],
+    meta,
+    f,
+    *,
+    bleed: bool = False,
+    crop_marks: bool = False,
+    page_color: str | None = "#ffffff",
+) -> None:
     if not book.pages:
         raise ValueError("a book needs at least one page")
     rl_config.useA85 = 0  # never ASCII85: ~95x slower and 25% larger (process-wide)
@@ -363,8 +398,13 @@ def _render(book: BookGeom, art: dict[str, PanelArt], meta, f, *, bleed: bool = 
                             fonts[r.font] = _register_font(r.font)
     lang = getattr(meta, "language", None) if meta is not None else None
     buf = io.BytesIO()
-    c = _Canvas(buf, pagesize=(book.pages[0].width, book.pages[0].height), invariant=1,
-                pageCompression=1, lang=lang or None)
+    c = _Canvas(
+        buf,
+        pagesize=(book.pages[0].width, book.pages[0].height),
+        invariant=1,
+        pageCompression=1,
+        lang=lang or None,
+    )
     _set_info(c, meta)
     doc = c._doc
     images: dict[str, tuple[str, int, int]] = {}  # panel id -> (xobject name, w, h)

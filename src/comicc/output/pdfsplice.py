@@ -10,11 +10,13 @@ offsets of the cross-reference table and ``startxref`` to match.
 This relies only on the PDF file structure (a classic ``xref`` table of
 20-byte entries and a trailer), not on reportlab internals.
 """
+
 from __future__ import annotations
 
 import bisect
 import re
-from typing import BinaryIO, Sequence
+from collections.abc import Sequence
+from typing import BinaryIO
 
 _PREFIX = b"\x00comicc-splice-"
 _MARK_RE = re.compile(re.escape(_PREFIX) + rb"(\d{8})\x00")
@@ -30,8 +32,10 @@ def splice(pdf: bytes, contents: Sequence[bytes], out: BinaryIO) -> None:
     """Write ``pdf`` to ``out`` with every marker replaced by its content."""
     found = [(m.start(), m.end(), int(m.group(1))) for m in _MARK_RE.finditer(pdf)]
     if sorted(i for _, _, i in found) != list(range(len(contents))):
-        raise ValueError("PDF splice: placeholders do not match the streams "
-                         f"({len(found)} found, {len(contents)} expected)")
+        raise ValueError(
+            "PDF splice: placeholders do not match the streams "
+            f"({len(found)} found, {len(contents)} expected)"
+        )
     if not found:
         out.write(pdf)
         return
@@ -50,13 +54,14 @@ def splice(pdf: bytes, contents: Sequence[bytes], out: BinaryIO) -> None:
     if xref < found[-1][1]:
         raise ValueError("PDF splice: a placeholder lies after the xref table")
     trailer = pdf.index(b"trailer", xref)
-    table = _ENTRY_RE.sub(lambda m: b"%010d %s n" % (moved(int(m.group(1))), m.group(2)),
-                          pdf[xref:trailer])
+    table = _ENTRY_RE.sub(
+        lambda m: b"%010d %s n" % (moved(int(m.group(1))), m.group(2)), pdf[xref:trailer]
+    )
     sx = pdf.rindex(b"startxref")
     m = re.compile(rb"startxref\s+(\d+)").match(pdf, sx)
     if m is None or int(m.group(1)) != xref:
         raise ValueError("PDF splice: startxref does not point at the xref table")
-    tail = pdf[trailer:m.start(1)] + b"%d" % moved(xref) + pdf[m.end(1):]
+    tail = pdf[trailer : m.start(1)] + b"%d" % moved(xref) + pdf[m.end(1) :]
 
     view = memoryview(pdf)
     pos = 0

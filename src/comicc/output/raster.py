@@ -6,6 +6,7 @@ Art is scaled to cover its panel rect (centered, clipped). Vector shapes
 anti-aliasing; lettering is drawn with FreeType (``ImageFont.truetype``), which
 anti-aliases on its own.
 """
+
 from __future__ import annotations
 
 import math
@@ -15,20 +16,32 @@ from pathlib import Path as FsPath
 
 from PIL import Image, ImageDraw, ImageFont
 
-from comicc.layout.geometry import BookGeom, PageGeom, Rect, Shape
 from comicc.images import PanelArt, encode_image
-from comicc.output.common import color_bytes, dash_polyline, flatten_path, parse_color, write_bytes_atomic
+from comicc.layout.geometry import BookGeom, PageGeom, Rect, Shape
+from comicc.output.common import (
+    color_bytes,
+    dash_polyline,
+    flatten_path,
+    parse_color,
+    write_bytes_atomic,
+)
 
 __all__ = ["render_page", "render_pages", "page_images", "write_png_pages"]
 
-SUPERSAMPLE = 4               # vector anti-aliasing factor
-LAYER_BUDGET = 12_000_000     # max pixels of one supersampled layer
+SUPERSAMPLE = 4  # vector anti-aliasing factor
+LAYER_BUDGET = 12_000_000  # max pixels of one supersampled layer
 SFX_KINDS = ("sfx", "title")
-SFX_OUTLINE = 0.06            # as in the PDF: outline width / font size
+SFX_OUTLINE = 0.06  # as in the PDF: outline width / font size
 
 
-def render_page(page: PageGeom, art: dict[str, PanelArt], *, dpi: float = 150,
-                bleed: bool = False, page_color: str | None = "#ffffff") -> Image.Image:
+def render_page(
+    page: PageGeom,
+    art: dict[str, PanelArt],
+    *,
+    dpi: float = 150,
+    bleed: bool = False,
+    page_color: str | None = "#ffffff",
+) -> Image.Image:
     """Draw ``page`` at ``dpi`` as an RGB image of the trim (or trim + bleed)."""
     k = dpi / 72.0
     b = page.bleed if bleed else 0.0
@@ -62,8 +75,15 @@ def render_pages(book: BookGeom, art: dict[str, PanelArt], **kw):
         yield render_page(page, art, **kw)
 
 
-def page_images(book: BookGeom, art: dict[str, PanelArt], *, dpi: float = 150,
-                fmt: str = "jpeg", quality: int = 90, **kw) -> list[bytes]:
+def page_images(
+    book: BookGeom,
+    art: dict[str, PanelArt],
+    *,
+    dpi: float = 150,
+    fmt: str = "jpeg",
+    quality: int = 90,
+    **kw,
+) -> list[bytes]:
     """Encoded pages (JPEG at ``quality``, or lossless PNG) for :func:`write_cbz`."""
     return [encode_image(im, fmt, quality) for im in render_pages(book, art, dpi=dpi, **kw)]
 
@@ -71,8 +91,15 @@ def page_images(book: BookGeom, art: dict[str, PanelArt], *, dpi: float = 150,
 _PAGE_RE = re.compile(r"page-(\d+)\.png")
 
 
-def write_png_pages(book: BookGeom, art: dict[str, PanelArt], out_dir, *, dpi: float = 150,
-                    bleed: bool = False, page_color: str | None = "#ffffff") -> list[FsPath]:
+def write_png_pages(
+    book: BookGeom,
+    art: dict[str, PanelArt],
+    out_dir,
+    *,
+    dpi: float = 150,
+    bleed: bool = False,
+    page_color: str | None = "#ffffff",
+) -> list[FsPath]:
     """Write ``page-001.png`` ... into ``out_dir`` (each file atomically) and
     remove stale ``page-NNN.png`` files left from a longer earlier build."""
     out = FsPath(out_dir)
@@ -80,8 +107,7 @@ def write_png_pages(book: BookGeom, art: dict[str, PanelArt], out_dir, *, dpi: f
     n = len(book.pages)
     width = max(3, len(str(n)))
     written = []
-    for i, im in enumerate(render_pages(book, art, dpi=dpi, bleed=bleed,
-                                        page_color=page_color), 1):
+    for i, im in enumerate(render_pages(book, art, dpi=dpi, bleed=bleed, page_color=page_color), 1):
         path = out / f"page-{i:0{width}d}.png"
         write_bytes_atomic(path, encode_image(im, "png"))
         written.append(path)
@@ -95,6 +121,7 @@ def write_png_pages(book: BookGeom, art: dict[str, PanelArt], out_dir, *, dpi: f
 
 # --- art -----------------------------------------------------------------
 
+
 def _paste_art(img: Image.Image, art: PanelArt, rect: Rect, px) -> None:
     x0, y0 = px(rect.x, rect.y)
     x1, y1 = px(rect.x2, rect.y2)
@@ -106,12 +133,12 @@ def _paste_art(img: Image.Image, art: PanelArt, rect: Rect, px) -> None:
     scale = max(bw / src.width, bh / src.height)  # cover, centered
     cw, ch = bw / scale, bh / scale
     left, top = (src.width - cw) / 2, (src.height - ch) / 2
-    tile = src.resize((bw, bh), Image.Resampling.LANCZOS,
-                      box=(left, top, left + cw, top + ch))
+    tile = src.resize((bw, bh), Image.Resampling.LANCZOS, box=(left, top, left + cw, top + ch))
     img.paste(tile, (round(x0), round(y0)))  # paste clips to the page
 
 
 # --- vector shapes -------------------------------------------------------
+
 
 def _bounds(shapes: list[Shape], k: float, b: float, img_size) -> tuple[int, int, int, int] | None:
     xs, ys = [], []
@@ -156,7 +183,9 @@ def _draw_shapes(img: Image.Image, shapes: list[Shape], fill: bool, k: float, b:
             lw = max(1, round(st.width * scale))
             for pts, closed in polys:
                 line = pts + [pts[0]] if closed else pts
-                pieces = dash_polyline(line, tuple(d * scale for d in st.dash)) if st.dash else [line]
+                pieces = (
+                    dash_polyline(line, tuple(d * scale for d in st.dash)) if st.dash else [line]
+                )
                 for piece in pieces:
                     _stroke(draw, piece, lw, color_bytes(sc))
     if ss > 1:  # average premultiplied, or edges pick up the transparent black
@@ -203,7 +232,10 @@ def _draw_lettering(img: Image.Image, balloon, px, k: float) -> None:
             if outlined:
                 light = 0.299 * col[0] + 0.587 * col[1] + 0.114 * col[2] > 0.5
                 # the PDF strokes the outline centered on the glyph edge: half shows
-                kw = {"stroke_width": max(1, round(r.font.size * SFX_OUTLINE * k / 2)),
-                      "stroke_fill": (0, 0, 0) if light else (255, 255, 255)}
-            draw.text(px(r.x, r.baseline), r.text, font=font, fill=color_bytes(col)[:3],
-                      anchor="ls", **kw)
+                kw = {
+                    "stroke_width": max(1, round(r.font.size * SFX_OUTLINE * k / 2)),
+                    "stroke_fill": (0, 0, 0) if light else (255, 255, 255),
+                }
+            draw.text(
+                px(r.x, r.baseline), r.text, font=font, fill=color_bytes(col)[:3], anchor="ls", **kw
+            )

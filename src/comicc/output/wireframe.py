@@ -5,6 +5,7 @@ y down; outlines as SVG path data). ``draw_wireframe`` paints one page's
 panels, balloons, lettering and speaker marks, without art, so a writer can
 proof the lettering before any image backend runs.
 """
+
 from __future__ import annotations
 
 import math
@@ -19,50 +20,82 @@ def _r(v: float) -> float:
 
 def _shape_json(s: Shape) -> dict:
     st = s.stroke
-    return {"path": s.path.to_svg(), "fill": s.fill,
-            "stroke": None if st is None else {"width": _r(st.width), "color": st.color,
-                                               "dash": list(st.dash) if st.dash else None}}
+    return {
+        "path": s.path.to_svg(),
+        "fill": s.fill,
+        "stroke": None
+        if st is None
+        else {"width": _r(st.width), "color": st.color, "dash": list(st.dash) if st.dash else None},
+    }
 
 
 def _line_json(ln: TextLine) -> dict:
-    return {"text": ln.text, "runs": [
-        {"text": r.text, "x": _r(r.x), "baseline": _r(r.baseline), "width": _r(r.width),
-         "color": r.color, "font": {"name": r.font.name, "path": r.font.path, "size": _r(r.font.size)}}
-        for r in ln.runs]}
+    return {
+        "text": ln.text,
+        "runs": [
+            {
+                "text": r.text,
+                "x": _r(r.x),
+                "baseline": _r(r.baseline),
+                "width": _r(r.width),
+                "color": r.color,
+                "font": {"name": r.font.name, "path": r.font.path, "size": _r(r.font.size)},
+            }
+            for r in ln.runs
+        ],
+    }
 
 
 def _balloon_json(b: BalloonGeom) -> dict:
     return {
-        "id": b.id, "kind": b.kind, "speaker": b.speaker, "rect": b.rect.to_json(),
-        "body": b.body.to_svg(), "tail": b.tail.to_svg() if b.tail is not None else None,
+        "id": b.id,
+        "kind": b.kind,
+        "speaker": b.speaker,
+        "rect": b.rect.to_json(),
+        "body": b.body.to_svg(),
+        "tail": b.tail.to_svg() if b.tail is not None else None,
         "shapes": [_shape_json(s) for s in b.shapes],
         "lines": [_line_json(ln) for ln in b.lines],
         "reserve": [p.to_svg() for p in b.reserve],
-        "overflow": _r(b.overflow), "line": b.line,
+        "overflow": _r(b.overflow),
+        "line": b.line,
     }
 
 
 def page_json(p: PageGeom) -> dict:
     return {
-        "numbers": list(p.numbers), "width": _r(p.width), "height": _r(p.height),
-        "bleed": _r(p.bleed), "live": p.live.to_json(),
-        "panels": [{
-            "id": pn.id, "number": pn.number, "rect": pn.rect.to_json(),
-            "border": _shape_json(pn.border) if pn.border is not None else None,
-            "bleed": sorted(pn.bleed),
-            "cast": [{"name": n, "x": _r(x), "y": _r(y)} for n, (x, y) in pn.cast],
-            "balloons": [_balloon_json(b) for b in pn.balloons],
-        } for pn in p.panels],
+        "numbers": list(p.numbers),
+        "width": _r(p.width),
+        "height": _r(p.height),
+        "bleed": _r(p.bleed),
+        "live": p.live.to_json(),
+        "panels": [
+            {
+                "id": pn.id,
+                "number": pn.number,
+                "rect": pn.rect.to_json(),
+                "border": _shape_json(pn.border) if pn.border is not None else None,
+                "bleed": sorted(pn.bleed),
+                "cast": [{"name": n, "x": _r(x), "y": _r(y)} for n, (x, y) in pn.cast],
+                "balloons": [_balloon_json(b) for b in pn.balloons],
+            }
+            for pn in p.panels
+        ],
     }
 
 
 def to_json(book: BookGeom) -> dict:
     """The whole book's geometry as plain JSON data (units: points)."""
-    return {"units": "pt", "origin": "trim top-left, y down", "reading": book.reading,
-            "pages": [page_json(p) for p in book.pages]}
+    return {
+        "units": "pt",
+        "origin": "trim top-left, y down",
+        "reading": book.reading,
+        "pages": [page_json(p) for p in book.pages],
+    }
 
 
 # ------------------------------------------------------------------ wireframe
+
 
 def draw_wireframe(page: PageGeom, dpi: float = 150, supersample: int = 2):
     """A proof of one page (trim plus bleed) as a Pillow RGB image."""
@@ -83,23 +116,39 @@ def draw_wireframe(page: PageGeom, dpi: float = 150, supersample: int = 2):
         return [pt((r.x, r.y)), pt((r.x2, r.y2))]
 
     d.rectangle(box(Rect(0, 0, page.width, page.height)), fill="#ffffff")
-    _dashed_poly(d, [pt(q) for q in _rect_pts(page.live)], "#8fb4e8", max(1, round(k * 0.5)), 4 * k, 3 * k)
+    _dashed_poly(
+        d, [pt(q) for q in _rect_pts(page.live)], "#8fb4e8", max(1, round(k * 0.5)), 4 * k, 3 * k
+    )
     if len(page.numbers) > 1:  # the fold of a spread
         x = page.width / 2
-        _dashed_poly(d, [pt((x, -off)), pt((x, page.height + off))], "#b0b0b0", max(1, round(k * .5)),
-                     6 * k, 4 * k, closed=False)
+        _dashed_poly(
+            d,
+            [pt((x, -off)), pt((x, page.height + off))],
+            "#b0b0b0",
+            max(1, round(k * 0.5)),
+            6 * k,
+            4 * k,
+            closed=False,
+        )
     for pn in page.panels:
         d.rectangle(box(pn.rect), fill="#f4f1ea")
     for pn in page.panels:
         if pn.border is not None:
             _paint(d, pn.border, pt, k)
-        d.text(pt((pn.rect.x + 3, pn.rect.y2 - 2)), pn.id, fill="#9a9a9a", anchor="lb",
-               font=_font(None, 6 * k))
+        d.text(
+            pt((pn.rect.x + 3, pn.rect.y2 - 2)),
+            pn.id,
+            fill="#9a9a9a",
+            anchor="lb",
+            font=_font(None, 6 * k),
+        )
         for name, (x, y) in pn.cast:
             cx, cy = pt((x, y))
             r = 3 * k
-            d.ellipse([cx - r, cy - r, cx + r, cy + r], outline="#2a7", width=max(1, round(k * .8)))
-            d.line([cx - r * 1.6, cy, cx + r * 1.6, cy], fill="#2a7", width=max(1, round(k * .5)))
+            d.ellipse(
+                [cx - r, cy - r, cx + r, cy + r], outline="#2a7", width=max(1, round(k * 0.8))
+            )
+            d.line([cx - r * 1.6, cy, cx + r * 1.6, cy], fill="#2a7", width=max(1, round(k * 0.5)))
             d.text((cx, cy + r * 1.5), name, fill="#2a7", anchor="mt", font=_font(None, 5.5 * k))
     for pn in page.panels:
         for b in pn.balloons:
@@ -110,8 +159,13 @@ def draw_wireframe(page: PageGeom, dpi: float = 150, supersample: int = 2):
                 d.rectangle(box(b.rect), outline="#e02020", width=max(1, round(k)))
             for ln in b.lines:
                 for run in ln.runs:
-                    d.text(pt((run.x, run.baseline)), run.text, fill=run.color, anchor="ls",
-                           font=_font(run.font.path, run.font.size * k))
+                    d.text(
+                        pt((run.x, run.baseline)),
+                        run.text,
+                        fill=run.color,
+                        anchor="ls",
+                        font=_font(run.font.path, run.font.size * k),
+                    )
     if supersample > 1:
         img = img.resize((out_w, out_h), Image.LANCZOS)
     return img
@@ -122,6 +176,7 @@ _FONTS: dict = {}
 
 def _font(path: str | None, px: float):
     from PIL import ImageFont
+
     key = (path, round(px, 2))
     f = _FONTS.get(key)
     if f is None:
@@ -147,8 +202,14 @@ def _paint(d, s: Shape, pt, k: float) -> None:
     w = max(1, round(s.stroke.width * k))
     for poly in polys:
         if s.stroke.dash:
-            _dashed_poly(d, poly, s.stroke.color, w, s.stroke.dash[0] * k,
-                         (s.stroke.dash[1] if len(s.stroke.dash) > 1 else s.stroke.dash[0]) * k)
+            _dashed_poly(
+                d,
+                poly,
+                s.stroke.color,
+                w,
+                s.stroke.dash[0] * k,
+                (s.stroke.dash[1] if len(s.stroke.dash) > 1 else s.stroke.dash[0]) * k,
+            )
         else:
             d.line(poly + [poly[0]], fill=s.stroke.color, width=w, joint="curve")
 
@@ -163,8 +224,14 @@ def _dashed_poly(d, poly, color, width, on, off_len, closed=True) -> None:
             step = min(left, seg - pos)
             if draw:
                 t0, t1 = pos / seg, (pos + step) / seg
-                d.line([(x1 + (x2 - x1) * t0, y1 + (y2 - y1) * t0),
-                        (x1 + (x2 - x1) * t1, y1 + (y2 - y1) * t1)], fill=color, width=width)
+                d.line(
+                    [
+                        (x1 + (x2 - x1) * t0, y1 + (y2 - y1) * t0),
+                        (x1 + (x2 - x1) * t1, y1 + (y2 - y1) * t1),
+                    ],
+                    fill=color,
+                    width=width,
+                )
             pos += step
             left -= step
             if left <= 1e-9:

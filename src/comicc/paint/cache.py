@@ -11,6 +11,7 @@ everything that changes the pixels and nothing else (not the balloon text).
 Every write is atomic (temporary file + rename), so an interrupted build
 loses nothing already painted and never leaves a half-written entry.
 """
+
 from __future__ import annotations
 
 import json

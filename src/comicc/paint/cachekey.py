@@ -19,11 +19,13 @@ is drawn into the init image the service sees, so there the text lines
 Never put secrets (API keys) in here: the key's document may be written to
 the cache and lock file for debugging.
 """
+
 from __future__ import annotations
 
 import hashlib
 import json
-from typing import Any, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 from comicc.layout.geometry import Path
 
@@ -41,8 +43,14 @@ def path_json(path: Path) -> list[Any]:
     return [[c.op] + [_r(v) for v in c.pts] for c in path.cmds]
 
 
-def mask_geometry(reserve: Iterable[Path], *, mode: str, keep_margin: float, feather: float,
-                  lines: Sequence[tuple[str, float, float, float]] = ()) -> dict[str, Any]:
+def mask_geometry(
+    reserve: Iterable[Path],
+    *,
+    mode: str,
+    keep_margin: float,
+    feather: float,
+    lines: Sequence[tuple[str, float, float, float]] = (),
+) -> dict[str, Any]:
     """The part of the key that describes the mask and init image."""
     geo: dict[str, Any] = {"mode": mode, "keep_margin": _r(keep_margin), "feather": _r(feather)}
     if mode != "none":
@@ -53,14 +61,25 @@ def mask_geometry(reserve: Iterable[Path], *, mode: str, keep_margin: float, fea
 
 
 def canonical_json(doc: Any) -> str:
-    return json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
-                      allow_nan=False)
+    return json.dumps(
+        doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+    )
 
 
-def key_document(*, backend: str, model: str | None, params: Mapping[str, str] | Iterable,
-                 prompt: str, negative: str, seed: int | None, request_size: tuple[int, int],
-                 box_size: tuple[int, int], variant: int, mask: Mapping[str, Any],
-                 cast: Iterable[tuple[str, tuple[float, float]]] = ()) -> dict[str, Any]:
+def key_document(
+    *,
+    backend: str,
+    model: str | None,
+    params: Mapping[str, str] | Iterable,
+    prompt: str,
+    negative: str,
+    seed: int | None,
+    request_size: tuple[int, int],
+    box_size: tuple[int, int],
+    variant: int,
+    mask: Mapping[str, Any],
+    cast: Iterable[tuple[str, tuple[float, float]]] = (),
+) -> dict[str, Any]:
     items = params.items() if isinstance(params, Mapping) else params
     return {
         "v": KEY_VERSION,

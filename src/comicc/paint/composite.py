@@ -13,6 +13,7 @@
    the mask is 0 the output IS the init image, bit for bit, and the feathered
    ring blends.
 """
+
 from __future__ import annotations
 
 import io
@@ -34,9 +35,9 @@ class CompositeReport:
     returned_size: tuple[int, int]
     box_size: tuple[int, int]
     resized: bool
-    kept_pixels: int          # fully-kept pixels in the measuring copy
-    changed_fraction: float   # 0..1 of those the backend changed before paste-back
-    mean_change: float        # mean max-channel difference over them (0..255)
+    kept_pixels: int  # fully-kept pixels in the measuring copy
+    changed_fraction: float  # 0..1 of those the backend changed before paste-back
+    mean_change: float  # mean max-channel difference over them (0..255)
 
     def mask_ignored(self, threshold: float = 0.25) -> bool:
         """True when the backend visibly repainted the kept region."""
@@ -48,24 +49,28 @@ class Composited(NamedTuple):
     report: CompositeReport
 
 
-def decode(data: bytes | Image.Image | PaintResult, *,
-           max_pixels: int = DEFAULT_MAX_PIXELS) -> Image.Image:
+def decode(
+    data: bytes | Image.Image | PaintResult, *, max_pixels: int = DEFAULT_MAX_PIXELS
+) -> Image.Image:
     """An RGB image from encoded bytes / an image / a result, refusing bombs."""
     if isinstance(data, PaintResult):
         data = data.image
     if isinstance(data, Image.Image):
         im = data
         if im.width * im.height > max_pixels:
-            raise Rejected(f"backend returned {im.width}x{im.height} px, over the limit",
-                           reason="too-large")
+            raise Rejected(
+                f"backend returned {im.width}x{im.height} px, over the limit", reason="too-large"
+            )
     else:
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("error", Image.DecompressionBombWarning)
                 im = Image.open(io.BytesIO(data))
                 if im.width * im.height > max_pixels:
-                    raise Rejected(f"backend returned {im.width}x{im.height} px, over the limit",
-                                   reason="too-large")
+                    raise Rejected(
+                        f"backend returned {im.width}x{im.height} px, over the limit",
+                        reason="too-large",
+                    )
                 im.load()
         except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
             raise Rejected(f"backend returned an oversized image: {exc}", reason="too-large")
@@ -81,8 +86,9 @@ def decode(data: bytes | Image.Image | PaintResult, *,
     return im.convert("RGB")
 
 
-def _changed(art: Image.Image, init: Image.Image, mask: Image.Image,
-             tolerance: int) -> tuple[int, float, float]:
+def _changed(
+    art: Image.Image, init: Image.Image, mask: Image.Image, tolerance: int
+) -> tuple[int, float, float]:
     w, h = art.size
     k = min(1.0, MEASURE_LONG_SIDE / max(w, h))
     size = (max(1, round(w * k)), max(1, round(h * k)))
@@ -100,9 +106,15 @@ def _changed(art: Image.Image, init: Image.Image, mask: Image.Image,
     return kept, over.histogram()[255] / kept, mean
 
 
-def composite(result: bytes | Image.Image | PaintResult, plan: PanelPlan, *,
-              tolerance: int = 32, max_pixels: int = DEFAULT_MAX_PIXELS,
-              init: Image.Image | None = None, mask: Image.Image | None = None) -> Composited:
+def composite(
+    result: bytes | Image.Image | PaintResult,
+    plan: PanelPlan,
+    *,
+    tolerance: int = 32,
+    max_pixels: int = DEFAULT_MAX_PIXELS,
+    init: Image.Image | None = None,
+    mask: Image.Image | None = None,
+) -> Composited:
     """The panel art at ``plan.box_size`` with the kept pixels restored exactly.
 
     ``init``/``mask`` default to the plan's, rasterized at the box size.
@@ -118,6 +130,12 @@ def composite(result: bytes | Image.Image | PaintResult, plan: PanelPlan, *,
         raise ValueError("init/mask must be box-sized; mask mode 'L'")
     kept, frac, mean = _changed(art, init.convert("RGB"), mask, tolerance)
     out = Image.composite(art, init.convert("RGB"), mask)
-    report = CompositeReport(returned_size=returned, box_size=box, resized=returned != box,
-                             kept_pixels=kept, changed_fraction=frac, mean_change=mean)
+    report = CompositeReport(
+        returned_size=returned,
+        box_size=box,
+        resized=returned != box,
+        kept_pixels=kept,
+        changed_fraction=frac,
+        mean_change=mean,
+    )
     return Composited(out, report)

@@ -2,6 +2,7 @@
 chosen variant, its seed and cache key, and the reserved balloon geometry,
 so a rebuild on another machine gives the same book and a writer can see in
 a diff which panels a change will repaint."""
+
 from __future__ import annotations
 
 import json
@@ -26,9 +27,16 @@ class LockedPanel:
     balloons: dict[str, list[float]]
 
     def to_json(self) -> dict:
-        return {"backend": self.backend, "model": self.model, "variants": self.variants,
-                "pick": self.pick, "seed": self.seed, "cache_key": self.cache_key,
-                "variant_keys": list(self.keys), "balloons": self.balloons}
+        return {
+            "backend": self.backend,
+            "model": self.model,
+            "variants": self.variants,
+            "pick": self.pick,
+            "seed": self.seed,
+            "cache_key": self.cache_key,
+            "variant_keys": list(self.keys),
+            "balloons": self.balloons,
+        }
 
 
 def lock_path(script_path: str | Path) -> Path:
@@ -44,6 +52,9 @@ def read_lock(path: Path) -> dict:
 
 
 def write_lock(path: Path, panels: list[LockedPanel]) -> None:
-    doc = {"version": VERSION, "generator": "comicc",
-           "panels": {p.panel: p.to_json() for p in panels}}
+    doc = {
+        "version": VERSION,
+        "generator": "comicc",
+        "panels": {p.panel: p.to_json() for p in panels},
+    }
     write_bytes_atomic(path, (json.dumps(doc, indent=1, sort_keys=False) + "\n").encode())

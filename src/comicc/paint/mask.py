@@ -12,26 +12,33 @@ y down) and is scaled with separate x/y factors, so the same shapes can be
 rasterized at the exact panel box size and at the negotiated request size.
 Curves are flattened here with Wang's formula (no dependency on layout).
 """
+
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable, Sequence
 from functools import lru_cache
-from typing import Iterable, Sequence
 
 from PIL import Image, ImageDraw, ImageFont
 
 from comicc.layout.geometry import Path
 
 Point = tuple[float, float]
-PAPER = (246, 242, 232)        # the neutral init background: light paper tone
+PAPER = (246, 242, 232)  # the neutral init background: light paper tone
 BALLOON_FILL = (255, 255, 255)
 BALLOON_INK = (20, 20, 20)
 MAX_FEATHER_STEPS = 32
 MODES = ("blank", "lettered", "none")
 
 
-def flatten(path: Path, sx: float = 1.0, sy: float = 1.0, tolerance: float = 0.2,
-            dx: float = 0.0, dy: float = 0.0) -> list[list[Point]]:
+def flatten(
+    path: Path,
+    sx: float = 1.0,
+    sy: float = 1.0,
+    tolerance: float = 0.2,
+    dx: float = 0.0,
+    dy: float = 0.0,
+) -> list[list[Point]]:
     """Subpaths of ``path`` as point lists, mapped by ``(x*sx + dx, y*sy + dy)``.
 
     Cubic (``C``) and quadratic (``Q``) segments are cut into straight pieces
@@ -71,22 +78,30 @@ def flatten(path: Path, sx: float = 1.0, sy: float = 1.0, tolerance: float = 0.2
 def _bezier(ctrl: Sequence[Point], tol: float) -> list[Point]:
     """Points after ctrl[0] on the Bezier with control points ``ctrl`` (degree 2 or 3)."""
     deg = len(ctrl) - 1
-    m = max((math.hypot(ctrl[i][0] - 2 * ctrl[i + 1][0] + ctrl[i + 2][0],
-                        ctrl[i][1] - 2 * ctrl[i + 1][1] + ctrl[i + 2][1])
-             for i in range(deg - 1)), default=0.0)
+    m = max(
+        (
+            math.hypot(
+                ctrl[i][0] - 2 * ctrl[i + 1][0] + ctrl[i + 2][0],
+                ctrl[i][1] - 2 * ctrl[i + 1][1] + ctrl[i + 2][1],
+            )
+            for i in range(deg - 1)
+        ),
+        default=0.0,
+    )
     n = max(1, min(1000, math.ceil(math.sqrt(deg * (deg - 1) / 8 * m / max(tol, 1e-6)))))
     out = []
     for k in range(1, n + 1):
         t = k / n
         u = 1 - t
         if deg == 3:
-            c = (u ** 3, 3 * u * u * t, 3 * u * t * t, t ** 3)
+            c = (u**3, 3 * u * u * t, 3 * u * t * t, t**3)
         elif deg == 2:
             c = (u * u, 2 * u * t, t * t)
         else:
             c = (u, t)
-        out.append((sum(ci * q[0] for ci, q in zip(c, ctrl)),
-                    sum(ci * q[1] for ci, q in zip(c, ctrl))))
+        out.append(
+            (sum(ci * q[0] for ci, q in zip(c, ctrl)), sum(ci * q[1] for ci, q in zip(c, ctrl)))
+        )
     return out
 
 
@@ -107,8 +122,14 @@ def _grown(d: ImageDraw.ImageDraw, polys: list[list[Point]], r: float, value: in
             d.ellipse([x - r, y - r, x + r, y + r], fill=value)
 
 
-def keep_zone(paths: Sequence[Path], size: tuple[int, int], sx: float, sy: float,
-              margin: float, feather: float) -> Image.Image:
+def keep_zone(
+    paths: Sequence[Path],
+    size: tuple[int, int],
+    sx: float,
+    sy: float,
+    margin: float,
+    feather: float,
+) -> Image.Image:
     """``"L"`` image: 255 inside the shapes grown by ``margin`` px, a linear ramp
     down to 0 over the next ``feather`` px, 0 elsewhere."""
     zone = Image.new("L", size, 0)
@@ -123,8 +144,16 @@ def keep_zone(paths: Sequence[Path], size: tuple[int, int], sx: float, sy: float
     return zone
 
 
-def build_mask(paths: Sequence[Path], size: tuple[int, int], sx: float, sy: float, *,
-               margin: float, feather: float, mode: str) -> Image.Image:
+def build_mask(
+    paths: Sequence[Path],
+    size: tuple[int, int],
+    sx: float,
+    sy: float,
+    *,
+    margin: float,
+    feather: float,
+    mode: str,
+) -> Image.Image:
     """The request mask: 255 = PAINT, 0 = KEEP (the balloons and their margin)."""
     if mode not in MODES:
         raise ValueError(f"mask mode must be one of {MODES}, not {mode!r}")
@@ -138,9 +167,16 @@ def _font(px: int) -> ImageFont.ImageFont | ImageFont.FreeTypeFont:
     return ImageFont.load_default(size=max(4, px))
 
 
-def build_init(paths: Sequence[Path], size: tuple[int, int], sx: float, sy: float, *,
-               mode: str, lines: Sequence[tuple[str, float, float, float]] = (),
-               paper: tuple[int, int, int] = PAPER) -> Image.Image:
+def build_init(
+    paths: Sequence[Path],
+    size: tuple[int, int],
+    sx: float,
+    sy: float,
+    *,
+    mode: str,
+    lines: Sequence[tuple[str, float, float, float]] = (),
+    paper: tuple[int, int, int] = PAPER,
+) -> Image.Image:
     """The init image: paper, plus (unless ``none``) the balloon shapes as flat
     white, plus (``lettered``) each text line drawn roughly with Pillow's
     default font. ``lines`` are ``(text, x, baseline, size)`` in panel points.
@@ -159,6 +195,11 @@ def build_init(paths: Sequence[Path], size: tuple[int, int], sx: float, sy: floa
             d.polygon(poly, fill=BALLOON_FILL)
     if mode == "lettered":
         for text, x, baseline, pt in lines:
-            d.text((x * sx, baseline * sy), text, font=_font(round(pt * sy)),
-                   fill=BALLOON_INK, anchor="ls")
+            d.text(
+                (x * sx, baseline * sy),
+                text,
+                font=_font(round(pt * sy)),
+                fill=BALLOON_INK,
+                anchor="ls",
+            )
     return img

@@ -13,6 +13,7 @@ scaled back to ``box_size`` by :func:`comicc.paint.composite.composite`.
 
 Seeds: see :func:`derive_seed`.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -22,8 +23,9 @@ from typing import TYPE_CHECKING
 from PIL import Image
 
 from comicc.backends.base import Capabilities, PaintRequest
-from comicc.layout.geometry import Path, PathCmd, PanelGeom
-from comicc.paint import cachekey, mask as maskmod
+from comicc.layout.geometry import PanelGeom, Path, PathCmd
+from comicc.paint import cachekey
+from comicc.paint import mask as maskmod
 
 if TYPE_CHECKING:  # the render stage reads the IR; importing it only for types keeps tests light
     from comicc.model import ir
@@ -59,18 +61,18 @@ class PanelPlan:
     backend: str
     model: str | None
     prompt: str
-    negative: str                          # "" when the backend has no negative prompt
-    seed: int | None                       # None when the backend has no seed
-    params: tuple[tuple[str, str], ...]    # backend settings, sorted, prefix removed
+    negative: str  # "" when the backend has no negative prompt
+    seed: int | None  # None when the backend has no seed
+    params: tuple[tuple[str, str], ...]  # backend settings, sorted, prefix removed
     dpi: int
-    box_pt: tuple[float, float]            # panel box in points
-    box_size: tuple[int, int]              # exact panel box in pixels
-    request_size: tuple[int, int]          # what the backend is asked for
-    mask_mode: str                         # blank | lettered | none
-    keep_margin: float                     # px at box scale
-    feather: float                         # px at box scale
-    reserve: tuple[Path, ...]              # reserved shapes, panel-relative points
-    lines: tuple[Line, ...]                # lettering, panel-relative (used by `lettered`)
+    box_pt: tuple[float, float]  # panel box in points
+    box_size: tuple[int, int]  # exact panel box in pixels
+    request_size: tuple[int, int]  # what the backend is asked for
+    mask_mode: str  # blank | lettered | none
+    keep_margin: float  # px at box scale
+    feather: float  # px at box scale
+    reserve: tuple[Path, ...]  # reserved shapes, panel-relative points
+    lines: tuple[Line, ...]  # lettering, panel-relative (used by `lettered`)
     cast: tuple[tuple[str, tuple[float, float]], ...]  # speaker -> request pixels
     cache_key: str
     notes: tuple[str, ...] = field(default=())  # things dropped for this backend (warn)
@@ -86,33 +88,53 @@ class PanelPlan:
         """The mask (255 paint, 0 keep) at ``size`` (default: the request size)."""
         size = size or self.request_size
         sx, sy = self.scale(size)
-        return maskmod.build_mask(self.reserve, size, sx, sy, mode=self.mask_mode,
-                                  margin=self._px(self.keep_margin, size),
-                                  feather=self._px(self.feather, size))
+        return maskmod.build_mask(
+            self.reserve,
+            size,
+            sx,
+            sy,
+            mode=self.mask_mode,
+            margin=self._px(self.keep_margin, size),
+            feather=self._px(self.feather, size),
+        )
 
     def init_image(self, size: tuple[int, int] | None = None) -> Image.Image:
         size = size or self.request_size
         sx, sy = self.scale(size)
-        return maskmod.build_init(self.reserve, size, sx, sy, mode=self.mask_mode,
-                                  lines=self.lines)
+        return maskmod.build_init(self.reserve, size, sx, sy, mode=self.mask_mode, lines=self.lines)
 
     def request(self) -> PaintRequest:
         w, h = self.request_size
         return PaintRequest(
-            prompt=self.prompt, negative=self.negative, seed=self.seed, width=w, height=h,
-            init_image=self.init_image(), mask=self.mask(), params=dict(self.params),
-            model=self.model, panel_id=self.panel_id, variant=self.variant, cast=self.cast,
+            prompt=self.prompt,
+            negative=self.negative,
+            seed=self.seed,
+            width=w,
+            height=h,
+            init_image=self.init_image(),
+            mask=self.mask(),
+            params=dict(self.params),
+            model=self.model,
+            panel_id=self.panel_id,
+            variant=self.variant,
+            cast=self.cast,
             keep_margin=self._px(self.keep_margin, self.request_size),
-            feather=self._px(self.feather, self.request_size))
+            feather=self._px(self.feather, self.request_size),
+        )
 
 
 def _shift(path: Path, dx: float, dy: float) -> Path:
-    return Path(tuple(PathCmd(c.op, tuple(v + (dx if i % 2 == 0 else dy)
-                                          for i, v in enumerate(c.pts))) for c in path.cmds))
+    return Path(
+        tuple(
+            PathCmd(c.op, tuple(v + (dx if i % 2 == 0 else dy) for i, v in enumerate(c.pts)))
+            for c in path.cmds
+        )
+    )
 
 
-def plan_panel(panel: "ir.Panel", geom: PanelGeom, caps: Capabilities, *,
-               variant: int = 1) -> PanelPlan:
+def plan_panel(
+    panel: ir.Panel, geom: PanelGeom, caps: Capabilities, *, variant: int = 1
+) -> PanelPlan:
     """Plan one variant (1-based) of ``panel`` for a backend with ``caps``."""
     st = panel.settings
     dpi = st.dpi
@@ -135,7 +157,11 @@ def plan_panel(panel: "ir.Panel", geom: PanelGeom, caps: Capabilities, *,
     reserve = tuple(_shift(p, -rect.x, -rect.y) for b in geom.balloons for p in b.reserve)
     lines: tuple[Line, ...] = tuple(
         (run.text, run.x - rect.x, run.baseline - rect.y, run.font.size)
-        for b in geom.balloons for ln in b.lines for run in ln.runs if run.text)
+        for b in geom.balloons
+        for ln in b.lines
+        for run in ln.runs
+        if run.text
+    )
 
     # cast: the layout's points (page coords) win over the IR's fractions
     sx, sy = req[0] / rect.w, req[1] / rect.h
@@ -152,13 +178,41 @@ def plan_panel(panel: "ir.Panel", geom: PanelGeom, caps: Capabilities, *,
     sorted_params = tuple(sorted((str(k), str(v)) for k, v in params.items()))
     key_params = tuple((k, v) for k, v in sorted_params if k not in caps.neutral_settings)
     key = cachekey.cache_key(
-        backend=st.backend, model=st.model, params=key_params, prompt=panel.prompt.text,
-        negative=negative, seed=seed, request_size=req, box_size=box, variant=variant,
-        cast=cast, mask=cachekey.mask_geometry(reserve, mode=mode, keep_margin=keep_margin,
-                                               feather=feather, lines=lines))
+        backend=st.backend,
+        model=st.model,
+        params=key_params,
+        prompt=panel.prompt.text,
+        negative=negative,
+        seed=seed,
+        request_size=req,
+        box_size=box,
+        variant=variant,
+        cast=cast,
+        mask=cachekey.mask_geometry(
+            reserve, mode=mode, keep_margin=keep_margin, feather=feather, lines=lines
+        ),
+    )
     return PanelPlan(
-        panel_id=panel.id, page=panel.page, number=panel.number, variant=variant,
-        backend=st.backend, model=st.model, prompt=panel.prompt.text, negative=negative,
-        seed=seed, params=sorted_params, dpi=dpi, box_pt=(rect.w, rect.h), box_size=box,
-        request_size=req, mask_mode=mode, keep_margin=keep_margin, feather=feather,
-        reserve=reserve, lines=lines, cast=cast, cache_key=key, notes=tuple(notes))
+        panel_id=panel.id,
+        page=panel.page,
+        number=panel.number,
+        variant=variant,
+        backend=st.backend,
+        model=st.model,
+        prompt=panel.prompt.text,
+        negative=negative,
+        seed=seed,
+        params=sorted_params,
+        dpi=dpi,
+        box_pt=(rect.w, rect.h),
+        box_size=box,
+        request_size=req,
+        mask_mode=mode,
+        keep_margin=keep_margin,
+        feather=feather,
+        reserve=reserve,
+        lines=lines,
+        cast=cast,
+        cache_key=key,
+        notes=tuple(notes),
+    )

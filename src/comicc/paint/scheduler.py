@@ -7,6 +7,7 @@ raises a typed error (``RateLimited`` with ``retry_after``, ``Transient``,
 retrying (waiting what the service asked for on 429s, exponential backoff
 with jitter otherwise); tqdm draws the progress bar on a terminal.
 """
+
 from __future__ import annotations
 
 import concurrent.futures as cf
@@ -19,14 +20,21 @@ from dataclasses import dataclass, field
 import tenacity
 from tqdm import tqdm
 
-from comicc.backends.base import Backend, BackendError, RateLimited, Rejected, Transient, Unavailable
+from comicc.backends.base import (
+    Backend,
+    BackendError,
+    RateLimited,
+    Rejected,
+    Transient,
+    Unavailable,
+)
 from comicc.diagnostics import Diagnostic, Severity
+from comicc.images import PanelArt
 from comicc.layout.geometry import PanelGeom
 from comicc.model import ir
-from comicc.images import PanelArt
+from comicc.paint.cache import ArtCache
 from comicc.paint.composite import composite
 from comicc.paint.plan import PanelPlan, plan_panel
-from comicc.paint.cache import ArtCache
 
 MAX_ATTEMPTS = 5
 MAX_RETRY_SECONDS = 300.0
@@ -69,9 +77,17 @@ def _wait(retry_state: tenacity.RetryCallState) -> float:
 class Painter:
     """Paints jobs with the given backends into the cache."""
 
-    def __init__(self, backends: dict[str, Backend], cache: ArtCache, *, encoding: str = "jpeg",
-                 quality: int = 90, workers: int | None = None, progress: bool | None = None,
-                 sleep=None):
+    def __init__(
+        self,
+        backends: dict[str, Backend],
+        cache: ArtCache,
+        *,
+        encoding: str = "jpeg",
+        quality: int = 90,
+        workers: int | None = None,
+        progress: bool | None = None,
+        sleep=None,
+    ):
         self.backends = backends
         self.cache = cache
         self.encoding = encoding
@@ -99,8 +115,9 @@ class Painter:
         out.plan = plan
         where = _where(panel, job.variant, panel.settings.variants)
         for note in plan.notes:
-            out.diagnostics.append(Diagnostic(Severity.WARNING, "backend-limitation", f"{where}: {note}",
-                                              panel.span))
+            out.diagnostics.append(
+                Diagnostic(Severity.WARNING, "backend-limitation", f"{where}: {note}", panel.span)
+            )
         cached = self.cache.get(plan.cache_key, self.ext)
         if cached is not None:
             out.art = PanelArt.from_bytes(cached)
@@ -117,45 +134,82 @@ class Painter:
 
         retrying = tenacity.Retrying(
             retry=tenacity.retry_if_exception_type((RateLimited, Transient)),
-            wait=_wait, sleep=self.sleep, reraise=True,
-            stop=(tenacity.stop_after_attempt(MAX_ATTEMPTS) | tenacity.stop_after_delay(MAX_RETRY_SECONDS)
-                  | tenacity.stop_when_event_set(self.cancelled)))
+            wait=_wait,
+            sleep=self.sleep,
+            reraise=True,
+            stop=(
+                tenacity.stop_after_attempt(MAX_ATTEMPTS)
+                | tenacity.stop_after_delay(MAX_RETRY_SECONDS)
+                | tenacity.stop_when_event_set(self.cancelled)
+            ),
+        )
         try:
             result = retrying(attempt)
         except BackendError as e:
             out.attempts = attempts
-            out.diagnostics.append(self._failure(e, backend, where, attempts, time.monotonic() - started, panel))
+            out.diagnostics.append(
+                self._failure(e, backend, where, attempts, time.monotonic() - started, panel)
+            )
             return out
         out.attempts = attempts
         try:
-            done = composite(result, plan, init=request.init_image if request.init_image.size == plan.box_size
-                             else None, mask=request.mask if request.mask.size == plan.box_size else None)
+            done = composite(
+                result,
+                plan,
+                init=request.init_image if request.init_image.size == plan.box_size else None,
+                mask=request.mask if request.mask.size == plan.box_size else None,
+            )
         except BackendError as e:
-            out.diagnostics.append(self._failure(e, backend, where, attempts, time.monotonic() - started, panel))
+            out.diagnostics.append(
+                self._failure(e, backend, where, attempts, time.monotonic() - started, panel)
+            )
             return out
         if done.report.mask_ignored() and not backend.capabilities.mask_guidance_only:
-            out.diagnostics.append(Diagnostic(
-                Severity.WARNING, "mask-ignored",
-                f"{where}: `{backend.name}` repainted {done.report.changed_fraction:.0%} of the area it was "
-                "asked to keep; the original pixels were pasted back", panel.span,
-                hints=["check the backend's mask settings; the balloons are safe, but the art may show seams"]))
+            out.diagnostics.append(
+                Diagnostic(
+                    Severity.WARNING,
+                    "mask-ignored",
+                    f"{where}: `{backend.name}` repainted {done.report.changed_fraction:.0%} of the area it was "
+                    "asked to keep; the original pixels were pasted back",
+                    panel.span,
+                    hints=[
+                        "check the backend's mask settings; the balloons are safe, but the art may show seams"
+                    ],
+                )
+            )
         art = PanelArt.from_image(done.image, self.encoding, self.quality)
         if backend.capabilities.needs_network or (backend.capabilities.cost_per_image or 0) > 0:
             raw = result.image if isinstance(result.image, bytes) else None
             if raw is not None:
                 self.cache.put(plan.cache_key, "raw", raw)
         self.cache.put(plan.cache_key, self.ext, art.data)
-        self.cache.put_meta(plan.cache_key, {
-            "panel": panel.id, "variant": job.variant, "backend": backend.name, "model": plan.model,
-            "seed": plan.seed, "seed_used": result.seed_used, "box_size": list(plan.box_size),
-            "request_size": list(plan.request_size), "returned_size": list(done.report.returned_size),
-            "changed_fraction": round(done.report.changed_fraction, 4)})
+        self.cache.put_meta(
+            plan.cache_key,
+            {
+                "panel": panel.id,
+                "variant": job.variant,
+                "backend": backend.name,
+                "model": plan.model,
+                "seed": plan.seed,
+                "seed_used": result.seed_used,
+                "box_size": list(plan.box_size),
+                "request_size": list(plan.request_size),
+                "returned_size": list(done.report.returned_size),
+                "changed_fraction": round(done.report.changed_fraction, 4),
+            },
+        )
         out.art = art
         return out
 
     @staticmethod
-    def _failure(e: BackendError, backend: Backend, where: str, attempts: int, seconds: float,
-                 panel: ir.Panel) -> Diagnostic:
+    def _failure(
+        e: BackendError,
+        backend: Backend,
+        where: str,
+        attempts: int,
+        seconds: float,
+        panel: ir.Panel,
+    ) -> Diagnostic:
         if isinstance(e, RateLimited):
             msg = f"{where}: rate limited by {backend.name}, retried {attempts - 1} times over {seconds:.0f} s"
             code = "backend-rate-limited"
@@ -177,8 +231,14 @@ class Painter:
     # ------------------------------------------------------------ all jobs
     def paint(self, jobs: list[PaintJob]) -> list[PaintOutcome]:
         results: list[PaintOutcome | None] = [None] * len(jobs)
-        bar = tqdm(total=len(jobs), desc="painting", unit="panel", disable=not self.progress,
-                   file=sys.stderr, leave=False)
+        bar = tqdm(
+            total=len(jobs),
+            desc="painting",
+            unit="panel",
+            disable=not self.progress,
+            file=sys.stderr,
+            leave=False,
+        )
         pool = cf.ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="comicc-paint")
         try:
             futures = {pool.submit(self._paint_one, job): i for i, job in enumerate(jobs)}

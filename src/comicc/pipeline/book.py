@@ -1,23 +1,23 @@
 """The later half of the pipeline, wired: layout -> render -> backends ->
 output. ``compiler.py`` does source -> IR; this module takes a checked
 script to a book on disk. (Split from compiler.py to keep both readable.)"""
+
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from comicc.fonts import book as fonts_mod
-from comicc.theme import model as theme_mod
 from comicc.backends import registry
 from comicc.backends.base import Backend, BackendError
-from comicc.paint.cache import ArtCache, default_cache_dir
-from comicc.paint.lock import LockedPanel, lock_path, read_lock, write_lock
-from comicc.paint.scheduler import PaintJob, Painter
 from comicc.diagnostics import Sink
+from comicc.fonts import book as fonts_mod
 from comicc.layout.engine import layout_book
 from comicc.layout.geometry import BookGeom
 from comicc.model import ir
+from comicc.paint.cache import ArtCache, default_cache_dir
+from comicc.paint.lock import LockedPanel, lock_path, read_lock, write_lock
+from comicc.paint.scheduler import Painter, PaintJob
+from comicc.theme import model as theme_mod
 
 FORMATS = ("pdf", "cbz", "png")
 
@@ -26,8 +26,8 @@ FORMATS = ("pdf", "cbz", "png")
 class BuildOptions:
     output: str | None = None
     format: str = "pdf"
-    backend: str | None = None     # override every panel's backend
-    dpi: int | None = None         # override every panel's dpi
+    backend: str | None = None  # override every panel's backend
+    dpi: int | None = None  # override every panel's dpi
     bleed: bool = False
     lossless: bool = False
     quality: int = 90
@@ -35,7 +35,7 @@ class BuildOptions:
     workers: int | None = None
     progress: bool | None = None
     write_lock: bool = True
-    use_lock: bool = True          # keep balloon sizes from the lock file while text fits
+    use_lock: bool = True  # keep balloon sizes from the lock file while text fits
 
 
 @dataclass
@@ -60,8 +60,11 @@ def locked_sizes(script: ir.Script) -> dict[str, tuple[float, float]]:
 def layout(script: ir.Script, theme, sink: Sink, keep: dict | None = None) -> BookGeom | None:
     fmt = theme_mod.resolve_format(theme, script.format)
     if fmt is None:
-        sink.error("unknown-format", f"the theme `{theme.name}` has no page format `{script.format}`",
-                   path=script.path)
+        sink.error(
+            "unknown-format",
+            f"the theme `{theme.name}` has no page format `{script.format}`",
+            path=script.path,
+        )
         return None
     book, issues = layout_book(script, theme, fmt, fonts_mod.default_fontbook(), keep=keep)
     sink.extend(issues)
@@ -79,8 +82,10 @@ def apply_overrides(script: ir.Script, opts: BuildOptions) -> ir.Script:
             s = replace(s, dpi=opts.dpi)
         return s
 
-    pages = tuple(replace(p, panels=tuple(replace(pn, settings=fix(pn.settings)) for pn in p.panels))
-                  for p in script.pages)
+    pages = tuple(
+        replace(p, panels=tuple(replace(pn, settings=fix(pn.settings)) for pn in p.panels))
+        for p in script.pages
+    )
     return replace(script, pages=pages, settings=fix(script.settings))
 
 
@@ -108,7 +113,12 @@ def create_backends(script: ir.Script, sink: Sink) -> dict[str, Backend] | None:
             cls = registry.load(name)
         except BackendError as e:
             hints = [e.hint] if getattr(e, "hint", None) else []
-            sink.error("backend-unavailable", f"backend `{name}` cannot be used: {e}", where(None), hints=hints)
+            sink.error(
+                "backend-unavailable",
+                f"backend `{name}` cannot be used: {e}",
+                where(None),
+                hints=hints,
+            )
             ok = False
             continue
         known = getattr(cls, "settings", None)
@@ -127,13 +137,15 @@ def create_backends(script: ir.Script, sink: Sink) -> dict[str, Backend] | None:
             if sig in seen_sets:
                 continue
             seen_sets.add(sig)
-            for prob in (cls.validate_settings(op) if hasattr(cls, "validate_settings") else []):
+            for prob in cls.validate_settings(op) if hasattr(cls, "validate_settings") else []:
                 span = other.settings.span_of(f"{name}.{prob.key}") or where(prob.key)
                 key = (prob.key, prob.message, span.line if span else 0)
                 if key in {(p_.key, p_.message, l_) for p_, l_ in problems}:
                     continue
                 problems.append((prob, span.line if span else 0))
-                sink.error("backend-setting", prob.message, span, hints=[prob.hint] if prob.hint else [])
+                sink.error(
+                    "backend-setting", prob.message, span, hints=[prob.hint] if prob.hint else []
+                )
         if problems:
             ok = False
             continue
@@ -143,10 +155,17 @@ def create_backends(script: ir.Script, sink: Sink) -> dict[str, Backend] | None:
                 backend.preflight()
         except BackendError as e:
             hints = [e.hint] if getattr(e, "hint", None) else []
-            setting = f"`{name}.{e.setting}`: " if getattr(e, "setting", None) and st.span_of(
-                f"{name}.{e.setting}") else ""
-            sink.error("backend-unavailable", f"backend `{name}` cannot be used: {setting}{e}",
-                       where(getattr(e, "setting", None)), hints=hints)
+            setting = (
+                f"`{name}.{e.setting}`: "
+                if getattr(e, "setting", None) and st.span_of(f"{name}.{e.setting}")
+                else ""
+            )
+            sink.error(
+                "backend-unavailable",
+                f"backend `{name}` cannot be used: {setting}{e}",
+                where(getattr(e, "setting", None)),
+                hints=hints,
+            )
             ok = False
             continue
         out[name] = backend
@@ -174,11 +193,20 @@ def build(script: ir.Script, theme, sink: Sink, opts: BuildOptions) -> BuildResu
     if backends is None:
         return None
     geoms = {g.id: g for page in book.pages for g in page.panels}
-    jobs = [PaintJob(panel, geoms[panel.id], v) for panel in script.panels
-            for v in range(1, panel.settings.variants + 1)]
+    jobs = [
+        PaintJob(panel, geoms[panel.id], v)
+        for panel in script.panels
+        for v in range(1, panel.settings.variants + 1)
+    ]
     cache = ArtCache(opts.cache_dir or default_cache_dir(script.path))
-    painter = Painter(backends, cache, encoding="png" if opts.lossless else "jpeg", quality=opts.quality,
-                      workers=opts.workers, progress=opts.progress)
+    painter = Painter(
+        backends,
+        cache,
+        encoding="png" if opts.lossless else "jpeg",
+        quality=opts.quality,
+        workers=opts.workers,
+        progress=opts.progress,
+    )
     outcomes = painter.paint(jobs)
     for o in outcomes:
         sink.extend(o.diagnostics)
@@ -193,20 +221,37 @@ def build(script: ir.Script, theme, sink: Sink, opts: BuildOptions) -> BuildResu
         chosen = by_panel[panel.id][panel.settings.pick]
         art[panel.id] = chosen.art
         geom = geoms[panel.id]
-        locked.append(LockedPanel(
-            panel.id, panel.settings.backend, panel.settings.model, panel.settings.variants,
-            panel.settings.pick, chosen.plan.seed, chosen.plan.cache_key,
-            tuple(by_panel[panel.id][v].plan.cache_key for v in sorted(by_panel[panel.id])),
-            {b.id: b.rect.to_json() for b in geom.balloons}))
+        locked.append(
+            LockedPanel(
+                panel.id,
+                panel.settings.backend,
+                panel.settings.model,
+                panel.settings.variants,
+                panel.settings.pick,
+                chosen.plan.seed,
+                chosen.plan.cache_key,
+                tuple(by_panel[panel.id][v].plan.cache_key for v in sorted(by_panel[panel.id])),
+                {b.id: b.rect.to_json() for b in geom.balloons},
+            )
+        )
     out = Path(opts.output) if opts.output else default_output(script.path, opts.format)
     page_color = getattr(theme, "page_color", "#ffffff")
     meta = script.meta
     dpi = opts.dpi or script.settings.dpi
     if opts.format == "pdf":
-        write_pdf(book, art, meta, out, bleed=opts.bleed, crop_marks=opts.bleed, page_color=page_color)
+        write_pdf(
+            book, art, meta, out, bleed=opts.bleed, crop_marks=opts.bleed, page_color=page_color
+        )
     elif opts.format == "cbz":
-        images = page_images(book, art, dpi=min(dpi, 300), fmt="jpeg", quality=opts.quality,
-                             bleed=opts.bleed, page_color=page_color)
+        images = page_images(
+            book,
+            art,
+            dpi=min(dpi, 300),
+            fmt="jpeg",
+            quality=opts.quality,
+            bleed=opts.bleed,
+            page_color=page_color,
+        )
         write_cbz(images, meta, out, rtl=script.reading == "rtl", page_count=len(images))
     else:
         out.mkdir(parents=True, exist_ok=True)

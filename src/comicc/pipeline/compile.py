@@ -4,12 +4,12 @@ source -> syntax (parse) -> model (lower) -> layout -> render -> backends ->
 output. Each function takes explicit inputs and a diagnostics sink and
 returns None when the stage found errors; the CLI turns that into exit codes.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
 
-from comicc.theme import model as theme_mod
 from comicc.diagnostics import Sink
 from comicc.model import ir
 from comicc.model.lower import KNOWN_BACKENDS, Context, lower
@@ -17,6 +17,7 @@ from comicc.model.prompt import PromptTemplates, TemplateProblem
 from comicc.source import SourceFile
 from comicc.syntax import ast
 from comicc.syntax.parser import parse
+from comicc.theme import model as theme_mod
 
 
 def load_source(path: str | Path, sink: Sink) -> SourceFile | None:
@@ -41,9 +42,13 @@ def load_source(path: str | Path, sink: Sink) -> SourceFile | None:
         good = data[: e.start].decode("utf-8", errors="replace")
         src = SourceFile.from_text(good + "\ufffd", str(path))
         off = len(src.text) - 1
-        sink.error("not-utf8", f"the file is not UTF-8 text: byte 0x{data[e.start]:02x} cannot be read",
-                   src.span(off, off + 1), label="here",
-                   hints=["save the script as UTF-8 (every modern editor can)"])
+        sink.error(
+            "not-utf8",
+            f"the file is not UTF-8 text: byte 0x{data[e.start]:02x} cannot be read",
+            src.span(off, off + 1),
+            label="here",
+            hints=["save the script as UTF-8 (every modern editor can)"],
+        )
         return None
     return SourceFile.from_text(text, str(path))
 
@@ -68,7 +73,7 @@ def load_theme_for(tree: ast.Script, src: SourceFile, sink: Sink, sources: dict 
     name = _theme_name(tree) or "classic"
     if "/" not in name and not name.endswith(".toml") and name not in available_themes():
         name = "classic"
-    if ("/" in name or name.endswith(".toml")):
+    if "/" in name or name.endswith(".toml"):
         p = Path(name) if Path(name).is_absolute() else Path(src.path).resolve().parent / name
         if not p.is_file():
             name = "classic"
@@ -84,7 +89,9 @@ class Checked:
     sources: dict  # every file a diagnostic may point into (script, theme files)
 
 
-def check(path: str | Path, sink: Sink, *, backends: tuple[str, ...] | None = None) -> Checked | None:
+def check(
+    path: str | Path, sink: Sink, *, backends: tuple[str, ...] | None = None
+) -> Checked | None:
     """Parse and lower a script, collecting every diagnostic."""
     src = load_source(path, sink)
     if src is None:
@@ -92,10 +99,18 @@ def check(path: str | Path, sink: Sink, *, backends: tuple[str, ...] | None = No
     return check_source(src, sink, backends=backends)
 
 
-def check_source(src: SourceFile, sink: Sink, *, backends: tuple[str, ...] | None = None) -> Checked | None:
+def check_source(
+    src: SourceFile, sink: Sink, *, backends: tuple[str, ...] | None = None
+) -> Checked | None:
     if not src.text.strip():
-        sink.error("empty-script", "the script is empty: there is nothing to build", path=src.path,
-                   hints=["a minimal script is `title: Hello`, `PAGE 1`, `PANEL 1` and a line of description"])
+        sink.error(
+            "empty-script",
+            "the script is empty: there is nothing to build",
+            path=src.path,
+            hints=[
+                "a minimal script is `title: Hello`, `PAGE 1`, `PANEL 1` and a line of description"
+            ],
+        )
         return None
     tree = parse(src, sink)
     if tree is None:
@@ -110,10 +125,14 @@ def check_source(src: SourceFile, sink: Sink, *, backends: tuple[str, ...] | Non
     except TemplateProblem as e:
         sink.error("prompt-template", str(e), path=getattr(theme, "path", None) or src.path)
         return None
-    ctx = Context(templates=templates, default_negative=negative,
-                  backends=tuple(backends or KNOWN_BACKENDS), themes=available_themes(),
-                  default_theme="classic",
-                  default_format=getattr(theme, "default_format", None) or "us-comic",
-                  default_reading=getattr(theme, "reading", None) or "ltr")
+    ctx = Context(
+        templates=templates,
+        default_negative=negative,
+        backends=tuple(backends or KNOWN_BACKENDS),
+        themes=available_themes(),
+        default_theme="classic",
+        default_format=getattr(theme, "default_format", None) or "us-comic",
+        default_reading=getattr(theme, "reading", None) or "ltr",
+    )
     script = lower(tree, src, sink, ctx)
     return Checked(src, tree, script, theme, sources)

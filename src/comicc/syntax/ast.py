@@ -5,6 +5,7 @@ parse(s)`` compares meaning-bearing content only. Values are stored in the
 canonical form the formatter writes (upper-case MODs and number words,
 stripped text), so formatting never changes the tree.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -15,15 +16,15 @@ from comicc.source import Span, span_field
 
 @dataclass(frozen=True)
 class Number:
-    raw: str            # "3", "ONE", "TWENTY-ONE" (words upper-cased)
+    raw: str  # "3", "ONE", "TWENTY-ONE" (words upper-cased)
     value: int
     span: Span = span_field()
 
 
 @dataclass(frozen=True)
 class PageHead:
-    numbers: tuple[Number, ...]   # one, or two for a spread (PAGES 4-5)
-    note: str | None              # text inside the parentheses
+    numbers: tuple[Number, ...]  # one, or two for a spread (PAGES 4-5)
+    note: str | None  # text inside the parentheses
     span: Span = span_field()
 
 
@@ -52,21 +53,21 @@ class SnippetDef:
 
 @dataclass(frozen=True)
 class ListItem:
-    text: str                     # without the leading "- "
+    text: str  # without the leading "- "
     span: Span = span_field()
 
 
 @dataclass(frozen=True)
 class Comment:
-    text: str                     # including the leading "#"
+    text: str  # including the leading "#"
     span: Span = span_field()
 
 
 @dataclass(frozen=True)
 class Setting:
-    key: str                      # "seed", "stability.style_preset", "prompt!"
-    value: str | None             # inline value, None if empty
-    items: tuple[Union[ListItem, Comment], ...] = ()
+    key: str  # "seed", "stability.style_preset", "prompt!"
+    value: str | None  # inline value, None if empty
+    items: tuple[ListItem | Comment, ...] = ()
     span: Span = span_field()
     key_span: Span = span_field()
     value_span: Span | None = span_field()
@@ -74,7 +75,7 @@ class Setting:
 
 @dataclass(frozen=True)
 class Mod:
-    name: str                     # upper-case, stripped: "WHISPER", "CONT'D"
+    name: str  # upper-case, stripped: "WHISPER", "CONT'D"
     span: Span = span_field()
 
 
@@ -89,7 +90,7 @@ class Lettering:
     number: int | None
     cue: str
     mods: tuple[Mod, ...]
-    lines: tuple[TextLine, ...]   # first line, then continuation lines
+    lines: tuple[TextLine, ...]  # first line, then continuation lines
     span: Span = span_field()
     cue_span: Span = span_field()
     number_span: Span | None = span_field()
@@ -101,13 +102,13 @@ class Lettering:
 
 @dataclass(frozen=True)
 class Note:
-    text: str                     # the whole "[[ ... ]]"
+    text: str  # the whole "[[ ... ]]"
     span: Span = span_field()
 
 
 @dataclass(frozen=True)
 class Boneyard:
-    text: str                     # the whole "/* ... */", lines right-stripped
+    text: str  # the whole "/* ... */", lines right-stripped
     closed: bool = True
     span: Span = span_field()
 
@@ -131,7 +132,7 @@ class Panel:
 @dataclass(frozen=True)
 class Page:
     head: PageHead
-    lines: tuple[Line, ...]       # page-level lines, before the first PANEL
+    lines: tuple[Line, ...]  # page-level lines, before the first PANEL
     panels: tuple[Panel, ...]
     span: Span = span_field()
 
@@ -139,5 +140,5 @@ class Page:
 @dataclass(frozen=True)
 class Script:
     path: str
-    header: tuple[Union[Line, Panel], ...]  # a Panel here is misplaced (before any PAGE)
+    header: tuple[Line | Panel, ...]  # a Panel here is misplaced (before any PAGE)
     pages: tuple[Page, ...]

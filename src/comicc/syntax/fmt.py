@@ -15,6 +15,7 @@ It rewrites each line in canonical form and keeps everything else: comments,
 ``parse(fmt(s)) == parse(s)`` and ``fmt(fmt(s)) == fmt(s)`` are property
 tests (tests/test_fmt_properties.py).
 """
+
 from __future__ import annotations
 
 from comicc.syntax import ast
@@ -31,7 +32,11 @@ def format_script(tree: ast.Script) -> str:
     for i, node in enumerate(items):
         if isinstance(node, (ast.PageHead, ast.PanelHead)) and i > 0:
             j = i
-            while j - 1 >= 0 and isinstance(items[j - 1], (ast.Comment, ast.Note)) and not blank_before[j]:
+            while (
+                j - 1 >= 0
+                and isinstance(items[j - 1], (ast.Comment, ast.Note))
+                and not blank_before[j]
+            ):
                 j -= 1
             if j == 0:
                 j = i

@@ -1,4 +1,5 @@
 """Loading the Lark grammar: one cached LALR(1) parser per process."""
+
 from __future__ import annotations
 
 import functools

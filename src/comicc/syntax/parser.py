@@ -5,12 +5,13 @@ into header, pages and panels. Syntax errors are collected, not fatal: the
 offending line is blanked out and parsing resumes, so one run reports every
 broken line (up to a limit).
 """
+
 from __future__ import annotations
 
 import re
 
 import lark
-from lark import Token, Tree
+from lark import Token
 
 from comicc.diagnostics import Sink
 from comicc.source import SourceFile
@@ -46,7 +47,10 @@ def parse(src: SourceFile, sink: Sink) -> ast.Script | None:
 
 # ---------------------------------------------------------------- errors
 
-def _report(src: SourceFile, text: str, e: lark.exceptions.UnexpectedInput, sink: Sink) -> int | None:
+
+def _report(
+    src: SourceFile, text: str, e: lark.exceptions.UnexpectedInput, sink: Sink
+) -> int | None:
     if isinstance(e, lark.exceptions.UnexpectedToken):
         tok = e.token
         pos = tok.start_pos if tok.start_pos is not None else len(text) - 1
@@ -101,7 +105,9 @@ def _explain(line: str, found: str, expected: list[str]) -> tuple[str, list[str]
     elif stripped.startswith("snippet"):
         msg = f"bad snippet definition: expected {exp}, found {found}"
         hints.append("write it as `snippet name: prompt text`, name in lower case")
-    elif re.match(r"(?i)pages?\b|panel\b", stripped) and found.startswith("`(") and ")" not in found:
+    elif (
+        re.match(r"(?i)pages?\b|panel\b", stripped) and found.startswith("`(") and ")" not in found
+    ):
         msg = "bad heading: the note in parentheses is not closed with `)`"
         hints.append("add the closing `)`: `PAGE 1 (three panels)`")
     elif re.match(r"(?i)pages?\b|panel\b", stripped):
@@ -178,13 +184,17 @@ class _Lines(lark.Transformer):
         kw, name, *rest = items
         text = str(rest[0]).strip() if rest else ""
         end = rest[0].end_pos if rest else name.end_pos + 1
-        return ast.CharacterDef(str(name).strip(), text, self._span(kw.start_pos, end), self._tok_span(name))
+        return ast.CharacterDef(
+            str(name).strip(), text, self._span(kw.start_pos, end), self._tok_span(name)
+        )
 
     def snippet_def(self, items):
         kw, name, *rest = items
         text = str(rest[0]).strip() if rest else ""
         end = rest[0].end_pos if rest else name.end_pos + 1
-        return ast.SnippetDef(str(name).strip(), text, self._span(kw.start_pos, end), self._tok_span(name))
+        return ast.SnippetDef(
+            str(name).strip(), text, self._span(kw.start_pos, end), self._tok_span(name)
+        )
 
     def setting(self, items):
         key = items[0]
@@ -201,14 +211,27 @@ class _Lines(lark.Transformer):
                 start = tok.start_pos + len(str(tok)) - len(str(tok).lstrip("\n \t"))
                 body = str(tok).lstrip("\n \t")[1:]  # drop "-"
                 lead = len(body) - len(body.lstrip())
-                list_items.append(ast.ListItem(body.strip(), self._span(start + 1 + lead, tok.end_pos - (len(body) - len(body.rstrip())))))
+                list_items.append(
+                    ast.ListItem(
+                        body.strip(),
+                        self._span(
+                            start + 1 + lead, tok.end_pos - (len(body) - len(body.rstrip()))
+                        ),
+                    )
+                )
                 end = tok.end_pos
             else:  # ITEM_COMMENT
                 start = tok.start_pos + len(str(tok)) - len(str(tok).lstrip("\n \t"))
                 list_items.append(ast.Comment(str(tok).strip(), self._span(start, tok.end_pos)))
                 end = tok.end_pos
-        return ast.Setting(str(key), value, tuple(list_items), self._span(key.start_pos, end),
-                           self._tok_span(key), value_span)
+        return ast.Setting(
+            str(key),
+            value,
+            tuple(list_items),
+            self._span(key.start_pos, end),
+            self._tok_span(key),
+            value_span,
+        )
 
     def mods(self, items):
         out = []
@@ -242,8 +265,15 @@ class _Lines(lark.Transformer):
             lines.append(ast.TextLine("", self._span(cue_tok.end_pos, cue_tok.end_pos)))
         start = first.start_pos if isinstance(first, Token) else cue_tok.start_pos
         end = max(lines[-1].span.end, cue_tok.end_pos + 1, *(m.span.end + 1 for m in mods))
-        return ast.Lettering(number, str(cue_tok).strip(), mods, tuple(lines),
-                             self._span(start, end), self._tok_span(cue_tok), number_span)
+        return ast.Lettering(
+            number,
+            str(cue_tok).strip(),
+            mods,
+            tuple(lines),
+            self._span(start, end),
+            self._tok_span(cue_tok),
+            number_span,
+        )
 
     def comment(self, items):
         return ast.Comment(str(items[0]).rstrip(), self._tok_span(items[0]))
@@ -273,6 +303,7 @@ def _lead(tok: Token) -> int:
 
 # ---------------------------------------------------------------- folding
 
+
 def _fold(src: SourceFile, lines: list, sink: Sink) -> ast.Script:
     header: list = []
     pages: list[ast.Page] = []
@@ -297,8 +328,19 @@ def _fold(src: SourceFile, lines: list, sink: Sink) -> ast.Script:
         nonlocal page_head, page_lines, panels
         close_panel()
         if page_head is not None:
-            last = panels[-1].span.end if panels else (page_lines[-1].span.end if page_lines else page_head.span.end)
-            pages.append(ast.Page(page_head, tuple(page_lines), tuple(panels), src.span(page_head.span.start, last)))
+            last = (
+                panels[-1].span.end
+                if panels
+                else (page_lines[-1].span.end if page_lines else page_head.span.end)
+            )
+            pages.append(
+                ast.Page(
+                    page_head,
+                    tuple(page_lines),
+                    tuple(panels),
+                    src.span(page_head.span.start, last),
+                )
+            )
         page_head, page_lines, panels = None, [], []
 
     for node in lines:

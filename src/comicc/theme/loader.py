@@ -16,6 +16,7 @@ and the theme it extends are different files). Codes:
 ``theme-bad-template``   a prompt template that jinja2 cannot compile
 ``theme-unknown-variable`` (warning) a template variable comicc never sets
 """
+
 from __future__ import annotations
 
 import tomllib
@@ -26,13 +27,35 @@ from typing import Any
 from jinja2 import TemplateSyntaxError, meta
 from jinja2.sandbox import SandboxedEnvironment
 
-from comicc.fonts import book as _fonts
 from comicc.diagnostics import Sink, did_you_mean
+from comicc.fonts import book as _fonts
 from comicc.resources import themes_dir
 from comicc.source import SourceFile, Span
-from comicc.theme.schema import BALLOON_KINDS, CHARACTER_VARIABLES, FONT, FONT_ROLES, PROMPT_VARIABLES, SCHEMA, BadValue
-from comicc.theme.positions import KeyPath, Loc, index_keys, locate, syntax_error_message, syntax_error_span
-from comicc.theme.model import DEFAULT_CHARACTER_TEMPLATE, DEFAULT_PROMPT_TEMPLATE, BalloonStyle, FontSpec, PageFormat, Theme
+from comicc.theme.model import (
+    DEFAULT_CHARACTER_TEMPLATE,
+    DEFAULT_PROMPT_TEMPLATE,
+    BalloonStyle,
+    FontSpec,
+    PageFormat,
+    Theme,
+)
+from comicc.theme.positions import (
+    KeyPath,
+    Loc,
+    index_keys,
+    locate,
+    syntax_error_message,
+    syntax_error_span,
+)
+from comicc.theme.schema import (
+    BALLOON_KINDS,
+    CHARACTER_VARIABLES,
+    FONT,
+    FONT_ROLES,
+    PROMPT_VARIABLES,
+    SCHEMA,
+    BadValue,
+)
 
 _NOT_INHERITED = {("name",), ("extends",), ("description",)}
 
@@ -80,7 +103,7 @@ class Loader:
         if path in self.origin:
             return self.origin[path]
         for p, d in self.origin.items():
-            if p[:len(path)] == path:
+            if p[: len(path)] == path:
                 return d
         return self.top
 
@@ -108,8 +131,11 @@ class Loader:
         try:
             src = SourceFile.read(path)
         except (OSError, UnicodeDecodeError) as exc:
-            msg = (f"theme file `{path}` is not UTF-8 text" if isinstance(exc, UnicodeDecodeError)
-                   else f"cannot read theme file `{path}`: {exc.strerror or exc}")
+            msg = (
+                f"theme file `{path}` is not UTF-8 text"
+                if isinstance(exc, UnicodeDecodeError)
+                else f"cannot read theme file `{path}`: {exc.strerror or exc}"
+            )
             code = "theme-syntax" if isinstance(exc, UnicodeDecodeError) else "theme-not-found"
             self.failed = True
             span = locate(via[0].src, via[0].index, via[1], True) if via else None
@@ -120,9 +146,12 @@ class Loader:
             data = tomllib.loads(src.text)
         except tomllib.TOMLDecodeError as exc:
             self.failed = True
-            self.sink.error("theme-syntax", f"invalid TOML: {syntax_error_message(exc)}",
-                            syntax_error_span(src, exc),
-                            hints=("theme files are TOML: `key = \"value\"`, tables as `[name]`",))
+            self.sink.error(
+                "theme-syntax",
+                f"invalid TOML: {syntax_error_message(exc)}",
+                syntax_error_span(src, exc),
+                hints=('theme files are TOML: `key = "value"`, tables as `[name]`',),
+            )
             return None
         return _Doc(src, index_keys(src), data)
 
@@ -136,8 +165,11 @@ class Loader:
             if real in seen:
                 self.failed = True
                 names = " → ".join(p.name for p in seen + [real])
-                self.sink.error("theme-extends-cycle", f"themes extend each other in a cycle: {names}",
-                                locate(via[0].src, via[0].index, via[1], True))
+                self.sink.error(
+                    "theme-extends-cycle",
+                    f"themes extend each other in a cycle: {names}",
+                    locate(via[0].src, via[0].index, via[1], True),
+                )
                 return None
             seen.append(real)
             doc = self.read(path, via)
@@ -150,8 +182,11 @@ class Loader:
             via = (doc, ("extends",))
             if not isinstance(ext, str):
                 self.failed = True
-                self.sink.error("theme-bad-value", "`extends` must be a theme name or a path",
-                                locate(doc.src, doc.index, ("extends",), True))
+                self.sink.error(
+                    "theme-bad-value",
+                    "`extends` must be a theme name or a path",
+                    locate(doc.src, doc.index, ("extends",), True),
+                )
                 return None
             if is_path(ext):
                 path = Path(doc.src.path).parent / ext
@@ -159,11 +194,16 @@ class Loader:
                 path = theme_file(ext)
                 if not path.is_file():
                     sug = did_you_mean(ext, shipped_names())
-                    hints = ([f"did you mean `{sug[0]}`?"] if sug else []) + \
-                        ["shipped themes: " + ", ".join(shipped_names())]
+                    hints = ([f"did you mean `{sug[0]}`?"] if sug else []) + [
+                        "shipped themes: " + ", ".join(shipped_names())
+                    ]
                     self.failed = True
-                    self.sink.error("theme-not-found", f"`extends` names an unknown theme `{ext}`",
-                                    locate(doc.src, doc.index, ("extends",), True), hints=hints)
+                    self.sink.error(
+                        "theme-not-found",
+                        f"`extends` names an unknown theme `{ext}`",
+                        locate(doc.src, doc.index, ("extends",), True),
+                        hints=hints,
+                    )
                     return None
         docs.reverse()
         return docs
@@ -178,7 +218,7 @@ class Loader:
                     self.origin.pop(key, None)
             for path, value in _flatten(doc.data, ()):
                 for key in list(leaves):  # a table replacing a value, or the reverse
-                    if key != path and (key == path[:len(key)] or path == key[:len(path)]):
+                    if key != path and (key == path[: len(key)] or path == key[: len(path)]):
                         del leaves[key]
                         self.origin.pop(key, None)
                 leaves[path] = value
@@ -202,10 +242,17 @@ class Loader:
                 known = [k for k in schema if k != "*"]
                 sug = did_you_mean(key, known)
                 what = "balloon kind" if path == ("balloons",) else "key"
-                hints = ([f"did you mean `{sug[0]}`?"] if sug else []) + \
-                    [f"known {what}s here: " + ", ".join(known)]
-                self.error("theme-unknown-key", f"unknown {what} `{'.'.join(p)}`", p, hints,
-                           value=False, label="not a theme key")
+                hints = ([f"did you mean `{sug[0]}`?"] if sug else []) + [
+                    f"known {what}s here: " + ", ".join(known)
+                ]
+                self.error(
+                    "theme-unknown-key",
+                    f"unknown {what} `{'.'.join(p)}`",
+                    p,
+                    hints,
+                    value=False,
+                    label="not a theme key",
+                )
                 continue
             if isinstance(spec, dict):
                 if not isinstance(value, dict):
@@ -220,9 +267,16 @@ class Loader:
                     out[key] = value
                 else:
                     self.bad.add(p)
-                    self.error("theme-bad-value", f"`{value}` is not a font role or font table", p,
-                               ["use one of " + ", ".join(FONT_ROLES) +
-                                ", or a table like { family = \"Kalam\", style = \"bold\" }"])
+                    self.error(
+                        "theme-bad-value",
+                        f"`{value}` is not a font role or font table",
+                        p,
+                        [
+                            "use one of "
+                            + ", ".join(FONT_ROLES)
+                            + ', or a table like { family = "Kalam", style = "bold" }'
+                        ],
+                    )
             else:
                 try:
                     out[key] = spec(value)
@@ -240,9 +294,10 @@ class Loader:
                 if path in self.bad:
                     return None
                 hints = [hint] if hint else []
-                hints.append("or start the file with `extends = \"classic\"` to inherit it")
-                self.error("theme-missing-key", f"missing `{'.'.join(path)}`", path, hints,
-                           value=False)
+                hints.append('or start the file with `extends = "classic"` to inherit it')
+                self.error(
+                    "theme-missing-key", f"missing `{'.'.join(path)}`", path, hints, value=False
+                )
                 return None
             node = node[part]
         return node
@@ -257,16 +312,24 @@ class Loader:
             ast = env.parse(text)
         except TemplateSyntaxError as exc:
             self.failed = True
-            self.sink.error("theme-bad-template", f"prompt template does not compile: {exc.message}",
-                            self._template_line(path, exc.lineno or 1),
-                            hints=("jinja2 syntax: {{ variable }}, {% for x in list %}…{% endfor %}",))
+            self.sink.error(
+                "theme-bad-template",
+                f"prompt template does not compile: {exc.message}",
+                self._template_line(path, exc.lineno or 1),
+                hints=("jinja2 syntax: {{ variable }}, {% for x in list %}…{% endfor %}",),
+            )
             return None
         for var in sorted(meta.find_undeclared_variables(ast) - set(allowed)):
             sug = did_you_mean(var, allowed)
-            hints = ([f"did you mean `{sug[0]}`?"] if sug else []) + \
-                ["variables: " + ", ".join(allowed)]
-            self.warning("theme-unknown-variable",
-                         f"prompt.{key} uses `{var}`, which comicc never sets", path, hints)
+            hints = ([f"did you mean `{sug[0]}`?"] if sug else []) + [
+                "variables: " + ", ".join(allowed)
+            ]
+            self.warning(
+                "theme-unknown-variable",
+                f"prompt.{key} uses `{var}`, which comicc never sets",
+                path,
+                hints,
+            )
         return text
 
     def _template_line(self, path: KeyPath, lineno: int) -> Span | None:
@@ -297,34 +360,54 @@ class Loader:
         formats = {}
         for name, f in conv.get("formats", {}).items():
             if "trim" not in f:
-                self.require(f, ("formats", name, "trim"), "trim = \"6.625x10.25in\"")
+                self.require(f, ("formats", name, "trim"), 'trim = "6.625x10.25in"')
                 continue
-            formats[name] = PageFormat(name, f["trim"][0], f["trim"][1], f.get("bleed", 0.0),
-                                       f.get("margin", 0.0), f.get("spine_margin", 0.0),
-                                       f.get("dpi"), f.get("strip", False))
+            formats[name] = PageFormat(
+                name,
+                f["trim"][0],
+                f["trim"][1],
+                f.get("bleed", 0.0),
+                f.get("margin", 0.0),
+                f.get("spine_margin", 0.0),
+                f.get("dpi"),
+                f.get("strip", False),
+            )
         if not conv.get("formats"):
             self.require(conv, ("formats",), "define at least one page format under [formats.NAME]")
         page = conv.get("page", {})
-        default_format = self.require(conv, ("page", "default_format"), "default_format = \"us-comic\"")
+        default_format = self.require(
+            conv, ("page", "default_format"), 'default_format = "us-comic"'
+        )
         if default_format is not None and formats and default_format not in formats:
             sug = did_you_mean(default_format, list(formats))
-            self.error("theme-unknown-format", f"`{default_format}` is not a format of this theme",
-                       ("page", "default_format"),
-                       ([f"did you mean `{sug[0]}`?"] if sug else []) + ["formats: " + ", ".join(formats)])
-        tier = self.require(conv, ("gutters", "tier"), "tier = \"0.2in\"")
-        within = self.require(conv, ("gutters", "within"), "within = \"0.16in\"")
-        border = self.require(conv, ("border", "width"), "width = \"2pt\"")
-        padding = self.require(conv, ("lettering", "balloon_padding"), "balloon_padding = \"5pt\"")
+            self.error(
+                "theme-unknown-format",
+                f"`{default_format}` is not a format of this theme",
+                ("page", "default_format"),
+                ([f"did you mean `{sug[0]}`?"] if sug else []) + ["formats: " + ", ".join(formats)],
+            )
+        tier = self.require(conv, ("gutters", "tier"), 'tier = "0.2in"')
+        within = self.require(conv, ("gutters", "within"), 'within = "0.16in"')
+        border = self.require(conv, ("border", "width"), 'width = "2pt"')
+        padding = self.require(conv, ("lettering", "balloon_padding"), 'balloon_padding = "5pt"')
 
         fspec = conv.get("fonts", {})
         let = fspec.get("lettering", {})
-        fams = {k: self.require(conv, ("fonts", "lettering", k), f"{k} = …")
-                for k in ("family", "size", "leading")}
+        fams = {
+            k: self.require(conv, ("fonts", "lettering", k), f"{k} = …")
+            for k in ("family", "size", "leading")
+        }
         if None in fams.values():
             return None
-        lettering = FontSpec(fams["family"], fams["size"], fams["leading"], let.get("style", "regular"))
-        defaults = {"emphasis": ("bolditalic", 1.0), "caption": ("regular", 1.0),
-                    "sfx": ("bold", 2.5), "title": ("bold", 3.0)}
+        lettering = FontSpec(
+            fams["family"], fams["size"], fams["leading"], let.get("style", "regular")
+        )
+        defaults = {
+            "emphasis": ("bolditalic", 1.0),
+            "caption": ("regular", 1.0),
+            "sfx": ("bold", 2.5),
+            "title": ("bold", 3.0),
+        }
         roles = {"lettering": lettering}
         for role, (style, scale) in defaults.items():
             roles[role] = _fontspec(fspec.get(role, {}), lettering, style, scale)
@@ -345,14 +428,20 @@ class Loader:
             elif isinstance(font, dict):
                 font = _fontspec(font, lettering, "regular", 1.0)
                 self.check_font(fb, font.family, ("balloons", kind, "font", "family"), error=True)
-            styles[kind] = BalloonStyle(b.get("stroke_width", 1.0), b.get("stroke", "#000000"),
-                                        b.get("fill", "#ffffff"), b.get("dash"),
-                                        b.get("text_color", "#000000"), font)
+            styles[kind] = BalloonStyle(
+                b.get("stroke_width", 1.0),
+                b.get("stroke", "#000000"),
+                b.get("fill", "#ffffff"),
+                b.get("dash"),
+                b.get("text_color", "#000000"),
+                font,
+            )
         cap = conv.get("caption", {})
         caption_fill = cap.get("fill", bconv.get("caption", {}).get("fill", "#ffffff"))
         c = styles["caption"]
-        styles["caption"] = BalloonStyle(c.stroke_width, c.stroke, caption_fill, c.dash,
-                                         c.text_color, c.font)
+        styles["caption"] = BalloonStyle(
+            c.stroke_width, c.stroke, caption_fill, c.dash, c.text_color, c.font
+        )
         template = self.check_template(conv, "template", PROMPT_VARIABLES)
         character = self.check_template(conv, "character", CHARACTER_VARIABLES)
         lconf = conv.get("lettering", {})
@@ -360,23 +449,36 @@ class Loader:
             return None
         spans = {".".join(p): self.span(p) for p in self.origin}
         return Theme(
-            name=conv.get("name", top.stem), path=str(top), formats=formats,
-            gutter_tier=tier, gutter_within=within, border_width=border,
+            name=conv.get("name", top.stem),
+            path=str(top),
+            formats=formats,
+            gutter_tier=tier,
+            gutter_within=within,
+            border_width=border,
             border_color=conv.get("border", {}).get("color", "#000000"),
             page_color=page.get("color", "#ffffff"),
-            lettering=roles["lettering"], emphasis=roles["emphasis"], caption=roles["caption"],
-            sfx=roles["sfx"], title=roles["title"],
-            small_scale=lconf.get("small_scale", 0.85), all_caps=lconf.get("all_caps", True),
-            balloon_padding=padding, caption_padding=lconf.get("caption_padding", padding),
+            lettering=roles["lettering"],
+            emphasis=roles["emphasis"],
+            caption=roles["caption"],
+            sfx=roles["sfx"],
+            title=roles["title"],
+            small_scale=lconf.get("small_scale", 0.85),
+            all_caps=lconf.get("all_caps", True),
+            balloon_padding=padding,
+            caption_padding=lconf.get("caption_padding", padding),
             caption_fill=caption_fill,
             caption_colors={k.upper(): v for k, v in cap.get("colors", {}).items()},
-            balloon_styles=styles, fallback_fonts=tuple(fallback),
+            balloon_styles=styles,
+            fallback_fonts=tuple(fallback),
             prompt_template=template if template is not None else DEFAULT_PROMPT_TEMPLATE,
             character_template=character if character is not None else DEFAULT_CHARACTER_TEMPLATE,
             negative=conv.get("prompt", {}).get("negative", ""),
-            reading=page.get("reading", "ltr"), default_format=default_format,
-            extra=dict(conv.get("extra", {})), description=conv.get("description", ""),
-            spans=spans)
+            reading=page.get("reading", "ltr"),
+            default_format=default_format,
+            extra=dict(conv.get("extra", {})),
+            description=conv.get("description", ""),
+            spans=spans,
+        )
 
     def check_font(self, fb, family: str, path: KeyPath, error: bool) -> None:
         """Report a family comicc cannot find, once, where a file names it."""
@@ -385,8 +487,11 @@ class Loader:
         self.missing_fonts.add(family)
         sug = did_you_mean(family, fb.families())
         slug = "-".join(family.lower().split())
-        hints = [f"did you mean `{sug[0]}`?"] if sug else \
-            [f"if PyPI has `fontpkg-{slug}`, add it to the project's dependencies"]
+        hints = (
+            [f"did you mean `{sug[0]}`?"]
+            if sug
+            else [f"if PyPI has `fontpkg-{slug}`, add it to the project's dependencies"]
+        )
         hints.append(f"installed families: {', '.join(fb.families())}")
         msg = f"font `{family}` is not installed"
         if error:

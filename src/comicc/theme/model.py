@@ -8,6 +8,7 @@ The dataclass field names below are the interface the layout, render and
 output stages use. Loading and validation: :func:`load_theme`; file format:
 ``docs/themes.md``; key schema and units: :mod:`comicc.theme.schema`.
 """
+
 from __future__ import annotations
 
 import re
@@ -23,13 +24,13 @@ if TYPE_CHECKING:
 @dataclass(frozen=True)
 class PageFormat:
     name: str
-    width: float          # trim width, pt
-    height: float         # trim height, pt
-    bleed: float          # bleed per side, pt
-    margin: float         # trim edge -> live area, pt (all sides)
+    width: float  # trim width, pt
+    height: float  # trim height, pt
+    bleed: float  # bleed per side, pt
+    margin: float  # trim edge -> live area, pt (all sides)
     spine_margin: float = 0.0  # extra margin on the spine side (manga)
-    dpi: float | None = None   # the format's own raster resolution (webtoon: 96), else the script's
-    strip: bool = False        # pages form one vertical strip; height = one slice (webtoon)
+    dpi: float | None = None  # the format's own raster resolution (webtoon: 96), else the script's
+    strip: bool = False  # pages form one vertical strip; height = one slice (webtoon)
 
     @property
     def trim_size(self) -> tuple[float, float]:
@@ -38,9 +39,9 @@ class PageFormat:
 
 @dataclass(frozen=True)
 class FontSpec:
-    family: str           # a face name known to comicc.fonts.book, e.g. "Kalam"
-    size: float           # pt
-    leading: float        # baseline-to-baseline, pt
+    family: str  # a face name known to comicc.fonts.book, e.g. "Kalam"
+    size: float  # pt
+    leading: float  # baseline-to-baseline, pt
     style: str = "regular"  # "regular" | "bold" | "italic" | "bolditalic"
 
 
@@ -59,32 +60,34 @@ class Theme:
     name: str
     path: str
     formats: dict[str, PageFormat]
-    gutter_tier: float            # between tiers (rows), pt
-    gutter_within: float          # between panels of one tier, pt
-    border_width: float           # panel border stroke, pt
+    gutter_tier: float  # between tiers (rows), pt
+    gutter_within: float  # between panels of one tier, pt
+    border_width: float  # panel border stroke, pt
     border_color: str
     page_color: str
-    lettering: FontSpec           # dialogue face
-    emphasis: FontSpec            # bold italic face for *emphasis*
+    lettering: FontSpec  # dialogue face
+    emphasis: FontSpec  # bold italic face for *emphasis*
     caption: FontSpec
     sfx: FontSpec
     title: FontSpec
-    small_scale: float            # SMALL / WEAK type size factor
+    small_scale: float  # SMALL / WEAK type size factor
     all_caps: bool
-    balloon_padding: float        # text to outline, pt
+    balloon_padding: float  # text to outline, pt
     caption_padding: float
     caption_fill: str
     caption_colors: dict[str, str]  # per-character voiced caption fill
     balloon_styles: dict[str, BalloonStyle]  # by BalloonKind value
-    fallback_fonts: tuple[str, ...]          # tried in order for missing glyphs
-    prompt_template: str          # jinja2 (sandboxed), see docs/themes.md
-    character_template: str       # how a character name expands in prompts
-    negative: str                 # default negative prompt
-    reading: str = "ltr"          # default reading direction for this theme
+    fallback_fonts: tuple[str, ...]  # tried in order for missing glyphs
+    prompt_template: str  # jinja2 (sandboxed), see docs/themes.md
+    character_template: str  # how a character name expands in prompts
+    negative: str  # default negative prompt
+    reading: str = "ltr"  # default reading direction for this theme
     default_format: str = "us-comic"
     extra: dict = field(default_factory=dict)
     description: str = ""
-    spans: dict = field(default_factory=dict, compare=False, repr=False)  # "prompt.template" -> value Span
+    spans: dict = field(
+        default_factory=dict, compare=False, repr=False
+    )  # "prompt.template" -> value Span
 
 
 DEFAULT_PROMPT_TEMPLATE = (
@@ -99,11 +102,17 @@ DEFAULT_CHARACTER_TEMPLATE = "{{ name }} ({{ description }})"
 def available_themes() -> list[str]:
     """Names of the shipped themes (``themes/*.toml``), sorted."""
     from comicc.theme.loader import shipped_names
+
     return shipped_names()
 
 
-def load_theme(name_or_path: str, sink: "Sink", base_dir: Path | None = None, *,
-               sources: "dict[str, SourceFile] | None" = None) -> Theme | None:
+def load_theme(
+    name_or_path: str,
+    sink: Sink,
+    base_dir: Path | None = None,
+    *,
+    sources: dict[str, SourceFile] | None = None,
+) -> Theme | None:
     """Load and validate a theme; ``None`` after reporting errors into ``sink``.
 
     ``name_or_path`` is a shipped theme's name (``classic``) or, if it
@@ -124,9 +133,10 @@ def load_theme(name_or_path: str, sink: "Sink", base_dir: Path | None = None, *,
         if not path.is_file():
             names = shipped_names()
             sug = did_you_mean(name_or_path, names)
-            hints = ([f"did you mean `{sug[0]}`?"] if sug else []) + \
-                ["shipped themes: " + ", ".join(names),
-                 "a theme file of your own is given as a path, e.g. `theme: ./my-theme.toml`"]
+            hints = ([f"did you mean `{sug[0]}`?"] if sug else []) + [
+                "shipped themes: " + ", ".join(names),
+                "a theme file of your own is given as a path, e.g. `theme: ./my-theme.toml`",
+            ]
             sink.error("theme-not-found", f"unknown theme `{name_or_path}`", hints=hints)
             return None
     loader = Loader(sink, sources)

@@ -6,6 +6,7 @@ offsets of the key and of its value. It is lenient: it runs only on files
 ``tomllib`` already accepted, and anything it misses falls back to the
 nearest enclosing table, then to the start of the file.
 """
+
 from __future__ import annotations
 
 import re
@@ -40,7 +41,7 @@ def _read_key(text: str, i: int) -> tuple[list[str], int] | None:
             j = text.find(q, i + 1)
             if j < 0:
                 return None
-            parts.append(text[i + 1:j])
+            parts.append(text[i + 1 : j])
             i = j + 1
         else:
             m = _BARE.match(text, i)
@@ -64,7 +65,7 @@ def _value_end(text: str, i: int) -> int:
     depth = 0
     while i < n:
         if text.startswith('"""', i) or text.startswith("'''", i):
-            q = text[i:i + 3]
+            q = text[i : i + 3]
             j = text.find(q, i + 3)
             if j < 0:
                 return n
@@ -199,8 +200,7 @@ def _index_inline(text: str, start: int, end: int, path: KeyPath, out: dict) -> 
         i = vend
 
 
-def locate(src: SourceFile, index: dict[KeyPath, Loc], path: KeyPath,
-           value: bool = False) -> Span:
+def locate(src: SourceFile, index: dict[KeyPath, Loc], path: KeyPath, value: bool = False) -> Span:
     """The span of ``path``'s key (or value) in ``src``; the nearest known
     enclosing table if the key itself is not found; else the file start."""
     for cut in range(len(path), 0, -1):
