@@ -249,7 +249,7 @@ def run_case(case: str, pages: int, repeat: int) -> dict:
                 with open(out, "wb") as f:
                     minimal_pdf(book, art, f)
             elif case == "bound+":
-                from comicc.output.common import atomic_write
+                from comicc.files import atomic_write
 
                 with atomic_write(out) as f:
                     minimal_pdf(book, art, f)

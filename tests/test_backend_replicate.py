@@ -28,11 +28,10 @@ from werkzeug import Request, Response
 from comicc.backends.base import PaintRequest, RateLimited, Rejected, Transient, Unavailable
 from comicc.backends.replicate import (
     DATA_URL_LIMIT,
-    FLUX_CAPS,
-    SDXL_CAPS,
     ReplicateBackend,
     _retry_after_from_detail,
 )
+from comicc.backends.replicate_inputs import FLUX_CAPS, SDXL_CAPS
 
 TOKEN = "r8_fake_token_for_tests_0123456789"
 SDXL_FIELDS = {

@@ -214,7 +214,7 @@ def _add_source(sources, path):
 
 def write_atomic(path: Path, data: bytes) -> None:
     """Write ``data`` to ``path`` via a temporary file and a rename."""
-    from comicc.output.common import write_bytes_atomic
+    from comicc.files import write_bytes_atomic
 
     write_bytes_atomic(path, data)
 

@@ -49,7 +49,7 @@ from comicc.fonts.files import (
 from comicc.fonts.files import FileMetrics as _Metrics
 from comicc.fonts.files import family_key as _slug
 from comicc.fonts.files import ignorable as _ignorable
-from comicc.layout.geometry import FontRef
+from comicc.fonts.ref import FontRef
 
 STYLES = ("regular", "bold", "italic", "bolditalic")
 DEFAULT_FALLBACKS = (

@@ -15,8 +15,9 @@ from comicc.diagnostics import Diagnostic, Severity
 from comicc.layout.balloons import build_geoms
 from comicc.layout.geometry import BookGeom, PageGeom, PanelGeom, Path, Rect, Shape, Stroke
 from comicc.layout.grid import PageFrame, PanelBox, layout_page, panel_live
+from comicc.layout.items import Ctx, Params, cast_points, make_items
 from comicc.layout.measure import Measurer, as_measurer
-from comicc.layout.place import Ctx, Params, cast_points, make_items, place_panel
+from comicc.layout.place import place_panel
 from comicc.layout.text import fit_variants
 from comicc.model import ir
 

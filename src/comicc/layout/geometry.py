@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from comicc.fonts import FontRef
+
 Point = tuple[float, float]
 
 
@@ -117,15 +119,6 @@ class Shape:
     path: Path
     fill: str | None = "#ffffff"
     stroke: Stroke | None = None
-
-
-@dataclass(frozen=True)
-class FontRef:
-    """A concrete font face: the layout measured with it, output embeds it."""
-
-    name: str  # unique face name, e.g. "Kalam-Regular"
-    path: str  # TrueType file on disk
-    size: float  # points
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Protocol, runtime_checkable
 
-from comicc.layout.geometry import FontRef
+from comicc.fonts import FontRef
 
 
 @runtime_checkable

@@ -15,7 +15,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, replace
 
-from comicc.layout.geometry import FontRef, GlyphRun, Rect, TextLine
+from comicc.fonts import FontRef
+from comicc.layout.geometry import GlyphRun, Rect, TextLine
 from comicc.layout.measure import Measurer
 from comicc.layout.shapes import ellipse_line_widths, text_block_to_body
 from comicc.model.ir import Balloon, BalloonKind

@@ -10,8 +10,8 @@ from __future__ import annotations
 import zipfile
 from xml.etree import ElementTree as ET
 
+from comicc.files import atomic_write
 from comicc.images import jpeg_info, png_header, sniff_format
-from comicc.output.common import atomic_write
 
 __all__ = ["write_cbz", "comic_info_xml"]
 

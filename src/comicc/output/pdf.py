@@ -25,9 +25,11 @@ from reportlab.pdfbase import pdfdoc, pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 
+from comicc.files import atomic_write
+from comicc.fonts import FontRef
 from comicc.images import PanelArt, flatten, jpeg_info, png_flate_passthrough
-from comicc.layout.geometry import BookGeom, FontRef, PageGeom, Path, Shape
-from comicc.output.common import atomic_write, parse_color
+from comicc.layout.geometry import BookGeom, PageGeom, Path, Shape
+from comicc.output.common import parse_color
 from comicc.output.pdfsplice import marker, splice
 
 __all__ = ["write_pdf", "pdf_bytes", "CROP_MARK_LENGTH", "CROP_MARK_OFFSET"]

@@ -16,6 +16,7 @@ from pathlib import Path as FsPath
 
 from PIL import Image, ImageDraw, ImageFont
 
+from comicc.files import write_bytes_atomic
 from comicc.images import PanelArt, encode_image
 from comicc.layout.geometry import BookGeom, PageGeom, Rect, Shape
 from comicc.output.common import (
@@ -23,7 +24,6 @@ from comicc.output.common import (
     dash_polyline,
     flatten_path,
     parse_color,
-    write_bytes_atomic,
 )
 
 __all__ = ["render_page", "render_pages", "page_images", "write_png_pages"]

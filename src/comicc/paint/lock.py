@@ -9,7 +9,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from comicc.output.common import write_bytes_atomic
+from comicc.files import write_bytes_atomic
 
 VERSION = 1
 
