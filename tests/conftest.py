@@ -5,7 +5,6 @@ Hypothesis profiles: `ci` (default, fast) and `deep` (many more examples):
 """
 
 import os
-import sys
 from pathlib import Path
 
 from hypothesis import HealthCheck, settings
@@ -25,4 +24,3 @@ settings.register_profile(
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(Path(__file__).resolve().parent))

@@ -441,7 +441,7 @@ def test_version_uses_the_versioned_endpoint(fake, backend):
 
 def test_flux_fill_inputs_and_capabilities(fake, backend):
     from comicc.paint.plan import plan_panel
-    from conftest_render import make_panel, two_speaker_geom
+    from support.panels import make_panel, two_speaker_geom
 
     model = "black-forest-labs/flux-fill-pro"
     f = fake(model=model, keep_points=KEEP_POINTS, paint_points=PAINT_POINTS)
@@ -476,7 +476,7 @@ def test_capabilities_match_the_matrix():
 def test_a_different_output_size_is_composited_back_exactly(fake, backend):
     from comicc.paint.composite import composite
     from comicc.paint.plan import plan_panel
-    from conftest_render import make_panel, two_speaker_geom
+    from support.panels import make_panel, two_speaker_geom
 
     b = backend()
     geom = two_speaker_geom()
@@ -823,7 +823,7 @@ def test_registry_loads_it():
 def test_scheduler_retries_a_429_then_succeeds(fake, backend, tmp_path):
     from comicc.paint.cache import ArtCache
     from comicc.paint.scheduler import Painter, PaintJob
-    from conftest_render import make_panel, two_speaker_geom
+    from support.panels import make_panel, two_speaker_geom
 
     f = fake(create_errors=[(429, THROTTLED, {})])
     waits: list[float] = []

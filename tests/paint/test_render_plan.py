@@ -23,7 +23,7 @@ from comicc.paint import cachekey
 from comicc.paint.composite import composite, decode
 from comicc.paint.mask import build_mask, flatten, keep_zone
 from comicc.paint.plan import SEED_MAX, derive_seed, plan_panel
-from conftest_render import balloon, make_panel, oval, two_speaker_geom
+from support.panels import balloon, make_panel, oval, two_speaker_geom
 
 DRAFT = DraftBackend.capabilities
 X64 = Capabilities(multiple_of=64, max_pixels=1024 * 1024)

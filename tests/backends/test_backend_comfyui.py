@@ -27,11 +27,10 @@ from comicc.paint.cache import ArtCache
 from comicc.paint.composite import composite
 from comicc.paint.plan import plan_panel
 from comicc.paint.scheduler import Painter, PaintJob
-from conftest_render import make_panel, two_speaker_geom
+from support import ROOT
+from support.panels import make_panel, two_speaker_geom
 
-EXAMPLE_WORKFLOW = (
-    Path(__file__).resolve().parents[1] / "examples/backends/comfyui-inpaint-workflow.json"
-)
+EXAMPLE_WORKFLOW = ROOT / "examples/backends/comfyui-inpaint-workflow.json"
 CHECKPOINTS = [DEFAULT_CHECKPOINT, "comic-inpainting.safetensors"]
 RED = (200, 30, 60)
 

@@ -10,13 +10,13 @@ from pathlib import Path
 import pypdf
 import pytest
 from pytest_httpserver import HTTPServer
+from test_backend_replicate import TOKEN, FakeReplicate
 
 from comicc.diagnostics import Sink
 from comicc.pipeline import book as pipeline
 from comicc.pipeline import compile as compiler
-from test_backend_replicate import TOKEN, FakeReplicate
+from support import ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
 HEIST = ROOT / "examples" / "heist.comic"
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")

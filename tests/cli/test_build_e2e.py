@@ -13,7 +13,7 @@ import pypdf
 import pytest
 from PIL import Image
 
-from build_helpers import EXAMPLES, book_of, build_file
+from support.build import EXAMPLES, book_of, build_file
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 

@@ -7,7 +7,7 @@ import pytest
 from comicc.layout.engine import layout_book
 from comicc.layout.grid import AUTO_TIERS, auto_tiers, layout_page, page_tiers
 from comicc.model import ir
-from layout_builders import MANGA, US, make_theme, page, panel, script
+from support.layout import MANGA, US, make_theme, page, panel, script
 
 THEME = make_theme()
 

@@ -24,8 +24,7 @@ from comicc.paint.cache import ArtCache
 from comicc.paint.composite import composite
 from comicc.paint.plan import plan_panel
 from comicc.paint.scheduler import Painter, PaintJob
-from conftest_render import make_panel, two_speaker_geom
-from fakes_stability_openai import (
+from support.fakes_stability_openai import (
     KEY,
     PAINT_COLOR,
     FakeStability,
@@ -33,6 +32,7 @@ from fakes_stability_openai import (
     Reply,
     kept_intact,
 )
+from support.panels import make_panel, two_speaker_geom
 
 
 @pytest.fixture(autouse=True)

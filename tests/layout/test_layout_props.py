@@ -14,7 +14,7 @@ from comicc.layout.geometry import Rect
 from comicc.layout.measure import as_measurer
 from comicc.layout.shapes import flatten, path_contains
 from comicc.output.wireframe import draw_wireframe, to_json
-from layout_builders import MANGA, US, make_theme, page, panel, script
+from support.layout import MANGA, US, make_theme, page, panel, script
 
 THEME = make_theme()
 M = as_measurer()

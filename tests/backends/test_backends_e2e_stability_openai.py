@@ -13,11 +13,11 @@ import pytest
 from comicc.diagnostics import Sink
 from comicc.pipeline.book import BuildOptions, build
 from comicc.pipeline.compile import check
-from fakes_stability_openai import KEY, FakeOpenAI, FakeStability, base_url
+from support import ROOT
+from support.fakes_stability_openai import KEY, FakeOpenAI, FakeStability, base_url
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
-ROOT = Path(__file__).resolve().parents[1]
 HEIST = ROOT / "examples" / "heist.comic"
 LETTERING = ("MIDNIGHT", "FORTYPOUNDSOFAGEDGOUDA", "TONIGHT", "FREEZE", "CLICK")
 

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import json
 import os
-from pathlib import Path
 
 import pytest
 
-from build_helpers import EXAMPLES, book_of, checked
+from support import DATA  # noqa: E402
+from support.build import EXAMPLES, book_of, checked
 
-GOLDEN = Path(__file__).parent / "golden"
+GOLDEN = DATA / "golden"
 
 
 def _r(v: float) -> float:

@@ -16,8 +16,8 @@ from comicc.paint.cache import ArtCache
 from comicc.paint.composite import composite
 from comicc.paint.plan import plan_panel
 from comicc.paint.scheduler import Painter, PaintJob
-from conftest_render import make_panel, two_speaker_geom
-from fakes_stability_openai import KEY, PAINT_COLOR, FakeOpenAI, Reply, kept_intact
+from support.fakes_stability_openai import KEY, PAINT_COLOR, FakeOpenAI, Reply, kept_intact
+from support.panels import make_panel, two_speaker_geom
 
 
 @pytest.fixture(autouse=True)

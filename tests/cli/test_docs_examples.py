@@ -54,11 +54,11 @@ from comicc.pipeline.compile import check_source
 from comicc.source import SourceFile
 from comicc.syntax.fmt import format_script
 from comicc.syntax.parser import parse
+from support import ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs" / "language.md"
 EXAMPLES = ROOT / "examples"
-SPEC = Path(__file__).resolve().parents[2] / "shared" / "spec" / "language.md"
+SPEC = ROOT.parent / "shared" / "spec" / "language.md"
 
 HARNESS_HEADER = """\
 title: Harness

@@ -13,7 +13,7 @@ from comicc.pipeline.compile import check_source
 from comicc.source import SourceFile
 from comicc.syntax.fmt import format_script
 from comicc.syntax.parser import parse
-from script_strategies import scripts
+from support.strategies import scripts
 
 
 def _parse(text: str):

@@ -8,8 +8,8 @@ from comicc.diagnostics import Sink
 from comicc.pipeline.book import BuildOptions, build, layout
 from comicc.pipeline.compile import check, check_source
 from comicc.source import SourceFile
+from support import ROOT  # noqa: E402
 
-ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = sorted((ROOT / "examples").glob("*.comic"))
 
 

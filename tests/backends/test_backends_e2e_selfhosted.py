@@ -10,15 +10,15 @@ from pathlib import Path
 
 import pypdf
 import pytest
+from test_backend_automatic1111 import FakeWebui
+from test_backend_comfyui import FakeComfy
 
 from comicc.diagnostics import Sink
 from comicc.pipeline import book as pipeline
 from comicc.pipeline import compile as compiler
 from comicc.pipeline.book import BuildOptions
-from test_backend_automatic1111 import FakeWebui
-from test_backend_comfyui import FakeComfy
+from support import ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
 HEIST = ROOT / "examples" / "heist.comic"
 LETTERING = ("MIDNIGHT. THE KOWALSKI RESIDENCE.", "FORTY POUNDS OF AGED GOUDA.", "FREEZE!", "CLICK")
 

@@ -35,8 +35,9 @@ import pytest
 
 from comicc.diagnostics import Diagnostic, Sink, render_human, render_json, render_short
 from comicc.pipeline.compile import check, check_source, load_source
+from support import DATA  # noqa: E402
 
-CORPUS = Path(__file__).resolve().parent / "diagnostics"
+CORPUS = DATA / "diagnostics"
 CASES = sorted(CORPUS.glob("*.comic"))
 
 _DIRECTIVE = re.compile(

@@ -6,7 +6,7 @@ from comicc.layout.engine import layout_book
 from comicc.layout.geometry import Rect
 from comicc.layout.measure import as_measurer
 from comicc.layout.text import fit_box, fit_oval, fit_variants
-from layout_builders import US, balloon, make_theme, page, script
+from support.layout import US, balloon, make_theme, page, script
 
 THEME = make_theme()
 M = as_measurer()

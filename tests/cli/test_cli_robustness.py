@@ -9,13 +9,11 @@ import subprocess
 import sys
 import threading
 import time
-from pathlib import Path
 
 from werkzeug import Response
 
 from comicc import cli
-
-ROOT = Path(__file__).resolve().parents[1]
+from support import ROOT
 
 
 def test_ctrl_c_during_a_build_writes_nothing_and_exits_130(tmp_path, httpserver):

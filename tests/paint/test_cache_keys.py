@@ -4,9 +4,9 @@ else (not the balloon text)."""
 
 from __future__ import annotations
 
-from build_helpers import book_of, checked_text
 from comicc.backends.draft import DraftBackend
 from comicc.paint.plan import plan_panel
+from support.build import book_of, checked_text
 
 SCRIPT = """title: Keys
 seed: 7

@@ -25,7 +25,7 @@ from comicc.paint.cache import ArtCache
 from comicc.paint.composite import composite
 from comicc.paint.plan import plan_panel
 from comicc.paint.scheduler import Painter, PaintJob
-from conftest_render import make_panel, two_speaker_geom
+from support.panels import make_panel, two_speaker_geom
 
 SAMPLERS = [
     {"name": "Euler a", "aliases": ["k_euler_a"], "options": {}},

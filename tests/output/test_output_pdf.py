@@ -275,7 +275,7 @@ def test_output_is_the_same_in_a_fresh_process(book, tmp_path):
     here = tmp_path / "here.pdf"
     write_pdf(b, arts, META, here)
     script = (
-        f"import sys; sys.path.insert(0, {str(FsPath(__file__).parent)!r})\n"
+        f"import sys; sys.path[:0] = [{str(FsPath(__file__).parent)!r}, {str(FsPath(__file__).parents[1])!r}]\n"
         "import test_output_pdf as t\n"
         "from comicc.output.pdf import write_pdf\n"
         "b, arts, _ = t.make_book()\n"
