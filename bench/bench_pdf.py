@@ -44,12 +44,12 @@ from comicc.layout.geometry import (
     GlyphRun,
     PageGeom,
     PanelGeom,
-    Path,
     PathCmd,
     Rect,
     Shape,
     Stroke,
     TextLine,
+    VectorPath,
 )
 
 FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
@@ -92,9 +92,9 @@ def _tag(jpeg: bytes, text: str) -> bytes:
     return jpeg[:2] + b"\xff\xfe" + (len(body) + 2).to_bytes(2, "big") + body + jpeg[2:]
 
 
-def _ellipse(cx, cy, rx, ry) -> Path:
+def _ellipse(cx, cy, rx, ry) -> VectorPath:
     k = 0.5523
-    return Path(
+    return VectorPath(
         (
             PathCmd("M", (cx + rx, cy)),
             PathCmd("C", (cx + rx, cy + k * ry, cx + k * rx, cy + ry, cx, cy + ry)),
@@ -122,7 +122,7 @@ def build_book(pages: int = 100):
             for j in range(4):
                 cx, cy = r.x + r.w * (0.3 + 0.4 * (j % 2)), r.y + 30 + 45 * (j // 2)
                 body = _ellipse(cx, cy, 45, 18)
-                tail = Path.polygon([(cx - 5, cy + 16), (cx + 5, cy + 16), (cx - 8, cy + 30)])
+                tail = VectorPath.polygon([(cx - 5, cy + 16), (cx + 5, cy + 16), (cx - 8, cy + 30)])
                 lines = []
                 for li in range(3):
                     text = " ".join(rng.choice(WORDS) for _ in range(3)).upper()
@@ -144,7 +144,9 @@ def build_book(pages: int = 100):
                     )
                 )
             panels.append(
-                PanelGeom(pid, i + 1, r, Shape(Path.rect(r), None, Stroke(1.5)), tuple(balloons))
+                PanelGeom(
+                    pid, i + 1, r, Shape(VectorPath.rect(r), None, Stroke(1.5)), tuple(balloons)
+                )
             )
             art[pid] = PanelArt.from_bytes(_tag(bases[(pn + i) % len(bases)], pid))
         page_geoms.append(PageGeom((pn,), W, H, BLEED, Rect(36, 36, W - 72, H - 72), tuple(panels)))

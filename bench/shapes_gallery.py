@@ -13,13 +13,13 @@ from __future__ import annotations
 import argparse
 import math
 import sys
-from pathlib import Path as FsPath
+from pathlib import Path
 
 from PIL import Image, ImageDraw
 
-sys.path.insert(0, str(FsPath(__file__).resolve().parents[1] / "src"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-from comicc.layout.geometry import Path, Rect, Stroke  # noqa: E402
+from comicc.layout.geometry import Rect, Stroke, VectorPath  # noqa: E402
 from comicc.layout.shapes import (
     KINDS,
     body_path,
@@ -59,7 +59,7 @@ def _dashes(poly, dash, closed=True):
     return out
 
 
-def paint(draw: ImageDraw.ImageDraw, items: list[tuple[Path, Stroke]], s: float) -> None:
+def paint(draw: ImageDraw.ImageDraw, items: list[tuple[VectorPath, Stroke]], s: float) -> None:
     """Strokes first (twice the width: the fill covers the inner half), then fills."""
     flat = [(flatten(p, 0.2 / s), st) for p, st in items]
     for polys, st in flat:

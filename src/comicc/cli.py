@@ -221,7 +221,7 @@ def write_atomic(path: Path, data: bytes) -> None:
 
 def cmd_fmt(args) -> int:
     from comicc.pipeline.compile import load_source
-    from comicc.syntax.fmt import format_script
+    from comicc.syntax.formatter import format_script
     from comicc.syntax.parser import parse
 
     sink = Sink()

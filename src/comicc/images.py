@@ -15,7 +15,7 @@ import struct
 import zlib
 from dataclasses import dataclass
 
-FORMATS = ("jpeg", "png")
+IMAGE_FORMATS = ("jpeg", "png")
 _PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 
@@ -30,8 +30,10 @@ class PanelArt:
     height: int
 
     def __post_init__(self) -> None:
-        if self.format not in FORMATS:
-            raise ValueError(f"panel art format must be one of {FORMATS}, not {self.format!r}")
+        if self.format not in IMAGE_FORMATS:
+            raise ValueError(
+                f"panel art format must be one of {IMAGE_FORMATS}, not {self.format!r}"
+            )
         if self.width <= 0 or self.height <= 0:
             raise ValueError(f"panel art has no pixels ({self.width}x{self.height})")
 
@@ -71,9 +73,9 @@ def sniff_format(data: bytes) -> str:
 
 def encode_image(image, fmt: str = "jpeg", quality: int = 90) -> bytes:
     """Encode a PIL image as JPEG (``quality``, 4:2:0, optimized) or PNG."""
-    if fmt not in FORMATS:
+    if fmt not in IMAGE_FORMATS:
         raise ValueError(f"unknown image format {fmt!r}")
-    image = flatten(image)
+    image = flatten_alpha(image)
     buf = io.BytesIO()
     if fmt == "jpeg":
         image.save(buf, "JPEG", quality=quality, optimize=True)
@@ -82,7 +84,7 @@ def encode_image(image, fmt: str = "jpeg", quality: int = 90) -> bytes:
     return buf.getvalue()
 
 
-def flatten(image):
+def flatten_alpha(image):
     """The image as RGB or L; transparency is composited onto white."""
     from PIL import Image
 

@@ -52,7 +52,7 @@ import pytest
 from comicc.diagnostics import Sink, render_short
 from comicc.pipeline.compile import check_source
 from comicc.source import SourceFile
-from comicc.syntax.fmt import format_script
+from comicc.syntax.formatter import format_script
 from comicc.syntax.parser import parse
 from support import ROOT
 

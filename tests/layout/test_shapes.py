@@ -8,7 +8,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from comicc.layout.geometry import Path, PathCmd, Rect, Stroke
+from comicc.layout.geometry import PathCmd, Rect, Stroke, VectorPath
 from comicc.layout.shapes import (
     KINDS,
     body_path,
@@ -101,14 +101,14 @@ def test_ellipse_line_widths_formula(a, b, pad, ys):
 
 def test_flatten_and_bbox():
     r = Rect(10, 20, 30, 40)
-    assert flatten(Path.rect(r)) == [[(10, 20), (40, 20), (40, 60), (10, 60)]]
-    bb = path_bbox(Path.rect(r))
+    assert flatten(VectorPath.rect(r)) == [[(10, 20), (40, 20), (40, 60), (10, 60)]]
+    bb = path_bbox(VectorPath.rect(r))
     assert (bb.x, bb.y, bb.w, bb.h) == (10, 20, 30, 40)
-    assert path_contains(Path.rect(r), (25, 40))
-    assert not path_contains(Path.rect(r), (5, 40))
+    assert path_contains(VectorPath.rect(r), (25, 40))
+    assert not path_contains(VectorPath.rect(r), (5, 40))
     # a quarter-circle cubic stays within tolerance of the true circle
     k = 0.5523 * 100
-    q = Path((PathCmd("M", (100, 0)), PathCmd("C", (100, k, k, 100, 0, 100)), PathCmd("Z")))
+    q = VectorPath((PathCmd("M", (100, 0)), PathCmd("C", (100, k, k, 100, 0, 100)), PathCmd("Z")))
     for tol in (0.5, 0.1):
         pts = flatten(q, tol)[0]
         assert len(pts) > 4
@@ -128,7 +128,7 @@ def test_body_deterministic(kind):
     if kind in WOBBLY:
         assert body_path(kind, r, 42) != body_path(kind, r, 43)
     else:
-        assert body_path(kind, r, 42) == Path.rect(r)
+        assert body_path(kind, r, 42) == VectorPath.rect(r)
 
 
 @given(

@@ -18,11 +18,11 @@ from comicc.layout.geometry import (
     GlyphRun,
     PageGeom,
     PanelGeom,
-    Path,
     Rect,
     Shape,
     Stroke,
     TextLine,
+    VectorPath,
 )
 from comicc.model.ir import Metadata
 from comicc.output import cbz as cbzmod
@@ -46,9 +46,9 @@ def make_book(pages: int = 3) -> tuple[BookGeom, dict[str, PanelArt]]:
             "speech",
             "A",
             body,
-            Path.rect(body),
+            VectorPath.rect(body),
             None,
-            (Shape(Path.rect(body), "#ffffff", Stroke(1.0, "#000000")),),
+            (Shape(VectorPath.rect(body), "#ffffff", Stroke(1.0, "#000000")),),
             (TextLine((GlyphRun(f"PAGE {pn}", font, 40, 45, 40),)),),
             (),
         )
@@ -59,7 +59,7 @@ def make_book(pages: int = 3) -> tuple[BookGeom, dict[str, PanelArt]]:
                 H,
                 9.0,
                 Rect(10, 10, 180, 280),
-                (PanelGeom(f"p{pn}.1", 1, r, Shape(Path.rect(r), None, Stroke(2.0)), (b,)),),
+                (PanelGeom(f"p{pn}.1", 1, r, Shape(VectorPath.rect(r), None, Stroke(2.0)), (b,)),),
             )
         )
         arts[f"p{pn}.1"] = PanelArt.from_image(Image.new("RGB", (90, 140), ART_COLOR), "png")

@@ -8,7 +8,7 @@ import re
 import subprocess
 import sys
 import zlib
-from pathlib import Path as FsPath
+from pathlib import Path
 
 import pikepdf
 import pypdf
@@ -23,12 +23,12 @@ from comicc.layout.geometry import (
     GlyphRun,
     PageGeom,
     PanelGeom,
-    Path,
     PathCmd,
     Rect,
     Shape,
     Stroke,
     TextLine,
+    VectorPath,
 )
 from comicc.model.ir import Metadata
 from comicc.output import pdf as pdfmod
@@ -60,8 +60,8 @@ def balloon(
 ) -> BalloonGeom:
     font = font or FontRef("DejaVuSans", FONT, 10)
     rect = Rect(x, y, 120, 14 * len(lines) + 10)
-    body = Path.rect(rect)
-    tail = Path.polygon([(x + 20, rect.y2), (x + 30, rect.y2), (x + 15, rect.y2 + 15)])
+    body = VectorPath.rect(rect)
+    tail = VectorPath.polygon([(x + 20, rect.y2), (x + 30, rect.y2), (x + 15, rect.y2 + 15)])
     shapes = (
         ()
         if kind == "sfx"
@@ -79,7 +79,7 @@ def balloon(
 def make_book(pages: int = 2):
     """Per page: a full-bleed top panel and two bottom panels, 2 balloons each."""
     geoms, arts, lettering = [], {}, []
-    curve = Path((PathCmd("M", (10, 10)), PathCmd("C", (20, 0, 30, 0, 40, 10)), PathCmd("Z")))
+    curve = VectorPath((PathCmd("M", (10, 10)), PathCmd("C", (20, 0, 30, 0, 40, 10)), PathCmd("Z")))
     for pn in range(1, pages + 1):
         rects = [
             Rect(-BLEED, -BLEED, W + 2 * BLEED, 250 + BLEED),
@@ -106,7 +106,7 @@ def make_book(pages: int = 2):
                     )
                 )
             page_text += [ln.text for b in bs for ln in b.lines]
-            border = None if i == 1 else Shape(Path.rect(r), None, Stroke(2.0))
+            border = None if i == 1 else Shape(VectorPath.rect(r), None, Stroke(2.0))
             panels.append(PanelGeom(pid, i, r, border, tuple(bs)))
             arts[pid] = art(
                 60 + 10 * i, 40 + pn, (40 * i, 90, 200 - 20 * pn), "png" if i == 2 else "jpeg"
@@ -275,7 +275,7 @@ def test_output_is_the_same_in_a_fresh_process(book, tmp_path):
     here = tmp_path / "here.pdf"
     write_pdf(b, arts, META, here)
     script = (
-        f"import sys; sys.path[:0] = [{str(FsPath(__file__).parent)!r}, {str(FsPath(__file__).parents[1])!r}]\n"
+        f"import sys; sys.path[:0] = [{str(Path(__file__).parent)!r}, {str(Path(__file__).parents[1])!r}]\n"
         "import test_output_pdf as t\n"
         "from comicc.output.pdf import write_pdf\n"
         "b, arts, _ = t.make_book()\n"

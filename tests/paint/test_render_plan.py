@@ -18,7 +18,7 @@ from comicc.backends.base import (
     Transient,
 )
 from comicc.backends.draft import DraftBackend
-from comicc.layout.geometry import Path, Rect
+from comicc.layout.geometry import Rect, VectorPath
 from comicc.paint import cachekey
 from comicc.paint.composite import composite, decode
 from comicc.paint.mask import build_mask, flatten, keep_zone
@@ -171,7 +171,7 @@ def test_flatten_circle_stays_on_the_circle():
 
 def test_mask_margin_and_feather():
     # a square reserve at 1 px per point: margin 24 px, feather 8 px
-    square = Path.rect(Rect(100, 100, 100, 100))
+    square = VectorPath.rect(Rect(100, 100, 100, 100))
     m = build_mask([square], (400, 300), 1.0, 1.0, margin=24, feather=8, mode="blank")
     row = [m.getpixel((x, 150)) for x in range(200, 240)]
     assert m.getpixel((150, 150)) == 0  # inside the balloon: KEEP
@@ -183,7 +183,7 @@ def test_mask_margin_and_feather():
 
 
 def test_no_feather_gives_a_hard_edge_and_none_mode_paints_all():
-    square = Path.rect(Rect(100, 100, 100, 100))
+    square = VectorPath.rect(Rect(100, 100, 100, 100))
     zone = keep_zone([square], (400, 300), 1.0, 1.0, margin=10, feather=0)
     hist = zone.histogram()
     assert hist[0] and hist[255] and sum(hist[1:255]) == 0

@@ -10,18 +10,18 @@ from comicc.layout.geometry import (
     FontRef,
     GlyphRun,
     PanelGeom,
-    Path,
     PathCmd,
     Rect,
     TextLine,
+    VectorPath,
 )
 from comicc.model import ir
 
 K = 0.5522847498  # cubic Bezier circle constant
 
 
-def oval(cx: float, cy: float, rx: float, ry: float) -> Path:
-    return Path(
+def oval(cx: float, cy: float, rx: float, ry: float) -> VectorPath:
+    return VectorPath(
         (
             PathCmd("M", (cx + rx, cy)),
             PathCmd("C", (cx + rx, cy + ry * K, cx + rx * K, cy + ry, cx, cy + ry)),
@@ -44,10 +44,12 @@ def balloon(
     rx: float = 60,
     ry: float = 28,
     text: str = "HELLO THERE!",
-    reserve: tuple[Path, ...] | None = None,
+    reserve: tuple[VectorPath, ...] | None = None,
 ) -> BalloonGeom:
     body = oval(cx, cy, rx, ry)
-    tail = Path.polygon([(cx - 6, cy + ry - 3), (cx + 6, cy + ry - 3), (cx + 12, cy + ry + 35)])
+    tail = VectorPath.polygon(
+        [(cx - 6, cy + ry - 3), (cx + 6, cy + ry - 3), (cx + 12, cy + ry + 35)]
+    )
     line = TextLine((GlyphRun(text, FONT, cx - rx * 0.6, cy + 3, rx * 1.2),))
     return BalloonGeom(
         id=bid,

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from comicc.diagnostics import Sink
 from comicc.pipeline.compile import check_source
 from comicc.source import SourceFile
-from comicc.syntax.fmt import format_script
+from comicc.syntax.formatter import format_script
 from comicc.syntax.parser import parse
 from support.strategies import scripts
 

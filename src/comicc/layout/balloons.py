@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import zlib
 
-from comicc.layout.geometry import BalloonGeom, Path, Shape, Stroke
+from comicc.layout.geometry import BalloonGeom, Shape, Stroke, VectorPath
 from comicc.layout.items import Ctx, Placed
 from comicc.layout.shapes import body_path, connector_path, stroke_for, tail_path
 from comicc.model import ir
@@ -43,7 +43,7 @@ def _stroke(theme, kind: K) -> tuple[Stroke, str]:
 
 def build_geoms(ctx: Ctx, placed: list[Placed], theme) -> tuple[BalloonGeom, ...]:
     by_item = {q.item: q for q in placed}
-    parts: dict[int, tuple[Path, Path | None, Path | None]] = {}
+    parts: dict[int, tuple[VectorPath, VectorPath | None, VectorPath | None]] = {}
     for q in placed:
         it = ctx.items[q.item]
         kind = it.b.kind
@@ -74,7 +74,7 @@ def build_geoms(ctx: Ctx, placed: list[Placed], theme) -> tuple[BalloonGeom, ...
         lines = q.fit.text_lines(r)
         line_no = b.span.line if getattr(b, "span", None) is not None else 0
         if q.item not in parts:  # SFX and titles: display lettering, no outline
-            body = Path.rect(r)
+            body = VectorPath.rect(r)
             reserve = (body,) if kind is K.TITLE else ()
             out.append(
                 BalloonGeom(
@@ -115,12 +115,12 @@ def build_geoms(ctx: Ctx, placed: list[Placed], theme) -> tuple[BalloonGeom, ...
     return tuple(out)
 
 
-def _order(p: tuple[Path, Path | None, Path | None]) -> list[Path]:
+def _order(p: tuple[VectorPath, VectorPath | None, VectorPath | None]) -> list[VectorPath]:
     body, tail, conn = p
     return [x for x in (body, tail, conn) if x is not None]
 
 
-def _paint(theme, kind: K, b: ir.Balloon, paths: list[Path]) -> tuple[Shape, ...]:
+def _paint(theme, kind: K, b: ir.Balloon, paths: list[VectorPath]) -> tuple[Shape, ...]:
     stroke, fill = _stroke(theme, kind)
     if kind is K.CAPTION:
         fill = (

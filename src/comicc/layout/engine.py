@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from comicc.diagnostics import Diagnostic, Severity
 from comicc.layout.balloons import build_geoms
-from comicc.layout.geometry import BookGeom, PageGeom, PanelGeom, Path, Rect, Shape, Stroke
+from comicc.layout.geometry import BookGeom, PageGeom, PanelGeom, Rect, Shape, Stroke, VectorPath
 from comicc.layout.grid import PageFrame, PanelBox, layout_page, panel_live
 from comicc.layout.items import Ctx, Params, cast_points, make_items
 from comicc.layout.measure import Measurer, as_measurer
@@ -99,7 +99,9 @@ def _panel(
             issues.extend(_diagnose(ctx.items[q.item].b, q, g))
     border = None
     if not box.bleed and theme.border_width > 0:
-        border = Shape(Path.rect(box.rect), None, Stroke(theme.border_width, theme.border_color))
+        border = Shape(
+            VectorPath.rect(box.rect), None, Stroke(theme.border_width, theme.border_color)
+        )
     cast = tuple((name, pt) for name, pt in mouths.items())
     return PanelGeom(box.panel.id, box.panel.number, box.rect, border, geoms, cast, box.bleed)
 

@@ -70,7 +70,7 @@ class PathCmd:
 
 
 @dataclass(frozen=True)
-class Path:
+class VectorPath:
     """A vector outline (one or more closed or open subpaths)."""
 
     cmds: tuple[PathCmd, ...]
@@ -95,14 +95,14 @@ class Path:
         return " ".join(parts)
 
     @staticmethod
-    def polygon(pts: Iterable[Point]) -> Path:
+    def polygon(pts: Iterable[Point]) -> VectorPath:
         pts = list(pts)
         cmds = [PathCmd("M", pts[0])] + [PathCmd("L", p) for p in pts[1:]] + [PathCmd("Z")]
-        return Path(tuple(cmds))
+        return VectorPath(tuple(cmds))
 
     @staticmethod
-    def rect(r: Rect) -> Path:
-        return Path.polygon([(r.x, r.y), (r.x2, r.y), (r.x2, r.y2), (r.x, r.y2)])
+    def rect(r: Rect) -> VectorPath:
+        return VectorPath.polygon([(r.x, r.y), (r.x2, r.y), (r.x2, r.y2), (r.x, r.y2)])
 
 
 @dataclass(frozen=True)
@@ -116,7 +116,7 @@ class Stroke:
 class Shape:
     """Something to paint: a path with an optional fill and stroke."""
 
-    path: Path
+    path: VectorPath
     fill: str | None = "#ffffff"
     stroke: Stroke | None = None
 
@@ -148,11 +148,11 @@ class BalloonGeom:
     kind: str  # BalloonKind value
     speaker: str | None
     rect: Rect  # bounding box of the body (not the tail)
-    body: Path  # outline of the body (caption: rectangle)
-    tail: Path | None  # tail outline, if any (filled like the body)
+    body: VectorPath  # outline of the body (caption: rectangle)
+    tail: VectorPath | None  # tail outline, if any (filled like the body)
     shapes: tuple[Shape, ...]  # what to paint, in order (body, tail, connectors)
     lines: tuple[TextLine, ...]  # lettering, in reading order
-    reserve: tuple[Path, ...]  # area kept out of the art (body + tail), before keep-margin
+    reserve: tuple[VectorPath, ...]  # area kept out of the art (body + tail), before keep-margin
     overflow: float = 0.0  # points of text that did not fit (0 = fits)
     line: int = 0  # source line of the lettering item, for diagnostics
 

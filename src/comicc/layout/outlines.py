@@ -1,7 +1,7 @@
 """Balloon body outlines, one builder per kind of rim.
 
 Each builder takes the body size ``w × h`` and a seeded :class:`random.Random`
-and returns a closed :class:`~comicc.layout.geometry.Path` centered on the
+and returns a closed :class:`~comicc.layout.geometry.VectorPath` centered on the
 origin: :func:`speech_outline` (a slightly squashed, slightly irregular oval),
 :func:`cloud_outline` (thought: a ring of uneven puffs), :func:`burst_outline`
 (shout: irregular spikes), :func:`zigzag_outline` (electronic: a tight zigzag
@@ -20,7 +20,7 @@ import math
 import random
 from bisect import bisect_left
 
-from comicc.layout.geometry import Path, PathCmd, Point
+from comicc.layout.geometry import PathCmd, Point, VectorPath
 
 TAU = 2.0 * math.pi
 
@@ -126,7 +126,7 @@ def _stations(
 # Outlines (built around the origin)
 
 
-def speech_outline(w: float, h: float, rng: random.Random) -> Path:
+def speech_outline(w: float, h: float, rng: random.Random) -> VectorPath:
     n = 16
     ex = 2.0 + rng.uniform(0.25, 0.45)  # > 2: a slightly squashed, fuller oval
     harm = [(k, rng.uniform(-1.0, 1.0), rng.uniform(0.0, TAU)) for k in (1, 2, 3)]
@@ -140,7 +140,7 @@ def speech_outline(w: float, h: float, rng: random.Random) -> Path:
         r = (abs(c) ** ex + abs(s) ** ex) ** (-1.0 / ex)
         r *= 1.0 + amp * sum(cf * math.cos(k * t + ph) for k, cf, ph in harm)
         pts.append((r * c * w / 2, r * s * h / 2))
-    return Path(tuple(_smooth_closed(pts)))
+    return VectorPath(tuple(_smooth_closed(pts)))
 
 
 def _arc(c: Point, r: float, a0: float, span: float) -> list[PathCmd]:
@@ -173,7 +173,7 @@ def _outer_meet(c0: Point, r0: float, c1: Point, r1: float) -> Point | None:
     return (mx + uy * hh, my - ux * hh)
 
 
-def cloud_outline(w: float, h: float, rng: random.Random) -> Path:
+def cloud_outline(w: float, h: float, rng: random.Random) -> VectorPath:
     """A cloud: the outer boundary of a ring of overlapping puffs (circles)."""
     d = puff_depth(w, h)
     ell = _Ellipse(w / 2 - d, h / 2 - d)
@@ -215,12 +215,12 @@ def cloud_outline(w: float, h: float, rng: random.Random) -> Path:
             for c, r, a0, span, _ in arcs:
                 cmds += _arc(c, r, a0, span)
             cmds.append(PathCmd("Z"))
-            return Path(tuple(cmds))
+            return VectorPath(tuple(cmds))
         del puffs[bad]
     return speech_outline(w, h, rng)
 
 
-def burst_outline(w: float, h: float, rng: random.Random) -> Path:
+def burst_outline(w: float, h: float, rng: random.Random) -> VectorPath:
     """A shout burst: irregular sharp spikes, straight sides, around an ellipse."""
     d = spike_length(w, h)
     ell = _Ellipse(w / 2 - d, h / 2 - d)
@@ -236,10 +236,10 @@ def burst_outline(w: float, h: float, rng: random.Random) -> Path:
             ln = rng.uniform(0.35, 0.75)
         pts.append(ell.at(st[i], d * rng.uniform(0.0, 0.1)))  # valley
         pts.append(ell.at(st[i] + gap * rng.uniform(0.35, 0.65), d * ln))  # spike tip
-    return Path.polygon(pts)
+    return VectorPath.polygon(pts)
 
 
-def zigzag_outline(w: float, h: float, rng: random.Random) -> Path:
+def zigzag_outline(w: float, h: float, rng: random.Random) -> VectorPath:
     d = tooth_height(w, h)
     ell = _Ellipse(w / 2 - d, h / 2 - d)
     st = _stations(rng, ell.length, 1.15 * d, 16, 0.1)
@@ -249,17 +249,17 @@ def zigzag_outline(w: float, h: float, rng: random.Random) -> Path:
         gap = (st[(i + 1) % n] - st[i]) % ell.length
         pts.append(ell.at(st[i], d * rng.uniform(0.0, 0.08)))
         pts.append(ell.at(st[i] + gap * rng.uniform(0.45, 0.55), d * rng.uniform(0.85, 1.0)))
-    return Path.polygon(pts)
+    return VectorPath.polygon(pts)
 
 
-def caption_outline(w: float, h: float, rng: random.Random) -> Path:
+def caption_outline(w: float, h: float, rng: random.Random) -> VectorPath:
     j = min(CAPTION_JITTER, 0.05 * min(w, h))
 
     def c() -> float:
         return rng.uniform(0.0, j)
 
     x0, y0, x1, y1 = -w / 2, -h / 2, w / 2, h / 2
-    return Path.polygon(
+    return VectorPath.polygon(
         [(x0 + c(), y0 + c()), (x1 - c(), y0 + c()), (x1 - c(), y1 - c()), (x0 + c(), y1 - c())]
     )
 

@@ -2,7 +2,7 @@
 
 Pure, deterministic geometry (no I/O, no global random state): the same
 arguments, including the integer ``seed``, always give the same
-:class:`~comicc.layout.geometry.Path`. Coordinates are points, origin top-left,
+:class:`~comicc.layout.geometry.VectorPath`. Coordinates are points, origin top-left,
 y down (see :mod:`comicc.layout.geometry`).
 
 The outlines are drawn to look hand-lettered: speech balloons are slightly
@@ -29,7 +29,7 @@ import math
 import random
 from collections.abc import Callable
 
-from comicc.layout.geometry import Path, PathCmd, Point, Rect, Stroke
+from comicc.layout.geometry import PathCmd, Point, Rect, Stroke, VectorPath
 from comicc.layout.outlines import (
     BODY_OUTLINES,
     CAPTION_JITTER,
@@ -80,7 +80,7 @@ def normalize_kind(kind: object) -> str:
 
 
 # ---------------------------------------------------------------------------
-# Path utilities
+# VectorPath utilities
 
 
 def _cubic_points(p0: Point, p1: Point, p2: Point, p3: Point, tol: float) -> list[Point]:
@@ -103,7 +103,7 @@ def _cubic_points(p0: Point, p1: Point, p2: Point, p3: Point, tol: float) -> lis
     return out
 
 
-def flatten(path: Path, tolerance: float = 0.5) -> list[list[Point]]:
+def flatten(path: VectorPath, tolerance: float = 0.5) -> list[list[Point]]:
     """Polylines approximating ``path`` within ``tolerance`` points.
 
     One list per subpath. A closed subpath (``Z``) does not repeat its first
@@ -162,12 +162,12 @@ def _polys_contain(polys: list[list[Point]], p: Point) -> bool:
     return inside
 
 
-def path_contains(path: Path, p: Point) -> bool:
+def path_contains(path: VectorPath, p: Point) -> bool:
     """Even-odd point-in-path test on the flattened outline (0.1 pt tolerance)."""
     return _polys_contain(flatten(path, 0.1), p)
 
 
-def path_bbox(path: Path) -> Rect:
+def path_bbox(path: VectorPath) -> Rect:
     """Tight bounding box of the drawn outline (curves flattened, not control points)."""
     pts = [q for poly in flatten(path, 0.05) for q in poly]
     if not pts:
@@ -177,7 +177,7 @@ def path_bbox(path: Path) -> Rect:
     return Rect(min(xs), min(ys), max(xs) - min(xs), max(ys) - min(ys))
 
 
-def _map_path(path: Path, f: Callable[[float, float], Point]) -> Path:
+def _map_path(path: VectorPath, f: Callable[[float, float], Point]) -> VectorPath:
     cmds = []
     for c in path.cmds:
         pts: list[float] = []
@@ -185,10 +185,10 @@ def _map_path(path: Path, f: Callable[[float, float], Point]) -> Path:
             x, y = f(c.pts[i], c.pts[i + 1])
             pts += [round(x, 3), round(y, 3)]
         cmds.append(PathCmd(c.op, tuple(pts)))
-    return Path(tuple(cmds))
+    return VectorPath(tuple(cmds))
 
 
-def _fit(path: Path, rect: Rect) -> Path:
+def _fit(path: VectorPath, rect: Rect) -> VectorPath:
     """Scale/translate ``path`` so that its drawn bounding box is exactly ``rect``."""
     bb = path_bbox(path)
     sx = rect.w / bb.w if bb.w > 1e-9 else 1.0
@@ -279,11 +279,11 @@ def ellipse_line_widths(a: float, b: float, padding: float, ys: list[float]) -> 
 # fitted to the rect)
 
 
-def body_path(kind: str, rect: Rect, seed: int) -> Path:
+def body_path(kind: str, rect: Rect, seed: int) -> VectorPath:
     """The outline of a ``kind`` balloon inscribed in ``rect`` (deterministic in ``seed``)."""
     k = normalize_kind(kind)
     if k in _BARE_KINDS or rect.w <= 0 or rect.h <= 0:
-        return Path.rect(rect)
+        return VectorPath.rect(rect)
     rng = random.Random(f"{k}:{int(seed)}")
     if k in _RECT_KINDS:
         cx, cy = rect.center
@@ -307,15 +307,15 @@ def stroke_for(kind: str, base_width: float) -> Stroke:
 
 
 def tail_path(
-    kind: str, rect: Rect, body: Path, target: Point, seed: int, base_width: float = 0.18
-) -> Path | None:
+    kind: str, rect: Rect, body: VectorPath, target: Point, seed: int, base_width: float = 0.18
+) -> VectorPath | None:
     """See :func:`comicc.layout.tails.tail_path`."""
     from comicc.layout.tails import tail_path as impl
 
     return impl(kind, rect, body, target, seed, base_width)
 
 
-def connector_path(a: Rect, b: Rect, seed: int, width: float = 8.0) -> Path:
+def connector_path(a: Rect, b: Rect, seed: int, width: float = 8.0) -> VectorPath:
     """See :func:`comicc.layout.tails.connector_path`."""
     from comicc.layout.tails import connector_path as impl
 

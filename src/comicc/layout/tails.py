@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import random
 
-from comicc.layout.geometry import Path, PathCmd, Point, Rect
+from comicc.layout.geometry import PathCmd, Point, Rect, VectorPath
 from comicc.layout.shapes import _polys_contain, flatten, normalize_kind
 
 __all__ = ["tail_path", "connector_path"]
@@ -251,7 +251,7 @@ def _wedge(polys, rect, anchor, out, target, bw, rng, straight):
         else:
             cmds.append(PathCmd("C", (*c2, *c1, *p2)))
     cmds.append(PathCmd("Z"))
-    return Path(tuple(cmds))
+    return VectorPath(tuple(cmds))
 
 
 def _bolt(polys, rect, anchor, out, target, bw, rng):
@@ -277,7 +277,7 @@ def _bolt(polys, rect, anchor, out, target, bw, rng):
         left.append(_add(cpt, across, hw))
         right.append(_add(cpt, across, -hw))
     left[0], right[0] = p1, p2
-    return Path.polygon(left + [tip] + right[::-1])
+    return VectorPath.polygon(left + [tip] + right[::-1])
 
 
 def _circle(c: Point, r: float, squash: float) -> list[PathCmd]:
@@ -321,12 +321,12 @@ def _bubbles(polys, rect, anchor, out, target, rng):
         c = _add(c, _perp(u), rng.uniform(-0.12, 0.12) * r)
         cmds += _circle(c, r, rng.uniform(1.02, 1.1))
         s += r + gap
-    return Path(tuple(cmds))
+    return VectorPath(tuple(cmds))
 
 
 def tail_path(
-    kind: str, rect: Rect, body: Path, target: Point, seed: int, base_width: float = 0.18
-) -> Path | None:
+    kind: str, rect: Rect, body: VectorPath, target: Point, seed: int, base_width: float = 0.18
+) -> VectorPath | None:
     """A tail from the ``kind`` body (outline ``body`` inside ``rect``) towards ``target``.
 
     Speech/whisper/shout: a tapering, gently curved wedge. Thought: 2-3 growing
@@ -390,7 +390,7 @@ def _sink_end(r: Rect, u: Point, half: float) -> Point:
     return c
 
 
-def connector_path(a: Rect, b: Rect, seed: int, width: float = 8.0) -> Path:
+def connector_path(a: Rect, b: Rect, seed: int, width: float = 8.0) -> VectorPath:
     """A narrow band joining balloon ``a`` to balloon ``b`` (same speaker).
 
     It runs along the line between the centers, from inside ``a``'s edge facing
@@ -436,8 +436,8 @@ def connector_path(a: Rect, b: Rect, seed: int, width: float = 8.0) -> Path:
         PathCmd("C", (*r2, *r1, *r0)),
         PathCmd("Z"),
     )
-    return _round(Path(cmds))
+    return _round(VectorPath(cmds))
 
 
-def _round(p: Path) -> Path:
-    return Path(tuple(PathCmd(c.op, tuple(round(v, 3) for v in c.pts)) for c in p.cmds))
+def _round(p: VectorPath) -> VectorPath:
+    return VectorPath(tuple(PathCmd(c.op, tuple(round(v, 3) for v in c.pts)) for c in p.cmds))

@@ -112,7 +112,7 @@ def _check_balloon_numbers(page: ast.Page, sink: Sink) -> None:
     index = 0
     for panel in page.panels:
         for node in panel.lines:
-            if isinstance(node, ast.Lettering):
+            if isinstance(node, ast.LetteringLine):
                 index += 1
                 if node.number is not None and node.number != index:
                     sink.error(

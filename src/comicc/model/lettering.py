@@ -55,7 +55,7 @@ class LetteringMeaning:
     contd: bool
 
 
-def interpret_mods(item: ast.Lettering, sink: Sink) -> LetteringMeaning:
+def interpret_mods(item: ast.LetteringLine, sink: Sink) -> LetteringMeaning:
     reserved = RESERVED_CUES.get(item.cue)
     kind = reserved or BalloonKind.SPEECH
     kind_mod: ast.Mod | None = None
@@ -136,7 +136,7 @@ def _visible(text: str) -> list[tuple[int, str]]:
 
 
 def check_unclosed_trivia(
-    line: ast.TextLine | ast.Description, src: SourceFile, sink: Sink
+    line: ast.LineText | ast.Description, src: SourceFile, sink: Sink
 ) -> None:
     text = _INLINE_TRIVIA.sub(lambda m: " " * len(m.group()), line.text)
     for opener, closer, code, what in (
@@ -157,7 +157,7 @@ def check_unclosed_trivia(
 
 
 def parse_runs(
-    lines: tuple[ast.TextLine, ...], src: SourceFile, sink: Sink, note: bool = False
+    lines: tuple[ast.LineText, ...], src: SourceFile, sink: Sink, note: bool = False
 ) -> tuple[TextRun, ...]:
     """Join text lines and split ``*emphasis*``; ``\\*`` is a literal asterisk.
 

@@ -96,7 +96,7 @@ class _Lowerer:
                         ast.CharacterDef,
                         ast.SnippetDef,
                         ast.Description,
-                        ast.Lettering,
+                        ast.LetteringLine,
                         ast.Panel,
                     ),
                 )
@@ -204,7 +204,7 @@ class _Lowerer:
         for page in self.tree.pages:
             for panel in page.panels:
                 for node in panel.lines:
-                    if isinstance(node, ast.Lettering) and node.cue not in (
+                    if isinstance(node, ast.LetteringLine) and node.cue not in (
                         "CAPTION",
                         "SFX",
                         "NOTE",
@@ -226,7 +226,7 @@ class _Lowerer:
                 continue
             if isinstance(node, ast.Setting):
                 self._setting(node, where, lv)
-            elif isinstance(node, ast.Lettering) and where != PANEL:
+            elif isinstance(node, ast.LetteringLine) and where != PANEL:
                 self.sink.error(
                     "lettering-outside-panel",
                     f"lettering for `{node.cue}` is not inside a panel",
@@ -603,7 +603,7 @@ class _Lowerer:
         # balloons
         balloons = []
         for node in panel.lines:
-            if isinstance(node, ast.Lettering):
+            if isinstance(node, ast.LetteringLine):
                 counter[0] += 1
                 balloons.append(self._balloon(node, pnum, panel.head.number.value, counter[0]))
         # prompt
@@ -655,7 +655,7 @@ class _Lowerer:
             panel.span,
         )
 
-    def _balloon(self, node: ast.Lettering, page: int, panel: int, index: int) -> ir.Balloon:
+    def _balloon(self, node: ast.LetteringLine, page: int, panel: int, index: int) -> ir.Balloon:
         meaning = interpret_mods(node, self.sink)
         runs = parse_runs(node.lines, self.src, self.sink, note=meaning.kind is ir.BalloonKind.NOTE)
         text = "".join(r.text for r in runs).rstrip()

@@ -27,8 +27,8 @@ from reportlab.pdfgen.canvas import Canvas
 
 from comicc.files import atomic_write
 from comicc.fonts import FontRef
-from comicc.images import PanelArt, flatten, jpeg_info, png_flate_passthrough
-from comicc.layout.geometry import BookGeom, PageGeom, Path, Shape
+from comicc.images import PanelArt, flatten_alpha, jpeg_info, png_flate_passthrough
+from comicc.layout.geometry import BookGeom, PageGeom, Shape, VectorPath
 from comicc.output.common import parse_color
 from comicc.output.pdfsplice import marker, splice
 
@@ -133,7 +133,7 @@ class _ArtXObject(pdfdoc.PDFObject):
                 "Columns": self.width,
             }
             return
-        img = flatten(art.open())  # palette / alpha / interlaced PNG: decode once
+        img = flatten_alpha(art.open())  # palette / alpha / interlaced PNG: decode once
         self.width, self.height = img.size
         self.bits = 8
         self.colorspace = "DeviceGray" if img.mode == "L" else "DeviceRGB"
@@ -265,7 +265,7 @@ class _Page:
         self.c._currentPageHasImages = 1
         self.c._formsinuse.append(xobj_name)  # puts it in the page's /XObject resources
 
-    def path(self, path: Path) -> str:
+    def path(self, path: VectorPath) -> str:
         ox, top = self.ox, self.top
         out = []
         for cmd in path.cmds:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 import os
 import re
-from pathlib import Path as FsPath
+from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFont
 
@@ -99,10 +99,10 @@ def write_png_pages(
     dpi: float = 150,
     bleed: bool = False,
     page_color: str | None = "#ffffff",
-) -> list[FsPath]:
+) -> list[Path]:
     """Write ``page-001.png`` ... into ``out_dir`` (each file atomically) and
     remove stale ``page-NNN.png`` files left from a longer earlier build."""
-    out = FsPath(out_dir)
+    out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     n = len(book.pages)
     width = max(3, len(str(n)))

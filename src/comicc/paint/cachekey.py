@@ -27,7 +27,7 @@ import json
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from comicc.layout.geometry import Path
+from comicc.layout.geometry import VectorPath
 
 # Bump whenever comicc changes how it rasterizes the init image or the mask
 # (or the draft backend its roughs): old cache entries then stop matching.
@@ -39,12 +39,12 @@ def _r(v: float, nd: int = 2) -> float:
     return 0.0 if r == 0 else r  # no "-0.0"
 
 
-def path_json(path: Path) -> list[Any]:
+def path_json(path: VectorPath) -> list[Any]:
     return [[c.op] + [_r(v) for v in c.pts] for c in path.cmds]
 
 
 def mask_geometry(
-    reserve: Iterable[Path],
+    reserve: Iterable[VectorPath],
     *,
     mode: str,
     keep_margin: float,

@@ -21,7 +21,7 @@ from functools import lru_cache
 
 from PIL import Image, ImageDraw, ImageFont
 
-from comicc.layout.geometry import Path
+from comicc.layout.geometry import VectorPath
 
 Point = tuple[float, float]
 PAPER = (246, 242, 232)  # the neutral init background: light paper tone
@@ -32,7 +32,7 @@ MODES = ("blank", "lettered", "none")
 
 
 def flatten(
-    path: Path,
+    path: VectorPath,
     sx: float = 1.0,
     sy: float = 1.0,
     tolerance: float = 0.2,
@@ -105,7 +105,7 @@ def _bezier(ctrl: Sequence[Point], tol: float) -> list[Point]:
     return out
 
 
-def _polys(paths: Iterable[Path], sx: float, sy: float) -> list[list[Point]]:
+def _polys(paths: Iterable[VectorPath], sx: float, sy: float) -> list[list[Point]]:
     return [poly for p in paths for poly in flatten(p, sx, sy) if len(poly) >= 2]
 
 
@@ -123,7 +123,7 @@ def _grown(d: ImageDraw.ImageDraw, polys: list[list[Point]], r: float, value: in
 
 
 def keep_zone(
-    paths: Sequence[Path],
+    paths: Sequence[VectorPath],
     size: tuple[int, int],
     sx: float,
     sy: float,
@@ -145,7 +145,7 @@ def keep_zone(
 
 
 def build_mask(
-    paths: Sequence[Path],
+    paths: Sequence[VectorPath],
     size: tuple[int, int],
     sx: float,
     sy: float,
@@ -168,7 +168,7 @@ def _font(px: int) -> ImageFont.ImageFont | ImageFont.FreeTypeFont:
 
 
 def build_init(
-    paths: Sequence[Path],
+    paths: Sequence[VectorPath],
     size: tuple[int, int],
     sx: float,
     sy: float,

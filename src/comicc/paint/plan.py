@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 from PIL import Image
 
 from comicc.backends.base import Capabilities, PaintRequest
-from comicc.layout.geometry import PanelGeom, Path, PathCmd
+from comicc.layout.geometry import PanelGeom, PathCmd, VectorPath
 from comicc.paint import cachekey
 from comicc.paint import mask as maskmod
 
@@ -71,7 +71,7 @@ class PanelPlan:
     mask_mode: str  # blank | lettered | none
     keep_margin: float  # px at box scale
     feather: float  # px at box scale
-    reserve: tuple[Path, ...]  # reserved shapes, panel-relative points
+    reserve: tuple[VectorPath, ...]  # reserved shapes, panel-relative points
     lines: tuple[Line, ...]  # lettering, panel-relative (used by `lettered`)
     cast: tuple[tuple[str, tuple[float, float]], ...]  # speaker -> request pixels
     cache_key: str
@@ -123,8 +123,8 @@ class PanelPlan:
         )
 
 
-def _shift(path: Path, dx: float, dy: float) -> Path:
-    return Path(
+def _shift(path: VectorPath, dx: float, dy: float) -> VectorPath:
+    return VectorPath(
         tuple(
             PathCmd(c.op, tuple(v + (dx if i % 2 == 0 else dy) for i, v in enumerate(c.pts)))
             for c in path.cmds

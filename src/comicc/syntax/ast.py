@@ -80,17 +80,17 @@ class Mod:
 
 
 @dataclass(frozen=True)
-class TextLine:
+class LineText:
     text: str
     span: Span = span_field()
 
 
 @dataclass(frozen=True)
-class Lettering:
+class LetteringLine:
     number: int | None
     cue: str
     mods: tuple[Mod, ...]
-    lines: tuple[TextLine, ...]  # first line, then continuation lines
+    lines: tuple[LineText, ...]  # first line, then continuation lines
     span: Span = span_field()
     cue_span: Span = span_field()
     number_span: Span | None = span_field()
@@ -119,7 +119,7 @@ class Description:
     span: Span = span_field()
 
 
-Line = Union[CharacterDef, SnippetDef, Setting, Lettering, Comment, Note, Boneyard, Description]
+Line = Union[CharacterDef, SnippetDef, Setting, LetteringLine, Comment, Note, Boneyard, Description]
 
 
 @dataclass(frozen=True)

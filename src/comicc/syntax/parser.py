@@ -256,16 +256,16 @@ class _Lines(lark.Transformer):
             elif it.type == "CUE":
                 cue_tok = it
             elif it.type == "TEXT":
-                lines.append(ast.TextLine(str(it).strip(), self._tok_span(it)))
+                lines.append(ast.LineText(str(it).strip(), self._tok_span(it)))
             elif it.type == "CONT":
                 if not lines:
-                    lines.append(ast.TextLine("", self._span(it.start_pos, it.start_pos)))
-                lines.append(ast.TextLine(str(it).strip(), self._tok_span(it)))
+                    lines.append(ast.LineText("", self._span(it.start_pos, it.start_pos)))
+                lines.append(ast.LineText(str(it).strip(), self._tok_span(it)))
         if not lines:
-            lines.append(ast.TextLine("", self._span(cue_tok.end_pos, cue_tok.end_pos)))
+            lines.append(ast.LineText("", self._span(cue_tok.end_pos, cue_tok.end_pos)))
         start = first.start_pos if isinstance(first, Token) else cue_tok.start_pos
         end = max(lines[-1].span.end, cue_tok.end_pos + 1, *(m.span.end + 1 for m in mods))
-        return ast.Lettering(
+        return ast.LetteringLine(
             number,
             str(cue_tok).strip(),
             mods,

@@ -87,7 +87,7 @@ def _line(node) -> str:
             else:
                 lines.append(f"  {item.text}")
         return "\n".join(lines)
-    if isinstance(node, ast.Lettering):
+    if isinstance(node, ast.LetteringLine):
         num = f"{node.number}. " if node.number is not None else ""
         mods = f" ({', '.join(m.name for m in node.mods)})" if node.mods else ""
         first, *rest = node.lines
