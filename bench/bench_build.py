@@ -98,7 +98,8 @@ def main():
         wall, rss = run(base)
         size = out.stat().st_size / 2**20
         print(
-            f"cold build (paint every panel): {wall:6.1f} s   peak RSS {rss:6.0f} MiB   PDF {size:.0f} MiB"
+            f"cold build (paint every panel): {wall:6.1f} s   "
+            f"peak RSS {rss:6.0f} MiB   PDF {size:.0f} MiB"
         )
         wall, rss2 = run(base)
         print(

@@ -17,8 +17,9 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "tests"))
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "src"))
 
-from comicc.layout.engine import layout_book  # noqa: E402
-from layout_builders import US, make_theme, page, panel, script  # noqa: E402
+from comicc.layout import layout_book  # noqa: E402
+from comicc.model import ir  # noqa: E402
+from support.layout import US, make_theme, page, panel, script  # noqa: E402
 
 WORDS = (
     "the cheese is mine tonight and nobody will stop me now what about the cat listen "
@@ -29,29 +30,31 @@ NAMES = ["HAMMY", "MOUSE", "RAT", "OFFICER BRUIN"]
 MODS = [(), (), (), (), ("WHISPER",), ("SHOUT",), ("THOUGHT",), ("OFF",), ("ELECTRONIC",)]
 
 
-def make_script(pages: int, seed: int = 7):
+def make_script(pages: int, seed: int = 7) -> ir.Script:
+    """A generated script of ``pages`` pages (the same for the same ``seed``)."""
     rng = random.Random(seed)
     out = []
     for pno in range(1, pages + 1):
-        panels, idx = [], 1
+        panels: list[ir.Panel] = []
+        idx = 1
         for n in range(1, 7):
-            items = []
+            balloons: list[tuple[str, ...]] = []
             for k in range(rng.choice((3, 4))):
                 words = " ".join(rng.choice(WORDS) for _ in range(rng.randint(2, 11)))
                 r = rng.random()
                 if k == 0 and r < 0.3:
-                    items.append(("CAPTION", words))
+                    balloons.append(("CAPTION", words))
                 elif r < 0.08:
-                    items.append(("SFX", rng.choice(["BLAM", "CLICK", "SKREE"])))
+                    balloons.append(("SFX", rng.choice(["BLAM", "CLICK", "SKREE"])))
                 else:
-                    items.append((rng.choice(NAMES), words, *rng.choice(MODS)))
-            panels.append(panel(n, items, page=pno, first_index=idx))
-            idx += len(items)
+                    balloons.append((rng.choice(NAMES), words, *rng.choice(MODS)))
+            panels.append(panel(n, balloons, page=pno, first_index=idx))
+            idx += len(balloons)
         out.append(page(pno, panels))
     return script(out)
 
 
-def main(argv=None) -> int:
+def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--pages", type=int, default=200)
     ap.add_argument("--profile", action="store_true")

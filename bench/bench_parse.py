@@ -46,7 +46,8 @@ def generate(lines: int) -> str:
                 "prompt:\n  - @moonlight\n  # - dutch angle\n  - wide establishing shot\n"
                 f"{counter}. CAPTION: Midnight. The Kowalski residence.\n"
                 f"{counter + 1}. HAMMY (WHISPER): There it is... forty pounds of *aged* gouda.\n"
-                f"{counter + 2}. OFFICER BRUIN (SHOUT): FREEZE! -- right there,\n  you little thief.\n"
+                f"{counter + 2}. OFFICER BRUIN (SHOUT): FREEZE! -- right there,\n"
+                "  you little thief.\n"
                 "[[ letterer: keep the SFX small ]]\n"
             )
             counter += 2
@@ -95,13 +96,11 @@ def main():
         p = lark.Lark(g, parser="earley", lexer="dynamic")
         try:
             p.parse(text if text.endswith("\n") else text + "\n")
-            print(
-                f"parse (Earley) {(time.perf_counter() - t) * 1000:7.0f} ms (one run, includes grammar load)"
-            )
+            ms = (time.perf_counter() - t) * 1000
+            print(f"parse (Earley) {ms:7.0f} ms (one run, includes grammar load)")
         except Exception as e:  # the grammar's lookahead terminals target LALR's contextual lexer
-            print(
-                f"parse (Earley) failed after {(time.perf_counter() - t):.1f} s: {type(e).__name__}: {str(e)[:120]}"
-            )
+            took = time.perf_counter() - t
+            print(f"parse (Earley) failed after {took:.1f} s: {type(e).__name__}: {str(e)[:120]}")
 
 
 if __name__ == "__main__":

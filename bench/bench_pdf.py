@@ -36,11 +36,11 @@ import time
 
 from PIL import Image, ImageDraw, ImageFilter
 
+from comicc.fonts import FontRef
 from comicc.images import PanelArt
-from comicc.layout.geometry import (
+from comicc.layout import (
     BalloonGeom,
     BookGeom,
-    FontRef,
     GlyphRun,
     PageGeom,
     PanelGeom,
@@ -186,8 +186,8 @@ def minimal_pdf(book: BookGeom, art: dict[str, PanelArt], f) -> None:
             ops.append(b"q %.2f 0 0 %.2f %.2f %.2f cm /Im%d Do Q" % (r.w, r.h, r.x, H - r.y2, k))
         content = b"\n".join(ops)
         obj(
-            b"<< /Type /Page /Parent %d 0 R /MediaBox [0 0 %g %g] /Resources << /XObject << %s >> >>"
-            b" /Contents %d 0 R >>"
+            b"<< /Type /Page /Parent %d 0 R /MediaBox [0 0 %g %g]"
+            b" /Resources << /XObject << %s >> >> /Contents %d 0 R >>"
             % (pages_num, page.width, page.height, b" ".join(xo), len(offsets) + 2)
         )
         obj(b"<< /Length %d >>\nstream\n" % len(content) + content + b"\nendstream")
@@ -235,7 +235,7 @@ def run_case(case: str, pages: int, repeat: int) -> dict:
     book, art = build_book(pages)
     if case == "comicc":
         from comicc.model.ir import Metadata
-        from comicc.output.pdf import write_pdf
+        from comicc.output import write_pdf
 
         meta = Metadata(title="Bench", author="bench")
     gc.collect()

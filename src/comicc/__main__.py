@@ -1,3 +1,5 @@
+"""``python -m comicc``: the command line."""
+
 from comicc.cli import run
 
 run()

@@ -13,12 +13,14 @@ import difflib
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 
 from comicc.source import SourceFile, Span
 
 
-class Severity(str, Enum):
+class Severity(StrEnum):
+    """How bad a diagnostic is: errors stop a build, warnings do not (unless --strict)."""
+
     ERROR = "error"
     WARNING = "warning"
 
@@ -33,6 +35,8 @@ class Label:
 
 @dataclass(frozen=True)
 class Diagnostic:
+    """One problem, with where it is and how to fix it."""
+
     severity: Severity
     code: str
     message: str
@@ -52,8 +56,8 @@ class Diagnostic:
             return f"{self.span.path}:{self.span.line}:{self.span.col}"
         return self.path or "<input>"
 
-    def to_json(self) -> dict:
-        def span_json(s: Span | None):
+    def to_json(self) -> dict[str, object]:
+        def span_json(s: Span | None) -> dict[str, object] | None:
             if s is None:
                 return None
             return {
@@ -78,7 +82,8 @@ class Diagnostic:
 
 @dataclass
 class Sink:
-    """Collects diagnostics of one run. ``strict`` turns warnings into errors."""
+    """Collects the diagnostics of one run; ``has_errors(strict=True)`` counts
+    warnings as errors (``--strict``)."""
 
     diagnostics: list[Diagnostic] = field(default_factory=list)
 
@@ -136,7 +141,7 @@ class Sink:
         return any(d.is_error for d in self.diagnostics)
 
     def sorted(self) -> list[Diagnostic]:
-        def key(d: Diagnostic):
+        def key(d: Diagnostic) -> tuple[str, int, int]:
             if d.span is None:
                 return (d.path or "", 0, 0)
             return (d.span.path, d.span.line, d.span.col)
@@ -158,6 +163,7 @@ def did_you_mean(
 
 
 def render_short(diags: Iterable[Diagnostic]) -> str:
+    """One ``path:line:col: severity[code]: message`` line per diagnostic."""
     out = []
     for d in diags:
         out.append(f"{d.location}: {d.severity.value}[{d.code}]: {d.message}")
@@ -165,6 +171,7 @@ def render_short(diags: Iterable[Diagnostic]) -> str:
 
 
 def render_json(diags: Iterable[Diagnostic]) -> str:
+    """The diagnostics as a JSON list, for tools."""
     return json.dumps([d.to_json() for d in diags], indent=2, ensure_ascii=False) + "\n"
 
 

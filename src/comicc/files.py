@@ -28,7 +28,7 @@ def _default_mode(path: Path) -> int:
 
 
 @contextlib.contextmanager
-def atomic_write(path: str | os.PathLike) -> Iterator[BinaryIO]:
+def atomic_write(path: str | os.PathLike[str]) -> Iterator[BinaryIO]:
     """Yield a binary file object; on success it replaces ``path`` (same
     directory temp file + fsync + ``os.replace``); on any error the temp file
     is removed and ``path`` is left as it was."""
@@ -48,6 +48,7 @@ def atomic_write(path: str | os.PathLike) -> Iterator[BinaryIO]:
         raise
 
 
-def write_bytes_atomic(path: str | os.PathLike, data: bytes) -> None:
+def write_bytes_atomic(path: str | os.PathLike[str], data: bytes) -> None:
+    """Write ``data`` to ``path`` atomically (see :func:`atomic_write`)."""
     with atomic_write(path) as f:
         f.write(data)

@@ -1,5 +1,5 @@
-"""Finished panel art as the output stage receives it, and the few byte-level
-facts about JPEG and PNG files that the writers need without decoding pixels.
+"""Encoded panel art, the JPEG/PNG header facts the writers need, and the
+Pillow helpers shared by paint, backends and output.
 
 A :class:`PanelArt` is the encoded image of one panel (the render stage has
 already resized it to the panel box and pasted its pixels back outside the
@@ -10,10 +10,14 @@ other PNG flavours (palette, alpha, interlaced) are decoded and re-zipped.
 
 from __future__ import annotations
 
+import functools
 import io
 import struct
 import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass
+
+from PIL import Image, ImageFont
 
 IMAGE_FORMATS = ("jpeg", "png")
 _PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -21,8 +25,8 @@ _PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 @dataclass(frozen=True)
 class PanelArt:
-    """Encoded art of one panel: ``data`` in ``format`` ("jpeg" | "png"),
-    ``width`` x ``height`` pixels."""
+    """Encoded art of one panel: ``data`` in the image format ``format``
+    ("jpeg" | "png"), ``width`` x ``height`` pixels."""
 
     data: bytes
     format: str
@@ -43,27 +47,28 @@ class PanelArt:
     @classmethod
     def from_bytes(cls, data: bytes) -> PanelArt:
         """Wrap encoded JPEG or PNG bytes, reading format and size from the header."""
-        fmt = sniff_format(data)
-        if fmt == "jpeg":
+        image_format = sniff_format(data)
+        if image_format == "jpeg":
             w, h, _ = jpeg_info(data)
         else:
             w, h = png_header(data)[:2]
-        return cls(data, fmt, w, h)
+        return cls(data, image_format, w, h)
 
     @classmethod
-    def from_image(cls, image, fmt: str = "jpeg", quality: int = 90) -> PanelArt:
-        """Encode a PIL image (RGB; alpha is flattened onto white for JPEG)."""
-        data = encode_image(image, fmt, quality)
-        return cls(data, fmt, image.width, image.height)
+    def from_image(
+        cls, image: Image.Image, image_format: str = "jpeg", quality: int = 90
+    ) -> PanelArt:
+        """Encode a PIL image (transparency is flattened onto white)."""
+        data = encode_image(image, image_format, quality)
+        return cls(data, image_format, image.width, image.height)
 
-    def open(self):
+    def open(self) -> Image.Image:
         """The art as a PIL image (decoded lazily by Pillow)."""
-        from PIL import Image
-
         return Image.open(io.BytesIO(self.data))
 
 
 def sniff_format(data: bytes) -> str:
+    """The image format of encoded bytes: "jpeg" or "png"."""
     if data[:3] == b"\xff\xd8\xff":
         return "jpeg"
     if data[:8] == _PNG_MAGIC:
@@ -71,23 +76,21 @@ def sniff_format(data: bytes) -> str:
     raise ValueError("image data is neither JPEG nor PNG")
 
 
-def encode_image(image, fmt: str = "jpeg", quality: int = 90) -> bytes:
+def encode_image(image: Image.Image, image_format: str = "jpeg", quality: int = 90) -> bytes:
     """Encode a PIL image as JPEG (``quality``, 4:2:0, optimized) or PNG."""
-    if fmt not in IMAGE_FORMATS:
-        raise ValueError(f"unknown image format {fmt!r}")
+    if image_format not in IMAGE_FORMATS:
+        raise ValueError(f"unknown image format {image_format!r}")
     image = flatten_alpha(image)
     buf = io.BytesIO()
-    if fmt == "jpeg":
+    if image_format == "jpeg":
         image.save(buf, "JPEG", quality=quality, optimize=True)
     else:
         image.save(buf, "PNG", compress_level=6)
     return buf.getvalue()
 
 
-def flatten_alpha(image):
+def flatten_alpha(image: Image.Image) -> Image.Image:
     """The image as RGB or L; transparency is composited onto white."""
-    from PIL import Image
-
     if image.mode in ("RGB", "L"):
         return image
     if "A" in image.getbands() or image.mode == "P" or "transparency" in image.info:
@@ -133,7 +136,7 @@ def png_header(data: bytes) -> tuple[int, int, int, int, int]:
     return w, h, depth, ctype, interlace
 
 
-def png_chunks(data: bytes):
+def png_chunks(data: bytes) -> Iterator[tuple[bytes, bytes]]:
     """Yield (type, payload) for each chunk of a PNG, checking the CRCs."""
     i = 8
     while i + 12 <= len(data):
@@ -149,7 +152,7 @@ def png_chunks(data: bytes):
         i += 12 + length
 
 
-def png_flate_passthrough(data: bytes):
+def png_flate_passthrough(data: bytes) -> tuple[bytes, int, int] | None:
     """For a plain PNG (gray or RGB, not interlaced, no transparency) return
     ``(idat_bytes, colors, bits)`` so the IDAT stream can go into a PDF as-is
     (FlateDecode, /Predictor 15); None when the PNG needs decoding."""
@@ -163,3 +166,21 @@ def png_flate_passthrough(data: bytes):
         if kind == b"IDAT":
             idat.append(payload)
     return b"".join(idat), (1 if ctype == 0 else 3), depth
+
+
+RasterFont = ImageFont.FreeTypeFont | ImageFont.ImageFont
+
+
+def load_font(path: str | None, size: float) -> RasterFont:
+    """The TrueType font at ``path`` (None: Pillow's bundled default face) at
+    ``size`` pixels, for drawing text with Pillow. Cached: sizes are rounded to
+    0.01 px, so every run of one face and size shares one loaded font. Raises
+    ``OSError`` when ``path`` cannot be read as a font."""
+    return _load_font(path, round(size, 2))
+
+
+@functools.lru_cache(maxsize=256)
+def _load_font(path: str | None, size: float) -> RasterFont:
+    if path is None:
+        return ImageFont.load_default(size=size)
+    return ImageFont.truetype(path, size=size)

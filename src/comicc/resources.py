@@ -13,6 +13,7 @@ _PKG = Path(__file__).resolve().parent
 
 
 def data_dir(name: str) -> Path:
+    """The shipped data folder ``name``: inside the wheel, else in the checkout."""
     packaged = _PKG / "_data" / name
     if packaged.is_dir():
         return packaged
@@ -20,8 +21,10 @@ def data_dir(name: str) -> Path:
 
 
 def grammar_path() -> Path:
+    """The Lark grammar of .comic scripts."""
     return data_dir("grammar") / "comic.lark"
 
 
 def themes_dir() -> Path:
+    """The folder of the built-in themes (one TOML file each)."""
     return data_dir("themes")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import bisect
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,16 +36,19 @@ class Span:
         return f"{self.path}:{self.line}:{self.col}"
 
 
-def span_field():
+def span_field() -> Any:
     """A dataclass field for spans that is ignored by ``==`` and ``repr``.
 
     It defaults to None so it can follow fields with defaults; parsers always
-    fill it in."""
+    fill it in. Typed ``Any`` like :func:`dataclasses.field` itself, so each use
+    declares the field's real type (``span: Span = span_field()``)."""
     return field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
 class SourceFile:
+    """The normalised text of one input and the offsets where its lines start."""
+
     path: str
     text: str
     line_starts: tuple[int, ...]
@@ -67,11 +71,13 @@ class SourceFile:
         return cls.from_text(data.decode("utf-8"), str(path))
 
     def line_col(self, offset: int) -> tuple[int, int]:
+        """1-based (line, character column) of ``offset``, clamped to the text."""
         offset = max(0, min(offset, len(self.text)))
         idx = bisect.bisect_right(self.line_starts, offset) - 1
         return idx + 1, offset - self.line_starts[idx] + 1
 
     def span(self, start: int, end: int | None = None) -> Span:
+        """The span of offsets ``[start, end)`` (empty at ``start`` by default)."""
         end = start if end is None else end
         line, col = self.line_col(start)
         eline, ecol = self.line_col(end)

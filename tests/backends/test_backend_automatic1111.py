@@ -11,7 +11,6 @@ from __future__ import annotations
 import base64
 import io
 import json
-import socket
 import time
 
 import pytest
@@ -19,13 +18,11 @@ from PIL import Image
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
+from comicc.backends import Rejected, Transient, Unavailable
 from comicc.backends.automatic1111 import Automatic1111Backend
-from comicc.backends.base import Rejected, Transient, Unavailable
-from comicc.paint.cache import ArtCache
-from comicc.paint.composite import composite
-from comicc.paint.plan import plan_panel
-from comicc.paint.scheduler import Painter, PaintJob
+from comicc.paint import ArtCache, Painter, PaintJob, composite, plan_panel
 from support.panels import make_panel, two_speaker_geom
+from support.servers import base_url, closed_port, keep_point, plan_for, running_server
 
 SAMPLERS = [
     {"name": "Euler a", "aliases": ["k_euler_a"], "options": {}},
@@ -141,43 +138,12 @@ def webui(httpserver):
 
 @pytest.fixture
 def second_server():
-    server = HTTPServer(host="127.0.0.1", port=0)
-    server.start()
-    yield server
-    server.clear()
-    if server.is_running():
-        server.stop()
+    with running_server() as server:
+        yield server
 
 
-def closed_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def base(server: HTTPServer) -> str:
-    return f"http://127.0.0.1:{server.port}"
-
-
-def backend_for(server: HTTPServer, **params: str) -> Automatic1111Backend:
-    return Automatic1111Backend(url=base(server), **params)
-
-
-def plan_for(backend, dpi: int = 72, **settings: str):
-    panel = make_panel(
-        backend="automatic1111",
-        dpi=dpi,
-        params=tuple((f"automatic1111.{k}", v) for k, v in settings.items()),
-    )
-    return plan_panel(panel, two_speaker_geom(), backend.capabilities)
-
-
-def keep_point(mask: Image.Image) -> tuple[int, int]:
-    """Centre of the first balloon (a known KEEP region) in request pixels."""
-    w, h = mask.size
-    x, y = round(w * 0.28), round(h * 0.18)
-    assert mask.getpixel((x, y)) == 0
-    return x, y
+def backend_for(server: HTTPServer, **backend_settings: str) -> Automatic1111Backend:
+    return Automatic1111Backend(url=base_url(server), **backend_settings)
 
 
 # ------------------------------------------------------------------ contract
@@ -207,7 +173,8 @@ def test_request_fields_mask_polarity_seed_and_size(webui, httpserver):
         "prompt",
         "negative_prompt",
     }
-    assert body["mask_blur"] == 0 and dict(plan.params)["mask_blur"] == "0"  # sent explicitly
+    assert body["mask_blur"] == 0  # sent explicitly
+    assert plan.request().backend_settings["mask_blur"] == "0"
     assert body["inpainting_fill"] == 1 and body["inpaint_full_res"] is False
     assert body["inpainting_mask_invert"] == 0 and body["denoising_strength"] == 0.75
     assert body["seed"] == plan.seed != -1
@@ -307,7 +274,7 @@ def test_user_without_password_fails_preflight(httpserver, monkeypatch):
     FakeWebui(httpserver)
     with pytest.raises(Unavailable) as e:
         backend_for(httpserver, user="writer").preflight()
-    assert e.value.setting == "user" and "AUTOMATIC1111_PASSWORD" in e.value.hint
+    assert e.value.setting == "user" and "AUTOMATIC1111_PASSWORD" in (e.value.hint or "")
 
 
 # ------------------------------------------------------------------ errors
@@ -345,7 +312,7 @@ def test_unknown_sampler_404_is_rejected(webui, httpserver):
 def test_unknown_sampler_is_caught_in_preflight(webui, httpserver):
     with pytest.raises(Unavailable) as e:
         backend_for(httpserver, sampler="Eular a").preflight()
-    assert e.value.setting == "sampler" and "Euler a" in e.value.hint
+    assert e.value.setting == "sampler" and "Euler a" in (e.value.hint or "")
 
 
 def test_api_not_enabled_404_is_unavailable(httpserver):
@@ -355,7 +322,7 @@ def test_api_not_enabled_404_is_unavailable(httpserver):
     b = backend_for(httpserver)
     with pytest.raises(Unavailable) as e:
         b.paint(plan_for(b).request())
-    assert "--api" in e.value.hint
+    assert "--api" in (e.value.hint or "")
 
 
 def test_invalid_encoded_image_500_is_rejected(webui, httpserver):
@@ -426,7 +393,7 @@ def test_bad_settings_are_setting_problems():
 # ------------------------------------------------------------------ several servers
 def test_urls_spread_requests_and_preflight_checks_every_one(httpserver, second_server):
     one, two = FakeWebui(httpserver), FakeWebui(second_server)
-    urls = f"{base(httpserver)}, {base(second_server)}"
+    urls = f"{base_url(httpserver)}, {base_url(second_server)}"
     b = Automatic1111Backend(url="http://127.0.0.1:9", urls=urls)  # urls wins
     b.preflight()
     assert len(httpserver.log) >= 1 and len(second_server.log) >= 1
@@ -441,13 +408,16 @@ def test_urls_spread_requests_and_preflight_checks_every_one(httpserver, second_
 
 
 def test_a_dead_server_among_several_is_transient(httpserver):
-    FakeWebui(httpserver)
-    urls = f"http://127.0.0.1:{closed_port()}, {base(httpserver)}"
+    live = FakeWebui(httpserver)
+    urls = f"http://127.0.0.1:{closed_port()}, {base_url(httpserver)}"
     b = Automatic1111Backend(urls=urls)
     req = plan_for(b).request()
     with pytest.raises(Transient):
         b.paint(req)  # the dead one: the scheduler's retry goes to the next
-    assert b.paint(req).image
+    result = b.paint(req)
+    assert result.metadata["server"] == f"127.0.0.1:{httpserver.port}" and len(live.calls) == 1
+    assert isinstance(result.image, bytes)
+    assert Image.open(io.BytesIO(result.image)).size == (req.width, req.height)
 
 
 # ------------------------------------------------------------------ scheduler
@@ -468,7 +438,7 @@ def test_scheduler_retries_a_500_then_succeeds(webui, httpserver, tmp_path):
 
 def test_scheduler_spreads_parallel_paints_over_urls(httpserver, second_server, tmp_path):
     one, two = FakeWebui(httpserver), FakeWebui(second_server)
-    b = Automatic1111Backend(urls=f"{base(httpserver)}, {base(second_server)}")
+    b = Automatic1111Backend(urls=f"{base_url(httpserver)}, {base_url(second_server)}")
     painter = Painter(
         {"automatic1111": b}, ArtCache(tmp_path / "cache"), sleep=lambda s: None, progress=False
     )

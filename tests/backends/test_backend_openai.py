@@ -9,13 +9,9 @@ import io
 import pytest
 from PIL import Image
 
-from comicc.backends import registry
-from comicc.backends.base import PaintRequest, RateLimited, Rejected, Transient, Unavailable
+from comicc.backends import PaintRequest, RateLimited, Rejected, Transient, Unavailable, registry
 from comicc.backends.openai import OpenAIBackend
-from comicc.paint.cache import ArtCache
-from comicc.paint.composite import composite
-from comicc.paint.plan import plan_panel
-from comicc.paint.scheduler import Painter, PaintJob
+from comicc.paint import ArtCache, Painter, PaintJob, composite, plan_panel
 from support.fakes_stability_openai import KEY, PAINT_COLOR, FakeOpenAI, Reply, kept_intact
 from support.panels import make_panel, two_speaker_geom
 
@@ -29,7 +25,7 @@ def key(monkeypatch, tmp_path):
 def request(w: int = 1024, h: int = 1024, **kw) -> PaintRequest:
     # per-pixel detail that still compresses: a noise tile scaled up
     init = Image.frombytes("RGB", (64, 64), hashlib.shake_256(b"init").digest(64 * 64 * 3)).resize(
-        (w, h), Image.NEAREST
+        (w, h), Image.Resampling.NEAREST
     )
     mask = Image.new("L", (w, h), 255)
     mask.paste(0, (0, 0, w // 3, h))  # KEEP the left third
@@ -41,7 +37,7 @@ def request(w: int = 1024, h: int = 1024, **kw) -> PaintRequest:
         height=h,
         init_image=init,
         mask=mask,
-        params=kw.pop("params", {}),
+        backend_settings=kw.pop("backend_settings", {}),
         panel_id="p1.1",
         **kw,
     )
@@ -100,6 +96,7 @@ def test_success_and_request_contract(httpserver):
     assert seen.files["alpha"].tobytes() == req.mask.point(lambda v: 255 - v).tobytes()
     assert res.seed_used is None and res.metadata["model"] == "gpt-image-1"
     assert res.metadata["usage"]["total_tokens"] == 100
+    assert isinstance(res.image, bytes)
     art = Image.open(io.BytesIO(res.image)).convert("RGB")
     assert art.getpixel((1000, 500)) == PAINT_COLOR and art.getpixel(
         (5, 5)
@@ -232,7 +229,7 @@ def test_missing_key_fails_preflight(monkeypatch):
 
 
 @pytest.mark.parametrize(
-    "params, key",
+    "settings, key",
     [
         ({"modle": "x"}, "modle"),
         ({"quality": "ultra"}, "quality"),
@@ -242,8 +239,8 @@ def test_missing_key_fails_preflight(monkeypatch):
         ({"seed": "3"}, "seed"),
     ],
 )
-def test_settings_validated(params, key):
-    problems = OpenAIBackend.validate_settings(params)
+def test_settings_validated(settings, key):
+    problems = OpenAIBackend.validate_settings(settings)
     assert problems and problems[0].key == key
 
 

@@ -25,13 +25,14 @@ from PIL import Image, ImageChops, ImageDraw
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
-from comicc.backends.base import PaintRequest, RateLimited, Rejected, Transient, Unavailable
+from comicc.backends import PaintRequest, RateLimited, Rejected, Transient, Unavailable
 from comicc.backends.replicate import (
     DATA_URL_LIMIT,
     ReplicateBackend,
-    _retry_after_from_detail,
+    retry_after_from_detail,
 )
 from comicc.backends.replicate_inputs import FLUX_CAPS, SDXL_CAPS
+from support.servers import FakeClock
 
 TOKEN = "r8_fake_token_for_tests_0123456789"
 SDXL_FIELDS = {
@@ -185,7 +186,7 @@ class FakeReplicate:
         assert f is not None, "the multipart field must be called `content`"
         fid = f"f{len(self.files) + 1}"
         self.files[fid] = f.read()
-        self.uploads.append((f.filename, f.mimetype))
+        self.uploads.append((f.filename or "", f.mimetype))
         return self.json(
             {
                 "id": fid,
@@ -264,7 +265,7 @@ class FakeReplicate:
         image, mask = self.images[-1]
         art = Image.composite(Image.new("RGB", image.size, PAINTED), image, mask)
         if self.out_size and self.out_size != art.size:
-            art = art.resize(self.out_size, Image.BICUBIC)
+            art = art.resize(self.out_size, Image.Resampling.BICUBIC)
         name = f"{pid}.png"
         self.outputs[name] = png_bytes(art)
         host = self.output_server.url_for("/") if self.output_server else self.url("/")
@@ -273,19 +274,6 @@ class FakeReplicate:
 
     def count(self, method: str, pattern: str) -> int:
         return sum(1 for m, p in self.log if m == method and re.fullmatch(pattern, p))
-
-
-class FakeClock:
-    def __init__(self):
-        self.t = 0.0
-        self.sleeps: list[float] = []
-
-    def now(self) -> float:
-        return self.t
-
-    def sleep(self, s: float) -> None:
-        self.sleeps.append(round(s, 6))
-        self.t += s
 
 
 @pytest.fixture
@@ -314,9 +302,13 @@ def clock():
 
 @pytest.fixture
 def backend(httpserver: HTTPServer, clock, env):
-    def make(**params: str) -> ReplicateBackend:
+    def make(**backend_settings: str) -> ReplicateBackend:
         b = ReplicateBackend(
-            url=httpserver.url_for("/").rstrip("/"), sleep=clock.sleep, clock=clock.now, **params
+            url=httpserver.url_for("/").rstrip("/"),
+            sleep=clock.sleep,
+            clock=clock,
+            session=None,
+            **backend_settings,
         )
         b.preflight()
         return b
@@ -454,7 +446,7 @@ def test_flux_fill_inputs_and_capabilities(fake, backend):
     assert inp["steps"] == 28 and inp["guidance"] == 30.0 and inp["output_format"] == "png"
     # the plan reads the instance's capabilities: the negative prompt is dropped, with a note
     plan = plan_panel(
-        make_panel(backend="replicate", dpi=72, params=(("replicate.model", model),)),
+        make_panel(backend="replicate", dpi=72, backend_settings=(("replicate.model", model),)),
         two_speaker_geom(),
         b.capabilities,
     )
@@ -492,9 +484,10 @@ def test_a_different_output_size_is_composited_back_exactly(fake, backend):
         )
         for bl in geom.balloons
     ]
-    f = fake(out_size=(1024, 1024), keep_points=centres, paint_points=[(rw // 2, rh - 5)])
+    served = fake(out_size=(1024, 1024), keep_points=centres, paint_points=[(rw // 2, rh - 5)])
     req = plan.request()
     result = b.paint(req)
+    assert len(served.inputs) == 1  # its keep/paint points were checked on the mask sent
     assert decoded(result).size == (1024, 1024)  # SDXL answered another size
     done = composite(result, plan)
     assert done.image.size == plan.box_size and done.report.resized
@@ -508,7 +501,8 @@ def test_a_different_output_size_is_composited_back_exactly(fake, backend):
     assert ImageChops.multiply(diff, keep).getbbox() is None  # kept pixels: bit for bit
     # and the painted area is the service's colour
     px = done.image.getpixel((plan.box_size[0] // 2, plan.box_size[1] - 3))
-    assert max(abs(a - b) for a, b in zip(px, PAINTED)) < 24
+    assert isinstance(px, tuple)
+    assert max(abs(a - b) for a, b in zip(px, PAINTED, strict=True)) < 24
 
 
 # ------------------------------------------------------------- file inputs
@@ -565,7 +559,7 @@ def test_429_header_wins_over_the_detail(fake, backend):
     ],
 )
 def test_retry_after_from_detail(text, seconds):
-    assert _retry_after_from_detail(text) == seconds
+    assert retry_after_from_detail(text) == seconds
 
 
 def test_401_is_unavailable_and_never_shows_the_token(fake, backend):
@@ -584,7 +578,7 @@ def test_401_is_unavailable_and_never_shows_the_token(fake, backend):
     )
     with pytest.raises(Unavailable) as e:
         backend().paint(make_request())
-    assert "401" in str(e.value) and "REPLICATE_API_TOKEN" in e.value.hint
+    assert "401" in str(e.value) and "REPLICATE_API_TOKEN" in (e.value.hint or "")
     assert TOKEN not in str(e.value) and TOKEN not in (e.value.hint or "")
 
 
@@ -746,20 +740,20 @@ def test_token_from_keys_toml(monkeypatch, tmp_path):
 
 
 @pytest.mark.parametrize(
-    "params, key, words",
+    "settings, key, words",
     [
         ({"wiat": "30"}, "wiat", "did you mean `replicate.wait`"),
-        ({"wait": "90"}, "wait", "between 1 and 60"),
+        ({"wait": "90"}, "wait", "from 1 to 60"),
         ({"timeout": "soon"}, "timeout", "a number"),
         ({"model": "sdxl"}, "model", "owner/name"),
-        ({"url": "api.replicate.com"}, "url", "http(s) URL"),
+        ({"url": "api.replicate.com"}, "url", "http(s) address"),
         ({"steps": "20"}, "steps", "replicate.num_inference_steps"),
         (
             {"model": "black-forest-labs/flux-fill-dev", "guidance_scale": "7"},
             "guidance_scale",
             "replicate.guidance",
         ),
-        ({"prompt_strength": "1.5"}, "prompt_strength", "between 0 and 1"),
+        ({"prompt_strength": "1.5"}, "prompt_strength", "from 0 to 1"),
         (
             {"output_format": "gif", "model": "black-forest-labs/flux-fill-pro"},
             "output_format",
@@ -768,12 +762,12 @@ def test_token_from_keys_toml(monkeypatch, tmp_path):
         ({"apply_watermark": "maybe"}, "apply_watermark", "true or false"),
     ],
 )
-def test_bad_settings(params, key, words):
-    problems = ReplicateBackend.validate_settings(params)
+def test_bad_settings(settings, key, words):
+    problems = ReplicateBackend.validate_settings(settings)
     assert [p.key for p in problems] == [key]
     assert words in problems[0].message + " " + (problems[0].hint or "")
     with pytest.raises(Unavailable) as e:
-        ReplicateBackend(**params)
+        ReplicateBackend(**settings)
     assert e.value.setting == key
 
 
@@ -797,7 +791,7 @@ def test_good_settings():
         "output_format": "webp",
     }
     assert ReplicateBackend.validate_settings(flux) == []
-    assert set(ReplicateBackend.settings) == {
+    assert set(ReplicateBackend.SETTINGS) == {
         "url",
         "model",
         "version",

@@ -10,20 +10,17 @@ import os
 import pytest
 from PIL import Image
 
-from comicc.backends import registry
-from comicc.backends.base import (
+from comicc.backends import (
     PaintRequest,
     PaintResult,
     RateLimited,
     Rejected,
     Transient,
     Unavailable,
+    registry,
 )
 from comicc.backends.stability import SDXL_SIZES, StabilityBackend
-from comicc.paint.cache import ArtCache
-from comicc.paint.composite import composite
-from comicc.paint.plan import plan_panel
-from comicc.paint.scheduler import Painter, PaintJob
+from comicc.paint import ArtCache, Painter, PaintJob, composite, plan_panel
 from support.fakes_stability_openai import (
     KEY,
     PAINT_COLOR,
@@ -53,7 +50,7 @@ def half_mask(w: int, h: int) -> Image.Image:
 
 
 def request(w: int = 320, h: int = 256, **kw) -> PaintRequest:
-    params = kw.pop("params", {"grow_mask": "0"})
+    backend_settings = kw.pop("backend_settings", {"grow_mask": "0"})
     return PaintRequest(
         prompt=kw.pop("prompt", "a kitchen at night, moonlight"),
         negative=kw.pop("negative", "blurry, text"),
@@ -62,7 +59,7 @@ def request(w: int = 320, h: int = 256, **kw) -> PaintRequest:
         height=h,
         init_image=noisy(w, h),
         mask=half_mask(w, h),
-        params=params,
+        backend_settings=backend_settings,
         panel_id="p1.1",
         **kw,
     )
@@ -113,6 +110,7 @@ def test_v2_json_form(httpserver):
     res = backend(fake).paint(request(seed=77))
     fake.verify()
     assert res.seed_used == 77 and res.metadata["finish_reason"] == "SUCCESS"
+    assert isinstance(res.image, bytes)
     assert Image.open(io.BytesIO(res.image)).size == (320, 256)
 
 
@@ -125,13 +123,13 @@ def test_v2_json_form_content_filtered(httpserver):
 
 def test_v2_other_output_size_is_composited_back_with_balloons_exact(httpserver):
     panel = make_panel(
-        backend="stability", dpi=150, params=(("stability.style_preset", "comic-book"),)
+        backend="stability", dpi=150, backend_settings=(("stability.style_preset", "comic-book"),)
     )
     geom = two_speaker_geom()
     b = StabilityBackend(url="http://127.0.0.1:1")  # for its capabilities only
     plan = plan_panel(panel, geom, b.capabilities)
-    assert dict(plan.params)["grow_mask"] == "0"  # the plan sends the minimum explicitly
     req = plan.request()
+    assert req.backend_settings["grow_mask"] == "0"  # the plan sends the minimum explicitly
     w, h = req.width, req.height
     sx, sy = plan.scale((w, h))
     keep = [(round(400 * 0.28 * sx), round(300 * 0.18 * sy))]  # centre of balloon 1
@@ -139,6 +137,7 @@ def test_v2_other_output_size_is_composited_back_with_balloons_exact(httpserver)
     fake = FakeStability(httpserver, keep_points=keep, paint_points=paint, out_size=(1024, 768))
     res = backend(fake, style_preset="comic-book").paint(req)
     fake.verify()
+    assert isinstance(res.image, bytes)
     assert Image.open(io.BytesIO(res.image)).size == (1024, 768) != (w, h)
     done = composite(res, plan)
     assert done.image.size == plan.box_size and done.report.resized
@@ -154,7 +153,7 @@ def test_v1_masking_contract(httpserver):
     fake = FakeStabilityV1(httpserver, **points(w, h))
     b = backend(fake, api="v1", cfg_scale="9")
     assert b.capabilities.allowed_sizes == SDXL_SIZES and b.capabilities.edge_control is None
-    res = b.paint(request(w, h, params={}))
+    res = b.paint(request(w, h, backend_settings={}))
     fake.verify()
     f = fake.seen[0].fields
     assert (
@@ -171,7 +170,7 @@ def test_v1_masking_contract(httpserver):
 def test_v1_rejects_a_non_sdxl_size_before_sending(httpserver):
     fake = FakeStabilityV1(httpserver)
     with pytest.raises(Rejected) as exc:
-        backend(fake, api="v1").paint(request(1000, 700, params={}))
+        backend(fake, api="v1").paint(request(1000, 700, backend_settings={}))
     assert exc.value.reason == "size" and fake.seen == []
 
 
@@ -303,7 +302,7 @@ def test_v1_error_message_form(httpserver):
         ],
     )
     with pytest.raises(Rejected) as exc:
-        backend(fake, api="v1").paint(request(1024, 1024, params={}))
+        backend(fake, api="v1").paint(request(1024, 1024, backend_settings={}))
     assert "samples must be 1..10" in str(exc.value) and exc.value.reason == "invalid_samples"
 
 
@@ -340,7 +339,7 @@ def test_server_down_is_unavailable_naming_the_url():
 
 # ---------------------------------------------------------------- settings
 @pytest.mark.parametrize(
-    "params, key, words",
+    "settings, key, words",
     [
         ({"style_presets": "comic-book"}, "style_presets", "did you mean `stability.style_preset`"),
         ({"style_preset": "comic-books"}, "style_preset", "comic-book"),
@@ -352,8 +351,8 @@ def test_server_down_is_unavailable_naming_the_url():
         ({"api": "v1", "steps": "lots"}, "steps", "whole number"),
     ],
 )
-def test_settings_are_validated_without_io(params, key, words):
-    problems = StabilityBackend.validate_settings(params)
+def test_settings_are_validated_without_io(settings, key, words):
+    problems = StabilityBackend.validate_settings(settings)
     assert problems and problems[0].key == key
     assert words in problems[0].message + " " + (problems[0].hint or "")
 
@@ -409,7 +408,7 @@ def test_scheduler_retries_a_429_then_succeeds(httpserver, tmp_path):
     fake.verify()
     assert out.ok, [d.message for d in out.diagnostics]
     assert out.attempts == 2 and slept == [3.0]
-    assert len(fake.seen) == 2
+    assert len(fake.seen) == 2 and out.plan is not None
     assert fake.seen[0].fields["seed"] == fake.seen[1].fields["seed"] == str(out.plan.seed)
     # the second build is served from the cache: no request
     [again] = painter.paint([PaintJob(panel, two_speaker_geom(), 1)])
@@ -444,7 +443,7 @@ def test_key_never_in_repr_or_metadata(httpserver):
 def test_a_panel_may_not_switch_the_api(httpserver):
     fake = FakeStability(httpserver)
     with pytest.raises(Rejected) as exc:
-        backend(fake).paint(request(params={"grow_mask": "0", "api": "v1"}))
+        backend(fake).paint(request(backend_settings={"grow_mask": "0", "api": "v1"}))
     assert exc.value.setting == "api" and fake.seen == []
 
 
@@ -452,8 +451,8 @@ def test_a_panel_may_override_its_style_and_timeout(httpserver):
     fake = FakeStability(httpserver, replies=[Reply(200, sleep=0.6)])
     b = backend(fake, style_preset="comic-book")
     with pytest.raises(Transient):
-        b.paint(request(params={"grow_mask": "0", "timeout": "0.2"}))
-    b.paint(request(params={"grow_mask": "2", "style_preset": "line-art"}))
+        b.paint(request(backend_settings={"grow_mask": "0", "timeout": "0.2"}))
+    b.paint(request(backend_settings={"grow_mask": "2", "style_preset": "line-art"}))
     fake.verify()
     assert (
         fake.seen[-1].fields["style_preset"] == "line-art"

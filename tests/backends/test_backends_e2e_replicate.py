@@ -19,11 +19,12 @@ from support import ROOT
 
 HEIST = ROOT / "examples" / "heist.comic"
 
-pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
+pytestmark = [pytest.mark.slow, pytest.mark.filterwarnings("ignore::DeprecationWarning")]
 
 
 def script_for(tmp_path: Path, url: str, *extra: str) -> Path:
-    """heist.comic with `backend: replicate` and `replicate.url` (+ ``extra`` lines) in the header."""
+    """heist.comic with `backend: replicate` and `replicate.url` (+ ``extra`` lines)
+    in the header."""
     lines = HEIST.read_text().splitlines()
     i = next(n for n, line in enumerate(lines) if line.startswith("backend:"))
     lines[i : i + 1] = ["backend: replicate", f"replicate.url: {url}", *extra]
@@ -77,7 +78,9 @@ def test_heist_builds_through_replicate_and_rebuilds_for_free(
     assert fake.count("POST", r"/v1/models/stability-ai/sdxl/predictions") == panels
     seeds = {inp["seed"] for inp in fake.inputs}
     assert len(seeds) == panels  # one derived seed per panel, always sent
-    for inp, (image, mask) in zip(fake.inputs, fake.images):
+    assert len(fake.images) == panels
+    for inp, (image, mask) in zip(fake.inputs, fake.images, strict=True):
+        assert image.size == mask.size
         assert "text, letters, watermark" in inp["negative_prompt"]
         assert mask.getextrema() == (0, 255)  # balloons kept (black), art painted (white)
     reader = pypdf.PdfReader(out)

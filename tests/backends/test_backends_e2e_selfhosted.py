@@ -5,7 +5,6 @@ configuration reported at the setting's line before any request is sent."""
 from __future__ import annotations
 
 import json
-import socket
 from pathlib import Path
 
 import pypdf
@@ -14,17 +13,16 @@ from test_backend_automatic1111 import FakeWebui
 from test_backend_comfyui import FakeComfy
 
 from comicc.diagnostics import Sink
+from comicc.pipeline import BuildOptions
 from comicc.pipeline import book as pipeline
 from comicc.pipeline import compile as compiler
-from comicc.pipeline.book import BuildOptions
 from support import ROOT
+from support.servers import base_url, closed_port
+
+pytestmark = pytest.mark.slow
 
 HEIST = ROOT / "examples" / "heist.comic"
 LETTERING = ("MIDNIGHT. THE KOWALSKI RESIDENCE.", "FORTY POUNDS OF AGED GOUDA.", "FREEZE!", "CLICK")
-
-
-def base(server) -> str:
-    return f"http://127.0.0.1:{server.port}"
 
 
 def script_with(tmp_path: Path, *header: str) -> tuple[Path, dict[str, int]]:
@@ -43,6 +41,7 @@ def build(path: Path, tmp_path: Path):
     sink = Sink()
     checked = compiler.check(path, sink)
     assert checked is not None and not sink.errors, [d.message for d in sink.errors]
+    assert checked.script is not None
     result = pipeline.build(
         checked.script,
         checked.theme,
@@ -68,7 +67,7 @@ def check_pdf(path: Path) -> None:
 def test_heist_builds_with_automatic1111(httpserver, tmp_path):
     webui = FakeWebui(httpserver)
     path, _ = script_with(
-        tmp_path, "backend: automatic1111", f"automatic1111.url: {base(httpserver)}"
+        tmp_path, "backend: automatic1111", f"automatic1111.url: {base_url(httpserver)}"
     )
     result, sink = build(path, tmp_path)
     assert result is not None, [d.message for d in sink.errors]
@@ -87,7 +86,7 @@ def test_heist_builds_with_comfyui_and_a_user_workflow(httpserver, tmp_path):
     path, _ = script_with(
         tmp_path,
         "backend: comfyui",
-        f"comfyui.url: {base(httpserver)}",
+        f"comfyui.url: {base_url(httpserver)}",
         f"comfyui.workflow: {workflow}",
     )
     result, sink = build(path, tmp_path)
@@ -100,7 +99,7 @@ def test_heist_builds_with_comfyui_and_a_user_workflow(httpserver, tmp_path):
 
 def test_heist_builds_with_comfyui_builtin_graph(httpserver, tmp_path):
     comfy = FakeComfy(httpserver)
-    path, _ = script_with(tmp_path, "backend: comfyui", f"comfyui.url: {base(httpserver)}")
+    path, _ = script_with(tmp_path, "backend: comfyui", f"comfyui.url: {base_url(httpserver)}")
     result, sink = build(path, tmp_path)
     assert result is not None, [d.message for d in sink.errors]
     assert len(comfy.queued) == 3
@@ -108,10 +107,6 @@ def test_heist_builds_with_comfyui_builtin_graph(httpserver, tmp_path):
 
 
 # ------------------------------------------------------------------ bad configuration
-def closed_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def test_unreachable_automatic1111_url_is_reported_at_its_line(tmp_path):
@@ -131,7 +126,10 @@ def test_bad_comfyui_workflow_is_reported_at_its_line_before_any_request(httpser
     bad = tmp_path / "ui-workflow.json"
     bad.write_text(json.dumps({"last_node_id": 3, "nodes": [], "links": []}))
     path, lines = script_with(
-        tmp_path, "backend: comfyui", f"comfyui.url: {base(httpserver)}", f"comfyui.workflow: {bad}"
+        tmp_path,
+        "backend: comfyui",
+        f"comfyui.url: {base_url(httpserver)}",
+        f"comfyui.workflow: {bad}",
     )
     result, sink = build(path, tmp_path)
     assert result is None
@@ -146,7 +144,7 @@ def test_bad_automatic1111_value_is_reported_before_any_request(httpserver, tmp_
     path, lines = script_with(
         tmp_path,
         "backend: automatic1111",
-        f"automatic1111.url: {base(httpserver)}",
+        f"automatic1111.url: {base_url(httpserver)}",
         "automatic1111.steps: lots",
     )
     result, sink = build(path, tmp_path)

@@ -11,12 +11,12 @@ import pypdf
 import pytest
 
 from comicc.diagnostics import Sink
-from comicc.pipeline.book import BuildOptions, build
-from comicc.pipeline.compile import check
+from comicc.pipeline import BuildOptions, build, check
 from support import ROOT
-from support.fakes_stability_openai import KEY, FakeOpenAI, FakeStability, base_url
+from support.fakes_stability_openai import KEY, FakeOpenAI, FakeStability
+from support.servers import base_url
 
-pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
+pytestmark = [pytest.mark.slow, pytest.mark.filterwarnings("ignore::DeprecationWarning")]
 
 HEIST = ROOT / "examples" / "heist.comic"
 LETTERING = ("MIDNIGHT", "FORTYPOUNDSOFAGEDGOUDA", "TONIGHT", "FREEZE", "CLICK")
@@ -180,7 +180,11 @@ def test_backends_command_lists_every_backend_and_never_the_key(capsys, monkeypa
     from comicc.backends import registry
 
     monkeypatch.setenv("STABILITY_API_KEY", KEY)
-    monkeypatch.setitem(registry.BUILTIN, "ghost", ("comicc.backends.ghost_missing:Ghost", None))
+    monkeypatch.setitem(
+        registry.BUILTIN,
+        "ghost",
+        registry.BuiltinBackend("comicc.backends.ghost_missing:Ghost", None),
+    )
     table = _backends_output(capsys)
     assert KEY not in table
     rows = {

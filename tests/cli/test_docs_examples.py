@@ -50,10 +50,10 @@ from pathlib import Path
 import pytest
 
 from comicc.diagnostics import Sink, render_short
-from comicc.pipeline.compile import check_source
+from comicc.model import LAYOUT_PRESETS
+from comicc.pipeline import check_source
 from comicc.source import SourceFile
-from comicc.syntax.formatter import format_script
-from comicc.syntax.parser import parse
+from comicc.syntax import format_script, number_value, parse
 from support import ROOT
 
 DOCS = ROOT / "docs" / "language.md"
@@ -102,8 +102,6 @@ def _describe(sink: Sink, text: str) -> str:
 
 
 def _number(raw: str) -> int:
-    from comicc.syntax.numbers import number_value
-
     return number_value(raw.upper())
 
 
@@ -111,8 +109,6 @@ def _layout_panels(body: str) -> int:
     m = re.search(r"^[ \t]*layout:[ \t]*(.+)$", body, re.M)
     if not m:
         return 1
-    from comicc.model.values import LAYOUT_PRESETS
-
     value = m.group(1).split("@")[0].strip().lower()
     if value in LAYOUT_PRESETS:
         return sum(LAYOUT_PRESETS[value])
@@ -215,7 +211,7 @@ def test_docs_fences_are_labelled():
     assert not unlabelled, (
         f"docs/language.md: code blocks without `comic`/`text` at lines {unlabelled}"
     )
-    assert len(_doc_blocks()) >= 20
+    assert len(_doc_blocks()) == 26
 
 
 @pytest.mark.parametrize("line,body", _doc_blocks())

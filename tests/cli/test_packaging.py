@@ -18,6 +18,8 @@ import pytest
 
 from support import ROOT
 
+pytestmark = pytest.mark.slow  # builds a wheel and installs it into a fresh virtualenv
+
 
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory) -> Path:

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import os
 import time
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
 from PIL import ImageFont
 
+import comicc.fonts as fonts
 from comicc.diagnostics import Sink
-from comicc.fonts import book as fonts
-from comicc.fonts.book import FontBook, FontError
-from comicc.theme.model import available_themes, load_theme
+from comicc.fonts import FontBook, FontError
+from comicc.theme import available_themes, load_theme
 
 
 @pytest.fixture(scope="module")
@@ -80,6 +81,7 @@ def test_reportlab_loads_every_theme_face(book):
     seen = set()
     for name in available_themes():
         theme = load_theme(name, Sink())
+        assert theme is not None
         specs = [theme.lettering, theme.emphasis, theme.caption, theme.sfx, theme.title]
         specs += [s.font for s in theme.balloon_styles.values() if s.font]
         for spec in specs:
@@ -137,7 +139,7 @@ def test_width_monotonic_and_linear(book):
     text = "I TOLD YOU -- NEVER COME BACK!"
     widths = [book.width(text[:i], ref) for i in range(len(text) + 1)]
     assert widths[0] == 0
-    assert all(b >= a for a, b in zip(widths, widths[1:]))
+    assert all(b >= a for a, b in pairwise(widths))
     big = book.font("Kalam", "regular", 16)
     assert book.width(text, big) == pytest.approx(2 * book.width(text, ref))
 

@@ -3,7 +3,7 @@ balloon boxes, tail tips, lettering lines and positions, rounded to 0.1 pt)
 so that a layout change shows up as a small, reviewable diff.
 
 Regenerate after an intended change and review the diff:
-    COMICC_UPDATE_GOLDEN=1 .venv/bin/python -m pytest tests/test_layout_golden.py
+    COMICC_UPDATE_GOLDEN=1 .venv/bin/python -m pytest tests/layout/test_layout_golden.py
 """
 
 from __future__ import annotations
@@ -29,27 +29,26 @@ def summary(book) -> dict:
         panels = []
         for panel in page.panels:
             balloons = []
-            for b in panel.balloons:
+            for balloon in panel.balloons:
+                box = balloon.rect
                 tip = None
-                if b.tail is not None:
-                    pts = list(b.tail.points())
+                if balloon.tail is not None:
+                    pts = list(balloon.tail.points())
                     far = max(
                         pts,
-                        key=lambda p: (
-                            (p[0] - b.rect.center[0]) ** 2 + (p[1] - b.rect.center[1]) ** 2
-                        ),
+                        key=lambda p: (p[0] - box.center[0]) ** 2 + (p[1] - box.center[1]) ** 2,
                     )
                     tip = [_r(far[0]), _r(far[1])]
                 balloons.append(
                     {
-                        "id": b.id,
-                        "kind": b.kind,
-                        "box": [_r(v) for v in (b.rect.x, b.rect.y, b.rect.w, b.rect.h)],
+                        "id": balloon.id,
+                        "kind": balloon.kind,
+                        "box": [_r(v) for v in (box.x, box.y, box.w, box.h)],
                         "tail_tip": tip,
-                        "overflow": _r(b.overflow),
+                        "overflow": _r(balloon.overflow),
                         "lines": [
                             [ln.text, _r(ln.runs[0].x), _r(ln.runs[0].baseline)]
-                            for ln in b.lines
+                            for ln in balloon.lines
                             if ln.runs
                         ],
                     }
@@ -84,8 +83,8 @@ def dump(doc: dict) -> str:
         out.append(f'  {{"numbers": {j(page["numbers"])}, "size": {j(page["size"])}, "panels": [')
         for ni, panel in enumerate(page["panels"]):
             out.append(f'   {{"id": {j(panel["id"])}, "box": {j(panel["box"])}, "balloons": [')
-            for bi, b in enumerate(panel["balloons"]):
-                out.append("    " + j(b) + ("," if bi < len(panel["balloons"]) - 1 else ""))
+            for bi, balloon in enumerate(panel["balloons"]):
+                out.append("    " + j(balloon) + ("," if bi < len(panel["balloons"]) - 1 else ""))
             out.append("   ]}" + ("," if ni < len(page["panels"]) - 1 else ""))
         out.append("  ]}" + ("," if pi < len(doc["pages"]) - 1 else ""))
     out += [" ]", "}"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from comicc.layout.engine import layout_book
+from comicc.layout import layout_book
 from comicc.layout.grid import AUTO_TIERS, auto_tiers, layout_page, page_tiers
 from comicc.model import ir
 from support.layout import MANGA, US, make_theme, page, panel, script
@@ -12,8 +12,8 @@ from support.layout import MANGA, US, make_theme, page, panel, script
 THEME = make_theme()
 
 
-def _boxes(pg, fmt=US, reading="ltr"):
-    return layout_page(pg, fmt, THEME.gutter_tier, THEME.gutter_within, reading)
+def _boxes(pg, page_format=US, reading="ltr"):
+    return layout_page(pg, page_format, THEME.gutter_tier, THEME.gutter_within, reading)
 
 
 def _empty(n, **kw):

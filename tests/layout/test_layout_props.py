@@ -9,11 +9,9 @@ import os
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from comicc.layout.engine import layout_book
-from comicc.layout.geometry import Rect
-from comicc.layout.measure import as_measurer
-from comicc.layout.shapes import flatten, path_contains
-from comicc.output.wireframe import draw_wireframe, to_json
+from comicc.layout import Rect, as_measurer, layout_book, to_json
+from comicc.layout.shapes import path_contains
+from comicc.output import draw_wireframe
 from support.layout import MANGA, US, make_theme, page, panel, script
 
 THEME = make_theme()
@@ -35,7 +33,7 @@ settings.load_profile(os.environ.get("LAYOUT_HYPOTHESIS_PROFILE", "ci"))
 
 
 @st.composite
-def items(draw):
+def balloon_lines(draw):
     kind = draw(
         st.sampled_from(
             ["speech"] * 6
@@ -73,22 +71,22 @@ def scripts(draw):
     panels = []
     idx = 1
     for i in range(n):
-        its = draw(st.lists(items(), min_size=0, max_size=4))
+        lines = draw(st.lists(balloon_lines(), min_size=0, max_size=4))
         cast = {}
-        for name in {it[0] for it in its if it[0] in NAMES}:
+        for name in {line[0] for line in lines if line[0] in NAMES}:
             if draw(st.booleans()):
                 cast[name] = (draw(st.floats(0.1, 0.9)), draw(st.floats(0.35, 0.9)))
         panels.append(
             panel(
                 i + 1,
-                its,
+                lines,
                 cast,
                 first_index=idx,
                 width=draw(st.sampled_from([1.0, 1.0, 2.0])),
                 bleed=draw(st.sampled_from([(), ("top",), ("left", "bottom")])),
             )
         )
-        idx += len(its)
+        idx += len(lines)
     return script([page(1, panels)], reading), reading
 
 
@@ -101,8 +99,9 @@ def _live(pg, pn) -> Rect:
 def _pts(path, step=1.5):
     """Points along a path's outline, at most ``step`` apart."""
     out = []
-    for poly in flatten(path, 0.3):
-        for a, b in zip(poly, poly[1:] + poly[:1]):
+    for line in path.polylines(0.3):
+        poly = line.points
+        for a, b in zip(poly, poly[1:] + poly[:1], strict=True):
             n = max(1, int(math.dist(a, b) / step))
             out += [(a[0] + (b[0] - a[0]) * i / n, a[1] + (b[1] - a[1]) * i / n) for i in range(n)]
     return out
@@ -179,7 +178,7 @@ def test_deterministic(data):
 
 
 def test_crowded_page_fits_and_exports():
-    items_ = [
+    lines = [
         ("CAPTION", "Meanwhile, in the cheese cellar beneath the old bakery, a meeting."),
         ("HAMMY", "Okay, team. Listen up, I explain this plan once --"),
         ("HAMMY", "-- and then we move.", "CONT'D"),
@@ -193,7 +192,7 @@ def test_crowded_page_fits_and_exports():
     pg = page(
         1,
         [
-            panel(1, items_, {"HAMMY": (0.25, 0.7), "MOUSE": (0.5, 0.75), "RAT": (0.75, 0.7)}),
+            panel(1, lines, {"HAMMY": (0.25, 0.7), "MOUSE": (0.5, 0.75), "RAT": (0.75, 0.7)}),
             panel(2, [("HAMMY", "Go!", "SHOUT")], first_index=10),
         ],
         layout=(1, 1),
@@ -208,6 +207,7 @@ def test_crowded_page_fits_and_exports():
         assert sum(b.tail is not None for b in group) == 1  # one tail for the linked pair
         assert group[0].shapes and not group[1].shapes  # painted as one shape
         off = [b for b in p1.balloons if b.speaker == "BOSS"][0]
+        assert off.tail is not None
         tb = off.tail.bbox()
         assert min(abs(tb.x - p1.rect.x), abs(tb.x2 - p1.rect.x2)) < 2.0  # reaches the edge
         cap = [b for b in p1.balloons if b.kind == "caption"][0]

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from comicc.layout.engine import layout_book
-from comicc.layout.geometry import Rect
-from comicc.layout.measure import as_measurer
+from comicc.layout import Rect, as_measurer, layout_book
 from comicc.layout.text import fit_box, fit_oval, fit_variants
 from support.layout import US, balloon, make_theme, page, script
 
@@ -85,4 +83,4 @@ def test_diagnostics_for_overflow_and_missing_glyphs():
     assert over.span is not None and over.span.line == 11
     if any(d.code == "missing-glyphs" for d in issues):
         miss = [d for d in issues if d.code == "missing-glyphs"][0]
-        assert miss.span.line == 12 and "U+" in miss.message
+        assert miss.span is not None and miss.span.line == 12 and "U+" in miss.message

@@ -8,25 +8,24 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from comicc.layout.geometry import PathCmd, Rect, Stroke, VectorPath
+from comicc.layout.collide import polys_contain
+from comicc.layout.geometry import PathCmd, Point, Rect, Stroke, VectorPath
 from comicc.layout.shapes import (
-    KINDS,
     body_path,
-    connector_path,
     ellipse_line_widths,
-    flatten,
-    normalize_kind,
     path_bbox,
     path_contains,
     stroke_for,
-    tail_path,
     text_block_to_body,
     text_ellipse,
 )
-from comicc.model.ir import BalloonKind
+from comicc.layout.tails import connector_path, tail_path
+from comicc.model import ir
 
-BALLOONS = ("speech", "whisper", "thought", "shout", "electronic")
-WOBBLY = BALLOONS + ("caption", "note")
+K = ir.BalloonKind
+KINDS = tuple(ir.BalloonKind)
+BALLOONS = (K.SPEECH, K.WHISPER, K.THOUGHT, K.SHOUT, K.ELECTRONIC)
+WOBBLY = BALLOONS + (K.CAPTION, K.NOTE)
 FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 sizes = st.floats(min_value=1.0, max_value=300.0, allow_nan=False)
@@ -55,7 +54,12 @@ def _is_simple(poly) -> bool:
     return True
 
 
-def _outside_target(rect: Rect, angle: float, extra: float):
+def _flat(path: VectorPath | None, tolerance: float = 0.5) -> list[list[Point]]:
+    assert path is not None
+    return [line.points for line in path.polylines(tolerance)]
+
+
+def _outside_target(rect: Rect, angle: float, extra: float) -> Point:
     cx, cy = rect.center
     r = math.hypot(rect.w, rect.h) / 2 + extra
     return (cx + r * math.cos(angle), cy + r * math.sin(angle))
@@ -65,20 +69,29 @@ def _outside_target(rect: Rect, angle: float, extra: float):
 # kinds, strokes, helpers
 
 
-def test_kinds_accept_enum_and_aliases():
-    for k in BalloonKind:
-        assert normalize_kind(k) == k.value
-    assert normalize_kind("BURST") == "shout"
-    assert normalize_kind("radio") == "electronic"
+def test_kinds_parse_names_and_aliases():
+    for k in ir.BalloonKind:
+        assert ir.BalloonKind.parse(k) is k
+        assert ir.BalloonKind.parse(k.value.upper()) is k
+    assert ir.BalloonKind.parse("BURST") is K.SHOUT
+    assert ir.BalloonKind.parse("radio") is K.ELECTRONIC
     with pytest.raises(ValueError):
-        normalize_kind("banana")
+        ir.BalloonKind.parse("banana")
+
+
+def test_kind_table_agrees():
+    """The ovals are exactly the kinds with a tail; boxes and bare lettering have none."""
+    for k in ir.BalloonKind:
+        assert k.has_tail == (k.body == "oval") == (k.tail is not None)
+    assert {k for k in ir.BalloonKind if k.body == "box"} == {K.CAPTION, K.NOTE}
+    assert {k for k in ir.BalloonKind if k.body == "bare"} == {K.SFX, K.TITLE}
 
 
 def test_stroke_for():
-    assert stroke_for("speech", 1.0) == Stroke(1.0)
-    assert stroke_for("shout", 1.0).width == pytest.approx(1.6)
-    assert stroke_for("whisper", 1.0).dash == (4.0, 3.0)
-    assert stroke_for(BalloonKind.THOUGHT, 2.0).dash is None
+    assert stroke_for(K.SPEECH, 1.0) == Stroke(1.0)
+    assert stroke_for(K.SHOUT, 1.0).width == pytest.approx(1.6)
+    assert stroke_for(K.WHISPER, 1.0).dash == (4.0, 3.0)
+    assert stroke_for(K.THOUGHT, 2.0).dash is None
 
 
 @given(
@@ -91,7 +104,7 @@ def test_stroke_for():
 def test_ellipse_line_widths_formula(a, b, pad, ys):
     got = ellipse_line_widths(a, b, pad, ys)
     assert len(got) == len(ys)
-    for y, w in zip(ys, got):
+    for y, w in zip(ys, got, strict=True):
         if b > 0 and abs(y) < b:
             want = max(0.0, 2 * a * math.sqrt(1 - (y / b) ** 2) - 2 * pad)
         else:
@@ -99,9 +112,9 @@ def test_ellipse_line_widths_formula(a, b, pad, ys):
         assert w == pytest.approx(want, abs=1e-9)
 
 
-def test_flatten_and_bbox():
+def test_polylines_and_bbox():
     r = Rect(10, 20, 30, 40)
-    assert flatten(VectorPath.rect(r)) == [[(10, 20), (40, 20), (40, 60), (10, 60)]]
+    assert VectorPath.rect(r).polylines(0.5) == [([(10, 20), (40, 20), (40, 60), (10, 60)], True)]
     bb = path_bbox(VectorPath.rect(r))
     assert (bb.x, bb.y, bb.w, bb.h) == (10, 20, 30, 40)
     assert path_contains(VectorPath.rect(r), (25, 40))
@@ -110,11 +123,23 @@ def test_flatten_and_bbox():
     k = 0.5523 * 100
     q = VectorPath((PathCmd("M", (100, 0)), PathCmd("C", (100, k, k, 100, 0, 100)), PathCmd("Z")))
     for tol in (0.5, 0.1):
-        pts = flatten(q, tol)[0]
+        pts = _flat(q, tol)[0]
         assert len(pts) > 4
         for x, y in pts:
             if x > 0 and y > 0:
                 assert abs(math.hypot(x, y) - 100) < tol + 0.03
+
+
+def test_polylines_transform_keeps_tolerance_in_output_units():
+    """A path scaled by 4 and flattened at 4x the tolerance is cut the same way."""
+    k = 0.5523 * 100
+    q = VectorPath((PathCmd("M", (100, 0)), PathCmd("C", (100, k, k, 100, 0, 100))))
+    plain = q.polylines(0.1)
+    scaled = q.polylines(0.4, lambda x, y: (4 * x + 1, 4 * y - 2))
+    assert [len(line.points) for line in scaled] == [len(line.points) for line in plain]
+    assert not scaled[0].closed
+    for (x, y), (sx, sy) in zip(plain[0].points, scaled[0].points, strict=True):
+        assert (sx, sy) == pytest.approx((4 * x + 1, 4 * y - 2))
 
 
 # ---------------------------------------------------------------------------
@@ -167,14 +192,12 @@ def test_text_block_fits_inside_body(kind, tw, th, pad, seed, x, y):
     r = Rect(x, y, w, h)
     body = body_path(kind, r, seed)
     cx, cy = r.center
-    polys = flatten(body, 0.1)
-    from comicc.layout.shapes import _polys_contain
-
+    polys = _flat(body, 0.1)
     for sx in (-1, 1):
         for sy in (-1, 1):
             # a hair inside: with zero padding, box corners touch the rectangle kinds
             corner = (cx + sx * (tw / 2 - 1e-6), cy + sy * (th / 2 - 1e-6))
-            assert _polys_contain(polys, corner), (kind, corner)
+            assert polys_contain(polys, corner), (kind, corner)
     if kind not in BALLOONS:
         return
     # the advertised lettering ellipse holds the block too
@@ -199,7 +222,7 @@ def test_text_ellipse_is_inside_outline(kind):
 def test_irregular_bodies_are_not_mechanical():
     """The speech oval is not left-right symmetric (hand-drawn wobble)."""
     r = Rect(0, 0, 160, 80)
-    polys = flatten(body_path("speech", r, 5), 0.1)[0]
+    polys = _flat(body_path(K.SPEECH, r, 5), 0.1)[0]
     right = max(p[0] for p in polys) - 80
     left = 80 - min(p[0] for p in polys)
     assert right == pytest.approx(left, abs=0.01)  # fitted to the rect exactly ...
@@ -228,7 +251,7 @@ def test_tail_points_towards_target(kind, w, h, angle, extra, seed):
     tail = tail_path(kind, r, body, target, seed)
     assert tail is not None
     assert tail == tail_path(kind, r, body, target, seed)
-    pts = [p for poly in flatten(tail, 0.1) for p in poly]
+    pts = [p for poly in _flat(tail, 0.1) for p in poly]
     nearest = min(math.dist(p, target) for p in pts)
     assert nearest < math.dist(r.center, target)
     # the tip stops short of the target and the tail stays short
@@ -238,7 +261,7 @@ def test_tail_points_towards_target(kind, w, h, angle, extra, seed):
 
 
 @given(
-    kind=st.sampled_from(("speech", "whisper", "shout", "electronic")),
+    kind=st.sampled_from((K.SPEECH, K.WHISPER, K.SHOUT, K.ELECTRONIC)),
     w=st.floats(30.0, 250.0),
     h=st.floats(24.0, 160.0),
     angle=st.floats(0.0, math.tau),
@@ -251,7 +274,8 @@ def test_wedge_tails_are_simple_and_rooted_in_body(kind, w, h, angle, extra, see
     body = body_path(kind, r, seed)
     target = _outside_target(r, angle, extra)
     tail = tail_path(kind, r, body, target, seed)
-    polys = flatten(tail, 0.1)
+    assert tail is not None
+    polys = _flat(tail, 0.1)
     assert len(polys) == 1
     assert _is_simple(polys[0])
     # the base (first and last point of the outline) is buried in the body
@@ -269,10 +293,10 @@ def test_wedge_tails_are_simple_and_rooted_in_body(kind, w, h, angle, extra, see
 @FAST
 def test_thought_trail_grows_towards_body(w, h, angle, extra, seed):
     r = Rect(0, 0, w, h)
-    body = body_path("thought", r, seed)
+    body = body_path(K.THOUGHT, r, seed)
     target = _outside_target(r, angle, extra)
-    tail = tail_path("thought", r, body, target, seed)
-    polys = flatten(tail, 0.1)
+    tail = tail_path(K.THOUGHT, r, body, target, seed)
+    polys = _flat(tail, 0.1)
     assert 2 <= len(polys) <= 3
     circles = []
     for poly in polys:
@@ -286,10 +310,11 @@ def test_thought_trail_grows_towards_body(w, h, angle, extra, seed):
 
 def test_tail_bottom_is_near_middle_and_within_45_degrees():
     r = Rect(0, 0, 160, 70)
-    body = body_path("speech", r, 1)
-    target = (110, 180)
-    tail = tail_path("speech", r, body, target, 1)
-    pts = flatten(tail, 0.1)[0]
+    body = body_path(K.SPEECH, r, 1)
+    target = (110.0, 180.0)
+    tail = tail_path(K.SPEECH, r, body, target, 1)
+    assert tail is not None
+    pts = _flat(tail, 0.1)[0]
     tip = min(pts, key=lambda p: math.dist(p, target))
     base = tail.cmds[0].pts
     assert 0.3 * r.w < base[0] < 0.85 * r.w
@@ -298,15 +323,15 @@ def test_tail_bottom_is_near_middle_and_within_45_degrees():
     assert 5 < math.dist(tip, target) < 40
 
 
-@pytest.mark.parametrize("kind", ("caption", "note", "sfx", "title"))
+@pytest.mark.parametrize("kind", (K.CAPTION, K.NOTE, K.SFX, K.TITLE))
 def test_no_tail_for_boxes(kind):
     r = Rect(0, 0, 80, 40)
-    assert tail_path(kind, r, body_path(kind, r, 0), (40, 200), 0) is None
+    assert tail_path(kind, r, body_path(kind, r, 0), (40.0, 200.0), 0) is None
 
 
 def test_no_tail_when_target_inside_body():
     r = Rect(0, 0, 80, 40)
-    assert tail_path("speech", r, body_path("speech", r, 0), (40, 20), 0) is None
+    assert tail_path(K.SPEECH, r, body_path(K.SPEECH, r, 0), (40.0, 20.0), 0) is None
 
 
 # ---------------------------------------------------------------------------
@@ -334,8 +359,8 @@ def test_connector_touches_both(ax, ay, aw, ah, dx, dy, bw, bh, seed):
     l0, l3 = c.cmds[0].pts, c.cmds[1].pts[-2:]
     r3, r0 = c.cmds[2].pts, c.cmds[3].pts[-2:]
     for p in (l0, r0):
-        assert a.contains_point(p, eps=0.01)
+        assert a.contains_point((p[0], p[1]), eps=0.01)
     for p in (l3, r3):
-        assert b.contains_point(p, eps=0.01)
-    polys = flatten(c, 0.1)
+        assert b.contains_point((p[0], p[1]), eps=0.01)
+    polys = _flat(c, 0.1)
     assert len(polys) == 1 and _is_simple(polys[0])

@@ -10,11 +10,11 @@ from xml.etree import ElementTree as ET
 import pytest
 from PIL import Image
 
+from comicc.fonts import FontRef
 from comicc.images import PanelArt, encode_image
-from comicc.layout.geometry import (
+from comicc.layout import (
     BalloonGeom,
     BookGeom,
-    FontRef,
     GlyphRun,
     PageGeom,
     PanelGeom,
@@ -26,13 +26,26 @@ from comicc.layout.geometry import (
 )
 from comicc.model.ir import Metadata
 from comicc.output import cbz as cbzmod
-from comicc.output.cbz import write_cbz
-from comicc.output.raster import page_images, render_page, write_png_pages
+from comicc.output import page_images, render_page, write_cbz, write_png_pages
 
 FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
 META = Metadata(title="The Test", author="Ann Writer", series="Tests", issue="7", language="ja")
 W, H = 200.0, 300.0
 ART_COLOR = (200, 30, 30)
+
+
+def rgb(im: Image.Image, xy: tuple[int, int]) -> tuple[int, ...]:
+    """One pixel of an RGB image."""
+    pixel = im.getpixel(xy)
+    assert isinstance(pixel, tuple), pixel
+    return pixel
+
+
+def page_entries(root: ET.Element) -> list[ET.Element]:
+    """The ``<Page>`` entries of a ComicInfo.xml."""
+    pages = root.find("Pages")
+    assert pages is not None
+    return pages.findall("Page")
 
 
 def make_book(pages: int = 3) -> tuple[BookGeom, dict[str, PanelArt]]:
@@ -92,7 +105,7 @@ def test_cbz_pages_in_order_with_comicinfo(tmp_path):
     assert root.findtext("PageCount") == "4"
     assert root.findtext("LanguageISO") == "ja"
     assert root.findtext("Manga") == "No"
-    entries = root.find("Pages").findall("Page")
+    entries = page_entries(root)
     assert [e.get("Image") for e in entries] == ["0", "1", "2", "3"]
     assert entries[0].get("Type") == "FrontCover"
     assert entries[1].get("ImageWidth") == "100" and entries[1].get("ImageHeight") == "150"
@@ -106,7 +119,7 @@ def test_cbz_rtl_is_manga_and_page_count_can_be_given(tmp_path):
         root = info(z)
     assert root.findtext("Manga") == "YesAndRightToLeft"
     assert root.findtext("PageCount") == "3"
-    first = root.find("Pages").findall("Page")[0]
+    first = page_entries(root)[0]
     assert first.get("DoublePage") == "true"  # a spread: wider than tall
 
 
@@ -158,16 +171,16 @@ def test_render_page_draws_art_balloon_border_and_text():
     book, arts = make_book(1)
     im = render_page(book.pages[0], arts, dpi=72)
     assert im.size == (200, 300) and im.mode == "RGB"
-    assert im.getpixel((150, 200)) == ART_COLOR  # art inside the panel
-    assert im.getpixel((5, 5)) == (255, 255, 255)  # page color outside it
-    assert im.getpixel((10, 150))[0] < 60  # panel border, on the left edge
-    assert im.getpixel((120, 62)) == (255, 255, 255)  # balloon fill, away from text
+    assert rgb(im, (150, 200)) == ART_COLOR  # art inside the panel
+    assert rgb(im, (5, 5)) == (255, 255, 255)  # page color outside it
+    assert rgb(im, (10, 150))[0] < 60  # panel border, on the left edge
+    assert rgb(im, (120, 62)) == (255, 255, 255)  # balloon fill, away from text
     # 1 pt outline on x = 30 at 72 dpi covers half of pixel 29 (over the art) and half
     # of pixel 30 (over the balloon's white fill): anti-aliased, not snapped
-    assert im.getpixel((29, 50))[0] == pytest.approx(ART_COLOR[0] / 2, abs=12)
-    assert im.getpixel((30, 50))[0] == pytest.approx(128, abs=12)
+    assert rgb(im, (29, 50))[0] == pytest.approx(ART_COLOR[0] / 2, abs=12)
+    assert rgb(im, (30, 50))[0] == pytest.approx(128, abs=12)
     text = im.crop((40, 36, 80, 46))  # cap height above the baseline
-    assert text.convert("L").getextrema()[0] < 80  # dark lettering pixels
+    assert min(text.convert("L").tobytes()) < 80  # dark lettering pixels
     big = render_page(book.pages[0], arts, dpi=144, bleed=True)
     assert big.size == (round((W + 18) * 2), round((H + 18) * 2))
 

@@ -15,11 +15,11 @@ import pypdf
 import pytest
 from PIL import Image, ImageDraw
 
+from comicc.fonts import FontRef
 from comicc.images import PanelArt
-from comicc.layout.geometry import (
+from comicc.layout import (
     BalloonGeom,
     BookGeom,
-    FontRef,
     GlyphRun,
     PageGeom,
     PanelGeom,
@@ -31,8 +31,8 @@ from comicc.layout.geometry import (
     VectorPath,
 )
 from comicc.model.ir import Metadata
+from comicc.output import CROP_MARK_LENGTH, CROP_MARK_OFFSET, pdf_bytes, write_pdf
 from comicc.output import pdf as pdfmod
-from comicc.output.pdf import pdf_bytes, write_pdf
 
 FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
 BOLD = "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf"
@@ -171,7 +171,8 @@ def test_crop_marks_sit_in_a_slug_outside_the_bleed(book):
         trim = [float(v) for v in page.TrimBox]
         bleed = [float(v) for v in page.BleedBox]
         slug = bleed[0]
-        assert slug > 0 and trim[0] == pytest.approx(slug + BLEED)
+        assert slug >= CROP_MARK_OFFSET + CROP_MARK_LENGTH  # the marks fit in the slug
+        assert trim[0] == pytest.approx(slug + BLEED)
         assert trim[2] - trim[0] == pytest.approx(W) and trim[3] - trim[1] == pytest.approx(H)
         assert media[2] == pytest.approx(W + 2 * (BLEED + slug))
         content = page.Contents.read_bytes().decode("latin-1")
@@ -181,22 +182,28 @@ def test_crop_marks_sit_in_a_slug_outside_the_bleed(book):
 def test_text_is_extracted_in_lettering_order(plain, book):
     _, _, lettering = book
     reader = pypdf.PdfReader(plain)
-    for page, expected in zip(reader.pages, lettering):
+    for page, expected in zip(reader.pages, lettering, strict=True):
         lines = [ln.strip() for ln in page.extract_text().splitlines() if ln.strip()]
         assert lines == expected
+
+
+def _text_origins(page: pypdf.PageObject) -> dict[str, tuple[float, float]]:
+    """Each piece of text on ``page`` -> where its first occurrence starts (PDF units)."""
+    seen: dict[str, tuple[float, float]] = {}
+
+    def visit(text, cm, tm, font, size):
+        if text.strip():
+            seen.setdefault(text.strip(), (tm[4], tm[5]))
+
+    page.extract_text(visitor_text=visit)
+    return seen
 
 
 def test_text_is_placed_with_y_flipped(book):
     b, arts, _ = book
     for bleed, off in ((False, 0.0), (True, BLEED)):
         reader = pypdf.PdfReader(io.BytesIO(pdf_bytes(b, arts, META, bleed=bleed)))
-        seen = {}
-
-        def visit(text, cm, tm, font, size):
-            if text.strip():
-                seen.setdefault(text.strip(), (tm[4], tm[5]))
-
-        reader.pages[0].extract_text(visitor_text=visit)
+        seen = _text_origins(reader.pages[0])
         run = b.pages[0].panels[0].balloons[0].lines[0].runs[0]
         x, y = seen[run.text]
         assert x == pytest.approx(run.x + off, abs=0.01)
@@ -226,7 +233,7 @@ def test_only_the_panel_art_is_raster_and_it_passes_through(plain, book):
     with pikepdf.open(plain) as pdf:
         images = {}
         for page in pdf.pages:
-            for name, x in page.Resources.XObject.items():
+            for _name, x in page.Resources.XObject.items():
                 assert x.Subtype == "/Image"
                 images[x.objgen] = x
         assert len(images) == len(arts)
@@ -239,6 +246,7 @@ def test_only_the_panel_art_is_raster_and_it_passes_through(plain, book):
             else:  # plain PNG: its zlib stream, untouched, with the PNG predictor
                 assert x.Filter == "/FlateDecode" and int(x.DecodeParms.Predictor) == 15
                 assert raw in a.data
+                assert isinstance(x, pikepdf.Stream)
                 got = pikepdf.PdfImage(x).as_pil_image().convert("RGB")
                 assert got.tobytes() == a.open().convert("RGB").tobytes()
 
@@ -256,6 +264,7 @@ def test_sfx_lettering_is_filled_and_outlined(plain):
 
 def test_metadata(plain):
     info = pypdf.PdfReader(plain).metadata
+    assert info is not None
     assert info.title == "The Test"
     assert info.author == "Ann Writer"
     assert info.subject == "Tests #2"
@@ -274,8 +283,9 @@ def test_output_is_the_same_in_a_fresh_process(book, tmp_path):
     b, arts, _ = book
     here = tmp_path / "here.pdf"
     write_pdf(b, arts, META, here)
+    paths = [str(Path(__file__).parent), str(Path(__file__).parents[1])]
     script = (
-        f"import sys; sys.path[:0] = [{str(Path(__file__).parent)!r}, {str(Path(__file__).parents[1])!r}]\n"
+        f"import sys; sys.path[:0] = {paths!r}\n"
         "import test_output_pdf as t\n"
         "from comicc.output.pdf import write_pdf\n"
         "b, arts, _ = t.make_book()\n"
@@ -337,6 +347,7 @@ def test_png_with_alpha_is_flattened_not_dropped():
     page = PageGeom((1,), 100, 100, 0, r, (PanelGeom("p1.1", 1, r, None, ()),))
     with pikepdf.open(io.BytesIO(pdf_bytes(BookGeom((page,)), {"p1.1": a}, None))) as pdf:
         (x,) = [v for _, v in pdf.pages[0].Resources.XObject.items()]
+        assert isinstance(x, pikepdf.Stream)
         got = pikepdf.PdfImage(x).as_pil_image().convert("RGB")
         assert got.getpixel((0, 0)) == (0, 0, 255) and got.getpixel((5, 5)) == (255, 255, 255)
         assert zlib.decompress(x.read_raw_bytes())  # re-zipped pixels, valid Flate

@@ -1,48 +1,68 @@
-"""Helpers for end-to-end tests: check + build a script in-process."""
+"""Helpers for end-to-end tests: check, lay out and build a script in-process."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 from comicc.diagnostics import Sink
-from comicc.pipeline.book import BuildOptions, build, layout
-from comicc.pipeline.compile import check, check_source
+from comicc.layout import BookGeom
+from comicc.model import ir
+from comicc.pipeline import BuildOptions, BuildResult, Checked, build, check, check_source, layout
 from comicc.source import SourceFile
-from support import ROOT  # noqa: E402
+from comicc.theme import Theme
+from support import ROOT
 
 EXAMPLES = sorted((ROOT / "examples").glob("*.comic"))
 
 
-def checked(path: Path):
+@dataclass(frozen=True)
+class CheckedScript:
+    """A script that checked without errors, and its theme: what a build takes."""
+
+    script: ir.Script
+    theme: Theme
+
+
+def _ok(res: Checked | None, sink: Sink) -> CheckedScript:
+    errors = [(d.code, d.message) for d in sink.errors]
+    assert res is not None and res.script is not None and not errors, errors
+    return CheckedScript(res.script, res.theme)
+
+
+def checked(path: Path) -> tuple[CheckedScript, Sink]:
+    """Check the script at ``path``; fail the test on any error."""
     sink = Sink()
-    res = check(path, sink)
-    assert res is not None and res.script is not None, [d.message for d in sink.errors]
-    return res, sink
+    return _ok(check(path, sink), sink), sink
 
 
-def checked_text(text: str, path: str = "story.comic"):
+def checked_text(text: str, path: str = "story.comic") -> CheckedScript:
+    """Check ``text`` as the script at ``path``; fail the test on any error."""
     sink = Sink()
-    res = check_source(SourceFile.from_text(text, path), sink)
-    assert res is not None and res.script is not None, [(d.code, d.message) for d in sink.errors]
-    return res
+    return _ok(check_source(SourceFile.from_text(text, path), sink), sink)
 
 
-def build_file(path: Path, out: Path, cache: Path, **opts):
+def build_file(
+    path: Path, out: Path, cache: Path, *, dpi: int | None = None, output_format: str = "pdf"
+) -> tuple[CheckedScript, BuildResult, Sink]:
+    """Build the script at ``path`` into ``out`` (no progress bar, no lock file)."""
     res, sink = checked(path)
-    result = build(
-        res.script,
-        res.theme,
-        sink,
-        BuildOptions(
-            output=str(out), cache_dir=str(cache), progress=False, write_lock=False, **opts
-        ),
+    options = BuildOptions(
+        output=str(out),
+        output_format=output_format,
+        dpi=dpi,
+        cache_dir=str(cache),
+        progress=False,
+        write_lock=False,
     )
+    result = build(res.script, res.theme, sink, options)
     assert result is not None, [(d.code, d.message) for d in sink.errors]
     return res, result, sink
 
 
-def book_of(res):
+def book_of(res: CheckedScript) -> BookGeom:
+    """The laid-out book (no lock file)."""
     sink = Sink()
     book = layout(res.script, res.theme, sink)
-    assert book is not None
+    assert book is not None, [(d.code, d.message) for d in sink.errors]
     return book

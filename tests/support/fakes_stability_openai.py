@@ -13,7 +13,7 @@ in the test. The fake "paints" honestly by default (a flat colour through the
 mask), so the composite's kept-area check passes; ``repaint_all`` mimics a
 service that ignores the mask.
 
-Not a conftest: imported by name (tests/ is on sys.path via conftest.py).
+Not a conftest: imported by name (tests/ is on sys.path through pytest's ``pythonpath``).
 """
 
 from __future__ import annotations
@@ -28,6 +28,8 @@ from typing import Any
 
 from PIL import Image, ImageChops
 from werkzeug import Request, Response
+
+from support.servers import base_url
 
 KEY = "test-key-0123456789"  # never a real key
 PAINT_COLOR = (200, 40, 160)  # what the fakes paint where asked to
@@ -50,11 +52,6 @@ SDXL_SIZES = {
 
 def v1_path(engine: str) -> str:
     return f"/v1/generation/{engine}/image-to-image/masking"
-
-
-def base_url(server) -> str:
-    """The fake's address on 127.0.0.1 (never leaves the machine)."""
-    return f"http://127.0.0.1:{server.port}"
 
 
 class ContractError(AssertionError):
@@ -206,7 +203,7 @@ class _Fake:
         else:
             out = Image.composite(solid, rgb, paint)
         if self.out_size and self.out_size != out.size:
-            out = out.resize(self.out_size, Image.BILINEAR)
+            out = out.resize(self.out_size, Image.Resampling.BILINEAR)
         return out
 
 

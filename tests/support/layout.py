@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
+from typing import Any
 
 from comicc.model import ir
 from comicc.source import Span
-from comicc.theme.model import BalloonStyle, FontSpec, PageFormat, Theme
+from comicc.theme import BalloonStyle, FontSpec, PageFormat, Theme
 
 US = PageFormat("us-comic", 477.0, 738.0, 9.0, 22.5)
 MANGA = PageFormat("manga-b6", 362.83, 515.91, 8.5, 8.5, spine_margin=6.0)
 
 
-def make_theme(**over) -> Theme:
-    fields = dict(
+def make_theme(**over: object) -> Theme:
+    fields: dict[str, Any] = dict(
         name="test",
         path="<test>",
         formats={"us-comic": US, "manga-b6": MANGA},
@@ -148,7 +150,7 @@ def panel(
 
 def page(
     number: int,
-    panels: list[list[tuple] | ir.Panel],
+    panels: Sequence[list[tuple] | ir.Panel],
     layout: tuple[int, ...] | None = None,
     heights=None,
     numbers=None,

@@ -1,20 +1,9 @@
-"""Hand-built IR panels and panel geometry for the render/backend tests.
-
-Not a pytest conftest: imported by name (tests/ is on sys.path via conftest.py).
-"""
+"""Hand-built IR panels and panel geometry for the paint and backend tests."""
 
 from __future__ import annotations
 
-from comicc.layout.geometry import (
-    BalloonGeom,
-    FontRef,
-    GlyphRun,
-    PanelGeom,
-    PathCmd,
-    Rect,
-    TextLine,
-    VectorPath,
-)
+from comicc.fonts import FontRef
+from comicc.layout import BalloonGeom, GlyphRun, PanelGeom, PathCmd, Rect, TextLine, VectorPath
 from comicc.model import ir
 
 K = 0.5522847498  # cubic Bezier circle constant
@@ -73,11 +62,11 @@ def two_speaker_geom(
     dx: float = 0.0,
 ) -> PanelGeom:
     """A 2-character panel with two reserved ovals; ``dx`` nudges the 2nd balloon."""
-    b1 = balloon("p1.1.b1", "HAMMY", x0 + w * 0.28, y0 + h * 0.18, text=texts[0])
-    b2 = balloon("p1.1.b2", "BEAR", x0 + w * 0.70 + dx, y0 + h * 0.30, text=texts[1])
+    hammy = balloon("p1.1.b1", "HAMMY", x0 + w * 0.28, y0 + h * 0.18, text=texts[0])
+    bear = balloon("p1.1.b2", "BEAR", x0 + w * 0.70 + dx, y0 + h * 0.30, text=texts[1])
     cast = (("HAMMY", (x0 + w * 0.3, y0 + h * 0.58)), ("BEAR", (x0 + w * 0.72, y0 + h * 0.62)))
     return PanelGeom(
-        id="p1.1", number=1, rect=Rect(x0, y0, w, h), border=None, balloons=(b1, b2), cast=cast
+        id="p1.1", number=1, rect=Rect(x0, y0, w, h), border=None, balloons=(hammy, bear), cast=cast
     )
 
 
@@ -94,14 +83,14 @@ def make_panel(
     mode: str = "blank",
     keep_margin: float = 24,
     feather: float = 8,
-    params: tuple[tuple[str, str], ...] = (),
+    backend_settings: tuple[tuple[str, str], ...] = (),
 ) -> ir.Panel:
     settings = ir.RenderSettings(
         backend=backend,
         model=model,
         seed=seed,
         dpi=dpi,
-        params=params,
+        backend_settings=backend_settings,
         mask=ir.MaskSpec(
             keep_margin=ir.Length(keep_margin, "px"),
             feather=ir.Length(feather, "px"),

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from hypothesis import strategies as st
 
-from comicc.syntax.numbers import number_word
+from comicc.syntax import number_word
 
 NAMES = ["HAMMY", "OFFICER BRUIN", "MR. SMITH", "R2-D2", "O'NEIL", "CAT"]
 SNIPPETS = ["ink", "moonlight", "noir_mood", "rain-soaked"]
@@ -66,7 +66,8 @@ def prose(draw):
         st.sampled_from(["A wide shot of", "Close on", "The kitchen,", "Rain falls on", "Night."])
     )
     who = draw(st.sampled_from(NAMES + ["the city", "@ink"]))
-    return f"{start} {who} {draw(sentence(0, 4)).replace('[[check]]', '').replace('/* cut */', '')}".rstrip()
+    words = draw(sentence(0, 4)).replace("[[check]]", "").replace("/* cut */", "")
+    return f"{start} {who} {words}".rstrip()
 
 
 @st.composite
@@ -106,9 +107,9 @@ def setting_lines(draw, level, cast_names=()):
             item = draw(
                 st.sampled_from([f"@{s}" for s in SNIPPETS] + ["wide shot", "dutch angle, low"])
             )
-            items.append(
-                f"{draw(st.sampled_from(['  ', '    ', chr(9)]))}{draw(st.sampled_from(['- ', '# - ', '-  ']))}{item}"
-            )
+            indent = draw(st.sampled_from(["  ", "    ", "\t"]))
+            dash = draw(st.sampled_from(["- ", "# - ", "-  "]))
+            items.append(f"{indent}{dash}{item}")
         out.append("prompt:" + "\n" + "\n".join(items))
     if draw(st.booleans()):
         out.append(f"negative: {draw(st.sampled_from(['blurry', 'text, letters', '@ink']))}")

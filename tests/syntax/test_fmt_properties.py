@@ -9,10 +9,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from comicc.diagnostics import Sink
-from comicc.pipeline.compile import check_source
+from comicc.pipeline import check_source
 from comicc.source import SourceFile
-from comicc.syntax.formatter import format_script
-from comicc.syntax.parser import parse
+from comicc.syntax import format_script, parse
 from support.strategies import scripts
 
 

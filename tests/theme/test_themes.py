@@ -8,7 +8,9 @@ import textwrap
 import pytest
 
 from comicc.diagnostics import Sink, render_human, render_short
-from comicc.theme.model import PageFormat, Theme, available_themes, load_theme, resolve_format
+from comicc.pipeline import check
+from comicc.source import SourceFile
+from comicc.theme import PageFormat, Theme, available_themes, load_theme, resolve_format
 from comicc.theme.schema import BadValue, parse_color, parse_length, parse_size
 
 IN, MM = 72.0, 72.0 / 25.4
@@ -24,7 +26,8 @@ FORMATS = {  # name: (width, height, bleed) in points
 
 
 def load(name_or_path, base_dir=None):
-    sink, sources = Sink(), {}
+    sink = Sink()
+    sources: dict[str, SourceFile] = {}
     theme = load_theme(str(name_or_path), sink, base_dir, sources=sources)
     return theme, sink, sources
 
@@ -68,10 +71,12 @@ def test_shipped_theme_loads_clean(name):
 @pytest.mark.parametrize("name", ["classic", "manga", "noir"])
 def test_every_format_defined(themes, name):
     formats = themes[name].formats
-    for fmt, (w, h, bleed) in FORMATS.items():
-        f = formats[fmt]
-        assert (f.width, f.height, f.bleed) == pytest.approx((w, h, bleed)), fmt
-        assert 0 < f.margin < min(f.width, f.height) / 4
+    for format_name, (w, h, bleed) in FORMATS.items():
+        page_format = formats[format_name]
+        assert (page_format.width, page_format.height, page_format.bleed) == pytest.approx(
+            (w, h, bleed)
+        ), format_name
+        assert 0 < page_format.margin < min(page_format.width, page_format.height) / 4
     assert formats["webtoon"].strip and formats["webtoon"].dpi == 96
     assert formats["manga-b6"].spine_margin > 0
 
@@ -108,19 +113,23 @@ def test_theme_spans_point_into_files(themes):
 # --------------------------------------------------------------- formats
 
 
+def resolved(theme: Theme, spec: str) -> PageFormat:
+    page_format = resolve_format(theme, spec)
+    assert page_format is not None, spec
+    return page_format
+
+
 def test_resolve_presets_and_sizes(themes):
     t = themes["classic"]
-    assert resolve_format(t, "us-comic") is t.formats["us-comic"]
-    assert resolve_format(t, "A4") is t.formats["a4"]
-    custom = resolve_format(t, "6.625x10.25in")
+    us_comic = t.formats["us-comic"]
+    assert resolved(t, "us-comic") is us_comic
+    assert resolved(t, "A4") is t.formats["a4"]
+    custom = resolved(t, "6.625x10.25in")
     assert (custom.width, custom.height) == pytest.approx((477, 738))
-    assert (
-        custom.bleed == t.formats["us-comic"].bleed
-        and custom.margin == t.formats["us-comic"].margin
-    )
-    mm = resolve_format(t, "210x297mm")
+    assert (custom.bleed, custom.margin) == (us_comic.bleed, us_comic.margin)
+    mm = resolved(t, "210x297mm")
     assert (mm.width, mm.height) == pytest.approx((210 * MM, 297 * MM))
-    assert resolve_format(themes["manga"], "100x150mm").bleed == pytest.approx(3 * MM)
+    assert resolved(themes["manga"], "100x150mm").bleed == pytest.approx(3 * MM)
     for bad in ("us-comix", "210x297", "x10in", "", "0x10in"):
         assert resolve_format(t, bad) is None
 
@@ -171,12 +180,14 @@ BROKEN = [
     ('name = "bare"\n', "theme-missing-key", 1),
     ('extends = "classic"\n[prompt]\ntemplate = "{{ description "\n', "theme-bad-template", 3),
     (
-        'extends = "classic"\n[prompt]\ntemplate = """\nfirst {{ description }}\nsecond {% for %}\n"""\n',
+        'extends = "classic"\n[prompt]\n'
+        'template = """\nfirst {{ description }}\nsecond {% for %}\n"""\n',
         "theme-bad-template",
         5,
     ),
     (
-        'extends = "classic"\n[prompt]\ncharacter = "{{ name }} ({{ description }}"\nnegative = "x"\n',
+        'extends = "classic"\n[prompt]\n'
+        'character = "{{ name }} ({{ description }}"\nnegative = "x"\n',
         None,
         None,
     ),  # valid: a lone parenthesis is text
@@ -322,4 +333,18 @@ def test_standalone_theme(tmp_path):
     assert theme.formats["square"] == PageFormat("square", 576, 576, 9, 36)
     assert theme.emphasis.style == "bolditalic" and theme.emphasis.size == 9
     assert theme.balloon_styles["whisper"].stroke_width == 1.0
-    assert resolve_format(theme, "5x7in").margin == 36
+    assert resolved(theme, "5x7in").margin == 36
+
+
+def test_a_broken_theme_still_checks_the_script(tmp_path):
+    (tmp_path / "broken.toml").write_text('extends = "classic"\n[gutters]\nwithin = "3"\n')
+    script = tmp_path / "story.comic"
+    script.write_text(
+        "title: Broken\ntheme: ./broken.toml\n\nPAGE 1\n\nPANEL 1\nA cat. @nope\n",
+        encoding="utf-8",
+    )
+    sink = Sink()
+    res = check(str(script), sink)
+    assert res is not None and res.script is None
+    assert sorted(d.code for d in sink.errors) == ["theme-bad-length", "unknown-snippet"]
+    assert str(tmp_path / "broken.toml") in res.sources  # its lines can be shown

@@ -1,0 +1,56 @@
+"""Image backends: what a backend is, its settings, typed errors and the registry of names."""
+
+from comicc.backends.base import (
+    KEEP,
+    MASK_CONVENTIONS,
+    PAINT,
+    Backend,
+    BackendError,
+    Capabilities,
+    EdgeControl,
+    PaintRequest,
+    PaintResult,
+    RateLimited,
+    Rejected,
+    Transient,
+    Unavailable,
+    to_service_mask,
+)
+from comicc.backends.keys import api_key
+from comicc.backends.registry import (
+    ENTRY_POINT_GROUP,
+    UnknownBackend,
+    create,
+    load,
+    names,
+    register,
+    unregister,
+)
+from comicc.backends.settings import SettingProblem, SettingSpec
+
+__all__ = [
+    "ENTRY_POINT_GROUP",
+    "KEEP",
+    "MASK_CONVENTIONS",
+    "PAINT",
+    "Backend",
+    "BackendError",
+    "Capabilities",
+    "EdgeControl",
+    "PaintRequest",
+    "PaintResult",
+    "RateLimited",
+    "Rejected",
+    "SettingProblem",
+    "SettingSpec",
+    "Transient",
+    "UnknownBackend",
+    "Unavailable",
+    "api_key",
+    "create",
+    "load",
+    "names",
+    "register",
+    "to_service_mask",
+    "unregister",
+]

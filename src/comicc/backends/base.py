@@ -22,13 +22,24 @@ Backends never import the IR: a :class:`PaintRequest` carries plain values
 
 from __future__ import annotations
 
+import io
 import math
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 from PIL import Image
+
+from comicc.backends.settings import (
+    InvalidSetting,
+    SettingProblem,
+    SettingSpec,
+    SettingValues,
+    setting_problems,
+    setting_values,
+)
+from comicc.images import encode_image
 
 MASK_CONVENTIONS = ("white", "black", "alpha")
 PAINT = 255
@@ -56,15 +67,6 @@ class BackendError(Exception):
         self.backend = backend
 
 
-@dataclass(frozen=True)
-class SettingProblem:
-    """A bad dotted setting: ``key`` without the backend prefix."""
-
-    key: str
-    message: str
-    hint: str | None = None
-
-
 class Unavailable(BackendError):
     """The backend cannot run here: no key, not installed, server down."""
 
@@ -72,16 +74,32 @@ class Unavailable(BackendError):
 class RateLimited(BackendError):
     """The service asked us to slow down; ``retry_after`` seconds if it said."""
 
-    def __init__(self, message: str, retry_after: float | None = None, **kw: Any):
-        super().__init__(message, **kw)
+    def __init__(
+        self,
+        message: str,
+        retry_after: float | None = None,
+        *,
+        hint: str | None = None,
+        backend: str | None = None,
+        setting: str | None = None,
+    ):
+        super().__init__(message, hint=hint, backend=backend, setting=setting)
         self.retry_after = retry_after
 
 
 class Rejected(BackendError):
     """The service refused this request (moderation, bad size); retrying won't help."""
 
-    def __init__(self, message: str, reason: str = "rejected", **kw: Any):
-        super().__init__(message, **kw)
+    def __init__(
+        self,
+        message: str,
+        reason: str = "rejected",
+        *,
+        hint: str | None = None,
+        backend: str | None = None,
+        setting: str | None = None,
+    ):
+        super().__init__(message, hint=hint, backend=backend, setting=setting)
         self.reason = reason
 
 
@@ -211,7 +229,7 @@ class PaintRequest:
     height: int
     init_image: Image.Image = field(compare=False, repr=False)  # RGB, width x height
     mask: Image.Image = field(compare=False, repr=False)  # L: 255 paint, 0 keep
-    params: Mapping[str, str] = field(default_factory=dict)  # backend settings, prefix removed
+    backend_settings: Mapping[str, str] = field(default_factory=dict)  # prefix removed
     model: str | None = None
     panel_id: str = ""
     variant: int = 1
@@ -246,38 +264,47 @@ class Backend(ABC):
     name: str = ""
     capabilities: Capabilities = Capabilities()
 
+    def __init__(self, **backend_settings: str) -> None:
+        """A backend is constructed with its backend settings (prefix removed)."""
+        return None
+
     @abstractmethod
     def paint(self, request: PaintRequest) -> PaintResult:
         """Paint ``request.mask``'s PAINT area; return the whole image."""
 
     # --- configuration, checked by the build BEFORE any paint request -----
-    #: the dotted settings this backend understands (``stability.style_preset``
+    #: the backend settings this backend understands (``stability.style_preset``
     #: is "style_preset" here); None means "accept anything"
-    settings: Mapping[str, str] | None = None
+    SETTINGS: ClassVar[Mapping[str, SettingSpec] | None] = None
 
     @classmethod
-    def validate_settings(cls, params: Mapping[str, str]) -> list[SettingProblem]:
-        """Problems with the writer's dotted settings (no I/O). The default
-        rejects names not in ``settings`` with a did-you-mean."""
-        if cls.settings is None:
+    def validate_settings(cls, settings: Mapping[str, str]) -> list[SettingProblem]:
+        """Problems with the writer's backend settings (no I/O): names not in
+        ``SETTINGS`` (with a did-you-mean) and bad values. Backends with rules
+        between settings extend this."""
+        if cls.SETTINGS is None:
             return []
-        import difflib
+        return setting_problems(cls.name, cls.SETTINGS, settings)
 
-        out = []
-        for key in params:
-            if key not in cls.settings:
-                close = difflib.get_close_matches(key, list(cls.settings), n=1)
-                hint = (
-                    f"did you mean `{cls.name}.{close[0]}`?"
-                    if close
-                    else f"{cls.name} settings: " + ", ".join(sorted(cls.settings))
-                )
-                out.append(SettingProblem(key, f"`{cls.name}` has no setting `{key}`", hint))
-        return out
+    @classmethod
+    def setting_values(cls, settings: Mapping[str, str], *, painting: bool) -> SettingValues:
+        """The typed ``SETTINGS`` (defaults filled in, unknown names ignored); a bad
+        value raises :func:`setting_error`."""
+        try:
+            return setting_values(cls.name, cls.SETTINGS or {}, settings)
+        except InvalidSetting as e:
+            raise setting_error(e.problem, cls.name, painting=painting) from None
+
+    @classmethod
+    def capability_variants(cls) -> list[tuple[str, Capabilities]]:
+        """Other configurations with other capabilities, each with the setting that
+        selects it (for ``comicc backends``); none by default."""
+        return []
 
     def preflight(self) -> None:
         """Cheap readiness check before painting (key present, server reachable).
         Raise :class:`Unavailable` with ``setting=`` naming the culprit."""
+        return None
 
     def check(self, request: PaintRequest) -> None:
         """Raise :class:`Rejected` if the request breaks a declared capability."""
@@ -287,6 +314,31 @@ class Backend(ABC):
                 reason="size",
                 backend=self.name,
             )
+
+
+def setting_error(problem: SettingProblem, backend: str, *, painting: bool) -> BackendError:
+    """A bad backend setting as a typed error naming it: :class:`Unavailable` while the
+    backend is being set up, :class:`Rejected` for one paint request."""
+    if painting:
+        return Rejected(
+            problem.message,
+            reason="setting",
+            hint=problem.hint,
+            backend=backend,
+            setting=problem.key,
+        )
+    return Unavailable(problem.message, hint=problem.hint, backend=backend, setting=problem.key)
+
+
+def png_bytes(image: Image.Image) -> bytes:
+    """``image`` as the PNG a service is sent. Opaque images go through
+    :func:`comicc.images.encode_image`; an RGBA image keeps its alpha (the alpha
+    mask conventions need it, and ``encode_image`` composites it onto white)."""
+    if image.mode != "RGBA":
+        return encode_image(image, "png")
+    buf = io.BytesIO()
+    image.save(buf, "PNG", compress_level=6)
+    return buf.getvalue()
 
 
 def to_service_mask(request: PaintRequest, convention: str) -> tuple[Image.Image, Image.Image]:

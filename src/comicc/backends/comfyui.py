@@ -32,21 +32,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import replace
 from typing import Any
 
+import requests
 from PIL import Image
 
 from comicc.backends import comfyui_workflow as wf
 from comicc.backends import http
-from comicc.backends.automatic1111 import (
-    Opt,
-    ThreadSessions,
-    check_values,
-    did_you_mean,
-    host,
-    png_bytes,
-    resolve,
-    server_pool,
-    unreachable,
-)
 from comicc.backends.base import (
     Backend,
     BackendError,
@@ -55,33 +45,40 @@ from comicc.backends.base import (
     PaintRequest,
     PaintResult,
     Rejected,
-    SettingProblem,
     Transient,
     Unavailable,
+    png_bytes,
     to_service_mask,
 )
+from comicc.backends.settings import SettingProblem, SettingSpec, SettingValues, choice_hint
 
 NAME = "comfyui"
 DEFAULT_CHECKPOINT = "sd_xl_base_1.0.safetensors"
 PREFLIGHT_TIMEOUT = (3.0, 10.0)
 POLL_FIRST, POLL_MAX = 0.25, 2.0
 
-OPTIONS: dict[str, Opt] = {
-    "url": Opt("url", "http://127.0.0.1:8188", "the ComfyUI server's address"),
-    "urls": Opt("urls", None, "several ComfyUI addresses, comma-separated (wins over url)"),
-    "checkpoint": Opt("str", "", f"checkpoint file; else `model:`, else {DEFAULT_CHECKPOINT}"),
-    "steps": Opt("int", 25, "KSampler steps", lo=1, hi=150),
-    "cfg": Opt("float", 7.0, "KSampler cfg", lo=0, hi=30),
-    "sampler": Opt("str", "euler", "KSampler sampler_name"),
-    "scheduler": Opt("str", "normal", "KSampler scheduler"),
-    "denoise": Opt("float", 1.0, "KSampler denoise (VAEEncodeForInpaint wants 1.0)", lo=0, hi=1),
-    "workflow": Opt("str", "", "an API-format workflow JSON file with placeholders"),
-    "timeout": Opt("float", 600.0, "seconds one panel may take, queue included", lo=0.1),
-    "grow_mask_by": Opt(
-        "int", 0, "VAEEncodeForInpaint grow_mask_by (its own default: 6)", lo=0, hi=64
+SETTINGS: dict[str, SettingSpec] = {
+    "url": SettingSpec("url", "the ComfyUI server's address", "http://127.0.0.1:8188"),
+    "urls": SettingSpec("urls", "several ComfyUI addresses, comma-separated (wins over url)"),
+    "checkpoint": SettingSpec(
+        "str", f"checkpoint file; else `model:`, else {DEFAULT_CHECKPOINT}", ""
     ),
-    "max_side": Opt(
-        "int", 2048, "longest side requested; larger panels are scaled", lo=64, hi=8192
+    "steps": SettingSpec("int", "KSampler steps", 25, range=(1, 150)),
+    "cfg": SettingSpec("float", "KSampler cfg", 7.0, range=(0, 30)),
+    "sampler": SettingSpec("str", "KSampler sampler_name", "euler"),
+    "scheduler": SettingSpec("str", "KSampler scheduler", "normal"),
+    "denoise": SettingSpec(
+        "float", "KSampler denoise (VAEEncodeForInpaint wants 1.0)", 1.0, range=(0, 1)
+    ),
+    "workflow": SettingSpec("str", "an API-format workflow JSON file with placeholders", ""),
+    "timeout": SettingSpec(
+        "float", "seconds one panel may take, queue included", 600.0, range=(0.1, None)
+    ),
+    "grow_mask_by": SettingSpec(
+        "int", "VAEEncodeForInpaint grow_mask_by (its own default: 6)", 0, range=(0, 64)
+    ),
+    "max_side": SettingSpec(
+        "int", "longest side requested; larger panels are scaled", 2048, range=(64, 8192)
     ),
 }
 
@@ -102,15 +99,15 @@ class ComfyUIBackend(Backend):
         needs_key=None,
         cost_unit=None,
     )
-    settings = {k: o.help for k, o in OPTIONS.items()}
+    SETTINGS = SETTINGS
 
     @classmethod
-    def validate_settings(cls, params: Mapping[str, str]) -> list[SettingProblem]:
-        problems = super().validate_settings(params) + check_values(OPTIONS, params, NAME)
-        if params.get("workflow", "").strip():
+    def validate_settings(cls, settings: Mapping[str, str]) -> list[SettingProblem]:
+        problems = super().validate_settings(settings)
+        if settings.get("workflow", "").strip():
             problems += [
                 SettingProblem("workflow", str(p), p.hint)
-                for p in wf.workflow_problems(params["workflow"].strip())
+                for p in wf.workflow_problems(settings["workflow"].strip())
             ]
         return problems
 
@@ -119,29 +116,28 @@ class ComfyUIBackend(Backend):
         *,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
-        **params: str,
+        **backend_settings: str,
     ):
-        self.params = {k: str(v) for k, v in params.items()}
-        self.values = resolve(
-            OPTIONS,
-            {k: v for k, v in self.params.items() if k in OPTIONS},
-            error=Unavailable,
-            backend=NAME,
+        self.backend_settings = {k: str(v) for k, v in backend_settings.items()}
+        self.values = self.setting_values(self.backend_settings, painting=False)
+        self.pool = http.ServerPool.from_settings(self.values.text("url"), self.values.urls("urls"))
+        self.capabilities = replace(
+            type(self).capabilities, max_side=self.values.integer("max_side")
         )
-        self.pool = server_pool(self.values)
-        self.capabilities = replace(type(self).capabilities, max_side=self.values["max_side"])
         self.sleep, self.clock = sleep, clock
         self.client_id = f"comicc-{uuid.uuid4().hex}"
-        self._sessions = ThreadSessions()
+        self._sessions = http.ThreadSessions()
         self._graphs: dict[str, dict[str, Any]] = {}
         self._lock = threading.Lock()
         self._deadline = _PerThread(float("inf"))
         self.graph_for(self.values, error=Unavailable)  # a bad workflow fails now
 
     # ---------------------------------------------------------- plumbing
-    def graph_for(self, o: Mapping[str, Any], error: type = Rejected) -> dict[str, Any]:
+    def graph_for(
+        self, o: SettingValues, error: type[Rejected] | type[Unavailable] = Rejected
+    ) -> dict[str, Any]:
         """The graph template (placeholders unfilled) for the settings ``o``."""
-        path = o["workflow"].strip()
+        path = o.text("workflow").strip()
         if not path:
             return wf.BUILTIN
         with self._lock:
@@ -152,17 +148,18 @@ class ComfyUIBackend(Backend):
                     raise error(str(e), backend=NAME, setting="workflow", hint=e.hint) from None
             return self._graphs[path]
 
-    def options_for(self, request: PaintRequest) -> dict[str, Any]:
-        return resolve(
-            OPTIONS,
-            {**self.params, **{k: v for k, v in request.params.items() if k in OPTIONS}},
-            backend=NAME,
+    def settings_for(self, request: PaintRequest) -> SettingValues:
+        """Typed settings for ``request``: its panel's settings over the backend's."""
+        return self.setting_values(
+            {**self.backend_settings, **request.backend_settings}, painting=True
         )
 
-    def checkpoint(self, o: Mapping[str, Any], model: str | None) -> str:
-        return o["checkpoint"] or model or DEFAULT_CHECKPOINT
+    def checkpoint(self, o: SettingValues, model: str | None) -> str:
+        return o.text("checkpoint") or model or DEFAULT_CHECKPOINT
 
-    def _call(self, method: str, url: str, timeout: tuple[float, float] | None = None, **kw: Any):
+    def _call(
+        self, method: str, url: str, timeout: tuple[float, float] | None = None, **kw: Any
+    ) -> requests.Response:
         """One call; without ``timeout``, at most 60 s and never past the paint's deadline."""
         if timeout is None:
             left = max(0.1, self._deadline.get() - self.clock())
@@ -182,17 +179,17 @@ class ComfyUIBackend(Backend):
         """Every server answers ``GET /system_stats``; the first one has the checkpoint."""
         hint = "is ComfyUI running at that address?" + (
             ""
-            if "url" in self.params or "urls" in self.params
-            else f" `{NAME}.url` defaults to {OPTIONS['url'].default}"
+            if "url" in self.backend_settings or "urls" in self.backend_settings
+            else f" `{NAME}.url` defaults to {SETTINGS['url'].default}"
         )
         for base in self.pool.urls:
             try:
                 resp = self._call("GET", base + "/system_stats", PREFLIGHT_TIMEOUT)
             except (Unavailable, Transient) as e:
-                raise unreachable(e, NAME, self.pool, base, hint) from None
+                raise http.unreachable(e, NAME, self.pool, base, hint) from None
             if resp.status_code >= 400:
                 raise Unavailable(
-                    f"{host(base)} answered HTTP {resp.status_code} to "
+                    f"{http.host(base)} answered HTTP {resp.status_code} to "
                     "/system_stats: is it a ComfyUI server?",
                     backend=NAME,
                     setting=self.pool.setting,
@@ -213,21 +210,21 @@ class ComfyUIBackend(Backend):
         except (BackendError, ValueError, KeyError, IndexError, TypeError, AttributeError):
             return  # best effort: the graph is checked again when it is queued
         if names and ckpt not in names:
-            where = "checkpoint" if self.values["checkpoint"] else None
+            where = "checkpoint" if self.values.text("checkpoint") else None
             raise Unavailable(
-                f"{host(base)} has no checkpoint `{ckpt}`",
+                f"{http.host(base)} has no checkpoint `{ckpt}`",
                 backend=NAME,
                 setting=where,
-                hint=did_you_mean(ckpt, names) + f" (set `{NAME}.checkpoint`)",
+                hint=choice_hint(ckpt, names) + f" (set `{NAME}.checkpoint`)",
             )
 
     # ---------------------------------------------------------- painting
     def paint(self, request: PaintRequest) -> PaintResult:
         self.check(request)
-        o = self.options_for(request)
+        o = self.settings_for(request)
         template = self.graph_for(o)
         base = self.pool.pick()
-        self._deadline.set(self.clock() + o["timeout"])
+        self._deadline.set(self.clock() + o.number("timeout"))
         try:
             return self._paint(request, o, template, base, self._deadline.get())
         except Unavailable as e:
@@ -242,7 +239,7 @@ class ComfyUIBackend(Backend):
     def _paint(
         self,
         request: PaintRequest,
-        o: Mapping[str, Any],
+        o: SettingValues,
         template: dict[str, Any],
         base: str,
         deadline: float,
@@ -262,19 +259,19 @@ class ComfyUIBackend(Backend):
             "width": request.width,
             "height": request.height,
             "checkpoint": self.checkpoint(o, request.model),
-            "steps": o["steps"],
-            "cfg": o["cfg"],
-            "sampler": o["sampler"],
-            "scheduler": o["scheduler"],
-            "denoise": o["denoise"],
-            "grow_mask_by": o["grow_mask_by"],
+            "steps": o.integer("steps"),
+            "cfg": o.number("cfg"),
+            "sampler": o.text("sampler"),
+            "scheduler": o.text("scheduler"),
+            "denoise": o.number("denoise"),
+            "grow_mask_by": o.integer("grow_mask_by"),
         }
         if "mask" in needs:
             values["mask"] = self._upload(
                 base, png_bytes(mask_image(request.mask)), stem + "-mask.png"
             )
-        prompt_id = self._queue(base, wf.substitute(template, values), bool(o["workflow"]))
-        found = self._wait(base, prompt_id, deadline, o["timeout"])
+        prompt_id = self._queue(base, wf.substitute(template, values), bool(o.text("workflow")))
+        found = self._wait(base, prompt_id, deadline, o.number("timeout"))
         resp = self._call(
             "GET",
             base + "/view",
@@ -288,7 +285,7 @@ class ComfyUIBackend(Backend):
         return PaintResult(
             image=resp.content,
             seed_used=request.seed if "seed" in needs else None,
-            metadata={"backend": NAME, "server": host(base), "prompt_id": prompt_id},
+            metadata={"backend": NAME, "server": http.host(base), "prompt_id": prompt_id},
         )
 
     def _upload(self, base: str, data: bytes, filename: str) -> str:
@@ -304,7 +301,7 @@ class ComfyUIBackend(Backend):
             name, sub = str(doc["name"]), str(doc.get("subfolder") or "")
         except (ValueError, KeyError, TypeError):
             raise Transient(
-                f"{host(base)} answered the upload without a file name", backend=NAME
+                f"{http.host(base)} answered the upload without a file name", backend=NAME
             ) from None
         return f"{sub}/{name}" if sub else name
 
@@ -319,7 +316,7 @@ class ComfyUIBackend(Backend):
         refused = resp.status_code == 400 or (isinstance(doc, dict) and doc.get("node_errors"))
         if refused:
             where = (
-                f"check the workflow `{self.values['workflow'] or 'file'}`"
+                f"check the workflow `{self.values.text('workflow') or 'file'}`"
                 if user_workflow
                 else f"check `{NAME}.checkpoint`, `{NAME}.sampler` and `{NAME}.scheduler`"
             )
@@ -332,7 +329,9 @@ class ComfyUIBackend(Backend):
             )
         http.raise_for_status(resp, NAME)
         if not isinstance(doc, dict) or not isinstance(doc.get("prompt_id"), str):
-            raise Transient(f"{host(base)} queued the workflow without a prompt_id", backend=NAME)
+            raise Transient(
+                f"{http.host(base)} queued the workflow without a prompt_id", backend=NAME
+            )
         return doc["prompt_id"]
 
     def _wait(self, base: str, prompt_id: str, deadline: float, timeout: float) -> dict:
@@ -380,7 +379,7 @@ class _PerThread(threading.local):
 
 def _finished(entry: dict) -> dict:
     """The first saved image of a finished history entry (Rejected: none / an error)."""
-    status = entry.get("status") if isinstance(entry.get("status"), dict) else {}
+    status = http.json_object(entry.get("status"))
     if status.get("status_str") == "error":
         info = next(
             (
@@ -396,11 +395,11 @@ def _finished(entry: dict) -> dict:
         why = f"{info.get('node_type', '?')}: {info.get('exception_message', 'failed')}".strip()
         cls = Transient if "OutOfMemory" in str(info.get("exception_type", "")) else Rejected
         raise cls(f"the workflow failed in ComfyUI ({why})", backend=NAME)
-    outputs = entry.get("outputs") if isinstance(entry.get("outputs"), dict) else {}
+    outputs = http.json_object(entry.get("outputs"))
     images = [
         im
         for nid in sorted(outputs, key=lambda n: (len(str(n)), str(n)))
-        for im in (outputs[nid] or {}).get("images", [])
+        for im in http.json_object(outputs[nid]).get("images", [])
         if isinstance(im, dict)
     ]
     saved = [im for im in images if im.get("type") == "output"] or images

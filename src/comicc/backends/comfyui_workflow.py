@@ -16,6 +16,7 @@ from __future__ import annotations
 import copy
 import json
 import re
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -92,7 +93,7 @@ def resolve_path(value: str) -> Path:
     return Path(value).expanduser().absolute()
 
 
-def _strings(node: Any):
+def _strings(node: Any) -> Iterator[str]:
     """Every string value inside a node's inputs (recursively)."""
     if isinstance(node, str):
         yield node

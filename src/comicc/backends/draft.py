@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import colorsys
 import hashlib
+import itertools
 import math
 import random
 import re
@@ -85,7 +86,7 @@ MOODS: dict[str, tuple[str, tuple, tuple, tuple, tuple]] = {
         (48, 0.95, 0.64),
     ),
 }
-SETTINGS: dict[str, str] = {
+SCENERIES: dict[str, str] = {
     "city": "city street streets alley building buildings rooftop rooftops urban downtown "
     "skyline town village skyscraper",
     "trees": "forest jungle woods tree trees garden park grass meadow",
@@ -94,8 +95,8 @@ SETTINGS: dict[str, str] = {
     "cafe shop classroom",
     "peaks": "mountain mountains peak peaks cliff cliffs canyon valley volcano",
 }
-# ground tint a setting pulls toward (HSL), so "forest" is green whatever the light
-SETTING_GROUND = {
+# ground tint a scenery pulls toward (HSL), so "forest" is green whatever the light
+SCENERY_GROUND = {
     "trees": (105, 0.35, 0.34),
     "waves": (196, 0.50, 0.38),
     "room": (28, 0.30, 0.46),
@@ -103,14 +104,15 @@ SETTING_GROUND = {
 }
 
 
-def _rgb(hsl: tuple) -> tuple[int, int, int]:
-    h, s, l = hsl
-    r, g, b = colorsys.hls_to_rgb((h % 360) / 360, max(0, min(1, l)), max(0, min(1, s)))
+def _rgb(hsl: tuple[float, float, float]) -> tuple[int, int, int]:
+    hue, sat, light = hsl
+    r, g, b = colorsys.hls_to_rgb((hue % 360) / 360, max(0, min(1, light)), max(0, min(1, sat)))
     return (round(r * 255), round(g * 255), round(b * 255))
 
 
-def _mix(a: tuple, b: tuple, t: float) -> tuple[int, int, int]:
-    return tuple(round(x + (y - x) * t) for x, y in zip(a, b))  # type: ignore[return-value]
+def _mix(a: tuple[float, ...], b: tuple[float, ...], t: float) -> tuple[int, int, int]:
+    r, g, bl = (round(x + (y - x) * t) for x, y in zip(a[:3], b[:3], strict=True))
+    return (r, g, bl)
 
 
 def _h(text: str) -> int:
@@ -126,8 +128,8 @@ class _Scene:
         wset = set(words)
         score = {m: len(wset & set(v[0].split())) for m, v in MOODS.items()}
         mood = max(score, key=lambda m: score[m]) if max(score.values()) else None
-        sscore = {s: len(wset & set(k.split())) for s, k in SETTINGS.items()}
-        self.setting = (
+        sscore = {s: len(wset & set(k.split())) for s, k in SCENERIES.items()}
+        self.scenery = (
             max(sscore, key=lambda s: sscore[s])
             if max(sscore.values())
             else ("hills", "city", "trees", "peaks")[_h(" ".join(sorted(wset))) % 4]
@@ -147,13 +149,13 @@ class _Scene:
         self.mood = mood or "plain"
         self.sky_top, self.sky_low = _rgb(top), _rgb(low)
         g = _rgb(ground)
-        if self.setting in SETTING_GROUND:
-            g = _mix(g, _rgb(SETTING_GROUND[self.setting]), 0.45 if mood else 0.7)
+        if self.scenery in SCENERY_GROUND:
+            g = _mix(g, _rgb(SCENERY_GROUND[self.scenery]), 0.45 if mood else 0.7)
         self.ground_top, self.ground_low = _mix(g, self.sky_low, 0.25), _mix(g, (20, 20, 28), 0.25)
         self.accent = _rgb(accent)
         self.window = self.sky_low
         self.window_rect: tuple[float, float, float, float] | None = None
-        if self.setting == "room":  # walls instead of sky, tinted by the light
+        if self.scenery == "room":  # walls instead of sky, tinted by the light
             self.sky_top = _mix((196, 178, 150), self.sky_top, 0.3)
             self.sky_low = _mix((226, 212, 186), self.sky_low, 0.25)
         self.dark = sum(self.sky_low) / 3 < 120
@@ -178,8 +180,8 @@ class DraftBackend(Backend):
         cost_per_image=0.0,
     )
 
-    def __init__(self, **options: object):  # no settings yet; accepted for uniformity
-        self.options = options
+    def __init__(self, **backend_settings: str):
+        """The draft has no settings of its own (``SETTINGS`` None: any is accepted)."""
 
     def paint(self, request: PaintRequest) -> PaintResult:
         self.check(request)
@@ -198,7 +200,7 @@ def render_draft(req: PaintRequest) -> Image.Image:
     k = min(1.0, WORK_LONG_SIDE / max(w, h))
     ww, wh = max(8, round(w * k)), max(8, round(h * k))
     art = _paint_art(ww, wh, scene, rnd, [(n, (x * k, y * k)) for n, (x, y) in req.cast])
-    art = art.resize((w, h), Image.BICUBIC) if (ww, wh) != (w, h) else art
+    art = art.resize((w, h), Image.Resampling.BICUBIC) if (ww, wh) != (w, h) else art
     art = _grain(art, req.seed or 0)
     _labels(art, req.cast)
     _draft_tag(art, req)
@@ -209,13 +211,14 @@ def render_draft(req: PaintRequest) -> Image.Image:
 def _gradient(w: int, h: int, stops: list[tuple[float, tuple]]) -> Image.Image:
     col = Image.new("RGB", (1, h))
     px = col.load()
+    assert px is not None
     for y in range(h):
         t = y / max(1, h - 1)
-        for (t0, c0), (t1, c1) in zip(stops, stops[1:]):
+        for (t0, c0), (t1, c1) in itertools.pairwise(stops):
             if t0 <= t <= t1:
                 px[0, y] = _mix(c0, c1, (t - t0) / max(1e-9, t1 - t0))
                 break
-    return col.resize((w, h), Image.NEAREST)
+    return col.resize((w, h), Image.Resampling.NEAREST)
 
 
 def _pencil(
@@ -226,7 +229,7 @@ def _pencil(
     pts = list(pts) + ([pts[0]] if closed else [])
     light = tuple(int(c * 0.55 + 128 * 0.45) for c in ink)
     if len(pts) <= 13:
-        for (x0, y0), (x1, y1) in zip(pts, pts[1:]):
+        for (x0, y0), (x1, y1) in itertools.pairwise(pts):
             n = math.hypot(x1 - x0, y1 - y0)
             if n < 1:
                 continue
@@ -256,7 +259,7 @@ def _hatch(w: int, h: int, step: int) -> Image.Image:
 def _paint_art(
     w: int, h: int, sc: _Scene, rnd: random.Random, cast: list[tuple[str, tuple[float, float]]]
 ) -> Image.Image:
-    hz = h * (rnd.uniform(0.50, 0.62) if sc.setting != "room" else rnd.uniform(0.66, 0.74))
+    hz = h * (rnd.uniform(0.50, 0.62) if sc.scenery != "room" else rnd.uniform(0.66, 0.74))
     t = hz / h
     img = _gradient(
         w, h, [(0, sc.sky_top), (t, sc.sky_low), (t + 1e-6, sc.ground_top), (1, sc.ground_low)]
@@ -266,7 +269,7 @@ def _paint_art(
     lw = max(1, round(max(w, h) / 500))
     u = min(w, h)
     # sun / moon
-    if sc.setting != "room" and sc.mood in ("night", "day", "sunset", "space", "plain"):
+    if sc.scenery != "room" and sc.mood in ("night", "day", "sunset", "space", "plain"):
         r = u * (0.09 if sc.mood == "sunset" else 0.06)
         cx = w * rnd.uniform(0.15, 0.85)
         cy = hz - r * 0.4 if sc.mood == "sunset" else h * rnd.uniform(0.08, 0.2)
@@ -296,24 +299,32 @@ def _paint_art(
         )
         for poly in shapes:
             _pencil(d, poly, _mix(sc.ink, fill, 0.35), lw, rnd)
-    if sc.setting == "city":  # windows
+    if sc.scenery == "city":  # windows
         for poly in shapes_near + shapes_far:
             x0, y0 = min(p[0] for p in poly), min(p[1] for p in poly)
             x1 = max(p[0] for p in poly)
-            s = max(3, u / 60)
-            for wy in range(int(y0 + s * 2), int(hz - s), int(s * 2.6)):
-                for wx in range(int(x0 + s), int(x1 - s * 1.5), int(s * 2.2)):
+            pane = max(3.0, u / 60)
+            for row in range(int(y0 + pane * 2), int(hz - pane), int(pane * 2.6)):
+                for col in range(int(x0 + pane), int(x1 - pane * 1.5), int(pane * 2.2)):
                     if rnd.random() < (0.45 if sc.dark else 0.3):
                         d.rectangle(
-                            [wx, wy, wx + s, wy + s * 1.3],
+                            [col, row, col + pane, row + pane * 1.3],
                             fill=sc.accent if sc.dark else _mix(sc.sky_low, sc.near, 0.3),
                         )
     if sc.window_rect:  # a window onto the outside light, with crossbars, and a lamp
         wx, wy, ww_, wh_ = sc.window_rect
-        m = min(ww_, wh_) * 0.07
-        d.rectangle([wx + m, wy + m, wx + ww_ - m, wy + wh_ - m], fill=sc.window)
-        d.line([(wx + ww_ / 2, wy + m), (wx + ww_ / 2, wy + wh_ - m)], fill=sc.far, width=3 * lw)
-        d.line([(wx + m, wy + wh_ / 2), (wx + ww_ - m, wy + wh_ / 2)], fill=sc.far, width=3 * lw)
+        inset = min(ww_, wh_) * 0.07
+        d.rectangle([wx + inset, wy + inset, wx + ww_ - inset, wy + wh_ - inset], fill=sc.window)
+        d.line(
+            [(wx + ww_ / 2, wy + inset), (wx + ww_ / 2, wy + wh_ - inset)],
+            fill=sc.far,
+            width=3 * lw,
+        )
+        d.line(
+            [(wx + inset, wy + wh_ / 2), (wx + ww_ - inset, wy + wh_ / 2)],
+            fill=sc.far,
+            width=3 * lw,
+        )
         lx = w * rnd.uniform(0.3, 0.7)
         d.line([(lx, 0), (lx, h * 0.1)], fill=sc.ink, width=lw)
         shade = [
@@ -336,7 +347,7 @@ def _paint_art(
     d.line([(-5, hz), (w + 5, hz + rnd.uniform(-2, 2))], fill=faint, width=lw)
     for bx in (-w * 0.1, w * 1.1):
         d.line([(vx, hz), (bx, h)], fill=faint, width=max(1, lw - 1))
-    if sc.setting not in ("waves", "room"):  # loose pencil strokes texture the ground
+    if sc.scenery not in ("waves", "room"):  # loose pencil strokes texture the ground
         gink = _mix(sc.ink, sc.ground_top, 0.55)
         for _ in range(70):
             y = hz + (h - hz) * rnd.random() ** 0.7
@@ -354,20 +365,20 @@ def _scenery(
     sc: _Scene, rnd: random.Random, w: int, h: int, hz: float, far: list, near: list
 ) -> None:
     u = min(w, h)
-    if sc.setting in ("hills", "waves", "peaks"):
-        ridge_h = u * (0.3 if sc.setting == "peaks" else 0.12)
+    if sc.scenery in ("hills", "waves", "peaks"):
+        ridge_h = u * (0.3 if sc.scenery == "peaks" else 0.12)
         for layer, out in ((0.7, far), (1.0, near)):
             pts, x, up = [(-10.0, hz + 2)], -10.0, True
             while x < w + 10:
-                x += rnd.uniform(0.06, 0.16) * w * (1.4 if sc.setting == "peaks" else 1)
+                x += rnd.uniform(0.06, 0.16) * w * (1.4 if sc.scenery == "peaks" else 1)
                 k = rnd.uniform(0.6, 1.0) if up else rnd.uniform(0.15, 0.45)
                 pts.append((x, hz - ridge_h * layer * k))
-                up = not up if sc.setting == "peaks" else rnd.random() < 0.5
+                up = not up if sc.scenery == "peaks" else rnd.random() < 0.5
             pts.append((w + 10.0, hz + 2))
             out.append(pts)
-            if sc.setting == "waves":
+            if sc.scenery == "waves":
                 break
-    elif sc.setting == "city":
+    elif sc.scenery == "city":
         for row, out, hmin, hmax in ((0, far, 0.18, 0.42), (1, near, 0.08, 0.28)):
             x = rnd.uniform(-w * 0.05, 0)
             while x < w:
@@ -376,7 +387,7 @@ def _scenery(
                 base = hz + row * u * 0.02
                 out.append([(x, base), (x, base - bh), (x + bw, base - bh), (x + bw, base)])
                 x += bw + (w * rnd.uniform(0.02, 0.08) if row else w * rnd.uniform(0, 0.02))
-    elif sc.setting == "trees":
+    elif sc.scenery == "trees":
         for row, out, scale in ((0, far, 0.7), (1, near, 1.0)):
             for _ in range(rnd.randint(4, 7)):
                 cx, th = rnd.uniform(0, w), u * rnd.uniform(0.2, 0.34) * scale
@@ -392,7 +403,7 @@ def _scenery(
                         (cx + tw * 0.12, base),
                     ]
                 )
-    elif sc.setting == "room":
+    elif sc.scenery == "room":
         ww_, wh_ = w * rnd.uniform(0.22, 0.32), h * rnd.uniform(0.22, 0.3)
         wx, wy = w * rnd.uniform(0.08, 0.62), hz - wh_ - h * rnd.uniform(0.12, 0.2)
         far.append([(wx, wy), (wx + ww_, wy), (wx + ww_, wy + wh_), (wx, wy + wh_)])
@@ -410,7 +421,7 @@ def _scenery(
                 (tx, hz + h * 0.16),
             ]
         )
-    if sc.setting == "waves":
+    if sc.scenery == "waves":
         for i in range(int((h - hz) / (u * 0.05))):
             y = hz + u * 0.03 + i * u * 0.05
             x = rnd.uniform(-w * 0.1, 0)
@@ -508,7 +519,7 @@ def _draft_tag(img: Image.Image, req: PaintRequest) -> None:
     m = max(4, size // 2)
     corners = [(w - bw - m, h - bh - m), (m, h - bh - m), (w - bw - m, m), (m, m)]
 
-    def free(c: tuple[int, int]) -> float:
+    def free(c: tuple[float, float]) -> float:
         box = req.mask.crop((c[0], c[1], c[0] + bw, c[1] + bh))
         lo, _ = box.getextrema()
         return (

@@ -1,71 +1,28 @@
-"""What every HTTP backend shares: one requests session, timeouts on every
-call, API keys from the environment or the user's config file, and the
-mapping from HTTP failures to comicc's typed errors.
+"""What every HTTP backend shares: one requests session per thread, timeouts on
+every call, and the one mapping from HTTP failures to comicc's typed errors.
 
 Retries are NOT done here (the build scheduler owns them): a backend makes
 one attempt and raises ``RateLimited`` / ``Transient`` / ``Rejected`` /
-``Unavailable``.
-
-Keys: ``$STABILITY_API_KEY`` etc., else ``keys.toml`` in the user config
-directory (``$COMICC_CONFIG`` or ``$XDG_CONFIG_HOME/comicc`` or
-``~/.config/comicc``)::
-
-    STABILITY_API_KEY = "sk-..."
-
-Never from the script, never logged, cached, or written to outputs.
+``Unavailable``. Keys come from :mod:`comicc.backends.keys`.
 """
 
 from __future__ import annotations
 
 import email.utils
-import os
 import threading
 import time
-import tomllib
-from pathlib import Path
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 
 from comicc import __version__
-from comicc.backends.base import RateLimited, Rejected, Transient, Unavailable
+from comicc.backends.base import BackendError, RateLimited, Rejected, Transient, Unavailable
 
 DEFAULT_TIMEOUT = (10.0, 120.0)  # connect, read (seconds)
 USER_AGENT = f"comicc/{__version__}"
-
-
-def config_dir() -> Path:
-    if os.environ.get("COMICC_CONFIG"):
-        return Path(os.environ["COMICC_CONFIG"])
-    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
-    return Path(base) / "comicc"
-
-
-def api_key(env_var: str) -> str | None:
-    """The key from the environment, else from the user's keys.toml."""
-    value = os.environ.get(env_var)
-    if value:
-        return value.strip()
-    path = config_dir() / "keys.toml"
-    try:
-        with open(path, "rb") as fh:
-            doc = tomllib.load(fh)
-    except (OSError, tomllib.TOMLDecodeError):
-        return None
-    value = doc.get(env_var)
-    return value.strip() if isinstance(value, str) and value.strip() else None
-
-
-def require_key(env_var: str, backend: str) -> str:
-    key = api_key(env_var)
-    if not key:
-        raise Unavailable(
-            f"no API key: `{env_var}` is not set",
-            backend=backend,
-            hint=f"export {env_var}=... or put it in {config_dir() / 'keys.toml'}; "
-            "keys never go in the script",
-        )
-    return key
 
 
 def session() -> requests.Session:
@@ -84,15 +41,22 @@ class ThreadSessions:
     def get(self) -> requests.Session:
         if not hasattr(self._local, "session"):
             self._local.session = session()
-        return self._local.session
+        sess: requests.Session = self._local.session
+        return sess
 
 
 def parse_timeout(
-    value: str | None, default: tuple[float, float] = DEFAULT_TIMEOUT
+    seconds: float | None, default: tuple[float, float] = DEFAULT_TIMEOUT
 ) -> tuple[float, float]:
-    if not value:
+    """(connect, read) with ``seconds`` as the read timeout when given."""
+    if not seconds:
         return default
-    return (default[0], float(value))
+    return (default[0], float(seconds))
+
+
+def host(url: str) -> str:
+    """The ``host:port`` of ``url`` (what messages name; never a path or a query)."""
+    return urlsplit(url).netloc or url
 
 
 def retry_after(resp: requests.Response, default: float | None = None) -> float | None:
@@ -103,8 +67,11 @@ def retry_after(resp: requests.Response, default: float | None = None) -> float 
     try:
         return max(0.0, float(value))
     except ValueError:
-        when = email.utils.parsedate_to_datetime(value)
-        return max(0.0, when.timestamp() - time.time()) if when else default
+        try:
+            when = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            return default
+        return max(0.0, when.timestamp() - time.time())
 
 
 def call(
@@ -117,66 +84,139 @@ def call(
     timeout: tuple[float, float] = DEFAULT_TIMEOUT,
     **kw: Any,
 ) -> requests.Response:
-    """One HTTP call; connection problems become typed errors naming ``setting``."""
+    """One HTTP call; connection problems become typed errors naming ``setting``.
+    ``kw`` goes to :meth:`requests.Session.request` as it is."""
     try:
         return sess.request(method, url, timeout=timeout, **kw)
     except requests.exceptions.ConnectTimeout as e:
         raise Transient(
-            f"connecting to {_host(url)} timed out", backend=backend, setting=setting
+            f"connecting to {host(url)} timed out", backend=backend, setting=setting
         ) from e
     except requests.exceptions.Timeout as e:
         raise Transient(
-            f"{_host(url)} did not answer within {timeout[1]:g} s", backend=backend, setting=setting
+            f"{host(url)} did not answer within {timeout[1]:g} s", backend=backend, setting=setting
         ) from e
     except requests.exceptions.ConnectionError as e:
         raise Unavailable(
-            f"cannot reach {_host(url)}",
+            f"cannot reach {host(url)}",
             backend=backend,
             setting=setting,
             hint=f"is the server running? check `{backend}.{setting}`",
         ) from e
     except requests.exceptions.RequestException as e:
         raise Transient(
-            f"request to {_host(url)} failed: {type(e).__name__}", backend=backend
+            f"request to {host(url)} failed: {type(e).__name__}", backend=backend
         ) from e
 
 
-def raise_for_status(resp: requests.Response, backend: str, reason: str | None = None) -> None:
-    """Map an error status to a typed error; ``reason`` is the service's own words."""
+# ------------------------------------------------------ status -> typed error
+@dataclass(frozen=True)
+class StatusRule:
+    """What one HTTP status means for a service: the error type, its words and hint.
+
+    ``setting`` is the backend setting at fault (None: none); ``reason`` the
+    :class:`Rejected` reason (None: the service's own error code, else its words).
+    """
+
+    error: type[BackendError]
+    words: str
+    hint: str | None = None
+    setting: str | None = None
+    reason: str | None = None
+
+
+KEY_REFUSED = StatusRule(
+    Unavailable, "the API key was refused", "check the key in your environment or keys.toml"
+)
+# the statuses every service shares; a backend passes its own wording for some of them
+STATUS_RULES: Mapping[int, StatusRule] = {
+    400: StatusRule(Rejected, "invalid request"),
+    401: KEY_REFUSED,
+    402: StatusRule(Unavailable, "payment required", "the account is out of credit"),
+    403: StatusRule(Rejected, "refused"),
+    404: StatusRule(Rejected, "not found"),
+    408: StatusRule(Transient, "request timeout"),
+    409: StatusRule(Transient, "conflict"),
+    413: StatusRule(Rejected, "request too large", reason="too_large"),
+    422: StatusRule(Rejected, "unprocessable request"),
+    425: StatusRule(Transient, "too early"),
+    429: StatusRule(RateLimited, "rate limited"),
+}
+SERVER_ERROR = StatusRule(Transient, "server error")
+
+
+def status_error(
+    resp: requests.Response,
+    backend: str,
+    *,
+    why: str | None = None,
+    reason: str | None = None,
+    rules: Mapping[int, StatusRule] | None = None,
+    retry_default: float | None = None,
+) -> BackendError | None:
+    """The typed error for ``resp``'s status, or None for a 2xx answer.
+
+    ``why`` is the service's own words (default: a short form of the body),
+    ``reason`` its machine-readable error code (the ``Rejected`` reason),
+    ``rules`` the service's wording for some statuses over :data:`STATUS_RULES`,
+    ``retry_default`` the wait of a 429 without a Retry-After header.
+    """
     code = resp.status_code
-    if code < 400:
-        return
-    why = reason or _short_body(resp)
-    if code == 429:
-        raise RateLimited(
-            f"rate limited (HTTP 429){': ' + why if why else ''}",
-            retry_after=retry_after(resp),
+    if code < 300:
+        return None
+    if why is None:
+        why = short_body(resp)
+    tail = f": {why}" if why else ""
+    rule = (rules or {}).get(code) or STATUS_RULES.get(code)
+    if rule is None:
+        if 300 <= code < 400:
+            return Transient(f"unexpected HTTP {code}{tail}", backend=backend)
+        rule = SERVER_ERROR if code >= 500 else StatusRule(Rejected, "refused")
+    message = f"{rule.words} (HTTP {code}){tail}"
+    if rule.error is RateLimited:
+        return RateLimited(
+            message,
+            retry_after=retry_after(resp, retry_default),
+            hint=rule.hint,
             backend=backend,
+            setting=rule.setting,
         )
-    if code in (401,):
-        raise Unavailable(
-            f"the API key was refused (HTTP 401){': ' + why if why else ''}",
+    if rule.error is Rejected:
+        return Rejected(
+            message,
+            reason=rule.reason or reason or why or f"http-{code}",
+            hint=rule.hint,
             backend=backend,
-            hint="check the key in your environment or keys.toml",
+            setting=rule.setting,
         )
-    if code == 403:
-        raise Rejected(
-            f"refused (HTTP 403){': ' + why if why else ''}",
-            reason=why or "forbidden",
-            backend=backend,
-        )
-    if code in (400, 404, 413, 422):
-        raise Rejected(
-            f"HTTP {code}{': ' + why if why else ''}", reason=why or f"http-{code}", backend=backend
-        )
-    if code >= 500:
-        raise Transient(f"server error (HTTP {code}){': ' + why if why else ''}", backend=backend)
-    raise Rejected(
-        f"HTTP {code}{': ' + why if why else ''}", reason=why or f"http-{code}", backend=backend
+    return rule.error(message, hint=rule.hint, backend=backend, setting=rule.setting)
+
+
+def raise_for_status(
+    resp: requests.Response,
+    backend: str,
+    *,
+    why: str | None = None,
+    reason: str | None = None,
+    rules: Mapping[int, StatusRule] | None = None,
+    retry_default: float | None = None,
+) -> None:
+    """Raise :func:`status_error`'s error when ``resp`` is not a 2xx answer."""
+    error = status_error(
+        resp, backend, why=why, reason=reason, rules=rules, retry_default=retry_default
     )
+    if error is not None:
+        raise error
 
 
-def _short_body(resp: requests.Response) -> str:
+def json_object(value: object) -> dict[str, Any]:
+    """``value`` if it is a JSON object (a dict), else an empty one: for answers
+    whose fields may be missing or of another type."""
+    return value if isinstance(value, dict) else {}
+
+
+def short_body(resp: requests.Response) -> str:
+    """The service's words from an error body: a JSON message field, else the text."""
     try:
         doc = resp.json()
     except ValueError:
@@ -187,14 +227,44 @@ def _short_body(resp: requests.Response) -> str:
             if isinstance(v, str) and v:
                 return v[:300]
             if isinstance(v, dict) and isinstance(v.get("message"), str):
-                return v["message"][:300]
+                return str(v["message"])[:300]
             if isinstance(v, list) and v:
                 return "; ".join(str(x) for x in v)[:300]
     return str(doc)[:200]
 
 
-def _host(url: str) -> str:
-    from urllib.parse import urlsplit
+# ------------------------------------------------------- self-hosted servers
+class ServerPool:
+    """A backend's base URLs, dealt round-robin under a lock (the scheduler paints
+    in parallel): panels spread evenly; with the same model everywhere, which
+    server paints a panel does not change the picture."""
 
-    parts = urlsplit(url)
-    return parts.netloc or url
+    def __init__(self, urls: tuple[str, ...], setting: str):
+        self.urls = urls
+        self.setting = setting  # "url" or "urls": what a failure points at
+        self._next = 0
+        self._lock = threading.Lock()
+
+    @classmethod
+    def from_settings(cls, url: str, urls: tuple[str, ...]) -> ServerPool:
+        """``urls`` when the writer set it (it wins over ``url``), else ``url``."""
+        return cls(urls, "urls") if urls else cls((url,), "url")
+
+    def pick(self) -> str:
+        with self._lock:
+            url = self.urls[self._next % len(self.urls)]
+            self._next += 1
+        return url
+
+
+def unreachable(
+    exc: Unavailable | Transient, backend: str, pool: ServerPool, url: str, hint: str
+) -> Unavailable:
+    """A preflight failure to connect, pointing at the url setting."""
+    why = "cannot reach" if isinstance(exc, Unavailable) else "no answer in time from"
+    return Unavailable(
+        f"{why} {host(url)}; check `{backend}.{pool.setting}`",
+        backend=backend,
+        setting=pool.setting,
+        hint=hint,
+    )

@@ -26,11 +26,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-import io
-import re
-from collections.abc import Mapping
 from typing import Any
-from urllib.parse import urlsplit
 
 import requests
 from PIL import Image
@@ -41,20 +37,22 @@ from comicc.backends.base import (
     Capabilities,
     PaintRequest,
     PaintResult,
-    RateLimited,
     Rejected,
-    SettingProblem,
     Transient,
     Unavailable,
+    png_bytes,
+    setting_error,
     to_service_mask,
 )
+from comicc.backends.keys import require_key
+from comicc.backends.settings import SettingSpec
 
 KEY_ENV = "OPENAI_API_KEY"
 DEFAULT_URL = "https://api.openai.com"
 DEFAULT_MODEL = "gpt-image-1"
 SIZES = ((1024, 1024), (1536, 1024), (1024, 1536))
 QUALITIES = ("auto", "low", "medium", "high", "standard")
-OUTPUT_FORMATS = ("png", "jpeg", "webp")
+ANSWER_FORMATS = ("png", "jpeg", "webp")  # the image format of the answer
 DEFAULT_TIMEOUT = (10.0, 180.0)  # GPT image edits can take a minute or two
 MAX_MASK_BYTES = 4 * 1024 * 1024  # the mask must be a PNG under 4 MB
 MAX_IMAGE_BYTES = 50 * 1024 * 1024
@@ -79,86 +77,74 @@ CAPABILITIES = Capabilities(
 )
 
 
-def _problems(params: Mapping[str, str]) -> list[SettingProblem]:
-    import difflib
-
-    b = "openai"
-    out: list[SettingProblem] = []
-    for key, raw in params.items():
-        value = str(raw).strip()
-        if key == "url":
-            parts = urlsplit(value)
-            if parts.scheme not in ("http", "https") or not parts.netloc:
-                out.append(
-                    SettingProblem(
-                        key,
-                        f"`{b}.url`: `{value}` is not an http(s) address",
-                        f"e.g. `openai.url: {DEFAULT_URL}`",
-                    )
-                )
-        elif key in ("quality", "output_format"):
-            choices = QUALITIES if key == "quality" else OUTPUT_FORMATS
-            if value not in choices:
-                close = difflib.get_close_matches(value, choices, n=1)
-                out.append(
-                    SettingProblem(
-                        key,
-                        f"`{b}.{key}` must be one of {', '.join(choices)}, not `{value}`",
-                        f"did you mean `{b}.{key}: {close[0]}`?" if close else None,
-                    )
-                )
-        elif key == "model":
-            if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._:-]*", value):
-                out.append(
-                    SettingProblem(
-                        key,
-                        f"`{b}.model` is not a model name: `{value}`",
-                        f"e.g. `openai.model: {DEFAULT_MODEL}`",
-                    )
-                )
-        elif key == "timeout":
-            try:
-                t = float(value)
-            except ValueError:
-                t = -1.0
-            if not 0 < t <= 3600:
-                out.append(
-                    SettingProblem(key, f"`{b}.timeout` must be a number of seconds, not `{value}`")
-                )
-    return out
+SETTINGS: dict[str, SettingSpec] = {
+    "url": SettingSpec(
+        "url",
+        f"service address (default {DEFAULT_URL})",
+        DEFAULT_URL,
+        example=f"e.g. `openai.url: {DEFAULT_URL}`",
+    ),
+    "model": SettingSpec(
+        "str",
+        f"image model (default {DEFAULT_MODEL}); the script's `model:` is used when this is "
+        "not set",
+        pattern=(r"[A-Za-z0-9][A-Za-z0-9._:-]*", "a model name"),
+        example=f"e.g. `openai.model: {DEFAULT_MODEL}`",
+    ),
+    "quality": SettingSpec(
+        "str", "auto, low, medium or high (default: the service's, auto)", choices=QUALITIES
+    ),
+    "output_format": SettingSpec(
+        "str", "png, jpeg or webp (default: the service's, png)", choices=ANSWER_FORMATS
+    ),
+    "timeout": SettingSpec(
+        "float",
+        f"seconds to wait for the answer (default {DEFAULT_TIMEOUT[1]:g})",
+        range=(0.001, 3600),
+    ),
+}
+# OpenAI's wording for the statuses that mean something particular there
+STATUS_RULES = {
+    401: http.StatusRule(
+        Unavailable,
+        "the API key was refused",
+        f"check `{KEY_ENV}` in your environment or keys.toml",
+    ),
+    403: http.StatusRule(
+        Unavailable,
+        "access denied",
+        "the account may not have access to this model "
+        "(GPT image models need a verified organization)",
+        setting="model",
+    ),
+    404: http.StatusRule(
+        Unavailable, "not found", "check `openai.model` and `openai.url`", setting="model"
+    ),
+    415: http.StatusRule(Rejected, "invalid request"),
+    422: http.StatusRule(Rejected, "invalid request"),
+}
 
 
 class OpenAIBackend(Backend):
     name = "openai"
     capabilities = CAPABILITIES
-    settings = {
-        "url": f"service address (default {DEFAULT_URL})",
-        "model": f"image model (default {DEFAULT_MODEL}); the script's `model:` is used when this is not set",
-        "quality": "auto, low, medium or high (default: the service's, auto)",
-        "output_format": "png, jpeg or webp (default: the service's, png)",
-        "timeout": f"seconds to wait for the answer (default {DEFAULT_TIMEOUT[1]:g})",
-    }
+    SETTINGS = SETTINGS
 
-    @classmethod
-    def validate_settings(cls, params: Mapping[str, str]) -> list[SettingProblem]:
-        problems = super().validate_settings(params)
-        return problems + _problems({k: v for k, v in params.items() if k in (cls.settings or {})})
-
-    def __init__(self, **params: Any):
-        self.params = {str(k): str(v).strip() for k, v in params.items()}
-        problems = self.validate_settings(self.params)
+    def __init__(self, **backend_settings: str):
+        self.backend_settings = {str(k): str(v).strip() for k, v in backend_settings.items()}
+        problems = self.validate_settings(self.backend_settings)
         if problems:
-            p = problems[0]
-            raise Unavailable(p.message, hint=p.hint, backend=self.name, setting=p.key)
-        self.url = self.params.get("url", DEFAULT_URL).rstrip("/")
-        self.timeout = http.parse_timeout(self.params.get("timeout"), DEFAULT_TIMEOUT)
+            raise setting_error(problems[0], self.name, painting=False)
+        values = self.setting_values(self.backend_settings, painting=False)
+        self.url = values.text("url")
+        self.timeout = http.parse_timeout(values.optional_number("timeout"), DEFAULT_TIMEOUT)
         self._sessions = http.ThreadSessions()
 
     def __repr__(self) -> str:
         return f"OpenAIBackend(url={self.url!r})"
 
     def preflight(self) -> None:
-        http.require_key(KEY_ENV, self.name)
+        require_key(KEY_ENV, self.name)
 
     def _session(self) -> requests.Session:
         return self._sessions.get()
@@ -168,21 +154,18 @@ class OpenAIBackend(Backend):
 
     def paint(self, request: PaintRequest) -> PaintResult:
         self.check(request)
-        opts = {**self.params, **{str(k): str(v).strip() for k, v in request.params.items()}}
-        problems = _problems(opts)
-        if problems:
-            p = problems[0]
-            raise Rejected(
-                p.message, reason="setting", hint=p.hint, backend=self.name, setting=p.key
-            )
-        model = opts.get("model") or DEFAULT_MODEL  # the build passes the script's `model:` here
+        opts = self.setting_values(
+            {**self.backend_settings, **request.backend_settings}, painting=True
+        )
+        # the build passes the script's `model:` here
+        model = opts.text("model") or DEFAULT_MODEL
         _, rgba = to_service_mask(request, "alpha")
-        image_png = _png(request.init_image.convert("RGB"))
-        mask_png = _png(rgba)
+        image_png = png_bytes(request.init_image.convert("RGB"))
+        mask_png = png_bytes(rgba)
         if len(mask_png) > MAX_MASK_BYTES:  # paper and flat balloons compress well; a rare case
             flat = Image.new("RGBA", rgba.size, (0, 0, 0, 0))
             flat.putalpha(rgba.getchannel("A"))
-            mask_png = _png(flat)
+            mask_png = png_bytes(flat)
         if len(image_png) > MAX_IMAGE_BYTES or len(mask_png) > MAX_MASK_BYTES:
             raise Rejected(
                 "the image or mask is too large for OpenAI", reason="too_large", backend=self.name
@@ -193,10 +176,10 @@ class OpenAIBackend(Backend):
             "n": "1",
             "size": f"{request.width}x{request.height}",
         }
-        if opts.get("quality"):
-            fields["quality"] = opts["quality"]
-        if opts.get("output_format"):
-            fields["output_format"] = opts["output_format"]
+        if opts.text("quality"):
+            fields["quality"] = opts.text("quality")
+        if opts.text("output_format"):
+            fields["output_format"] = opts.text("output_format")
         if model.startswith("dall-e"):
             fields["response_format"] = "b64_json"
         files = {
@@ -204,18 +187,14 @@ class OpenAIBackend(Backend):
             "mask": ("mask.png", mask_png, "image/png"),
         }
         headers = {
-            "Authorization": f"Bearer {http.require_key(KEY_ENV, self.name)}",
+            "Authorization": f"Bearer {require_key(KEY_ENV, self.name)}",
             "Accept": "application/json",
         }
-        timeout = (
-            http.parse_timeout(opts["timeout"], DEFAULT_TIMEOUT)
-            if opts.get("timeout")
-            else self.timeout
-        )
+        timeout = http.parse_timeout(opts.optional_number("timeout"), DEFAULT_TIMEOUT)
         resp = http.call(
             self._session(),
             "POST",
-            self.endpoint(opts.get("url")),
+            self.endpoint(opts.text("url")),
             backend=self.name,
             timeout=timeout,
             data=fields,
@@ -275,53 +254,13 @@ class OpenAIBackend(Backend):
                 backend=b,
                 hint="reword the panel's prompt",
             )
-        if code == 429:
-            if ecode == "insufficient_quota" or etype == "insufficient_quota":
-                raise Unavailable(
-                    f"out of quota (HTTP 429){said}",
-                    backend=b,
-                    hint="check the plan and billing of your OpenAI account",
-                )
-            raise RateLimited(
-                f"rate limited (HTTP 429){said}", retry_after=http.retry_after(resp), backend=b
-            )
-        if code == 401:
+        if code == 429 and "insufficient_quota" in (ecode, etype):
             raise Unavailable(
-                f"the API key was refused (HTTP 401){said}",
+                f"out of quota (HTTP 429){said}",
                 backend=b,
-                hint=f"check `{KEY_ENV}` in your environment or keys.toml",
+                hint="check the plan and billing of your OpenAI account",
             )
-        if code == 403:
-            raise Unavailable(
-                f"access denied (HTTP 403){said}",
-                backend=b,
-                setting="model",
-                hint="the account may not have access to this model "
-                "(GPT image models need a verified organization)",
-            )
-        if code == 404:
-            raise Unavailable(
-                f"not found (HTTP 404){said}",
-                backend=b,
-                setting="model",
-                hint="check `openai.model` and `openai.url`",
-            )
-        if code in (400, 413, 415, 422):
-            raise Rejected(
-                f"invalid request (HTTP {code}){said}",
-                reason=ecode or etype or f"http-{code}",
-                backend=b,
-            )
-        if code >= 500:
-            raise Transient(f"server error (HTTP {code}){said}", backend=b)
-        http.raise_for_status(resp, b, message or None)
-        raise Transient(f"unexpected HTTP {code}{said}", backend=b)
-
-
-def _png(image) -> bytes:
-    buf = io.BytesIO()
-    image.save(buf, "PNG", compress_level=6)
-    return buf.getvalue()
+        http.raise_for_status(resp, b, why=message, reason=ecode or etype, rules=STATUS_RULES)
 
 
 def _error_words(resp: requests.Response) -> tuple[str, str | None, str | None]:
@@ -332,10 +271,12 @@ def _error_words(resp: requests.Response) -> tuple[str, str | None, str | None]:
         return resp.text[:200].strip(), None, None
     err = doc.get("error") if isinstance(doc, dict) else None
     if isinstance(err, dict):
-        msg = err.get("message") if isinstance(err.get("message"), str) else ""
-        etype = err.get("type") if isinstance(err.get("type"), str) else None
-        code = err.get("code") if isinstance(err.get("code"), str) else None
-        return msg[:400], etype, code
+        msg, etype, code = err.get("message"), err.get("type"), err.get("code")
+        return (
+            msg[:400] if isinstance(msg, str) else "",
+            etype if isinstance(etype, str) else None,
+            code if isinstance(code, str) else None,
+        )
     if isinstance(err, str):
         return err[:400], None, None
     return str(doc)[:200], None, None

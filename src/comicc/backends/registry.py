@@ -1,44 +1,60 @@
-"""Backends by name, loaded lazily.
+"""Backends by name, loaded lazily: the one list of backend names.
 
-Built-in backends are listed here as ``module:Class`` strings and imported
-only when asked for, so ``comicc`` starts fast and a missing optional
-dependency of one service never breaks another. Third-party packages add
-backends through the ``comicc.backends`` entry-point group::
+Built-in backends are listed in :data:`BUILTIN` as ``module:Class`` paths with
+an install hint, and imported only when asked for, so ``comicc`` starts fast
+and a missing optional dependency of one service never breaks another.
+Third-party packages add backends through the ``comicc.backends`` entry-point
+group::
 
     [project.entry-points."comicc.backends"]
     mybackend = "my_package.module:MyBackend"
 
 The object an entry point names is a :class:`~comicc.backends.base.Backend`
-subclass (or any callable returning an object with ``name``,
-``capabilities`` and ``paint``).
+subclass. :func:`names` is every name a script may use in ``backend:`` (the
+pipeline hands it to the lowering); it imports nothing.
 """
 
 from __future__ import annotations
 
-import difflib
 import importlib
-from collections.abc import Callable
 from importlib import metadata
-from typing import Any
+from typing import NamedTuple
 
 from comicc.backends.base import Backend, BackendError, Unavailable
+from comicc.diagnostics import did_you_mean
 
 ENTRY_POINT_GROUP = "comicc.backends"
+SUBCLASS_HINT = "a backend must subclass comicc.backends.Backend"
 
-# name -> ("module:attr", install hint when a dependency is missing)
-BUILTIN: dict[str, tuple[str, str | None]] = {
-    "draft": ("comicc.backends.draft:DraftBackend", None),
-    "stability": ("comicc.backends.stability:StabilityBackend", None),
-    "replicate": ("comicc.backends.replicate:ReplicateBackend", None),
-    "automatic1111": ("comicc.backends.automatic1111:Automatic1111Backend", None),
-    "comfyui": ("comicc.backends.comfyui:ComfyUIBackend", None),
-    "openai": ("comicc.backends.openai:OpenAIBackend", None),
+
+class BuiltinBackend(NamedTuple):
+    """Where a built-in backend lives and what to install when it cannot be imported."""
+
+    target: str  # "module:Class"
+    install: str | None  # the hint when one of its dependencies is missing
+
+
+BUILTIN: dict[str, BuiltinBackend] = {
+    "draft": BuiltinBackend("comicc.backends.draft:DraftBackend", "pip install pillow"),
+    "stability": BuiltinBackend(
+        "comicc.backends.stability:StabilityBackend", "pip install requests"
+    ),
+    "replicate": BuiltinBackend(
+        "comicc.backends.replicate:ReplicateBackend", "pip install requests"
+    ),
+    "automatic1111": BuiltinBackend(
+        "comicc.backends.automatic1111:Automatic1111Backend", "pip install requests"
+    ),
+    "comfyui": BuiltinBackend("comicc.backends.comfyui:ComfyUIBackend", "pip install requests"),
+    "openai": BuiltinBackend("comicc.backends.openai:OpenAIBackend", "pip install requests"),
 }
 
-_registered: dict[str, Callable[..., Any]] = {}  # register() at run time (tests, embedding)
+_registered: dict[str, type[Backend]] = {}  # register() at run time (tests, embedding)
 
 
 class UnknownBackend(BackendError, LookupError):
+    """A name no built-in, plugin or registered backend has."""
+
     def __init__(self, name: str, suggestions: list[str], known: list[str]):
         hint = (
             f"did you mean `{suggestions[0]}`?"
@@ -62,8 +78,8 @@ def names() -> list[str]:
     return sorted(set(BUILTIN) | set(_entry_points()) | set(_registered))
 
 
-def register(name: str, factory: Callable[..., Any]) -> None:
-    """Make ``factory`` (a Backend class or callable) available as ``name``."""
+def register(name: str, factory: type[Backend]) -> None:
+    """Make the Backend subclass ``factory`` available as ``name``."""
     _registered[name] = factory
 
 
@@ -71,55 +87,58 @@ def unregister(name: str) -> None:
     _registered.pop(name, None)
 
 
-def load(name: str) -> Callable[..., Any]:
-    """The factory (usually a Backend subclass) for ``name``.
+def _import_builtin(name: str, entry: BuiltinBackend) -> object:
+    module_name, attr = entry.target.split(":")
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        if exc.name == module_name:
+            raise Unavailable(
+                f"the `{name}` backend is not built into this version of comicc yet",
+                hint="use `backend: draft` for offline roughs, or a plugin "
+                f"that provides `{name}` via the `{ENTRY_POINT_GROUP}` entry points",
+                backend=name,
+            ) from None
+        raise Unavailable(
+            f"the `{name}` backend cannot be imported: it needs the Python package `{exc.name}`",
+            hint=entry.install or f"pip install {exc.name}",
+            backend=name,
+        ) from None
+    return getattr(module, attr)
+
+
+def load(name: str) -> type[Backend]:
+    """The Backend subclass for ``name``.
 
     Raises :class:`UnknownBackend` (with did-you-mean) or :class:`Unavailable`
-    when the backend's module or one of its dependencies is not installed.
+    when the backend's module or one of its dependencies is not installed, or
+    a plugin names something that is not a Backend subclass.
     """
     if name in _registered:
         return _registered[name]
+    found: object
     if name in BUILTIN:
-        target, install = BUILTIN[name]
-        module_name, attr = target.split(":")
+        found = _import_builtin(name, BUILTIN[name])
+    else:
+        eps = _entry_points()
+        if name not in eps:
+            known = names()
+            raise UnknownBackend(name, did_you_mean(name, known), known)
         try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if exc.name == module_name:
-                raise Unavailable(
-                    f"the `{name}` backend is not built into this version of comicc yet",
-                    hint="use `backend: draft` for offline roughs, or a plugin "
-                    f"that provides `{name}` via the `{ENTRY_POINT_GROUP}` entry points",
-                    backend=name,
-                ) from None
-            raise Unavailable(
-                f"the `{name}` backend needs the Python package `{exc.name}`",
-                hint=install or f"pip install {exc.name}",
-                backend=name,
-            ) from None
-        return getattr(module, attr)
-    eps = _entry_points()
-    if name in eps:
-        try:
-            return eps[name].load()
+            found = eps[name].load()
         except ImportError as exc:
             raise Unavailable(
                 f"the `{name}` backend plugin could not be imported: {exc}",
                 hint=f"reinstall the package that provides `{name}`",
                 backend=name,
             ) from None
-    known = names()
-    raise UnknownBackend(name, difflib.get_close_matches(name, known, n=3, cutoff=0.6), known)
+    if not (isinstance(found, type) and issubclass(found, Backend)):
+        raise Unavailable(
+            f"backend `{name}` is not a Backend subclass", backend=name, hint=SUBCLASS_HINT
+        )
+    return found
 
 
-def create(name: str, **options: Any) -> Backend:
-    """An instance of backend ``name``, constructed with ``options``."""
-    backend = load(name)(**options)
-    for attr in ("name", "capabilities", "paint"):
-        if not hasattr(backend, attr):
-            raise Unavailable(
-                f"backend `{name}` has no `{attr}`",
-                backend=name,
-                hint="a backend must subclass comicc.backends.base.Backend",
-            )
-    return backend
+def create(name: str, **backend_settings: str) -> Backend:
+    """An instance of backend ``name``, constructed with ``backend_settings``."""
+    return load(name)(**backend_settings)

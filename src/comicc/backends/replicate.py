@@ -25,8 +25,8 @@ i.e. comicc's own convention sent as is (``to_service_mask(.., "white")``).
 The input schema depends on the model family, and so do the capabilities:
 ``capabilities`` is computed from ``replicate.model`` (FLUX Fill has no
 negative prompt, so the plan drops it and says so). The settings table, its
-value checks and the per-family capabilities and inputs are in
-:mod:`comicc.backends.replicate_inputs` (re-exported here).
+rules between settings and the per-family capabilities and inputs are in
+:mod:`comicc.backends.replicate_inputs`.
 
 The API token (``$REPLICATE_API_TOKEN`` or ``keys.toml``) is sent only to the
 configured API host, never to the output/download host, and is never logged
@@ -36,7 +36,6 @@ or put into errors, metadata or the cache.
 from __future__ import annotations
 
 import base64
-import io
 import random
 import re
 import threading
@@ -46,6 +45,7 @@ from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import requests
+from PIL import Image
 
 from comicc.backends import http
 from comicc.backends.base import (
@@ -55,24 +55,24 @@ from comicc.backends.base import (
     PaintResult,
     RateLimited,
     Rejected,
-    SettingProblem,
     Transient,
     Unavailable,
+    png_bytes,
+    setting_error,
     to_service_mask,
 )
+from comicc.backends.keys import require_key
 from comicc.backends.replicate_inputs import (
     DEFAULT_MODEL,
-    DEFAULT_TIMEOUT,
-    DEFAULT_URL,
-    DEFAULT_WAIT,
     MAX_WAIT,
     NAME,
     SETTINGS,
     TOKEN_ENV,
     capabilities_for,
+    family_problems,
     prediction_input,
-    setting_problems,
 )
+from comicc.backends.settings import SettingProblem
 
 DATA_URL_LIMIT = 256 * 1024  # Replicate accepts data URLs for files up to 256 KB
 POLL_FIRST, POLL_MAX = 0.5, 5.0  # backoff between polls: 0.5 s doubling to 5 s
@@ -95,7 +95,7 @@ class _ModelCapabilities:
 _UNIT = r"(ms|s|sec|secs|seconds?|m|min|minutes?)"
 
 
-def _retry_after_from_detail(text: str) -> float | None:
+def retry_after_from_detail(text: str) -> float | None:
     """'Request was throttled. Your rate limit resets in ~30s.' -> 30.0"""
     m = re.search(
         r"resets?\s+in\s+~?\s*(\d+(?:\.\d+)?)\s*" + _UNIT + r"?\b", text, re.IGNORECASE
@@ -155,14 +155,31 @@ _TRANSIENT_WORDS = (
 )
 
 
+# Replicate's wording for the statuses that mean something particular there
+STATUS_RULES = {
+    401: http.StatusRule(
+        Unavailable,
+        "Replicate refused the API token",
+        f"check `{TOKEN_ENV}` in your environment or keys.toml",
+    ),
+    402: http.StatusRule(
+        Unavailable,
+        "Replicate wants payment",
+        "set up billing or add credit on replicate.com",
+    ),
+    422: http.StatusRule(Rejected, "Replicate refused the input"),
+    429: http.StatusRule(RateLimited, "rate limited by Replicate"),
+}
+
+
 class _GiveUp(Exception):
     """Internal: the poll loop stops (deadline or close()); the prediction gets canceled."""
 
 
 class ReplicateBackend(Backend):
     name = NAME
-    settings = SETTINGS
-    capabilities = _ModelCapabilities()  # type: ignore[assignment]
+    SETTINGS = SETTINGS
+    capabilities = _ModelCapabilities()
     #: files larger than this (encoded bytes) are uploaded instead of inlined
     data_url_limit = DATA_URL_LIMIT
 
@@ -172,18 +189,18 @@ class ReplicateBackend(Backend):
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
         session: requests.Session | None = None,
-        **params: str,
+        **backend_settings: str,
     ):
-        problems = self.validate_settings(params)
+        self.backend_settings = {k: str(v).strip() for k, v in backend_settings.items()}
+        problems = self.validate_settings(self.backend_settings)
         if problems:
-            p = problems[0]
-            raise Unavailable(p.message, hint=p.hint, backend=NAME, setting=p.key)
-        self.params = {k: str(v).strip() for k, v in params.items()}
-        self.url = self.params.get("url", DEFAULT_URL).rstrip("/")
-        self.model = self.params.get("model", DEFAULT_MODEL)
-        self.version = self.params.get("version") or None
-        self.wait = int(self.params.get("wait", DEFAULT_WAIT))
-        self.timeout = float(self.params.get("timeout", DEFAULT_TIMEOUT))
+            raise setting_error(problems[0], NAME, painting=False)
+        self.values = self.setting_values(self.backend_settings, painting=False)
+        self.url = self.values.text("url")
+        self.model = self.values.text("model")
+        self.version = self.values.optional_text("version") or None
+        self.wait = self.values.integer("wait")
+        self.timeout = self.values.number("timeout")
         self._sleep = sleep
         self._clock = clock
         self._shared_session = session
@@ -195,14 +212,14 @@ class ReplicateBackend(Backend):
         return f"ReplicateBackend(url={self.url!r}, model={self.model!r})"
 
     @classmethod
-    def validate_settings(cls, params: Mapping[str, str]) -> list[SettingProblem]:
-        names = super().validate_settings(params)
-        return names + setting_problems({k: str(v) for k, v in params.items() if k in SETTINGS})
+    def validate_settings(cls, settings: Mapping[str, str]) -> list[SettingProblem]:
+        problems = super().validate_settings(settings)
+        return problems + family_problems({k: v for k, v in settings.items() if k in SETTINGS})
 
     # ------------------------------------------------------------- plumbing
     def preflight(self) -> None:
         """The token must be there; no request is sent (a rebuild from the cache is free)."""
-        self._token = http.require_key(TOKEN_ENV, NAME)
+        self._token = require_key(TOKEN_ENV, NAME)
 
     def _session(self) -> requests.Session:
         if self._shared_session is not None:
@@ -211,7 +228,7 @@ class ReplicateBackend(Backend):
 
     def _auth(self) -> dict[str, str]:
         if self._token is None:
-            self._token = http.require_key(TOKEN_ENV, NAME)
+            self._token = require_key(TOKEN_ENV, NAME)
         return {"Authorization": f"Bearer {self._token}"}
 
     def _same_host(self, url: str) -> bool:
@@ -237,47 +254,21 @@ class ReplicateBackend(Backend):
         )
 
     def _raise_for_status(self, resp: requests.Response, *, creating: bool = False) -> None:
-        code = resp.status_code
-        if code < 400:
+        if resp.status_code < 400:
             return
         why = _detail(resp)
-        tail = f": {why}" if why else ""
-        if code == 429:
-            wait = http.retry_after(resp)
-            if wait is None:
-                wait = _retry_after_from_detail(why)
-            raise RateLimited(
-                f"rate limited by Replicate (HTTP 429){tail}", retry_after=wait, backend=NAME
-            )
-        if code == 401:
-            raise Unavailable(
-                f"Replicate refused the API token (HTTP 401){tail}",
-                backend=NAME,
-                hint=f"check `{TOKEN_ENV}` in your environment or keys.toml",
-            )
-        if code == 402:
-            raise Unavailable(
-                f"Replicate wants payment (HTTP 402){tail}",
-                backend=NAME,
-                hint="set up billing or add credit on replicate.com",
-            )
-        if code == 404 and creating:
+        rules = dict(STATUS_RULES)
+        if creating:
             setting = "version" if self.version else "model"
-            raise Unavailable(
-                f"Replicate does not know this model/version (HTTP 404){tail}",
-                backend=NAME,
+            rules[404] = http.StatusRule(
+                Unavailable,
+                "Replicate does not know this model/version",
+                f"check `{NAME}.{setting}` (it is `{self.version or self.model}`)",
                 setting=setting,
-                hint=f"check `{NAME}.{setting}` (it is `{self.version or self.model}`)",
             )
-        if code == 422:
-            raise Rejected(
-                f"Replicate refused the input (HTTP 422){tail}",
-                reason=why or "invalid-input",
-                backend=NAME,
-            )
-        if code >= 500 or code in (408, 409, 425):
-            raise Transient(f"Replicate server error (HTTP {code}){tail}", backend=NAME)
-        http.raise_for_status(resp, NAME, reason=why or None)
+        http.raise_for_status(
+            resp, NAME, why=why, rules=rules, retry_default=retry_after_from_detail(why)
+        )
 
     @staticmethod
     def _json(resp: requests.Response) -> dict:
@@ -292,10 +283,8 @@ class ReplicateBackend(Backend):
         return doc
 
     # -------------------------------------------------------------- inputs
-    def _file_input(self, image, name: str, deadline: float) -> str:
-        buf = io.BytesIO()
-        image.save(buf, format="PNG", optimize=False)
-        data = buf.getvalue()
+    def _file_input(self, image: Image.Image, name: str, deadline: float) -> str:
+        data = png_bytes(image)
         if len(data) <= self.data_url_limit:
             return "data:image/png;base64," + base64.b64encode(data).decode("ascii")
         resp = self._call(
@@ -315,7 +304,7 @@ class ReplicateBackend(Backend):
         self, request: PaintRequest, seed: int, image: str, mask: str
     ) -> dict[str, Any]:
         """The prediction's ``input`` for the configured model family."""
-        return prediction_input(self.model, self.params, request, seed, image, mask)
+        return prediction_input(self.model, self.values, request, seed, image, mask)
 
     # ---------------------------------------------------------------- paint
     def _left(self, deadline: float, cap: float) -> float:
@@ -394,8 +383,7 @@ class ReplicateBackend(Backend):
             raise
 
     def _pred_url(self, pred: dict, which: str, fallback: str) -> str:
-        urls = pred.get("urls") if isinstance(pred.get("urls"), dict) else {}
-        url = urls.get(which)
+        url = http.json_object(pred.get("urls")).get(which)
         # follow the service's URL only on the API host: the token goes nowhere else
         if isinstance(url, str) and url and self._same_host(url):
             return url
@@ -447,7 +435,7 @@ class ReplicateBackend(Backend):
                 hint="reword the prompt or change the seed",
             )
         data = self._download(urls[0], deadline)
-        metrics = pred.get("metrics") if isinstance(pred.get("metrics"), dict) else {}
+        metrics = http.json_object(pred.get("metrics"))
         meta: dict[str, Any] = {"backend": NAME, "model": self.model, "prediction_id": pid}
         if self.version:
             meta["version"] = self.version

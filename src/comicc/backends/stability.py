@@ -1,7 +1,7 @@
 """Stability AI: v2beta inpaint (default) and the legacy v1 masking API.
 
 Switch it on in a script with ``backend: stability`` and export
-``STABILITY_API_KEY`` (or put it in keys.toml, see :mod:`comicc.backends.http`).
+``STABILITY_API_KEY`` (or put it in keys.toml, see :mod:`comicc.backends.keys`).
 
 v2beta -- ``POST {url}/v2beta/stable-image/edit/inpaint``
     multipart ``image`` (PNG), ``mask`` (PNG, white = inpaint, black = keep,
@@ -30,11 +30,9 @@ from __future__ import annotations
 
 import base64
 import binascii
-import io
-import re
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
-from urllib.parse import urlsplit
 
 import requests
 
@@ -45,19 +43,21 @@ from comicc.backends.base import (
     EdgeControl,
     PaintRequest,
     PaintResult,
-    RateLimited,
     Rejected,
-    SettingProblem,
     Transient,
     Unavailable,
+    png_bytes,
+    setting_error,
     to_service_mask,
 )
+from comicc.backends.keys import require_key
+from comicc.backends.settings import SettingProblem, SettingSpec, SettingValues
 
 KEY_ENV = "STABILITY_API_KEY"
 DEFAULT_URL = "https://api.stability.ai"
 APIS = ("v2beta", "v1")
 DEFAULT_ENGINE = "stable-diffusion-xl-1024-v1-0"
-OUTPUT_FORMATS = ("png", "jpeg", "webp")
+ANSWER_FORMATS = ("png", "jpeg", "webp")  # the image format of the answer (v2beta)
 # the style presets Stability documents (v1 and v2beta share them)
 STYLE_PRESETS = (
     "3d-model",
@@ -92,8 +92,8 @@ SDXL_SIZES = (
     (832, 1216),
     (896, 1152),
 )
-V1_DEFAULT_CFG = "7"
-V1_DEFAULT_STEPS = "30"
+V1_DEFAULT_CFG = 7.0
+V1_DEFAULT_STEPS = 30
 V1_ONLY = ("engine", "cfg_scale", "steps")
 V2_ONLY = ("grow_mask", "output_format")
 
@@ -125,11 +125,12 @@ def is_sdxl(engine: str) -> bool:
 def v1_capabilities(engine: str = DEFAULT_ENGINE) -> Capabilities:
     """v1 masking: SDXL engines take only their nine sizes; the others any
     multiple of 64 (320-1536 px a side for SD 1.6 -- unverified, kept safe)."""
-    common = dict(
+    common = Capabilities(
         mask_convention="white",
         edge_control=None,
         seed=True,
         negative_prompt=True,
+        multiple_of=64,
         sync=True,
         deterministic=False,
         needs_network=True,
@@ -138,141 +139,96 @@ def v1_capabilities(engine: str = DEFAULT_ENGINE) -> Capabilities:
         cost_per_image=5.0,
     )  # v1 pricing varies by engine (unverified)
     if is_sdxl(engine):
-        return Capabilities(multiple_of=64, allowed_sizes=SDXL_SIZES, **common)
-    return Capabilities(multiple_of=64, min_side=320, max_side=1536, **common)
+        return replace(common, allowed_sizes=SDXL_SIZES)
+    return replace(common, min_side=320, max_side=1536)
 
 
-# ------------------------------------------------------------ value checks
-def _number(value: str, *, integer: bool = False) -> float | None:
-    try:
-        v = int(value) if integer else float(value)
-    except (TypeError, ValueError):
-        return None
-    return v if v == v and v not in (float("inf"), float("-inf")) else None
+# ---------------------------------------------------------------- settings
+SETTINGS: dict[str, SettingSpec] = {
+    "url": SettingSpec(
+        "url",
+        f"service address (default {DEFAULT_URL})",
+        DEFAULT_URL,
+        example=f"e.g. `stability.url: {DEFAULT_URL}`",
+    ),
+    "api": SettingSpec(
+        "str",
+        "v2beta (default: stable-image/edit/inpaint) or v1 (legacy masking)",
+        "v2beta",
+        choices=APIS,
+        example="write `stability.api: v2beta` (the default) or `stability.api: v1`",
+    ),
+    "style_preset": SettingSpec(
+        "str",
+        "a Stability style preset, e.g. comic-book, line-art, anime (default: none)",
+        choices=STYLE_PRESETS,
+    ),
+    "grow_mask": SettingSpec(
+        "int",
+        "v2beta: px the service grows the mask by, 0-100 (comicc sends 0 unless set; "
+        "the service's own default is 5)",
+        int(GROW_MASK.minimum),
+        range=(GROW_MASK.minimum, GROW_MASK.maximum),
+    ),
+    "output_format": SettingSpec(
+        "str", "v2beta: png (default), jpeg or webp", "png", choices=ANSWER_FORMATS
+    ),
+    "engine": SettingSpec(
+        "str",
+        f"v1: engine id (default {DEFAULT_ENGINE})",
+        DEFAULT_ENGINE,
+        pattern=(r"[A-Za-z0-9][A-Za-z0-9._-]*", "an engine id"),
+        example=f"e.g. `stability.engine: {DEFAULT_ENGINE}`",
+    ),
+    "cfg_scale": SettingSpec(
+        "float", f"v1: prompt strength 0-35 (default {V1_DEFAULT_CFG:g})", V1_DEFAULT_CFG, (0, 35)
+    ),
+    "steps": SettingSpec(
+        "int", f"v1: diffusion steps 10-50 (default {V1_DEFAULT_STEPS})", V1_DEFAULT_STEPS, (10, 50)
+    ),
+    "timeout": SettingSpec(
+        "float", "seconds to wait for the answer (default 120)", range=(0.001, 3600)
+    ),
+}
 
 
-def check_url(value: str) -> str | None:
-    parts = urlsplit(value.strip())
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        return f"`{value}` is not an http(s) address"
-    return None
-
-
-def _choice(key: str, value: str, choices: tuple[str, ...], backend: str) -> SettingProblem | None:
-    if value in choices:
-        return None
-    import difflib
-
-    close = difflib.get_close_matches(value, choices, n=1)
-    hint = (
-        f"did you mean `{backend}.{key}: {close[0]}`?" if close else "one of: " + ", ".join(choices)
-    )
-    return SettingProblem(
-        key, f"`{backend}.{key}` must be one of {', '.join(choices)}, not `{value}`", hint
-    )
-
-
-def _range(
-    key: str, value: str, lo: float, hi: float, backend: str, *, integer: bool = False
-) -> SettingProblem | None:
-    v = _number(value, integer=integer)
-    kind = "a whole number" if integer else "a number"
-    if v is None or not lo <= v <= hi:
-        return SettingProblem(
-            key, f"`{backend}.{key}` must be {kind} from {lo:g} to {hi:g}, not `{value}`"
-        )
-    return None
-
-
-def value_problems(params: Mapping[str, str], *, api: str | None = None) -> list[SettingProblem]:
-    """Problems with the VALUES of Stability settings (names are checked elsewhere)."""
-    b = "stability"
-    out: list[SettingProblem | None] = []
-    api = api or params.get("api", "v2beta").strip()
-    for key, raw in params.items():
-        value = str(raw).strip()
-        if key == "url":
-            why = check_url(value)
+def api_problems(settings: Mapping[str, str], api: str) -> list[SettingProblem]:
+    """Settings that the other API uses only (``api`` is v2beta or v1)."""
+    out = []
+    for key in settings:
+        if api == "v2beta" and key in V1_ONLY:
             out.append(
-                SettingProblem(key, f"`{b}.url`: {why}", f"e.g. `stability.url: {DEFAULT_URL}`")
-                if why
-                else None
+                SettingProblem(
+                    key,
+                    f"`stability.{key}` is only used by the v1 API",
+                    "add `stability.api: v1`, or remove this line",
+                )
             )
-        elif key == "api":
-            p = _choice(key, value, APIS, b)
-            if p and value.lower() in ("v2", "2"):
-                p = SettingProblem(key, p.message, "write `stability.api: v2beta` (the default)")
-            out.append(p)
-        elif key == "style_preset":
-            out.append(_choice(key, value, STYLE_PRESETS, b))
-        elif key == "output_format":
-            out.append(_choice(key, value, OUTPUT_FORMATS, b))
-        elif key == "grow_mask":
+        elif api == "v1" and key in V2_ONLY:
             out.append(
-                _range(key, value, GROW_MASK.minimum, GROW_MASK.maximum or 100, b, integer=True)
+                SettingProblem(
+                    key,
+                    f"`stability.{key}` is only used by the v2beta API, "
+                    "not with `stability.api: v1`",
+                    "remove this line, or the `stability.api: v1` line",
+                )
             )
-        elif key == "cfg_scale":
-            out.append(_range(key, value, 0, 35, b))
-        elif key == "steps":
-            out.append(_range(key, value, 10, 50, b, integer=True))
-        elif key == "timeout":
-            out.append(_range(key, value, 0.001, 3600, b))
-        elif key == "engine":
-            if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*", value):
-                out.append(
-                    SettingProblem(
-                        key,
-                        f"`{b}.engine` is not an engine id: `{value}`",
-                        f"e.g. `stability.engine: {DEFAULT_ENGINE}`",
-                    )
-                )
-        if api in APIS:
-            if api == "v2beta" and key in V1_ONLY:
-                out.append(
-                    SettingProblem(
-                        key,
-                        f"`{b}.{key}` is only used by the v1 API",
-                        "add `stability.api: v1`, or remove this line",
-                    )
-                )
-            elif api == "v1" and key in V2_ONLY:
-                out.append(
-                    SettingProblem(
-                        key,
-                        f"`{b}.{key}` is only used by the v2beta API, not with `stability.api: v1`",
-                        "remove this line, or the `stability.api: v1` line",
-                    )
-                )
-    return [p for p in out if p is not None]
-
-
-def _settings_error(problems: list[SettingProblem]) -> Unavailable:
-    p = problems[0]
-    return Unavailable(p.message, hint=p.hint, backend="stability", setting=p.key)
+    return out
 
 
 # ------------------------------------------------------------------ backend
 class StabilityBackend(Backend):
     name = "stability"
     capabilities = V2_CAPABILITIES
-    settings = {
-        "url": f"service address (default {DEFAULT_URL})",
-        "api": "v2beta (default: stable-image/edit/inpaint) or v1 (legacy masking)",
-        "style_preset": "a Stability style preset, e.g. comic-book, line-art, anime (default: none)",
-        "grow_mask": "v2beta: px the service grows the mask by, 0-100 (comicc sends 0 unless set; "
-        "the service's own default is 5)",
-        "output_format": "v2beta: png (default), jpeg or webp",
-        "engine": f"v1: engine id (default {DEFAULT_ENGINE})",
-        "cfg_scale": f"v1: prompt strength 0-35 (default {V1_DEFAULT_CFG})",
-        "steps": f"v1: diffusion steps 10-50 (default {V1_DEFAULT_STEPS})",
-        "timeout": "seconds to wait for the answer (default 120)",
-    }
+    SETTINGS = SETTINGS
 
     @classmethod
-    def validate_settings(cls, params: Mapping[str, str]) -> list[SettingProblem]:
-        problems = super().validate_settings(params)
-        known = {k: v for k, v in params.items() if cls.settings is None or k in cls.settings}
-        return problems + value_problems(known)
+    def validate_settings(cls, settings: Mapping[str, str]) -> list[SettingProblem]:
+        problems = super().validate_settings(settings)
+        api = settings.get("api", "v2beta").strip()
+        if api in APIS:
+            problems += api_problems({k: v for k, v in settings.items() if k in SETTINGS}, api)
+        return problems
 
     @classmethod
     def capability_variants(cls) -> list[tuple[str, Capabilities]]:
@@ -282,15 +238,16 @@ class StabilityBackend(Backend):
             ("stability.api: v1 (other engines)", v1_capabilities("stable-diffusion-v1-6")),
         ]
 
-    def __init__(self, **params: Any):
-        self.params = {str(k): str(v).strip() for k, v in params.items()}
-        problems = self.validate_settings(self.params)
+    def __init__(self, **backend_settings: str):
+        self.backend_settings = {str(k): str(v).strip() for k, v in backend_settings.items()}
+        problems = self.validate_settings(self.backend_settings)
         if problems:
-            raise _settings_error(problems)
-        self.url = self.params.get("url", DEFAULT_URL).rstrip("/")
-        self.api = self.params.get("api", "v2beta")
-        self.engine = self.params.get("engine", DEFAULT_ENGINE)
-        self.timeout = http.parse_timeout(self.params.get("timeout"))
+            raise setting_error(problems[0], self.name, painting=False)
+        values = self.setting_values(self.backend_settings, painting=False)
+        self.url = values.text("url")
+        self.api = values.text("api")
+        self.engine = values.text("engine")
+        self.timeout = http.parse_timeout(values.optional_number("timeout"))
         self.capabilities = (
             V2_CAPABILITIES if self.api == "v2beta" else v1_capabilities(self.engine)
         )
@@ -302,7 +259,7 @@ class StabilityBackend(Backend):
     # ------------------------------------------------------------ readiness
     def preflight(self) -> None:
         """The key must be there (no network call: a wrong key shows up as HTTP 401)."""
-        http.require_key(KEY_ENV, self.name)
+        require_key(KEY_ENV, self.name)
 
     def _session(self) -> requests.Session:
         return self._sessions.get()
@@ -316,7 +273,7 @@ class StabilityBackend(Backend):
     # --------------------------------------------------------------- paint
     def paint(self, request: PaintRequest) -> PaintResult:
         self.check(request)
-        opts = self._options(request)
+        opts = self._settings_for(request)
         if len(request.prompt) > MAX_PROMPT_CHARS:
             raise Rejected(
                 f"the prompt is {len(request.prompt)} characters; Stability takes at "
@@ -329,16 +286,17 @@ class StabilityBackend(Backend):
                 "the prompt is empty; Stability needs one", reason="empty_prompt", backend=self.name
             )
         image, mask = to_service_mask(request, self.capabilities.mask_convention)
-        image_png, mask_png = _png(image.convert("RGB")), _png(mask)
+        image_png, mask_png = png_bytes(image.convert("RGB")), png_bytes(mask)
         if self.api == "v1":
             fields, files = self._v1_fields(request, opts, image_png, mask_png)
             accept = "application/json"
         else:
             fields, files = self._v2_fields(request, opts, image_png, mask_png)
             accept = "image/*"
-        endpoint = self.endpoint(opts.get("url"))
+        endpoint = self.endpoint(opts.text("url"))
         prepared = requests.Request("POST", endpoint, data=fields, files=files).prepare()
-        body = prepared.body if isinstance(prepared.body, bytes) else bytes(prepared.body or b"")
+        raw = prepared.body or b""
+        body = raw if isinstance(raw, bytes) else raw.encode()
         if self.api == "v2beta" and len(body) > MAX_BODY_BYTES:
             raise Rejected(
                 f"the request is {len(body) / 2**20:.1f} MiB; Stability takes at most 10 MiB",
@@ -347,11 +305,11 @@ class StabilityBackend(Backend):
                 hint="lower the panel's `dpi:`; the init image and mask are sent as PNG",
             )
         headers = {
-            "Authorization": f"Bearer {http.require_key(KEY_ENV, self.name)}",
+            "Authorization": f"Bearer {require_key(KEY_ENV, self.name)}",
             "Accept": accept,
             "Content-Type": prepared.headers["Content-Type"],
         }
-        timeout = http.parse_timeout(opts["timeout"]) if opts.get("timeout") else self.timeout
+        timeout = http.parse_timeout(opts.optional_number("timeout"))
         resp = http.call(
             self._session(),
             "POST",
@@ -367,41 +325,38 @@ class StabilityBackend(Backend):
             return self._v1_result(resp, request)
         return self._v2_result(resp, request)
 
-    def _options(self, request: PaintRequest) -> dict[str, str]:
+    def _settings_for(self, request: PaintRequest) -> SettingValues:
         """This panel's settings (a panel may override the header's), checked."""
-        opts = {**self.params, **{str(k): str(v).strip() for k, v in request.params.items()}}
-        problems = value_problems(opts, api=self.api)
+        merged = {**self.backend_settings, **request.backend_settings}
+        problems = api_problems(merged, self.api)
         for key, mine in (("api", self.api), ("engine", self.engine if self.api == "v1" else None)):
-            if mine is not None and opts.get(key, mine) != mine:
+            if mine is not None and merged.get(key, mine).strip() != mine:
                 # the API and engine fix the sizes the plan negotiated: one per build
                 problems.insert(
                     0,
                     SettingProblem(
                         key,
-                        f"`stability.{key}` differs between panels (`{opts[key]}` here, `{mine}` "
-                        "where the backend was first used)",
+                        f"`stability.{key}` differs between panels (`{merged[key]}` here, "
+                        f"`{mine}` where the backend was first used)",
                         f"set `stability.{key}` once, in the header",
                     ),
                 )
         if problems:
-            p = problems[0]
-            raise Rejected(
-                p.message, reason="setting", hint=p.hint, backend=self.name, setting=p.key
-            )
-        return opts
+            raise setting_error(problems[0], self.name, painting=True)
+        return self.setting_values(merged, painting=True)
 
     def _v2_fields(
-        self, request: PaintRequest, opts: Mapping[str, str], image_png: bytes, mask_png: bytes
-    ) -> tuple[dict[str, str], dict[str, tuple]]:
+        self, request: PaintRequest, opts: SettingValues, image_png: bytes, mask_png: bytes
+    ) -> tuple[dict[str, str], dict[str, tuple[str, bytes, str]]]:
         fields = {"prompt": request.prompt}
         if request.negative.strip():
             fields["negative_prompt"] = request.negative
         if request.seed is not None:
             fields["seed"] = str(int(request.seed))
-        fields["grow_mask"] = str(int(float(opts.get("grow_mask", GROW_MASK.minimum))))
-        if opts.get("style_preset"):
-            fields["style_preset"] = opts["style_preset"]
-        fields["output_format"] = opts.get("output_format", "png")
+        fields["grow_mask"] = str(opts.integer("grow_mask"))
+        if opts.text("style_preset"):
+            fields["style_preset"] = opts.text("style_preset")
+        fields["output_format"] = opts.text("output_format")
         files = {
             "image": ("image.png", image_png, "image/png"),
             "mask": ("mask.png", mask_png, "image/png"),
@@ -409,8 +364,8 @@ class StabilityBackend(Backend):
         return fields, files
 
     def _v1_fields(
-        self, request: PaintRequest, opts: Mapping[str, str], image_png: bytes, mask_png: bytes
-    ) -> tuple[dict[str, str], dict[str, tuple]]:
+        self, request: PaintRequest, opts: SettingValues, image_png: bytes, mask_png: bytes
+    ) -> tuple[dict[str, str], dict[str, tuple[str, bytes, str]]]:
         fields = {
             "mask_source": "MASK_IMAGE_WHITE",
             "text_prompts[0][text]": request.prompt,
@@ -421,11 +376,11 @@ class StabilityBackend(Backend):
             fields["text_prompts[1][weight]"] = "-1"
         if request.seed is not None:
             fields["seed"] = str(int(request.seed))
-        fields["cfg_scale"] = opts.get("cfg_scale", V1_DEFAULT_CFG)
-        fields["steps"] = opts.get("steps", V1_DEFAULT_STEPS)
+        fields["cfg_scale"] = f"{opts.number('cfg_scale'):g}"
+        fields["steps"] = str(opts.integer("steps"))
         fields["samples"] = "1"
-        if opts.get("style_preset"):
-            fields["style_preset"] = opts["style_preset"]
+        if opts.text("style_preset"):
+            fields["style_preset"] = opts.text("style_preset")
         files = {
             "init_image": ("init_image.png", image_png, "image/png"),
             "mask_image": ("mask_image.png", mask_png, "image/png"),
@@ -497,82 +452,54 @@ class StabilityBackend(Backend):
     def _raise_for(self, resp: requests.Response) -> None:
         """Stability's error body ``{id, name, errors}`` (v2) / ``{id, name, message}`` (v1)
         as a typed error carrying the service's own words."""
-        code = resp.status_code
         name, why = _error_words(resp)
-        said = f": {why}" if why else ""
-        b = self.name
-        if code == 429:
-            raise RateLimited(
-                f"rate limited (HTTP 429){said}",
-                retry_after=http.retry_after(resp, RATE_LIMIT_PENALTY),
-                backend=b,
-            )
-        if code == 401:
-            raise Unavailable(
-                f"the API key was refused (HTTP 401){said}",
-                backend=b,
-                hint=f"check `{KEY_ENV}` in your environment or keys.toml",
-            )
-        if code == 402:
-            raise Unavailable(
-                f"payment required (HTTP 402){said}",
-                backend=b,
-                hint="your Stability account is out of credits",
-            )
-        if code == 403:
-            if (name or "").lower() == "content_moderation" or "moderation" in why.lower():
-                raise Rejected(
-                    f"flagged by Stability's content moderation (HTTP 403){said}",
-                    reason="content_moderation",
-                    backend=b,
-                    hint="reword the panel's prompt (moderated requests are not charged)",
-                )
-            raise Rejected(f"refused (HTTP 403){said}", reason=name or "forbidden", backend=b)
-        if code == 404:
-            if self.api == "v1":
-                raise Unavailable(
-                    f"not found (HTTP 404){said}",
-                    backend=b,
-                    setting="engine",
-                    hint="check `stability.engine`; Stability may have retired the v1 "
-                    "API -- remove `stability.api: v1` to use v2beta",
-                )
-            raise Unavailable(
-                f"not found (HTTP 404){said}",
-                backend=b,
-                setting="url",
-                hint="check `stability.url`",
-            )
-        if code == 413:
+        if resp.status_code == 403 and (
+            (name or "").lower() == "content_moderation" or "moderation" in why.lower()
+        ):
             raise Rejected(
-                f"request too large (HTTP 413){said}",
-                reason="too_large",
-                backend=b,
-                hint="lower the panel's `dpi:`; Stability takes at most 10 MiB",
+                f"flagged by Stability's content moderation (HTTP 403): {why}",
+                reason="content_moderation",
+                backend=self.name,
+                hint="reword the panel's prompt (moderated requests are not charged)",
             )
-        if code == 422:
-            raise Rejected(
-                f"{name or 'unprocessable'} (HTTP 422){said if why != name else ''}",
-                reason=name or "unprocessable",
-                backend=b,
-            )
-        if code == 400:
-            raise Rejected(
-                f"invalid request (HTTP 400){said}", reason=name or "invalid_parameters", backend=b
-            )
-        if code >= 500:
-            raise Transient(f"server error (HTTP {code}){said}", backend=b)
-        http.raise_for_status(resp, b, why or None)
-        raise Transient(f"unexpected HTTP {code}{said}", backend=b)  # 3xx
+        rules = {
+            **STATUS_RULES,
+            404: NOT_FOUND_V1 if self.api == "v1" else NOT_FOUND_V2,
+            422: http.StatusRule(Rejected, name or "unprocessable"),
+        }
+        http.raise_for_status(
+            resp, self.name, why=why, reason=name, rules=rules, retry_default=RATE_LIMIT_PENALTY
+        )
+
+
+# Stability's wording for the statuses that mean something particular there
+STATUS_RULES = {
+    401: http.StatusRule(
+        Unavailable,
+        "the API key was refused",
+        f"check `{KEY_ENV}` in your environment or keys.toml",
+    ),
+    402: http.StatusRule(
+        Unavailable, "payment required", "your Stability account is out of credits"
+    ),
+    413: http.StatusRule(
+        Rejected,
+        "request too large",
+        "lower the panel's `dpi:`; Stability takes at most 10 MiB",
+        reason="too_large",
+    ),
+}
+NOT_FOUND_V1 = http.StatusRule(
+    Unavailable,
+    "not found",
+    "check `stability.engine`; Stability may have retired the v1 API -- remove "
+    "`stability.api: v1` to use v2beta",
+    setting="engine",
+)
+NOT_FOUND_V2 = http.StatusRule(Unavailable, "not found", "check `stability.url`", setting="url")
 
 
 # ------------------------------------------------------------------ helpers
-def _png(image) -> bytes:
-    buf = io.BytesIO()
-    image.save(buf, "PNG", optimize=False, compress_level=6)
-    return buf.getvalue()
-
-
 def _json(resp: requests.Response) -> Any:
     try:
         return resp.json()

@@ -9,15 +9,21 @@ shown -- never the key.
 
 from __future__ import annotations
 
+import argparse
 import json
+import os
 import sys
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import Any
 
-if TYPE_CHECKING:  # the registry and backends load only when the command runs
-    from comicc.backends.base import Capabilities
+from comicc.backends import BackendError, Capabilities, api_key, load, names
 
 
-def register(sub, common) -> None:
+def register(
+    sub: argparse._SubParsersAction[argparse.ArgumentParser], common: Callable[..., None]
+) -> None:
+    """Add the ``backends`` verb to the CLI's subparsers (it takes none of the
+    ``common`` flags: it reads no script)."""
     p = sub.add_parser(
         "backends",
         help="list image backends and what each supports",
@@ -35,21 +41,13 @@ def register(sub, common) -> None:
 def _key_state(env: str | None) -> dict[str, Any] | None:
     if not env:
         return None
-    import os
-
     if os.environ.get(env, "").strip():
         where = "environment"
-    elif _api_key(env):
+    elif api_key(env):
         where = "keys.toml"
     else:
         where = None
     return {"env": env, "set": where is not None, "from": where}
-
-
-def _api_key(env: str) -> str | None:
-    from comicc.backends import http  # requests is imported only when this command runs
-
-    return http.api_key(env)
 
 
 def _sizes(c: Capabilities) -> str:
@@ -103,13 +101,10 @@ def _caps_json(c: Capabilities) -> dict[str, Any]:
 
 
 def describe(name: str) -> dict[str, Any]:
-    from comicc.backends import registry
-    from comicc.backends.base import BackendError, Capabilities
-
     """One backend as a JSON-able dict; never raises for a backend that cannot load."""
     entry: dict[str, Any] = {"name": name, "available": False}
     try:
-        factory = registry.load(name)
+        factory = load(name)
     except BackendError as e:
         entry["reason"] = e.message
         entry["hint"] = e.hint
@@ -118,24 +113,17 @@ def describe(name: str) -> dict[str, Any]:
         entry["reason"] = f"could not be loaded: {type(e).__name__}: {e}"
         entry["hint"] = None
         return entry
-    caps = getattr(factory, "capabilities", None)
-    if not isinstance(caps, Capabilities):
-        entry["reason"] = "declares no capabilities"
-        entry["hint"] = "a backend must subclass comicc.backends.base.Backend"
-        return entry
+    caps = factory.capabilities
     entry["available"] = True
     entry["key"] = _key_state(caps.needs_key)
     entry.update(_caps_json(caps))
-    settings = getattr(factory, "settings", None)
-    entry["settings"] = sorted(settings) if settings is not None else None
+    entry["settings"] = sorted(factory.SETTINGS) if factory.SETTINGS is not None else None
     variants = []
-    more = getattr(factory, "capability_variants", None)
-    if callable(more):
-        try:
-            for label, vcaps in more():
-                variants.append({"when": label, **_caps_json(vcaps)})
-        except Exception:  # descriptive extras only
-            variants = []
+    try:
+        for label, vcaps in factory.capability_variants():
+            variants.append({"when": label, **_caps_json(vcaps)})
+    except Exception:  # descriptive extras only
+        variants = []
     entry["variants"] = variants
     return entry
 
@@ -162,8 +150,8 @@ def _row(name: str, e: dict[str, Any]) -> list[str]:
         "none"
         if edge is None
         else (
-            f"{edge['param']} {edge['minimum']:g}-{edge['maximum']:g} (default {edge['default']:g}; sends "
-            f"{edge['minimum']:g})"
+            f"{edge['param']} {edge['minimum']:g}-{edge['maximum']:g} "
+            f"(default {edge['default']:g}; sends {edge['minimum']:g})"
             if edge["maximum"] is not None
             else f"{edge['param']} (sends {edge['minimum']:g})"
         )
@@ -190,6 +178,7 @@ def _row(name: str, e: dict[str, Any]) -> list[str]:
 
 
 def render_table(entries: list[dict[str, Any]]) -> str:
+    """The human-readable listing: one row per backend and variant, then notes."""
     rows: list[list[str]] = []
     notes: list[str] = []
     for e in entries:
@@ -207,10 +196,10 @@ def render_table(entries: list[dict[str, Any]]) -> str:
         for i in range(len(COLUMNS))
     ]
     lines = [
-        "  ".join(c.ljust(w) for c, w in zip(COLUMNS, widths)).rstrip(),
+        "  ".join(c.ljust(w) for c, w in zip(COLUMNS, widths, strict=True)).rstrip(),
         "  ".join("-" * w for w in widths),
     ]
-    lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows]
+    lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows]
     if notes:
         lines.append("")
         lines += notes
@@ -222,10 +211,9 @@ def render_table(entries: list[dict[str, Any]]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def cmd_backends(args) -> int:
-    from comicc.backends import registry
-
-    entries = [describe(name) for name in registry.names()]
+def cmd_backends(args: argparse.Namespace) -> int:
+    """``comicc backends [--json]``: print every registered backend; exit code 0."""
+    entries = [describe(name) for name in names()]
     if getattr(args, "json", False):
         sys.stdout.write(json.dumps({"backends": entries}, indent=1) + "\n")
     else:

@@ -34,21 +34,20 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 from comicc.diagnostics import did_you_mean
-
-# defined in this module before comicc.fonts.files existed: still importable from here
 from comicc.fonts.files import (
     SYSTEM_FONT_DIRS,
+    FileMetrics,
     FontError,
     FontFile,
     derive_face,
+    family_key,
     font_cache_dir,
+    ignorable,
     index_families,
 )
-from comicc.fonts.files import FileMetrics as _Metrics
-from comicc.fonts.files import family_key as _slug
-from comicc.fonts.files import ignorable as _ignorable
 from comicc.fonts.ref import FontRef
 
 STYLES = ("regular", "bold", "italic", "bolditalic")
@@ -117,7 +116,7 @@ class FontBook:
         self._families: dict[str, list[FontFile]] | None = None
         self._names: dict[str, str] = {}  # slug -> display family name
         self._faces: dict[tuple[str, str], Face] = {}
-        self._metrics: dict[str, _Metrics] = {}
+        self._metrics: dict[str, FileMetrics] = {}
         self._chains: dict[tuple, list[FontRef]] = {}
 
     # ---------------------------------------------------------------- discovery
@@ -149,19 +148,19 @@ class FontBook:
 
     def _lookup(self, name: str) -> str | None:
         idx = self._index()
-        key = _slug(name)
+        key = family_key(name)
         if key in idx:
             return key
         return None
 
     def _by_face_name(self, name: str) -> FontFile | None:
         """An installed static file whose PostScript name is ``name``."""
-        want = _slug(name)
+        want = family_key(name)
         for files in self._index().values():
             for f in files:
-                if not f.variable and _slug(Path(f.path).stem) == want:
+                if not f.variable and family_key(Path(f.path).stem) == want:
                     return f
-                if not f.variable and _slug(self.metrics_of(f.path).name) == want:
+                if not f.variable and family_key(self.metrics_of(f.path).name) == want:
                     return f
         return None
 
@@ -189,7 +188,7 @@ class FontBook:
         }.get(style, style)
         if style not in STYLES:
             raise FontError(f"unknown font style `{style}`", did_you_mean(style, STYLES))
-        cached = self._faces.get((_slug(family), style))
+        cached = self._faces.get((family_key(family), style))
         if cached is not None:
             return cached
         key = self._lookup(family)
@@ -223,7 +222,7 @@ class FontBook:
                 face = self.face(base, _combine(st, style))
         else:
             face = self._resolve(key, style)
-        self._faces[(_slug(family), style)] = face
+        self._faces[(family_key(family), style)] = face
         return face
 
     def font(self, family: str, style: str = "regular", size: float = 10.0) -> FontRef:
@@ -282,10 +281,10 @@ class FontBook:
         return derive_face(src, self.cache_dir, weight=weight, oblique=oblique)
 
     # -------------------------------------------------------------- measurement
-    def metrics_of(self, path: str) -> _Metrics:
+    def metrics_of(self, path: str) -> FileMetrics:
         m = self._metrics.get(path)
         if m is None:
-            m = self._metrics[path] = _Metrics(path)
+            m = self._metrics[path] = FileMetrics(path)
         return m
 
     def width(self, text: str, font: FontRef) -> float:
@@ -302,12 +301,12 @@ class FontBook:
 
     # ----------------------------------------------------------------- coverage
     def has_glyph(self, ch: str, font: FontRef) -> bool:
-        return ch in self.metrics_of(font.path).advances or _ignorable(ch)
+        return ch in self.metrics_of(font.path).advances or ignorable(ch)
 
     def missing(self, text: str, font: FontRef) -> list[str]:
         """Distinct characters of ``text`` that ``font`` lacks, in order."""
         adv = self.metrics_of(font.path).advances
-        return [ch for ch in dict.fromkeys(text) if ch not in adv and not _ignorable(ch)]
+        return [ch for ch in dict.fromkeys(text) if ch not in adv and not ignorable(ch)]
 
     def fallback_chain(
         self, fallbacks: Iterable[str] = (), style: str = "regular", size: float = 10.0
@@ -373,15 +372,15 @@ class FontBook:
                 cur is not None
                 and face is not cur
                 and self.has_glyph(ch, cur)
-                and (unicodedata.category(ch)[0] in "ZPM" or _ignorable(ch))
+                and (unicodedata.category(ch)[0] in "ZPM" or ignorable(ch))
             ):
                 face = cur
-            if face is not cur and buf:
+            if face is not cur and buf and cur is not None:
                 runs.append(("".join(buf), cur))
                 buf = []
             cur = face
             buf.append(ch)
-        if buf:
+        if buf and cur is not None:
             runs.append(("".join(buf), cur))
         return runs
 
@@ -397,10 +396,12 @@ def _combine(a: str, b: str) -> str:
 
 @functools.lru_cache(maxsize=1)
 def default_fontbook() -> FontBook:
+    """The process-wide :class:`FontBook` (system font folders, the user's font cache)."""
     return FontBook()
 
 
 def available_families() -> list[str]:
+    """Every installed family, sorted (of :func:`default_fontbook`)."""
     return default_fontbook().families()
 
 
@@ -410,28 +411,46 @@ def resolve_font(family: str, style: str = "regular", size: float = 10.0) -> Fon
 
 
 def text_width(text: str, font: FontRef) -> float:
+    """Advance width of ``text`` in ``font``, points (of :func:`default_fontbook`)."""
     return default_fontbook().width(text, font)
 
 
 def font_metrics(font: FontRef) -> FaceMetrics:
+    """Vertical metrics of ``font`` (of :func:`default_fontbook`)."""
     return default_fontbook().metrics(font)
 
 
 def missing_glyphs(text: str, font: FontRef) -> list[str]:
+    """Distinct characters of ``text`` that ``font`` lacks (of :func:`default_fontbook`)."""
     return default_fontbook().missing(text, font)
 
 
 def coverage(text: str, font: FontRef, fallbacks: Iterable[str] = ()) -> Coverage:
+    """See :meth:`FontBook.coverage` (of :func:`default_fontbook`)."""
     return default_fontbook().coverage(text, font, fallbacks)
 
 
 def split_runs(
     text: str, font: FontRef, fallbacks: Iterable[str] = ()
 ) -> list[tuple[str, FontRef]]:
+    """See :meth:`FontBook.split_runs` (of :func:`default_fontbook`)."""
     return default_fontbook().split_runs(text, font, fallbacks)
 
 
-def font_for(spec, size: float | None = None) -> FontRef:
+class FaceSpec(Protocol):
+    """What :func:`font_for` reads of a face request (a theme's ``FontSpec``)."""
+
+    @property
+    def family(self) -> str: ...
+
+    @property
+    def style(self) -> str: ...
+
+    @property
+    def size(self) -> float: ...
+
+
+def font_for(spec: FaceSpec, size: float | None = None) -> FontRef:
     """The face of a theme :class:`~comicc.theme.model.FontSpec` (``family``,
     ``style``, ``size``), optionally at another ``size``."""
     return resolve_font(spec.family, spec.style, spec.size if size is None else size)

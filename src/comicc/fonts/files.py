@@ -213,7 +213,7 @@ def derive_face(
     ``cache_dir`` (or, if that cannot be written, a temporary folder); the
     path of the derived file."""
     digest = hashlib.sha1(Path(src).read_bytes()).hexdigest()[:12]
-    tag = (f"w{weight}" if weight else "") + ("o%g" % OBLIQUE_ANGLE if oblique else "")
+    tag = (f"w{weight}" if weight else "") + (f"o{OBLIQUE_ANGLE:g}" if oblique else "")
     out = cache_dir / f"{Path(src).stem}-{tag}-{digest}.ttf"
     folders = (out.parent, Path(tempfile.gettempdir()) / "comicc-fonts")
     for folder in folders:

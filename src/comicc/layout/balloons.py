@@ -1,4 +1,4 @@
-"""Turn placed items into :class:`BalloonGeom`: outlines, tails, paint, text.
+"""Turn placed balloons into :class:`BalloonGeom`: outlines, tails, paint, text.
 
 Painting follows ``shapes.py``: every stroke of a balloon (body, tail,
 connectors) first, then every fill without stroke, so the pieces read as one
@@ -14,11 +14,14 @@ from __future__ import annotations
 import zlib
 
 from comicc.layout.geometry import BalloonGeom, Shape, Stroke, VectorPath
-from comicc.layout.items import Ctx, Placed
-from comicc.layout.shapes import body_path, connector_path, stroke_for, tail_path
+from comicc.layout.items import PanelContext, PlacedBalloon
+from comicc.layout.shapes import body_path, stroke_for
+from comicc.layout.tails import connector_path, tail_path
 from comicc.model import ir
+from comicc.theme import Theme
 
 K = ir.BalloonKind
+Outline = tuple[VectorPath, VectorPath | None, VectorPath | None]  # body, tail, connector
 
 
 def seed_of(balloon_id: str) -> int:
@@ -26,106 +29,91 @@ def seed_of(balloon_id: str) -> int:
     return zlib.crc32(balloon_id.encode("utf-8"))
 
 
-def _style(theme, kind: K):
-    styles = theme.balloon_styles
-    return styles.get(kind.value) or styles.get("speech")
+def _stroke(theme: Theme, kind: ir.BalloonKind) -> tuple[Stroke, str]:
+    """The outline stroke and the fill of ``kind``'s balloons."""
+    style = theme.balloon_style(kind)
+    s = stroke_for(kind, style.stroke_width)
+    return Stroke(s.width, style.stroke, style.dash or s.dash), style.fill
 
 
-def _stroke(theme, kind: K) -> tuple[Stroke, str]:
-    style = _style(theme, kind)
-    base = style.stroke_width if style is not None else 1.0
-    s = stroke_for(kind.value, base)
-    dash = style.dash if (style is not None and style.dash) else s.dash
-    color = style.stroke if style is not None else "#000000"
-    fill = style.fill if style is not None else "#ffffff"
-    return Stroke(s.width, color, dash), fill
-
-
-def build_geoms(ctx: Ctx, placed: list[Placed], theme) -> tuple[BalloonGeom, ...]:
-    by_item = {q.item: q for q in placed}
-    parts: dict[int, tuple[VectorPath, VectorPath | None, VectorPath | None]] = {}
-    for q in placed:
-        it = ctx.items[q.item]
-        kind = it.b.kind
-        if kind in (K.SFX, K.TITLE):
+def build_geoms(
+    ctx: PanelContext, placed: list[PlacedBalloon], theme: Theme
+) -> tuple[BalloonGeom, ...]:
+    """The geometry of every placed balloon of one panel, in panel order."""
+    by_index = {p.index: p for p in placed}
+    parts: dict[int, Outline] = {}
+    for p in placed:
+        to_place = ctx.balloons[p.index]
+        kind = to_place.kind
+        if kind.body == "bare":
             continue
-        seed = seed_of(it.b.id)
-        body = body_path(kind.value, q.rect, seed)
-        tail = tail_path(kind.value, q.rect, body, q.tip, seed, ctx.p.tail_base) if q.tip else None
+        seed = seed_of(to_place.balloon.id)
+        body = body_path(kind, p.rect, seed)
+        tail = None
+        if p.tip is not None:
+            tail = tail_path(kind, p.rect, body, p.tip, seed, ctx.tuning.tail_base)
         conn = None
-        if it.prev is not None and it.prev in by_item:
-            conn = connector_path(by_item[it.prev].rect, q.rect, seed, ctx.p.connector_width)
-        parts[q.item] = (body, tail, conn)
+        if to_place.prev is not None and to_place.prev in by_index:
+            prev_rect = by_index[to_place.prev].rect
+            conn = connector_path(prev_rect, p.rect, seed, ctx.tuning.connector_width)
+        parts[p.index] = (body, tail, conn)
     # the head of each linked group paints the whole group
     head: dict[int, int] = {}
-    for q in placed:
-        it = ctx.items[q.item]
-        head[q.item] = (
-            head.get(it.prev, it.prev) if it.prev is not None and it.prev in parts else q.item
-        )
+    for p in placed:
+        prev = ctx.balloons[p.index].prev
+        head[p.index] = head.get(prev, prev) if prev is not None and prev in parts else p.index
     members: dict[int, list[int]] = {}
     for i in sorted(parts):
         members.setdefault(head[i], []).append(i)
 
     out = []
-    for q in placed:
-        it = ctx.items[q.item]
-        b, kind, r = it.b, it.b.kind, q.rect
-        lines = q.fit.text_lines(r)
-        line_no = b.span.line if getattr(b, "span", None) is not None else 0
-        if q.item not in parts:  # SFX and titles: display lettering, no outline
+    for p in placed:
+        balloon = ctx.balloons[p.index].balloon
+        kind, r = balloon.kind, p.rect
+        lines = p.fit.text_lines(r)
+        line_no = balloon.span.line if balloon.span is not None else 0
+        reserve: tuple[VectorPath, ...]
+        if p.index not in parts:  # SFX and titles: display lettering, no outline
             body = VectorPath.rect(r)
             reserve = (body,) if kind is K.TITLE else ()
-            out.append(
-                BalloonGeom(
-                    b.id,
-                    kind.value,
-                    b.speaker,
-                    r,
-                    body,
-                    None,
-                    (),
-                    lines,
-                    reserve,
-                    q.overflow,
-                    line_no,
-                )
-            )
-            continue
-        body, tail, conn = parts[q.item]
-        shapes: tuple[Shape, ...] = ()
-        if head[q.item] == q.item:
-            shapes = _paint(theme, kind, b, [p for i in members[q.item] for p in _order(parts[i])])
-        reserve = tuple(p for p in (conn, tail, body) if p is not None)
+            tail = None
+            shapes: tuple[Shape, ...] = ()
+        else:
+            body, tail, conn = parts[p.index]
+            shapes = ()
+            if head[p.index] == p.index:
+                group = [path for i in members[p.index] for path in _order(parts[i])]
+                shapes = _paint(theme, balloon, group)
+            reserve = tuple(path for path in (conn, tail, body) if path is not None)
         out.append(
             BalloonGeom(
-                b.id,
+                balloon.id,
                 kind.value,
-                b.speaker,
+                balloon.speaker,
                 r,
                 body,
                 tail,
                 shapes,
                 lines,
                 reserve,
-                q.overflow,
+                p.overflow,
                 line_no,
             )
         )
     return tuple(out)
 
 
-def _order(p: tuple[VectorPath, VectorPath | None, VectorPath | None]) -> list[VectorPath]:
-    body, tail, conn = p
+def _order(outline: Outline) -> list[VectorPath]:
+    body, tail, conn = outline
     return [x for x in (body, tail, conn) if x is not None]
 
 
-def _paint(theme, kind: K, b: ir.Balloon, paths: list[VectorPath]) -> tuple[Shape, ...]:
-    stroke, fill = _stroke(theme, kind)
-    if kind is K.CAPTION:
+def _paint(theme: Theme, balloon: ir.Balloon, paths: list[VectorPath]) -> tuple[Shape, ...]:
+    stroke, fill = _stroke(theme, balloon.kind)
+    if balloon.kind is K.CAPTION:
         fill = (
-            theme.caption_colors.get(b.speaker, theme.caption_fill)
-            if b.speaker
+            theme.caption_colors.get(balloon.speaker, theme.caption_fill)
+            if balloon.speaker
             else theme.caption_fill
         )
     if len(paths) == 1:

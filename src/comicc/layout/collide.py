@@ -1,13 +1,14 @@
-"""Small collision helpers for placement (convex polygons against rectangles)."""
+"""Small collision helpers for placement: convex polygons, rectangles, point in outline."""
 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 from comicc.layout.geometry import Point, Rect
 
 
-def poly_hits_rect(poly: list[Point], r: Rect, gap: float = 0.0) -> bool:
+def poly_hits_rect(poly: Sequence[Point], r: Rect, gap: float = 0.0) -> bool:
     """Whether convex polygon ``poly`` intersects ``r`` grown by ``gap`` (SAT)."""
     x1, y1, x2, y2 = r.x - gap, r.y - gap, r.x2 + gap, r.y2 + gap
     xs = [p[0] for p in poly]
@@ -19,7 +20,9 @@ def poly_hits_rect(poly: list[Point], r: Rect, gap: float = 0.0) -> bool:
     return not _separated_along_edges(poly, poly, corners)
 
 
-def _separated_along_edges(edges_of: list[Point], a, b) -> bool:
+def _separated_along_edges(
+    edges_of: Sequence[Point], a: Sequence[Point], b: Sequence[Point]
+) -> bool:
     """Whether some edge normal of ``edges_of`` separates ``a`` from ``b`` (SAT)."""
     n = len(edges_of)
     for i in range(n):
@@ -35,9 +38,26 @@ def _separated_along_edges(edges_of: list[Point], a, b) -> bool:
     return False
 
 
-def polys_hit(a: list[Point], b: list[Point]) -> bool:
+def polys_hit(a: Sequence[Point], b: Sequence[Point]) -> bool:
     """Whether two convex polygons intersect (SAT)."""
     return not (_separated_along_edges(a, a, b) or _separated_along_edges(b, a, b))
+
+
+def polys_contain(polys: Sequence[Sequence[Point]], p: Point) -> bool:
+    """Even-odd point-in-polygons test (every polygon taken as closed)."""
+    x, y = p
+    inside = False
+    for poly in polys:
+        n = len(poly)
+        j = n - 1
+        for i in range(n):
+            xi, yi = poly[i]
+            xj, yj = poly[j]
+            if (yi > y) != (yj > y):
+                if x < xi + (y - yi) * (xj - xi) / (yj - yi):
+                    inside = not inside
+            j = i
+    return inside
 
 
 def band(a: Point, b: Point, half: float) -> list[Point]:
@@ -62,13 +82,21 @@ def wedge(root: Point, tip: Point, half: float) -> list[Point]:
 
 
 def overlap_area(a: Rect, b: Rect) -> float:
+    """Area of the intersection of two rectangles (0 when they do not overlap)."""
     w = min(a.x2, b.x2) - max(a.x, b.x)
     h = min(a.y2, b.y2) - max(a.y, b.y)
     return w * h if w > 0 and h > 0 else 0.0
 
 
+def rect_gap(a: Rect, b: Rect) -> float:
+    """Shortest distance between two rectangles (0 when they touch or overlap)."""
+    dx = max(0.0, b.x - a.x2, a.x - b.x2)
+    dy = max(0.0, b.y - a.y2, a.y - b.y2)
+    return math.hypot(dx, dy)
+
+
 def ellipse_reach(w: float, h: float, ux: float, uy: float) -> float:
-    """Distance from the center of a w x h ellipse to its outline along (ux, uy)."""
+    """Distance from the center of a w x h ellipse to its outline along unit (ux, uy)."""
     a, b = w / 2, h / 2
     q = (ux / a) ** 2 + (uy / b) ** 2 if a > 0 and b > 0 else 0
     return 1 / math.sqrt(q) if q > 0 else 0.0
@@ -80,7 +108,7 @@ def hull(pts: list[Point]) -> list[Point]:
     if len(pts) <= 2:
         return pts
 
-    def half(seq):
+    def half(seq: list[Point]) -> list[Point]:
         out: list[Point] = []
         for p in seq:
             while (

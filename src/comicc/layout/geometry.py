@@ -8,16 +8,22 @@ size. The PDF writer flips y. Nothing here does I/O.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import math
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from comicc.fonts import FontRef
 
 Point = tuple[float, float]
+Transform = Callable[[float, float], Point]  # an affine map (scale and translate) of points
+MAX_CURVE_PIECES = 256  # straight pieces one Bézier segment is cut into, at most
 
 
 @dataclass(frozen=True)
 class Rect:
+    """An axis-aligned rectangle: top-left corner ``(x, y)``, width and height."""
+
     x: float
     y: float
     w: float
@@ -69,13 +75,23 @@ class PathCmd:
     pts: tuple[float, ...] = ()
 
 
+class Polyline(NamedTuple):
+    """One subpath of a :class:`VectorPath` with its curves cut into straight pieces.
+
+    A closed polyline does not repeat its first point at the end.
+    """
+
+    points: list[Point]
+    closed: bool
+
+
 @dataclass(frozen=True)
 class VectorPath:
     """A vector outline (one or more closed or open subpaths)."""
 
     cmds: tuple[PathCmd, ...]
 
-    def points(self) -> Iterable[Point]:
+    def points(self) -> Iterator[Point]:
         for c in self.cmds:
             for i in range(0, len(c.pts), 2):
                 yield (c.pts[i], c.pts[i + 1])
@@ -87,6 +103,55 @@ class VectorPath:
         xs = [p[0] for p in pts]
         ys = [p[1] for p in pts]
         return Rect(min(xs), min(ys), max(xs) - min(xs), max(ys) - min(ys))
+
+    def polylines(self, tolerance: float, transform: Transform | None = None) -> list[Polyline]:
+        """The subpaths as polylines, each curve cut into straight pieces that stay
+        within ``tolerance`` of it (Wang's bound).
+
+        ``transform`` (an affine map) is applied to every point first, so
+        ``tolerance`` is in the caller's units: points without one, device
+        pixels for a transform to pixels. This is the one place curves are
+        flattened; subpaths of a single point are dropped.
+        """
+        tol = max(float(tolerance), 1e-3)
+        out: list[Polyline] = []
+        cur: list[Point] | None = None
+        last: Point = (0.0, 0.0)
+
+        def pts(c: PathCmd) -> list[Point]:
+            xy = [(c.pts[i], c.pts[i + 1]) for i in range(0, len(c.pts) - 1, 2)]
+            return xy if transform is None else [transform(x, y) for x, y in xy]
+
+        for c in self.cmds:
+            if c.op == "M":
+                if cur and len(cur) > 1:
+                    out.append(Polyline(cur, False))
+                last = pts(c)[0]
+                cur = [last]
+            elif c.op == "L":
+                if cur is None:
+                    cur = [last]
+                last = pts(c)[0]
+                cur.append(last)
+            elif c.op == "C":
+                if cur is None:
+                    cur = [last]
+                p1, p2, p3 = pts(c)
+                cur.extend(_cubic_points(last, p1, p2, p3, tol))
+                last = p3
+            elif c.op == "Z":
+                if cur:
+                    if len(cur) > 1 and math.dist(cur[-1], cur[0]) < 1e-9:
+                        cur.pop()
+                    if len(cur) > 1:
+                        out.append(Polyline(cur, True))
+                    last = cur[0]
+                cur = None
+            else:
+                raise ValueError(f"unknown path op {c.op!r}")
+        if cur and len(cur) > 1:
+            out.append(Polyline(cur, False))
+        return out
 
     def to_svg(self) -> str:
         parts = []
@@ -105,8 +170,30 @@ class VectorPath:
         return VectorPath.polygon([(r.x, r.y), (r.x2, r.y), (r.x2, r.y2), (r.x, r.y2)])
 
 
+def _cubic_points(p0: Point, p1: Point, p2: Point, p3: Point, tol: float) -> list[Point]:
+    """Points of a cubic Bézier after ``p0`` (``p3`` included), at most ``tol`` off the curve."""
+    mx = max(abs(p0[0] - 2 * p1[0] + p2[0]), abs(p1[0] - 2 * p2[0] + p3[0]))
+    my = max(abs(p0[1] - 2 * p1[1] + p2[1]), abs(p1[1] - 2 * p2[1] + p3[1]))
+    m = math.hypot(mx, my)
+    n = max(1, min(MAX_CURVE_PIECES, math.ceil(math.sqrt(0.75 * m / tol))))
+    out = []
+    for i in range(1, n + 1):
+        t = i / n
+        u = 1.0 - t
+        a, b, c, d = u * u * u, 3 * u * u * t, 3 * u * t * t, t * t * t
+        out.append(
+            (
+                a * p0[0] + b * p1[0] + c * p2[0] + d * p3[0],
+                a * p0[1] + b * p1[1] + c * p2[1] + d * p3[1],
+            )
+        )
+    return out
+
+
 @dataclass(frozen=True)
 class Stroke:
+    """How an outline is stroked: width in points, color, optional dash pattern."""
+
     width: float
     color: str = "#000000"
     dash: tuple[float, ...] | None = None  # on/off lengths in points
@@ -135,6 +222,8 @@ class GlyphRun:
 
 @dataclass(frozen=True)
 class TextLine:
+    """One laid-out line of lettering: its glyph runs, left to right."""
+
     runs: tuple[GlyphRun, ...]
 
     @property
@@ -144,6 +233,8 @@ class TextLine:
 
 @dataclass(frozen=True)
 class BalloonGeom:
+    """One placed balloon: outline, tail, what to paint and its lettering."""
+
     id: str  # the IR balloon id, e.g. "p1.2.b3"
     kind: str  # BalloonKind value
     speaker: str | None
@@ -159,6 +250,8 @@ class BalloonGeom:
 
 @dataclass(frozen=True)
 class PanelGeom:
+    """One panel: its art box, border, balloons and where each speaker stands."""
+
     id: str  # "p1.2"
     number: int
     rect: Rect  # the panel's art box (may reach into the bleed)
@@ -170,6 +263,8 @@ class PanelGeom:
 
 @dataclass(frozen=True)
 class PageGeom:
+    """One page (or spread): trim size, bleed, live area and panels."""
+
     numbers: tuple[int, ...]  # (4,) or (4, 5) for a spread
     width: float  # trim width (a spread: both pages)
     height: float  # trim height
@@ -181,5 +276,7 @@ class PageGeom:
 
 @dataclass(frozen=True)
 class BookGeom:
+    """The whole book's geometry and its reading direction."""
+
     pages: tuple[PageGeom, ...]
     reading: str = "ltr"

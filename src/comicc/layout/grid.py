@@ -15,15 +15,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from comicc.layout.geometry import Rect
-from comicc.model import ir
-
-PRESETS: dict[str, tuple[int, ...]] = {
-    "splash": (1,),
-    "grid-4": (2, 2),
-    "grid-6": (2, 2, 2),
-    "grid-9": (3, 3, 3),
-    "strip-3": (3,),
-}
+from comicc.model import LAYOUT_PRESETS, ir
+from comicc.theme import PageFormat
 
 # A usual page for each panel count: establishing shots get a full tier,
 # dense pages keep at most three panels side by side.
@@ -67,7 +60,7 @@ def page_tiers(page: ir.Page) -> tuple[tuple[int, ...], tuple[float, ...]]:
     tiers: tuple[int, ...] = ()
     heights: tuple[float, ...] | None = None
     if spec is not None:
-        tiers = tuple(spec.tiers) or PRESETS.get(spec.preset or "", ())
+        tiers = tuple(spec.tiers) or LAYOUT_PRESETS.get(spec.preset or "", ())
         heights = spec.heights
     if not tiers or sum(tiers) != n or any(t <= 0 for t in tiers):
         tiers, heights = auto_tiers(n), None
@@ -88,6 +81,8 @@ class PageFrame:
 
 @dataclass(frozen=True)
 class PanelBox:
+    """Where one panel goes on its page."""
+
     panel: ir.Panel
     rect: Rect  # art box, extended into the bleed where allowed
     frame: Rect  # the box inside the live area (before bleed extension)
@@ -96,26 +91,27 @@ class PanelBox:
     column: int  # visual column, left to right
 
 
-def page_frame(page: ir.Page, fmt, reading: str = "ltr") -> PageFrame:
-    """Trim size and live area of ``page`` in format ``fmt`` (a PageFormat).
+def page_frame(page: ir.Page, page_format: PageFormat, reading: str = "ltr") -> PageFrame:
+    """Trim size and live area of ``page`` in ``page_format``.
 
-    The spine side gets ``fmt.spine_margin`` on top of ``fmt.margin``: for
-    left-to-right books odd pages are right-hand pages (spine on the left),
-    for right-to-left books the other way round. A spread has its spine in the
-    middle and panels run across it, so only the outer margins apply.
+    The spine side gets ``page_format.spine_margin`` on top of
+    ``page_format.margin``: for left-to-right books odd pages are right-hand
+    pages (spine on the left), for right-to-left books the other way round. A
+    spread has its spine in the middle and panels run across it, so only the
+    outer margins apply.
     """
     pages = max(1, len(page.numbers))
-    width = fmt.width * pages
-    m = fmt.margin
+    width = page_format.width * pages
+    m = page_format.margin
     left = right = m
-    if pages == 1 and fmt.spine_margin:
+    if pages == 1 and page_format.spine_margin:
         recto = (page.number % 2 == 1) == (reading != "rtl")
         if recto:
-            left += fmt.spine_margin
+            left += page_format.spine_margin
         else:
-            right += fmt.spine_margin
-    live = Rect(left, m, width - left - right, fmt.height - 2 * m)
-    return PageFrame(width, fmt.height, fmt.bleed, live)
+            right += page_format.spine_margin
+    live = Rect(left, m, width - left - right, page_format.height - 2 * m)
+    return PageFrame(width, page_format.height, page_format.bleed, live)
 
 
 def _split(total: float, shares: list[float], gutter: float) -> list[tuple[float, float]]:
@@ -132,16 +128,20 @@ def _split(total: float, shares: list[float], gutter: float) -> list[tuple[float
 
 
 def layout_page(
-    page: ir.Page, fmt, gutter_tier: float, gutter_within: float, reading: str = "ltr"
+    page: ir.Page,
+    page_format: PageFormat,
+    gutter_tier: float,
+    gutter_within: float,
+    reading: str = "ltr",
 ) -> tuple[PageFrame, list[PanelBox]]:
     """Cut the live area of ``page`` into panel boxes, in panel order."""
-    frame = page_frame(page, fmt, reading)
+    frame = page_frame(page, page_format, reading)
     live = frame.live
     tiers, heights = page_tiers(page)
     rows = _split(live.h, list(heights), gutter_tier)
     boxes: list[PanelBox] = []
     idx = 0
-    for t, (count, (y0, h)) in enumerate(zip(tiers, rows)):
+    for t, (count, (y0, h)) in enumerate(zip(tiers, rows, strict=True)):
         panels = page.panels[idx : idx + count]
         idx += count
         shares = [max(p.width, 0.05) for p in panels]
@@ -176,6 +176,7 @@ def _bleed_edges(panel: ir.Panel, tier: int, tiers: int, col: int, cols: int) ->
 
 
 def _extend(r: Rect, edges: frozenset[str], frame: PageFrame) -> Rect:
+    """``r`` pushed out to the bleed on ``edges``."""
     x, y, x2, y2 = r.x, r.y, r.x2, r.y2
     if "left" in edges:
         x = -frame.bleed

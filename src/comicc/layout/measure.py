@@ -1,10 +1,10 @@
 """Font measurement as the layout stage needs it.
 
 The layout engine talks to fonts through the small :class:`Measurer`
-protocol; :func:`as_measurer` adapts the ``comicc.fonts.book`` service (a
-``FontBook``: ``font``, ``width``, ``metrics``, ``has_glyph``,
-``fallback_chain``) or passes through an object that already implements the
-protocol. Widths are cached per (face, size, text).
+protocol; :func:`as_measurer` adapts the fonts stage's :class:`FontBook`
+(``font``, ``width``, ``metrics``, ``has_glyph``, ``fallback_chain``) or
+passes through an object that already implements the protocol. Widths are
+cached per (face, size, text).
 """
 
 from __future__ import annotations
@@ -12,11 +12,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Protocol, runtime_checkable
 
-from comicc.fonts import FontRef
+from comicc.fonts import FontBook, FontRef, default_fontbook
 
 
 @runtime_checkable
 class Measurer(Protocol):
+    """What the layout asks of fonts."""
+
     def font(self, family: str, style: str, size: float) -> FontRef:
         """A concrete face for ``family``/``style`` at ``size`` points."""
 
@@ -34,13 +36,13 @@ class Measurer(Protocol):
 
 
 class BookMeasurer:
-    """:class:`Measurer` over a ``comicc.fonts.book.FontBook``."""
+    """:class:`Measurer` over a :class:`FontBook`."""
 
-    def __init__(self, book):
+    def __init__(self, book: FontBook):
         self.book = book
         self._w: dict[tuple[str, float, str], float] = {}
         self._fonts: dict[tuple[str, str, float], FontRef] = {}
-        self._fb: dict[tuple, list[FontRef]] = {}
+        self._fb: dict[tuple[tuple[str, ...], str, float], list[FontRef]] = {}
 
     def font(self, family: str, style: str, size: float) -> FontRef:
         key = (family, style, size)
@@ -71,18 +73,16 @@ class BookMeasurer:
         return fb
 
 
-_CACHE: dict[int, Measurer] = {}
+_CACHE: dict[int, BookMeasurer] = {}
 
 
-def as_measurer(fonts=None) -> Measurer:
+def as_measurer(fonts: FontBook | Measurer | None = None) -> Measurer:
     """A :class:`Measurer` for ``fonts`` (``None``: the default font book)."""
     if fonts is None:
-        from comicc.fonts.book import default_fontbook
-
         fonts = default_fontbook()
     if isinstance(fonts, Measurer):
         return fonts
     m = _CACHE.get(id(fonts))
-    if m is None or getattr(m, "book", None) is not fonts:
+    if m is None or m.book is not fonts:
         m = _CACHE[id(fonts)] = BookMeasurer(fonts)
     return m

@@ -6,7 +6,7 @@ origin: :func:`speech_outline` (a slightly squashed, slightly irregular oval),
 :func:`cloud_outline` (thought: a ring of uneven puffs), :func:`burst_outline`
 (shout: irregular spikes), :func:`zigzag_outline` (electronic: a tight zigzag
 rim) and :func:`caption_outline` (a rectangle with a barely visible wobble).
-:data:`BODY_OUTLINES` maps the curved kinds to their builder.
+:data:`BODY_OUTLINES` maps the oval kinds to their builder.
 
 The rim sizes (:func:`puff_depth`, :func:`spike_length`, :func:`tooth_height`)
 and :data:`SPEECH_INNER` / :data:`CAPTION_JITTER` are shared with
@@ -19,8 +19,10 @@ from __future__ import annotations
 import math
 import random
 from bisect import bisect_left
+from collections.abc import Callable
 
 from comicc.layout.geometry import PathCmd, Point, VectorPath
+from comicc.model import ir
 
 TAU = 2.0 * math.pi
 
@@ -127,6 +129,7 @@ def _stations(
 
 
 def speech_outline(w: float, h: float, rng: random.Random) -> VectorPath:
+    """A speech oval: a slightly squashed superellipse with a low-harmonic wobble."""
     n = 16
     ex = 2.0 + rng.uniform(0.25, 0.45)  # > 2: a slightly squashed, fuller oval
     harm = [(k, rng.uniform(-1.0, 1.0), rng.uniform(0.0, TAU)) for k in (1, 2, 3)]
@@ -240,6 +243,7 @@ def burst_outline(w: float, h: float, rng: random.Random) -> VectorPath:
 
 
 def zigzag_outline(w: float, h: float, rng: random.Random) -> VectorPath:
+    """An electronic balloon: a tight zigzag rim around an ellipse."""
     d = tooth_height(w, h)
     ell = _Ellipse(w / 2 - d, h / 2 - d)
     st = _stations(rng, ell.length, 1.15 * d, 16, 0.1)
@@ -253,6 +257,7 @@ def zigzag_outline(w: float, h: float, rng: random.Random) -> VectorPath:
 
 
 def caption_outline(w: float, h: float, rng: random.Random) -> VectorPath:
+    """A caption box whose corners wander inward by up to :data:`CAPTION_JITTER`."""
     j = min(CAPTION_JITTER, 0.05 * min(w, h))
 
     def c() -> float:
@@ -264,10 +269,10 @@ def caption_outline(w: float, h: float, rng: random.Random) -> VectorPath:
     )
 
 
-BODY_OUTLINES = {
-    "speech": speech_outline,
-    "whisper": speech_outline,
-    "thought": cloud_outline,
-    "shout": burst_outline,
-    "electronic": zigzag_outline,
+BODY_OUTLINES: dict[ir.BalloonKind, Callable[[float, float, random.Random], VectorPath]] = {
+    ir.BalloonKind.SPEECH: speech_outline,
+    ir.BalloonKind.WHISPER: speech_outline,
+    ir.BalloonKind.THOUGHT: cloud_outline,
+    ir.BalloonKind.SHOUT: burst_outline,
+    ir.BalloonKind.ELECTRONIC: zigzag_outline,
 }

@@ -1,9 +1,10 @@
 """Balloon tails and connectors as vector paths.
 
-Pure and deterministic like :mod:`comicc.layout.shapes` (which re-exports
-:func:`tail_path` and :func:`connector_path`). A tail's base is buried a little
-inside the body so that body and tail, both filled white over their strokes,
-read as one shape.
+Pure and deterministic like :mod:`comicc.layout.shapes`. A tail's base is
+buried a little inside the body so that body and tail, both filled white over
+their strokes, read as one shape. The tail constants (:data:`TAIL_STOP`,
+:data:`TAIL_MAX_LEN`, :data:`TAIL_SIDE_TILT`, :func:`bubble_radius`) are shared
+with the placement search, which models where a tail will go before drawing it.
 """
 
 from __future__ import annotations
@@ -11,16 +12,30 @@ from __future__ import annotations
 import math
 import random
 
+from comicc.layout.collide import ellipse_reach, polys_contain
 from comicc.layout.geometry import PathCmd, Point, Rect, VectorPath
-from comicc.layout.shapes import _polys_contain, flatten, normalize_kind
+from comicc.model import ir
 
-__all__ = ["tail_path", "connector_path"]
+__all__ = [
+    "TAIL_MAX_LEN",
+    "TAIL_SIDE_TILT",
+    "TAIL_STOP",
+    "bubble_radius",
+    "connector_path",
+    "tail_path",
+]
 
-_WEDGE_KINDS = ("speech", "whisper", "shout")
-_STOP = 0.85  # the tip stops at 85 % of the way from the body to the target
-_MAX_LEN = 1.2  # ... and at most 1.2 × the body height from the body
+Polys = list[list[Point]]
+
+TAIL_STOP = 0.85  # the tip stops at 85 % of the way from the body to the target
+TAIL_MAX_LEN = 1.2  # ... and at most 1.2 × the body height from the body
+TAIL_SIDE_TILT = math.tan(math.radians(62))  # beyond this from vertical, leave from the side
 _MAX_TILT = 1.0  # tan(45°): steepest tail we aim for, from vertical
-_SIDE_TILT = math.tan(math.radians(62))  # beyond this from vertical, leave from the side
+
+
+def bubble_radius(w: float, h: float) -> float:
+    """Radius of the biggest bubble of a thought balloon's trail (body w × h)."""
+    return min(max(0.1 * min(w, h), 2.5), 9.0)
 
 
 # ---------------------------------------------------------------------------
@@ -49,7 +64,7 @@ def _rot(v: Point, ang: float) -> Point:
     return (v[0] * c - v[1] * s, v[0] * s + v[1] * c)
 
 
-def _ray_hits(polys: list[list[Point]], o: Point, d: Point) -> list[float]:
+def _ray_hits(polys: Polys, o: Point, d: Point) -> list[float]:
     """Ray parameters ``t > 0`` where ``o + t·d`` crosses the outline."""
     out = []
     for poly in polys:
@@ -68,7 +83,7 @@ def _ray_hits(polys: list[list[Point]], o: Point, d: Point) -> list[float]:
     return out
 
 
-def _far_hit(polys: list[list[Point]], o: Point, d: Point) -> Point | None:
+def _far_hit(polys: Polys, o: Point, d: Point) -> Point | None:
     hits = _ray_hits(polys, o, d)
     if not hits:
         return None
@@ -80,7 +95,7 @@ def _far_hit(polys: list[list[Point]], o: Point, d: Point) -> Point | None:
 # where a tail leaves the body
 
 
-def _anchor(polys: list[list[Point]], rect: Rect, target: Point) -> tuple[Point, Point] | None:
+def _anchor(polys: Polys, rect: Rect, target: Point) -> tuple[Point, Point] | None:
     """``(anchor, outward)``: where the tail leaves the outline, and the way it leaves.
 
     Targets below (above) the body get a tail from the bottom (top) near the
@@ -88,7 +103,7 @@ def _anchor(polys: list[list[Point]], rect: Rect, target: Point) -> tuple[Point,
     of vertical; targets beside the body get one from the side facing them.
     """
     c = rect.center
-    if _polys_contain(polys, target):
+    if polys_contain(polys, target):
         return None
     dx, dy = target[0] - c[0], target[1] - c[1]
     if abs(dy) > 1e-9:
@@ -114,7 +129,7 @@ def _anchor(polys: list[list[Point]], rect: Rect, target: Point) -> tuple[Point,
             ax = nx
         if hit is not None:
             vy = (target[1] - hit[1]) * sgn
-            if vy > 0 and abs(target[0] - hit[0]) <= _SIDE_TILT * vy:
+            if vy > 0 and abs(target[0] - hit[0]) <= TAIL_SIDE_TILT * vy:
                 return hit, down
     d = _unit((dx, dy))
     hit = _far_hit(polys, c, d)
@@ -127,23 +142,23 @@ def _tip(anchor: Point, target: Point, rect: Rect) -> tuple[Point, float, Point]
     v = _sub(target, anchor)
     dist = math.hypot(*v)
     u = _unit(v)
-    length = min(_STOP * dist, _MAX_LEN * rect.h)
+    length = min(TAIL_STOP * dist, TAIL_MAX_LEN * rect.h)
     return _add(anchor, u, length), length, u
 
 
-def _deep_inside(polys: list[list[Point]], p: Point, m: float) -> bool:
+def _deep_inside(polys: Polys, p: Point, m: float) -> bool:
     """``p`` and the points ``m`` away from it (8 directions) are inside the body."""
-    if not _polys_contain(polys, p):
+    if not polys_contain(polys, p):
         return False
     for i in range(8):
         a = i * math.pi / 4
-        if not _polys_contain(polys, (p[0] + m * math.cos(a), p[1] + m * math.sin(a))):
+        if not polys_contain(polys, (p[0] + m * math.cos(a), p[1] + m * math.sin(a))):
             return False
     return True
 
 
 def _bury(
-    polys: list[list[Point]], rect: Rect, anchor: Point, across: Point, half: float
+    polys: Polys, rect: Rect, anchor: Point, across: Point, half: float
 ) -> tuple[Point, Point]:
     """Base corners ``anchor ± across·half``, moved towards the center until well inside.
 
@@ -166,12 +181,12 @@ def _bury(
         o = off + (room - off) * i / steps
         base = _add(anchor, back, o)
         p1, p2 = _add(base, across, half), _add(base, across, -half)
-        if _polys_contain(polys, p1) and _polys_contain(polys, p2):
+        if polys_contain(polys, p1) and polys_contain(polys, p2):
             return p1, p2
     return _add(c, across, half), _add(c, across, -half)
 
 
-def _valleys(polys: list[list[Point]], rect: Rect) -> list[Point]:
+def _valleys(polys: Polys, rect: Rect) -> list[Point]:
     """Inward corners of a spiky outline (local minima of the normalized radius)."""
     cx, cy = rect.center
     ax, by = max(rect.w / 2, 1e-9), max(rect.h / 2, 1e-9)
@@ -185,7 +200,9 @@ def _valleys(polys: list[list[Point]], rect: Rect) -> list[Point]:
     return out
 
 
-def _snap_base(polys, rect, anchor, across, half, p1, p2):
+def _snap_base(
+    polys: Polys, rect: Rect, anchor: Point, across: Point, half: float, p1: Point, p2: Point
+) -> tuple[Point, Point]:
     """On spiky bodies start the tail's sides at the valleys next to the anchor.
 
     The sides then leave the outline at its inward corners, so no spike edge
@@ -194,7 +211,10 @@ def _snap_base(polys, rect, anchor, across, half, p1, p2):
     vs = _valleys(polys, rect)
     if len(vs) < 4:
         return p1, p2
-    side = lambda q: (q[0] - anchor[0]) * across[0] + (q[1] - anchor[1]) * across[1]  # noqa: E731
+
+    def side(q: Point) -> float:
+        return (q[0] - anchor[0]) * across[0] + (q[1] - anchor[1]) * across[1]
+
     want1, want2 = _add(anchor, across, half), _add(anchor, across, -half)
     pos = [v for v in vs if side(v) > 0.15 * half]
     neg = [v for v in vs if side(v) < -0.15 * half]
@@ -226,7 +246,16 @@ def _snap_base(polys, rect, anchor, across, half, p1, p2):
 # tail styles
 
 
-def _wedge(polys, rect, anchor, out, target, bw, rng, straight):
+def _wedge(
+    polys: Polys,
+    rect: Rect,
+    anchor: Point,
+    out: Point,
+    target: Point,
+    bw: float,
+    rng: random.Random,
+    straight: bool,
+) -> VectorPath | None:
     tip, length, u = _tip(anchor, target, rect)
     if length < 1e-3:
         return None
@@ -254,7 +283,9 @@ def _wedge(polys, rect, anchor, out, target, bw, rng, straight):
     return VectorPath(tuple(cmds))
 
 
-def _bolt(polys, rect, anchor, out, target, bw, rng):
+def _bolt(
+    polys: Polys, rect: Rect, anchor: Point, target: Point, bw: float, rng: random.Random
+) -> VectorPath | None:
     tip, length, u = _tip(anchor, target, rect)
     if length < 1e-3:
         return None
@@ -271,7 +302,8 @@ def _bolt(polys, rect, anchor, out, target, bw, rng):
         (0.42, amp * rng.uniform(0.8, 1.0), 0.36 * bw),
         (0.58, -amp * rng.uniform(0.4, 0.6), 0.3 * bw),
     ]
-    left, right = [], []
+    left: list[Point] = []
+    right: list[Point] = []
     for f, off, hw in stations:
         cpt = _add(_add(base, u, f * span), n, off)
         left.append(_add(cpt, across, hw))
@@ -295,15 +327,17 @@ def _circle(c: Point, r: float, squash: float) -> list[PathCmd]:
     ]
 
 
-def _bubbles(polys, rect, anchor, out, target, rng):
+def _bubbles(anchor: Point, target: Point, rect: Rect, rng: random.Random) -> VectorPath | None:
     tip, length, u = _tip(anchor, target, rect)
     if length < 1e-3:
         return None
-    m = min(rect.w, rect.h)
-    big = min(max(0.1 * m, 2.5), 9.0)
+    big = bubble_radius(rect.w, rect.h)
     ratios = [1.0, 0.64, 0.42]
     gap_k = 0.45
-    need = lambda rs, r0: sum(2 * r0 * x for x in rs) + gap_k * r0 * len(rs)  # noqa: E731
+
+    def need(rs: list[float], r0: float) -> float:
+        return sum(2 * r0 * x for x in rs) + gap_k * r0 * len(rs)
+
     if need(ratios, big) > length:
         ratios = ratios[:2]
     if need(ratios, big) > length:
@@ -325,7 +359,12 @@ def _bubbles(polys, rect, anchor, out, target, rng):
 
 
 def tail_path(
-    kind: str, rect: Rect, body: VectorPath, target: Point, seed: int, base_width: float = 0.18
+    kind: ir.BalloonKind,
+    rect: Rect,
+    body: VectorPath,
+    target: Point,
+    seed: int,
+    base_width: float = 0.18,
 ) -> VectorPath | None:
     """A tail from the ``kind`` body (outline ``body`` inside ``rect``) towards ``target``.
 
@@ -335,35 +374,30 @@ def tail_path(
     height from the body. ``base_width`` is a fraction of ``min(rect.w, rect.h)``.
     Returns None for kinds without a tail, and when ``target`` lies inside the body.
     """
-    k = normalize_kind(kind)
-    if k not in _WEDGE_KINDS and k not in ("thought", "electronic"):
+    if kind.tail is None:
         return None
-    polys = flatten(body, 0.25)
+    polys = [line.points for line in body.polylines(0.25)]
     if not polys or rect.w <= 0 or rect.h <= 0:
         return None
     found = _anchor(polys, rect, target)
     if found is None:
         return None
     anchor, out = found
-    rng = random.Random(f"tail:{k}:{int(seed)}")
+    rng = random.Random(f"tail:{kind.value}:{int(seed)}")
     bw = max(1.0, base_width * min(rect.w, rect.h))
-    if k == "thought":
-        tail = _bubbles(polys, rect, anchor, out, target, rng)
-    elif k == "electronic":
-        tail = _bolt(polys, rect, anchor, out, target, bw, rng)
+    if kind.tail == "bubbles":
+        tail = _bubbles(anchor, target, rect, rng)
+    elif kind.tail == "bolt":
+        tail = _bolt(polys, rect, anchor, target, bw, rng)
     else:
-        tail = _wedge(polys, rect, anchor, out, target, bw, rng, straight=(k == "shout"))
+        tail = _wedge(
+            polys, rect, anchor, out, target, bw, rng, straight=kind is ir.BalloonKind.SHOUT
+        )
     return None if tail is None else _round(tail)
 
 
 # ---------------------------------------------------------------------------
 # connectors
-
-
-def _ellipse_reach(r: Rect, d: Point) -> float:
-    """Distance from ``r``'s center to its inscribed ellipse along unit ``d``."""
-    a, b = max(r.w / 2, 1e-6), max(r.h / 2, 1e-6)
-    return 1.0 / math.hypot(d[0] / a, d[1] / b)
 
 
 def _sink_end(r: Rect, u: Point, half: float) -> Point:
@@ -375,7 +409,7 @@ def _sink_end(r: Rect, u: Point, half: float) -> Point:
     """
     c = r.center
     n = _perp(u)
-    reach = _ellipse_reach(r, u)
+    reach = ellipse_reach(r.w, r.h, u[0], u[1])
     a, b = max(r.w / 2, 1e-6), max(r.h / 2, 1e-6)
     for i in range(41):
         t = reach * (1 - i / 40)
@@ -407,7 +441,7 @@ def connector_path(a: Rect, b: Rect, seed: int, width: float = 8.0) -> VectorPat
     half = min(width / 2, 0.3 * min(a.w, a.h, b.w, b.h))
     s = _sink_end(a, u, half)
     e = _sink_end(b, (-u[0], -u[1]), half)
-    if sum(x * y for x, y in zip(_sub(e, s), u)) <= 1e-6:  # bodies overlap: a stub
+    if sum(x * y for x, y in zip(_sub(e, s), u, strict=True)) <= 1e-6:  # bodies overlap: a stub
         ix, iy = max(a.x, b.x), max(a.y, b.y)
         iw, ih = min(a.x2, b.x2) - ix, min(a.y2, b.y2) - iy
         if iw > 0 and ih > 0:  # keep it inside both boxes
@@ -421,7 +455,7 @@ def connector_path(a: Rect, b: Rect, seed: int, width: float = 8.0) -> VectorPat
     span = math.dist(s, e)
     pinch = half * rng.uniform(0.12, 0.2)
     bend = span * rng.uniform(-0.05, 0.05)
-    pts = []
+    pts: list[tuple[Point, Point, Point, Point]] = []
     for side in (1.0, -1.0):
         p0 = _add(s, n, side * half)
         p3 = _add(e, n, side * half)

@@ -13,28 +13,40 @@ returned in :attr:`Fit.missing`.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
+from functools import partial
+from typing import NamedTuple, overload
 
 from comicc.fonts import FontRef
 from comicc.layout.geometry import GlyphRun, Rect, TextLine
 from comicc.layout.measure import Measurer
 from comicc.layout.shapes import ellipse_line_widths, text_block_to_body
-from comicc.model.ir import Balloon, BalloonKind
+from comicc.model import ir
+from comicc.theme import Theme
+
+__all__ = [
+    "BOX_STEP",
+    "OVAL_STEP",
+    "Fit",
+    "FitLine",
+    "LazyFits",
+    "TextStyle",
+    "fit_box",
+    "fit_oval",
+    "fit_variants",
+    "kept_size",
+    "text_style",
+    "words_of",
+]
 
 SQRT2 = math.sqrt(2.0)
-OVAL_KINDS = frozenset(
-    {
-        BalloonKind.SPEECH,
-        BalloonKind.THOUGHT,
-        BalloonKind.WHISPER,
-        BalloonKind.SHOUT,
-        BalloonKind.ELECTRONIC,
-    }
-)
 
 
 @dataclass(frozen=True)
 class Seg:
+    """A measured piece of text in one face."""
+
     text: str
     font: FontRef
     width: float
@@ -42,6 +54,8 @@ class Seg:
 
 @dataclass(frozen=True)
 class Word:
+    """A measured word (pieces in different faces when emphasis or fallbacks change)."""
+
     segs: tuple[Seg, ...]
     width: float
     glue: bool = False  # no space before it (CJK characters break anywhere)
@@ -49,6 +63,8 @@ class Word:
 
 @dataclass(frozen=True)
 class FitLine:
+    """One wrapped line, placed relative to the body center."""
+
     runs: tuple[Seg, ...]  # merged runs of one face, left to right
     x0: float  # left end of the line relative to the body center
     dy: float  # baseline relative to the body center
@@ -85,6 +101,8 @@ class Fit:
 
 @dataclass(frozen=True)
 class TextStyle:
+    """The faces, leading, color and case a balloon is lettered in."""
+
     font: FontRef
     emphasis: FontRef
     fallbacks: tuple[FontRef, ...]
@@ -93,30 +111,30 @@ class TextStyle:
     caps: bool
 
 
-def text_style(balloon: Balloon, theme, m: Measurer) -> TextStyle:
+def text_style(balloon: ir.Balloon, theme: Theme, m: Measurer) -> TextStyle:
+    """The lettering style of ``balloon``: its kind's face and balloon style."""
     kind = balloon.kind
     spec = theme.lettering
     style = spec.style
-    if kind in (BalloonKind.CAPTION, BalloonKind.NOTE):
+    if kind in (ir.BalloonKind.CAPTION, ir.BalloonKind.NOTE):
         spec, style = theme.caption, theme.caption.style
-    elif kind is BalloonKind.SFX:
+    elif kind is ir.BalloonKind.SFX:
         spec, style = theme.sfx, theme.sfx.style
-    elif kind is BalloonKind.TITLE:
+    elif kind is ir.BalloonKind.TITLE:
         spec, style = theme.title, theme.title.style
-    bstyle = theme.balloon_styles.get(kind.value) or theme.balloon_styles.get("speech")
-    if bstyle is not None and getattr(bstyle, "font", None) is not None:
+    bstyle = theme.balloon_style(kind)
+    if bstyle.font is not None:
         spec, style = bstyle.font, bstyle.font.style
-    elif kind is BalloonKind.SHOUT:
+    elif kind is ir.BalloonKind.SHOUT:
         style = "bold" if spec.style in ("regular", "bold") else "bolditalic"
-    scale = theme.small_scale if (balloon.small or kind is BalloonKind.NOTE) else 1.0
+    scale = theme.small_scale if (balloon.small or kind is ir.BalloonKind.NOTE) else 1.0
     size, leading = spec.size * scale, spec.leading * scale
     font = m.font(spec.family, style, size)
     emph = m.font(theme.emphasis.family, theme.emphasis.style, size)
     fallbacks = tuple(
         f for f in m.fallbacks(theme.fallback_fonts, "regular", size) if f.path != font.path
     )
-    color = bstyle.text_color if bstyle is not None else "#000000"
-    return TextStyle(font, emph, fallbacks, leading, color, bool(theme.all_caps))
+    return TextStyle(font, emph, fallbacks, leading, bstyle.text_color, bool(theme.all_caps))
 
 
 def _is_cjk(ch: str) -> bool:
@@ -130,9 +148,11 @@ def _is_cjk(ch: str) -> bool:
     )
 
 
-def _segments(text: str, font: FontRef, st: TextStyle, m: Measurer, missing: dict) -> list[Seg]:
-    out: list[Seg] = []
-    cur_font, buf = None, []
+def _segments(
+    text: str, font: FontRef, st: TextStyle, m: Measurer, missing: dict[str, None]
+) -> list[Seg]:
+    """``text`` cut where the face changes (a fallback for characters ``font`` lacks)."""
+    runs: list[tuple[FontRef, list[str]]] = []
     for ch in text:
         f = font
         if not m.covers(ch, font):
@@ -142,26 +162,25 @@ def _segments(text: str, font: FontRef, st: TextStyle, m: Measurer, missing: dic
                     break
             else:
                 missing[ch] = None
-        if f is not cur_font and buf:
-            t = "".join(buf)
-            out.append(Seg(t, cur_font, m.width(t, cur_font)))
-            buf = []
-        cur_font = f
-        buf.append(ch)
-    if buf:
-        t = "".join(buf)
-        out.append(Seg(t, cur_font, m.width(t, cur_font)))
+        if runs and runs[-1][0] is f:
+            runs[-1][1].append(ch)
+        else:
+            runs.append((f, [ch]))
+    out: list[Seg] = []
+    for f, chars in runs:
+        t = "".join(chars)
+        out.append(Seg(t, f, m.width(t, f)))
     return out
 
 
-def words_of(balloon: Balloon, st: TextStyle, m: Measurer) -> tuple[list[Word], tuple[str, ...]]:
+def words_of(balloon: ir.Balloon, st: TextStyle, m: Measurer) -> tuple[list[Word], tuple[str, ...]]:
     """Split the balloon's runs into measured words (emphasis kept per piece)."""
     missing: dict[str, None] = {}
     words: list[Word] = []
     pieces: list[tuple[str, bool]] = []  # the word being collected
     glue_next = False
 
-    def flush(glue_after: bool = False):
+    def flush(glue_after: bool = False) -> None:
         nonlocal pieces, glue_next
         if pieces:
             segs: list[Seg] = []
@@ -235,12 +254,12 @@ def _runs(line: list[Word], st: TextStyle, m: Measurer) -> tuple[tuple[Seg, ...]
             prev = parts[-1][1]
             parts.append((" ", prev if prev == w.segs[0].font else st.font))
         parts += [(s.text, s.font) for s in w.segs]
-    merged: list[list] = []
+    merged: list[tuple[str, FontRef]] = []
     for t, f in parts:
         if merged and merged[-1][1] == f:
-            merged[-1][0] += t
+            merged[-1] = (merged[-1][0] + t, f)
         else:
-            merged.append([t, f])
+            merged.append((t, f))
     segs = tuple(Seg(t, f, m.width(t, f)) for t, f in merged)
     return segs, sum(s.width for s in segs)
 
@@ -255,20 +274,31 @@ def _fix_widow(lines: list[list[Word]], widths: list[float], space: float) -> No
         lines[-1] = moved
 
 
-def prepare(balloon: Balloon, theme, m: Measurer):
+class Prepared(NamedTuple):
+    """Style and measured words of a balloon, shared by all its fits."""
+
+    style: TextStyle
+    words: list[Word]
+    missing: tuple[str, ...]
+
+
+def prepare(balloon: ir.Balloon, theme: Theme, m: Measurer) -> Prepared:
     """Style and measured words of ``balloon``, shared by all its fits."""
     st = text_style(balloon, theme, m)
     words, missing = words_of(balloon, st, m)
-    return st, words, missing
+    return Prepared(st, words, missing)
+
+
+Wrapped = tuple[list[list[Word]], list[float]]  # lines of words, and each line's width
 
 
 def fit_oval(
-    balloon: Balloon,
-    theme,
+    balloon: ir.Balloon,
+    theme: Theme,
     m: Measurer,
     aspect: float = 1.35,
     padding: float | None = None,
-    prep=None,
+    prep: Prepared | None = None,
 ) -> Fit:
     """Wrap into an ellipse of semi-axes (aspect*s, s), searching the smallest s."""
     st, words, missing = prep or prepare(balloon, theme, m)
@@ -284,7 +314,7 @@ def fit_oval(
     def offsets(n: int) -> list[float]:
         return [(i - (n - 1) / 2) * L for i in range(n)]
 
-    def attempt(s: float):
+    def attempt(s: float) -> Wrapped | None:
         a, b = aspect * s, s
         nmax = int((2 * (b - pad) - (top_ext + bot_ext - L)) // L)
         for n in range(1, nmax + 1):
@@ -300,7 +330,7 @@ def fit_oval(
 
     if not words:
         s = pad + L / 2
-        return _oval_fit(balloon, [], [], s, aspect, st, m, (asc, desc, cap), missing, space)
+        return _oval_fit(balloon, [], s, aspect, st, m, (asc, desc, cap), missing)
     lo = pad + max(top_ext, bot_ext)
     hi = lo
     found = attempt(hi)
@@ -316,27 +346,20 @@ def fit_oval(
             lo = mid
         else:
             hi, found = mid, r
+    if found is None:  # no ellipse up to 1e5 pt holds the words: never for real text
+        raise ValueError("text too long to letter")
     lines, widths = found
     _fix_widow(lines, widths, space)
     if _widow(lines):  # a slightly larger balloon often avoids the one-word last line
         for k in (1.03, 1.06, 1.09, 1.12, 1.15):
             r = attempt(hi * k)
             if r is not None:
-                _fix_widow(*r, space)
+                _fix_widow(r[0], r[1], space)
                 if not _widow(r[0]):
                     lines, widths, hi = r[0], r[1], hi * k
                     break
     return _oval_fit(
-        balloon,
-        lines,
-        widths,
-        _quantize(hi, OVAL_STEP),
-        aspect,
-        st,
-        m,
-        (asc, desc, cap),
-        missing,
-        space,
+        balloon, lines, _quantize(hi, OVAL_STEP), aspect, st, m, (asc, desc, cap), missing
     )
 
 
@@ -356,12 +379,21 @@ def _widow(lines: list[list[Word]]) -> bool:
     return len(lines) >= 2 and len(lines[-1]) == 1 and sum(len(x) for x in lines) >= 4
 
 
-def _oval_fit(balloon, lines, widths, s, aspect, st, m, met, missing, space) -> Fit:
+def _oval_fit(
+    balloon: ir.Balloon,
+    lines: list[list[Word]],
+    s: float,
+    aspect: float,
+    st: TextStyle,
+    m: Measurer,
+    met: tuple[float, float, float],
+    missing: tuple[str, ...],
+) -> Fit:
     asc, desc, cap = met
     L = st.leading
     n = len(lines)
     # the body whose inner (lettering) ellipse has semi-axes (aspect*s, s)
-    bw, bh = text_block_to_body(balloon.kind.value, aspect * s * SQRT2, s * SQRT2, 0.0)
+    bw, bh = text_block_to_body(balloon.kind, aspect * s * SQRT2, s * SQRT2, 0.0)
     out = []
     for i, line in enumerate(lines):
         runs, w = _runs(line, st, m)
@@ -371,13 +403,13 @@ def _oval_fit(balloon, lines, widths, s, aspect, st, m, met, missing, space) -> 
 
 
 def fit_box(
-    balloon: Balloon,
-    theme,
+    balloon: ir.Balloon,
+    theme: Theme,
     m: Measurer,
     max_w: float,
     padding: float | None = None,
     align: str = "left",
-    prep=None,
+    prep: Prepared | None = None,
 ) -> Fit:
     """Wrap into a rectangle at most ``max_w`` wide (text area), balanced lines."""
     st, words, missing = prep or prepare(balloon, theme, m)
@@ -423,7 +455,7 @@ def fit_box(
     block_w = _quantize(max((w for _, w in built), default=0.0), BOX_STEP)
     n = len(built)
     block_h = (n - 1) * L + cap + desc if n else 0.0
-    w, h = text_block_to_body(balloon.kind.value, block_w, block_h, padding)
+    w, h = text_block_to_body(balloon.kind, block_w, block_h, padding)
     out = []
     top = -block_h / 2 + cap
     for i, (runs, lw) in enumerate(built):
@@ -432,17 +464,23 @@ def fit_box(
     return Fit(w, h, tuple(out), L, asc, desc, cap, st.color, missing, overflow)
 
 
-class LazyFits:
+class LazyFits(Sequence[Fit]):
     """A sequence of fits computed on first access (most balloons need one or two)."""
 
-    def __init__(self, makers):
+    def __init__(self, makers: Sequence[Callable[[], Fit]]):
         self._makers = list(makers)
         self._done: dict[int, Fit] = {}
 
     def __len__(self) -> int:
         return len(self._makers)
 
-    def __getitem__(self, i):
+    @overload
+    def __getitem__(self, i: int) -> Fit: ...
+
+    @overload
+    def __getitem__(self, i: slice) -> list[Fit]: ...
+
+    def __getitem__(self, i: int | slice) -> Fit | list[Fit]:
         if isinstance(i, slice):
             return [self[j] for j in range(*i.indices(len(self)))]
         if i < 0:
@@ -452,12 +490,21 @@ class LazyFits:
             f = self._done[i] = self._makers[i]()
         return f
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[Fit]:
         return (self[i] for i in range(len(self)))
+
+    def keep_first(self, keep: tuple[float, float]) -> None:
+        """Make the preferred fit keep the body size ``keep`` when its text still fits."""
+        first = self._makers[0]
+        self._makers[0] = lambda: kept_size(first(), keep)
 
 
 def fit_variants(
-    balloon: Balloon, theme, m: Measurer, avail: Rect, keep: tuple[float, float] | None = None
+    balloon: ir.Balloon,
+    theme: Theme,
+    m: Measurer,
+    avail: Rect,
+    keep: tuple[float, float] | None = None,
 ) -> LazyFits:
     """Candidate fits for ``balloon`` in a panel area ``avail``, preferred first:
     the theme's balloon shape, then wider, narrower, much wider, much narrower.
@@ -467,8 +514,7 @@ def fit_variants(
     an edit to the text does not move the reserved shape (nor repaint art)."""
     fits = _variants(balloon, theme, m, avail)
     if keep is not None and len(fits):
-        first = fits._makers[0]
-        fits._makers[0] = lambda: kept_size(first(), keep)
+        fits.keep_first(keep)
     return fits
 
 
@@ -476,6 +522,7 @@ KEEP_MIN_W, KEEP_MIN_H = 0.8, 0.7  # a text that shrank more than this gets a sm
 
 
 def kept_size(fit: Fit, keep: tuple[float, float]) -> Fit:
+    """``fit`` at the body size ``keep`` if its text fits there and did not shrink much."""
     w, h = keep
     if abs(fit.w - w) < 0.01 and abs(fit.h - h) < 0.01:
         return fit  # the same size (the lock file rounds): keep the exact geometry
@@ -489,45 +536,31 @@ def kept_size(fit: Fit, keep: tuple[float, float]) -> Fit:
     return fit
 
 
-def _variants(balloon: Balloon, theme, m: Measurer, avail: Rect) -> LazyFits:
+def _variants(balloon: ir.Balloon, theme: Theme, m: Measurer, avail: Rect) -> LazyFits:
     kind = balloon.kind
-    extra = getattr(theme, "extra", {}) or {}
     prep = prepare(balloon, theme, m)
-    if kind in OVAL_KINDS:
-        base = float(extra.get("balloon_aspect", 1.35))
+    if kind.body == "oval":
+        aspect = theme.extra.get("balloon_aspect", 1.35)
+        base = float(aspect) if isinstance(aspect, int | float | str) else 1.35
         return LazyFits(
             [
-                lambda k=k: fit_oval(balloon, theme, m, base * k, prep=prep)
+                partial(fit_oval, balloon, theme, m, base * k, prep=prep)
                 for k in (1.0, 1.6, 0.7, 2.4, 0.5)
             ]
         )
-    if kind in (BalloonKind.CAPTION, BalloonKind.NOTE):
-        pad = theme.caption_padding * (theme.small_scale if kind is BalloonKind.NOTE else 1.0)
-        fracs = (0.55, 0.8, 1.0, 0.4) if kind is BalloonKind.CAPTION else (0.6, 1.0)
+    if kind in (ir.BalloonKind.CAPTION, ir.BalloonKind.NOTE):
+        pad = theme.caption_padding * (theme.small_scale if kind is ir.BalloonKind.NOTE else 1.0)
+        fracs = (0.55, 0.8, 1.0, 0.4) if kind is ir.BalloonKind.CAPTION else (0.6, 1.0)
         return LazyFits(
             [
-                lambda f=f: fit_box(balloon, theme, m, avail.w * f - 2 * pad, pad, prep=prep)
+                partial(fit_box, balloon, theme, m, avail.w * f - 2 * pad, pad, prep=prep)
                 for f in fracs
             ]
         )
     pad = theme.balloon_padding * 0.5
     return LazyFits(
         [
-            lambda f=f: fit_box(balloon, theme, m, avail.w * f - 2 * pad, pad, "center", prep)
+            partial(fit_box, balloon, theme, m, avail.w * f - 2 * pad, pad, "center", prep)
             for f in (0.9, 0.6)
         ]
     )
-
-
-__all__ = [
-    "Fit",
-    "FitLine",
-    "TextStyle",
-    "fit_oval",
-    "fit_box",
-    "fit_variants",
-    "text_style",
-    "words_of",
-    "OVAL_KINDS",
-    "LazyFits",
-]

@@ -8,8 +8,7 @@ import re
 from comicc.diagnostics import Label, Sink
 from comicc.model import ir
 from comicc.source import SourceFile
-from comicc.syntax import ast
-from comicc.syntax.numbers import number_word
+from comicc.syntax import ast, number_word
 
 # lettering.md: words per panel by panels on the page
 PANEL_WORD_BUDGET = {1: 210, 2: 105, 3: 70, 4: 52, 5: 42, 6: 35, 7: 30, 8: 26, 9: 23}
@@ -18,6 +17,39 @@ BALLOON_WORD_BUDGET = 25
 
 def _as_written(n: ast.Number, value: int) -> str:
     return number_word(value) if not n.raw.isdigit() and 0 < value < 100 else str(value)
+
+
+_CONTENT = (
+    ast.Setting,
+    ast.CharacterDef,
+    ast.SnippetDef,
+    ast.Description,
+    ast.LetteringLine,
+    ast.Panel,
+)
+
+
+def check_not_empty(tree: ast.Script, path: str, sink: Sink) -> bool:
+    """Report ``empty-script`` when the script has no pages; True when it has some."""
+    if tree.pages:
+        return True
+    if not any(isinstance(node, _CONTENT) for node in tree.header):
+        sink.error(
+            "empty-script",
+            "the script is empty: there is nothing to build",
+            path=path,
+            hints=[
+                "a minimal script is `title: Hello`, `PAGE 1`, `PANEL 1` and a line of description"
+            ],
+        )
+    else:
+        sink.error(
+            "empty-script",
+            "the script has no pages",
+            path=path,
+            hints=["start the story with a `PAGE 1` heading, then `PANEL 1`"],
+        )
+    return False
 
 
 def check_numbering(tree: ast.Script, src: SourceFile, sink: Sink) -> None:
@@ -55,7 +87,8 @@ def check_numbering(tree: ast.Script, src: SourceFile, sink: Sink) -> None:
                     label=f"expected {expected}",
                     labels=[Label(prev.span, "previous page")],
                     hints=[
-                        f"renumber this page {_as_written(first, expected)}, or add the missing page"
+                        f"renumber this page {_as_written(first, expected)}, "
+                        "or add the missing page"
                     ],
                 )
         if len(head.numbers) == 2 and head.numbers[1].value != first.value + 1:
@@ -87,7 +120,7 @@ def check_numbering(tree: ast.Script, src: SourceFile, sink: Sink) -> None:
 
 
 def _check_panels(page: ast.Page, sink: Sink) -> None:
-    prev = None
+    prev: ast.Panel | None = None
     for i, panel in enumerate(page.panels, start=1):
         n = panel.head.number
         if n.value != i:
@@ -122,7 +155,8 @@ def _check_balloon_numbers(page: ast.Page, sink: Sink) -> None:
                         label=f"expected {index}",
                         hints=[
                             "lettering numbers run 1, 2, 3... across the page, counting every "
-                            "balloon, caption and SFX; `comicc fmt` does not renumber, so fix it by hand"
+                            "balloon, caption and SFX; `comicc fmt` does not renumber, "
+                            "so fix it by hand"
                         ],
                     )
 
@@ -132,15 +166,15 @@ def check_words(script: ir.Script, sink: Sink) -> None:
         budget = PANEL_WORD_BUDGET.get(len(page.panels), 23)
         for panel in page.panels:
             total = 0
-            for b in panel.balloons:
-                if b.kind in (ir.BalloonKind.SFX, ir.BalloonKind.TITLE):
+            for balloon in panel.balloons:
+                if balloon.kind in (ir.BalloonKind.SFX, ir.BalloonKind.TITLE):
                     continue
-                total += b.words
-                if b.words > BALLOON_WORD_BUDGET:
+                total += balloon.words
+                if balloon.words > BALLOON_WORD_BUDGET:
                     sink.warning(
                         "balloon-words",
-                        f"{b.words} words in one balloon (budget {BALLOON_WORD_BUDGET})",
-                        b.span,
+                        f"{balloon.words} words in one balloon (budget {BALLOON_WORD_BUDGET})",
+                        balloon.span,
                         hints=[
                             "split it into two balloons, or cut words: "
                             "a balloon should be read in one breath"
@@ -187,8 +221,8 @@ def lint_prose(
             if paren >= 0
             else node.span
         )
-        cue = re.match(r"(?:\d+\.?\s*)?([A-Z][A-Z0-9 .'\-]*?)\s*[(:]", text)
-        who = f" after `{cue.group(1)}`" if cue else ""
+        cue_match = re.match(r"(?:\d+\.?\s*)?([A-Z][A-Z0-9 .'\-]*?)\s*[(:]", text)
+        who = f" after `{cue_match.group(1)}`" if cue_match else ""
         if paren >= 0 and ")" not in text[paren:]:
             message = f"unclosed `(`{who}: this lettering line does not parse"
         else:

@@ -13,22 +13,24 @@ Positions in the panel (cast) are fractions of the panel box, (0, 0) top-left.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
+from typing import Literal
 
 from comicc.source import Span, span_field
-
-UNITS_PER_PT = {"pt": 1.0, "in": 1 / 72, "mm": 25.4 / 72, "cm": 2.54 / 72}
+from comicc.units import to_points
 
 
 @dataclass(frozen=True)
 class Length:
+    """A length as the writer gave it; ``px`` is a device pixel at the panel's dpi."""
+
     value: float
     unit: str  # "px" | "pt" | "mm" | "cm" | "in"
 
     def to_pt(self, dpi: float = 300) -> float:
         if self.unit == "px":
             return self.value * 72.0 / dpi
-        return self.value / UNITS_PER_PT[self.unit]
+        return to_points(self.value, self.unit)
 
     def to_px(self, dpi: float) -> float:
         return self.to_pt(dpi) * dpi / 72.0
@@ -38,26 +40,58 @@ class Length:
         return f"{v}{self.unit}"
 
 
-class BalloonKind(str, Enum):
-    SPEECH = "speech"
-    THOUGHT = "thought"
-    WHISPER = "whisper"
-    SHOUT = "shout"  # SHOUT and BURST: jagged outline, bold text
-    ELECTRONIC = "electronic"  # ELECTRONIC, RADIO, PHONE, TV: spiky, lightning tail
-    CAPTION = "caption"  # CAPTION cue, or a character's (CAPTION)/(V.O.)
-    SFX = "sfx"  # no balloon: display lettering on the art
-    NOTE = "note"  # editorial box ("*See issue #3")
-    TITLE = "title"  # display lettering
+class BalloonKind(StrEnum):
+    """The kinds of lettering item, with everything that depends on the kind.
+
+    Each member is ``(value, body, tail, aliases)``: ``body`` is the outline
+    family (``"oval"``: a balloon with a tail, ``"box"``: caption and note,
+    ``"bare"``: display lettering without an outline), ``tail`` the tail style
+    of an oval (``"wedge"``, ``"bubbles"`` or ``"bolt"``; ``None`` for the
+    others) and ``aliases`` the other names :meth:`parse` accepts.
+    """
+
+    _value_: str
+    body: Literal["oval", "box", "bare"]
+    tail: Literal["wedge", "bubbles", "bolt"] | None
+    aliases: tuple[str, ...]
+
+    def __new__(
+        cls,
+        value: str,
+        body: Literal["oval", "box", "bare"],
+        tail: Literal["wedge", "bubbles", "bolt"] | None,
+        aliases: tuple[str, ...] = (),
+    ) -> BalloonKind:
+        if (body == "oval") != (tail is not None):
+            raise ValueError(f"balloon kind {value!r}: exactly the ovals have a tail")
+        member = str.__new__(cls, value)
+        member._value_ = value
+        member.body, member.tail, member.aliases = body, tail, aliases
+        return member
+
+    SPEECH = ("speech", "oval", "wedge", ("off", "off-panel"))
+    THOUGHT = ("thought", "oval", "bubbles")
+    WHISPER = ("whisper", "oval", "wedge")
+    SHOUT = ("shout", "oval", "wedge", ("burst",))  # jagged outline, bold text
+    ELECTRONIC = ("electronic", "oval", "bolt", ("radio", "phone", "tv"))  # zigzag rim
+    CAPTION = ("caption", "box", None)  # CAPTION cue, or a character's (CAPTION)/(V.O.)
+    SFX = ("sfx", "bare", None)  # no balloon: display lettering on the art
+    NOTE = ("note", "box", None)  # editorial box ("*See issue #3")
+    TITLE = ("title", "bare", None)  # display lettering
 
     @property
     def has_tail(self) -> bool:
-        return self in (
-            BalloonKind.SPEECH,
-            BalloonKind.THOUGHT,
-            BalloonKind.WHISPER,
-            BalloonKind.SHOUT,
-            BalloonKind.ELECTRONIC,
-        )
+        """Whether balloons of this kind point at their speaker (the ovals)."""
+        return self.tail is not None
+
+    @classmethod
+    def parse(cls, name: str) -> BalloonKind:
+        """``"Speech"`` / ``"burst"`` / ``BalloonKind.SHOUT`` -> the member. Raises ValueError."""
+        key = (name.value if isinstance(name, BalloonKind) else str(name)).strip().lower()
+        for kind in cls:
+            if key == kind.value or key in kind.aliases:
+                return kind
+        raise ValueError(f"unknown balloon kind {name!r}")
 
 
 @dataclass(frozen=True)
@@ -113,7 +147,7 @@ class MaskSpec:
 class Prompt:
     text: str  # the positive prompt sent to the backend
     negative: str  # the negative prompt ("" for none)
-    parts: tuple[str, ...] = ()  # the pieces it was assembled from, for `comicc prompt`
+    parts: tuple[str, ...] = ()  # the expanded pieces it was assembled from, in order
 
 
 @dataclass(frozen=True)
@@ -128,7 +162,7 @@ class RenderSettings:
     dpi: int = 300
     mask: MaskSpec = MaskSpec()
     # dotted backend settings, e.g. (("stability.style_preset", "comic-book"),), sorted
-    params: tuple[tuple[str, str], ...] = ()
+    backend_settings: tuple[tuple[str, str], ...] = ()
     # where `backend:`, `model:` and each dotted setting in force was written
     # (key -> span), so backend configuration errors point at their line
     spans: tuple[tuple[str, Span], ...] = field(default=(), compare=False, repr=False)
@@ -136,10 +170,12 @@ class RenderSettings:
     def span_of(self, key: str) -> Span | None:
         return dict(self.spans).get(key)
 
-    def backend_params(self, backend: str | None = None) -> dict[str, str]:
+    def settings_for(self, backend: str | None = None) -> dict[str, str]:
         """The dotted settings of ``backend`` (default: this panel's), prefix removed."""
         name = backend or self.backend
-        return {k.split(".", 1)[1]: v for k, v in self.params if k.split(".", 1)[0] == name}
+        return {
+            k.split(".", 1)[1]: v for k, v in self.backend_settings if k.split(".", 1)[0] == name
+        }
 
 
 @dataclass(frozen=True)
@@ -160,9 +196,9 @@ class Panel:
     @property
     def speakers(self) -> tuple[str, ...]:
         seen: dict[str, None] = {}
-        for b in self.balloons:
-            if b.speaker and b.kind is not BalloonKind.CAPTION:
-                seen.setdefault(b.speaker)
+        for balloon in self.balloons:
+            if balloon.speaker and balloon.kind is not BalloonKind.CAPTION:
+                seen.setdefault(balloon.speaker)
         return tuple(seen)
 
 
@@ -188,10 +224,6 @@ class Page:
     layout: LayoutSpec | None  # None: the layout engine picks one from the panel count
     panels: tuple[Panel, ...]
     span: Span | None = span_field()
-
-    @property
-    def is_spread(self) -> bool:
-        return len(self.numbers) > 1
 
 
 @dataclass(frozen=True)
@@ -222,7 +254,7 @@ class Script:
     path: str
     meta: Metadata
     theme: str  # theme name, or an absolute path to a theme file
-    format: str  # format preset name or a size like "6.625x10.25in"
+    page_format: str  # page format name or a size like "6.625x10.25in"
     reading: str  # "ltr" | "rtl"
     characters: tuple[Character, ...]
     snippets: tuple[Snippet, ...]
@@ -232,9 +264,3 @@ class Script:
     @property
     def panels(self) -> tuple[Panel, ...]:
         return tuple(p for page in self.pages for p in page.panels)
-
-    def character(self, name: str) -> Character | None:
-        for c in self.characters:
-            if c.name == name:
-                return c
-        return None

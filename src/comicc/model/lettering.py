@@ -18,7 +18,7 @@ RESERVED_CUES = {
 }
 
 # canonical MOD name -> what it does; aliases map onto canonical names
-MODS = {
+MODS: dict[str, tuple[str, BalloonKind | None]] = {
     "WHISPER": ("kind", BalloonKind.WHISPER),
     "SHOUT": ("kind", BalloonKind.SHOUT),
     "BURST": ("kind", BalloonKind.SHOUT),
@@ -42,6 +42,7 @@ _ALIASES.update({"CONTINUED": "CONT'D", "OFFPANEL": "OFF", "OS": "O.S.", "VO": "
 
 
 def canonical_mod(name: str) -> str | None:
+    """``"o.s."`` -> ``"O.S."``, ``"contd"`` -> ``"CONT'D"``; None for no known MOD."""
     return _ALIASES.get(re.sub(r"[.\s'’]", "", name.upper()))
 
 
@@ -55,13 +56,14 @@ class LetteringMeaning:
     contd: bool
 
 
-def interpret_mods(item: ast.LetteringLine, sink: Sink) -> LetteringMeaning:
-    reserved = RESERVED_CUES.get(item.cue)
+def interpret_mods(balloon: ast.LetteringLine, sink: Sink) -> LetteringMeaning:
+    """What a lettering line's cue and MODs make of it (kind, speaker, flags)."""
+    reserved = RESERVED_CUES.get(balloon.cue)
     kind = reserved or BalloonKind.SPEECH
-    kind_mod: ast.Mod | None = None
+    kind_mod: ast.Mod | None = None  # the MOD that chose `kind`
     off = small = contd = False
     names: list[str] = []
-    for mod in item.mods:
+    for mod in balloon.mods:
         canon = canonical_mod(mod.name)
         if canon is None:
             close = did_you_mean(mod.name, MODS)
@@ -80,16 +82,16 @@ def interpret_mods(item: ast.LetteringLine, sink: Sink) -> LetteringMeaning:
             continue
         names.append(canon)
         what, value = MODS[canon]
-        if what == "kind":
+        if value is not None:  # a kind MOD
             if reserved is not None:
                 sink.warning(
                     "ignored-mod",
-                    f"`{canon}` has no effect on a {item.cue} item",
+                    f"`{canon}` has no effect on a {balloon.cue} item",
                     mod.span,
-                    hints=[f"{item.cue} items have their own look; remove `{canon}`"],
+                    hints=[f"{balloon.cue} items have their own look; remove `{canon}`"],
                 )
                 continue
-            if kind_mod is not None and MODS[canonical_mod(kind_mod.name)][1] is not value:
+            if kind_mod is not None and value is not kind:
                 sink.error(
                     "conflicting-mods",
                     f"`{kind_mod.name}` and `{mod.name}` choose different balloon kinds",
@@ -107,7 +109,7 @@ def interpret_mods(item: ast.LetteringLine, sink: Sink) -> LetteringMeaning:
             contd = True
     if reserved is not None and off:
         off = False
-    speaker = None if reserved is not None else item.cue
+    speaker = None if reserved is not None else balloon.cue
     return LetteringMeaning(kind, speaker, tuple(names), off, small, contd)
 
 
@@ -168,7 +170,7 @@ def parse_runs(
     emphasis = False
     open_pos: int | None = None
 
-    def flush():
+    def flush() -> None:
         if buf:
             text = "".join(buf)
             if runs and runs[-1].emphasis == emphasis:

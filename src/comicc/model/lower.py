@@ -8,12 +8,13 @@ lettering lines, and reporting every problem it can find into the sink.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from comicc.diagnostics import Label, Sink, did_you_mean
 from comicc.model import ir
-from comicc.model.checks import check_numbering, check_words, lint_prose
+from comicc.model.checks import check_not_empty, check_numbering, check_words, lint_prose
 from comicc.model.lettering import (
     RESERVED_CUES,
     check_unclosed_trivia,
@@ -34,6 +35,7 @@ from comicc.model.settings import (
 )
 from comicc.model.values import (
     Value,
+    is_theme_path,
     parse_bleed,
     parse_cast,
     parse_choice,
@@ -46,20 +48,30 @@ from comicc.model.values import (
 from comicc.source import SourceFile, Span
 from comicc.syntax import ast
 
-KNOWN_BACKENDS = ("draft", "stability", "replicate", "automatic1111", "comfyui", "openai")
-
 
 @dataclass
 class Context:
-    """Explicit services the lowering needs (no global state)."""
+    """What the lowering needs from the stages around it, as plain values (no global
+    state): the theme's templates and page formats, the known themes and backends."""
 
     templates: PromptTemplates
+    page_formats: tuple[str, ...]  # the names of the theme's `[formats.NAME]` tables
+    backends: tuple[str, ...]  # every name `backend:` may take (the backends' registry)
     default_negative: str = ""
-    backends: tuple[str, ...] = KNOWN_BACKENDS
     themes: tuple[str, ...] = ("classic",)
     default_theme: str = "classic"
     default_format: str = "us-comic"  # the theme's, used when the script sets no `format:`
     default_reading: str = "ltr"  # the theme's, used when the script sets no `reading:`
+
+
+@dataclass(frozen=True)
+class _Book:
+    """The header settings that describe the whole book."""
+
+    meta: ir.Metadata
+    theme: str
+    page_format: str
+    reading: str
 
 
 @dataclass
@@ -87,57 +99,22 @@ class _Lowerer:
     # ------------------------------------------------------------ driver
     def run(self) -> ir.Script | None:
         tree, sink = self.tree, self.sink
-        if not tree.pages:
-            if not any(
-                isinstance(
-                    x,
-                    (
-                        ast.Setting,
-                        ast.CharacterDef,
-                        ast.SnippetDef,
-                        ast.Description,
-                        ast.LetteringLine,
-                        ast.Panel,
-                    ),
-                )
-                for x in tree.header
-            ):
-                sink.error(
-                    "empty-script",
-                    "the script is empty: there is nothing to build",
-                    path=self.src.path,
-                    hints=[
-                        "a minimal script is `title: Hello`, `PAGE 1`, `PANEL 1` "
-                        "and a line of description"
-                    ],
-                )
-            else:
-                sink.error(
-                    "empty-script",
-                    "the script has no pages",
-                    path=self.src.path,
-                    hints=["start the story with a `PAGE 1` heading, then `PANEL 1`"],
-                )
+        check_not_empty(tree, self.src.path, sink)
         self._collect_definitions()
         self._collect_speakers()
         header = self._level(tree.header, HEADER)
         book = self._book_settings(header)
         base = self._render_settings(ir.RenderSettings(), header, HEADER)
-        pages = []
-        for page in tree.pages:
-            p = self._page(page, header, base)
-            if p is not None:
-                pages.append(p)
+        pages = [self._page(page, header, base) for page in tree.pages]
         check_numbering(tree, self.src, sink)
         if sink.has_errors():
             return None
-        meta, theme, fmt, reading = book
         script = ir.Script(
             self.src.path,
-            meta,
-            theme,
-            fmt,
-            reading,
+            book.meta,
+            book.theme,
+            book.page_format,
+            book.reading,
             tuple(ir.Character(c.name, c.text, c.span) for c in self.characters.values()),
             tuple(ir.Snippet(s.name, s.text, s.span) for s in self.snippets.values()),
             tuple(pages),
@@ -147,8 +124,8 @@ class _Lowerer:
         return script
 
     # ------------------------------------------------------------ definitions
-    def _collect_definitions(self):
-        def visit(lines, where):
+    def _collect_definitions(self) -> None:
+        def visit(lines: Sequence[ast.Line], where: str) -> None:
             for node in lines:
                 if isinstance(node, (ast.CharacterDef, ast.SnippetDef)):
                     if where != HEADER:
@@ -170,9 +147,12 @@ class _Lowerer:
                             ],
                         )
                         continue
-                    table = self.characters if isinstance(node, ast.CharacterDef) else self.snippets
-                    prev = table.get(node.name)
-                    if prev is not None:
+                    prev: ast.CharacterDef | ast.SnippetDef | None
+                    if isinstance(node, ast.CharacterDef):
+                        prev = self.characters.setdefault(node.name, node)
+                    else:
+                        prev = self.snippets.setdefault(node.name, node)
+                    if prev is not node:
                         kind = "character" if isinstance(node, ast.CharacterDef) else "snippet"
                         self.sink.error(
                             "redefinition",
@@ -182,8 +162,6 @@ class _Lowerer:
                             labels=[Label(prev.name_span, "first defined here")],
                             hints=["rename one of them or delete one definition"],
                         )
-                    else:
-                        table[node.name] = node
                     if isinstance(node, ast.SnippetDef) and "@" in node.text:
                         for m in SNIPPET_REF.finditer(node.text):
                             self.sink.warning(
@@ -200,20 +178,15 @@ class _Lowerer:
             for panel in page.panels:
                 visit(panel.lines, PANEL)
 
-    def _collect_speakers(self):
+    def _collect_speakers(self) -> None:
         for page in self.tree.pages:
             for panel in page.panels:
                 for node in panel.lines:
-                    if isinstance(node, ast.LetteringLine) and node.cue not in (
-                        "CAPTION",
-                        "SFX",
-                        "NOTE",
-                        "TITLE",
-                    ):
+                    if isinstance(node, ast.LetteringLine) and node.cue not in RESERVED_CUES:
                         self.speakers.add(node.cue)
 
     # ------------------------------------------------------------ settings
-    def _level(self, lines, where: str) -> _Level:
+    def _level(self, lines: Sequence[ast.Line | ast.Panel], where: str) -> _Level:
         lv = _Level()
         for node in lines:
             if isinstance(node, ast.Panel):
@@ -258,7 +231,7 @@ class _Lowerer:
                 )
         return lv
 
-    def _setting(self, node: ast.Setting, where: str, lv: _Level):
+    def _setting(self, node: ast.Setting, where: str, lv: _Level) -> None:
         key = node.key
         if "." in key:
             backend = key.split(".", 1)[0]
@@ -343,14 +316,14 @@ class _Lowerer:
     def _list_items(self, node: ast.Setting, split_inline: bool = True) -> list[str]:
         out = []
         if node.value:
-            v = Value(node.value, node.value_span, self.src)
+            v = self._value(node)
             if split_inline:
                 for part, s, e in v.parts(","):
                     if part:
                         self._check_refs(part, v.sub(s, e))
                         out.append(part)
             else:
-                self._check_refs(node.value, node.value_span)
+                self._check_refs(node.value, v.span)
                 out.append(node.value)
         for item in node.items:
             if isinstance(item, ast.ListItem) and item.text:
@@ -358,7 +331,7 @@ class _Lowerer:
                 out.append(strip_trivia(item.text).strip())
         return out
 
-    def _check_refs(self, text: str, span: Span):
+    def _check_refs(self, text: str, span: Span) -> None:
         for m in SNIPPET_REF.finditer(text):
             name = m.group(1)
             if name not in self.snippets:
@@ -392,8 +365,8 @@ class _Lowerer:
     def _value(self, node: ast.Setting) -> Value:
         return Value(node.value or "", node.value_span or node.key_span, self.src)
 
-    def _book_settings(self, lv: _Level):
-        vals = {k: v for k, v in lv.values.items()}
+    def _book_settings(self, lv: _Level) -> _Book:
+        vals = lv.values
         meta = ir.Metadata(
             title=vals["title"].value if "title" in vals else None,
             author=vals["author"].value if "author" in vals else None,
@@ -404,9 +377,12 @@ class _Lowerer:
         theme = self.ctx.default_theme
         if "theme" in vals:
             theme = self._theme(vals["theme"]) or theme
-        fmt = self.ctx.default_format
+        page_format = self.ctx.default_format
         if "format" in vals:
-            fmt = parse_format(self._value(vals["format"]), self.sink) or fmt
+            page_format = (
+                parse_format(self._value(vals["format"]), self.sink, self.ctx.page_formats)
+                or page_format
+            )
         reading = self.ctx.default_reading
         if "reading" in vals:
             reading = (
@@ -415,9 +391,9 @@ class _Lowerer:
                 )
                 or reading
             )
-        return meta, theme, fmt, reading
+        return _Book(meta, theme, page_format, reading)
 
-    def _language(self, node):
+    def _language(self, node: ast.Setting | None) -> str:
         if node is None:
             return "en"
         t = (node.value or "").strip()
@@ -431,9 +407,9 @@ class _Lowerer:
             return "en"
         return t
 
-    def _theme(self, node) -> str | None:
+    def _theme(self, node: ast.Setting) -> str | None:
         t = (node.value or "").strip()
-        if "/" in t or t.endswith(".toml"):
+        if is_theme_path(t):
             p = Path(t)
             if not p.is_absolute():
                 p = Path(self.src.path).resolve().parent / p
@@ -476,7 +452,7 @@ class _Lowerer:
             if b:
                 s = replace(s, backend=b)
         if "model" in v:
-            s = replace(s, model=v["model"].value.strip())
+            s = replace(s, model=(v["model"].value or "").strip())
         if "seed" in v:
             n = parse_int(
                 self._value(v["seed"]),
@@ -502,23 +478,23 @@ class _Lowerer:
             m = parse_mask(self._value(v["mask"]), self.sink, s.mask)
             if m is not None:
                 s = replace(s, mask=m)
-        params = dict(s.params)
+        dotted = dict(s.backend_settings)
         spans = dict(s.spans)
         for key, node in v.items():
             if "." in key or key in ("backend", "model"):
                 spans[key] = node.value_span or node.key_span
             if "." in key:
-                params[key] = (node.value or "").strip()
-        if len(params) != len(s.params) or any(
-            dict(s.params).get(k) != val for k, val in params.items()
+                dotted[key] = (node.value or "").strip()
+        if len(dotted) != len(s.backend_settings) or any(
+            dict(s.backend_settings).get(k) != val for k, val in dotted.items()
         ):
-            s = replace(s, params=tuple(sorted(params.items())))
+            s = replace(s, backend_settings=tuple(sorted(dotted.items())))
         if spans != dict(s.spans):
             s = replace(s, spans=tuple(sorted(spans.items(), key=lambda kv: kv[0])))
         return s
 
     # ------------------------------------------------------------ pages and panels
-    def _page(self, page: ast.Page, header: _Level, base: ir.RenderSettings) -> ir.Page | None:
+    def _page(self, page: ast.Page, header: _Level, base: ir.RenderSettings) -> ir.Page:
         lv = self._level(page.lines, PAGE)
         settings = self._render_settings(base, lv, PAGE)
         layout = None
@@ -542,26 +518,25 @@ class _Lowerer:
             page_bleed = parse_bleed(self._value(lv.values["bleed"]), self.sink)
         style_src = lv.values.get("style") or header.values.get("style")
         style_items = self._style_items(style_src)
-        panels = []
-        counter = [0]
-        for panel in page.panels:
-            p = self._panel(page, panel, header, lv, settings, style_items, page_bleed, counter)
-            if p is not None:
-                panels.append(p)
+        counter = [0]  # lettering items so far on this page, across its panels
+        panels = [
+            self._panel(page, panel, header, lv, settings, style_items, page_bleed, counter)
+            for panel in page.panels
+        ]
         numbers = tuple(n.value for n in page.head.numbers)
         return ir.Page(numbers[0], numbers, page.head.note, layout, tuple(panels), page.span)
 
     def _panel(
         self,
-        page,
+        page: ast.Page,
         panel: ast.Panel,
         header: _Level,
         plv: _Level,
-        page_settings,
+        page_settings: ir.RenderSettings,
         page_style: list[str],
-        page_bleed,
-        counter,
-    ) -> ir.Panel | None:
+        page_bleed: frozenset[str] | None,
+        counter: list[int],
+    ) -> ir.Panel:
         lv = self._level(panel.lines, PANEL)
         settings = self._render_settings(page_settings, lv, PANEL)
         pnum = page.head.numbers[0].value
@@ -588,7 +563,7 @@ class _Lowerer:
             bleed = parse_bleed(self._value(lv.values["bleed"]), self.sink) or frozenset()
         cast: list[ir.CastPosition] = []
         if "cast" in lv.values:
-            known = {**{n: None for n in self.characters}, **{n: None for n in self.speakers}}
+            known = set(self.characters) | self.speakers
             cast = parse_cast(self._value(lv.values["cast"]), self.sink, known) or []
         # description
         desc_lines = []

@@ -26,10 +26,12 @@ class TemplateProblem(Exception):
 
 @dataclass
 class PromptTemplates:
+    """A theme's two prompt templates, compiled once: the panel's and a character's."""
+
     template: str
     character: str
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         env = SandboxedEnvironment(
             undefined=StrictUndefined, autoescape=False, trim_blocks=True, lstrip_blocks=True
         )
@@ -45,7 +47,25 @@ class PromptTemplates:
         except TemplateError as e:
             raise TemplateProblem(f"character template failed: {e}") from e
 
-    def render(self, **context) -> str:
+    def render(
+        self,
+        *,
+        description: str,
+        items: list[str],
+        style: list[str],
+        characters: list[str],
+        page: int,
+        panel: int,
+    ) -> str:
+        """The panel's prompt; the arguments are the template's variables."""
+        context = {
+            "description": description,
+            "items": items,
+            "style": style,
+            "characters": characters,
+            "page": page,
+            "panel": panel,
+        }
         try:
             out = self._main.render(**context)
         except TemplateError as e:
@@ -77,7 +97,7 @@ def expand_characters(
         r"(?<![A-Za-z0-9])(" + "|".join(re.escape(n) for n in names) + r")(?![A-Za-z0-9])"
     )
 
-    def repl(m: re.Match) -> str:
+    def repl(m: re.Match[str]) -> str:
         name = m.group(1)
         if name in already:
             return name

@@ -8,21 +8,22 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
 
 from comicc.diagnostics import Sink, did_you_mean
 from comicc.model.ir import CastPosition, LayoutSpec, Length, MaskSpec
 from comicc.source import SourceFile, Span
+from comicc.units import WRITTEN_UNITS, split_length, split_size
 
-LAYOUT_PRESETS = {
+# `layout:` presets: tiers of panel counts, top to bottom
+LAYOUT_PRESETS: dict[str, tuple[int, ...]] = {
     "splash": (1,),
     "grid-4": (2, 2),
     "grid-6": (2, 2, 2),
     "grid-9": (3, 3, 3),
     "strip-3": (3,),
 }
-FORMAT_PRESETS = ("us-comic", "manga-b6", "manga-tankobon", "a4", "a5", "album", "webtoon")
-SIZE_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*[xX×]\s*(\d+(?:\.\d+)?)\s*(in|mm|cm|pt|px)\s*$")
 NAMED_POSITIONS = {
     "left": (0.25, 0.55),
     "center": (0.5, 0.55),
@@ -49,7 +50,7 @@ class Value:
     def sub(self, start: int, end: int) -> Span:
         return self.src.span(self.span.start + start, self.span.start + end)
 
-    def parts(self, sep: str = ","):
+    def parts(self, sep: str = ",") -> Iterator[tuple[str, int, int]]:
         """Split on ``sep``: yields (stripped part, start offset, end offset)."""
         pos = 0
         for piece in self.text.split(sep):
@@ -84,7 +85,9 @@ def parse_int(v: Value, sink: Sink, key: str, lo: int, hi: int, hint: str = "") 
     return n
 
 
-def parse_choice(v: Value, sink: Sink, key: str, choices, code: str = "bad-value") -> str | None:
+def parse_choice(
+    v: Value, sink: Sink, key: str, choices: Sequence[str], code: str = "bad-value"
+) -> str | None:
     t = v.text.strip().lower()
     if t in choices:
         return t
@@ -97,28 +100,44 @@ def parse_choice(v: Value, sink: Sink, key: str, choices, code: str = "bad-value
     return None
 
 
-def parse_length(text: str, default_unit: str | None = None) -> Length | None:
-    m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*(px|pt|mm|cm|in)?\s*", text)
-    if not m or (m.group(2) is None and default_unit is None):
+def is_theme_path(value: str) -> bool:
+    """Whether a theme reference (a script's ``theme:``, a theme's ``extends``)
+    names a file rather than a shipped theme: it has a slash or ends in ``.toml``."""
+    return "/" in value or "\\" in value or value.endswith(".toml")
+
+
+def parse_length(text: str) -> Length | None:
+    """``"24px"`` / ``"2mm"`` -> a :class:`Length`; None without a known unit."""
+    written = split_length(text)
+    if written is None or written[1] not in WRITTEN_UNITS:
         return None
-    return Length(float(m.group(1)), m.group(2) or default_unit)
+    return Length(*written)
 
 
-def parse_format(v: Value, sink: Sink) -> str | None:
+def _number_text(x: float) -> str:
+    return str(int(x)) if x.is_integer() else str(x)
+
+
+def parse_format(v: Value, sink: Sink, page_formats: Sequence[str]) -> str | None:
+    """A page format: one of ``page_formats`` (the theme's names, any case),
+    returned as the theme spells it, or a size such as ``6.625x10.25in``."""
     t = v.text.strip()
-    if t.lower() in FORMAT_PRESETS:
-        return t.lower()
-    m = SIZE_RE.match(t)
-    if m:
-        if float(m.group(1)) <= 0 or float(m.group(2)) <= 0:
+    by_key = {name.lower(): name for name in page_formats}
+    if t.lower() in by_key:
+        return by_key[t.lower()]
+    size = split_size(t)
+    if size is not None and all(unit in WRITTEN_UNITS for _, unit in size):
+        (w, w_unit), (h, h_unit) = size
+        if w <= 0 or h <= 0:
             sink.error("unknown-format", f"page format `{t}` has a zero side", v.span)
             return None
-        return f"{m.group(1)}x{m.group(2)}{m.group(3)}"
-    close = did_you_mean(t, FORMAT_PRESETS)
+        width = _number_text(w) + ("" if w_unit == h_unit else w_unit)
+        return f"{width}x{_number_text(h)}{h_unit}"
+    close = did_you_mean(t, page_formats)
     hints = [f"did you mean `{close[0]}`?"] if close else []
     hints.append(
-        "use a preset ("
-        + ", ".join(FORMAT_PRESETS)
+        "use a format of the theme ("
+        + ", ".join(page_formats)
         + ") or a size like `6.625x10.25in` or `210x297mm`"
     )
     sink.error(
@@ -199,7 +218,7 @@ def parse_layout(v: Value, sink: Sink) -> LayoutSpec | None:
     return LayoutSpec(tuple(tiers), heights, None, v.span)
 
 
-def parse_cast(v: Value, sink: Sink, known: dict[str, object]) -> list[CastPosition] | None:
+def parse_cast(v: Value, sink: Sink, known: Collection[str]) -> list[CastPosition] | None:
     out: list[CastPosition] = []
     ok = True
     for part, s, e in v.parts(","):
@@ -224,7 +243,8 @@ def parse_cast(v: Value, sink: Sink, known: dict[str, object]) -> list[CastPosit
             close = did_you_mean(name, known)
             hints = [f"did you mean `{close[0]}`?"] if close else []
             hints.append(
-                "cast names are characters defined with `character NAME: ...` or speaking in the script"
+                "cast names are characters defined with `character NAME: ...` "
+                "or speaking in the script"
             )
             sink.error(
                 "unknown-character",

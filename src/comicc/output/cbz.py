@@ -7,11 +7,13 @@ fixed timestamps, so the same pages give the same bytes.
 
 from __future__ import annotations
 
+import os
 import zipfile
 from xml.etree import ElementTree as ET
 
 from comicc.files import atomic_write
 from comicc.images import jpeg_info, png_header, sniff_format
+from comicc.model import ir
 
 __all__ = ["write_cbz", "comic_info_xml"]
 
@@ -19,14 +21,20 @@ _EPOCH = (1980, 1, 1, 0, 0, 0)  # the zip format's earliest date: fixed for dete
 _EXT = {"jpeg": "jpg", "png": "png"}
 
 
-def _size(data: bytes, fmt: str) -> tuple[int, int]:
-    if fmt == "jpeg":
-        return jpeg_info(data)[:2]
-    return png_header(data)[:2]
+def _size(data: bytes, image_format: str) -> tuple[int, int]:
+    if image_format == "jpeg":
+        w, h, _ = jpeg_info(data)
+    else:
+        w, h = png_header(data)[:2]
+    return w, h
 
 
 def comic_info_xml(
-    meta, pages: list[tuple[int, int, int]], *, rtl: bool, page_count: int | None = None
+    meta: ir.Metadata | None,
+    pages: list[tuple[int, int, int]],
+    *,
+    rtl: bool,
+    page_count: int | None = None,
 ) -> bytes:
     """ComicInfo.xml for ``pages`` = [(width, height, byte size), ...]."""
     root = ET.Element(
@@ -37,17 +45,17 @@ def comic_info_xml(
         },
     )
 
-    def add(tag: str, value) -> None:
+    def add(tag: str, value: str | int | None) -> None:
         if value is not None and str(value) != "":
             ET.SubElement(root, tag).text = str(value)
 
     # element order follows the schema's xs:sequence
-    add("Title", getattr(meta, "title", None))
-    add("Series", getattr(meta, "series", None))
-    add("Number", getattr(meta, "issue", None))
-    add("Writer", getattr(meta, "author", None))
+    add("Title", meta.title if meta else None)
+    add("Series", meta.series if meta else None)
+    add("Number", meta.issue if meta else None)
+    add("Writer", meta.author if meta else None)
     add("PageCount", page_count if page_count is not None else len(pages))
-    add("LanguageISO", getattr(meta, "language", None))
+    add("LanguageISO", meta.language if meta else None)
     add("Manga", "YesAndRightToLeft" if rtl else "No")
     el = ET.SubElement(root, "Pages")
     for i, (w, h, nbytes) in enumerate(pages):
@@ -67,7 +75,12 @@ def comic_info_xml(
 
 
 def write_cbz(
-    page_images: list[bytes], meta, out_path, *, rtl: bool = False, page_count: int | None = None
+    page_images: list[bytes],
+    meta: ir.Metadata | None,
+    out_path: str | os.PathLike[str],
+    *,
+    rtl: bool = False,
+    page_count: int | None = None,
 ) -> None:
     """Write ``page_images`` (encoded JPEG or PNG, in reading order) to a CBZ
     at ``out_path``, atomically. ``page_count`` defaults to the number of
@@ -78,14 +91,14 @@ def write_cbz(
     infos = []
     names = []
     for i, data in enumerate(page_images, 1):
-        fmt = sniff_format(data)
-        w, h = _size(data, fmt)
+        image_format = sniff_format(data)
+        w, h = _size(data, image_format)
         infos.append((w, h, len(data)))
-        names.append(f"{i:0{width}d}.{_EXT[fmt]}")
+        names.append(f"{i:0{width}d}.{_EXT[image_format]}")
     xml = comic_info_xml(meta, infos, rtl=rtl, page_count=page_count)
     with atomic_write(out_path) as f:
         with zipfile.ZipFile(f, "w") as z:
-            for name, data in zip(names, page_images):
+            for name, data in zip(names, page_images, strict=True):
                 _add(z, name, data, zipfile.ZIP_STORED)
             _add(z, "ComicInfo.xml", xml, zipfile.ZIP_DEFLATED)
 

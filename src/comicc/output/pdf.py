@@ -19,6 +19,7 @@ import io
 import os
 import threading
 import zlib
+from typing import BinaryIO
 
 from reportlab import rl_config
 from reportlab.pdfbase import pdfdoc, pdfmetrics
@@ -28,8 +29,9 @@ from reportlab.pdfgen.canvas import Canvas
 from comicc.files import atomic_write
 from comicc.fonts import FontRef
 from comicc.images import PanelArt, flatten_alpha, jpeg_info, png_flate_passthrough
-from comicc.layout.geometry import BookGeom, PageGeom, Shape, VectorPath
-from comicc.output.common import parse_color
+from comicc.layout import BalloonGeom, BookGeom, PageGeom, Rect, Shape, VectorPath
+from comicc.model import ir
+from comicc.output.color import parse_color
 from comicc.output.pdfsplice import marker, splice
 
 __all__ = ["write_pdf", "pdf_bytes", "CROP_MARK_LENGTH", "CROP_MARK_OFFSET"]
@@ -37,15 +39,14 @@ __all__ = ["write_pdf", "pdf_bytes", "CROP_MARK_LENGTH", "CROP_MARK_OFFSET"]
 CROP_MARK_LENGTH = 18.0  # pt, length of each crop mark
 CROP_MARK_OFFSET = 3.0  # pt, gap between the bleed edge and a mark
 CROP_MARK_WIDTH = 0.25  # pt
-SFX_KINDS = ("sfx", "title")
 SFX_OUTLINE = 0.06  # outline width of SFX/title lettering, fraction of font size
 
 
 def write_pdf(
     book: BookGeom,
     art: dict[str, PanelArt],
-    meta,
-    out_path,
+    meta: ir.Metadata | None,
+    out_path: str | os.PathLike[str],
     *,
     bleed: bool = False,
     crop_marks: bool = False,
@@ -57,44 +58,53 @@ def write_pdf(
     ``art`` maps panel ids to their finished art (a panel without art shows
     the page color). ``bleed``: MediaBox = trim + bleed, with TrimBox and
     BleedBox; otherwise MediaBox = trim. ``crop_marks``: adds a slug around
-    the (bleed) page with trim marks in it. ``meta``: a ``Metadata`` or None.
+    the (bleed) page with trim marks in it.
     """
     with atomic_write(out_path) as f:
         _render(book, art, meta, f, bleed=bleed, crop_marks=crop_marks, page_color=page_color)
 
 
-def pdf_bytes(book: BookGeom, art: dict[str, PanelArt], meta, **kw) -> bytes:
+def pdf_bytes(
+    book: BookGeom,
+    art: dict[str, PanelArt],
+    meta: ir.Metadata | None,
+    *,
+    bleed: bool = False,
+    crop_marks: bool = False,
+    page_color: str | None = "#ffffff",
+) -> bytes:
     """Like :func:`write_pdf`, returning the PDF instead of writing a file."""
     buf = io.BytesIO()
-    _render(book, art, meta, buf, **kw)
+    _render(book, art, meta, buf, bleed=bleed, crop_marks=crop_marks, page_color=page_color)
     return buf.getvalue()
 
 
 # --- fonts ---------------------------------------------------------------
 
 _font_lock = threading.Lock()
-_font_names: dict[tuple[str, str], str] = {}  # (FontRef.name, realpath) -> reportlab name
+_fonts: dict[tuple[str, str], TTFont] = {}  # (FontRef.name, realpath) -> registered font
 
 
-def _register_font(ref: FontRef) -> str:
+def _register_font(ref: FontRef) -> TTFont:
     """Register ``ref`` with reportlab under ``ref.name`` (or a suffixed name if
-    that name is already taken by another file); return the registered name."""
+    that name is already taken by another file); return the registered font."""
     real = os.path.realpath(ref.path)
     key = (ref.name, real)
     with _font_lock:
-        name = _font_names.get(key)
-        if name:
-            return name
+        font = _fonts.get(key)
+        if font is not None:
+            return font
         name = ref.name
-        taken = set(pdfmetrics.getRegisteredFontNames()) | set(_font_names.values())
+        taken = set(pdfmetrics.getRegisteredFontNames()) | {f.fontName for f in _fonts.values()}
         if name in taken:
             name = f"{ref.name}-{hashlib.sha1(real.encode()).hexdigest()[:8]}"
         try:
-            pdfmetrics.registerFont(TTFont(name, real))
+            font = TTFont(name, real)
+            pdfmetrics.registerFont(font)
         except Exception as e:  # reportlab raises TTFError, IOError, ...
             raise ValueError(f"cannot embed font {ref.name!r} from {ref.path}: {e}") from e
-        _font_names[key] = name
-        return name
+        _fonts[key] = font
+        return font
 
 
 # --- images --------------------------------------------------------------
@@ -106,10 +116,11 @@ class _ArtXObject(pdfdoc.PDFObject):
 
     __RefOnly__ = 1
 
-    def __init__(self, art: PanelArt, index: int):
+    def __init__(self, art: PanelArt, index: int) -> None:
         self.index = index  # stream ``index`` of the splice (see pdfsplice)
-        self.params = None
-        self.decode = None
+        self.params: dict[str, int] | None = None
+        self.decode: list[int] | None = None
+        self.colorspace: str | None
         if art.format == "jpeg":
             self.width, self.height, comps = jpeg_info(art.data)
             self.bits = 8
@@ -139,8 +150,8 @@ class _ArtXObject(pdfdoc.PDFObject):
         self.colorspace = "DeviceGray" if img.mode == "L" else "DeviceRGB"
         self.content = zlib.compress(img.tobytes(), 6)
 
-    def format(self, document):
-        d = {
+    def format(self, document: pdfdoc.PDFDocument) -> bytes:
+        d: dict[str, object] = {
             "Type": pdfdoc.PDFName("XObject"),
             "Subtype": pdfdoc.PDFName("Image"),
             "Width": self.width,
@@ -163,9 +174,22 @@ class _ArtXObject(pdfdoc.PDFObject):
 
 
 class _Canvas(Canvas):
-    def _make_preamble(self):
+    # reportlab internals this writer drives directly (absent from its type stubs)
+    _doc: pdfdoc.PDFDocument
+    _currentPageHasImages: int
+    _formsinuse: list[str]
+    _extgstate: _ExtGState
+
+    def _make_preamble(self) -> None:
         # reportlab's preamble selects Helvetica on every page; we never use it
         self._preamble = "1 0 0 1 0 0 cm"
+
+
+class _ExtGState:
+    """The part of reportlab's ExtGState registry used here: ``_c`` maps
+    ``(key, value)`` to the state's resource name."""
+
+    _c: dict[tuple[str, float], str]
 
 
 # string-literal escapes for text shown with Tj: \ ( ) and non-printing bytes
@@ -182,7 +206,7 @@ def _escape(chunk: bytes) -> str:
 
 def _n(v: float) -> str:
     """A number for the content stream: 2 decimals (1/7200 in)."""
-    return "%.2f" % v
+    return f"{v:.2f}"
 
 
 @functools.lru_cache(maxsize=512)
@@ -201,8 +225,14 @@ class _Page:
     text is encoded into the embedded subsets by reportlab's ``TTFont``."""
 
     def __init__(
-        self, c: Canvas, page: PageGeom, images: dict, fonts: dict, bleed: bool, crop_marks: bool
-    ):
+        self,
+        c: _Canvas,
+        page: PageGeom,
+        images: dict[str, tuple[str, int, int]],
+        fonts: dict[FontRef, TTFont],
+        bleed: bool,
+        crop_marks: bool,
+    ) -> None:
         self.c, self.page, self.images, self.fonts = c, page, images, fonts
         self.bleed = page.bleed if bleed else 0.0
         self.slug = CROP_MARK_OFFSET + CROP_MARK_LENGTH + 3.0 if crop_marks else 0.0
@@ -226,7 +256,7 @@ class _Page:
         self.c._doc.updateSignature(code.encode("utf-8"))  # the file /ID follows the content
         self.ops = []
 
-    def draw(self, page_color, crop_marks: bool) -> None:
+    def draw(self, page_color: str | None, crop_marks: bool) -> None:
         p, o, s = self.page, self.ops, self.slug
         o.append("q")
         if s:  # keep everything but the marks inside the bleed box
@@ -253,7 +283,7 @@ class _Page:
             self.marks()
         self.flush()
 
-    def art(self, rect, xobj_name: str, w: int, h: int) -> None:
+    def art(self, rect: Rect, xobj_name: str, w: int, h: int) -> None:
         scale = max(rect.w / w, rect.h / h)  # cover the rect, centered, clipped
         dw, dh = w * scale, h * scale
         x = rect.x + (rect.w - dw) / 2 + self.ox
@@ -271,11 +301,11 @@ class _Page:
         for cmd in path.cmds:
             op, v = cmd.op, cmd.pts
             if op == "L" or op == "M":
-                out.append("%.2f %.2f %s" % (v[0] + ox, top - v[1], "l" if op == "L" else "m"))
+                out.append(f"{v[0] + ox:.2f} {top - v[1]:.2f} {'l' if op == 'L' else 'm'}")
             elif op == "C":
                 out.append(
-                    "%.2f %.2f %.2f %.2f %.2f %.2f c"
-                    % (v[0] + ox, top - v[1], v[2] + ox, top - v[3], v[4] + ox, top - v[5])
+                    f"{v[0] + ox:.2f} {top - v[1]:.2f} {v[2] + ox:.2f} {top - v[3]:.2f} "
+                    f"{v[4] + ox:.2f} {top - v[5]:.2f} c"
                 )
             elif op == "Z":
                 out.append("h")
@@ -290,9 +320,9 @@ class _Page:
         if fc is None and sc is None:
             return
         o = ["q"]
-        if fc:
+        if fc and shape.fill is not None:
             o.append(fc + self._alpha(shape.fill, "ca"))
-        if sc:
+        if sc and st is not None:
             # round caps would close the gaps of a dash pattern: dashes get butt caps
             cap = 0 if st.dash else 1
             o.append(f"{sc}{self._alpha(st.color, 'CA')} {_n(st.width)} w 1 j {cap} J")
@@ -313,37 +343,36 @@ class _Page:
         name = reg.get(t) or reg.setdefault(t, f"gRLs{len(reg)}")
         return f" /{name} gs"
 
-    def lettering(self, balloon) -> None:
+    def lettering(self, balloon: BalloonGeom) -> None:
         """One text object per balloon, each run placed absolutely (``Tm``) and
         encoded into the font's embedded subsets."""
         runs = [r for line in balloon.lines for r in line.runs if r.text]
         if not runs:
             return
         doc = self.c._doc
-        outlined = balloon.kind in SFX_KINDS
+        outlined = ir.BalloonKind.parse(balloon.kind).body == "bare"  # display lettering
         o = ["q"]
         if outlined:
             size = max(r.font.size for r in runs)
             o.append(f"{max(0.5, size * SFX_OUTLINE):.2f} w 1 j")
         o.append("BT 2 Tr" if outlined else "BT")
-        font = color = subset_key = None
-        for r in runs:
-            if r.color != color:
-                color = r.color
+        color: str | None = None
+        subset_key: tuple[TTFont, int, float] | None = None
+        for run in runs:
+            if run.color != color:
+                color = run.color
                 col = parse_color(color) or (0.0, 0.0, 0.0, 1.0)
-                o.append("%.3f %.3f %.3f rg" % col[:3])
+                o.append(f"{col[0]:.3f} {col[1]:.3f} {col[2]:.3f} rg")
                 if outlined:  # the outline contrasts with the fill
                     light = 0.299 * col[0] + 0.587 * col[1] + 0.114 * col[2] > 0.5
                     o.append("0 0 0 RG" if light else "1 1 1 RG")
-            if r.font != font:
-                font = r.font
-                ttf = pdfmetrics.getFont(self.fonts[font])
-            o.append("1 0 0 1 %.2f %.2f Tm" % (r.x + self.ox, self.top - r.baseline))
-            for subset, chunk in ttf.splitString(r.text, doc):
-                key = (ttf, subset, font.size)
+            ttf, size = self.fonts[run.font], run.font.size
+            o.append(f"1 0 0 1 {run.x + self.ox:.2f} {self.top - run.baseline:.2f} Tm")
+            for subset, chunk in ttf.splitString(run.text, doc):
+                key = (ttf, subset, size)
                 if key != subset_key:
                     subset_key = key
-                    o.append(f"{ttf.getSubsetInternalName(subset, doc)} {font.size:.2f} Tf")
+                    o.append(f"{ttf.getSubsetInternalName(subset, doc)} {size:.2f} Tf")
                 o.append(f"({_escape(chunk)}) Tj")
         o.append("ET Q")
         self.ops.append(" ".join(o))
@@ -362,17 +391,16 @@ class _Page:
         self.ops.append(" ".join(o))
 
 
-def _set_info(c: Canvas, meta) -> None:
+def _set_info(c: Canvas, meta: ir.Metadata | None) -> None:
     c.setCreator("comicc")
     c.setProducer("comicc (reportlab)")
     if meta is None:
         return
-    if getattr(meta, "title", None):
+    if meta.title:
         c.setTitle(meta.title)
-    if getattr(meta, "author", None):
+    if meta.author:
         c.setAuthor(meta.author)
-    series, issue = getattr(meta, "series", None), getattr(meta, "issue", None)
-    subject = " ".join(x for x in (series, f"#{issue}" if issue else None) if x)
+    subject = " ".join(x for x in (meta.series, f"#{meta.issue}" if meta.issue else None) if x)
     if subject:
         c.setSubject(subject)
 
@@ -380,8 +408,8 @@ def _set_info(c: Canvas, meta) -> None:
 def _render(
     book: BookGeom,
     art: dict[str, PanelArt],
-    meta,
-    f,
+    meta: ir.Metadata | None,
+    f: BinaryIO,
     *,
     bleed: bool = False,
     crop_marks: bool = False,
@@ -390,15 +418,15 @@ def _render(
     if not book.pages:
         raise ValueError("a book needs at least one page")
     rl_config.useA85 = 0  # never ASCII85: ~95x slower and 25% larger (process-wide)
-    fonts: dict[FontRef, str] = {}
+    fonts: dict[FontRef, TTFont] = {}
     for page in book.pages:
         for panel in page.panels:
-            for b in panel.balloons:
-                for line in b.lines:
-                    for r in line.runs:
-                        if r.font not in fonts:
-                            fonts[r.font] = _register_font(r.font)
-    lang = getattr(meta, "language", None) if meta is not None else None
+            for balloon in panel.balloons:
+                for line in balloon.lines:
+                    for run in line.runs:
+                        if run.font not in fonts:
+                            fonts[run.font] = _register_font(run.font)
+    lang = meta.language if meta is not None else None
     buf = io.BytesIO()
     c = _Canvas(
         buf,
@@ -410,7 +438,7 @@ def _render(
     _set_info(c, meta)
     doc = c._doc
     images: dict[str, tuple[str, int, int]] = {}  # panel id -> (xobject name, w, h)
-    seen: dict[tuple, list[tuple[bytes, tuple[str, int, int]]]] = {}
+    seen: dict[tuple[int, bytes, bytes], list[tuple[bytes, tuple[str, int, int]]]] = {}
     streams: list[bytes] = []
     for page in book.pages:
         for panel in page.panels:

@@ -3,8 +3,8 @@ the PDF (used for PNG pages and CBZ).
 
 Art is scaled to cover its panel rect (centered, clipped). Vector shapes
 (borders, balloons) are drawn supersampled in a local layer and reduced for
-anti-aliasing; lettering is drawn with FreeType (``ImageFont.truetype``), which
-anti-aliases on its own.
+anti-aliasing; lettering is drawn with FreeType (:func:`comicc.images.load_font`),
+which anti-aliases on its own.
 """
 
 from __future__ import annotations
@@ -12,25 +12,22 @@ from __future__ import annotations
 import math
 import os
 import re
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image, ImageDraw
 
 from comicc.files import write_bytes_atomic
-from comicc.images import PanelArt, encode_image
-from comicc.layout.geometry import BookGeom, PageGeom, Rect, Shape
-from comicc.output.common import (
-    color_bytes,
-    dash_polyline,
-    flatten_path,
-    parse_color,
-)
+from comicc.images import PanelArt, encode_image, load_font
+from comicc.layout import BalloonGeom, BookGeom, PageGeom, Rect, Shape
+from comicc.model import ir
+from comicc.output.color import color_bytes, parse_color
+from comicc.output.dash import dash_polyline
 
 __all__ = ["render_page", "render_pages", "page_images", "write_png_pages"]
 
 SUPERSAMPLE = 4  # vector anti-aliasing factor
 LAYER_BUDGET = 12_000_000  # max pixels of one supersampled layer
-SFX_KINDS = ("sfx", "title")
 SFX_OUTLINE = 0.06  # as in the PDF: outline width / font size
 
 
@@ -69,10 +66,17 @@ def render_page(
     return img
 
 
-def render_pages(book: BookGeom, art: dict[str, PanelArt], **kw):
+def render_pages(
+    book: BookGeom,
+    art: dict[str, PanelArt],
+    *,
+    dpi: float = 150,
+    bleed: bool = False,
+    page_color: str | None = "#ffffff",
+) -> Iterator[Image.Image]:
     """Yield one image per page of ``book`` (see :func:`render_page`)."""
     for page in book.pages:
-        yield render_page(page, art, **kw)
+        yield render_page(page, art, dpi=dpi, bleed=bleed, page_color=page_color)
 
 
 def page_images(
@@ -80,12 +84,14 @@ def page_images(
     art: dict[str, PanelArt],
     *,
     dpi: float = 150,
-    fmt: str = "jpeg",
+    image_format: str = "jpeg",
     quality: int = 90,
-    **kw,
+    bleed: bool = False,
+    page_color: str | None = "#ffffff",
 ) -> list[bytes]:
     """Encoded pages (JPEG at ``quality``, or lossless PNG) for :func:`write_cbz`."""
-    return [encode_image(im, fmt, quality) for im in render_pages(book, art, dpi=dpi, **kw)]
+    pages = render_pages(book, art, dpi=dpi, bleed=bleed, page_color=page_color)
+    return [encode_image(im, image_format, quality) for im in pages]
 
 
 _PAGE_RE = re.compile(r"page-(\d+)\.png")
@@ -94,7 +100,7 @@ _PAGE_RE = re.compile(r"page-(\d+)\.png")
 def write_png_pages(
     book: BookGeom,
     art: dict[str, PanelArt],
-    out_dir,
+    out_dir: str | os.PathLike[str],
     *,
     dpi: float = 150,
     bleed: bool = False,
@@ -106,7 +112,7 @@ def write_png_pages(
     out.mkdir(parents=True, exist_ok=True)
     n = len(book.pages)
     width = max(3, len(str(n)))
-    written = []
+    written: list[Path] = []
     for i, im in enumerate(render_pages(book, art, dpi=dpi, bleed=bleed, page_color=page_color), 1):
         path = out / f"page-{i:0{width}d}.png"
         write_bytes_atomic(path, encode_image(im, "png"))
@@ -122,7 +128,10 @@ def write_png_pages(
 # --- art -----------------------------------------------------------------
 
 
-def _paste_art(img: Image.Image, art: PanelArt, rect: Rect, px) -> None:
+ToPixels = Callable[[float, float], tuple[float, float]]  # page points -> image pixels
+
+
+def _paste_art(img: Image.Image, art: PanelArt, rect: Rect, px: ToPixels) -> None:
     x0, y0 = px(rect.x, rect.y)
     x1, y1 = px(rect.x2, rect.y2)
     bw, bh = max(1, round(x1 - x0)), max(1, round(y1 - y0))
@@ -140,8 +149,11 @@ def _paste_art(img: Image.Image, art: PanelArt, rect: Rect, px) -> None:
 # --- vector shapes -------------------------------------------------------
 
 
-def _bounds(shapes: list[Shape], k: float, b: float, img_size) -> tuple[int, int, int, int] | None:
-    xs, ys = [], []
+def _bounds(
+    shapes: list[Shape], k: float, b: float, img_size: tuple[int, int]
+) -> tuple[int, int, int, int] | None:
+    xs: list[float] = []
+    ys: list[float] = []
     for s in shapes:
         bb = s.path.bbox()
         pad = (s.stroke.width if s.stroke else 0) + 1
@@ -170,8 +182,13 @@ def _draw_shapes(img: Image.Image, shapes: list[Shape], fill: bool, k: float, b:
     layer = Image.new("RGBA", (w * ss, h * ss), (0, 0, 0, 0))
     draw = ImageDraw.Draw(layer)
     scale = k * ss
+    dx, dy = (b * k - x0) * ss, (b * k - y0) * ss
+
+    def to_layer(x: float, y: float) -> tuple[float, float]:
+        return (x * scale + dx, y * scale + dy)
+
     for s in shapes:
-        polys = flatten_path(s.path, scale, (b * k - x0) * ss, (b * k - y0) * ss)
+        polys = s.path.polylines(0.2, to_layer)
         fc = parse_color(s.fill) if fill else None
         if fc:
             for pts, _closed in polys:
@@ -179,7 +196,7 @@ def _draw_shapes(img: Image.Image, shapes: list[Shape], fill: bool, k: float, b:
                     draw.polygon(pts, fill=color_bytes(fc))
         st = s.stroke
         sc = parse_color(st.color) if st is not None and st.width > 0 else None
-        if sc:
+        if st is not None and sc:
             lw = max(1, round(st.width * scale))
             for pts, closed in polys:
                 line = pts + [pts[0]] if closed else pts
@@ -193,7 +210,12 @@ def _draw_shapes(img: Image.Image, shapes: list[Shape], fill: bool, k: float, b:
     img.paste(layer, (x0, y0), layer)
 
 
-def _stroke(draw: ImageDraw.ImageDraw, pts, width: int, color) -> None:
+def _stroke(
+    draw: ImageDraw.ImageDraw,
+    pts: Sequence[tuple[float, float]],
+    width: int,
+    color: tuple[int, int, int, int],
+) -> None:
     """A polyline with round joins and caps (like the PDF's)."""
     if len(pts) < 2:
         return
@@ -206,36 +228,28 @@ def _stroke(draw: ImageDraw.ImageDraw, pts, width: int, color) -> None:
 
 # --- lettering -----------------------------------------------------------
 
-_font_cache: dict[tuple[str, float], ImageFont.FreeTypeFont] = {}
 
-
-def _font(path: str, size: float) -> ImageFont.FreeTypeFont:
-    key = (path, round(size, 2))
-    f = _font_cache.get(key)
-    if f is None:
-        if len(_font_cache) > 256:
-            _font_cache.clear()
-        f = _font_cache[key] = ImageFont.truetype(path, size=key[1])
-    return f
-
-
-def _draw_lettering(img: Image.Image, balloon, px, k: float) -> None:
+def _draw_lettering(img: Image.Image, balloon: BalloonGeom, px: ToPixels, k: float) -> None:
     draw = ImageDraw.Draw(img)
-    outlined = balloon.kind in SFX_KINDS
+    outlined = ir.BalloonKind.parse(balloon.kind).body == "bare"  # display lettering
     for line in balloon.lines:
-        for r in line.runs:
-            if not r.text:
+        for run in line.runs:
+            if not run.text:
                 continue
-            font = _font(r.font.path, r.font.size * k)
-            col = parse_color(r.color) or (0.0, 0.0, 0.0, 1.0)
-            kw = {}
+            font = load_font(run.font.path, run.font.size * k)
+            col = parse_color(run.color) or (0.0, 0.0, 0.0, 1.0)
+            stroke_width, stroke_fill = 0, None
             if outlined:
                 light = 0.299 * col[0] + 0.587 * col[1] + 0.114 * col[2] > 0.5
                 # the PDF strokes the outline centered on the glyph edge: half shows
-                kw = {
-                    "stroke_width": max(1, round(r.font.size * SFX_OUTLINE * k / 2)),
-                    "stroke_fill": (0, 0, 0) if light else (255, 255, 255),
-                }
+                stroke_width = max(1, round(run.font.size * SFX_OUTLINE * k / 2))
+                stroke_fill = (0, 0, 0) if light else (255, 255, 255)
             draw.text(
-                px(r.x, r.baseline), r.text, font=font, fill=color_bytes(col)[:3], anchor="ls", **kw
+                px(run.x, run.baseline),
+                run.text,
+                font=font,
+                fill=color_bytes(col)[:3],
+                anchor="ls",
+                stroke_width=stroke_width,
+                stroke_fill=stroke_fill,
             )

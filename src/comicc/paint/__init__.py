@@ -1,0 +1,30 @@
+"""The paint stage: plan each panel, paint it through a backend, cache and lock it."""
+
+from comicc.paint.cache import ArtCache, default_cache_dir
+from comicc.paint.composite import Composited, CompositeReport, composite, decode
+from comicc.paint.lock import LockedPanel, lock_path, read_lock, write_lock
+from comicc.paint.mask import build_init, build_mask
+from comicc.paint.plan import SEED_MAX, PanelPlan, derive_seed, plan_panel
+from comicc.paint.scheduler import Painter, PaintJob, PaintOutcome
+
+__all__ = [
+    "SEED_MAX",
+    "ArtCache",
+    "CompositeReport",
+    "Composited",
+    "LockedPanel",
+    "PaintJob",
+    "PaintOutcome",
+    "Painter",
+    "PanelPlan",
+    "build_init",
+    "build_mask",
+    "composite",
+    "decode",
+    "default_cache_dir",
+    "derive_seed",
+    "lock_path",
+    "plan_panel",
+    "read_lock",
+    "write_lock",
+]

@@ -16,53 +16,50 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from pathlib import Path
+from typing import Any
+
+from comicc.files import write_bytes_atomic
 
 
 class ArtCache:
-    def __init__(self, root: str | os.PathLike):
+    """The cache under ``root``: entries by key and file extension."""
+
+    def __init__(self, root: str | os.PathLike[str]) -> None:
         self.root = Path(root)
 
     def _base(self, key: str) -> Path:
         return self.root / "art" / key[:2] / key
 
     def get(self, key: str, ext: str) -> bytes | None:
+        """The entry's bytes; None when it is not cached."""
         p = self._base(key).with_suffix(f".{ext}")
         try:
             return p.read_bytes()
         except OSError:
             return None
 
-    def meta(self, key: str) -> dict | None:
+    def meta(self, key: str) -> dict[str, Any] | None:
+        """The entry's metadata (JSON); None when missing or unreadable."""
         data = self.get(key, "json")
         if data is None:
             return None
         try:
-            return json.loads(data)
+            doc = json.loads(data)
         except ValueError:
             return None
+        return doc if isinstance(doc, dict) else None
 
     def put(self, key: str, ext: str, data: bytes) -> None:
-        p = self._base(key).with_suffix(f".{ext}")
-        p.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=p.parent)
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(data)
-            os.replace(tmp, p)
-        except BaseException:
-            try:
-                os.unlink(tmp)
-            except OSError:
-                pass
-            raise
+        """Store an entry atomically (a reader sees the old entry or the whole new one)."""
+        write_bytes_atomic(self._base(key).with_suffix(f".{ext}"), data)
 
-    def put_meta(self, key: str, meta: dict) -> None:
+    def put_meta(self, key: str, meta: dict[str, Any]) -> None:
         self.put(key, "json", json.dumps(meta, sort_keys=True, indent=1).encode())
 
 
-def default_cache_dir(script_path: str | os.PathLike) -> Path:
+def default_cache_dir(script_path: str | os.PathLike[str]) -> Path:
+    """``$COMICC_CACHE``, else ``.comicc-cache`` beside the script."""
     env = os.environ.get("COMICC_CACHE")
     if env:
         return Path(env)

@@ -4,7 +4,8 @@ The key is the SHA-256 (hex) of a canonical JSON document (sorted keys, no
 whitespace, floats rounded) holding everything that changes the pixels a
 backend returns:
 
-* ``backend``, ``model``, ``params`` (sorted pairs), ``prompt``, ``negative``,
+* ``backend``, ``model``, the backend settings (sorted pairs, under the document's
+  ``params`` key), ``prompt``, ``negative``,
   ``seed``, the request size in pixels, the exact panel box size, ``variant``;
 * the cast points (a backend may draw figures there; the draft one does);
 * the MASK GEOMETRY: mask mode, keep-margin and feather (px), and the reserved
@@ -27,7 +28,7 @@ import json
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from comicc.layout.geometry import VectorPath
+from comicc.layout import VectorPath
 
 # Bump whenever comicc changes how it rasterizes the init image or the mask
 # (or the draft backend its roughs): old cache entries then stop matching.
@@ -39,7 +40,8 @@ def _r(v: float, nd: int = 2) -> float:
     return 0.0 if r == 0 else r  # no "-0.0"
 
 
-def path_json(path: VectorPath) -> list[Any]:
+def path_json(path: VectorPath) -> list[list[str | float]]:
+    """A path as JSON: one ``[op, coordinates...]`` list per command, to 0.01."""
     return [[c.op] + [_r(v) for v in c.pts] for c in path.cmds]
 
 
@@ -61,6 +63,7 @@ def mask_geometry(
 
 
 def canonical_json(doc: Any) -> str:
+    """JSON with sorted keys and no whitespace: equal documents, equal text."""
     return json.dumps(
         doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
     )
@@ -70,7 +73,7 @@ def key_document(
     *,
     backend: str,
     model: str | None,
-    params: Mapping[str, str] | Iterable,
+    backend_settings: Mapping[str, str] | Iterable[tuple[str, str]],
     prompt: str,
     negative: str,
     seed: int | None,
@@ -80,11 +83,13 @@ def key_document(
     mask: Mapping[str, Any],
     cast: Iterable[tuple[str, tuple[float, float]]] = (),
 ) -> dict[str, Any]:
-    items = params.items() if isinstance(params, Mapping) else params
+    """The document the key hashes (see the module docstring for what goes in)."""
+    items = backend_settings.items() if isinstance(backend_settings, Mapping) else backend_settings
     return {
         "v": KEY_VERSION,
         "backend": backend,
         "model": model,
+        # named "params" since KEY_VERSION 1: renaming it would repaint every panel
         "params": sorted([str(k), str(v)] for k, v in items),
         "prompt": prompt,
         "negative": negative,
@@ -97,7 +102,6 @@ def key_document(
     }
 
 
-def cache_key(**fields: Any) -> str:
-    """sha256 hex of :func:`key_document` (same keyword arguments)."""
-    doc = key_document(**fields)
-    return hashlib.sha256(canonical_json(doc).encode("utf-8")).hexdigest()
+def cache_key(document: Mapping[str, Any]) -> str:
+    """The key: sha256 hex of a :func:`key_document`'s canonical JSON."""
+    return hashlib.sha256(canonical_json(document).encode("utf-8")).hexdigest()

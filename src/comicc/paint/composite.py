@@ -23,7 +23,8 @@ from typing import NamedTuple
 
 from PIL import Image, ImageChops, ImageStat, UnidentifiedImageError
 
-from comicc.backends.base import PaintResult, Rejected, Transient
+from comicc.backends import PaintResult, Rejected, Transient
+from comicc.images import flatten_alpha
 from comicc.paint.plan import PanelPlan
 
 DEFAULT_MAX_PIXELS = 64_000_000  # far above any service's output; bombs are refused
@@ -73,17 +74,13 @@ def decode(
                     )
                 im.load()
         except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-            raise Rejected(f"backend returned an oversized image: {exc}", reason="too-large")
+            raise Rejected(
+                f"backend returned an oversized image: {exc}", reason="too-large"
+            ) from None
         except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
             raise Transient(f"backend returned an image that cannot be decoded: {exc}") from None
-    if im.mode == "RGB":
-        return im
-    if im.mode in ("RGBA", "LA", "PA") or (im.mode == "P" and "transparency" in im.info):
-        rgba = im.convert("RGBA")
-        flat = Image.new("RGB", im.size, (255, 255, 255))
-        flat.paste(rgba, mask=rgba.getchannel("A"))
-        return flat
-    return im.convert("RGB")
+    flat = flatten_alpha(im)
+    return flat if flat.mode == "RGB" else flat.convert("RGB")
 
 
 def _changed(
@@ -93,8 +90,8 @@ def _changed(
     k = min(1.0, MEASURE_LONG_SIDE / max(w, h))
     size = (max(1, round(w * k)), max(1, round(h * k)))
     if size != (w, h):
-        art, init = art.resize(size, Image.BOX), init.resize(size, Image.BOX)
-        mask = mask.resize(size, Image.BOX)
+        box = Image.Resampling.BOX
+        art, init, mask = art.resize(size, box), init.resize(size, box), mask.resize(size, box)
     keep = mask.point(lambda v: 255 if v == 0 else 0)
     kept = keep.histogram()[255]
     if kept == 0:
@@ -123,7 +120,7 @@ def composite(
     returned = art.size
     box = plan.box_size
     if art.size != box:
-        art = art.resize(box, Image.LANCZOS)
+        art = art.resize(box, Image.Resampling.LANCZOS)
     init = init if init is not None else plan.init_image(box)
     mask = mask if mask is not None else plan.mask(box)
     if init.size != box or mask.size != box or mask.mode != "L":

@@ -10,18 +10,18 @@ always fully KEEP and only the surrounding ring is partial.
 Geometry comes in panel-relative points (origin = the panel box's top-left,
 y down) and is scaled with separate x/y factors, so the same shapes can be
 rasterized at the exact panel box size and at the negotiated request size.
-Curves are flattened here with Wang's formula (no dependency on layout).
+Curves are flattened by :meth:`VectorPath.polylines`, within 0.2 px.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Sequence
-from functools import lru_cache
 
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image, ImageDraw
 
-from comicc.layout.geometry import VectorPath
+from comicc.images import load_font
+from comicc.layout import VectorPath
 
 Point = tuple[float, float]
 PAPER = (246, 242, 232)  # the neutral init background: light paper tone
@@ -31,82 +31,14 @@ MAX_FEATHER_STEPS = 32
 MODES = ("blank", "lettered", "none")
 
 
-def flatten(
-    path: VectorPath,
-    sx: float = 1.0,
-    sy: float = 1.0,
-    tolerance: float = 0.2,
-    dx: float = 0.0,
-    dy: float = 0.0,
-) -> list[list[Point]]:
-    """Subpaths of ``path`` as point lists, mapped by ``(x*sx + dx, y*sy + dy)``.
-
-    Cubic (``C``) and quadratic (``Q``) segments are cut into straight pieces
-    no further than ``tolerance`` (output units) from the curve.
-    """
-    subs: list[list[Point]] = []
-    cur: list[Point] = []
-    start: Point | None = None
-
-    def tr(x: float, y: float) -> Point:
-        return (x * sx + dx, y * sy + dy)
-
-    for cmd in path.cmds:
-        op = cmd.op.upper()
-        p = [tr(cmd.pts[i], cmd.pts[i + 1]) for i in range(0, len(cmd.pts) - 1, 2)]
-        if op == "M":
-            if len(cur) > 1:
-                subs.append(cur)
-            cur, start = [p[0]], p[0]
-            cur.extend(p[1:])
-        elif op == "L":
-            cur.extend(p)
-        elif op in ("C", "Q") and cur:
-            ctrl = [cur[-1]] + p
-            cur.extend(_bezier(ctrl, tolerance))
-        elif op == "Z":
-            if start is not None and cur and cur[-1] != start:
-                cur.append(start)
-            if len(cur) > 1:
-                subs.append(cur)
-            cur = [start] if start is not None else []
-    if len(cur) > 1:
-        subs.append(cur)
-    return subs
-
-
-def _bezier(ctrl: Sequence[Point], tol: float) -> list[Point]:
-    """Points after ctrl[0] on the Bezier with control points ``ctrl`` (degree 2 or 3)."""
-    deg = len(ctrl) - 1
-    m = max(
-        (
-            math.hypot(
-                ctrl[i][0] - 2 * ctrl[i + 1][0] + ctrl[i + 2][0],
-                ctrl[i][1] - 2 * ctrl[i + 1][1] + ctrl[i + 2][1],
-            )
-            for i in range(deg - 1)
-        ),
-        default=0.0,
-    )
-    n = max(1, min(1000, math.ceil(math.sqrt(deg * (deg - 1) / 8 * m / max(tol, 1e-6)))))
-    out = []
-    for k in range(1, n + 1):
-        t = k / n
-        u = 1 - t
-        if deg == 3:
-            c = (u**3, 3 * u * u * t, 3 * u * t * t, t**3)
-        elif deg == 2:
-            c = (u * u, 2 * u * t, t * t)
-        else:
-            c = (u, t)
-        out.append(
-            (sum(ci * q[0] for ci, q in zip(c, ctrl)), sum(ci * q[1] for ci, q in zip(c, ctrl)))
-        )
-    return out
-
-
 def _polys(paths: Iterable[VectorPath], sx: float, sy: float) -> list[list[Point]]:
-    return [poly for p in paths for poly in flatten(p, sx, sy) if len(poly) >= 2]
+    """The outlines of ``paths`` in pixels (``x*sx, y*sy``), curves within 0.2 px."""
+    return [
+        line.points
+        for p in paths
+        for line in p.polylines(0.2, lambda x, y: (x * sx, y * sy))
+        if len(line.points) >= 2
+    ]
 
 
 def _grown(d: ImageDraw.ImageDraw, polys: list[list[Point]], r: float, value: int) -> None:
@@ -162,11 +94,6 @@ def build_mask(
     return keep_zone(paths, size, sx, sy, margin, feather).point(lambda v: 255 - v)
 
 
-@lru_cache(maxsize=64)
-def _font(px: int) -> ImageFont.ImageFont | ImageFont.FreeTypeFont:
-    return ImageFont.load_default(size=max(4, px))
-
-
 def build_init(
     paths: Sequence[VectorPath],
     size: tuple[int, int],
@@ -198,7 +125,7 @@ def build_init(
             d.text(
                 (x * sx, baseline * sy),
                 text,
-                font=_font(round(pt * sy)),
+                font=load_font(None, max(4, round(pt * sy))),
                 fill=BALLOON_INK,
                 anchor="ls",
             )

@@ -18,17 +18,14 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 from PIL import Image
 
-from comicc.backends.base import Capabilities, PaintRequest
-from comicc.layout.geometry import PanelGeom, PathCmd, VectorPath
-from comicc.paint import cachekey
-from comicc.paint import mask as maskmod
-
-if TYPE_CHECKING:  # the render stage reads the IR; importing it only for types keeps tests light
-    from comicc.model import ir
+from comicc.backends import Capabilities, PaintRequest
+from comicc.layout import PanelGeom, PathCmd, VectorPath
+from comicc.model import ir
+from comicc.paint.cachekey import cache_key, key_document, mask_geometry
+from comicc.paint.mask import MODES, build_init, build_mask
 
 SEED_MAX = 2**32 - 2  # Stability's upper bound; 0 means "random" there, so never 0
 
@@ -63,7 +60,7 @@ class PanelPlan:
     prompt: str
     negative: str  # "" when the backend has no negative prompt
     seed: int | None  # None when the backend has no seed
-    params: tuple[tuple[str, str], ...]  # backend settings, sorted, prefix removed
+    backend_settings: tuple[tuple[str, str], ...]  # sorted, prefix removed
     dpi: int
     box_pt: tuple[float, float]  # panel box in points
     box_size: tuple[int, int]  # exact panel box in pixels
@@ -88,7 +85,7 @@ class PanelPlan:
         """The mask (255 paint, 0 keep) at ``size`` (default: the request size)."""
         size = size or self.request_size
         sx, sy = self.scale(size)
-        return maskmod.build_mask(
+        return build_mask(
             self.reserve,
             size,
             sx,
@@ -101,7 +98,7 @@ class PanelPlan:
     def init_image(self, size: tuple[int, int] | None = None) -> Image.Image:
         size = size or self.request_size
         sx, sy = self.scale(size)
-        return maskmod.build_init(self.reserve, size, sx, sy, mode=self.mask_mode, lines=self.lines)
+        return build_init(self.reserve, size, sx, sy, mode=self.mask_mode, lines=self.lines)
 
     def request(self) -> PaintRequest:
         w, h = self.request_size
@@ -113,7 +110,7 @@ class PanelPlan:
             height=h,
             init_image=self.init_image(),
             mask=self.mask(),
-            params=dict(self.params),
+            backend_settings=dict(self.backend_settings),
             model=self.model,
             panel_id=self.panel_id,
             variant=self.variant,
@@ -145,20 +142,22 @@ def plan_panel(
     req = caps.negotiate_size(*box)
     notes: list[str] = []
 
-    params = dict(st.backend_params(st.backend))
-    if caps.edge_control is not None and caps.edge_control.param not in params:
-        params[caps.edge_control.param] = f"{caps.edge_control.minimum:g}"
+    settings = dict(st.settings_for(st.backend))
+    if caps.edge_control is not None and caps.edge_control.param not in settings:
+        settings[caps.edge_control.param] = f"{caps.edge_control.minimum:g}"
     negative = panel.prompt.negative
     if negative and not caps.negative_prompt:
         notes.append(f"the `{st.backend}` backend has no negative prompt; it was left out")
         negative = ""
     seed = derive_seed(st.seed, panel.page, panel.number, variant) if caps.seed else None
 
-    reserve = tuple(_shift(p, -rect.x, -rect.y) for b in geom.balloons for p in b.reserve)
+    reserve = tuple(
+        _shift(p, -rect.x, -rect.y) for balloon in geom.balloons for p in balloon.reserve
+    )
     lines: tuple[Line, ...] = tuple(
         (run.text, run.x - rect.x, run.baseline - rect.y, run.font.size)
-        for b in geom.balloons
-        for ln in b.lines
+        for balloon in geom.balloons
+        for ln in balloon.lines
         for run in ln.runs
         if run.text
     )
@@ -173,14 +172,14 @@ def plan_panel(
     keep_margin = mask_spec.keep_margin.to_px(dpi)
     feather = mask_spec.feather.to_px(dpi)
     mode = mask_spec.balloons
-    if mode not in maskmod.MODES:
-        raise ValueError(f"mask.balloons must be one of {maskmod.MODES}, not {mode!r}")
-    sorted_params = tuple(sorted((str(k), str(v)) for k, v in params.items()))
-    key_params = tuple((k, v) for k, v in sorted_params if k not in caps.neutral_settings)
-    key = cachekey.cache_key(
+    if mode not in MODES:
+        raise ValueError(f"mask.balloons must be one of {MODES}, not {mode!r}")
+    backend_settings = tuple(sorted((str(k), str(v)) for k, v in settings.items()))
+    key_settings = tuple((k, v) for k, v in backend_settings if k not in caps.neutral_settings)
+    document = key_document(
         backend=st.backend,
         model=st.model,
-        params=key_params,
+        backend_settings=key_settings,
         prompt=panel.prompt.text,
         negative=negative,
         seed=seed,
@@ -188,10 +187,11 @@ def plan_panel(
         box_size=box,
         variant=variant,
         cast=cast,
-        mask=cachekey.mask_geometry(
+        mask=mask_geometry(
             reserve, mode=mode, keep_margin=keep_margin, feather=feather, lines=lines
         ),
     )
+    key = cache_key(document)
     return PanelPlan(
         panel_id=panel.id,
         page=panel.page,
@@ -202,7 +202,7 @@ def plan_panel(
         prompt=panel.prompt.text,
         negative=negative,
         seed=seed,
-        params=sorted_params,
+        backend_settings=backend_settings,
         dpi=dpi,
         box_pt=(rect.w, rect.h),
         box_size=box,

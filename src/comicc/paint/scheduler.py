@@ -11,18 +11,22 @@ with jitter otherwise); tqdm draws the progress bar on a terminal.
 from __future__ import annotations
 
 import concurrent.futures as cf
+import contextlib
 import os
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Protocol, runtime_checkable
 
 import tenacity
 from tqdm import tqdm
 
-from comicc.backends.base import (
+from comicc.backends import (
     Backend,
     BackendError,
+    PaintResult,
     RateLimited,
     Rejected,
     Transient,
@@ -30,7 +34,7 @@ from comicc.backends.base import (
 )
 from comicc.diagnostics import Diagnostic, Severity
 from comicc.images import PanelArt
-from comicc.layout.geometry import PanelGeom
+from comicc.layout import PanelGeom
 from comicc.model import ir
 from comicc.paint.cache import ArtCache
 from comicc.paint.composite import composite
@@ -41,8 +45,18 @@ MAX_RETRY_SECONDS = 300.0
 MAX_SINGLE_WAIT = 120.0
 
 
+@runtime_checkable
+class Closable(Protocol):
+    """A backend holding work in flight (a paid prediction being polled) that
+    it can cancel when the build stops."""
+
+    def close(self) -> None: ...
+
+
 @dataclass(frozen=True)
 class PaintJob:
+    """One variant of one panel to paint."""
+
     panel: ir.Panel
     geom: PanelGeom
     variant: int  # 1-based
@@ -50,6 +64,8 @@ class PaintJob:
 
 @dataclass
 class PaintOutcome:
+    """What painting a job gave: the art (None on failure) and its diagnostics."""
+
     job: PaintJob
     plan: PanelPlan | None = None
     art: PanelArt | None = None
@@ -82,23 +98,26 @@ class Painter:
         backends: dict[str, Backend],
         cache: ArtCache,
         *,
-        encoding: str = "jpeg",
+        image_format: str = "jpeg",
         quality: int = 90,
         workers: int | None = None,
         progress: bool | None = None,
-        sleep=None,
-    ):
+        sleep: Callable[[float], None] | None = None,
+    ) -> None:
         self.backends = backends
         self.cache = cache
-        self.encoding = encoding
-        self.ext = "jpg" if encoding == "jpeg" else "png"
+        self.image_format = image_format
+        self.ext = "jpg" if image_format == "jpeg" else "png"
         self.quality = quality
         self.workers = workers or self._default_workers()
         self.progress = sys.stderr.isatty() if progress is None else progress
         # set on Ctrl-C: no new attempt starts and back-off waits end at once, so the
         # worker threads (which the interpreter joins at exit) stop promptly
         self.cancelled = threading.Event()
-        self.sleep = sleep or self.cancelled.wait
+        self.sleep = sleep or self._sleep_unless_cancelled
+
+    def _sleep_unless_cancelled(self, seconds: float) -> None:
+        self.cancelled.wait(seconds)
 
     def _default_workers(self) -> int:
         local = all(not b.capabilities.needs_network for b in self.backends.values())
@@ -127,7 +146,7 @@ class Painter:
         request = plan.request()
         attempts = 0
 
-        def attempt():
+        def attempt() -> PaintResult:
             nonlocal attempts
             attempts += 1
             return backend.paint(request)
@@ -169,15 +188,16 @@ class Painter:
                 Diagnostic(
                     Severity.WARNING,
                     "mask-ignored",
-                    f"{where}: `{backend.name}` repainted {done.report.changed_fraction:.0%} of the area it was "
-                    "asked to keep; the original pixels were pasted back",
+                    f"{where}: `{backend.name}` repainted {done.report.changed_fraction:.0%} "
+                    "of the area it was asked to keep; the original pixels were pasted back",
                     panel.span,
-                    hints=[
-                        "check the backend's mask settings; the balloons are safe, but the art may show seams"
-                    ],
+                    hints=(
+                        "check the backend's mask settings; the balloons are safe, "
+                        "but the art may show seams",
+                    ),
                 )
             )
-        art = PanelArt.from_image(done.image, self.encoding, self.quality)
+        art = PanelArt.from_image(done.image, self.image_format, self.quality)
         if backend.capabilities.needs_network or (backend.capabilities.cost_per_image or 0) > 0:
             raw = result.image if isinstance(result.image, bytes) else None
             if raw is not None:
@@ -211,10 +231,16 @@ class Painter:
         panel: ir.Panel,
     ) -> Diagnostic:
         if isinstance(e, RateLimited):
-            msg = f"{where}: rate limited by {backend.name}, retried {attempts - 1} times over {seconds:.0f} s"
+            msg = (
+                f"{where}: rate limited by {backend.name}, "
+                f"retried {attempts - 1} times over {seconds:.0f} s"
+            )
             code = "backend-rate-limited"
         elif isinstance(e, Transient):
-            msg = f"{where}: {backend.name} failed ({e}), retried {attempts - 1} times over {seconds:.0f} s"
+            msg = (
+                f"{where}: {backend.name} failed ({e}), "
+                f"retried {attempts - 1} times over {seconds:.0f} s"
+            )
             code = "backend-failed"
         elif isinstance(e, Rejected):
             msg = f"{where}: {backend.name} rejected the panel: {e}"
@@ -225,11 +251,13 @@ class Painter:
         else:
             msg = f"{where}: {backend.name}: {e}"
             code = "backend-failed"
-        hints = [e.hint] if getattr(e, "hint", None) else []
-        return Diagnostic(Severity.ERROR, code, msg, panel.span, hints=tuple(hints))
+        hints = (e.hint,) if e.hint else ()
+        return Diagnostic(Severity.ERROR, code, msg, panel.span, hints=hints)
 
     # ------------------------------------------------------------ all jobs
     def paint(self, jobs: list[PaintJob]) -> list[PaintOutcome]:
+        """Paint every job (cache first); outcomes in the jobs' order. On Ctrl-C no
+        new attempt starts, closable backends cancel their work, and it re-raises."""
         results: list[PaintOutcome | None] = [None] * len(jobs)
         bar = tqdm(
             total=len(jobs),
@@ -251,12 +279,9 @@ class Painter:
             # Ctrl-C only interrupts this thread: let backends cancel work in flight
             # (e.g. a paid prediction being polled) instead of running to its deadline
             for backend in self.backends.values():
-                close = getattr(backend, "close", None)
-                if close is not None:
-                    try:
-                        close()
-                    except Exception:  # noqa: BLE001 - best effort while stopping
-                        pass
+                if isinstance(backend, Closable):
+                    with contextlib.suppress(Exception):  # best effort while stopping
+                        backend.close()
             raise
         finally:
             bar.close()

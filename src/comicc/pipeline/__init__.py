@@ -1,0 +1,48 @@
+"""The library API: check a script (compile.py), build it into a book (book.py).
+
+Each name is imported from its module when first used, so checking a script
+never loads the painting half (layout, paint, backends, output).
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from comicc.pipeline.book import build, layout, locked_sizes
+    from comicc.pipeline.compile import Checked, check, check_source, load_source
+    from comicc.pipeline.options import OUTPUT_FORMATS, BuildOptions, BuildResult
+
+# name -> the module defining it
+_HOME = {
+    "Checked": "compile",
+    "check": "compile",
+    "check_source": "compile",
+    "load_source": "compile",
+    "OUTPUT_FORMATS": "options",
+    "BuildOptions": "options",
+    "BuildResult": "options",
+    "build": "book",
+    "layout": "book",
+    "locked_sizes": "book",
+}
+
+__all__ = [
+    "OUTPUT_FORMATS",
+    "BuildOptions",
+    "BuildResult",
+    "Checked",
+    "build",
+    "check",
+    "check_source",
+    "layout",
+    "load_source",
+    "locked_sizes",
+]
+
+
+def __getattr__(name: str) -> object:
+    if name not in _HOME:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f"{__name__}.{_HOME[name]}"), name)

@@ -1,55 +1,44 @@
-"""The later half of the pipeline, wired: layout -> render -> backends ->
-output. ``compiler.py`` does source -> IR; this module takes a checked
-script to a book on disk. (Split from compiler.py to keep both readable.)"""
+"""The later half of the pipeline, wired: a checked script to a book on disk.
+
+layout -> backends (configured and checked before any request) -> paint ->
+output, then the lock file. ``compile.py`` is the first half (source to IR).
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 
-from comicc.backends import registry
-from comicc.backends.base import Backend, BackendError
+from comicc.backends import Backend, BackendError
+from comicc.backends import load as load_backend
 from comicc.diagnostics import Sink
-from comicc.fonts import book as fonts_mod
-from comicc.layout.engine import layout_book
-from comicc.layout.geometry import BookGeom
+from comicc.fonts import default_fontbook
+from comicc.images import PanelArt
+from comicc.layout import BookGeom, PanelGeom, layout_book
 from comicc.model import ir
-from comicc.paint.cache import ArtCache, default_cache_dir
-from comicc.paint.lock import LockedPanel, lock_path, read_lock, write_lock
-from comicc.paint.scheduler import Painter, PaintJob
-from comicc.theme import model as theme_mod
+from comicc.output import page_images, write_cbz, write_pdf, write_png_pages
+from comicc.paint import (
+    ArtCache,
+    LockedPanel,
+    Painter,
+    PaintJob,
+    PaintOutcome,
+    PanelPlan,
+    default_cache_dir,
+    lock_path,
+    read_lock,
+    write_lock,
+)
+from comicc.pipeline.options import BuildOptions, BuildResult
+from comicc.source import Span
+from comicc.theme import Theme, resolve_format
 
-FORMATS = ("pdf", "cbz", "png")
-
-
-@dataclass
-class BuildOptions:
-    output: str | None = None
-    format: str = "pdf"
-    backend: str | None = None  # override every panel's backend
-    dpi: int | None = None  # override every panel's dpi
-    bleed: bool = False
-    lossless: bool = False
-    quality: int = 90
-    cache_dir: str | None = None
-    workers: int | None = None
-    progress: bool | None = None
-    write_lock: bool = True
-    use_lock: bool = True  # keep balloon sizes from the lock file while text fits
-
-
-@dataclass
-class BuildResult:
-    output: Path
-    pages: int
-    panels: int
-    painted: int
-    cached: int
+CBZ_MAX_DPI = 300  # CBZ pages are for screens: more pixels only make the file bigger
 
 
 def locked_sizes(script: ir.Script) -> dict[str, tuple[float, float]]:
     """Balloon id -> body size recorded by the last build's lock file."""
-    out = {}
+    out: dict[str, tuple[float, float]] = {}
     for panel in read_lock(lock_path(script.path)).values():
         for bid, rect in (panel.get("balloons") or {}).items():
             if isinstance(rect, list) and len(rect) == 4:
@@ -57,21 +46,29 @@ def locked_sizes(script: ir.Script) -> dict[str, tuple[float, float]]:
     return out
 
 
-def layout(script: ir.Script, theme, sink: Sink, keep: dict | None = None) -> BookGeom | None:
-    fmt = theme_mod.resolve_format(theme, script.format)
-    if fmt is None:
+def layout(
+    script: ir.Script,
+    theme: Theme,
+    sink: Sink,
+    keep: dict[str, tuple[float, float]] | None = None,
+) -> BookGeom | None:
+    """Lay out every page; None (and a diagnostic) when the page format is unknown.
+    ``keep``: balloon sizes to keep while their text fits (:func:`locked_sizes`)."""
+    page_format = resolve_format(theme, script.page_format)
+    if page_format is None:
         sink.error(
             "unknown-format",
-            f"the theme `{theme.name}` has no page format `{script.format}`",
+            f"the theme `{theme.name}` has no page format `{script.page_format}`",
             path=script.path,
         )
         return None
-    book, issues = layout_book(script, theme, fmt, fonts_mod.default_fontbook(), keep=keep)
+    book, issues = layout_book(script, theme, page_format, default_fontbook(), keep=keep)
     sink.extend(issues)
     return book
 
 
 def apply_overrides(script: ir.Script, opts: BuildOptions) -> ir.Script:
+    """The script with ``--backend`` / ``--dpi`` applied to every panel."""
     if not opts.backend and not opts.dpi:
         return script
 
@@ -93,98 +90,98 @@ def create_backends(script: ir.Script, sink: Sink) -> dict[str, Backend] | None:
     """Instantiate every backend the script uses and check its configuration
     (settings, key, reachability) BEFORE any paint request is sent. Problems
     point at the setting's line (`stability.url: ...`, `backend: stability`)."""
-    out: dict[str, Backend] = {}
     first_use: dict[str, ir.Panel] = {}
     for panel in script.panels:
         first_use.setdefault(panel.settings.backend, panel)
-    ok = True
+    out: dict[str, Backend] = {}
     for name, panel in first_use.items():
-        st = panel.settings
-        params = st.backend_params(name)
+        backend = _create_backend(name, panel, script, sink)
+        if backend is not None:
+            out[name] = backend
+    return out if len(out) == len(first_use) else None
 
-        def where(key: str | None):
-            if key:
-                span = st.span_of(f"{name}.{key}")
-                if span is not None:
-                    return span
-            return st.span_of("backend") or panel.span
 
-        try:
-            cls = registry.load(name)
-        except BackendError as e:
-            hints = [e.hint] if getattr(e, "hint", None) else []
-            sink.error(
-                "backend-unavailable",
-                f"backend `{name}` cannot be used: {e}",
-                where(None),
-                hints=hints,
-            )
-            ok = False
-            continue
-        known = getattr(cls, "settings", None)
-        if st.model and "model" not in params and known is not None and "model" in known:
-            params = {**params, "model": st.model}  # the generic `model:` setting
+def _create_backend(name: str, first: ir.Panel, script: ir.Script, sink: Sink) -> Backend | None:
+    """Backend ``name`` configured by the settings of ``first``, the first panel
+    using it; None (and diagnostics) when it cannot be used."""
+    st = first.settings
+
+    def where(key: str | None) -> Span | None:
+        if key:
+            span = st.span_of(f"{name}.{key}")
+            if span is not None:
+                return span
+        return st.span_of("backend") or first.span
+
+    def unavailable(e: BackendError, setting: str = "") -> None:
+        sink.error(
+            "backend-unavailable",
+            f"backend `{name}` cannot be used: {setting}{e}",
+            where(e.setting),
+            hints=[e.hint] if e.hint else [],
+        )
+
+    try:
+        factory = load_backend(name)
+    except BackendError as e:
+        unavailable(e)
+        return None
+    # a Backend subclass declares and checks its settings; a plain factory takes any
+    spec = factory if isinstance(factory, type) and issubclass(factory, Backend) else None
+    takes_model = spec is not None and spec.SETTINGS is not None and "model" in spec.SETTINGS
+
+    def settings_of(panel: ir.RenderSettings) -> dict[str, str]:
+        settings = panel.settings_for(name)
+        if takes_model and st.model and "model" not in settings:  # the generic `model:`
+            settings = {**settings, "model": panel.model or st.model}
+        return settings
+
+    if spec is not None:
         # every distinct set of settings a panel uses is checked, not only the first
-        problems = []
-        seen_sets: set = set()
-        for other in script.panels:
-            if other.settings.backend != name:
+        reported: set[tuple[str, str, int]] = set()
+        checked: set[tuple[tuple[str, str], ...]] = set()
+        for panel in script.panels:
+            if panel.settings.backend != name:
                 continue
-            op = other.settings.backend_params(name)
-            if st.model and "model" not in op and known is not None and "model" in known:
-                op = {**op, "model": other.settings.model or st.model}
-            sig = tuple(sorted(op.items()))
-            if sig in seen_sets:
+            settings = settings_of(panel.settings)
+            signature = tuple(sorted(settings.items()))
+            if signature in checked:
                 continue
-            seen_sets.add(sig)
-            for prob in cls.validate_settings(op) if hasattr(cls, "validate_settings") else []:
-                span = other.settings.span_of(f"{name}.{prob.key}") or where(prob.key)
-                key = (prob.key, prob.message, span.line if span else 0)
-                if key in {(p_.key, p_.message, l_) for p_, l_ in problems}:
+            checked.add(signature)
+            for problem in spec.validate_settings(settings):
+                span = panel.settings.span_of(f"{name}.{problem.key}") or where(problem.key)
+                key = (problem.key, problem.message, span.line if span else 0)
+                if key in reported:
                     continue
-                problems.append((prob, span.line if span else 0))
-                sink.error(
-                    "backend-setting", prob.message, span, hints=[prob.hint] if prob.hint else []
-                )
-        if problems:
-            ok = False
-            continue
-        try:
-            backend = cls(**params)
-            if hasattr(backend, "preflight"):
-                backend.preflight()
-        except BackendError as e:
-            hints = [e.hint] if getattr(e, "hint", None) else []
-            setting = (
-                f"`{name}.{e.setting}`: "
-                if getattr(e, "setting", None) and st.span_of(f"{name}.{e.setting}")
-                else ""
-            )
-            sink.error(
-                "backend-unavailable",
-                f"backend `{name}` cannot be used: {setting}{e}",
-                where(getattr(e, "setting", None)),
-                hints=hints,
-            )
-            ok = False
-            continue
-        out[name] = backend
-    return out if ok else None
+                reported.add(key)
+                hints = [problem.hint] if problem.hint else []
+                sink.error("backend-setting", problem.message, span, hints=hints)
+        if reported:
+            return None
+    try:
+        backend = factory(**settings_of(st))
+        if isinstance(backend, Backend):
+            backend.preflight()
+    except BackendError as e:
+        named = e.setting and st.span_of(f"{name}.{e.setting}")
+        unavailable(e, f"`{name}.{e.setting}`: " if named else "")
+        return None
+    return backend
 
 
-def default_output(script_path: str, fmt: str) -> Path:
+def default_output(script_path: str, output_format: str) -> Path:
+    """Where a build writes without ``-o``: beside the script (``story.pdf``,
+    ``story.cbz``, ``story-pages/``)."""
     p = Path(script_path)
     stem = p.name[: -len(".comic")] if p.name.endswith(".comic") else p.stem
-    if fmt == "png":
+    if output_format == "png":
         return p.with_name(f"{stem}-pages")
-    return p.with_name(f"{stem}.{fmt}")
+    return p.with_name(f"{stem}.{output_format}")
 
 
-def build(script: ir.Script, theme, sink: Sink, opts: BuildOptions) -> BuildResult | None:
-    from comicc.output.cbz import write_cbz
-    from comicc.output.pdf import write_pdf
-    from comicc.output.raster import page_images, write_png_pages
-
+def build(script: ir.Script, theme: Theme, sink: Sink, opts: BuildOptions) -> BuildResult | None:
+    """Lay out, paint and write the book; None when a stage found errors (then
+    nothing was written: every output is written atomically, at the end)."""
     script = apply_overrides(script, opts)
     book = layout(script, theme, sink, keep=locked_sizes(script) if opts.use_lock else None)
     if book is None or sink.has_errors():
@@ -198,11 +195,10 @@ def build(script: ir.Script, theme, sink: Sink, opts: BuildOptions) -> BuildResu
         for panel in script.panels
         for v in range(1, panel.settings.variants + 1)
     ]
-    cache = ArtCache(opts.cache_dir or default_cache_dir(script.path))
     painter = Painter(
         backends,
-        cache,
-        encoding="png" if opts.lossless else "jpeg",
+        ArtCache(opts.cache_dir or default_cache_dir(script.path)),
+        image_format="png" if opts.lossless else "jpeg",
         quality=opts.quality,
         workers=opts.workers,
         progress=opts.progress,
@@ -212,51 +208,64 @@ def build(script: ir.Script, theme, sink: Sink, opts: BuildOptions) -> BuildResu
         sink.extend(o.diagnostics)
     if sink.has_errors():
         return None
-    by_panel: dict[str, dict[int, object]] = {}
+    by_panel: dict[str, dict[int, PaintOutcome]] = {}
     for o in outcomes:
         by_panel.setdefault(o.job.panel.id, {})[o.job.variant] = o
-    art = {}
+    art: dict[str, PanelArt] = {}
     locked = []
     for panel in script.panels:
-        chosen = by_panel[panel.id][panel.settings.pick]
+        variants = by_panel[panel.id]
+        chosen = variants[panel.settings.pick]
+        # an outcome without an error diagnostic has its plan and its art
+        assert chosen.art is not None and chosen.plan is not None, chosen
         art[panel.id] = chosen.art
-        geom = geoms[panel.id]
-        locked.append(
-            LockedPanel(
-                panel.id,
-                panel.settings.backend,
-                panel.settings.model,
-                panel.settings.variants,
-                panel.settings.pick,
-                chosen.plan.seed,
-                chosen.plan.cache_key,
-                tuple(by_panel[panel.id][v].plan.cache_key for v in sorted(by_panel[panel.id])),
-                {b.id: b.rect.to_json() for b in geom.balloons},
-            )
-        )
-    out = Path(opts.output) if opts.output else default_output(script.path, opts.format)
-    page_color = getattr(theme, "page_color", "#ffffff")
-    meta = script.meta
+        keys = tuple(o.plan.cache_key for _, o in sorted(variants.items()) if o.plan is not None)
+        locked.append(_locked(panel, geoms[panel.id], chosen.plan, keys))
+    out = Path(opts.output) if opts.output else default_output(script.path, opts.output_format)
     dpi = opts.dpi or script.settings.dpi
-    if opts.format == "pdf":
+    if opts.output_format == "pdf":
         write_pdf(
-            book, art, meta, out, bleed=opts.bleed, crop_marks=opts.bleed, page_color=page_color
+            book,
+            art,
+            script.meta,
+            out,
+            bleed=opts.bleed,
+            crop_marks=opts.bleed,
+            page_color=theme.page_color,
         )
-    elif opts.format == "cbz":
+    elif opts.output_format == "cbz":
         images = page_images(
             book,
             art,
-            dpi=min(dpi, 300),
-            fmt="jpeg",
+            dpi=min(dpi, CBZ_MAX_DPI),
+            image_format="jpeg",
             quality=opts.quality,
             bleed=opts.bleed,
-            page_color=page_color,
+            page_color=theme.page_color,
         )
-        write_cbz(images, meta, out, rtl=script.reading == "rtl", page_count=len(images))
+        write_cbz(images, script.meta, out, rtl=script.reading == "rtl", page_count=len(images))
     else:
         out.mkdir(parents=True, exist_ok=True)
-        write_png_pages(book, art, out, dpi=dpi, bleed=opts.bleed, page_color=page_color)
+        write_png_pages(book, art, out, dpi=dpi, bleed=opts.bleed, page_color=theme.page_color)
     if opts.write_lock:
         write_lock(lock_path(script.path), locked)
     painted = sum(1 for o in outcomes if not o.from_cache)
     return BuildResult(out, len(book.pages), len(script.panels), painted, len(outcomes) - painted)
+
+
+def _locked(
+    panel: ir.Panel, geom: PanelGeom, chosen: PanelPlan, keys: tuple[str, ...]
+) -> LockedPanel:
+    """The lock file's record of one panel: the chosen variant and every variant's key."""
+    st = panel.settings
+    return LockedPanel(
+        panel.id,
+        st.backend,
+        st.model,
+        st.variants,
+        st.pick,
+        chosen.seed,
+        chosen.cache_key,
+        keys,
+        {balloon.id: balloon.rect.to_json() for balloon in geom.balloons},
+    )

@@ -1,8 +1,7 @@
-"""The only module that wires the stages together.
+"""The front half of the pipeline: source -> checked IR (load, parse, theme, lower).
 
-source -> syntax (parse) -> model (lower) -> layout -> render -> backends ->
-output. Each function takes explicit inputs and a diagnostics sink and
-returns None when the stage found errors; the CLI turns that into exit codes.
+Each function takes explicit inputs and a diagnostics sink and returns None
+when the stage found errors; the CLI turns that into exit codes.
 """
 
 from __future__ import annotations
@@ -10,17 +9,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from comicc.backends import names as backend_names
 from comicc.diagnostics import Sink
-from comicc.model import ir
-from comicc.model.lower import KNOWN_BACKENDS, Context, lower
-from comicc.model.prompt import PromptTemplates, TemplateProblem
+from comicc.model import Context, PromptTemplates, TemplateProblem, ir, lower
 from comicc.source import SourceFile
-from comicc.syntax import ast
-from comicc.syntax.parser import parse
-from comicc.theme import model as theme_mod
+from comicc.syntax import ast, parse
+from comicc.theme import Theme, available_themes, is_theme_path, load_theme
+
+DEFAULT_THEME = "classic"
 
 
 def load_source(path: str | Path, sink: Sink) -> SourceFile | None:
+    """Read a script as UTF-8; None (and a diagnostic) if it cannot be read."""
     p = Path(path)
     try:
         data = p.read_bytes()
@@ -53,40 +53,43 @@ def load_source(path: str | Path, sink: Sink) -> SourceFile | None:
     return SourceFile.from_text(text, str(path))
 
 
-def available_themes() -> tuple[str, ...]:
-    return tuple(theme_mod.available_themes())
-
-
-def _theme_name(tree: ast.Script) -> str | None:
+def _theme_setting(tree: ast.Script) -> str | None:
     for node in tree.header:
         if isinstance(node, ast.Setting) and node.key == "theme" and node.value:
             return node.value.strip()
     return None
 
 
-def load_theme_for(tree: ast.Script, src: SourceFile, sink: Sink, sources: dict | None = None):
+def _script_theme(
+    tree: ast.Script, src: SourceFile, sink: Sink, sources: dict[str, SourceFile]
+) -> Theme | None:
     """Load the theme a script asks for; None (and diagnostics) if it is broken.
 
-    An unknown theme NAME is reported by the lowering (with a did-you-mean at
-    the setting); here it silently falls back to the default theme.
+    An unknown theme name or a missing theme file is reported by the lowering
+    (with a did-you-mean at the setting); here it falls back to the default theme.
     """
-    name = _theme_name(tree) or "classic"
-    if "/" not in name and not name.endswith(".toml") and name not in available_themes():
-        name = "classic"
-    if "/" in name or name.endswith(".toml"):
-        p = Path(name) if Path(name).is_absolute() else Path(src.path).resolve().parent / name
-        if not p.is_file():
-            name = "classic"
-    return theme_mod.load_theme(name, sink, Path(src.path).resolve().parent, sources=sources)
+    base_dir = Path(src.path).resolve().parent
+    name = _theme_setting(tree) or DEFAULT_THEME
+    if is_theme_path(name):
+        path = Path(name)
+        if not (path if path.is_absolute() else base_dir / path).is_file():
+            name = DEFAULT_THEME
+    elif name not in available_themes():
+        name = DEFAULT_THEME
+    return load_theme(name, sink, base_dir, sources=sources)
 
 
 @dataclass
 class Checked:
+    """A parsed and checked script, and what a build of it needs next."""
+
     source: SourceFile
     tree: ast.Script
-    script: ir.Script | None
-    theme: object | None
-    sources: dict  # every file a diagnostic may point into (script, theme files)
+    script: ir.Script | None  # None when the script (or its theme) has errors
+    # the script's theme; the default theme when the script's own is broken (then
+    # `script` is None), so the script's own errors are still all reported
+    theme: Theme
+    sources: dict[str, SourceFile]  # every file a diagnostic may point into
 
 
 def check(
@@ -102,37 +105,28 @@ def check(
 def check_source(
     src: SourceFile, sink: Sink, *, backends: tuple[str, ...] | None = None
 ) -> Checked | None:
-    if not src.text.strip():
-        sink.error(
-            "empty-script",
-            "the script is empty: there is nothing to build",
-            path=src.path,
-            hints=[
-                "a minimal script is `title: Hello`, `PAGE 1`, `PANEL 1` and a line of description"
-            ],
-        )
-        return None
+    """Parse and lower a script already in memory, collecting every diagnostic."""
     tree = parse(src, sink)
     if tree is None:
         return None
-    sources: dict = {src.path: src}
-    theme = load_theme_for(tree, src, sink, sources)
-    template = getattr(theme, "prompt_template", None) or theme_mod.DEFAULT_PROMPT_TEMPLATE
-    character = getattr(theme, "character_template", None) or theme_mod.DEFAULT_CHARACTER_TEMPLATE
-    negative = getattr(theme, "negative", "") or ""
+    sources = {src.path: src}
+    theme = _script_theme(tree, src, sink, sources) or load_theme(DEFAULT_THEME, Sink())
+    if theme is None:
+        return None
     try:
-        templates = PromptTemplates(template, character)
+        templates = PromptTemplates(theme.prompt_template, theme.character_template)
     except TemplateProblem as e:
-        sink.error("prompt-template", str(e), path=getattr(theme, "path", None) or src.path)
+        sink.error("prompt-template", str(e), path=theme.path)
         return None
     ctx = Context(
         templates=templates,
-        default_negative=negative,
-        backends=tuple(backends or KNOWN_BACKENDS),
-        themes=available_themes(),
-        default_theme="classic",
-        default_format=getattr(theme, "default_format", None) or "us-comic",
-        default_reading=getattr(theme, "reading", None) or "ltr",
+        page_formats=tuple(theme.formats),
+        default_negative=theme.negative,
+        backends=tuple(backends or backend_names()),
+        themes=tuple(available_themes()),
+        default_theme=DEFAULT_THEME,
+        default_format=theme.default_format,
+        default_reading=theme.reading,
     )
     script = lower(tree, src, sink, ctx)
     return Checked(src, tree, script, theme, sources)

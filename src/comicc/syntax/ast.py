@@ -1,7 +1,7 @@
 """The syntax tree of a .comic script: frozen dataclasses, each with a span.
 
-Spans are excluded from equality (``compare=False``), so ``parse(fmt(s)) ==
-parse(s)`` compares meaning-bearing content only. Values are stored in the
+Spans are excluded from equality (``compare=False``), so
+``parse(format_script(t)) == t`` compares meaning-bearing content only. Values are stored in the
 canonical form the formatter writes (upper-case MODs and number words,
 stripped text), so formatting never changes the tree.
 """
@@ -9,7 +9,6 @@ stripped text), so formatting never changes the tree.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Union
 
 from comicc.source import Span, span_field
 
@@ -95,10 +94,6 @@ class LetteringLine:
     cue_span: Span = span_field()
     number_span: Span | None = span_field()
 
-    @property
-    def raw_text(self) -> str:
-        return " ".join(t.text for t in self.lines if t.text)
-
 
 @dataclass(frozen=True)
 class Note:
@@ -119,7 +114,7 @@ class Description:
     span: Span = span_field()
 
 
-Line = Union[CharacterDef, SnippetDef, Setting, LetteringLine, Comment, Note, Boneyard, Description]
+Line = CharacterDef | SnippetDef | Setting | LetteringLine | Comment | Note | Boneyard | Description
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Iterable
 
 import lark
 
@@ -32,6 +33,7 @@ TERMINAL_NAMES = {
 
 @functools.lru_cache(maxsize=1)
 def parser() -> lark.Lark:
+    """The parser of ``grammar/comic.lark``, built once."""
     return lark.Lark(
         grammar_path().read_text(encoding="utf-8"),
         parser="lalr",
@@ -42,7 +44,8 @@ def parser() -> lark.Lark:
     )
 
 
-def describe_expected(names) -> list[str]:
+def describe_expected(names: Iterable[str]) -> list[str]:
+    """Human descriptions of the terminals a parser expected, for messages."""
     out = []
     for n in sorted(set(names)):
         if n.startswith("_") and n not in TERMINAL_NAMES:

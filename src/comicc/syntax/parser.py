@@ -9,17 +9,31 @@ broken line (up to a limit).
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 import lark
 from lark import Token
 
 from comicc.diagnostics import Sink
-from comicc.source import SourceFile
+from comicc.source import SourceFile, Span
 from comicc.syntax import ast
 from comicc.syntax.grammar import describe_expected, parser
 from comicc.syntax.numbers import number_value
 
 MAX_SYNTAX_ERRORS = 50
+
+# what the transformer makes of one line of the script
+_Node = ast.Line | ast.PageHead | ast.PanelHead
+
+
+def _start(tok: Token) -> int:
+    assert tok.start_pos is not None  # the lexer positions every token
+    return tok.start_pos
+
+
+def _end(tok: Token) -> int:
+    assert tok.end_pos is not None
+    return tok.end_pos
 
 
 def parse(src: SourceFile, sink: Sink) -> ast.Script | None:
@@ -41,8 +55,7 @@ def parse(src: SourceFile, sink: Sink) -> ast.Script | None:
             text = blanked
     if errors:
         return None
-    lines = _Lines(src).transform(tree)
-    return _fold(src, lines, sink)
+    return _fold(src, _Lines(src).transform(tree))
 
 
 # ---------------------------------------------------------------- errors
@@ -64,13 +77,14 @@ def _report(
         found = _found(tok.type, tok.value)
         end = pos + max(1, len(str(tok.value).strip()) if tok.type != "_NL" else 1)
     elif isinstance(e, lark.exceptions.UnexpectedCharacters):
-        pos = e.pos_in_stream
+        pos = e.pos_in_stream or 0
         expected = describe_expected(e.allowed or ())
         found = f"`{text[pos]}`" if pos < len(text) and text[pos] != "\n" else "the end of the line"
         end = pos + 1
     else:  # UnexpectedEOF
         pos = len(src.text)
-        expected = describe_expected(getattr(e, "expected", ()) or ())
+        eof_expected = e.expected if isinstance(e, lark.exceptions.UnexpectedEOF) else ()
+        expected = describe_expected(eof_expected)
         found = "the end of the file"
         end = pos
     span = src.span(min(pos, len(src.text)), min(end, len(src.text)))
@@ -80,7 +94,7 @@ def _report(
     return pos
 
 
-def _found(kind: str, value) -> str:
+def _found(kind: str, value: str) -> str:
     if kind == "_NL":
         return "the end of the line"
     if kind == "$END":
@@ -143,128 +157,120 @@ class _Lines(lark.Transformer):
         super().__init__(visit_tokens=False)
         self.src = src
 
-    def _span(self, start: int, end: int):
+    def _span(self, start: int, end: int) -> Span:
         return self.src.span(start, min(end, len(self.src.text)))
 
-    def _tok_span(self, tok: Token, strip: bool = True):
+    def _tok_span(self, tok: Token) -> Span:
+        """The token's span without its leading and trailing whitespace."""
         value = str(tok)
-        start, end = tok.start_pos, tok.end_pos
-        if strip:
-            lead = len(value) - len(value.lstrip())
-            trail = len(value) - len(value.rstrip())
-            start, end = start + lead, max(start + lead, end - trail)
-        return self._span(start, end)
+        lead = len(value) - len(value.lstrip())
+        trail = len(value) - len(value.rstrip())
+        start = _start(tok) + lead
+        return self._span(start, max(start, _end(tok) - trail))
 
-    def _line_span(self, items):
-        toks = [t for t in _tokens(items)]
-        return self._span(toks[0].start_pos + _lead(toks[0]), toks[-1].end_pos)
-
-    def start(self, items):
+    def start(self, items: list[_Node]) -> list[_Node]:
         return list(items)
 
-    def number(self, items):
+    def number(self, items: list[Token]) -> ast.Number:
         tok = items[0]
         raw = str(tok).upper()
         return ast.Number(raw, number_value(raw), self._tok_span(tok))
 
-    def page_head(self, items):
+    def page_head(self, items: list[Token | ast.Number]) -> ast.PageHead:
         kw, *rest = items
+        assert isinstance(kw, Token)
         nums = tuple(x for x in rest if isinstance(x, ast.Number))
-        note = next((str(x)[1:-1].strip() for x in rest if isinstance(x, Token)), None)
-        end = max([n.span.end for n in nums] + [x.end_pos for x in rest if isinstance(x, Token)])
-        return ast.PageHead(nums, note, self._span(kw.start_pos, end))
+        notes = [x for x in rest if isinstance(x, Token)]
+        note = str(notes[0])[1:-1].strip() if notes else None
+        end = max([n.span.end for n in nums] + [_end(x) for x in notes])
+        return ast.PageHead(nums, note, self._span(_start(kw), end))
 
-    def panel_head(self, items):
+    def panel_head(self, items: list[Token | ast.Number]) -> ast.PanelHead:
         kw, num, *rest = items
-        note = str(rest[0])[1:-1].strip() if rest else None
-        end = rest[0].end_pos if rest else num.span.end
-        return ast.PanelHead(num, note, self._span(kw.start_pos, end))
+        assert isinstance(kw, Token) and isinstance(num, ast.Number)
+        note_tok = rest[0] if rest and isinstance(rest[0], Token) else None
+        note = str(note_tok)[1:-1].strip() if note_tok is not None else None
+        end = _end(note_tok) if note_tok is not None else num.span.end
+        return ast.PanelHead(num, note, self._span(_start(kw), end))
 
-    def character_def(self, items):
+    def _definition(self, items: list[Token]) -> tuple[str, str, Span, Span]:
+        """name, text, span and name span of a `character`/`snippet` line."""
         kw, name, *rest = items
         text = str(rest[0]).strip() if rest else ""
-        end = rest[0].end_pos if rest else name.end_pos + 1
-        return ast.CharacterDef(
-            str(name).strip(), text, self._span(kw.start_pos, end), self._tok_span(name)
-        )
+        end = _end(rest[0]) if rest else _end(name) + 1
+        return str(name).strip(), text, self._span(_start(kw), end), self._tok_span(name)
 
-    def snippet_def(self, items):
-        kw, name, *rest = items
-        text = str(rest[0]).strip() if rest else ""
-        end = rest[0].end_pos if rest else name.end_pos + 1
-        return ast.SnippetDef(
-            str(name).strip(), text, self._span(kw.start_pos, end), self._tok_span(name)
-        )
+    def character_def(self, items: list[Token]) -> ast.CharacterDef:
+        return ast.CharacterDef(*self._definition(items))
 
-    def setting(self, items):
+    def snippet_def(self, items: list[Token]) -> ast.SnippetDef:
+        return ast.SnippetDef(*self._definition(items))
+
+    def setting(self, items: list[Token]) -> ast.Setting:
         key = items[0]
         value = None
         value_span = None
-        list_items = []
-        end = key.end_pos + 1
+        list_items: list[ast.ListItem | ast.Comment] = []
+        end = _end(key) + 1
         for tok in items[1:]:
             if tok.type == "TEXT":
                 value = str(tok).strip()
                 value_span = self._tok_span(tok)
-                end = tok.end_pos
-            elif tok.type == "ITEM":
-                start = tok.start_pos + len(str(tok)) - len(str(tok).lstrip("\n \t"))
+                end = _end(tok)
+                continue
+            # ITEM and ITEM_COMMENT tokens start with the newline before them
+            start = _start(tok) + len(str(tok)) - len(str(tok).lstrip("\n \t"))
+            if tok.type == "ITEM":
                 body = str(tok).lstrip("\n \t")[1:]  # drop "-"
                 lead = len(body) - len(body.lstrip())
-                list_items.append(
-                    ast.ListItem(
-                        body.strip(),
-                        self._span(
-                            start + 1 + lead, tok.end_pos - (len(body) - len(body.rstrip()))
-                        ),
-                    )
-                )
-                end = tok.end_pos
+                trail = len(body) - len(body.rstrip())
+                item_span = self._span(start + 1 + lead, _end(tok) - trail)
+                list_items.append(ast.ListItem(body.strip(), item_span))
             else:  # ITEM_COMMENT
-                start = tok.start_pos + len(str(tok)) - len(str(tok).lstrip("\n \t"))
-                list_items.append(ast.Comment(str(tok).strip(), self._span(start, tok.end_pos)))
-                end = tok.end_pos
+                list_items.append(ast.Comment(str(tok).strip(), self._span(start, _end(tok))))
+            end = _end(tok)
         return ast.Setting(
             str(key),
             value,
             tuple(list_items),
-            self._span(key.start_pos, end),
+            self._span(_start(key), end),
             self._tok_span(key),
             value_span,
         )
 
-    def mods(self, items):
+    def mods(self, items: list[Token]) -> tuple[ast.Mod, ...]:
         out = []
         for tok in items:
             name = _MOD_SPACES.sub(" ", str(tok).strip()).upper()
             out.append(ast.Mod(name, self._tok_span(tok)))
         return tuple(out)
 
-    def lettering(self, items):
+    def lettering(self, items: list[Token | tuple[ast.Mod, ...]]) -> ast.LetteringLine:
         number = None
         number_span = None
-        mods: tuple = ()
-        lines = []
-        cue_tok = None
+        mods: tuple[ast.Mod, ...] = ()
+        lines: list[ast.LineText] = []
+        cue_tok: Token | None = None
         first = items[0]
-        for it in items:
-            if isinstance(it, tuple):
-                mods = it
-            elif it.type == "BALLOON_NO":
-                number = int(str(it).rstrip("."))
-                number_span = self._tok_span(it)
-            elif it.type == "CUE":
-                cue_tok = it
-            elif it.type == "TEXT":
-                lines.append(ast.LineText(str(it).strip(), self._tok_span(it)))
-            elif it.type == "CONT":
+        for item in items:
+            if isinstance(item, tuple):
+                mods = item
+            elif item.type == "BALLOON_NO":
+                number = int(str(item).rstrip("."))
+                number_span = self._tok_span(item)
+            elif item.type == "CUE":
+                cue_tok = item
+            elif item.type == "TEXT":
+                lines.append(ast.LineText(str(item).strip(), self._tok_span(item)))
+            elif item.type == "CONT":
                 if not lines:
-                    lines.append(ast.LineText("", self._span(it.start_pos, it.start_pos)))
-                lines.append(ast.LineText(str(it).strip(), self._tok_span(it)))
+                    lines.append(ast.LineText("", self._span(_start(item), _start(item))))
+                lines.append(ast.LineText(str(item).strip(), self._tok_span(item)))
+        assert cue_tok is not None  # the grammar requires a cue
         if not lines:
-            lines.append(ast.LineText("", self._span(cue_tok.end_pos, cue_tok.end_pos)))
-        start = first.start_pos if isinstance(first, Token) else cue_tok.start_pos
-        end = max(lines[-1].span.end, cue_tok.end_pos + 1, *(m.span.end + 1 for m in mods))
+            lines.append(ast.LineText("", self._span(_end(cue_tok), _end(cue_tok))))
+        start = _start(first) if isinstance(first, Token) else _start(cue_tok)
+        end = max(lines[-1].span.end, _end(cue_tok) + 1, *(m.span.end + 1 for m in mods))
         return ast.LetteringLine(
             number,
             str(cue_tok).strip(),
@@ -275,45 +281,34 @@ class _Lines(lark.Transformer):
             number_span,
         )
 
-    def comment(self, items):
+    def comment(self, items: list[Token]) -> ast.Comment:
         return ast.Comment(str(items[0]).rstrip(), self._tok_span(items[0]))
 
-    def note(self, items):
+    def note(self, items: list[Token]) -> ast.Note:
         return ast.Note(str(items[0]).strip(), self._tok_span(items[0]))
 
-    def boneyard(self, items):
+    def boneyard(self, items: list[Token]) -> ast.Boneyard:
         tok = items[0]
         text = "\n".join(line.rstrip() for line in str(tok).rstrip().split("\n"))
         return ast.Boneyard(text, tok.type == "BONEYARD", self._tok_span(tok))
 
-    def description(self, items):
+    def description(self, items: list[Token]) -> ast.Description:
         return ast.Description(str(items[0]).strip(), self._tok_span(items[0]))
-
-
-def _tokens(items):
-    for it in items:
-        if isinstance(it, Token):
-            yield it
-
-
-def _lead(tok: Token) -> int:
-    v = str(tok)
-    return len(v) - len(v.lstrip())
 
 
 # ---------------------------------------------------------------- folding
 
 
-def _fold(src: SourceFile, lines: list, sink: Sink) -> ast.Script:
-    header: list = []
+def _fold(src: SourceFile, lines: Iterable[_Node]) -> ast.Script:
+    header: list[ast.Line | ast.Panel] = []
     pages: list[ast.Page] = []
-    page_head = None
-    page_lines: list = []
+    page_head: ast.PageHead | None = None
+    page_lines: list[ast.Line] = []
     panels: list[ast.Panel] = []
-    panel_head = None
-    panel_lines: list = []
+    panel_head: ast.PanelHead | None = None
+    panel_lines: list[ast.Line] = []
 
-    def close_panel():
+    def close_panel() -> None:
         nonlocal panel_head, panel_lines
         if panel_head is not None:
             end = panel_lines[-1].span.end if panel_lines else panel_head.span.end
@@ -324,7 +319,7 @@ def _fold(src: SourceFile, lines: list, sink: Sink) -> ast.Script:
                 panels.append(p)
         panel_head, panel_lines = None, []
 
-    def close_page():
+    def close_page() -> None:
         nonlocal page_head, page_lines, panels
         close_panel()
         if page_head is not None:

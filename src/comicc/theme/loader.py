@@ -1,4 +1,4 @@
-"""Reading theme files: TOML → ``extends`` chain → merged keys → validated Theme.
+"""Loading themes: TOML → ``extends`` chain → merged keys → validated :class:`Theme`.
 
 Every diagnostic points into the file that wrote the offending key (a theme
 and the theme it extends are different files). Codes:
@@ -20,6 +20,7 @@ and the theme it extends are different files). Codes:
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,7 +29,8 @@ from jinja2 import TemplateSyntaxError, meta
 from jinja2.sandbox import SandboxedEnvironment
 
 from comicc.diagnostics import Sink, did_you_mean
-from comicc.fonts import book as _fonts
+from comicc.fonts import FontBook, default_fontbook
+from comicc.model import is_theme_path
 from comicc.resources import themes_dir
 from comicc.source import SourceFile, Span
 from comicc.theme.model import (
@@ -51,10 +53,12 @@ from comicc.theme.schema import (
     BALLOON_KINDS,
     CHARACTER_VARIABLES,
     FONT,
+    FONT_OR_ROLE,
     FONT_ROLES,
     PROMPT_VARIABLES,
     SCHEMA,
     BadValue,
+    Schema,
 )
 
 _NOT_INHERITED = {("name",), ("extends",), ("description",)}
@@ -64,25 +68,63 @@ _NOT_INHERITED = {("name",), ("extends",), ("description",)}
 class _Doc:
     src: SourceFile
     index: dict[KeyPath, Loc]
-    data: dict
+    data: dict[str, Any]  # the parsed TOML
 
 
 def theme_file(name: str) -> Path:
+    """The file of the shipped theme ``name`` (it may not exist)."""
     return themes_dir() / f"{name}.toml"
 
 
-def shipped_names() -> list[str]:
+def available_themes() -> list[str]:
+    """Names of the shipped themes (``themes/*.toml``), sorted."""
     d = themes_dir()
     if not d.is_dir():
         return []
     return sorted(p.stem for p in d.glob("*.toml") if not p.stem.startswith("_"))
 
 
-def is_path(name: str) -> bool:
-    return "/" in name or "\\" in name or name.endswith(".toml")
+def load_theme(
+    name_or_path: str,
+    sink: Sink,
+    base_dir: Path | None = None,
+    *,
+    sources: dict[str, SourceFile] | None = None,
+) -> Theme | None:
+    """Load and validate a theme; ``None`` after reporting errors into ``sink``.
+
+    ``name_or_path`` is a shipped theme's name (``classic``) or, if
+    :func:`~comicc.model.is_theme_path` says so, a file path relative to
+    ``base_dir`` (default: the current directory). ``extends`` chains are
+    followed. The text of every file read is put into ``sources`` (path →
+    :class:`SourceFile`) so diagnostics can be rendered with their lines.
+    """
+    if is_theme_path(name_or_path):
+        path = Path(name_or_path).expanduser()
+        if not path.is_absolute() and base_dir is not None:
+            path = Path(base_dir) / path
+    else:
+        path = theme_file(name_or_path)
+        if not path.is_file():
+            names = available_themes()
+            sug = did_you_mean(name_or_path, names)
+            hints = ([f"did you mean `{sug[0]}`?"] if sug else []) + [
+                "shipped themes: " + ", ".join(names),
+                "a theme file of your own is given as a path, e.g. `theme: ./my-theme.toml`",
+            ]
+            sink.error("theme-not-found", f"unknown theme `{name_or_path}`", hints=hints)
+            return None
+    loader = Loader(sink, sources)
+    docs = loader.chain(path)
+    if docs is None:
+        return None
+    conv = loader.validate(loader.merge(docs))
+    return loader.build(conv, path)
 
 
 class Loader:
+    """One theme load: reads the chain of files, merges, validates and builds."""
+
     def __init__(self, sink: Sink, sources: dict[str, SourceFile] | None = None):
         self.sink = sink
         self.sources = sources if sources is not None else {}
@@ -107,11 +149,19 @@ class Loader:
                 return d
         return self.top
 
-    def error(self, code: str, message: str, path: KeyPath, hints=(), value=True, label=""):
+    def error(
+        self,
+        code: str,
+        message: str,
+        path: KeyPath,
+        hints: tuple[str, ...] | list[str] = (),
+        value: bool = True,
+        label: str = "",
+    ) -> None:
         self.failed = True
         self.sink.error(code, message, self.span(path, value), hints=tuple(hints), label=label)
 
-    def item_span(self, path: KeyPath, item: Any) -> Span | None:
+    def item_span(self, path: KeyPath, item: object) -> Span | None:
         """The span of one element of a list value (its first quoted match)."""
         span = self.span(path)
         doc = self._doc_for(path)
@@ -123,7 +173,14 @@ class Loader:
                 return doc.src.span(at, at + len(lit))
         return span
 
-    def warning(self, code: str, message: str, path: KeyPath, hints=(), value=True):
+    def warning(
+        self,
+        code: str,
+        message: str,
+        path: KeyPath,
+        hints: tuple[str, ...] | list[str] = (),
+        value: bool = True,
+    ) -> None:
         self.sink.warning(code, message, self.span(path, value), hints=tuple(hints))
 
     # ---------------------------------------------------------------- reading
@@ -159,7 +216,7 @@ class Loader:
         """The file and the files it extends, base first."""
         docs: list[_Doc] = []
         seen: list[Path] = []
-        via = None
+        via: tuple[_Doc, KeyPath] | None = None  # the `extends` that led to `path`
         while True:
             real = path.resolve()
             if real in seen:
@@ -168,7 +225,7 @@ class Loader:
                 self.sink.error(
                     "theme-extends-cycle",
                     f"themes extend each other in a cycle: {names}",
-                    locate(via[0].src, via[0].index, via[1], True),
+                    locate(via[0].src, via[0].index, via[1], True) if via else None,
                 )
                 return None
             seen.append(real)
@@ -188,14 +245,14 @@ class Loader:
                     locate(doc.src, doc.index, ("extends",), True),
                 )
                 return None
-            if is_path(ext):
+            if is_theme_path(ext):
                 path = Path(doc.src.path).parent / ext
             else:
                 path = theme_file(ext)
                 if not path.is_file():
-                    sug = did_you_mean(ext, shipped_names())
+                    sug = did_you_mean(ext, available_themes())
                     hints = ([f"did you mean `{sug[0]}`?"] if sug else []) + [
-                        "shipped themes: " + ", ".join(shipped_names())
+                        "shipped themes: " + ", ".join(available_themes())
                     ]
                     self.failed = True
                     self.sink.error(
@@ -209,7 +266,7 @@ class Loader:
         return docs
 
     # ---------------------------------------------------------------- merging
-    def merge(self, docs: list[_Doc]) -> dict:
+    def merge(self, docs: list[_Doc]) -> dict[str, Any]:
         leaves: dict[KeyPath, Any] = {}
         for doc in docs:
             for key in list(leaves):
@@ -224,7 +281,7 @@ class Loader:
                 leaves[path] = value
                 self.origin[path] = doc
         self.top = docs[-1]
-        nested: dict = {}
+        nested: dict[str, Any] = {}
         for path, value in leaves.items():
             node = nested
             for part in path[:-1]:
@@ -233,7 +290,7 @@ class Loader:
         return nested
 
     # ------------------------------------------------------------- validation
-    def walk(self, data: dict, schema: dict, path: KeyPath) -> dict:
+    def walk(self, data: dict[str, Any], schema: Schema, path: KeyPath) -> dict[str, Any]:
         out: dict = {}
         for key, value in data.items():
             p = path + (key,)
@@ -254,13 +311,13 @@ class Loader:
                     label="not a theme key",
                 )
                 continue
-            if isinstance(spec, dict):
+            if isinstance(spec, Mapping):
                 if not isinstance(value, dict):
                     self.bad.add(p)
                     self.error("theme-bad-value", f"`{'.'.join(p)}` must be a table", p)
                     continue
                 out[key] = self.walk(value, spec, p)
-            elif spec == "font_or_role":
+            elif spec == FONT_OR_ROLE:
                 if isinstance(value, dict):
                     out[key] = self.walk(value, FONT, p)
                 elif isinstance(value, str) and value in FONT_ROLES:
@@ -287,7 +344,7 @@ class Loader:
                     self.sink.error(exc.code, str(exc), span, hints=exc.hints)
         return out
 
-    def require(self, conv: dict, path: KeyPath, hint: str = "") -> Any:
+    def require(self, conv: dict[str, Any], path: KeyPath, hint: str = "") -> Any:
         node: Any = conv
         for part in path:
             if not isinstance(node, dict) or part not in node:
@@ -302,7 +359,9 @@ class Loader:
             node = node[part]
         return node
 
-    def check_template(self, conv: dict, key: str, allowed: tuple[str, ...]) -> str | None:
+    def check_template(
+        self, conv: dict[str, Any], key: str, allowed: tuple[str, ...]
+    ) -> str | None:
         text = conv.get("prompt", {}).get(key)
         if text is None:
             return None
@@ -334,8 +393,8 @@ class Loader:
 
     def _template_line(self, path: KeyPath, lineno: int) -> Span | None:
         doc = self._doc_for(path)
-        loc = doc.index.get(path) if doc else None
-        if loc is None:
+        loc = doc.index.get(path) if doc is not None else None
+        if doc is None or loc is None:
             return self.span(path)
         text = doc.src.text
         start = loc.value_start
@@ -355,8 +414,8 @@ class Loader:
         return doc.src.span(start, max(start, end))
 
     # --------------------------------------------------------------- building
-    def build(self, conv: dict, top: Path) -> Theme | None:
-        fb = _fonts.default_fontbook()
+    def build(self, conv: dict[str, Any], top: Path) -> Theme | None:
+        fb = default_fontbook()
         formats = {}
         for name, f in conv.get("formats", {}).items():
             if "trim" not in f:
@@ -480,7 +539,7 @@ class Loader:
             spans=spans,
         )
 
-    def check_font(self, fb, family: str, path: KeyPath, error: bool) -> None:
+    def check_font(self, fb: FontBook, family: str, path: KeyPath, error: bool) -> None:
         """Report a family comicc cannot find, once, where a file names it."""
         if path not in self.origin or family in self.missing_fonts or fb.exists(family):
             return
@@ -499,7 +558,7 @@ class Loader:
         else:
             self.warning("theme-missing-font", msg + " (fallback skipped)", path, hints)
 
-    def validate(self, data: dict) -> dict:
+    def validate(self, data: dict[str, Any]) -> dict[str, Any]:
         return self.walk(data, SCHEMA, ())
 
 
@@ -511,7 +570,7 @@ def _fontspec(d: dict, base: FontSpec, style: str, scale: float) -> FontSpec:
     return FontSpec(d.get("family", base.family), size, leading, d.get("style", style))
 
 
-def _flatten(d: dict, prefix: KeyPath):
+def _flatten(d: dict[str, Any], prefix: KeyPath) -> Iterator[tuple[KeyPath, Any]]:
     for k, v in d.items():
         if isinstance(v, dict) and v:
             yield from _flatten(v, prefix + (k,))

@@ -164,7 +164,7 @@ def index_keys(src: SourceFile) -> dict[KeyPath, Loc]:
     return out
 
 
-def _index_inline(text: str, start: int, end: int, path: KeyPath, out: dict) -> None:
+def _index_inline(text: str, start: int, end: int, path: KeyPath, out: dict[KeyPath, Loc]) -> None:
     """Keys of an inline table ``{ a = 1, b = { c = 2 } }``."""
     i = start + 1
     while i < end:

@@ -1,7 +1,7 @@
-"""The keys a theme file may hold, their types, and unit conversion.
+"""The keys a theme file may hold, their types, and their converters.
 
-Lengths are written with a unit and converted to points: ``pt``, ``in``,
-``mm``, ``cm``, ``px`` (a CSS pixel, 1/96 in = 0.75 pt). Colors are
+Lengths are written with a unit and converted to points (:mod:`comicc.units`);
+in a theme, ``px`` is a CSS pixel (``css_px``, 1/96 in = 0.75 pt). Colors are
 ``#rgb``, ``#rrggbb`` or ``#rrggbbaa`` (plus ``black``, ``white`` and, where a
 fill or stroke may be absent, ``none``). See ``docs/themes.md``.
 """
@@ -9,30 +9,19 @@ fill or stroke may be absent, ``none``). See ``docs/themes.md``.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Final, Literal
 
-UNITS = {"pt": 1.0, "in": 72.0, "mm": 72.0 / 25.4, "cm": 720.0 / 25.4, "px": 0.75}
-BALLOON_KINDS = (
-    "speech",
-    "thought",
-    "whisper",
-    "shout",
-    "electronic",
-    "caption",
-    "note",
-    "sfx",
-    "title",
-)
+from comicc.model import ir
+from comicc.units import WRITTEN_UNITS, split_length, split_size, to_points
+
+BALLOON_KINDS = tuple(kind.value for kind in ir.BalloonKind)
 FONT_ROLES = ("lettering", "emphasis", "caption", "sfx", "title")
 FONT_STYLES = ("regular", "bold", "italic", "bolditalic")
 # variables a prompt template may use (the model stage provides them)
 PROMPT_VARIABLES = ("description", "items", "style", "characters", "page", "panel")
 CHARACTER_VARIABLES = ("name", "description")
 
-_NUM = r"(\d+(?:\.\d*)?|\.\d+)"
-_LENGTH = re.compile(rf"^\s*{_NUM}\s*([a-zA-Z]*)\s*$")
-_SIZE = re.compile(rf"^\s*{_NUM}\s*([a-zA-Z]*)\s*[x×]\s*{_NUM}\s*([a-zA-Z]+)\s*$")
 _COLOR = re.compile(r"^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6}|[0-9a-fA-F]{8})$")
 _NAMED = {"black": "#000000", "white": "#ffffff"}
 
@@ -44,7 +33,7 @@ class BadValue(ValueError):
         super().__init__(message)
         self.hints = hints
         self.code = code
-        self.item: Any = None  # the offending element of a list value
+        self.item: object = None  # the offending element of a list value
 
 
 def _length_error(message: str, hints: tuple[str, ...] = ()) -> BadValue:
@@ -55,7 +44,12 @@ def _color_error(message: str, hints: tuple[str, ...] = ()) -> BadValue:
     return BadValue(message, hints, "theme-bad-color")
 
 
-def parse_length(value: Any) -> float:
+def _points(value: float, unit: str) -> float:
+    """A theme length in points: a theme's ``px`` is a CSS pixel."""
+    return to_points(value, "css_px" if unit == "px" else unit)
+
+
+def parse_length(value: object) -> float:
     """``"0.16in"`` → 11.52 (points). A bare ``0`` is allowed."""
     if isinstance(value, (int, float)) and not isinstance(value, bool) and value == 0:
         return 0.0
@@ -64,14 +58,14 @@ def parse_length(value: Any) -> float:
             f"expected a length with a unit, found `{value!r}`",
             ('write lengths as strings with a unit, e.g. "8pt", "3mm", "0.16in"',),
         )
-    m = _LENGTH.match(value)
-    if not m:
+    written = split_length(value)
+    if written is None:
         raise _length_error(
             f"`{value}` is not a length",
             ('write a number and a unit: pt, in, mm, cm or px, e.g. "3mm"',),
         )
-    num, unit = float(m.group(1)), m.group(2).lower()
-    if unit not in UNITS:
+    num, unit = written
+    if unit not in WRITTEN_UNITS:
         if not unit and num == 0:
             return 0.0
         hint = (
@@ -80,30 +74,29 @@ def parse_length(value: Any) -> float:
             else f"`{unit}` is not a unit; use pt, in, mm, cm or px"
         )
         raise _length_error(f"`{value}` has no valid unit", (hint,))
-    return num * UNITS[unit]
+    return _points(num, unit)
 
 
-def parse_size(value: Any) -> tuple[float, float]:
+def parse_size(value: object) -> tuple[float, float]:
     """``"6.625x10.25in"`` or ``"128mm x 182mm"`` → (width, height) in points."""
     if not isinstance(value, str):
         raise _length_error(f'expected a size like "6.625x10.25in", found `{value!r}`')
-    m = _SIZE.match(value)
-    if not m:
+    written = split_size(value)
+    if written is None:
         raise _length_error(
             f"`{value}` is not a size", ('write WIDTHxHEIGHT and a unit, e.g. "210x297mm"',)
         )
-    w_unit = (m.group(2) or m.group(4)).lower()
-    h_unit = m.group(4).lower()
+    (w, w_unit), (h, h_unit) = written
     for u in (w_unit, h_unit):
-        if u not in UNITS:
+        if u not in WRITTEN_UNITS:
             raise _length_error(f"`{u}` is not a unit", ("use pt, in, mm, cm or px",))
-    w, h = float(m.group(1)) * UNITS[w_unit], float(m.group(3)) * UNITS[h_unit]
-    if w <= 0 or h <= 0:
+    width, height = _points(w, w_unit), _points(h, h_unit)
+    if width <= 0 or height <= 0:
         raise _length_error(f"`{value}` has a zero side")
-    return w, h
+    return width, height
 
 
-def parse_color(value: Any, allow_none: bool = False) -> str:
+def parse_color(value: object, allow_none: bool = False) -> str:
     """A color as lowercase ``#rrggbb`` (or ``#rrggbbaa``), or ``"none"``."""
     if isinstance(value, str):
         v = value.strip().lower()
@@ -121,57 +114,60 @@ def parse_color(value: Any, allow_none: bool = False) -> str:
     raise _color_error(f"`{value}` is not a color", (hint,))
 
 
-def _str(v):
+def _color_or_none(v: object) -> str:
+    return parse_color(v, allow_none=True)
+
+
+def _str(v: object) -> str:
     if not isinstance(v, str):
         raise BadValue(f"expected a string, found `{v!r}`")
     return v
 
 
-def _bool(v):
+def _bool(v: object) -> bool:
     if not isinstance(v, bool):
         raise BadValue(f"expected true or false, found `{v!r}`")
     return v
 
 
-def _number(v):
+def _number(v: object) -> float:
     if isinstance(v, bool) or not isinstance(v, (int, float)) or v <= 0:
         raise BadValue(f"expected a positive number, found `{v!r}`")
     return float(v)
 
 
-def _positive_length(v):
+def _positive_length(v: object) -> float:
     x = parse_length(v)
     if x <= 0:
         raise _length_error(f"`{v}` must be more than zero")
     return x
 
 
-def _strlist(v):
+def _strlist(v: object) -> tuple[str, ...]:
     if not isinstance(v, list) or not all(isinstance(x, str) for x in v):
         raise BadValue(f"expected a list of strings, found `{v!r}`")
     return tuple(v)
 
 
-def _dash(v):
+def _dash(v: object) -> tuple[float, ...] | None:
     if v is False or v == "none" or v == []:
         return None
     if not isinstance(v, list):
         raise BadValue(f'expected a list of lengths like ["3pt", "2pt"], found `{v!r}`')
-    out = []
+    lengths: list[float] = []
     for x in v:
         try:
-            out.append(parse_length(x))
+            lengths.append(parse_length(x))
         except BadValue as exc:
             exc.item = x  # lets the diagnostic point at the element
             raise
-    out = tuple(out)
-    if not any(out):
+    if not any(lengths):
         raise BadValue("a dash pattern needs at least one non-zero length")
-    return out
+    return tuple(lengths)
 
 
-def _choice(options: tuple[str, ...]) -> Callable[[Any], str]:
-    def conv(v):
+def _choice(options: tuple[str, ...]) -> Callable[[object], str]:
+    def conv(v: object) -> str:
         if not isinstance(v, str) or v.lower() not in options:
             raise BadValue(f"`{v}` is not one of {', '.join(options)}")
         return v.lower()
@@ -179,25 +175,30 @@ def _choice(options: tuple[str, ...]) -> Callable[[Any], str]:
     return conv
 
 
-def _any(v):
+def _any(v: object) -> object:
     return v
 
 
-FONT = {
+Converter = Callable[[object], object]
+FONT_OR_ROLE: Final = "font_or_role"  # a role name (FONT_ROLES) or a FONT table
+# a Mapping is a table; "*" inside one means "any key, each with this schema"
+Schema = Mapping[str, "Converter | Schema | Literal['font_or_role']"]
+
+FONT: Schema = {
     "family": _str,
     "style": _choice(FONT_STYLES),
     "size": _positive_length,
     "leading": _positive_length,
 }
-BALLOON = {
+BALLOON: Schema = {
     "stroke_width": parse_length,
-    "stroke": lambda v: parse_color(v, True),
-    "fill": lambda v: parse_color(v, True),
+    "stroke": _color_or_none,
+    "fill": _color_or_none,
     "dash": _dash,
     "text_color": parse_color,
-    "font": "font_or_role",
+    "font": FONT_OR_ROLE,
 }
-FORMAT = {
+FORMAT: Schema = {
     "trim": parse_size,
     "bleed": parse_length,
     "margin": parse_length,
@@ -206,8 +207,7 @@ FORMAT = {
     "strip": _bool,
 }
 
-# a dict is a table; "*" inside one means "any key, each with this schema"
-SCHEMA: dict[str, Any] = {
+SCHEMA: Schema = {
     "name": _str,
     "extends": _str,
     "description": _str,

@@ -1,0 +1,41 @@
+"""What a build takes and gives: its options, its result, the output formats.
+
+Apart from ``book.py`` (the wiring) so the command line can list the output
+formats without loading the painting half.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+OUTPUT_FORMATS = ("pdf", "cbz", "png")
+
+
+@dataclass
+class BuildOptions:
+    """How to build: the command line's options, as the library takes them."""
+
+    output: str | None = None  # file (pdf, cbz) or directory (png); None: beside the script
+    output_format: str = "pdf"  # one of OUTPUT_FORMATS
+    backend: str | None = None  # override every panel's backend
+    dpi: int | None = None  # override every panel's dpi
+    bleed: bool = False
+    lossless: bool = False  # panel art as PNG instead of JPEG
+    quality: int = 90  # JPEG quality
+    cache_dir: str | None = None
+    workers: int | None = None
+    progress: bool | None = None  # None: a progress bar when stderr is a terminal
+    write_lock: bool = True
+    use_lock: bool = True  # keep balloon sizes from the lock file while text fits
+
+
+@dataclass
+class BuildResult:
+    """What a build wrote: the output's path and how the panels were painted."""
+
+    output: Path
+    pages: int
+    panels: int
+    painted: int
+    cached: int
