@@ -19,7 +19,8 @@ from comicc.backends import (
     Unavailable,
     registry,
 )
-from comicc.backends.stability import SDXL_SIZES, StabilityBackend
+from comicc.backends.stability import StabilityBackend
+from comicc.backends.stability_inputs import SDXL_SIZES
 from comicc.paint import ArtCache, Painter, PaintJob, composite, plan_panel
 from support.fakes_stability_openai import (
     KEY,

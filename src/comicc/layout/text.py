@@ -1,12 +1,13 @@
-"""Text fitting: wrap a balloon's text into its shape at a FIXED type size.
+"""Text fitting: a balloon's lines fitted into its body at a FIXED type size.
 
 Type is never shrunk to make text fit: the balloon grows instead, and the
 placement stage reports what still does not fit. Speech-like balloons wrap
 into an oval (lines of an ellipse around the block, one scale factor searched
 on the ellipse's semi-axes, see ``shared/reference/lettering.md``); captions
 and notes wrap into a rectangle with balanced lines; SFX and titles are
-display lettering. No hyphenation; a word longer than the widest line is
-kept whole and its excess reported. Characters no face covers are kept and
+display lettering. Line breaking itself (words, widows, no hyphenation) is
+:mod:`comicc.layout.linebreak`; a word longer than the widest line is kept
+whole and its excess reported. Characters no face covers are kept and
 returned in :attr:`Fit.missing`.
 """
 
@@ -16,10 +17,20 @@ import math
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from functools import partial
-from typing import NamedTuple, overload
+from typing import overload
 
-from comicc.fonts import FontRef
 from comicc.layout.geometry import GlyphRun, Rect, TextLine
+from comicc.layout.linebreak import (
+    Prepared,
+    Seg,
+    TextStyle,
+    Word,
+    fix_widow,
+    is_widow,
+    line_runs,
+    prepare,
+    wrap_lines,
+)
 from comicc.layout.measure import Measurer
 from comicc.layout.shapes import ellipse_line_widths, text_block_to_body
 from comicc.model import ir
@@ -31,34 +42,13 @@ __all__ = [
     "Fit",
     "FitLine",
     "LazyFits",
-    "TextStyle",
     "fit_box",
     "fit_oval",
     "fit_variants",
     "kept_size",
-    "text_style",
-    "words_of",
 ]
 
 SQRT2 = math.sqrt(2.0)
-
-
-@dataclass(frozen=True)
-class Seg:
-    """A measured piece of text in one face."""
-
-    text: str
-    font: FontRef
-    width: float
-
-
-@dataclass(frozen=True)
-class Word:
-    """A measured word (pieces in different faces when emphasis or fallbacks change)."""
-
-    segs: tuple[Seg, ...]
-    width: float
-    glue: bool = False  # no space before it (CJK characters break anywhere)
 
 
 @dataclass(frozen=True)
@@ -99,196 +89,6 @@ class Fit:
         return tuple(out)
 
 
-@dataclass(frozen=True)
-class TextStyle:
-    """The faces, leading, color and case a balloon is lettered in."""
-
-    font: FontRef
-    emphasis: FontRef
-    fallbacks: tuple[FontRef, ...]
-    leading: float
-    color: str
-    caps: bool
-
-
-def text_style(balloon: ir.Balloon, theme: Theme, m: Measurer) -> TextStyle:
-    """The lettering style of ``balloon``: its kind's face and balloon style."""
-    kind = balloon.kind
-    spec = theme.lettering
-    style = spec.style
-    if kind in (ir.BalloonKind.CAPTION, ir.BalloonKind.NOTE):
-        spec, style = theme.caption, theme.caption.style
-    elif kind is ir.BalloonKind.SFX:
-        spec, style = theme.sfx, theme.sfx.style
-    elif kind is ir.BalloonKind.TITLE:
-        spec, style = theme.title, theme.title.style
-    bstyle = theme.balloon_style(kind)
-    if bstyle.font is not None:
-        spec, style = bstyle.font, bstyle.font.style
-    elif kind is ir.BalloonKind.SHOUT:
-        style = "bold" if spec.style in ("regular", "bold") else "bolditalic"
-    scale = theme.small_scale if (balloon.small or kind is ir.BalloonKind.NOTE) else 1.0
-    size, leading = spec.size * scale, spec.leading * scale
-    font = m.font(spec.family, style, size)
-    emph = m.font(theme.emphasis.family, theme.emphasis.style, size)
-    fallbacks = tuple(
-        f for f in m.fallbacks(theme.fallback_fonts, "regular", size) if f.path != font.path
-    )
-    return TextStyle(font, emph, fallbacks, leading, bstyle.text_color, bool(theme.all_caps))
-
-
-def _is_cjk(ch: str) -> bool:
-    o = ord(ch)
-    return (
-        0x2E80 <= o <= 0x9FFF
-        or 0xAC00 <= o <= 0xD7AF
-        or 0xF900 <= o <= 0xFAFF
-        or 0xFF00 <= o <= 0xFFEF
-        or 0x20000 <= o <= 0x3FFFF
-    )
-
-
-def _segments(
-    text: str, font: FontRef, st: TextStyle, m: Measurer, missing: dict[str, None]
-) -> list[Seg]:
-    """``text`` cut where the face changes (a fallback for characters ``font`` lacks)."""
-    runs: list[tuple[FontRef, list[str]]] = []
-    for ch in text:
-        f = font
-        if not m.covers(ch, font):
-            for fb in st.fallbacks:
-                if m.covers(ch, fb):
-                    f = fb
-                    break
-            else:
-                missing[ch] = None
-        if runs and runs[-1][0] is f:
-            runs[-1][1].append(ch)
-        else:
-            runs.append((f, [ch]))
-    out: list[Seg] = []
-    for f, chars in runs:
-        t = "".join(chars)
-        out.append(Seg(t, f, m.width(t, f)))
-    return out
-
-
-def words_of(balloon: ir.Balloon, st: TextStyle, m: Measurer) -> tuple[list[Word], tuple[str, ...]]:
-    """Split the balloon's runs into measured words (emphasis kept per piece)."""
-    missing: dict[str, None] = {}
-    words: list[Word] = []
-    pieces: list[tuple[str, bool]] = []  # the word being collected
-    glue_next = False
-
-    def flush(glue_after: bool = False) -> None:
-        nonlocal pieces, glue_next
-        if pieces:
-            segs: list[Seg] = []
-            for t, emph in pieces:
-                segs += _segments(t, st.emphasis if emph else st.font, st, m, missing)
-            word = Word(tuple(segs), sum(s.width for s in segs), glue_next)
-            if words and not glue_next and not any(ch.isalnum() for t, _ in pieces for ch in t):
-                # "--", "..." and the like never start a line: keep them with the word before
-                prev = words.pop()
-                space = Seg(" ", st.font, m.width(" ", st.font))
-                word = Word(
-                    prev.segs + (space,) + word.segs,
-                    prev.width + space.width + word.width,
-                    prev.glue,
-                )
-            words.append(word)
-            pieces = []
-        glue_next = glue_after
-
-    for run in balloon.runs:
-        text = run.text.upper() if st.caps else run.text
-        for ch in text:
-            if ch.isspace():
-                flush(False)
-            elif _is_cjk(ch):
-                flush(True if pieces else glue_next)
-                pieces = [(ch, run.emphasis)]
-                flush(True)
-            else:
-                if pieces and pieces[-1][1] == run.emphasis:
-                    pieces[-1] = (pieces[-1][0] + ch, run.emphasis)
-                else:
-                    pieces.append((ch, run.emphasis))
-    flush(False)
-    if words:
-        words[0] = Word(words[0].segs, words[0].width, False)
-    return words, tuple(missing)
-
-
-def _wrap(words: list[Word], widths: list[float], space: float) -> list[list[Word]] | None:
-    """Greedy wrap into lines of the given widths; None if the words don't fit."""
-    lines: list[list[Word]] = []
-    i, n = 0, len(words)
-    for limit in widths:
-        line: list[Word] = []
-        used = 0.0
-        while i < n:
-            w = words[i]
-            add = w.width + (0.0 if (not line or w.glue) else space)
-            if used + add > limit + 1e-9:
-                break
-            line.append(w)
-            used += add
-            i += 1
-        if not line:
-            return None
-        lines.append(line)
-        if i == n:
-            break
-    return lines if i == n and len(lines) == len(widths) else None
-
-
-def _line_width(line: list[Word], space: float) -> float:
-    return sum(w.width for w in line) + space * sum(1 for w in line[1:] if not w.glue)
-
-
-def _runs(line: list[Word], st: TextStyle, m: Measurer) -> tuple[tuple[Seg, ...], float]:
-    parts: list[tuple[str, FontRef]] = []
-    for k, w in enumerate(line):
-        if k and not w.glue:
-            prev = parts[-1][1]
-            parts.append((" ", prev if prev == w.segs[0].font else st.font))
-        parts += [(s.text, s.font) for s in w.segs]
-    merged: list[tuple[str, FontRef]] = []
-    for t, f in parts:
-        if merged and merged[-1][1] == f:
-            merged[-1] = (merged[-1][0] + t, f)
-        else:
-            merged.append((t, f))
-    segs = tuple(Seg(t, f, m.width(t, f)) for t, f in merged)
-    return segs, sum(s.width for s in segs)
-
-
-def _fix_widow(lines: list[list[Word]], widths: list[float], space: float) -> None:
-    """Avoid a one-word last line by pulling a word down when it fits."""
-    if len(lines) < 2 or len(lines[-1]) != 1 or len(lines[-2]) < 3:
-        return
-    moved = [lines[-2][-1]] + lines[-1]
-    if _line_width(moved, space) <= widths[len(lines) - 1] + 1e-9:
-        lines[-2] = lines[-2][:-1]
-        lines[-1] = moved
-
-
-class Prepared(NamedTuple):
-    """Style and measured words of a balloon, shared by all its fits."""
-
-    style: TextStyle
-    words: list[Word]
-    missing: tuple[str, ...]
-
-
-def prepare(balloon: ir.Balloon, theme: Theme, m: Measurer) -> Prepared:
-    """Style and measured words of ``balloon``, shared by all its fits."""
-    st = text_style(balloon, theme, m)
-    words, missing = words_of(balloon, st, m)
-    return Prepared(st, words, missing)
-
-
 Wrapped = tuple[list[list[Word]], list[float]]  # lines of words, and each line's width
 
 
@@ -323,7 +123,7 @@ def fit_oval(
             widths = ellipse_line_widths(a, b, pad, ys)
             if sum(widths) < total or max(widths) < longest:
                 continue
-            lines = _wrap(words, widths, space)
+            lines = wrap_lines(words, widths, space)
             if lines is not None:
                 return lines, widths
         return None
@@ -349,13 +149,13 @@ def fit_oval(
     if found is None:  # no ellipse up to 1e5 pt holds the words: never for real text
         raise ValueError("text too long to letter")
     lines, widths = found
-    _fix_widow(lines, widths, space)
-    if _widow(lines):  # a slightly larger balloon often avoids the one-word last line
+    fix_widow(lines, widths, space)
+    if is_widow(lines):  # a slightly larger balloon often avoids the one-word last line
         for k in (1.03, 1.06, 1.09, 1.12, 1.15):
             r = attempt(hi * k)
             if r is not None:
-                _fix_widow(r[0], r[1], space)
-                if not _widow(r[0]):
+                fix_widow(r[0], r[1], space)
+                if not is_widow(r[0]):
                     lines, widths, hi = r[0], r[1], hi * k
                     break
     return _oval_fit(
@@ -375,10 +175,6 @@ def _quantize(value: float, step: float) -> float:
     return math.ceil(value / step - 1e-9) * step
 
 
-def _widow(lines: list[list[Word]]) -> bool:
-    return len(lines) >= 2 and len(lines[-1]) == 1 and sum(len(x) for x in lines) >= 4
-
-
 def _oval_fit(
     balloon: ir.Balloon,
     lines: list[list[Word]],
@@ -396,7 +192,7 @@ def _oval_fit(
     bw, bh = text_block_to_body(balloon.kind, aspect * s * SQRT2, s * SQRT2, 0.0)
     out = []
     for i, line in enumerate(lines):
-        runs, w = _runs(line, st, m)
+        runs, w = line_runs(line, st, m)
         c = (i - (n - 1) / 2) * L
         out.append(FitLine(runs, -w / 2, c + cap / 2, w))
     return Fit(bw, bh, tuple(out), L, asc, desc, cap, st.color, missing)
@@ -450,8 +246,8 @@ def fit_box(
             else:
                 lo = mid
         lines = wrap_at(hi)
-        _fix_widow(lines, [hi] * len(lines), space)
-    built = [_runs(line, st, m) for line in lines]
+        fix_widow(lines, [hi] * len(lines), space)
+    built = [line_runs(line, st, m) for line in lines]
     block_w = _quantize(max((w for _, w in built), default=0.0), BOX_STEP)
     n = len(built)
     block_h = (n - 1) * L + cap + desc if n else 0.0

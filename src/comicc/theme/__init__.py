@@ -1,7 +1,8 @@
 """Themes: the look of a book, loaded from TOML theme files and validated."""
 
 from comicc.model import is_theme_path
-from comicc.theme.loader import available_themes, load_theme
+from comicc.theme.chain import available_themes
+from comicc.theme.loader import load_theme
 from comicc.theme.model import BalloonStyle, FontSpec, PageFormat, Theme, resolve_format
 
 __all__ = [
