@@ -2,6 +2,9 @@
 
 Hypothesis profiles: `ci` (default, fast) and `deep` (many more examples):
     HYPOTHESIS_PROFILE=deep .venv/bin/python -m pytest tests/test_fmt_properties.py
+and `fuzz`, a middle size for the subprocess fuzz test of the command line
+(tests/cli/test_fuzz_cli.py, which sizes its own `ci` and `deep` budgets; see
+its docstring): 150 examples a test, with the same health checks off.
 """
 
 import os
@@ -18,6 +21,12 @@ settings.register_profile(
 settings.register_profile(
     "deep",
     max_examples=2000,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+settings.register_profile(
+    "fuzz",
+    max_examples=150,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )

@@ -9,13 +9,40 @@ Each verb runs in its module in ``comicc.commands`` (exit codes: see
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
+import signal
 import sys
 import traceback
 from collections.abc import Callable
 from typing import Protocol, TypeAlias
 
 from comicc import __version__, commands
+from comicc.files import FileRefused, describe_os_error
 from comicc.pipeline import OUTPUT_FORMATS
+from comicc.pipeline.options import DPI_RANGE
+
+
+def _bounded(low: int, high: int, what: str) -> Callable[[str], int]:
+    """An argparse type: a whole number from ``low`` to ``high`` (else a usage error)."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"`{text}` is not a whole number") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(
+                f"{value} is out of range: {what} must be from {low} to {high}"
+            )
+        return value
+
+    return parse
+
+
+_dpi = _bounded(*DPI_RANGE, "the dpi")
+WIREFRAME_MIN_DPI = 10  # a wireframe is a proof: small ones are fine
+_wireframe_dpi = _bounded(WIREFRAME_MIN_DPI, DPI_RANGE[1], "the wireframe dpi")
 
 
 class AddCommon(Protocol):
@@ -42,6 +69,14 @@ def _common(p: argparse.ArgumentParser, format_flag: bool = True) -> None:
     )
     p.add_argument(
         "--debug", action="store_true", help="show Python tracebacks for internal errors"
+    )
+    p.add_argument(
+        "--allow-path",
+        action="append",
+        default=[],
+        metavar="DIR",
+        help="let the script read theme files from DIR too (repeatable); by default only "
+        "its own folder, the shipped themes and your themes folder",
     )
 
 
@@ -90,7 +125,8 @@ def _add_build(sub: Subparsers, common: AddCommon) -> None:
         "-o",
         "--output",
         metavar="OUT",
-        help="output file (pdf, cbz) or directory (png); default: beside the script",
+        help="output file (pdf, cbz; `-` for standard output) or directory (png); "
+        "default: beside the script",
     )
     b.add_argument(
         "--format",
@@ -101,19 +137,32 @@ def _add_build(sub: Subparsers, common: AddCommon) -> None:
     )
     b.add_argument("--backend", metavar="NAME", help="paint every panel with this backend")
     b.add_argument(
-        "--dpi", type=int, metavar="N", help="art resolution at print size (default: the script's)"
+        "--dpi",
+        type=_dpi,
+        metavar="N",
+        help=f"art resolution at print size, {DPI_RANGE[0]}-{DPI_RANGE[1]} (default: the script's)",
     )
     b.add_argument("--bleed", action="store_true", help="include the bleed area and crop marks")
     b.add_argument(
         "--lossless", action="store_true", help="keep panel art lossless (PNG) instead of JPEG"
     )
     b.add_argument(
-        "--quality", type=int, default=90, metavar="Q", help="JPEG quality of the art (default 90)"
+        "--quality",
+        type=_bounded(1, 100, "the JPEG quality"),
+        default=90,
+        metavar="Q",
+        help="JPEG quality of the art, 1-100 (default 90)",
     )
     b.add_argument(
         "--cache-dir", metavar="DIR", help="art cache (default: .comicc-cache beside the script)"
     )
-    b.add_argument("--jobs", "-j", type=int, metavar="N", help="panels painted at once")
+    b.add_argument(
+        "--jobs",
+        "-j",
+        type=_bounded(1, 64, "the number of jobs"),
+        metavar="N",
+        help="panels painted at once (1-64)",
+    )
     b.add_argument("--no-progress", action="store_true", help="no progress bar")
     common(b, format_flag=False)
 
@@ -129,7 +178,11 @@ def _add_layout(sub: Subparsers, common: AddCommon) -> None:
     lay.add_argument("--json", action="store_true", help="print the geometry as JSON on stdout")
     lay.add_argument("--png", metavar="DIR", help="write wireframe pages into DIR")
     lay.add_argument(
-        "--dpi", type=int, default=100, metavar="N", help="wireframe resolution (default 100)"
+        "--dpi",
+        type=_wireframe_dpi,
+        default=100,
+        metavar="N",
+        help=f"wireframe resolution, {WIREFRAME_MIN_DPI}-{DPI_RANGE[1]} (default 100)",
     )
     common(lay)
 
@@ -170,20 +223,47 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return COMMANDS[args.command](args)
     except KeyboardInterrupt:
+        # painting threads may hold the exit for a moment while they stop: a
+        # second Ctrl-C leaves at once, without a traceback
+        with contextlib.suppress(ValueError):  # not the main thread: no signals here
+            signal.signal(signal.SIGINT, _leave_now)
         print("comicc: interrupted", file=sys.stderr)
         return commands.EXIT_INTERRUPTED
     except BrokenPipeError:
         return commands.EXIT_OK
-    except Exception:  # an internal error: never a bare traceback for users
+    except FileRefused as e:
+        print(f"comicc: error: {e}", file=sys.stderr)
+        return commands.EXIT_ERRORS
+    except OSError as e:  # the environment (disk full, permission denied): not a bug
+        message = describe_os_error(e)
+        if message is None:
+            return _internal_error(args)
         if args.debug:
             traceback.print_exc()
-        else:
-            print(
-                "comicc: internal error: this is a bug in comicc, not in your script.\n"
-                "Please report it with the command you ran; rerun with --debug to see the details.",
-                file=sys.stderr,
-            )
-        return commands.EXIT_INTERNAL
+        print(f"comicc: error: {message}", file=sys.stderr)
+        return commands.EXIT_ERRORS
+    except Exception:  # an internal error: never a bare traceback for users
+        return _internal_error(args)
+
+
+def _leave_now(signum: int, frame: object) -> None:
+    """The second Ctrl-C: exit 130 now (no cleanup left worth waiting for:
+    every output is written atomically)."""
+    os.write(2, b"comicc: interrupted again, stopping now\n")
+    os._exit(commands.EXIT_INTERRUPTED)
+
+
+def _internal_error(args: argparse.Namespace) -> int:
+    """Exit 3 after a bug: the traceback with ``--debug``, else a request for a report."""
+    if args.debug:
+        traceback.print_exc()
+    else:
+        print(
+            "comicc: internal error: this is a bug in comicc, not in your script.\n"
+            "Please report it with the command you ran; rerun with --debug to see the details.",
+            file=sys.stderr,
+        )
+    return commands.EXIT_INTERNAL
 
 
 def run() -> None:

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import difflib
 import json
+import os
+import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
 from comicc.source import SourceFile, Span
@@ -159,29 +161,103 @@ def did_you_mean(
     return [lowered[h] for h in hits]
 
 
+# ---------------------------------------------------------------- redaction
+
+REDACTED = "[redacted]"
+MIN_SECRET_LENGTH = 8  # shorter values are too common to be worth hiding
+_SECRETS: set[str] = set()
+# environment variables whose value is a secret, by name
+_SECRET_NAME = re.compile(r".*(_KEY|_TOKEN|_SECRET)$|.*PASSWORD.*|.*API_KEY.*", re.IGNORECASE)
+# `NAME = "value"` / `NAME: value` where NAME looks like a secret's (a keys.toml line)
+_SECRET_ASSIGNMENT = re.compile(
+    r"(?P<name>\b[A-Za-z0-9_]*(?:KEY|TOKEN|SECRET|PASSWORD)[A-Za-z0-9_]*\b)"
+    r"(?P<sep>\s*[=:]\s*)(?P<quote>[\"']?)(?P<value>[^\s\"']{" + str(MIN_SECRET_LENGTH) + ",})",
+    re.IGNORECASE,
+)
+
+
+def register_secret(value: str | None) -> None:
+    """Never show ``value`` in a diagnostic: every renderer replaces it with
+    ``[redacted]``. The backends register every API key they load."""
+    if value and len(value.strip()) >= MIN_SECRET_LENGTH:
+        _SECRETS.add(value.strip())
+
+
+def _secrets() -> list[str]:
+    found = set(_SECRETS)
+    for name, value in os.environ.items():
+        if len(value) >= MIN_SECRET_LENGTH and _SECRET_NAME.fullmatch(name):
+            found.add(value)
+    return sorted(found, key=len, reverse=True)  # a longer secret first
+
+
+def redact(text: str, secrets: Sequence[str] | None = None) -> str:
+    """``text`` with every secret replaced by ``[redacted]``: each registered
+    value (:func:`register_secret`), the value of each environment variable
+    whose name looks like a secret's (``*_KEY``, ``*_TOKEN``, ``*_SECRET``,
+    ``*PASSWORD*``, ``*API_KEY*``) of at least 8 characters, and the value of
+    any ``NAME = value`` written in the text with such a name."""
+    for secret in _secrets() if secrets is None else secrets:
+        if secret in text:
+            text = text.replace(secret, REDACTED)
+    return _SECRET_ASSIGNMENT.sub(
+        lambda m: m.group("name") + m.group("sep") + m.group("quote") + REDACTED, text
+    )
+
+
+def redacted(d: Diagnostic, secrets: Sequence[str] | None = None) -> Diagnostic:
+    """``d`` with its message, labels and hints redacted (:func:`redact`)."""
+    found = _secrets() if secrets is None else secrets
+    return replace(
+        d,
+        message=redact(d.message, found),
+        label=redact(d.label, found),
+        labels=tuple(Label(lb.span, redact(lb.message, found)) for lb in d.labels),
+        hints=tuple(redact(h, found) for h in d.hints),
+        path=redact(d.path, found) if d.path else d.path,
+    )
+
+
 # ---------------------------------------------------------------- renderers
 
 
 def render_short(diags: Iterable[Diagnostic]) -> str:
     """One ``path:line:col: severity[code]: message`` line per diagnostic."""
     out = []
+    found = _secrets()
     for d in diags:
-        out.append(f"{d.location}: {d.severity.value}[{d.code}]: {d.message}")
+        d = redacted(d, found)
+        out.append(redact(f"{d.location}: {d.severity.value}[{d.code}]: {d.message}", found))
     return "\n".join(out) + ("\n" if out else "")
 
 
 def render_json(diags: Iterable[Diagnostic]) -> str:
     """The diagnostics as a JSON list, for tools."""
-    return json.dumps([d.to_json() for d in diags], indent=2, ensure_ascii=False) + "\n"
+    found = _secrets()
+    data = [redacted(d, found).to_json() for d in diags]
+    return redact(json.dumps(data, indent=2, ensure_ascii=False), found) + "\n"
 
 
 def _caret_block(
-    src: SourceFile | None, span: Span, label: str, gutter: int, mark: str
+    src: SourceFile | None,
+    span: Span,
+    label: str,
+    gutter: int,
+    mark: str,
+    secrets: Sequence[str] = (),
 ) -> list[str]:
     pad = " " * gutter
     if src is None:
         return []
-    text = src.line_text(span.line)
+    raw = src.line_text(span.line)
+    text = redact(raw, secrets)
+    if text != raw:  # a secret was cut out: does the caret still line up?
+        diff = next(
+            (i for i, (a, b) in enumerate(zip(raw, text, strict=False)) if a != b), len(text)
+        )
+        marked_to = span.end_col - 1 if span.end_line == span.line else len(raw)
+        if diff < marked_to:  # no: mark the whole line
+            span = replace(span, col=1, end_line=span.line, end_col=len(text) + 1)
     width = 1
     if span.end_line == span.line:
         width = max(1, span.end_col - span.col)
@@ -198,7 +274,9 @@ def render_human(
 ) -> str:
     """Render diagnostics like a compiler: header, location, source and caret."""
     blocks = []
+    found = _secrets()
     for d in diags:
+        d = redacted(d, found)
         sev = d.severity.value
         head = f"{sev}[{d.code}]: {d.message}"
         if color:
@@ -209,7 +287,7 @@ def render_human(
         spans += [lb.span for lb in d.labels]
         gutter = max([len(str(s.line)) for s in spans] + [1])
         pad = " " * gutter
-        lines.append(f"{pad}--> {d.location}")
+        lines.append(f"{pad}--> {redact(d.location, found)}")
         if d.span is not None:
             src = sources.get(d.span.path)
             if src is not None:
@@ -222,12 +300,12 @@ def render_human(
                 ]
                 after = [lb for lb in d.labels if lb not in before and lb.span.path == d.span.path]
                 for lb in before:
-                    lines += _caret_block(src, lb.span, lb.message, gutter, "-")
+                    lines += _caret_block(src, lb.span, lb.message, gutter, "-", found)
                     lines.append(f"{pad} |")
-                lines += _caret_block(src, d.span, d.label, gutter, "^")
+                lines += _caret_block(src, d.span, d.label, gutter, "^", found)
                 for lb in after:
                     lines.append(f"{pad} |")
-                    lines += _caret_block(src, lb.span, lb.message, gutter, "-")
+                    lines += _caret_block(src, lb.span, lb.message, gutter, "-", found)
                 lines.append(f"{pad} |")
         for h in d.hints:
             lines.append(f"{pad} = hint: {h}")

@@ -9,9 +9,65 @@ A :class:`Span` is a half-open range of offsets into one source file.
 from __future__ import annotations
 
 import bisect
+import os
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+MAX_SOURCE_BYTES = 8 * 1024 * 1024  # the largest script comicc reads (8 MiB)
+
+
+class InputRefused(Exception):
+    """An input that is not read at all: not a regular file, or too large.
+
+    The message is a plain sentence for the writer (``reason`` alone, without
+    the path, so a caller can put the path where it fits)."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+def _kind(mode: int) -> str:
+    if stat.S_ISDIR(mode):
+        return "a directory"
+    if stat.S_ISFIFO(mode):
+        return "a pipe (FIFO)"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "not a regular file"
+
+
+def read_capped(path: str | Path, limit: int) -> bytes:
+    """The bytes of the regular file ``path``, refusing anything else.
+
+    The file is opened without blocking (a FIFO with no writer does not hang),
+    checked to be a regular file on the open descriptor (no race with a swap),
+    and read up to ``limit + 1`` bytes, so ``/dev/zero`` or a huge file costs at
+    most that much memory. Raises :class:`InputRefused` (not a regular file,
+    larger than ``limit``) or OSError (missing, unreadable)."""
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+    fd = os.open(path, flags)
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise InputRefused(f"is {_kind(st.st_mode)}, not a file")
+        chunks: list[bytes] = []
+        size = 0
+        while size <= limit:
+            chunk = os.read(fd, min(1 << 20, limit + 1 - size))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+    finally:
+        os.close(fd)
+    if size > limit:
+        raise InputRefused(f"is larger than {limit // (1024 * 1024) or 1} MiB")
+    return b"".join(chunks)
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,9 +121,11 @@ class SourceFile:
         return cls(path, text, tuple(starts))
 
     @classmethod
-    def read(cls, path: str | Path) -> SourceFile:
-        """Read a file as UTF-8. Raises OSError / UnicodeDecodeError."""
-        data = Path(path).read_bytes()
+    def read(cls, path: str | Path, limit: int = MAX_SOURCE_BYTES) -> SourceFile:
+        """Read a regular file of at most ``limit`` bytes as UTF-8.
+
+        Raises :class:`InputRefused`, OSError or UnicodeDecodeError."""
+        data = read_capped(path, limit)
         return cls.from_text(data.decode("utf-8"), str(path))
 
     def line_col(self, offset: int) -> tuple[int, int]:

@@ -20,6 +20,21 @@ POINTS_PER_UNIT: dict[str, float] = {
 }
 WRITTEN_UNITS = ("pt", "in", "mm", "cm", "px")  # as a writer spells them
 
+# Bounds on sizes that drive work, checked before anything is allocated:
+# a page side (a script's `format:`, a theme's `trim`) is 20 mm to 2 m, and so
+# is at most any other theme length; a page or panel rendered at its dpi holds
+# at most MAX_PAGE_PIXELS pixels (paint and output use the same budget).
+MIN_PAGE_SIDE = 20 * 72 / 25.4  # 20 mm in points
+MAX_PAGE_SIDE = 2000 * 72 / 25.4  # 2 m in points
+MAX_PAGE_PIXELS = 150_000_000  # 150 megapixels (A4 with bleed at 1200 dpi), per page and panel
+MIN_DPI, MAX_DPI = 72, 1200
+
+
+def pixel_count(width_pt: float, height_pt: float, dpi: float) -> int:
+    """How many device pixels a ``width_pt`` x ``height_pt`` box has at ``dpi``."""
+    return max(1, round(width_pt * dpi / 72)) * max(1, round(height_pt * dpi / 72))
+
+
 _NUMBER = r"(\d+(?:\.\d*)?|\.\d+)"
 _LENGTH = re.compile(rf"\s*{_NUMBER}\s*([A-Za-z]*)\s*")
 _SIZE = re.compile(rf"\s*{_NUMBER}\s*([A-Za-z]*)\s*[xX×]\s*{_NUMBER}\s*([A-Za-z]+)\s*")

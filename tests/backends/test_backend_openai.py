@@ -14,12 +14,14 @@ from comicc.backends.openai import OpenAIBackend
 from comicc.paint import ArtCache, Painter, PaintJob, composite, plan_panel
 from support.fakes_stability_openai import KEY, PAINT_COLOR, FakeOpenAI, Reply, kept_intact
 from support.panels import make_panel, two_speaker_geom
+from support.servers import allow_local_key_hosts
 
 
 @pytest.fixture(autouse=True)
 def key(monkeypatch, tmp_path):
     monkeypatch.setenv("OPENAI_API_KEY", KEY)
     monkeypatch.setenv("COMICC_CONFIG", str(tmp_path / "no-config"))
+    allow_local_key_hosts(monkeypatch)  # the fake listens on 127.0.0.1
 
 
 def request(w: int = 1024, h: int = 1024, **kw) -> PaintRequest:

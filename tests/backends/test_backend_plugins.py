@@ -120,7 +120,7 @@ def test_a_plugin_backend_paints_the_build(tmp_path, plugin_env):
         str(tmp_path / "cache"),
         "--no-progress",
         "--dpi",
-        "30",
+        "72",
     )
     assert done.returncode == 0, done.stderr
     assert out.read_bytes().startswith(b"%PDF-")

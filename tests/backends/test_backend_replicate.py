@@ -32,7 +32,7 @@ from comicc.backends.replicate import (
     retry_after_from_detail,
 )
 from comicc.backends.replicate_inputs import FLUX_CAPS, SDXL_CAPS
-from support.servers import FakeClock
+from support.servers import FakeClock, allow_local_key_hosts
 
 TOKEN = "r8_fake_token_for_tests_0123456789"
 SDXL_FIELDS = {
@@ -280,6 +280,7 @@ class FakeReplicate:
 def env(monkeypatch, tmp_path):
     monkeypatch.setenv("REPLICATE_API_TOKEN", TOKEN)
     monkeypatch.setenv("COMICC_CONFIG", str(tmp_path / "no-config"))  # no user keys.toml
+    allow_local_key_hosts(monkeypatch)  # the fake listens on this machine
 
 
 @pytest.fixture
@@ -683,13 +684,28 @@ def test_ctrl_c_while_polling_cancels_and_reraises(fake, httpserver, env):
     assert f.cancels == ["p1"]
 
 
-def test_close_stops_polling_and_cancels(fake, backend):
+def test_close_stops_polling_and_cancels(fake, backend, clock):
     f = fake(running_gets=10_000)
     b = backend()
-    b.close()
+    real_sleep = clock.sleep
+
+    def sleep_then_stop(seconds: float) -> None:  # the build is stopped mid-poll
+        real_sleep(seconds)
+        b.close()
+
+    b._sleep = sleep_then_stop
     with pytest.raises(Transient):
         b.paint(make_request())
-    assert f.cancels == ["p1"]
+    assert f.cancels == ["p1"]  # the cancel still goes out, on a session of its own
+
+
+def test_close_before_painting_sends_nothing(fake, backend):
+    f = fake()
+    b = backend()
+    b.close()
+    with pytest.raises(Transient) as e:
+        b.paint(make_request())
+    assert "stopped" in str(e.value) and f.log == []
 
 
 def test_read_timeout_on_a_slow_server_is_transient(fake, httpserver, env):
@@ -723,6 +739,7 @@ def test_token_goes_to_the_api_host_only(fake, backend, clock):
 def test_missing_token_fails_preflight(monkeypatch, tmp_path, httpserver):
     monkeypatch.delenv("REPLICATE_API_TOKEN", raising=False)
     monkeypatch.setenv("COMICC_CONFIG", str(tmp_path))
+    allow_local_key_hosts(monkeypatch)
     b = ReplicateBackend(url=httpserver.url_for("/").rstrip("/"))
     with pytest.raises(Unavailable) as e:
         b.preflight()

@@ -31,12 +31,14 @@ from support.fakes_stability_openai import (
     kept_intact,
 )
 from support.panels import make_panel, two_speaker_geom
+from support.servers import allow_local_key_hosts
 
 
 @pytest.fixture(autouse=True)
 def key(monkeypatch, tmp_path):
     monkeypatch.setenv("STABILITY_API_KEY", KEY)
     monkeypatch.setenv("COMICC_CONFIG", str(tmp_path / "no-config"))  # no user keys.toml
+    allow_local_key_hosts(monkeypatch)  # the fake listens on 127.0.0.1
 
 
 def noisy(w: int, h: int) -> Image.Image:

@@ -16,6 +16,7 @@ from comicc.diagnostics import Sink
 from comicc.pipeline import book as pipeline
 from comicc.pipeline import compile as compiler
 from support import ROOT
+from support.servers import allow_local_key_hosts
 
 HEIST = ROOT / "examples" / "heist.comic"
 
@@ -61,6 +62,7 @@ def _norm(text: str) -> str:
 def env(monkeypatch, tmp_path):
     monkeypatch.setenv("REPLICATE_API_TOKEN", TOKEN)
     monkeypatch.setenv("COMICC_CONFIG", str(tmp_path / "no-config"))
+    allow_local_key_hosts(monkeypatch)  # the fake listens on this machine
 
 
 def test_heist_builds_through_replicate_and_rebuilds_for_free(
@@ -128,6 +130,7 @@ def test_a_missing_token_is_reported_at_the_backend_line(
 ):
     monkeypatch.delenv("REPLICATE_API_TOKEN", raising=False)
     monkeypatch.setenv("COMICC_CONFIG", str(tmp_path / "no-config"))
+    allow_local_key_hosts(monkeypatch)
     path = script_for(tmp_path, httpserver.url_for("/").rstrip("/"))
     result, sink, _ = build_unchecked(path, tmp_path)
     assert result is None

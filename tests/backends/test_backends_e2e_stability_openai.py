@@ -14,7 +14,7 @@ from comicc.diagnostics import Sink
 from comicc.pipeline import BuildOptions, build, check
 from support import ROOT
 from support.fakes_stability_openai import KEY, FakeOpenAI, FakeStability
-from support.servers import base_url
+from support.servers import allow_local_key_hosts, base_url
 
 pytestmark = [pytest.mark.slow, pytest.mark.filterwarnings("ignore::DeprecationWarning")]
 
@@ -27,6 +27,7 @@ def no_user_config(monkeypatch, tmp_path):
     monkeypatch.setenv("COMICC_CONFIG", str(tmp_path / "no-config"))
     monkeypatch.delenv("STABILITY_API_KEY", raising=False)
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    allow_local_key_hosts(monkeypatch)  # the fakes listen on 127.0.0.1
 
 
 def script(tmp_path: Path, backend: str, *extra: str) -> tuple[Path, list[str]]:

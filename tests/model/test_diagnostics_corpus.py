@@ -207,6 +207,11 @@ REQUIRED_CODES = {
     "bad-lettering",
     "empty-page",
     "list-not-allowed",
+    "path-not-allowed",
+    "panel-too-small",
+    "page-too-large",
+    "panel-too-large",
+    "balloon-too-long",
 }
 REQUIRED_WARNINGS = {
     "balloon-words",
@@ -215,6 +220,7 @@ REQUIRED_WARNINGS = {
     "lowercase-cue",
     "ignored-mod",
     "nested-snippet",
+    "metadata-characters",
 }
 
 

@@ -197,15 +197,19 @@ def test_page_images_feed_a_cbz(tmp_path):
 
 @pytest.mark.skipif(not os.path.exists(FONT), reason="DejaVu fonts not installed")
 def test_write_png_pages_numbers_files_and_drops_stale_ones(tmp_path):
+    """Stale pages of comicc's last set go; a page comicc did not write stays."""
+    write_png_pages(make_book(5)[0], make_book(5)[1], tmp_path, dpi=36)
     book, arts = make_book(3)
-    (tmp_path / "page-009.png").write_bytes(b"stale")
+    (tmp_path / "page-009.png").write_bytes(b"not comicc's")
     (tmp_path / "notes.txt").write_text("keep me")
     paths = write_png_pages(book, arts, tmp_path, dpi=36)
     assert [p.name for p in paths] == ["page-001.png", "page-002.png", "page-003.png"]
     assert sorted(os.listdir(tmp_path)) == [
+        ".comicc-pages.json",
         "notes.txt",
         "page-001.png",
         "page-002.png",
         "page-003.png",
+        "page-009.png",
     ]
     assert Image.open(paths[0]).size == (100, 150)

@@ -1,8 +1,9 @@
 """Hostile HTTP servers on the loopback interface, for the hardening tests.
 
 Each server answers every request the same deliberate way: dripping its body
-a byte at a time, advertising (and sending) a huge body, rate-limiting with a
-long Retry-After, or echoing the request (headers included) in an error body.
+a byte at a time, advertising (and sending) a huge body, never answering,
+rate-limiting with a long Retry-After, or echoing the request (headers
+included) in an error body.
 They bind 127.0.0.1 on a free port, serve on a daemon thread, stop by
 themselves after ``lifetime`` seconds, and record what they received.
 """
@@ -10,6 +11,7 @@ themselves after ``lifetime`` seconds, and record what they received.
 from __future__ import annotations
 
 import contextlib
+import json
 import socket
 import threading
 import time
@@ -57,19 +59,34 @@ def drip(interval: float = 0.5, total: int = 10_000) -> Behaviour:
     return act
 
 
-def huge(advertised: int = 10 * 2**30, chunk: int = 1 << 20) -> Behaviour:
-    """200 advertising ``advertised`` bytes and streaming zeros until stopped."""
+def huge(advertised: int = 10 * 2**30, chunk: int = 1 << 20, announce: bool = True) -> Behaviour:
+    """200 advertising ``advertised`` bytes and streaming zeros until stopped;
+    with ``announce`` False no Content-Length is sent (the body runs until the
+    connection closes), so only counting what arrives can catch it."""
 
     def act(h: BaseHTTPRequestHandler, server: Hostile) -> None:
         h.send_response(200)
         h.send_header("Content-Type", "image/png")
-        h.send_header("Content-Length", str(advertised))
+        if announce:
+            h.send_header("Content-Length", str(advertised))
+        else:
+            h.send_header("Connection", "close")
+            h.close_connection = True
         h.end_headers()
         block = b"\0" * chunk
         sent = 0
         while sent < advertised and not server.stop.is_set():
             h.wfile.write(block)
             sent += chunk
+
+    return act
+
+
+def hang() -> Behaviour:
+    """Read the request, then never answer (until the server stops)."""
+
+    def act(h: BaseHTTPRequestHandler, server: Hostile) -> None:
+        server.stop.wait()
 
     return act
 
@@ -89,16 +106,28 @@ def rate_limited(retry_after: str = "3600") -> Behaviour:
     return act
 
 
-def echo(status: int = 401) -> Behaviour:
-    """``status`` with a body that echoes the request line, headers and body,
-    the way some servers' error pages do (keys included)."""
+def echo(status: int = 401, form: str = "text") -> Behaviour:
+    """``status`` with a body that echoes the request, the way some servers'
+    error pages do (keys included): ``text`` starts with the Authorization
+    header, then the request line, the other headers and the body; ``json`` is
+    ``{"name", "errors": [...], "message"}`` with the header in the words a
+    service would show first."""
 
     def act(h: BaseHTTPRequestHandler, server: Hostile) -> None:
         last = server.seen[-1]
-        lines = [f"{last.method} {last.path}"] + [f"{k}: {v}" for k, v in last.headers.items()]
-        body = ("\n".join(lines) + "\n\n").encode() + last.body[:2000]
+        auth = last.headers.get("Authorization", "")
+        if form == "json":
+            words = f"invalid credentials: Authorization: {auth}"
+            doc = {"name": "unauthorized", "errors": [words], "message": words}
+            body = json.dumps(doc).encode()
+            ctype = "application/json"
+        else:
+            lines = [f"Authorization: {auth}", f"{last.method} {last.path}"]
+            lines += [f"{k}: {v}" for k, v in last.headers.items()]
+            body = ("\n".join(lines) + "\n\n").encode() + last.body[:2000]
+            ctype = "text/plain"
         h.send_response(status)
-        h.send_header("Content-Type", "text/plain")
+        h.send_header("Content-Type", ctype)
         h.send_header("Content-Length", str(len(body)))
         h.end_headers()
         h.wfile.write(body)

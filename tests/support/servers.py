@@ -1,5 +1,6 @@
 """What the backend tests share: local server addresses, a closed port, a fake clock,
-a second fake server, and panel plans for a backend."""
+a second fake server, panel plans for a backend, and the user's allowance that
+lets API keys go to those local fakes."""
 
 from __future__ import annotations
 
@@ -7,12 +8,28 @@ import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import pytest
 from PIL import Image
 from pytest_httpserver import HTTPServer
 
 from comicc.backends import Backend
 from comicc.paint import PanelPlan, plan_panel
 from support.panels import make_panel, two_speaker_geom
+
+ALLOW_KEY_HOSTS_ENV = "COMICC_ALLOW_KEY_HOSTS"
+LOOPBACK_HOSTS = "127.0.0.1,localhost"
+
+
+def allow_local_key_hosts(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Allow API keys to go to servers on this machine, the way a user would
+    (outside the script): the contract tests' fakes listen on 127.0.0.1."""
+    monkeypatch.setenv(ALLOW_KEY_HOSTS_ENV, LOOPBACK_HOSTS)
+
+
+@pytest.fixture
+def local_key_hosts(monkeypatch: pytest.MonkeyPatch) -> None:
+    """:func:`allow_local_key_hosts` as a fixture (``usefixtures``)."""
+    allow_local_key_hosts(monkeypatch)
 
 
 def base_url(server: HTTPServer) -> str:

@@ -16,6 +16,7 @@ from comicc.backends.base import (
     Unavailable,
     to_service_mask,
 )
+from comicc.backends.config import MAX_RETRY_WAIT_ENV, max_retry_wait
 from comicc.backends.keys import api_key
 from comicc.backends.registry import (
     ENTRY_POINT_GROUP,
@@ -32,6 +33,7 @@ __all__ = [
     "ENTRY_POINT_GROUP",
     "KEEP",
     "MASK_CONVENTIONS",
+    "MAX_RETRY_WAIT_ENV",
     "PAINT",
     "Backend",
     "BackendError",
@@ -49,6 +51,7 @@ __all__ = [
     "api_key",
     "create",
     "load",
+    "max_retry_wait",
     "names",
     "register",
     "to_service_mask",

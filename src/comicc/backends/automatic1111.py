@@ -135,6 +135,10 @@ class Automatic1111Backend(Backend):
             )
         return (self.user, password)
 
+    def close(self) -> None:
+        """Stop every request in flight (the build was stopped)."""
+        self._sessions.close()
+
     def _call(
         self, method: str, url: str, timeout: tuple[float, float], **kw: Any
     ) -> requests.Response:

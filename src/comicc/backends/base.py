@@ -131,6 +131,7 @@ class Capabilities:
     min_pixels: int = 1
     max_pixels: int | None = None
     max_request_bytes: int | None = None  # upload body limit
+    max_response_bytes: int = 64 * 2**20  # the largest answer read (an image, raw or base64)
     sync: bool = True  # False: queue + poll
     deterministic: bool = False  # same request -> same bytes
     needs_network: bool = True
@@ -263,6 +264,9 @@ class Backend(ABC):
 
     name: str = ""
     capabilities: Capabilities = Capabilities()
+    #: the service's own hosts, the only ones its API key goes to unasked
+    #: (:mod:`comicc.backends.keys`); empty for a backend without a key
+    KEY_HOSTS: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, **backend_settings: str) -> None:
         """A backend is constructed with its backend settings (prefix removed)."""

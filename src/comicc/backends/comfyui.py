@@ -114,7 +114,7 @@ class ComfyUIBackend(Backend):
     def __init__(
         self,
         *,
-        sleep: Callable[[float], None] = time.sleep,
+        sleep: Callable[[float], None] | None = None,
         clock: Callable[[], float] = time.monotonic,
         **backend_settings: str,
     ):
@@ -124,7 +124,9 @@ class ComfyUIBackend(Backend):
         self.capabilities = replace(
             type(self).capabilities, max_side=self.values.integer("max_side")
         )
-        self.sleep, self.clock = sleep, clock
+        self._stop = threading.Event()
+        # polls sleep on the stop switch, so close() (Ctrl-C) ends a wait at once
+        self.sleep, self.clock = sleep or self._stop.wait, clock
         self.client_id = f"comicc-{uuid.uuid4().hex}"
         self._sessions = http.ThreadSessions()
         self._graphs: dict[str, dict[str, Any]] = {}
@@ -158,14 +160,19 @@ class ComfyUIBackend(Backend):
         return o.text("checkpoint") or model or DEFAULT_CHECKPOINT
 
     def _call(
-        self, method: str, url: str, timeout: tuple[float, float] | None = None, **kw: Any
+        self,
+        method: str,
+        url: str,
+        timeout: tuple[float, float] | None = None,
+        session: requests.Session | None = None,
+        **kw: Any,
     ) -> requests.Response:
         """One call; without ``timeout``, at most 60 s and never past the paint's deadline."""
         if timeout is None:
             left = max(0.1, self._deadline.get() - self.clock())
             timeout = (min(10.0, left), min(60.0, left))
         return http.call(
-            self._sessions.get(),
+            session or self._sessions.get(),
             method,
             url,
             backend=NAME,
@@ -346,6 +353,9 @@ class ComfyUIBackend(Backend):
             entry = doc.get(prompt_id) if isinstance(doc, dict) else None
             if isinstance(entry, dict):
                 return _finished(entry)
+            if self._stop.is_set():
+                self._cancel(base, prompt_id)
+                raise Transient("the build was stopped", backend=NAME)
             if self.clock() >= deadline:
                 self._cancel(base, prompt_id)
                 raise Transient(
@@ -358,10 +368,24 @@ class ComfyUIBackend(Backend):
             delay = min(POLL_MAX, delay * 1.5)
 
     def _cancel(self, base: str, prompt_id: str) -> None:
+        """Take the job off the server's queue (best effort), on a session of its
+        own: the build's may be stopped already (Ctrl-C)."""
         try:
-            self._call("POST", base + "/queue", PREFLIGHT_TIMEOUT, json={"delete": [prompt_id]})
+            with http.session() as sess:
+                self._call(
+                    "POST",
+                    base + "/queue",
+                    PREFLIGHT_TIMEOUT,
+                    session=sess,
+                    json={"delete": [prompt_id]},
+                )
         except BackendError:
             pass
+
+    def close(self) -> None:
+        """Stop every wait and request in flight (the build was stopped)."""
+        self._stop.set()
+        self._sessions.close()
 
 
 class _PerThread(threading.local):

@@ -21,148 +21,17 @@ where the mask is 0 are the init image's, bit for bit.
 
 from __future__ import annotations
 
-import colorsys
 import hashlib
 import itertools
 import math
 import random
-import re
 
 from PIL import Image, ImageChops, ImageDraw, ImageFont
 
 from comicc.backends.base import Backend, Capabilities, PaintRequest, PaintResult
+from comicc.backends.draft_scene import Scene, mix, rgb, text_hash
 
 WORK_LONG_SIDE = 1200
-
-# mood: keywords, sky top, sky at the horizon, ground, accent (sun/moon/windows); HSL
-MOODS: dict[str, tuple[str, tuple, tuple, tuple, tuple]] = {
-    "night": (
-        "night moon moonlight moonlit midnight dark stars starry noir nocturnal",
-        (226, 0.42, 0.17),
-        (214, 0.34, 0.38),
-        (228, 0.20, 0.21),
-        (48, 0.85, 0.82),
-    ),
-    "sunset": (
-        "sunset dusk dawn sunrise evening twilight golden",
-        (268, 0.32, 0.42),
-        (24, 0.85, 0.70),
-        (14, 0.28, 0.30),
-        (36, 0.95, 0.68),
-    ),
-    "storm": (
-        "rain rainy storm stormy thunder fog foggy mist misty gloomy grey gray overcast",
-        (214, 0.12, 0.42),
-        (210, 0.10, 0.68),
-        (210, 0.08, 0.34),
-        (205, 0.30, 0.86),
-    ),
-    "snow": (
-        "snow snowy winter ice icy frozen arctic cold blizzard",
-        (205, 0.32, 0.78),
-        (200, 0.25, 0.93),
-        (205, 0.22, 0.88),
-        (200, 0.40, 0.97),
-    ),
-    "fire": (
-        "fire flames lava explosion burning inferno volcano hell",
-        (6, 0.55, 0.22),
-        (28, 0.90, 0.55),
-        (10, 0.38, 0.18),
-        (46, 1.0, 0.60),
-    ),
-    "space": (
-        "space galaxy planet spaceship asteroid cosmos nebula",
-        (255, 0.50, 0.09),
-        (236, 0.45, 0.25),
-        (240, 0.08, 0.36),
-        (200, 0.20, 0.90),
-    ),
-    "day": (
-        "sun sunny noon bright summer day daylight beach desert morning sunlit cheerful",
-        (205, 0.55, 0.70),
-        (44, 0.60, 0.87),
-        (38, 0.36, 0.64),
-        (48, 0.95, 0.64),
-    ),
-}
-SCENERIES: dict[str, str] = {
-    "city": "city street streets alley building buildings rooftop rooftops urban downtown "
-    "skyline town village skyscraper",
-    "trees": "forest jungle woods tree trees garden park grass meadow",
-    "waves": "ocean sea water harbor harbour river lake boat ship waves shore coast",
-    "room": "room kitchen office bar library interior inside house lab hallway diner bedroom "
-    "cafe shop classroom",
-    "peaks": "mountain mountains peak peaks cliff cliffs canyon valley volcano",
-}
-# ground tint a scenery pulls toward (HSL), so "forest" is green whatever the light
-SCENERY_GROUND = {
-    "trees": (105, 0.35, 0.34),
-    "waves": (196, 0.50, 0.38),
-    "room": (28, 0.30, 0.46),
-    "city": (220, 0.08, 0.42),
-}
-
-
-def _rgb(hsl: tuple[float, float, float]) -> tuple[int, int, int]:
-    hue, sat, light = hsl
-    r, g, b = colorsys.hls_to_rgb((hue % 360) / 360, max(0, min(1, light)), max(0, min(1, sat)))
-    return (round(r * 255), round(g * 255), round(b * 255))
-
-
-def _mix(a: tuple[float, ...], b: tuple[float, ...], t: float) -> tuple[int, int, int]:
-    r, g, bl = (round(x + (y - x) * t) for x, y in zip(a[:3], b[:3], strict=True))
-    return (r, g, bl)
-
-
-def _h(text: str) -> int:
-    return int.from_bytes(hashlib.sha256(text.encode()).digest()[:8], "big")
-
-
-class _Scene:
-    """Palette + scenery choice for one prompt."""
-
-    def __init__(self, prompt: str, negative: str):
-        neg = set(re.findall(r"[a-z]+", negative.lower()))
-        words = [w for w in re.findall(r"[a-z]+", prompt.lower()) if w not in neg]
-        wset = set(words)
-        score = {m: len(wset & set(v[0].split())) for m, v in MOODS.items()}
-        mood = max(score, key=lambda m: score[m]) if max(score.values()) else None
-        sscore = {s: len(wset & set(k.split())) for s, k in SCENERIES.items()}
-        self.scenery = (
-            max(sscore, key=lambda s: sscore[s])
-            if max(sscore.values())
-            else ("hills", "city", "trees", "peaks")[_h(" ".join(sorted(wset))) % 4]
-        )
-        shift = (_h(" ".join(sorted(wset))) % 41) - 20  # unknown words nudge the hue
-        if mood:
-            _, top, low, ground, accent = MOODS[mood]
-        else:
-            base = 200 + shift
-            top, low, ground, accent = (
-                (base, 0.35, 0.74),
-                (base + 160, 0.35, 0.88),
-                (base + 190, 0.22, 0.60),
-                (45, 0.8, 0.70),
-            )
-        top, low = (top[0] + shift / 4, *top[1:]), (low[0] + shift / 4, *low[1:])
-        self.mood = mood or "plain"
-        self.sky_top, self.sky_low = _rgb(top), _rgb(low)
-        g = _rgb(ground)
-        if self.scenery in SCENERY_GROUND:
-            g = _mix(g, _rgb(SCENERY_GROUND[self.scenery]), 0.45 if mood else 0.7)
-        self.ground_top, self.ground_low = _mix(g, self.sky_low, 0.25), _mix(g, (20, 20, 28), 0.25)
-        self.accent = _rgb(accent)
-        self.window = self.sky_low
-        self.window_rect: tuple[float, float, float, float] | None = None
-        if self.scenery == "room":  # walls instead of sky, tinted by the light
-            self.sky_top = _mix((196, 178, 150), self.sky_top, 0.3)
-            self.sky_low = _mix((226, 212, 186), self.sky_low, 0.25)
-        self.dark = sum(self.sky_low) / 3 < 120
-        self.far = _mix(self.sky_low, self.ground_top, 0.45)  # distant shapes
-        self.near = _mix(self.ground_top, (25, 25, 35), 0.35)  # near shapes
-        self.ink = (222, 226, 238) if self.dark else (52, 50, 58)  # pencil
-        self.figure = _mix(self.ground_low, (18, 18, 26), 0.55)
 
 
 class DraftBackend(Backend):
@@ -189,14 +58,14 @@ class DraftBackend(Backend):
         return PaintResult(
             image=image,
             seed_used=request.seed,
-            metadata={"backend": "draft", "mood": _Scene(request.prompt, request.negative).mood},
+            metadata={"backend": "draft", "mood": Scene(request.prompt, request.negative).mood},
         )
 
 
 def render_draft(req: PaintRequest) -> Image.Image:
     w, h = req.width, req.height
-    scene = _Scene(req.prompt, req.negative)
-    rnd = random.Random(_h(f"{req.seed or 0}|{req.prompt}|{req.negative}|{req.variant}"))
+    scene = Scene(req.prompt, req.negative)
+    rnd = random.Random(text_hash(f"{req.seed or 0}|{req.prompt}|{req.negative}|{req.variant}"))
     k = min(1.0, WORK_LONG_SIDE / max(w, h))
     ww, wh = max(8, round(w * k)), max(8, round(h * k))
     art = _paint_art(ww, wh, scene, rnd, [(n, (x * k, y * k)) for n, (x, y) in req.cast])
@@ -216,7 +85,7 @@ def _gradient(w: int, h: int, stops: list[tuple[float, tuple]]) -> Image.Image:
         t = y / max(1, h - 1)
         for (t0, c0), (t1, c1) in itertools.pairwise(stops):
             if t0 <= t <= t1:
-                px[0, y] = _mix(c0, c1, (t - t0) / max(1e-9, t1 - t0))
+                px[0, y] = mix(c0, c1, (t - t0) / max(1e-9, t1 - t0))
                 break
     return col.resize((w, h), Image.Resampling.NEAREST)
 
@@ -257,7 +126,7 @@ def _hatch(w: int, h: int, step: int) -> Image.Image:
 
 
 def _paint_art(
-    w: int, h: int, sc: _Scene, rnd: random.Random, cast: list[tuple[str, tuple[float, float]]]
+    w: int, h: int, sc: Scene, rnd: random.Random, cast: list[tuple[str, tuple[float, float]]]
 ) -> Image.Image:
     hz = h * (rnd.uniform(0.50, 0.62) if sc.scenery != "room" else rnd.uniform(0.66, 0.74))
     t = hz / h
@@ -275,14 +144,14 @@ def _paint_art(
         cy = hz - r * 0.4 if sc.mood == "sunset" else h * rnd.uniform(0.08, 0.2)
         d.ellipse(
             [cx - r * 1.6, cy - r * 1.6, cx + r * 1.6, cy + r * 1.6],
-            fill=_mix(sc.sky_low, sc.accent, 0.3),
+            fill=mix(sc.sky_low, sc.accent, 0.3),
         )
         d.ellipse([cx - r, cy - r, cx + r, cy + r], fill=sc.accent)
         if sc.mood in ("night", "space"):
             for _ in range(40):
                 x, y = rnd.uniform(0, w), rnd.uniform(0, hz * 0.8)
                 s = rnd.choice((1, 1, 2))
-                d.rectangle([x, y, x + s, y + s], fill=_mix(sc.accent, sc.sky_top, 0.3))
+                d.rectangle([x, y, x + s, y + s], fill=mix(sc.accent, sc.sky_top, 0.3))
         img.paste(img_ground, (0, math.ceil(hz)))  # the sun sets behind the ground
     shapes_far: list[list] = []
     shapes_near: list[list] = []
@@ -295,10 +164,10 @@ def _paint_art(
             sd.polygon(poly, fill=255)
         img.paste(fill, mask=sm)
         img.paste(
-            _mix(fill, sc.ink, 0.35), mask=ImageChops.multiply(sm, hatch.point(lambda v: v * 0.55))
+            mix(fill, sc.ink, 0.35), mask=ImageChops.multiply(sm, hatch.point(lambda v: v * 0.55))
         )
         for poly in shapes:
-            _pencil(d, poly, _mix(sc.ink, fill, 0.35), lw, rnd)
+            _pencil(d, poly, mix(sc.ink, fill, 0.35), lw, rnd)
     if sc.scenery == "city":  # windows
         for poly in shapes_near + shapes_far:
             x0, y0 = min(p[0] for p in poly), min(p[1] for p in poly)
@@ -309,7 +178,7 @@ def _paint_art(
                     if rnd.random() < (0.45 if sc.dark else 0.3):
                         d.rectangle(
                             [col, row, col + pane, row + pane * 1.3],
-                            fill=sc.accent if sc.dark else _mix(sc.sky_low, sc.near, 0.3),
+                            fill=sc.accent if sc.dark else mix(sc.sky_low, sc.near, 0.3),
                         )
     if sc.window_rect:  # a window onto the outside light, with crossbars, and a lamp
         wx, wy, ww_, wh_ = sc.window_rect
@@ -342,13 +211,13 @@ def _paint_art(
         )
         _pencil(d, shade, sc.ink, lw, rnd)
     # construction lines: horizon and two perspective lines to a vanishing point
-    faint = _mix(sc.ink, sc.ground_top, 0.6)
+    faint = mix(sc.ink, sc.ground_top, 0.6)
     vx = w * rnd.uniform(0.3, 0.7)
     d.line([(-5, hz), (w + 5, hz + rnd.uniform(-2, 2))], fill=faint, width=lw)
     for bx in (-w * 0.1, w * 1.1):
         d.line([(vx, hz), (bx, h)], fill=faint, width=max(1, lw - 1))
     if sc.scenery not in ("waves", "room"):  # loose pencil strokes texture the ground
-        gink = _mix(sc.ink, sc.ground_top, 0.55)
+        gink = mix(sc.ink, sc.ground_top, 0.55)
         for _ in range(70):
             y = hz + (h - hz) * rnd.random() ** 0.7
             x, n = rnd.uniform(-w * 0.05, w), u * rnd.uniform(0.01, 0.04) * (1 + (y - hz) / h)
@@ -356,13 +225,13 @@ def _paint_art(
     if sc.mood == "storm":
         for _ in range(120):
             x, y = rnd.uniform(-h * 0.2, w), rnd.uniform(0, h)
-            d.line([(x, y), (x + u * 0.02, y + u * 0.06)], fill=_mix(sc.sky_low, sc.ink, 0.3))
+            d.line([(x, y), (x + u * 0.02, y + u * 0.06)], fill=mix(sc.sky_low, sc.ink, 0.3))
     _figures(d, sc, rnd, cast, w, h, lw)
     return img
 
 
 def _scenery(
-    sc: _Scene, rnd: random.Random, w: int, h: int, hz: float, far: list, near: list
+    sc: Scene, rnd: random.Random, w: int, h: int, hz: float, far: list, near: list
 ) -> None:
     u = min(w, h)
     if sc.scenery in ("hills", "waves", "peaks"):
@@ -439,19 +308,19 @@ def _scenery(
 
 
 def _figures(
-    d: ImageDraw.ImageDraw, sc: _Scene, rnd: random.Random, cast: list, w: int, h: int, lw: int
+    d: ImageDraw.ImageDraw, sc: Scene, rnd: random.Random, cast: list, w: int, h: int, lw: int
 ) -> None:
     """A head-and-shoulders silhouette per cast member, head centred on its point."""
     for name, (x, y) in cast:
-        hv = _h(name)
+        hv = text_hash(name)
         r = min(w, h) * 0.055 * (0.92 + (hv % 17) / 70)  # head radius, varies per name
         bw = 0.9 + (hv >> 8) % 13 / 40  # build
-        body = _mix(sc.figure, _rgb((hv % 360, 0.40, 0.45)), 0.22)
+        body = mix(sc.figure, rgb((hv % 360, 0.40, 0.45)), 0.22)
         top = y + r * 1.25  # shoulder line
         feet = min(h + r, y + r * 9.0)
         d.ellipse(
             [x - r * 2 * bw, feet - r * 0.3, x + r * 2 * bw, feet + r * 0.3],
-            fill=_mix(sc.ground_top, (0, 0, 0), 0.3),
+            fill=mix(sc.ground_top, (0, 0, 0), 0.3),
         )
         arc = [
             (x + r * 1.75 * bw * math.cos(a), top + r * 0.75 - r * 0.9 * math.sin(a))
@@ -471,7 +340,7 @@ def _figures(
             ax = x + side * r * 1.2 * bw
             d.line(
                 [(ax, top + r * 1.0), (ax + side * r * 0.15, top + r * 4.2)],
-                fill=_mix(body, sc.ink, 0.45),
+                fill=mix(body, sc.ink, 0.45),
                 width=lw,
             )
         head = [

@@ -18,31 +18,38 @@ from urllib.parse import urlsplit
 
 import requests
 
-from comicc import __version__
 from comicc.backends.base import BackendError, RateLimited, Rejected, Transient, Unavailable
+from comicc.backends.keys import header_secrets, scrub
+from comicc.backends.stream import (
+    IMAGE_MAX_BYTES,
+    JSON_MAX_BYTES,
+    USER_AGENT,
+    DeadlineExpired,
+    Dropped,
+    Session,
+    Stopped,
+    ThreadSessions,
+    TooLarge,
+    exchange,
+)
 
-DEFAULT_TIMEOUT = (10.0, 120.0)  # connect, read (seconds)
-USER_AGENT = f"comicc/{__version__}"
+__all__ = [
+    "IMAGE_MAX_BYTES",
+    "JSON_MAX_BYTES",
+    "USER_AGENT",
+    "Session",
+    "ThreadSessions",
+    "call",
+    "host",
+    "raise_for_status",
+    "status_error",
+]
+
+DEFAULT_TIMEOUT = (10.0, 120.0)  # connect, the whole exchange (seconds)
 
 
-def session() -> requests.Session:
-    s = requests.Session()
-    s.headers["User-Agent"] = USER_AGENT
-    return s
-
-
-class ThreadSessions:
-    """One requests session per painting thread (a Session is not promised to
-    be thread-safe, and the scheduler paints several panels at once)."""
-
-    def __init__(self) -> None:
-        self._local = threading.local()
-
-    def get(self) -> requests.Session:
-        if not hasattr(self._local, "session"):
-            self._local.session = session()
-        sess: requests.Session = self._local.session
-        return sess
+def session() -> Session:
+    return Session()
 
 
 def parse_timeout(
@@ -74,6 +81,10 @@ def retry_after(resp: requests.Response, default: float | None = None) -> float 
         return max(0.0, when.timestamp() - time.time())
 
 
+def _size(n: int) -> str:
+    return f"{n / 2**30:.1f} GiB" if n >= 2**30 else f"{n / 2**20:.1f} MiB"
+
+
 def call(
     sess: requests.Session,
     method: str,
@@ -82,19 +93,48 @@ def call(
     backend: str,
     setting: str = "url",
     timeout: tuple[float, float] = DEFAULT_TIMEOUT,
+    max_bytes: int = IMAGE_MAX_BYTES,
     **kw: Any,
 ) -> requests.Response:
-    """One HTTP call; connection problems become typed errors naming ``setting``.
-    ``kw`` goes to :meth:`requests.Session.request` as it is."""
+    """One HTTP call with its whole answer read (see :mod:`comicc.backends.stream`):
+    at most ``timeout[1]`` seconds in all and ``max_bytes`` of body. Connection
+    problems become typed errors naming ``setting``. ``kw`` goes to
+    :meth:`requests.Session.request` as it is."""
+    seconds = timeout[1]
     try:
-        return sess.request(method, url, timeout=timeout, **kw)
+        return exchange(sess, method, url, timeout=timeout, max_bytes=max_bytes, **kw)
+    except Stopped:
+        raise Transient("the build was stopped", backend=backend) from None
+    except DeadlineExpired as e:
+        what = "did not send its whole answer" if e.answered else "did not answer"
+        raise Transient(
+            f"{host(url)} {what} within {seconds:g} s",
+            backend=backend,
+            setting=setting,
+            hint=f"raise `{backend}.timeout` if the server is just slow",
+        ) from None
+    except TooLarge as e:
+        said = f" (it announced {_size(e.advertised)})" if e.advertised else ""
+        raise Rejected(
+            f"{host(url)} sent an answer larger than {_size(e.limit)}{said}; "
+            "comicc stopped reading it",
+            reason="response_too_large",
+            backend=backend,
+            setting=setting,
+            hint=f"check `{backend}.{setting}`: is it the service you meant?",
+        ) from None
+    except Dropped as e:
+        raise Transient(
+            f"the connection to {host(url)} broke while reading its answer ({e})",
+            backend=backend,
+        ) from None
     except requests.exceptions.ConnectTimeout as e:
         raise Transient(
             f"connecting to {host(url)} timed out", backend=backend, setting=setting
         ) from e
     except requests.exceptions.Timeout as e:
         raise Transient(
-            f"{host(url)} did not answer within {timeout[1]:g} s", backend=backend, setting=setting
+            f"{host(url)} did not answer within {seconds:g} s", backend=backend, setting=setting
         ) from e
     except requests.exceptions.ConnectionError as e:
         raise Unavailable(
@@ -107,6 +147,18 @@ def call(
         raise Transient(
             f"request to {host(url)} failed: {type(e).__name__}", backend=backend
         ) from e
+
+
+def sent_secrets(resp: requests.Response) -> tuple[str, ...]:
+    """The secrets the request behind ``resp`` carried (its Authorization header)."""
+    request = getattr(resp, "request", None)
+    headers = getattr(request, "headers", None) or {}
+    return header_secrets(headers.get("Authorization"))
+
+
+def clean(text: str, resp: requests.Response) -> str:
+    """A server's words with every key taken out (servers echo requests back)."""
+    return scrub(text, sent_secrets(resp))
 
 
 # ------------------------------------------------------ status -> typed error
@@ -166,6 +218,8 @@ def status_error(
         return None
     if why is None:
         why = short_body(resp)
+    why = clean(why, resp)  # an error page may echo the request, key included
+    reason = clean(reason, resp) if reason else reason
     tail = f": {why}" if why else ""
     rule = (rules or {}).get(code) or STATUS_RULES.get(code)
     if rule is None:
@@ -216,7 +270,12 @@ def json_object(value: object) -> dict[str, Any]:
 
 
 def short_body(resp: requests.Response) -> str:
-    """The service's words from an error body: a JSON message field, else the text."""
+    """The service's words from an error body: a JSON message field, else the
+    text; never a key the request carried."""
+    return clean(_short_body(resp), resp)
+
+
+def _short_body(resp: requests.Response) -> str:
     try:
         doc = resp.json()
     except ValueError:

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+from collections.abc import Mapping
 from typing import Any
 
 import requests
@@ -44,8 +45,8 @@ from comicc.backends.base import (
     setting_error,
     to_service_mask,
 )
-from comicc.backends.keys import require_key
-from comicc.backends.settings import SettingSpec
+from comicc.backends.keys import key_for, key_url_problems, require_key
+from comicc.backends.settings import SettingProblem, SettingSpec
 
 KEY_ENV = "OPENAI_API_KEY"
 DEFAULT_URL = "https://api.openai.com"
@@ -129,6 +130,15 @@ class OpenAIBackend(Backend):
     name = "openai"
     capabilities = CAPABILITIES
     SETTINGS = SETTINGS
+    KEY_HOSTS = ("api.openai.com",)
+
+    @classmethod
+    def validate_settings(cls, settings: Mapping[str, str]) -> list[SettingProblem]:
+        problems = super().validate_settings(settings)
+        if not any(p.key == "url" for p in problems):  # where the key may go
+            url = settings.get("url", DEFAULT_URL)
+            problems += key_url_problems(cls.name, KEY_ENV, url, cls.KEY_HOSTS)
+        return problems
 
     def __init__(self, **backend_settings: str):
         self.backend_settings = {str(k): str(v).strip() for k, v in backend_settings.items()}
@@ -148,6 +158,10 @@ class OpenAIBackend(Backend):
 
     def _session(self) -> requests.Session:
         return self._sessions.get()
+
+    def close(self) -> None:
+        """Stop every request in flight (the build was stopped)."""
+        self._sessions.close()
 
     def endpoint(self, url: str | None = None) -> str:
         return f"{(url or self.url).rstrip('/')}/v1/images/edits"
@@ -186,17 +200,20 @@ class OpenAIBackend(Backend):
             "image": ("image.png", image_png, "image/png"),
             "mask": ("mask.png", mask_png, "image/png"),
         }
+        endpoint = self.endpoint(opts.text("url"))
         headers = {
-            "Authorization": f"Bearer {require_key(KEY_ENV, self.name)}",
+            "Authorization": f"Bearer {key_for(KEY_ENV, self.name, endpoint, self.KEY_HOSTS)}",
             "Accept": "application/json",
         }
         timeout = http.parse_timeout(opts.optional_number("timeout"), DEFAULT_TIMEOUT)
+        limit = self.capabilities.max_response_bytes
         resp = http.call(
             self._session(),
             "POST",
-            self.endpoint(opts.text("url")),
+            endpoint,
             backend=self.name,
             timeout=timeout,
+            max_bytes=limit,
             data=fields,
             files=files,
             headers=headers,
@@ -221,7 +238,14 @@ class OpenAIBackend(Backend):
                     "OpenAI's base64 image cannot be decoded", backend=self.name
                 ) from None
         elif isinstance(item.get("url"), str):  # dall-e style answer: one download
-            got = http.call(self._session(), "GET", item["url"], backend=self.name, timeout=timeout)
+            got = http.call(
+                self._session(),
+                "GET",
+                item["url"],
+                backend=self.name,
+                timeout=timeout,
+                max_bytes=limit,
+            )
             if got.status_code >= 300:
                 raise Transient(
                     f"downloading the image failed (HTTP {got.status_code})", backend=self.name

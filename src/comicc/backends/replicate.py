@@ -61,9 +61,10 @@ from comicc.backends.base import (
     setting_error,
     to_service_mask,
 )
-from comicc.backends.keys import require_key
+from comicc.backends.keys import key_for, key_url_problems, require_key
 from comicc.backends.replicate_inputs import (
     DEFAULT_MODEL,
+    DEFAULT_URL,
     MAX_WAIT,
     NAME,
     SETTINGS,
@@ -180,13 +181,14 @@ class ReplicateBackend(Backend):
     name = NAME
     SETTINGS = SETTINGS
     capabilities = _ModelCapabilities()
+    KEY_HOSTS = ("api.replicate.com",)
     #: files larger than this (encoded bytes) are uploaded instead of inlined
     data_url_limit = DATA_URL_LIMIT
 
     def __init__(
         self,
         *,
-        sleep: Callable[[float], None] = time.sleep,
+        sleep: Callable[[float], None] | None = None,
         clock: Callable[[], float] = time.monotonic,
         session: requests.Session | None = None,
         **backend_settings: str,
@@ -201,12 +203,13 @@ class ReplicateBackend(Backend):
         self.version = self.values.optional_text("version") or None
         self.wait = self.values.integer("wait")
         self.timeout = self.values.number("timeout")
-        self._sleep = sleep
+        self._stop = threading.Event()
+        # polls sleep on the stop switch, so close() (Ctrl-C) ends a wait at once
+        self._sleep = sleep or self._stop.wait
         self._clock = clock
         self._shared_session = session
         self._sessions = http.ThreadSessions()
         self._token: str | None = None
-        self._stop = threading.Event()
 
     def __repr__(self) -> str:  # never the token
         return f"ReplicateBackend(url={self.url!r}, model={self.model!r})"
@@ -214,7 +217,11 @@ class ReplicateBackend(Backend):
     @classmethod
     def validate_settings(cls, settings: Mapping[str, str]) -> list[SettingProblem]:
         problems = super().validate_settings(settings)
-        return problems + family_problems({k: v for k, v in settings.items() if k in SETTINGS})
+        problems += family_problems({k: v for k, v in settings.items() if k in SETTINGS})
+        if not any(p.key == "url" for p in problems):  # where the token may go
+            url = settings.get("url", DEFAULT_URL)
+            problems += key_url_problems(NAME, TOKEN_ENV, url, cls.KEY_HOSTS)
+        return problems
 
     # ------------------------------------------------------------- plumbing
     def preflight(self) -> None:
@@ -227,8 +234,7 @@ class ReplicateBackend(Backend):
         return self._sessions.get()
 
     def _auth(self) -> dict[str, str]:
-        if self._token is None:
-            self._token = require_key(TOKEN_ENV, NAME)
+        self._token = key_for(TOKEN_ENV, NAME, self.url, self.KEY_HOSTS)
         return {"Authorization": f"Bearer {self._token}"}
 
     def _same_host(self, url: str) -> bool:
@@ -238,17 +244,26 @@ class ReplicateBackend(Backend):
     def _api(self, path: str) -> str:
         return f"{self.url}{path}"
 
-    def _call(self, method: str, url: str, *, read: float, **kw: Any) -> requests.Response:
+    def _call(
+        self,
+        method: str,
+        url: str,
+        *,
+        read: float,
+        session: requests.Session | None = None,
+        **kw: Any,
+    ) -> requests.Response:
         headers = dict(kw.pop("headers", {}) or {})
         if self._same_host(url):  # the token goes to the API host only
             headers.update(self._auth())
         return http.call(
-            self._session(),
+            session or self._session(),
             method,
             url,
             backend=NAME,
             setting="url",
             timeout=(CONNECT_TIMEOUT, max(1.0, read)),
+            max_bytes=self.capabilities.max_response_bytes,
             headers=headers,
             **kw,
         )
@@ -391,16 +406,18 @@ class ReplicateBackend(Backend):
 
     def _cancel(self, pred: dict, pid: str) -> None:
         """Best effort: a failed cancel must not hide the real error."""
-        try:
-            self._call(
-                "POST", self._pred_url(pred, "cancel", f"/v1/predictions/{pid}/cancel"), read=10.0
-            )
+        url = self._pred_url(pred, "cancel", f"/v1/predictions/{pid}/cancel")
+        try:  # on a session of its own: the build's may be stopped already (Ctrl-C)
+            with http.session() as sess:
+                self._call("POST", url, read=5.0, session=sess)
         except Exception:  # noqa: BLE001 - never mask the reason we are canceling
             pass
 
     def close(self) -> None:
-        """Stop every poll in progress (their predictions get canceled)."""
+        """Stop every poll in progress (their predictions get canceled) and every
+        request in flight."""
         self._stop.set()
+        self._sessions.close()
 
     def _finish(self, pred: dict, pid: str, seed: int, deadline: float) -> PaintResult:
         status = pred.get("status")

@@ -50,11 +50,12 @@ from comicc.backends.base import (
     setting_error,
     to_service_mask,
 )
-from comicc.backends.keys import require_key
+from comicc.backends.keys import key_for, key_url_problems, require_key
 from comicc.backends.settings import SettingProblem, SettingValues
 from comicc.backends.stability_inputs import (
     APIS,
     DEFAULT_ENGINE,
+    DEFAULT_URL,
     KEY_ENV,
     MAX_BODY_BYTES,
     MAX_PROMPT_CHARS,
@@ -74,6 +75,7 @@ class StabilityBackend(Backend):
     name = "stability"
     capabilities = V2_CAPABILITIES
     SETTINGS = SETTINGS
+    KEY_HOSTS = ("api.stability.ai",)
 
     @classmethod
     def validate_settings(cls, settings: Mapping[str, str]) -> list[SettingProblem]:
@@ -81,6 +83,9 @@ class StabilityBackend(Backend):
         api = settings.get("api", "v2beta").strip()
         if api in APIS:
             problems += api_problems({k: v for k, v in settings.items() if k in SETTINGS}, api)
+        if not any(p.key == "url" for p in problems):  # where the key may go
+            url = settings.get("url", DEFAULT_URL)
+            problems += key_url_problems(cls.name, KEY_ENV, url, cls.KEY_HOSTS)
         return problems
 
     @classmethod
@@ -116,6 +121,10 @@ class StabilityBackend(Backend):
 
     def _session(self) -> requests.Session:
         return self._sessions.get()
+
+    def close(self) -> None:
+        """Stop every request in flight (the build was stopped)."""
+        self._sessions.close()
 
     def endpoint(self, url: str | None = None) -> str:
         url = (url or self.url).rstrip("/")
@@ -157,8 +166,9 @@ class StabilityBackend(Backend):
                 backend=self.name,
                 hint="lower the panel's `dpi:`; the init image and mask are sent as PNG",
             )
+        key = key_for(KEY_ENV, self.name, endpoint, self.KEY_HOSTS)
         headers = {
-            "Authorization": f"Bearer {require_key(KEY_ENV, self.name)}",
+            "Authorization": f"Bearer {key}",
             "Accept": accept,
             "Content-Type": prepared.headers["Content-Type"],
         }
@@ -169,6 +179,7 @@ class StabilityBackend(Backend):
             endpoint,
             backend=self.name,
             timeout=timeout,
+            max_bytes=self.capabilities.max_response_bytes,
             data=body,
             headers=headers,
         )

@@ -16,14 +16,23 @@ from comicc.commands.report import (
     summary,
 )
 from comicc.diagnostics import Sink, did_you_mean
+from comicc.files import STDOUT, describe_os_error
 from comicc.pipeline import BuildOptions, BuildResult, build
 
 
 def cmd_build(args: argparse.Namespace) -> int:
-    """Build ``args.file``; exit 1 (writing nothing) when any stage finds errors,
+    """Build ``args.file``; exit 1 (writing nothing) when any stage finds errors
+    or the environment fails (disk full, permission denied: a plain message),
     2 for a ``--backend`` that does not exist."""
+    if args.output == STDOUT and args.diag_format == "json":
+        print(
+            "comicc build: error: `-o -` and `--diagnostics json` both write to standard "
+            "output; write the book to a file or choose another diagnostics format",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
     sink = Sink()
-    res, sources = check_script(args.file, sink)
+    res, sources = check_script(args.file, sink, allow_paths=args.allow_path)
     result: BuildResult | None = None
     if res is not None and not (args.strict and sink.diagnostics):
         if args.backend and args.backend not in backend_names():
@@ -47,8 +56,16 @@ def cmd_build(args: argparse.Namespace) -> int:
             cache_dir=args.cache_dir,
             workers=args.jobs,
             progress=False if args.no_progress else None,
+            # every file a diagnostic may point into: the script and its theme files
+            protect={path: "a file of the script's theme" for path in sources},
         )
-        result = build(res.script, res.theme, sink, opts)
+        try:
+            result = build(res.script, res.theme, sink, opts)
+        except OSError as e:
+            message = describe_os_error(e)
+            if message is None:
+                raise
+            sink.error("cannot-write", message, path=e.filename and str(e.filename))
     print_diagnostics(sink, args, sources)
     if result is None or sink.has_errors(strict=args.strict):
         print(
@@ -57,8 +74,9 @@ def cmd_build(args: argparse.Namespace) -> int:
         )
         return EXIT_ERRORS
     extra = f" ({summary(sink)})" if sink.diagnostics else ""
+    where = "standard output" if args.output == STDOUT else result.output
     print(
-        f"comicc: wrote {result.output}: {plural(result.pages, 'page')}, "
+        f"comicc: wrote {where}: {plural(result.pages, 'page')}, "
         f"{result.panels} panels ({result.painted} painted, {result.cached} from cache){extra}",
         file=sys.stderr,
     )

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Sequence
 from typing import NamedTuple
 
 from comicc.commands.report import (
     EXIT_ERRORS,
     EXIT_OK,
     Sources,
-    add_source,
     plural,
     print_diagnostics,
     summary,
@@ -18,6 +18,7 @@ from comicc.commands.report import (
 from comicc.diagnostics import Sink
 from comicc.model import ir
 from comicc.pipeline import check
+from comicc.source import MAX_SOURCE_BYTES, InputRefused, SourceFile, read_capped
 from comicc.theme import Theme
 
 
@@ -28,10 +29,26 @@ class Buildable(NamedTuple):
     theme: Theme
 
 
-def check_script(path: str, sink: Sink) -> tuple[Buildable | None, Sources]:
+def add_source(sources: Sources, path: str) -> None:
+    """Put ``path`` into ``sources`` (for the renderers) when it is a regular file
+    of a readable size, whatever its encoding, so a diagnostic about it (a byte
+    that is not UTF-8) can quote its line. A FIFO or a device is never opened
+    for reading twice, nor read whole."""
+    try:
+        data = read_capped(path, MAX_SOURCE_BYTES)
+    except (OSError, InputRefused):
+        return
+    sources[path] = SourceFile.from_text(data.decode("utf-8", "replace"), path)
+
+
+def check_script(
+    path: str, sink: Sink, allow_paths: Sequence[str] = ()
+) -> tuple[Buildable | None, Sources]:
     """Check the script at ``path`` for ``build``/``layout``: the script when it
-    has no errors, and the files its diagnostics point into."""
-    res = check(path, sink)
+    has no errors, and the files its diagnostics point into. ``allow_paths``:
+    the folders given with ``--allow-path`` (where a script may read themes
+    from besides its own folder)."""
+    res = check(path, sink, allow_paths=allow_paths)
     if res is None:
         sources: Sources = {}
         add_source(sources, path)
@@ -46,8 +63,9 @@ def cmd_check(args: argparse.Namespace) -> int:
     ``--strict``)."""
     sink = Sink()
     sources: Sources = {}
+    allow = tuple(getattr(args, "allow_path", None) or ())
     for path in args.files:
-        res = check(path, sink)
+        res = check(path, sink, allow_paths=allow)
         if res is not None:
             sources.update(res.sources)
         else:

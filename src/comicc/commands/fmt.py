@@ -9,7 +9,7 @@ from pathlib import Path
 
 from comicc.commands.report import EXIT_ERRORS, EXIT_OK, Sources, print_diagnostics
 from comicc.diagnostics import Sink
-from comicc.files import write_bytes_atomic
+from comicc.files import FileRefused, describe_os_error, write_bytes_atomic
 from comicc.pipeline import load_source
 from comicc.syntax import format_script, parse
 
@@ -46,7 +46,18 @@ def cmd_fmt(args: argparse.Namespace) -> int:
         if args.check:
             print(f"would reformat {path}", file=sys.stderr)
         elif not args.diff:
-            write_bytes_atomic(Path(path), new.encode("utf-8"))
+            # a symbolic link is kept: its target is rewritten (comicc.files)
+            try:
+                write_bytes_atomic(Path(path), new.encode("utf-8"))
+            except FileRefused as e:
+                sink.error("cannot-write", str(e), path=path)
+                continue
+            except OSError as e:
+                message = describe_os_error(e, path)
+                if message is None:
+                    raise
+                sink.error("cannot-write", message, path=path)
+                continue
             print(f"reformatted {path}", file=sys.stderr)
     print_diagnostics(sink, args, sources)
     if sink.has_errors():

@@ -8,13 +8,21 @@ import json
 import sys
 from pathlib import Path
 
+from PIL import Image
+
 from comicc.commands.check import check_script
 from comicc.commands.report import EXIT_ERRORS, EXIT_OK, print_diagnostics
 from comicc.diagnostics import Sink
-from comicc.files import write_bytes_atomic
+from comicc.files import FileRefused, describe_os_error, write_file_set
 from comicc.layout import to_json
-from comicc.output import draw_wireframe
+from comicc.output import PAGE_NAMES, draw_wireframe
 from comicc.pipeline import layout, locked_sizes
+
+
+def _png(image: Image.Image) -> bytes:
+    buf = io.BytesIO()
+    image.save(buf, "PNG")
+    return buf.getvalue()
 
 
 def cmd_layout(args: argparse.Namespace) -> int:
@@ -22,9 +30,9 @@ def cmd_layout(args: argparse.Namespace) -> int:
     would): ``--json`` prints the geometry (also the default), ``--png DIR``
     writes ``page-001.png``... wireframes."""
     sink = Sink()
-    res, sources = check_script(args.file, sink)
+    res, sources = check_script(args.file, sink, allow_paths=args.allow_path)
     book = (
-        layout(res.script, res.theme, sink, keep=locked_sizes(res.script))
+        layout(res.script, res.theme, sink, keep=locked_sizes(res.script, sink, "laying out"))
         if res is not None
         else None
     )
@@ -35,10 +43,18 @@ def cmd_layout(args: argparse.Namespace) -> int:
         sys.stdout.write(json.dumps(to_json(book), indent=1) + "\n")
     if args.png:
         out = Path(args.png)
-        out.mkdir(parents=True, exist_ok=True)
-        for i, page in enumerate(book.pages, start=1):
-            buf = io.BytesIO()
-            draw_wireframe(page, dpi=args.dpi).save(buf, "PNG")
-            write_bytes_atomic(out / f"page-{i:03d}.png", buf.getvalue())
+        pages = (
+            (f"page-{i:03d}.png", _png(draw_wireframe(page, dpi=args.dpi)))
+            for i, page in enumerate(book.pages, start=1)
+        )
+        try:
+            write_file_set(out, pages, names=PAGE_NAMES)
+        except (OSError, FileRefused) as e:
+            message = str(e) if isinstance(e, FileRefused) else describe_os_error(e, out)
+            if message is None:
+                raise
+            sink.error("cannot-write", message, path=str(out))
+            print_diagnostics(sink, args, sources)
+            return EXIT_ERRORS
         print(f"comicc: wrote {len(book.pages)} wireframe page(s) to {out}", file=sys.stderr)
     return EXIT_OK

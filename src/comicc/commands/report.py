@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from pathlib import Path
 
 from comicc.diagnostics import Sink, render_human, render_json, render_short
 from comicc.source import SourceFile
@@ -55,13 +54,3 @@ def print_diagnostics(sink: Sink, args: argparse.Namespace, sources: Sources) ->
             args.color == "auto" and sys.stderr.isatty() and not os.environ.get("NO_COLOR")
         )
         sys.stderr.write(render_human(diags, sources, color=color))
-
-
-def add_source(sources: Sources, path: str) -> None:
-    """Read ``path`` into ``sources`` (for the renderers) if it can be read at all,
-    whatever its encoding: a diagnostic about the file can then quote it."""
-    try:
-        data = Path(path).read_bytes()
-    except OSError:
-        return
-    sources[path] = SourceFile.from_text(data.decode("utf-8", "replace"), path)

@@ -17,10 +17,12 @@ from comicc.layout.geometry import (
     Transform,
     VectorPath,
 )
+from comicc.layout.grid import MIN_PANEL_SIDE, layout_page
 from comicc.layout.measure import Measurer, as_measurer
 from comicc.layout.serialize import page_json, to_json
 
 __all__ = [
+    "MIN_PANEL_SIDE",
     "BalloonGeom",
     "BookGeom",
     "GlyphRun",
@@ -38,6 +40,7 @@ __all__ = [
     "VectorPath",
     "as_measurer",
     "layout_book",
+    "layout_page",
     "page_json",
     "to_json",
 ]

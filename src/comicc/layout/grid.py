@@ -18,6 +18,8 @@ from comicc.layout.geometry import Rect
 from comicc.model import LAYOUT_PRESETS, ir
 from comicc.theme import PageFormat
 
+MIN_PANEL_SIDE = 18.0  # points (0.25 in): a smaller panel box cannot be painted or lettered
+
 # A usual page for each panel count: establishing shots get a full tier,
 # dense pages keep at most three panels side by side.
 AUTO_TIERS: dict[int, tuple[int, ...]] = {

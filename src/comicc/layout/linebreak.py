@@ -124,6 +124,24 @@ def _segments(
     return out
 
 
+MAX_WORD_CHARS = 30  # a longer word is broken into pieces of this many characters
+
+
+def _chunks(pieces: list[tuple[str, bool]], size: int) -> list[list[tuple[str, bool]]]:
+    """``pieces`` (text, emphasis) cut into runs of ``size`` characters each."""
+    chars = [(ch, emph) for text, emph in pieces for ch in text]
+    out: list[list[tuple[str, bool]]] = []
+    for start in range(0, len(chars), size):
+        chunk: list[tuple[str, bool]] = []
+        for ch, emph in chars[start : start + size]:
+            if chunk and chunk[-1][1] == emph:
+                chunk[-1] = (chunk[-1][0] + ch, emph)
+            else:
+                chunk.append((ch, emph))
+        out.append(chunk)
+    return out
+
+
 def words_of(balloon: ir.Balloon, st: TextStyle, m: Measurer) -> tuple[list[Word], tuple[str, ...]]:
     """Split the balloon's runs into measured words (emphasis kept per piece)."""
     missing: dict[str, None] = {}
@@ -133,6 +151,14 @@ def words_of(balloon: ir.Balloon, st: TextStyle, m: Measurer) -> tuple[list[Word
 
     def flush(glue_after: bool = False) -> None:
         nonlocal pieces, glue_next
+        if sum(len(t) for t, _ in pieces) > MAX_WORD_CHARS:
+            # an over-long word breaks by characters: glued chunks, any of which
+            # may start a line (measuring one huge word would cost super-linear time)
+            chunks = _chunks(pieces, MAX_WORD_CHARS)
+            for k, chunk in enumerate(chunks):
+                pieces = chunk
+                flush(True if k < len(chunks) - 1 else glue_after)
+            return
         if pieces:
             segs: list[Seg] = []
             for t, emph in pieces:

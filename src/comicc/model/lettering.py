@@ -113,26 +113,78 @@ def interpret_mods(balloon: ast.LetteringLine, sink: Sink) -> LetteringMeaning:
     return LetteringMeaning(kind, speaker, tuple(names), off, small, contd)
 
 
-_INLINE_TRIVIA = re.compile(r"\[\[.*?\]\]|/\*.*?\*/")
-_UNCLOSED_TAIL = re.compile(r"/\*.*$|\[\[.*$")
+_OPENER = re.compile(r"\[\[|/\*")
+_CLOSERS = {"[[": "]]", "/*": "*/"}
+
+
+def _trivia_spans(text: str) -> list[tuple[int, int]]:
+    """The ``[[note]]`` and ``/* boneyard */`` pieces of a line, as ``(start, end)``.
+
+    Left to right, an opener takes the first closer after it (on its line); an
+    opener without one is skipped (see :func:`_unclosed_start`). Linear in the
+    length of the line: where the next closer of each kind is, is remembered,
+    so a line of 16,000 ``[[`` is not scanned 16,000 times."""
+    spans: list[tuple[int, int]] = []
+    after: dict[str, int] = {}  # closer -> its next position (-1: none is left)
+    pos = 0
+    while True:
+        m = _OPENER.search(text, pos)
+        if m is None:
+            return spans
+        start = m.start()
+        closer = _CLOSERS[m.group()]
+        if closer not in after or (after[closer] >= 0 and after[closer] < start + 2):
+            after[closer] = text.find(closer, start + 2)
+        end = after[closer]
+        newline = text.find("\n", start, end) if end >= 0 else -1
+        if end >= 0 and newline < 0:
+            spans.append((start, end + 2))
+            pos = end + 2
+        else:
+            pos = start + 1
+
+
+def _masked(text: str, spans: list[tuple[int, int]], fill: str) -> str:
+    """``text`` with every span replaced by ``fill`` repeated (``""``: cut out)."""
+    out: list[str] = []
+    pos = 0
+    for start, end in spans:
+        out.append(text[pos:start])
+        out.append(fill * (end - start))
+        pos = end
+    out.append(text[pos:])
+    return "".join(out)
+
+
+def _unclosed_start(text: str) -> int | None:
+    """Where an unclosed ``/*`` or ``[[`` starts in ``text`` (closed ones masked)."""
+    last_newline = text.rfind("\n", 0, len(text) - 1)  # a final newline ends the text
+    m = _OPENER.search(text, last_newline + 1)
+    return None if m is None else m.start()
 
 
 def strip_trivia(text: str) -> str:
     """Remove inline ``[[notes]]`` and ``/* boneyard */`` from a text; an
     unclosed one (reported separately) cuts the rest of its line."""
-    return _UNCLOSED_TAIL.sub("", _INLINE_TRIVIA.sub("", text))
+    stripped = _masked(text, _trivia_spans(text), "")
+    cut = _unclosed_start(stripped)
+    if cut is None:
+        return stripped
+    rest = stripped[cut:]
+    return stripped[:cut] + ("\n" if rest.endswith("\n") else "")
 
 
 def _visible(text: str) -> list[tuple[int, str]]:
     """(index in the raw line, character) for every character that is not a
     note or boneyard, so positions in the meaning map back to columns."""
+    spans = _trivia_spans(text)
     hidden = [False] * len(text)
-    for m in _INLINE_TRIVIA.finditer(text):
-        for i in range(m.start(), m.end()):
+    for start, end in spans:
+        for i in range(start, end):
             hidden[i] = True
-    tail = _UNCLOSED_TAIL.search(_INLINE_TRIVIA.sub(lambda m: "\0" * len(m.group()), text))
-    if tail:
-        for i in range(tail.start(), len(text)):
+    tail = _unclosed_start(_masked(text, spans, "\0"))
+    if tail is not None:
+        for i in range(tail, len(text)):
             hidden[i] = True
     return [(i, ch) for i, ch in enumerate(text) if not hidden[i]]
 
@@ -140,7 +192,7 @@ def _visible(text: str) -> list[tuple[int, str]]:
 def check_unclosed_trivia(
     line: ast.LineText | ast.Description, src: SourceFile, sink: Sink
 ) -> None:
-    text = _INLINE_TRIVIA.sub(lambda m: " " * len(m.group()), line.text)
+    text = _masked(line.text, _trivia_spans(line.text), " ")
     for opener, closer, code, what in (
         ("/*", "*/", "unclosed-boneyard", "boneyard"),
         ("[[", "]]", "unclosed-note", "note"),

@@ -28,6 +28,8 @@ from comicc.model.values import parse_bleed, parse_cast, parse_int, parse_layout
 from comicc.source import SourceFile
 from comicc.syntax import ast
 
+MAX_BALLOON_CHARS = 2000  # lettering characters in one balloon
+
 
 def lower(tree: ast.Script, src: SourceFile, sink: Sink, ctx: Context) -> ir.Script | None:
     return _Lowerer(tree, src, sink, ctx).run()
@@ -209,6 +211,15 @@ class _Lowerer:
         meaning = interpret_mods(node, self.sink)
         runs = parse_runs(node.lines, self.src, self.sink, note=meaning.kind is ir.BalloonKind.NOTE)
         text = "".join(r.text for r in runs).rstrip()
+        if len(text) > MAX_BALLOON_CHARS:
+            self.sink.error(
+                "balloon-too-long",
+                f"`{node.cue}` has {len(text)} characters of lettering: a balloon holds at "
+                f"most {MAX_BALLOON_CHARS}",
+                node.cue_span,
+                hints=["split it into several balloons (a balloon is read in one breath)"],
+            )
+            runs = (ir.TextRun(text[:MAX_BALLOON_CHARS], False),)
         if not text and meaning.kind is not ir.BalloonKind.SFX:
             self.sink.warning(
                 "empty-balloon",

@@ -13,15 +13,95 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 
-from jinja2 import StrictUndefined, TemplateError
-from jinja2.sandbox import SandboxedEnvironment
+from jinja2 import Template, TemplateError
+
+from comicc.model.sandbox import MAX_PROMPT_CHARS, PromptEnvironment, TemplateLimit, forbidden
 
 SNIPPET_REF = re.compile(r"@([a-z][a-z0-9_\-]*)")
 
 
 class TemplateProblem(Exception):
-    """The theme's prompt template failed to render."""
+    """The theme's prompt template failed to compile or to render.
+
+    ``lineno``: the line of the template where it failed, when known."""
+
+    def __init__(self, message: str, lineno: int | None = None):
+        super().__init__(message)
+        self.lineno = lineno
+
+
+# what a template may raise while it runs: jinja2's errors, the limits, and
+# what its arithmetic and filters raise (1/0, "a" + 1, int("x"), deep nesting)
+RENDER_ERRORS = (
+    TemplateError,
+    TemplateLimit,
+    ArithmeticError,
+    TypeError,
+    ValueError,
+    LookupError,
+    AttributeError,
+    RecursionError,
+    MemoryError,
+)
+
+
+def _template_lineno(exc: BaseException) -> int | None:
+    """The template line in ``exc``'s traceback (jinja2 rewrites it to point there)."""
+    lineno = getattr(exc, "lineno", None)
+    if isinstance(lineno, int):
+        return lineno
+    tb = exc.__traceback__
+    found = None
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename == "<template>":
+            found = tb.tb_lineno
+        tb = tb.tb_next
+    return found
+
+
+def _problem(what: str, exc: BaseException) -> TemplateProblem:
+    if isinstance(exc, RecursionError):
+        detail = "it nests too deeply"
+    elif isinstance(exc, MemoryError):
+        detail = "it needs too much memory"
+    else:
+        detail = str(exc) or type(exc).__name__
+    return TemplateProblem(f"{what}: {detail}", _template_lineno(exc))
+
+
+def compile_template(env: PromptEnvironment, text: str, what: str) -> Template:
+    """``text`` compiled in ``env``; :class:`TemplateProblem` if it cannot be."""
+    try:
+        tree = env.parse(text)
+        bad = forbidden(tree)
+        if bad:
+            name, line = bad[0]
+            raise TemplateProblem(f"{what} uses {name}, which prompt templates cannot", line)
+        return env.from_string(text)
+    except TemplateProblem:
+        raise
+    except RENDER_ERRORS as e:
+        raise _problem(f"{what} does not compile", e) from None
+
+
+def render_capped(env: PromptEnvironment, template: Template, what: str, **context: Any) -> str:
+    """``template`` rendered with ``context``, streamed: at most
+    :data:`MAX_PROMPT_CHARS` characters, within the loop budget; any failure is a
+    :class:`TemplateProblem` (never an exception out of the template itself)."""
+    env.reset()
+    out: list[str] = []
+    size = 0
+    try:
+        for chunk in template.generate(**context):
+            size += len(chunk)
+            if size > MAX_PROMPT_CHARS:
+                raise TemplateLimit(f"the prompt is longer than {MAX_PROMPT_CHARS // 1024} KiB")
+            out.append(chunk)
+    except RENDER_ERRORS as e:
+        raise _problem(f"{what} failed", e) from None
+    return "".join(out)
 
 
 @dataclass
@@ -32,20 +112,15 @@ class PromptTemplates:
     character: str
 
     def __post_init__(self) -> None:
-        env = SandboxedEnvironment(
-            undefined=StrictUndefined, autoescape=False, trim_blocks=True, lstrip_blocks=True
-        )
-        try:
-            self._main = env.from_string(self.template)
-            self._char = env.from_string(self.character)
-        except TemplateError as e:
-            raise TemplateProblem(f"prompt template does not compile: {e}") from e
+        self._env = PromptEnvironment()
+        self._main = compile_template(self._env, self.template, "prompt template")
+        self._char = compile_template(self._env, self.character, "character template")
 
     def character_text(self, name: str, description: str) -> str:
-        try:
-            return self._char.render(name=name, description=description).strip()
-        except TemplateError as e:
-            raise TemplateProblem(f"character template failed: {e}") from e
+        text = render_capped(
+            self._env, self._char, "character template", name=name, description=description
+        )
+        return text.strip()
 
     def render(
         self,
@@ -66,11 +141,7 @@ class PromptTemplates:
             "page": page,
             "panel": panel,
         }
-        try:
-            out = self._main.render(**context)
-        except TemplateError as e:
-            raise TemplateProblem(f"prompt template failed: {e}") from e
-        return tidy(out)
+        return tidy(render_capped(self._env, self._main, "prompt template", **context))
 
 
 def tidy(text: str) -> str:

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 
 from comicc.diagnostics import Label, Sink, did_you_mean
 from comicc.model import ir
 from comicc.model.checks import lint_prose
 from comicc.model.definitions import Definitions
+from comicc.model.header import language_value, metadata_value, theme_value
 from comicc.model.lettering import strip_trivia
 from comicc.model.prompt import PromptTemplates
 from comicc.model.settings import (
@@ -25,7 +24,6 @@ from comicc.model.settings import (
 )
 from comicc.model.values import (
     Value,
-    is_theme_path,
     parse_choice,
     parse_format,
     parse_int,
@@ -48,6 +46,9 @@ class Context:
     default_theme: str = "classic"
     default_format: str = "us-comic"  # the theme's, used when the script sets no `format:`
     default_reading: str = "ltr"  # the theme's, used when the script sets no `reading:`
+    # folders a `theme:` file may be in besides the script's own folder (and
+    # below): the shipped themes, the user's themes folder, each `--allow-path`
+    theme_dirs: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -240,15 +241,20 @@ class SettingsReader:
         """The header's book-wide settings, defaulted from the context."""
         vals = lv.values
         meta = ir.Metadata(
-            title=vals["title"].value if "title" in vals else None,
-            author=vals["author"].value if "author" in vals else None,
-            series=vals["series"].value if "series" in vals else None,
-            issue=vals["issue"].value if "issue" in vals else None,
-            language=self._language(vals.get("language")),
+            title=metadata_value(vals.get("title"), self.src, self.sink),
+            author=metadata_value(vals.get("author"), self.src, self.sink),
+            series=metadata_value(vals.get("series"), self.src, self.sink),
+            issue=metadata_value(vals.get("issue"), self.src, self.sink),
+            language=language_value(vals.get("language"), self.sink),
         )
         theme = self.ctx.default_theme
         if "theme" in vals:
-            theme = self._theme(vals["theme"]) or theme
+            theme = (
+                theme_value(
+                    vals["theme"], self.src, self.sink, self.ctx.themes, self.ctx.theme_dirs
+                )
+                or theme
+            )
         page_format = self.ctx.default_format
         if "format" in vals:
             page_format = (
@@ -264,49 +270,6 @@ class SettingsReader:
                 or reading
             )
         return Book(meta, theme, page_format, reading)
-
-    def _language(self, node: ast.Setting | None) -> str:
-        if node is None:
-            return "en"
-        t = (node.value or "").strip()
-        if not re.fullmatch(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*", t):
-            self.sink.error(
-                "bad-value",
-                f"`language` is a language code like `en` or `ja`, not `{t}`",
-                node.value_span or node.key_span,
-                hints=["use an ISO 639 code: en, fr, ja, pt-BR ..."],
-            )
-            return "en"
-        return t
-
-    def _theme(self, node: ast.Setting) -> str | None:
-        t = (node.value or "").strip()
-        if is_theme_path(t):
-            p = Path(t)
-            if not p.is_absolute():
-                p = Path(self.src.path).resolve().parent / p
-            if p.is_file():
-                return str(p)
-            self.sink.error(
-                "unknown-theme",
-                f"theme file `{t}` does not exist",
-                node.value_span,
-                hints=[f"looked for {p}"],
-            )
-            return None
-        if t in self.ctx.themes:
-            return t
-        close = did_you_mean(t, self.ctx.themes)
-        hints = [f"did you mean `{close[0]}`?"] if close else []
-        hints.append("themes: " + ", ".join(self.ctx.themes) + ", or a path to a .toml theme file")
-        self.sink.error(
-            "unknown-theme",
-            f"unknown theme `{t}`",
-            node.value_span,
-            label="not a theme",
-            hints=hints,
-        )
-        return None
 
     def render_settings(self, base: ir.RenderSettings, lv: Level, where: str) -> ir.RenderSettings:
         """`base` (the level above's) with this level's render settings applied."""

@@ -14,7 +14,14 @@ from dataclasses import dataclass
 from comicc.diagnostics import Sink, did_you_mean
 from comicc.model.ir import CastPosition, LayoutSpec, Length, MaskSpec
 from comicc.source import SourceFile, Span
-from comicc.units import WRITTEN_UNITS, split_length, split_size
+from comicc.units import (
+    MAX_PAGE_SIDE,
+    MIN_PAGE_SIDE,
+    WRITTEN_UNITS,
+    split_length,
+    split_size,
+    to_points,
+)
 
 # `layout:` presets: tiers of panel counts, top to bottom
 LAYOUT_PRESETS: dict[str, tuple[int, ...]] = {
@@ -37,6 +44,10 @@ NAMED_POSITIONS = {
     "bottom-right": (0.75, 0.8),
 }
 EDGES = ("top", "bottom", "left", "right")
+MAX_TIER_PANELS = 12  # panels side by side in one tier
+# a mask's keep-margin and feather: at most this many device pixels, or 2 in
+MAX_MASK_PX = 600
+MAX_MASK_PT = 144.0
 
 
 @dataclass
@@ -60,23 +71,34 @@ class Value:
             pos += len(piece) + len(sep)
 
 
+MAX_DIGITS = 24  # a longer number is out of range of every setting (checked before int())
+
+
+def shown(text: str, limit: int = 40) -> str:
+    """``text`` for a message: cut to ``limit`` characters with an ellipsis."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def parse_int(v: Value, sink: Sink, key: str, lo: int, hi: int, hint: str = "") -> int | None:
     t = v.text.strip()
-    if not re.fullmatch(r"[+-]?\d+", t):
+    if not re.fullmatch(r"[+-]?[0-9]+", t):
         sink.error(
             "bad-value",
-            f"`{key}` must be a whole number, not `{t}`",
+            f"`{key}` must be a whole number, not `{shown(t)}`",
             v.span,
             label="not a number",
             hints=[hint] if hint else [],
         )
         return None
-    n = int(t)
+    if len(t.lstrip("+-").lstrip("0")) > MAX_DIGITS:  # int() of 5,000 digits fails
+        n = -(10**MAX_DIGITS) if t.startswith("-") else 10**MAX_DIGITS
+    else:
+        n = int(t)
     if n < lo or n > hi:
         what = "negative" if n < 0 and lo >= 0 else "out of range"
         sink.error(
             "bad-value",
-            f"`{key}` is {what}: {n} (allowed {lo} to {hi})",
+            f"`{key}` is {what}: {shown(t)} (allowed {lo} to {hi})",
             v.span,
             label=f"must be between {lo} and {hi}",
             hints=[hint] if hint else [],
@@ -98,12 +120,6 @@ def parse_choice(
         code, f"unknown {key} `{v.text.strip()}`", v.span, label=f"not a known {key}", hints=hints
     )
     return None
-
-
-def is_theme_path(value: str) -> bool:
-    """Whether a theme reference (a script's ``theme:``, a theme's ``extends``)
-    names a file rather than a shipped theme: it has a slash or ends in ``.toml``."""
-    return "/" in value or "\\" in value or value.endswith(".toml")
 
 
 def parse_length(text: str) -> Length | None:
@@ -129,7 +145,17 @@ def parse_format(v: Value, sink: Sink, page_formats: Sequence[str]) -> str | Non
     if size is not None and all(unit in WRITTEN_UNITS for _, unit in size):
         (w, w_unit), (h, h_unit) = size
         if w <= 0 or h <= 0:
-            sink.error("unknown-format", f"page format `{t}` has a zero side", v.span)
+            sink.error("unknown-format", f"page format `{shown(t)}` has a zero side", v.span)
+            return None
+        sides = [to_points(x, "css_px" if u == "px" else u) for x, u in ((w, w_unit), (h, h_unit))]
+        if not all(MIN_PAGE_SIDE - 1e-6 <= side <= MAX_PAGE_SIDE + 1e-6 for side in sides):
+            sink.error(
+                "unknown-format",
+                f"page format `{shown(t)}` is out of range: each side is 20 mm to 2 m",
+                v.span,
+                label="not a page size",
+                hints=["e.g. `6.625x10.25in`, `210x297mm` or `800x1280px`"],
+            )
             return None
         width = _number_text(w) + ("" if w_unit == h_unit else w_unit)
         return f"{width}x{_number_text(h)}{h_unit}"
@@ -158,7 +184,7 @@ def parse_layout(v: Value, sink: Sink) -> LayoutSpec | None:
     for part in tiers_text.split("/"):
         s = part.strip()
         off = pos + (len(part) - len(part.lstrip()))
-        if not s.isdigit() or int(s) < 1:
+        if not re.fullmatch(r"[0-9]{1,4}", s) or not 1 <= int(s) <= MAX_TIER_PANELS:
             hints = [
                 "a layout is tiers of panel counts top to bottom, e.g. `2/1/3`, "
                 "optionally with heights `2/1/3 @ 1:2:1`, or a preset: " + ", ".join(LAYOUT_PRESETS)
@@ -168,7 +194,8 @@ def parse_layout(v: Value, sink: Sink) -> LayoutSpec | None:
                 hints.insert(0, f"did you mean `{close[0]}`?")
             sink.error(
                 "bad-value",
-                f"bad layout `{t}`: `{s}` is not a panel count",
+                f"bad layout `{shown(t)}`: `{shown(s)}` is not a panel count "
+                f"(1 to {MAX_TIER_PANELS} panels a tier)",
                 v.sub(off, off + max(1, len(s))),
                 label="expected a number of panels",
                 hints=hints,
@@ -191,10 +218,10 @@ def parse_layout(v: Value, sink: Sink) -> LayoutSpec | None:
                     raise ValueError
                 hs.append(h)
             except ValueError:
-                shown = f"`{s}`" if s else "(nothing)"
+                what = f"`{s}`" if s else "(nothing)"
                 sink.error(
                     "bad-value",
-                    f"bad tier height {shown} in layout `{t}`",
+                    f"bad tier height {what} in layout `{t}`",
                     v.sub(off, off + max(1, len(s))),
                     label="expected a positive number",
                     hints=["tier heights are ratios, e.g. `@ 1:2:1`"],
@@ -311,6 +338,15 @@ def parse_mask(v: Value, sink: Sink, base: MaskSpec) -> MaskSpec | None:
                     hints=["units: px (at the panel's dpi), pt, mm, cm, in"],
                 )
                 ok = False
+            elif not _mask_length_ok(ln):
+                sink.error(
+                    "bad-value",
+                    f"`{word_l}` is out of range: {shown(rest)} (allowed 0 to {MAX_MASK_PX}px, "
+                    f"or {MAX_MASK_PT / 72:g}in / {MAX_MASK_PT * 25.4 / 72:g}mm)",
+                    span,
+                    hints=["a margin of a few dozen pixels is usual: `keep-margin 24px`"],
+                )
+                ok = False
             elif word_l == "keep-margin":
                 keep = ln
             else:
@@ -332,6 +368,12 @@ def parse_mask(v: Value, sink: Sink, base: MaskSpec) -> MaskSpec | None:
             )
             ok = False
     return MaskSpec(keep, feather, balloons) if ok else None
+
+
+def _mask_length_ok(ln: Length) -> bool:
+    if ln.unit == "px":
+        return 0 <= ln.value <= MAX_MASK_PX
+    return 0 <= to_points(ln.value, ln.unit) <= MAX_MASK_PT + 1e-9
 
 
 def parse_bleed(v: Value, sink: Sink) -> frozenset[str] | None:

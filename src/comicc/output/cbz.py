@@ -8,10 +8,11 @@ fixed timestamps, so the same pages give the same bytes.
 from __future__ import annotations
 
 import os
+import re
 import zipfile
 from xml.etree import ElementTree as ET
 
-from comicc.files import atomic_write
+from comicc.files import Protected, atomic_write
 from comicc.images import jpeg_info, png_header, sniff_format
 from comicc.model import ir
 
@@ -19,6 +20,13 @@ __all__ = ["write_cbz", "comic_info_xml"]
 
 _EPOCH = (1980, 1, 1, 0, 0, 0)  # the zip format's earliest date: fixed for determinism
 _EXT = {"jpeg": "jpg", "png": "png"}
+# what XML 1.0 forbids in a document (C0 controls but tab, LF, CR; surrogates; U+FFFE/U+FFFF)
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def xml_text(value: str) -> str:
+    """``value`` without the characters XML 1.0 cannot hold."""
+    return _NOT_XML.sub("", value)
 
 
 def _size(data: bytes, image_format: str) -> tuple[int, int]:
@@ -46,8 +54,9 @@ def comic_info_xml(
     )
 
     def add(tag: str, value: str | int | None) -> None:
-        if value is not None and str(value) != "":
-            ET.SubElement(root, tag).text = str(value)
+        text = xml_text(str(value)) if value is not None else ""
+        if text.strip():
+            ET.SubElement(root, tag).text = text
 
     # element order follows the schema's xs:sequence
     add("Title", meta.title if meta else None)
@@ -81,10 +90,13 @@ def write_cbz(
     *,
     rtl: bool = False,
     page_count: int | None = None,
+    protect: Protected | None = None,
+    follow_symlinks: bool = True,
 ) -> None:
     """Write ``page_images`` (encoded JPEG or PNG, in reading order) to a CBZ
     at ``out_path``, atomically. ``page_count`` defaults to the number of
-    images (give the printed page count when spreads are single images)."""
+    images (give the printed page count when spreads are single images);
+    ``protect``: files never to write over (:func:`comicc.files.atomic_write`)."""
     if not page_images:
         raise ValueError("a CBZ needs at least one page")
     width = max(3, len(str(len(page_images))))
@@ -96,7 +108,7 @@ def write_cbz(
         infos.append((w, h, len(data)))
         names.append(f"{i:0{width}d}.{_EXT[image_format]}")
     xml = comic_info_xml(meta, infos, rtl=rtl, page_count=page_count)
-    with atomic_write(out_path) as f:
+    with atomic_write(out_path, protect=protect, follow_symlinks=follow_symlinks) as f:
         with zipfile.ZipFile(f, "w") as z:
             for name, data in zip(names, page_images, strict=True):
                 _add(z, name, data, zipfile.ZIP_STORED)

@@ -26,7 +26,7 @@ from reportlab.pdfbase import pdfdoc, pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 
-from comicc.files import atomic_write
+from comicc.files import Protected, atomic_write
 from comicc.fonts import FontRef
 from comicc.images import PanelArt, flatten_alpha, jpeg_info, png_flate_passthrough
 from comicc.layout import BalloonGeom, BookGeom, PageGeom, Rect, Shape, VectorPath
@@ -51,16 +51,19 @@ def write_pdf(
     bleed: bool = False,
     crop_marks: bool = False,
     page_color: str | None = "#ffffff",
+    protect: Protected | None = None,
+    follow_symlinks: bool = True,
 ) -> None:
     """Write ``book`` to ``out_path`` as a PDF (atomically: nothing at
-    ``out_path`` changes unless the whole file was written).
+    ``out_path`` changes unless the whole file was written; the rules of
+    :func:`comicc.files.atomic_write`, ``protect`` the files never to write over).
 
     ``art`` maps panel ids to their finished art (a panel without art shows
     the page color). ``bleed``: MediaBox = trim + bleed, with TrimBox and
     BleedBox; otherwise MediaBox = trim. ``crop_marks``: adds a slug around
     the (bleed) page with trim marks in it.
     """
-    with atomic_write(out_path) as f:
+    with atomic_write(out_path, protect=protect, follow_symlinks=follow_symlinks) as f:
         _render(book, art, meta, f, bleed=bleed, crop_marks=crop_marks, page_color=page_color)
 
 

@@ -11,20 +11,19 @@ from __future__ import annotations
 
 import math
 import os
-import re
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 from PIL import Image, ImageDraw
 
-from comicc.files import write_bytes_atomic
+from comicc.files import write_file_set
 from comicc.images import PanelArt, encode_image, load_font
 from comicc.layout import BalloonGeom, BookGeom, PageGeom, Rect, Shape
 from comicc.model import ir
 from comicc.output.color import color_bytes, parse_color
 from comicc.output.dash import dash_polyline
 
-__all__ = ["render_page", "render_pages", "page_images", "write_png_pages"]
+__all__ = ["PAGE_NAMES", "render_page", "render_pages", "page_images", "write_png_pages"]
 
 SUPERSAMPLE = 4  # vector anti-aliasing factor
 LAYER_BUDGET = 12_000_000  # max pixels of one supersampled layer
@@ -94,7 +93,7 @@ def page_images(
     return [encode_image(im, image_format, quality) for im in pages]
 
 
-_PAGE_RE = re.compile(r"page-(\d+)\.png")
+PAGE_NAMES = r"page-\d+\.png"  # the files a PNG build writes (and may later remove)
 
 
 def write_png_pages(
@@ -105,24 +104,16 @@ def write_png_pages(
     dpi: float = 150,
     bleed: bool = False,
     page_color: str | None = "#ffffff",
+    follow_symlinks: bool = True,
 ) -> list[Path]:
-    """Write ``page-001.png`` ... into ``out_dir`` (each file atomically) and
-    remove stale ``page-NNN.png`` files left from a longer earlier build."""
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    n = len(book.pages)
-    width = max(3, len(str(n)))
-    written: list[Path] = []
-    for i, im in enumerate(render_pages(book, art, dpi=dpi, bleed=bleed, page_color=page_color), 1):
-        path = out / f"page-{i:0{width}d}.png"
-        write_bytes_atomic(path, encode_image(im, "png"))
-        written.append(path)
-    keep = {p.name for p in written}
-    for name in os.listdir(out):
-        m = _PAGE_RE.fullmatch(name)
-        if m and name not in keep and int(m.group(1)) > n:
-            os.unlink(out / name)
-    return written
+    """Write ``page-001.png`` ... into ``out_dir`` as one set
+    (:func:`comicc.files.write_file_set`): a reader sees the whole old set or
+    the whole new one, and of the files already there only those the last
+    build wrote (its manifest says which) are ever removed."""
+    width = max(3, len(str(len(book.pages))))
+    pages = render_pages(book, art, dpi=dpi, bleed=bleed, page_color=page_color)
+    files = ((f"page-{i:0{width}d}.png", encode_image(im, "png")) for i, im in enumerate(pages, 1))
+    return write_file_set(out_dir, files, names=PAGE_NAMES, follow_symlinks=follow_symlinks)
 
 
 # --- art -----------------------------------------------------------------

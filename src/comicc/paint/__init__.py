@@ -1,8 +1,8 @@
 """The paint stage: plan each panel, paint it through a backend, cache and lock it."""
 
-from comicc.paint.cache import ArtCache, default_cache_dir
+from comicc.paint.cache import ArtCache, Lookup, default_cache_dir
 from comicc.paint.composite import Composited, CompositeReport, composite, decode
-from comicc.paint.lock import LockedPanel, lock_path, read_lock, write_lock
+from comicc.paint.lock import LockedPanel, LockFile, lock_path, read_lock, write_lock
 from comicc.paint.mask import build_init, build_mask
 from comicc.paint.plan import SEED_MAX, PanelPlan, derive_seed, plan_panel
 from comicc.paint.scheduler import Painter, PaintJob, PaintOutcome
@@ -12,7 +12,9 @@ __all__ = [
     "ArtCache",
     "CompositeReport",
     "Composited",
+    "LockFile",
     "LockedPanel",
+    "Lookup",
     "PaintJob",
     "PaintOutcome",
     "Painter",

@@ -6,20 +6,73 @@ Layout on disk (``.comicc-cache/`` beside the script, or ``$COMICC_CACHE``):
     art/ab/abcdef....raw   what a paid service returned, byte for byte
     art/ab/abcdef....json  metadata: backend, seed used, composite report
 
+    art/ab/abcdef....lock  held while one build paints the entry (filelock)
+
 Keys are :func:`comicc.paint.cachekey.cache_key` values: they cover
 everything that changes the pixels and nothing else (not the balloon text).
 Every write is atomic (temporary file + rename), so an interrupted build
 loses nothing already painted and never leaves a half-written entry.
+
+Nothing read back is trusted: the metadata records the art's SHA-256 and
+size when it is written, and :meth:`ArtCache.lookup` checks them, the image
+format and pixel size, and decodes the image before the art is used. A
+damaged entry is a miss (removed, and painted again).
 """
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import io
 import json
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
-from comicc.files import write_bytes_atomic
+from filelock import FileLock
+from PIL import Image
+
+from comicc.files import sweep_temp, write_bytes_atomic
+from comicc.images import PanelArt
+
+_FORMAT = {"jpg": "jpeg", "png": "png"}
+META_MAX_BYTES = 1 << 20
+
+
+class Lookup(NamedTuple):
+    """What the cache holds for a key: the art, or why the entry was unusable
+    (``damage``; both None on a plain miss)."""
+
+    art: PanelArt | None
+    damage: str | None = None
+
+
+def art_problem(
+    data: bytes, ext: str, size: tuple[int, int], meta: dict[str, Any] | None
+) -> str | None:
+    """Why ``data`` is not good ``ext`` art of ``size`` pixels; None when it is."""
+    record = meta.get("art") if meta else None
+    if isinstance(record, dict):
+        if record.get("bytes") != len(data):
+            return f"it has {len(data)} bytes, not the {record.get('bytes')} written"
+        if record.get("sha256") != hashlib.sha256(data).hexdigest():
+            return "its content is not what was written"
+    try:
+        art = PanelArt.from_bytes(data)
+    except ValueError as e:
+        return f"it is not an image ({e})"
+    if art.format != _FORMAT.get(ext):
+        return f"it holds {art.format.upper()}, not {_FORMAT.get(ext, ext).upper()}"
+    if (art.width, art.height) != tuple(size):
+        return f"it is {art.width}x{art.height} px, not {size[0]}x{size[1]}"
+    try:
+        with Image.open(io.BytesIO(data)) as im:
+            if art.format == "jpeg":  # decoded at 1/8 scale: every byte read, fast
+                im.draft("RGB", (max(1, art.width // 8), max(1, art.height // 8)))
+            im.load()
+    except Exception as e:  # Pillow raises many kinds on corrupt data
+        return f"it cannot be decoded ({e})"
+    return None
 
 
 class ArtCache:
@@ -42,17 +95,57 @@ class ArtCache:
     def meta(self, key: str) -> dict[str, Any] | None:
         """The entry's metadata (JSON); None when missing or unreadable."""
         data = self.get(key, "json")
-        if data is None:
+        if data is None or len(data) > META_MAX_BYTES:
             return None
         try:
             doc = json.loads(data)
-        except ValueError:
+        except (ValueError, RecursionError):
             return None
         return doc if isinstance(doc, dict) else None
 
+    def lookup(self, key: str, ext: str, size: tuple[int, int]) -> Lookup:
+        """The entry's art, checked (see the module doc): a miss when there is
+        none; ``damage`` says what is wrong with an entry that cannot be used."""
+        data = self.get(key, ext)
+        if data is None:
+            return Lookup(None)
+        problem = art_problem(data, ext, size, self.meta(key))
+        if problem is not None:
+            return Lookup(None, problem)
+        return Lookup(PanelArt.from_bytes(data))
+
+    def put_art(self, key: str, ext: str, data: bytes, meta: dict[str, Any]) -> None:
+        """Store the art and its metadata, which records the art's hash and size."""
+        self.put(key, ext, data)
+        record = {"sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)}
+        self.put_meta(key, {**meta, "art": record})
+
+    def remove(self, key: str, ext: str) -> None:
+        """Remove a (damaged) entry's art and metadata."""
+        for suffix in (ext, "json"):
+            with contextlib.suppress(OSError):
+                self._base(key).with_suffix(f".{suffix}").unlink()
+
+    def lock(self, key: str) -> FileLock:
+        """The lock one build holds while it paints ``key`` (another build
+        painting the same panel waits, then finds it cached)."""
+        path = self._base(key).with_suffix(".lock")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return FileLock(path)
+
+    def sweep(self) -> None:
+        """Remove the temp files killed builds left in the cache."""
+        try:
+            shards = list((self.root / "art").iterdir())
+        except OSError:
+            return
+        for shard in shards:
+            if shard.is_dir() and not shard.is_symlink():
+                sweep_temp(shard)
+
     def put(self, key: str, ext: str, data: bytes) -> None:
         """Store an entry atomically (a reader sees the old entry or the whole new one)."""
-        write_bytes_atomic(self._base(key).with_suffix(f".{ext}"), data)
+        write_bytes_atomic(self._base(key).with_suffix(f".{ext}"), data, follow_symlinks=False)
 
     def put_meta(self, key: str, meta: dict[str, Any]) -> None:
         self.put(key, "json", json.dumps(meta, sort_keys=True, indent=1).encode())

@@ -6,6 +6,8 @@ a diff which panels a change will repaint."""
 from __future__ import annotations
 
 import json
+import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypedDict
@@ -60,24 +62,106 @@ def lock_path(script_path: str | Path) -> Path:
     return Path(str(script_path) + ".lock")
 
 
-def read_lock(path: Path) -> dict[str, LockEntry]:
-    """Panel id -> its entry; empty when there is no lock file (or one of
-    another version, or not JSON). Entries are not validated: read defensively."""
-    try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    if not isinstance(doc, dict) or doc.get("version") != VERSION:
-        return {}
+MAX_LOCK_BYTES = 32 << 20  # far above any real book's; a bigger file is not ours
+
+
+@dataclass(frozen=True)
+class LockFile:
+    """A lock file as read: its panels, or why it cannot be used (then no panels)."""
+
+    panels: dict[str, LockEntry]
+    problem: str | None = None  # None: fine, or no lock file at all
+
+
+def _is_int(v: object) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def _is_count(v: object) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool) and v >= 1
+
+
+def _is_number(v: object) -> bool:
+    return (isinstance(v, int | float) and not isinstance(v, bool)) and math.isfinite(v)
+
+
+_FIELDS: dict[str, tuple[str, Callable[[object], bool]]] = {
+    "backend": ("a string", lambda v: isinstance(v, str)),
+    "model": ("a string or null", lambda v: v is None or isinstance(v, str)),
+    "variants": ("a whole number of at least 1", _is_count),
+    "pick": ("a whole number of at least 1", _is_count),
+    "seed": ("a whole number or null", lambda v: v is None or _is_int(v)),
+    "cache_key": ("a string", lambda v: isinstance(v, str)),
+    "variant_keys": (
+        "a list of strings",
+        lambda v: isinstance(v, list) and all(isinstance(k, str) for k in v),
+    ),
+    "balloons": (
+        "an object of [x, y, w, h] rectangles",
+        lambda v: (
+            isinstance(v, dict)
+            and all(
+                isinstance(r, list) and len(r) == 4 and all(_is_number(x) for x in r)
+                for r in v.values()
+            )
+        ),
+    ),
+}
+
+
+def _problem(doc: object) -> str | None:
+    """Why ``doc`` is not a lock file of this version; None when it is one."""
+    if not isinstance(doc, dict):
+        return "the file is not a JSON object"
+    if doc.get("version") != VERSION:
+        return f"`version` is {json.dumps(doc.get('version'))[:40]}, not {VERSION}"
     panels = doc.get("panels")
-    return panels if isinstance(panels, dict) else {}
+    if not isinstance(panels, dict):
+        return "`panels` is not an object"
+    for pid, entry in panels.items():
+        if not isinstance(entry, dict):
+            return f"panel `{pid[:40]}` is not an object"
+        for key, (what, ok) in _FIELDS.items():
+            if key not in entry:
+                return f"panel `{pid[:40]}` has no `{key}`"
+            if not ok(entry[key]):
+                return f"panel `{pid[:40]}`: `{key}` must be {what}"
+    return None
+
+
+def read_lock(path: Path) -> LockFile:
+    """The lock file at ``path``, every field checked: no panels (and no
+    problem) when there is none; no panels and a ``problem`` when the file is
+    not a comicc lock file of this version (too big, not JSON, nested too
+    deep, a field of the wrong type...)."""
+    try:
+        with open(path, "rb") as f:
+            data = f.read(MAX_LOCK_BYTES + 1)
+    except FileNotFoundError:
+        return LockFile({})
+    except OSError as e:
+        return LockFile({}, f"it cannot be read: {e.strerror or e}")
+    if len(data) > MAX_LOCK_BYTES:
+        return LockFile({}, f"it is larger than {MAX_LOCK_BYTES >> 20} MiB")
+    try:
+        doc = json.loads(data.decode("utf-8"))
+    except (ValueError, RecursionError) as e:  # UnicodeDecodeError is a ValueError
+        why = "it is nested too deeply" if isinstance(e, RecursionError) else "it is not JSON"
+        return LockFile({}, why)
+    problem = _problem(doc)
+    if problem is not None:
+        return LockFile({}, problem)
+    return LockFile(doc["panels"])
 
 
 def write_lock(path: Path, panels: list[LockedPanel]) -> None:
-    """Write the lock file (atomically), panels in reading order."""
+    """Write the lock file (atomically; a symbolic link there is replaced, not
+    followed: a link planted beside a script cannot redirect the write), panels
+    in reading order."""
     doc = {
         "version": VERSION,
         "generator": "comicc",
         "panels": {p.panel: p.to_json() for p in panels},
     }
-    write_bytes_atomic(path, (json.dumps(doc, indent=1, sort_keys=False) + "\n").encode())
+    data = (json.dumps(doc, indent=1, sort_keys=False) + "\n").encode()
+    write_bytes_atomic(path, data, follow_symlinks=False)

@@ -68,6 +68,9 @@ def keep_zone(
     polys = _polys(paths, sx, sy)
     if not polys:
         return zone
+    # a margin wider than the image covers it all: never draw strokes wider than that
+    diagonal = math.hypot(*size)
+    margin, feather = min(max(margin, 0.0), diagonal), min(max(feather, 0.0), diagonal)
     d = ImageDraw.Draw(zone)
     steps = min(MAX_FEATHER_STEPS, math.ceil(feather)) if feather > 0 else 0
     for i in range(steps, 0, -1):  # outermost ring first; inner rings overwrite

@@ -16,11 +16,13 @@ import os
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
 import tenacity
+from filelock import FileLock
+from filelock import Timeout as FileLockTimeout
 from tqdm import tqdm
 
 from comicc.backends import (
@@ -31,6 +33,7 @@ from comicc.backends import (
     Rejected,
     Transient,
     Unavailable,
+    max_retry_wait,
 )
 from comicc.diagnostics import Diagnostic, Severity
 from comicc.images import PanelArt
@@ -39,10 +42,11 @@ from comicc.model import ir
 from comicc.paint.cache import ArtCache
 from comicc.paint.composite import composite
 from comicc.paint.plan import PanelPlan, plan_panel
+from comicc.paint.ratelimit import BackendStopped, RateGate, asks_too_long, stopped_message
 
 MAX_ATTEMPTS = 5
 MAX_RETRY_SECONDS = 300.0
-MAX_SINGLE_WAIT = 120.0
+LOCK_POLL_SECONDS = 0.2  # how often a build waiting for another's panel checks for Ctrl-C
 
 
 @runtime_checkable
@@ -84,9 +88,12 @@ def _where(panel: ir.Panel, variant: int, variants: int) -> str:
 
 
 def _wait(retry_state: tenacity.RetryCallState) -> float:
+    """What the service asked for on a 429 (exactly: a longer wait than the
+    user's maximum is never retried, see :func:`asks_too_long`), else
+    exponential backoff with jitter."""
     exc = retry_state.outcome.exception() if retry_state.outcome else None
     if isinstance(exc, RateLimited) and exc.retry_after:
-        return min(float(exc.retry_after), MAX_SINGLE_WAIT)
+        return float(exc.retry_after)
     return tenacity.wait_exponential_jitter(initial=1, max=30)(retry_state)
 
 
@@ -95,7 +102,7 @@ class Painter:
 
     def __init__(
         self,
-        backends: dict[str, Backend],
+        backends: Mapping[str, Backend],
         cache: ArtCache,
         *,
         image_format: str = "jpeg",
@@ -115,6 +122,8 @@ class Painter:
         # worker threads (which the interpreter joins at exit) stop promptly
         self.cancelled = threading.Event()
         self.sleep = sleep or self._sleep_unless_cancelled
+        # the longest Retry-After waited out (the user's setting, never the script's)
+        self.gate = RateGate(self.cancelled, max_retry_wait())
 
     def _sleep_unless_cancelled(self, seconds: float) -> None:
         self.cancelled.wait(seconds)
@@ -137,22 +146,85 @@ class Painter:
             out.diagnostics.append(
                 Diagnostic(Severity.WARNING, "backend-limitation", f"{where}: {note}", panel.span)
             )
-        cached = self.cache.get(plan.cache_key, self.ext)
-        if cached is not None:
-            out.art = PanelArt.from_bytes(cached)
-            out.from_cache = True
+        if self._from_cache(out, plan):
             return out
+        # another build may be painting this panel right now: wait for it, then
+        # look again, so the panel is paid for once
+        lock = self.cache.lock(plan.cache_key)
+        if not self._acquire(lock):
+            return out  # cancelled while waiting
+        try:
+            if self._from_cache(out, plan):
+                return out
+            self._paint_uncached(out, backend, plan, where)
+        finally:
+            lock.release()
+        return out
+
+    def _acquire(self, lock: FileLock) -> bool:
+        """Take ``lock``, waiting in short steps so Ctrl-C stops the wait; False
+        when the build was cancelled first."""
+        while not self.cancelled.is_set():
+            try:
+                lock.acquire(timeout=LOCK_POLL_SECONDS)
+            except FileLockTimeout:
+                continue
+            return True
+        return False
+
+    def _from_cache(self, out: PaintOutcome, plan: PanelPlan) -> bool:
+        """Fill ``out`` from the cache if it holds good art for ``plan``; a
+        damaged entry is removed (and said so): it will be painted again."""
+        hit = self.cache.lookup(plan.cache_key, self.ext, plan.box_size)
+        if hit.damage is not None:
+            self.cache.remove(plan.cache_key, self.ext)
+            panel = out.job.panel
+            v = f", variant {out.job.variant}" if panel.settings.variants > 1 else ""
+            out.diagnostics.append(
+                Diagnostic(
+                    Severity.WARNING,
+                    "cache-damaged",
+                    f"cache entry for page {panel.page} panel {panel.number}{v} was damaged "
+                    f"({hit.damage}): painting it again",
+                    panel.span,
+                )
+            )
+        if hit.art is None:
+            return False
+        out.art = hit.art
+        out.from_cache = True
+        return True
+
+    def _paint_uncached(
+        self, out: PaintOutcome, backend: Backend, plan: PanelPlan, where: str
+    ) -> None:
+        job, panel = out.job, out.job.panel
         started = time.monotonic()
         request = plan.request()
         attempts = 0
 
+        gated = backend.capabilities.needs_network
+        limit = self.gate.limit
+
         def attempt() -> PaintResult:
             nonlocal attempts
+            if gated:
+                self.gate.enter(backend.name)
             attempts += 1
-            return backend.paint(request)
+            try:
+                result = backend.paint(request)
+            except BaseException as e:
+                if gated:
+                    self.gate.answered(backend.name, e, job)
+                raise
+            if gated:
+                self.gate.answered(backend.name, None, job)
+            return result
 
         retrying = tenacity.Retrying(
-            retry=tenacity.retry_if_exception_type((RateLimited, Transient)),
+            retry=tenacity.retry_if_exception(
+                lambda e: isinstance(e, (RateLimited, Transient)) and not asks_too_long(e, limit)
+            ),
             wait=_wait,
             sleep=self.sleep,
             reraise=True,
@@ -164,12 +236,20 @@ class Painter:
         )
         try:
             result = retrying(attempt)
+        except BackendStopped:  # said once for the whole backend, by paint()
+            out.attempts = attempts
+            return
         except BackendError as e:
             out.attempts = attempts
+            if asks_too_long(e, limit):
+                return  # said once for the whole backend, by paint()
             out.diagnostics.append(
                 self._failure(e, backend, where, attempts, time.monotonic() - started, panel)
             )
-            return out
+            return
+        finally:
+            if gated:
+                self.gate.leave(backend.name)
         out.attempts = attempts
         try:
             done = composite(
@@ -182,7 +262,7 @@ class Painter:
             out.diagnostics.append(
                 self._failure(e, backend, where, attempts, time.monotonic() - started, panel)
             )
-            return out
+            return
         if done.report.mask_ignored() and not backend.capabilities.mask_guidance_only:
             out.diagnostics.append(
                 Diagnostic(
@@ -202,9 +282,10 @@ class Painter:
             raw = result.image if isinstance(result.image, bytes) else None
             if raw is not None:
                 self.cache.put(plan.cache_key, "raw", raw)
-        self.cache.put(plan.cache_key, self.ext, art.data)
-        self.cache.put_meta(
+        self.cache.put_art(
             plan.cache_key,
+            self.ext,
+            art.data,
             {
                 "panel": panel.id,
                 "variant": job.variant,
@@ -219,7 +300,6 @@ class Painter:
             },
         )
         out.art = art
-        return out
 
     @staticmethod
     def _failure(
@@ -286,4 +366,25 @@ class Painter:
         finally:
             bar.close()
         pool.shutdown(wait=True)
-        return [r for r in results if r is not None]
+        outcomes = [r for r in results if r is not None]
+        self._say_stopped(outcomes)
+        return outcomes
+
+    def _say_stopped(self, outcomes: list[PaintOutcome]) -> None:
+        """One error per backend that asked to wait too long, on the job that
+        heard it: how long, and how much of the book is cached for the rerun."""
+        for name, (error, job) in self.gate.stopped.items():
+            mine = [o for o in outcomes if o.job.panel.settings.backend == name]
+            cached = sum(1 for o in mine if o.ok)
+            message, hint = stopped_message(name, error, cached, len(mine), self.gate.limit)
+            target = next((o for o in mine if o.job is job), mine[0] if mine else None)
+            if target is not None:
+                target.diagnostics.append(
+                    Diagnostic(
+                        Severity.ERROR,
+                        "backend-rate-limited",
+                        message,
+                        job.panel.span,
+                        hints=(hint,),
+                    )
+                )

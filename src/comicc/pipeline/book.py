@@ -12,6 +12,7 @@ from pathlib import Path
 from comicc.backends import Backend, BackendError
 from comicc.backends import load as load_backend
 from comicc.diagnostics import Sink
+from comicc.files import STDOUT, FileRefused, check_output
 from comicc.fonts import default_fontbook
 from comicc.images import PanelArt
 from comicc.layout import BookGeom, PanelGeom, layout_book
@@ -29,6 +30,7 @@ from comicc.paint import (
     read_lock,
     write_lock,
 )
+from comicc.pipeline.compile import check_geometry
 from comicc.pipeline.options import BuildOptions, BuildResult
 from comicc.source import Span
 from comicc.theme import Theme, resolve_format
@@ -36,14 +38,40 @@ from comicc.theme import Theme, resolve_format
 CBZ_MAX_DPI = 300  # CBZ pages are for screens: more pixels only make the file bigger
 
 
-def locked_sizes(script: ir.Script) -> dict[str, tuple[float, float]]:
-    """Balloon id -> body size recorded by the last build's lock file."""
+def locked_sizes(
+    script: ir.Script, sink: Sink | None = None, doing: str = "building"
+) -> dict[str, tuple[float, float]]:
+    """Balloon id -> body size recorded by the last build's lock file. A lock
+    file that is not one (wrong shape, not JSON...) is a warning in ``sink``
+    and counts as none."""
+    path = lock_path(script.path)
+    lock = read_lock(path)
+    if lock.problem is not None and sink is not None:
+        sink.warning(
+            "lock-invalid",
+            f"{path} is not a comicc lock file ({lock.problem}): {doing} as if there were none",
+            path=str(path),
+            hints=["a successful build writes a new one; delete it to silence this warning"],
+        )
     out: dict[str, tuple[float, float]] = {}
-    for panel in read_lock(lock_path(script.path)).values():
-        for bid, rect in (panel.get("balloons") or {}).items():
-            if isinstance(rect, list) and len(rect) == 4:
-                out[bid] = (float(rect[2]), float(rect[3]))
+    for panel in lock.panels.values():
+        for bid, rect in panel["balloons"].items():
+            out[bid] = (float(rect[2]), float(rect[3]))
     return out
+
+
+def protected_files(script: ir.Script, opts: BuildOptions) -> dict[str, str]:
+    """The files a build must never write over: the script, its lock file, its
+    theme files (``opts.protect``) and every ComfyUI workflow it names."""
+    base = Path(script.path).resolve().parent
+    out = {script.path: "the script being built"}
+    out[str(lock_path(script.path))] = "the script's lock file"
+    for panel in script.panels:
+        workflow = panel.settings.settings_for("comfyui").get("workflow", "").strip()
+        if workflow:
+            out[workflow] = "a ComfyUI workflow of the script"
+            out[str(base / workflow)] = "a ComfyUI workflow of the script"
+    return {**opts.protect, **out}
 
 
 def layout(
@@ -183,8 +211,23 @@ def build(script: ir.Script, theme: Theme, sink: Sink, opts: BuildOptions) -> Bu
     """Lay out, paint and write the book; None when a stage found errors (then
     nothing was written: every output is written atomically, at the end)."""
     script = apply_overrides(script, opts)
-    book = layout(script, theme, sink, keep=locked_sizes(script) if opts.use_lock else None)
+    if opts.dpi and not check_geometry(script, theme, sink, dpi=opts.dpi):
+        return None  # `--dpi` past the pixel budget: refused before allocating
+    book = layout(script, theme, sink, keep=locked_sizes(script, sink) if opts.use_lock else None)
     if book is None or sink.has_errors():
+        return None
+    out = Path(opts.output) if opts.output else default_output(script.path, opts.output_format)
+    protect = protected_files(script, opts)
+    if opts.output == STDOUT and _folder(opts):
+        sink.error("output-refused", "`-o -` (standard output) takes one file: pdf or cbz")
+        return None
+    try:  # before anything is painted: a refused output costs no request
+        if opts.output != STDOUT:
+            check_output(
+                out, protect=protect, follow_symlinks=bool(opts.output), folder=_folder(opts)
+            )
+    except FileRefused as e:
+        sink.error("output-refused", str(e), path=str(out))
         return None
     backends = create_backends(script, sink)
     if backends is None:
@@ -195,9 +238,11 @@ def build(script: ir.Script, theme: Theme, sink: Sink, opts: BuildOptions) -> Bu
         for panel in script.panels
         for v in range(1, panel.settings.variants + 1)
     ]
+    cache = ArtCache(opts.cache_dir or default_cache_dir(script.path))
+    cache.sweep()
     painter = Painter(
         backends,
-        ArtCache(opts.cache_dir or default_cache_dir(script.path)),
+        cache,
         image_format="png" if opts.lossless else "jpeg",
         quality=opts.quality,
         workers=opts.workers,
@@ -221,17 +266,47 @@ def build(script: ir.Script, theme: Theme, sink: Sink, opts: BuildOptions) -> Bu
         art[panel.id] = chosen.art
         keys = tuple(o.plan.cache_key for _, o in sorted(variants.items()) if o.plan is not None)
         locked.append(_locked(panel, geoms[panel.id], chosen.plan, keys))
-    out = Path(opts.output) if opts.output else default_output(script.path, opts.output_format)
+    try:
+        _write(book, art, script, theme, opts, out, protect)
+    except FileRefused as e:
+        sink.error("output-refused", str(e), path=str(out))
+        return None
+    if opts.write_lock:
+        write_lock(lock_path(script.path), locked)
+    painted = sum(1 for o in outcomes if not o.from_cache)
+    return BuildResult(out, len(book.pages), len(script.panels), painted, len(outcomes) - painted)
+
+
+def _folder(opts: BuildOptions) -> bool:
+    return opts.output_format == "png"
+
+
+def _write(
+    book: BookGeom,
+    art: dict[str, PanelArt],
+    script: ir.Script,
+    theme: Theme,
+    opts: BuildOptions,
+    out: Path,
+    protect: dict[str, str],
+) -> None:
+    """Write the book in ``opts.output_format``. Without ``-o`` a symbolic link
+    at the default output is replaced, not followed (it may have come with the
+    script); ``-o -`` is standard output (pdf, cbz)."""
+    target: str | Path = STDOUT if opts.output == STDOUT else out
+    follow = bool(opts.output)
     dpi = opts.dpi or script.settings.dpi
     if opts.output_format == "pdf":
         write_pdf(
             book,
             art,
             script.meta,
-            out,
+            target,
             bleed=opts.bleed,
             crop_marks=opts.bleed,
             page_color=theme.page_color,
+            protect=protect,
+            follow_symlinks=follow,
         )
     elif opts.output_format == "cbz":
         images = page_images(
@@ -243,14 +318,25 @@ def build(script: ir.Script, theme: Theme, sink: Sink, opts: BuildOptions) -> Bu
             bleed=opts.bleed,
             page_color=theme.page_color,
         )
-        write_cbz(images, script.meta, out, rtl=script.reading == "rtl", page_count=len(images))
+        write_cbz(
+            images,
+            script.meta,
+            target,
+            rtl=script.reading == "rtl",
+            page_count=len(images),
+            protect=protect,
+            follow_symlinks=follow,
+        )
     else:
-        out.mkdir(parents=True, exist_ok=True)
-        write_png_pages(book, art, out, dpi=dpi, bleed=opts.bleed, page_color=theme.page_color)
-    if opts.write_lock:
-        write_lock(lock_path(script.path), locked)
-    painted = sum(1 for o in outcomes if not o.from_cache)
-    return BuildResult(out, len(book.pages), len(script.panels), painted, len(outcomes) - painted)
+        write_png_pages(
+            book,
+            art,
+            out,
+            dpi=dpi,
+            bleed=opts.bleed,
+            page_color=theme.page_color,
+            follow_symlinks=follow,
+        )
 
 
 def _locked(

@@ -6,35 +6,73 @@ when the stage found errors; the CLI turns that into exit codes.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from comicc.backends import names as backend_names
 from comicc.diagnostics import Sink
-from comicc.model import Context, PromptTemplates, TemplateProblem, ir, lower
-from comicc.source import SourceFile
+from comicc.layout import MIN_PANEL_SIDE, layout_page
+from comicc.model import (
+    Context,
+    PromptTemplates,
+    TemplateProblem,
+    ir,
+    lower,
+    path_within,
+    script_path,
+)
+from comicc.source import MAX_SOURCE_BYTES, InputRefused, SourceFile, read_capped
 from comicc.syntax import ast, parse
-from comicc.theme import Theme, available_themes, is_theme_path, load_theme
+from comicc.theme import (
+    Theme,
+    available_themes,
+    is_theme_path,
+    load_theme,
+    resolve_format,
+    theme_roots,
+)
+from comicc.units import MAX_PAGE_PIXELS, pixel_count
 
 DEFAULT_THEME = "classic"
 
 
 def load_source(path: str | Path, sink: Sink) -> SourceFile | None:
-    """Read a script as UTF-8; None (and a diagnostic) if it cannot be read."""
+    """Read a script as UTF-8; None (and a diagnostic) if it cannot be read.
+
+    Only a regular file of at most :data:`~comicc.source.MAX_SOURCE_BYTES` is
+    read: a FIFO, a device such as ``/dev/zero`` or a huge file is refused
+    before any of it is held in memory."""
     p = Path(path)
     try:
-        data = p.read_bytes()
+        data = read_capped(p, MAX_SOURCE_BYTES)
     except FileNotFoundError:
         hints = []
         if p.suffix != ".comic" and Path(str(p) + ".comic").exists():
             hints.append(f"did you mean `{p}.comic`?")
         sink.error("file-not-found", f"no such file: {path}", path=str(path), hints=hints)
         return None
-    except IsADirectoryError:
-        sink.error("file-not-found", f"{path} is a directory, not a script", path=str(path))
+    except InputRefused as e:
+        if e.reason.startswith("is a directory"):
+            sink.error("file-not-found", f"{path} is a directory, not a script", path=str(path))
+        elif e.reason.startswith("is larger"):
+            sink.error(
+                "file-too-large",
+                f"{path} {e.reason}: comicc reads scripts of up to "
+                f"{MAX_SOURCE_BYTES // (1024 * 1024)} MiB",
+                path=str(path),
+                hints=["split the book into several scripts"],
+            )
+        else:
+            sink.error(
+                "not-a-file",
+                f"{path} {e.reason}: comicc reads scripts from regular files only",
+                path=str(path),
+                hints=["save the script to a file and check that file"],
+            )
         return None
     except OSError as e:
-        sink.error("file-not-found", f"cannot read {path}: {e.strerror}", path=str(path))
+        sink.error("file-not-found", f"cannot read {path}: {e.strerror or e}", path=str(path))
         return None
     try:
         text = data.decode("utf-8")
@@ -61,22 +99,27 @@ def _theme_setting(tree: ast.Script) -> str | None:
 
 
 def _script_theme(
-    tree: ast.Script, src: SourceFile, sink: Sink, sources: dict[str, SourceFile]
+    tree: ast.Script,
+    src: SourceFile,
+    sink: Sink,
+    sources: dict[str, SourceFile],
+    allow: Sequence[str],
 ) -> Theme | None:
     """Load the theme a script asks for; None (and diagnostics) if it is broken.
 
-    An unknown theme name or a missing theme file is reported by the lowering
-    (with a did-you-mean at the setting); here it falls back to the default theme.
+    An unknown theme name, a missing theme file or one outside the folders a
+    script may read (see :func:`~comicc.theme.theme_roots`) is reported by the
+    lowering, at the setting; here it falls back to the default theme.
     """
     base_dir = Path(src.path).resolve().parent
     name = _theme_setting(tree) or DEFAULT_THEME
     if is_theme_path(name):
-        path = Path(name)
-        if not (path if path.is_absolute() else base_dir / path).is_file():
+        path = script_path(name, base_dir)
+        if not path_within(path, (base_dir, *theme_roots(allow))) or not path.is_file():
             name = DEFAULT_THEME
     elif name not in available_themes():
         name = DEFAULT_THEME
-    return load_theme(name, sink, base_dir, sources=sources)
+    return load_theme(name, sink, base_dir, sources=sources, allow=allow)
 
 
 @dataclass
@@ -93,24 +136,36 @@ class Checked:
 
 
 def check(
-    path: str | Path, sink: Sink, *, backends: tuple[str, ...] | None = None
+    path: str | Path,
+    sink: Sink,
+    *,
+    backends: tuple[str, ...] | None = None,
+    allow_paths: Sequence[str] = (),
 ) -> Checked | None:
-    """Parse and lower a script, collecting every diagnostic."""
+    """Parse and lower a script, collecting every diagnostic.
+
+    ``allow_paths``: folders (``--allow-path``) the script may read theme files
+    from, besides its own folder, the shipped themes and the user's themes."""
     src = load_source(path, sink)
     if src is None:
         return None
-    return check_source(src, sink, backends=backends)
+    return check_source(src, sink, backends=backends, allow_paths=allow_paths)
 
 
 def check_source(
-    src: SourceFile, sink: Sink, *, backends: tuple[str, ...] | None = None
+    src: SourceFile,
+    sink: Sink,
+    *,
+    backends: tuple[str, ...] | None = None,
+    allow_paths: Sequence[str] = (),
 ) -> Checked | None:
     """Parse and lower a script already in memory, collecting every diagnostic."""
+    allow = tuple(str(a) for a in allow_paths)
     tree = parse(src, sink)
     if tree is None:
         return None
     sources = {src.path: src}
-    theme = _script_theme(tree, src, sink, sources) or load_theme(DEFAULT_THEME, Sink())
+    theme = _script_theme(tree, src, sink, sources, allow) or load_theme(DEFAULT_THEME, Sink())
     if theme is None:
         return None
     try:
@@ -127,6 +182,67 @@ def check_source(
         default_theme=DEFAULT_THEME,
         default_format=theme.default_format,
         default_reading=theme.reading,
+        theme_dirs=theme_roots(allow),
     )
     script = lower(tree, src, sink, ctx)
+    if script is not None and not check_geometry(script, theme, sink):
+        script = None
     return Checked(src, tree, script, theme, sources)
+
+
+def check_geometry(script: ir.Script, theme: Theme, sink: Sink, dpi: int | None = None) -> bool:
+    """Whether every page and panel of ``script`` can be made: each panel box at
+    least :data:`~comicc.layout.MIN_PANEL_SIDE` a side, and each page and panel
+    at most :data:`~comicc.units.MAX_PAGE_PIXELS` at its dpi (``dpi``: the
+    ``--dpi`` of a build, for every panel and page). Reports each one that
+    cannot, at its heading; checked before anything is allocated."""
+    page_format = resolve_format(theme, script.page_format)
+    if page_format is None:  # reported by the build, which needs it
+        return True
+    ok = True
+    page_dpi = dpi or script.settings.dpi
+    budget = f"{MAX_PAGE_PIXELS // 1_000_000} megapixels"
+    for page in script.pages:
+        frame, boxes = layout_page(
+            page, page_format, theme.gutter_tier, theme.gutter_within, script.reading
+        )
+        side = 2 * frame.bleed
+        if pixel_count(frame.width + side, frame.height + side, page_dpi) > MAX_PAGE_PIXELS:
+            ok = False
+            sink.error(
+                "page-too-large",
+                f"page {page.number} at {page_dpi} dpi has more than {budget}",
+                page.span,
+                hints=["lower the `dpi:` setting, or use a smaller page format"],
+            )
+            continue
+        small = [b for b in boxes if min(b.rect.w, b.rect.h) < MIN_PANEL_SIDE]
+        if small:
+            ok = False
+            panel, rect = small[0].panel, small[0].rect
+            more = f" (and {len(small) - 1} more panels of this page)" if len(small) > 1 else ""
+            sink.error(
+                "panel-too-small",
+                f"panel {panel.number} of page {page.number} would be "
+                f"{max(rect.w, 0):.0f}x{max(rect.h, 0):.0f}pt{more}: a panel is at least "
+                f"{MIN_PANEL_SIDE:.0f}pt (0.25in) a side",
+                panel.span,
+                hints=[
+                    "put fewer panels on this page, give it fewer tiers, or use a larger "
+                    "page format (the theme's margins and gutters take room too)"
+                ],
+            )
+            continue
+        for box in boxes:
+            panel, rect = box.panel, box.rect
+            panel_dpi = dpi or panel.settings.dpi
+            if pixel_count(rect.w, rect.h, panel_dpi) > MAX_PAGE_PIXELS:
+                ok = False
+                sink.error(
+                    "panel-too-large",
+                    f"panel {panel.number} of page {page.number} at {panel_dpi} dpi has "
+                    f"more than {budget}",
+                    panel.span,
+                    hints=["lower the `dpi:` setting"],
+                )
+    return ok

@@ -6,17 +6,20 @@ formats without loading the painting half.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 OUTPUT_FORMATS = ("pdf", "cbz", "png")
+DPI_RANGE = (72, 1200)  # art resolution: the bounds of `--dpi`, as of the script's `dpi:`
 
 
 @dataclass
 class BuildOptions:
     """How to build: the command line's options, as the library takes them."""
 
-    output: str | None = None  # file (pdf, cbz) or directory (png); None: beside the script
+    output: str | None = (
+        None  # file (pdf, cbz) or directory (png); "-": stdout; None: beside the script
+    )
     output_format: str = "pdf"  # one of OUTPUT_FORMATS
     backend: str | None = None  # override every panel's backend
     dpi: int | None = None  # override every panel's dpi
@@ -28,6 +31,9 @@ class BuildOptions:
     progress: bool | None = None  # None: a progress bar when stderr is a terminal
     write_lock: bool = True
     use_lock: bool = True  # keep balloon sizes from the lock file while text fits
+    # files never to write over, path -> what it is (the build adds the script,
+    # its lock file and its ComfyUI workflows); the CLI adds the theme files
+    protect: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass

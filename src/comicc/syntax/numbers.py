@@ -38,10 +38,21 @@ WORDS: dict[str, int] = {w: i for i, w in enumerate(_UNITS)}
 WORDS.update(_TENS)
 
 
+MAX_NUMBER = 10**9  # a longer number reads as this (it is never in sequence anyway)
+
+
+def digits_value(digits: str) -> int:
+    """``"0012"`` -> 12; a number past :data:`MAX_NUMBER` (even one of 5,000
+    digits, which ``int()`` refuses) is :data:`MAX_NUMBER`."""
+    if len(digits.lstrip("0")) > 9:
+        return MAX_NUMBER
+    return int(digits)
+
+
 def number_value(raw: str) -> int:
     """``"12"`` -> 12, ``"TWELVE"`` -> 12, ``"TWENTY-ONE"`` -> 21."""
     if raw.isdigit():
-        return int(raw)
+        return digits_value(raw)
     low = raw.lower()
     if low in WORDS:
         return WORDS[low]

@@ -18,7 +18,7 @@ from comicc.diagnostics import Sink
 from comicc.source import SourceFile, Span
 from comicc.syntax import ast
 from comicc.syntax.grammar import describe_expected, parser
-from comicc.syntax.numbers import number_value
+from comicc.syntax.numbers import digits_value, number_value
 
 MAX_SYNTAX_ERRORS = 50
 
@@ -256,7 +256,7 @@ class _Lines(lark.Transformer):
             if isinstance(item, tuple):
                 mods = item
             elif item.type == "BALLOON_NO":
-                number = int(str(item).rstrip("."))
+                number = digits_value(str(item).rstrip("."))
                 number_span = self._tok_span(item)
             elif item.type == "CUE":
                 cue_tok = item

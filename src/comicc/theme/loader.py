@@ -22,14 +22,21 @@ and the theme it extends are different files). Codes:
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from comicc.diagnostics import Sink, did_you_mean
 from comicc.fonts import default_fontbook
-from comicc.model import is_theme_path
+from comicc.model import is_theme_path, script_path
 from comicc.source import SourceFile
-from comicc.theme.chain import available_themes, merge_chain, read_chain, theme_file
+from comicc.theme.chain import (
+    available_themes,
+    merge_chain,
+    read_chain,
+    theme_file,
+    theme_roots,
+)
 from comicc.theme.model import (
     DEFAULT_CHARACTER_TEMPLATE,
     DEFAULT_PROMPT_TEMPLATE,
@@ -48,6 +55,7 @@ def load_theme(
     base_dir: Path | None = None,
     *,
     sources: dict[str, SourceFile] | None = None,
+    allow: Sequence[str | Path] = (),
 ) -> Theme | None:
     """Load and validate a theme; ``None`` after reporting errors into ``sink``.
 
@@ -56,11 +64,16 @@ def load_theme(
     ``base_dir`` (default: the current directory). ``extends`` chains are
     followed. The text of every file read is put into ``sources`` (path →
     :class:`SourceFile`) so diagnostics can be rendered with their lines.
+
+    Every file of the chain must be in ``base_dir`` (or below), the shipped
+    themes, the user's themes folder or a folder of ``allow`` (the
+    ``--allow-path`` options); without ``base_dir`` (a caller naming its own
+    file) the folder of that file counts as ``base_dir``.
     """
+    roots = list(theme_roots(allow))
     if is_theme_path(name_or_path):
-        path = Path(name_or_path).expanduser()
-        if not path.is_absolute() and base_dir is not None:
-            path = Path(base_dir) / path
+        path = script_path(name_or_path, base_dir if base_dir is not None else Path.cwd())
+        roots.append(str(base_dir if base_dir is not None else path.parent))
     else:
         path = theme_file(name_or_path)
         if not path.is_file():
@@ -72,7 +85,7 @@ def load_theme(
             ]
             sink.error("theme-not-found", f"unknown theme `{name_or_path}`", hints=hints)
             return None
-    docs = read_chain(path, sink, sources if sources is not None else {})
+    docs = read_chain(path, sink, sources if sources is not None else {}, roots)
     if docs is None:
         return None
     merged = merge_chain(docs)

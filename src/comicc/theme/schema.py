@@ -13,7 +13,19 @@ from collections.abc import Callable, Mapping
 from typing import Final, Literal
 
 from comicc.model import ir
-from comicc.units import WRITTEN_UNITS, split_length, split_size, to_points
+from comicc.units import (
+    MAX_DPI,
+    MAX_PAGE_SIDE,
+    MIN_DPI,
+    MIN_PAGE_SIDE,
+    WRITTEN_UNITS,
+    split_length,
+    split_size,
+    to_points,
+)
+
+MAX_FONT_SIZE = 144.0  # points: a lettering face of at most 2 in
+MIN_DASH = 0.25  # points: a finer dash pattern would cut outlines into millions of pieces
 
 BALLOON_KINDS = tuple(kind.value for kind in ir.BalloonKind)
 FONT_ROLES = ("lettering", "emphasis", "caption", "sfx", "title")
@@ -74,7 +86,10 @@ def parse_length(value: object) -> float:
             else f"`{unit}` is not a unit; use pt, in, mm, cm or px"
         )
         raise _length_error(f"`{value}` has no valid unit", (hint,))
-    return _points(num, unit)
+    points = _points(num, unit)
+    if points > MAX_PAGE_SIDE + 1e-6:
+        raise _length_error(f"`{value}` is out of range: a theme length is at most 2 m")
+    return points
 
 
 def parse_size(value: object) -> tuple[float, float]:
@@ -93,6 +108,8 @@ def parse_size(value: object) -> tuple[float, float]:
     width, height = _points(w, w_unit), _points(h, h_unit)
     if width <= 0 or height <= 0:
         raise _length_error(f"`{value}` has a zero side")
+    if not all(MIN_PAGE_SIDE - 1e-6 <= side <= MAX_PAGE_SIDE + 1e-6 for side in (width, height)):
+        raise _length_error(f"`{value}` is out of range: each side of a page is 20 mm to 2 m")
     return width, height
 
 
@@ -143,6 +160,27 @@ def _positive_length(v: object) -> float:
     return x
 
 
+def _font_size(v: object) -> float:
+    x = _positive_length(v)
+    if x > MAX_FONT_SIZE:
+        raise _length_error(f"`{v}` is out of range: a font size is at most 144pt (2in)")
+    return x
+
+
+def _dpi(v: object) -> float:
+    x = _number(v)
+    if not MIN_DPI <= x <= MAX_DPI:
+        raise BadValue(f"`{v!r}` is out of range: a dpi is {MIN_DPI} to {MAX_DPI}")
+    return x
+
+
+def _scale(v: object) -> float:
+    x = _number(v)
+    if x > 4:
+        raise BadValue(f"`{v!r}` is out of range: a scale is more than 0 and at most 4")
+    return x
+
+
 def _strlist(v: object) -> tuple[str, ...]:
     if not isinstance(v, list) or not all(isinstance(x, str) for x in v):
         raise BadValue(f"expected a list of strings, found `{v!r}`")
@@ -163,6 +201,8 @@ def _dash(v: object) -> tuple[float, ...] | None:
             raise
     if not any(lengths):
         raise BadValue("a dash pattern needs at least one non-zero length")
+    if any(0 < x < MIN_DASH for x in lengths):
+        raise _length_error(f"a dash length is 0 or at least {MIN_DASH}pt")
     return tuple(lengths)
 
 
@@ -187,8 +227,8 @@ Schema = Mapping[str, "Converter | Schema | Literal['font_or_role']"]
 FONT: Schema = {
     "family": _str,
     "style": _choice(FONT_STYLES),
-    "size": _positive_length,
-    "leading": _positive_length,
+    "size": _font_size,
+    "leading": _font_size,
 }
 BALLOON: Schema = {
     "stroke_width": parse_length,
@@ -203,7 +243,7 @@ FORMAT: Schema = {
     "bleed": parse_length,
     "margin": parse_length,
     "spine_margin": parse_length,
-    "dpi": _number,
+    "dpi": _dpi,
     "strip": _bool,
 }
 
@@ -218,7 +258,7 @@ SCHEMA: Schema = {
     "fonts": {"fallback": _strlist, **{role: FONT for role in FONT_ROLES}},
     "lettering": {
         "all_caps": _bool,
-        "small_scale": _number,
+        "small_scale": _scale,
         "balloon_padding": parse_length,
         "caption_padding": parse_length,
     },

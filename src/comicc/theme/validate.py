@@ -6,14 +6,27 @@ from collections.abc import Mapping
 from typing import Any
 
 from jinja2 import TemplateSyntaxError, meta
-from jinja2.sandbox import SandboxedEnvironment
 
 from comicc.diagnostics import Sink, did_you_mean
 from comicc.fonts import FontBook
+from comicc.model import PromptEnvironment, TemplateProblem, compile_template, render_capped
 from comicc.source import Span
 from comicc.theme.chain import MergedTheme, ThemeDoc
 from comicc.theme.positions import KeyPath, locate
 from comicc.theme.schema import FONT, FONT_OR_ROLE, FONT_ROLES, SCHEMA, BadValue, Schema
+
+# what a trial render of each template gets (plus "" for variables comicc never sets)
+TEMPLATE_SAMPLES: dict[str, dict[str, object]] = {
+    "template": {
+        "description": "a hamster on a windowsill",
+        "items": ["moonlight", "clean inks"],
+        "style": ["comic book style"],
+        "characters": ["HAMMY (a golden hamster)"],
+        "page": 1,
+        "panel": 1,
+    },
+    "character": {"name": "HAMMY", "description": "a golden hamster"},
+}
 
 
 class ThemeValidator:
@@ -176,10 +189,11 @@ class ThemeValidator:
         text = conv.get("prompt", {}).get(key)
         if text is None:
             return None
-        env = SandboxedEnvironment()
+        env = PromptEnvironment()
         path = ("prompt", key)
         try:
             ast = env.parse(text)
+            declared = meta.find_undeclared_variables(ast)  # compiles: unknown filters fail
         except TemplateSyntaxError as exc:
             self.failed = True
             self.sink.error(
@@ -189,7 +203,11 @@ class ThemeValidator:
                 hints=("jinja2 syntax: {{ variable }}, {% for x in list %}…{% endfor %}",),
             )
             return None
-        for var in sorted(meta.find_undeclared_variables(ast) - set(allowed)):
+        except RecursionError:
+            self._bad_template(path, TemplateProblem("prompt template nests too deeply"))
+            return None
+        unknown = sorted(declared - set(allowed))
+        for var in unknown:
             sug = did_you_mean(var, allowed)
             hints = ([f"did you mean `{sug[0]}`?"] if sug else []) + [
                 "variables: " + ", ".join(allowed)
@@ -200,7 +218,28 @@ class ThemeValidator:
                 path,
                 hints,
             )
+        # a trial render with sample values: a template that fails for any
+        # panel (1/0, a type error, a limit) is reported here, at its line
+        sample: dict[str, object] = {**dict.fromkeys(unknown, ""), **TEMPLATE_SAMPLES[key]}
+        try:
+            compiled = compile_template(env, text, f"prompt.{key}")
+            render_capped(env, compiled, f"prompt.{key}", **sample)
+        except TemplateProblem as exc:
+            self._bad_template(path, exc)
+            return None
         return text
+
+    def _bad_template(self, path: KeyPath, exc: TemplateProblem) -> None:
+        self.failed = True
+        self.sink.error(
+            "theme-bad-template",
+            str(exc),
+            self._template_line(path, exc.lineno or 1),
+            hints=(
+                "prompt templates run sandboxed and bounded: no macros, includes or imports, "
+                "loops of at most 10,000 steps, prompts of at most 64 KiB",
+            ),
+        )
 
     def _template_line(self, path: KeyPath, lineno: int) -> Span | None:
         doc = self._doc_for(path)
