@@ -5,6 +5,7 @@ configuration reported at the setting's line before any request is sent."""
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pypdf
@@ -82,12 +83,14 @@ def test_heist_builds_with_automatic1111(httpserver, tmp_path):
 
 def test_heist_builds_with_comfyui_and_a_user_workflow(httpserver, tmp_path):
     comfy = FakeComfy(httpserver, pending=1)
-    workflow = ROOT / "examples" / "backends" / "comfyui-inpaint-workflow.json"
+    example = ROOT / "examples" / "backends" / "comfyui-inpaint-workflow.json"
+    (tmp_path / "workflows").mkdir()
+    shutil.copy(example, tmp_path / "workflows" / "inpaint.json")
     path, _ = script_with(
         tmp_path,
         "backend: comfyui",
         f"comfyui.url: {base_url(httpserver)}",
-        f"comfyui.workflow: {workflow}",
+        "comfyui.workflow: workflows/inpaint.json",  # read from the script's folder
     )
     result, sink = build(path, tmp_path)
     assert result is not None, [d.message for d in sink.errors]
@@ -95,6 +98,38 @@ def test_heist_builds_with_comfyui_and_a_user_workflow(httpserver, tmp_path):
     assert all("{{" not in json.dumps(q["prompt"]) for q in comfy.queued)
     assert len(comfy.uploads) == 6  # image + mask per panel
     check_pdf(result.output)
+
+
+def test_a_workflow_outside_the_script_folder_needs_allow_path(httpserver, tmp_path):
+    comfy = FakeComfy(httpserver, pending=1)
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    shutil.copy(
+        ROOT / "examples" / "backends" / "comfyui-inpaint-workflow.json", outside / "w.json"
+    )
+    (tmp_path / "book").mkdir()
+    path, lines = script_with(
+        tmp_path / "book",
+        "backend: comfyui",
+        f"comfyui.url: {base_url(httpserver)}",
+        "comfyui.workflow: ../elsewhere/w.json",
+    )
+    sink = Sink()
+    checked = compiler.check(path, sink)
+    assert checked is not None and checked.script is not None
+    opts = BuildOptions(
+        output=str(tmp_path / "book.pdf"), cache_dir=str(tmp_path / "cache"), progress=False
+    )
+    assert pipeline.build(checked.script, checked.theme, sink, opts) is None
+    [error] = sink.errors
+    assert error.code == "path-not-allowed" and error.span is not None
+    assert error.span.line == lines["comfyui.workflow"]
+    assert "--allow-path" in error.hints[0] and str(outside) in error.hints[0]
+    assert not comfy.queued and not comfy.uploads  # refused before any request
+    allowed = Sink()
+    opts.allow_paths = (str(outside),)
+    result = pipeline.build(checked.script, checked.theme, allowed, opts)
+    assert result is not None and result.painted == 3, [d.message for d in allowed.errors]
 
 
 def test_heist_builds_with_comfyui_builtin_graph(httpserver, tmp_path):

@@ -70,7 +70,7 @@ SETTINGS: dict[str, SettingSpec] = {
     "denoise": SettingSpec(
         "float", "KSampler denoise (VAEEncodeForInpaint wants 1.0)", 1.0, range=(0, 1)
     ),
-    "workflow": SettingSpec("str", "an API-format workflow JSON file with placeholders", ""),
+    "workflow": SettingSpec("path", "an API-format workflow JSON file with placeholders", ""),
     "timeout": SettingSpec(
         "float", "seconds one panel may take, queue included", 600.0, range=(0.1, None)
     ),

@@ -20,6 +20,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from comicc.source import InputRefused, read_capped
+
 # name -> (type, what it is)
 PLACEHOLDERS: dict[str, tuple[type, str]] = {
     "image": (str, "the uploaded init image (RGBA: transparent = paint), for LoadImage"),
@@ -88,8 +90,13 @@ class WorkflowProblem(ValueError):
         self.hint = hint
 
 
+MAX_WORKFLOW_BYTES = 4 * 1024 * 1024
+
+
 def resolve_path(value: str) -> Path:
-    """``~`` expanded; a relative path is read from the current working directory."""
+    """The workflow file ``value`` names. A build hands the backend an absolute
+    path (resolved from the script's folder and confined by the pipeline); a
+    relative path given by library code is read from the working directory."""
     return Path(value).expanduser().absolute()
 
 
@@ -182,13 +189,14 @@ def check_graph(graph: Any, where: str = "the workflow") -> list[WorkflowProblem
 def _read(value: str) -> Any:
     path = resolve_path(value)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_capped(path, MAX_WORKFLOW_BYTES).decode("utf-8")
     except FileNotFoundError:
         raise WorkflowProblem(
             f"the workflow file `{value}` does not exist",
-            f"relative paths are read from the directory comicc runs in "
-            f"({Path.cwd()}); an absolute path always works",
+            "a relative path is read from the script's folder",
         ) from None
+    except InputRefused as e:
+        raise WorkflowProblem(f"the workflow file `{value}` {e}") from None
     except (OSError, UnicodeDecodeError) as e:
         raise WorkflowProblem(f"cannot read the workflow file `{value}`: {e}") from None
     try:

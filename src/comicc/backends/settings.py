@@ -17,7 +17,10 @@ from urllib.parse import urlsplit
 
 from comicc.diagnostics import did_you_mean
 
-SettingKind = Literal["str", "int", "float", "bool", "url", "urls"]
+SettingKind = Literal["str", "path", "int", "float", "bool", "url", "urls"]
+# "path": a file the script names; the pipeline resolves it from the script's
+# folder and confines it there (or to an --allow-path folder) before the
+# backend sees it
 SettingValue = str | int | float | bool | tuple[str, ...] | None
 
 TRUE_WORDS = ("true", "yes", "on", "1")
@@ -102,7 +105,7 @@ def parse_setting(backend: str, key: str, spec: SettingSpec, raw: str) -> Settin
             raise bad(f"must be true or false, not `{text}`")
         return text.lower() in TRUE_WORDS
     value: str | int | float
-    if spec.kind == "str":
+    if spec.kind in ("str", "path"):
         value = text
         if spec.pattern is not None and not re.fullmatch(spec.pattern[0], text):
             raise bad(f"is not {spec.pattern[1]}: `{text}`", spec.example)

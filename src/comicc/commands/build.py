@@ -58,6 +58,7 @@ def cmd_build(args: argparse.Namespace) -> int:
             progress=False if args.no_progress else None,
             # every file a diagnostic may point into: the script and its theme files
             protect={path: "a file of the script's theme" for path in sources},
+            allow_paths=tuple(args.allow_path or ()),
         )
         try:
             result = build(res.script, res.theme, sink, opts)

@@ -6,6 +6,7 @@ output, then the lock file. ``compile.py`` is the first half (source to IR).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
@@ -16,7 +17,7 @@ from comicc.files import STDOUT, FileRefused, check_output
 from comicc.fonts import default_fontbook
 from comicc.images import PanelArt
 from comicc.layout import BookGeom, PanelGeom, layout_book
-from comicc.model import ir
+from comicc.model import ir, path_within
 from comicc.output import page_images, write_cbz, write_pdf, write_png_pages
 from comicc.paint import (
     ArtCache,
@@ -107,11 +108,66 @@ def apply_overrides(script: ir.Script, opts: BuildOptions) -> ir.Script:
             s = replace(s, dpi=opts.dpi)
         return s
 
+    return _map_settings(script, fix)
+
+
+def _map_settings(
+    script: ir.Script, fix: Callable[[ir.RenderSettings], ir.RenderSettings]
+) -> ir.Script:
+    """The script with ``fix`` applied to its own and every panel's render settings."""
     pages = tuple(
         replace(p, panels=tuple(replace(pn, settings=fix(pn.settings)) for pn in p.panels))
         for p in script.pages
     )
     return replace(script, pages=pages, settings=fix(script.settings))
+
+
+def confine_paths(script: ir.Script, sink: Sink, allow_paths: tuple[str, ...] = ()) -> ir.Script:
+    """The script with every file a backend setting names (a setting of kind
+    ``path``, such as ``comfyui.workflow``) made absolute from the script's
+    folder; a file outside that folder and ``allow_paths`` is an error at its
+    line (a script may come from a stranger: it must not read the machine)."""
+    folder = Path(script.path).resolve().parent
+    kinds: dict[str, set[str]] = {}
+    reported: set[tuple[str, str]] = set()
+
+    def path_keys(backend: str) -> set[str]:
+        if backend not in kinds:
+            try:
+                factory = load_backend(backend)
+            except BackendError:
+                factory = None  # reported by create_backends
+            table = (
+                factory.SETTINGS
+                if isinstance(factory, type) and issubclass(factory, Backend)
+                else None
+            )
+            kinds[backend] = {k for k, spec in (table or {}).items() if spec.kind == "path"}
+        return kinds[backend]
+
+    def fix(st: ir.RenderSettings) -> ir.RenderSettings:
+        changed = False
+        out = []
+        for key, value in st.backend_settings:
+            backend, _, name = key.partition(".")
+            if name in path_keys(backend) and value.strip():
+                path = folder / Path(value.strip()).expanduser()
+                if not path_within(path, (folder, *allow_paths)) and (key, value) not in reported:
+                    reported.add((key, value))
+                    sink.error(
+                        "path-not-allowed",
+                        f"`{key}` names `{value.strip()}`, outside the script's folder",
+                        st.span_of(key),
+                        hints=[
+                            "a script reads files from its own folder; to allow this one, "
+                            f"run comicc with `--allow-path {path.resolve().parent}`"
+                        ],
+                    )
+                value, changed = str(path), True
+            out.append((key, value))
+        return replace(st, backend_settings=tuple(out)) if changed else st
+
+    return _map_settings(script, fix)
 
 
 def create_backends(script: ir.Script, sink: Sink) -> dict[str, Backend] | None:
@@ -210,7 +266,9 @@ def default_output(script_path: str, output_format: str) -> Path:
 def build(script: ir.Script, theme: Theme, sink: Sink, opts: BuildOptions) -> BuildResult | None:
     """Lay out, paint and write the book; None when a stage found errors (then
     nothing was written: every output is written atomically, at the end)."""
-    script = apply_overrides(script, opts)
+    script = confine_paths(apply_overrides(script, opts), sink, opts.allow_paths)
+    if sink.has_errors():
+        return None
     if opts.dpi and not check_geometry(script, theme, sink, dpi=opts.dpi):
         return None  # `--dpi` past the pixel budget: refused before allocating
     book = layout(script, theme, sink, keep=locked_sizes(script, sink) if opts.use_lock else None)

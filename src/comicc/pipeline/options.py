@@ -34,6 +34,9 @@ class BuildOptions:
     # files never to write over, path -> what it is (the build adds the script,
     # its lock file and its ComfyUI workflows); the CLI adds the theme files
     protect: dict[str, str] = field(default_factory=dict)
+    # folders (--allow-path) a backend setting may name files in, besides the
+    # script's own folder
+    allow_paths: tuple[str, ...] = ()
 
 
 @dataclass
