@@ -22,7 +22,6 @@ from comicc.backends.base import BackendError, RateLimited, Rejected, Transient,
 from comicc.backends.keys import header_secrets, scrub
 from comicc.backends.stream import (
     IMAGE_MAX_BYTES,
-    JSON_MAX_BYTES,
     USER_AGENT,
     DeadlineExpired,
     Dropped,
@@ -35,7 +34,6 @@ from comicc.backends.stream import (
 
 __all__ = [
     "IMAGE_MAX_BYTES",
-    "JSON_MAX_BYTES",
     "USER_AGENT",
     "Session",
     "ThreadSessions",

@@ -192,9 +192,6 @@ class SettingValues(Mapping[str, SettingValue]):
         assert isinstance(value, int) and not isinstance(value, bool), key
         return value
 
-    def optional_integer(self, key: str) -> int | None:
-        return None if self._values[key] is None else self.integer(key)
-
     def number(self, key: str) -> float:
         value = self._values[key]
         assert isinstance(value, int | float) and not isinstance(value, bool), key

@@ -28,7 +28,6 @@ from comicc import __version__
 
 USER_AGENT = f"comicc/{__version__}"
 IMAGE_MAX_BYTES = 64 * 2**20  # an answer carrying an image (raw or base64 in JSON)
-JSON_MAX_BYTES = 4 * 2**20  # a status or listing answer
 CHUNK = 1 << 16
 POLL = 0.1  # seconds: how often a waiting caller looks at the deadline and the stop switch
 
