@@ -18,6 +18,7 @@ from comicc.layout import (
     GlyphRun,
     PageGeom,
     PanelGeom,
+    PathCmd,
     Rect,
     Shape,
     Stroke,
@@ -213,3 +214,19 @@ def test_write_png_pages_numbers_files_and_drops_stale_ones(tmp_path):
         "page-009.png",
     ]
     assert Image.open(paths[0]).size == (100, 150)
+
+
+def test_a_dashed_outline_keeps_its_gaps_in_raster_pages():
+    """Dashes get butt caps, as in the PDF: round caps of a 3 pt stroke would
+    close the 4 pt gaps of a whisper balloon's outline."""
+    line = VectorPath((PathCmd("M", (20.0, 100.0)), PathCmd("L", (180.0, 100.0))))
+    dashed = Shape(line, None, Stroke(3.0, "#000000", (4.0, 4.0)))
+    balloon = BalloonGeom(
+        "p1.1.b1", "whisper", None, Rect(20, 95, 160, 10), line, None, (dashed,), (), ()
+    )
+    panel = PanelGeom("p1.1", 1, Rect(0, 0, W, H), None, (balloon,))
+    page = PageGeom((1,), W, H, 0.0, Rect(0, 0, W, H), (panel,))
+    im = render_page(page, {}, dpi=72).convert("L")
+    row = [im.getpixel((x, 100)) for x in range(24, 176)]
+    inked = sum(1 for v in row if isinstance(v, int) and v < 128)
+    assert 0.35 < inked / len(row) < 0.65  # about half on, half off

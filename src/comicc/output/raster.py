@@ -195,7 +195,8 @@ def _draw_shapes(img: Image.Image, shapes: list[Shape], fill: bool, k: float, b:
                     dash_polyline(line, tuple(d * scale for d in st.dash)) if st.dash else [line]
                 )
                 for piece in pieces:
-                    _stroke(draw, piece, lw, color_bytes(sc))
+                    # dashes get butt caps, as in the PDF: round caps would close the gaps
+                    _stroke(draw, piece, lw, color_bytes(sc), round_caps=not st.dash)
     if ss > 1:  # average premultiplied, or edges pick up the transparent black
         layer = layer.convert("RGBa").reduce(ss).convert("RGBA")
     img.paste(layer, (x0, y0), layer)
@@ -206,12 +207,13 @@ def _stroke(
     pts: Sequence[tuple[float, float]],
     width: int,
     color: tuple[int, int, int, int],
+    round_caps: bool = True,
 ) -> None:
-    """A polyline with round joins and caps (like the PDF's)."""
+    """A polyline with round joins and, unless it is a dash, round caps (like the PDF's)."""
     if len(pts) < 2:
         return
     draw.line(pts, fill=color, width=width, joint="curve")
-    if width > 2:
+    if round_caps and width > 2:
         r = width / 2
         for x, y in (pts[0], pts[-1]):
             draw.ellipse([x - r, y - r, x + r, y + r], fill=color)
