@@ -138,6 +138,10 @@ class Capabilities:
     needs_key: str | None = None  # environment variable holding the key
     cost_unit: str | None = None  # "credits", "usd", None = free
     cost_per_image: float = 0.0
+    # consistent characters: how many reference images / LoRAs one request may
+    # carry (0: the service cannot use them; the build warns once)
+    max_references: int = 0
+    max_loras: int = 0
     # the service may repaint the kept area on purpose (OpenAI edits): compositing
     # still pastes it back, but a changed kept area is expected, not a warning
     mask_guidance_only: bool = False
@@ -220,6 +224,28 @@ class Capabilities:
 
 # ------------------------------------------------------------ request/result
 @dataclass(frozen=True)
+class Reference:
+    """A character's reference image, sent with the panels the character is in.
+
+    ``data`` is the file's bytes as read when the script was checked; the
+    cache key uses ``sha256`` (the content), never ``path``."""
+
+    character: str
+    path: str  # for messages only
+    data: bytes = field(repr=False)
+    sha256: str = ""
+
+
+@dataclass(frozen=True)
+class Lora:
+    """A character's LoRA: the service's name for it and its weight."""
+
+    character: str
+    name: str
+    weight: float = 1.0
+
+
+@dataclass(frozen=True)
 class PaintRequest:
     """One inpainting call, in comicc's internal mask convention (see module doc)."""
 
@@ -237,6 +263,9 @@ class PaintRequest:
     cast: tuple[tuple[str, tuple[float, float]], ...] = ()  # speaker -> (x, y) px
     keep_margin: float = 0.0  # px, already applied to the mask
     feather: float = 0.0  # px, already applied to the mask
+    # the characters in this panel: their reference images and LoRAs
+    references: tuple[Reference, ...] = ()
+    loras: tuple[Lora, ...] = ()
 
     def __post_init__(self) -> None:
         if self.init_image.size != (self.width, self.height):

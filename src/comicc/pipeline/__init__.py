@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from comicc.pipeline.book import build, layout, locked_sizes
     from comicc.pipeline.compile import Checked, check, check_source, load_source
-    from comicc.pipeline.options import OUTPUT_FORMATS, BuildOptions, BuildResult
+    from comicc.pipeline.options import OUTPUT_FORMATS, BuildOptions, BuildResult, Repaint
 
 # name -> the module defining it
 _HOME = {
@@ -23,6 +23,7 @@ _HOME = {
     "OUTPUT_FORMATS": "options",
     "BuildOptions": "options",
     "BuildResult": "options",
+    "Repaint": "options",
     "build": "book",
     "layout": "book",
     "locked_sizes": "book",
@@ -32,6 +33,7 @@ __all__ = [
     "OUTPUT_FORMATS",
     "BuildOptions",
     "BuildResult",
+    "Repaint",
     "Checked",
     "build",
     "check",

@@ -32,7 +32,7 @@ from comicc.paint import (
     write_lock,
 )
 from comicc.pipeline.compile import check_geometry
-from comicc.pipeline.options import BuildOptions, BuildResult
+from comicc.pipeline.options import BuildOptions, BuildResult, Repaint
 from comicc.source import Span
 from comicc.theme import Theme, resolve_format
 
@@ -331,8 +331,19 @@ def build(script: ir.Script, theme: Theme, sink: Sink, opts: BuildOptions) -> Bu
         return None
     if opts.write_lock:
         write_lock(lock_path(script.path), locked)
-    painted = sum(1 for o in outcomes if not o.from_cache)
-    return BuildResult(out, len(book.pages), len(script.panels), painted, len(outcomes) - painted)
+    repainted = tuple(
+        Repaint(o.job.panel.id, o.job.panel.page, o.job.panel.number, o.job.variant)
+        for o in outcomes
+        if not o.from_cache
+    )
+    return BuildResult(
+        out,
+        len(book.pages),
+        len(script.panels),
+        len(repainted),
+        len(outcomes) - len(repainted),
+        repainted,
+    )
 
 
 def _folder(opts: BuildOptions) -> bool:

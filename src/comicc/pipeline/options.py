@@ -39,6 +39,17 @@ class BuildOptions:
     allow_paths: tuple[str, ...] = ()
 
 
+@dataclass(frozen=True)
+class Repaint:
+    """One image a build painted (not taken from the cache), and why."""
+
+    panel_id: str
+    page: int
+    number: int  # the panel's number on its page
+    variant: int
+    reasons: tuple[str, ...] = ()  # "new panel", "prompt: added `dutch angle`", ...
+
+
 @dataclass
 class BuildResult:
     """What a build wrote: the output's path and how the panels were painted."""
@@ -48,3 +59,4 @@ class BuildResult:
     panels: int
     painted: int
     cached: int
+    repainted: tuple[Repaint, ...] = ()  # every painted image, in panel order
