@@ -221,6 +221,9 @@ REQUIRED_WARNINGS = {
     "ignored-mod",
     "nested-snippet",
     "metadata-characters",
+    "missing-colon",
+    "continuation-indent",
+    "text-in-prompt",
 }
 
 

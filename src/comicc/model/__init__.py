@@ -3,7 +3,7 @@
 from comicc.model import ir
 from comicc.model.header import XML_FORBIDDEN
 from comicc.model.lower import lower
-from comicc.model.paths import is_theme_path, path_within, script_path
+from comicc.model.paths import expand_home, is_theme_path, path_within, script_path
 from comicc.model.prompt import PromptTemplates, TemplateProblem, compile_template, render_capped
 from comicc.model.resolve import Context
 from comicc.model.sandbox import MAX_PROMPT_CHARS, PromptEnvironment
@@ -19,6 +19,7 @@ __all__ = [
     "TemplateProblem",
     "compile_template",
     "ir",
+    "expand_home",
     "is_theme_path",
     "lower",
     "path_within",

@@ -4,9 +4,11 @@ lints for prose lines that were probably meant as something else."""
 from __future__ import annotations
 
 import re
+from collections.abc import Set
 
 from comicc.diagnostics import Label, Sink
 from comicc.model import ir
+from comicc.model.slips import lint_cue_lookalike
 from comicc.source import SourceFile
 from comicc.syntax import ast, number_word
 
@@ -193,14 +195,14 @@ def check_words(script: ir.Script, sink: Sink) -> None:
 _HEADING_LIKE = re.compile(r"(PAGES?|PANEL)\b\s*(\S.*)?$")
 _NUMBERED_CUE = re.compile(r"\d+\.?\s*[A-Z][A-Z0-9 .'\-]*?\s*[(:]")
 _CUE_PAREN = re.compile(r"[A-Z][A-Z0-9 .'\-]*?\s*\(")
-_TITLE_CUE = re.compile(r"(?:\d+\.?\s*)?([A-Za-z][A-Za-z0-9 .'\-]*?)\s*(?:\([^)]*\))?\s*:")
 
 
 def lint_prose(
-    node: ast.Description, src: SourceFile, sink: Sink, names: set[str], where: str
+    node: ast.Description, src: SourceFile, sink: Sink, names: Set[str], where: str
 ) -> bool:
-    """Prose that was probably meant as a heading or a lettering line.
-    Returns True when it reported an error."""
+    """Prose that was probably meant as a heading or a lettering line (errors),
+    or as dialogue (warnings, :mod:`comicc.model.slips`). Returns True when it
+    reported an error."""
     text = node.text
     m = _HEADING_LIKE.match(text)
     if m:
@@ -237,14 +239,5 @@ def lint_prose(
             ],
         )
         return True
-    m = _TITLE_CUE.match(text)
-    if m:
-        cue = m.group(1).strip()
-        if cue.upper() in names and cue != cue.upper():
-            sink.warning(
-                "lowercase-cue",
-                f"`{cue}:` reads as description, not dialogue",
-                node.span,
-                hints=[f"write the speaker in CAPS: `{cue.upper()}:`"],
-            )
+    lint_cue_lookalike(node, src, sink, names)
     return False

@@ -20,10 +20,16 @@ class Definitions:
     characters: dict[str, ast.CharacterDef] = field(default_factory=dict)
     snippets: dict[str, ast.SnippetDef] = field(default_factory=dict)
     speakers: set[str] = field(default_factory=set)
+    _known: frozenset[str] | None = field(default=None, init=False, repr=False, compare=False)
 
-    def known_names(self) -> set[str]:
-        """Every name a panel may mention: the defined characters and the speakers."""
-        return set(self.characters) | self.speakers
+    def known_names(self) -> frozenset[str]:
+        """Every name a panel may mention: the defined characters and the speakers.
+
+        Computed once: the definitions are complete before any panel is
+        resolved, and a script may have thousands of description lines."""
+        if self._known is None:
+            self._known = frozenset(self.characters) | frozenset(self.speakers)
+        return self._known
 
     def check_refs(self, text: str, span: Span, src: SourceFile, sink: Sink) -> None:
         """Report each `@name` in `text` (found at `span`) that names no snippet."""

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from comicc.diagnostics import Sink, did_you_mean
+from comicc.model import ir
 from comicc.model.paths import is_theme_path, path_within, script_path
 from comicc.source import SourceFile
 from comicc.syntax import ast
@@ -43,6 +44,32 @@ def metadata_value(node: ast.Setting | None, src: SourceFile, sink: Sink) -> str
         hints=["remove control characters (a stray paste, a form feed) from the value"],
     )
     return XML_FORBIDDEN.sub("", value)
+
+
+BUDGET_MAX = 1_000_000  # far above any book's cost in any unit
+
+
+def budget_value(node: ast.Setting, sink: Sink) -> ir.Budget | None:
+    """A ``budget:`` value: a number from 0 (never pay) to :data:`BUDGET_MAX`, in
+    the cost unit of the backend that paints; None after an error."""
+    t = (node.value or "").strip()
+    span = node.value_span or node.key_span
+    amount = float(t) if re.fullmatch(r"[0-9]{1,7}(\.[0-9]{1,6})?", t) else None
+    if amount is None or amount > BUDGET_MAX:
+        sink.error(
+            "bad-value",
+            f"`budget` is the most a build may cost, a number from 0 to {BUDGET_MAX:,}, "
+            f"not `{t[:40]}`",
+            span,
+            label="not a budget",
+            hints=[
+                "write it in the cost unit of the backend that paints, without the unit: "
+                "`budget: 50` (credits for stability, USD for openai); "
+                "`comicc plan` shows what a build costs"
+            ],
+        )
+        return None
+    return ir.Budget(amount, span)
 
 
 def language_value(node: ast.Setting | None, sink: Sink) -> str:

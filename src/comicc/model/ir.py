@@ -143,11 +143,37 @@ class MaskSpec:
     balloons: str = "blank"  # "blank" | "lettered" | "none"
 
 
+PROMPT_SOURCES = ("description", "item", "prompt!", "style", "snippet", "character")
+
+
+@dataclass(frozen=True)
+class PromptPart:
+    """Where one piece of a panel's prompt came from (``comicc explain``).
+
+    ``kind`` is one of :data:`PROMPT_SOURCES`: a piece the writer wrote in the
+    panel (its ``description``, a ``prompt:`` ``item``, a ``prompt!`` item, a
+    ``style`` item) or an expansion inside one (a ``snippet`` or a
+    ``character``; ``within`` is then the index of the piece it expanded in,
+    or None for a character added because of ``cast:``). ``source`` is the
+    text as written (``@noir``, ``MAYA``), ``text`` what it became, ``span``
+    where it is written: the piece's line, the snippet's or character's
+    definition."""
+
+    kind: str
+    source: str
+    text: str
+    name: str | None = None  # the snippet's or character's name
+    within: int | None = None
+    span: Span | None = span_field()
+
+
 @dataclass(frozen=True)
 class Prompt:
     text: str  # the positive prompt sent to the backend
     negative: str  # the negative prompt ("" for none)
     parts: tuple[str, ...] = ()  # the expanded pieces it was assembled from, in order
+    # the labelled breakdown of the prompt, pieces and expansions (PromptPart)
+    sources: tuple[PromptPart, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -192,6 +218,12 @@ class Panel:
     bleed: frozenset[str] = frozenset()  # page edges the art may run to: top/bottom/left/right
     settings: RenderSettings = RenderSettings()
     span: Span | None = span_field()
+    # consistent characters: the defined characters the panel shows (named in
+    # its prompt or placed with `cast:`, definition order) and their
+    # reference images and LoRAs, which its paint request carries
+    characters: tuple[str, ...] = ()
+    references: tuple[ReferenceImage, ...] = ()
+    loras: tuple[LoraRef, ...] = ()
 
     @property
     def speakers(self) -> tuple[str, ...]:
@@ -227,10 +259,35 @@ class Page:
 
 
 @dataclass(frozen=True)
+class ReferenceImage:
+    """A character's reference image (``ref:``), read and checked when the
+    script was: ``data`` is the file's bytes, ``sha256`` their hash (the cache
+    key uses the hash, never the path)."""
+
+    character: str
+    path: str  # absolute, for messages only
+    sha256: str
+    data: bytes = field(default=b"", compare=False, repr=False)
+    span: Span | None = span_field()  # the `ref:` line
+
+
+@dataclass(frozen=True)
+class LoraRef:
+    """A character's LoRA (``lora: name:weight``): the service's name and a weight."""
+
+    character: str
+    name: str
+    weight: float = 1.0
+    span: Span | None = span_field()  # the `lora:` line
+
+
+@dataclass(frozen=True)
 class Character:
     name: str
     description: str
     span: Span | None = span_field()
+    references: tuple[ReferenceImage, ...] = ()
+    loras: tuple[LoraRef, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -250,6 +307,15 @@ class Metadata:
 
 
 @dataclass(frozen=True)
+class Budget:
+    """The header's ``budget:``: the most one build may cost, in the cost unit of
+    the backend that paints (credits, USD...)."""
+
+    amount: float
+    span: Span | None = span_field()
+
+
+@dataclass(frozen=True)
 class Script:
     path: str
     meta: Metadata
@@ -260,6 +326,7 @@ class Script:
     snippets: tuple[Snippet, ...]
     pages: tuple[Page, ...]
     settings: RenderSettings = RenderSettings()  # book-level (header) settings
+    budget: Budget | None = None  # `budget:`; None: no limit
 
     @property
     def panels(self) -> tuple[Panel, ...]:

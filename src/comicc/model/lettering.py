@@ -10,12 +10,8 @@ from comicc.model.ir import BalloonKind, TextRun
 from comicc.source import SourceFile
 from comicc.syntax import ast
 
-RESERVED_CUES = {
-    "CAPTION": BalloonKind.CAPTION,
-    "SFX": BalloonKind.SFX,
-    "NOTE": BalloonKind.NOTE,
-    "TITLE": BalloonKind.TITLE,
-}
+# the reserved cues (the parser stores them in capitals, however written)
+RESERVED_CUES = {name: BalloonKind[name] for name in ast.RESERVED_CUES}
 
 # canonical MOD name -> what it does; aliases map onto canonical names
 MODS: dict[str, tuple[str, BalloonKind | None]] = {
@@ -36,7 +32,10 @@ MODS: dict[str, tuple[str, BalloonKind | None]] = {
     "WEAK": ("small", None),
     "CONT'D": ("contd", None),
     "CONT": ("contd", None),
+    "SEPARATE": ("separate", None),  # opt out of joining with the speaker's previous balloon
 }
+# `SFX (NEAR HAMMY): CLICK`: display lettering placed by a cast member
+NEAR = re.compile(r"NEAR\s+(\S.*)", re.IGNORECASE)
 _ALIASES = {re.sub(r"[.\s']", "", k): k for k in MODS}
 _ALIASES.update({"CONTINUED": "CONT'D", "OFFPANEL": "OFF", "OS": "O.S.", "VO": "V.O."})
 
@@ -64,13 +63,25 @@ def interpret_mods(balloon: ast.LetteringLine, sink: Sink) -> LetteringMeaning:
     off = small = contd = False
     names: list[str] = []
     for mod in balloon.mods:
+        near = NEAR.fullmatch(mod.name.strip())
+        if near is not None:
+            if kind is not BalloonKind.SFX:
+                sink.warning(
+                    "ignored-mod",
+                    f"`NEAR` places sound effects only; it has no effect on a {balloon.cue} item",
+                    mod.span,
+                    hints=["remove it, or use it on an `SFX` line: `SFX (NEAR HAMMY): CLICK`"],
+                )
+                continue
+            names.append("NEAR " + " ".join(near.group(1).upper().split()))
+            continue
         canon = canonical_mod(mod.name)
         if canon is None:
             close = did_you_mean(mod.name, MODS)
             hints = [f"did you mean `{close[0]}`?"] if close else []
             hints.append(
                 "modifiers: WHISPER, SHOUT, BURST, THOUGHT, ELECTRONIC, RADIO, PHONE, TV, "
-                "OFF, OP, O.S., CAPTION, V.O., SMALL, WEAK, CONT'D"
+                "OFF, OP, O.S., CAPTION, V.O., SMALL, WEAK, CONT'D, SEPARATE; `NEAR NAME` on SFX"
             )
             sink.error(
                 "unknown-mod",
@@ -163,15 +174,38 @@ def _unclosed_start(text: str) -> int | None:
     return None if m is None else m.start()
 
 
+_SPACES = re.compile(r"\s{2,}")
+
+
+def _has_trivia(text: str) -> bool:
+    """Whether ``text`` may hold a note or boneyard (an opener): the quick test
+    that lets most lines skip the scan."""
+    return "[[" in text or "/*" in text
+
+
 def strip_trivia(text: str) -> str:
     """Remove inline ``[[notes]]`` and ``/* boneyard */`` from a text; an
     unclosed one (reported separately) cuts the rest of its line."""
+    if not _has_trivia(text):
+        return text
     stripped = _masked(text, _trivia_spans(text), "")
     cut = _unclosed_start(stripped)
     if cut is None:
         return stripped
     rest = stripped[cut:]
     return stripped[:cut] + ("\n" if rest.endswith("\n") else "")
+
+
+def blank_trivia(text: str) -> str:
+    """``text`` with its notes and boneyard (and an unclosed one's rest of the
+    line) replaced by spaces: what reaches the build, at the same offsets."""
+    if not _has_trivia(text):
+        return text
+    masked = _masked(text, _trivia_spans(text), " ")
+    cut = _unclosed_start(masked)
+    if cut is None:
+        return masked
+    return masked[:cut] + re.sub(r"[^\n]", " ", masked[cut:])
 
 
 def _visible(text: str) -> list[tuple[int, str]]:
@@ -192,6 +226,8 @@ def _visible(text: str) -> list[tuple[int, str]]:
 def check_unclosed_trivia(
     line: ast.LineText | ast.Description, src: SourceFile, sink: Sink
 ) -> None:
+    if not _has_trivia(line.text):
+        return
     text = _masked(line.text, _trivia_spans(line.text), " ")
     for opener, closer, code, what in (
         ("/*", "*/", "unclosed-boneyard", "boneyard"),
@@ -217,6 +253,12 @@ def parse_runs(
 
     ``note``: in a NOTE item, a leading ``*`` without a partner is the
     editor's asterisk ("*See issue #3"), not emphasis."""
+    if not any("*" in line.text or _has_trivia(line.text) for line in lines):
+        # plain text (no emphasis, note or boneyard): what the walk below
+        # makes of it, without going through it character by character
+        joined = " ".join(line.text for line in lines if line.text.strip())
+        plain = _SPACES.sub(" ", joined).strip()
+        return (TextRun(plain, False),) if plain else ()
     runs: list[TextRun] = []
     buf: list[str] = []
     emphasis = False
@@ -278,7 +320,7 @@ def parse_runs(
         )
     out = []
     for r in runs:
-        t = re.sub(r"\s{2,}", " ", r.text)
+        t = _SPACES.sub(" ", r.text)
         if t:
             out.append(TextRun(t, r.emphasis))
     if out:

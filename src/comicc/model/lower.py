@@ -21,9 +21,12 @@ from comicc.model.lettering import (
     parse_runs,
     strip_trivia,
 )
-from comicc.model.prompt import TemplateProblem, assemble
+from comicc.model.prompt import PromptSpans, TemplateProblem, assemble_prompt
+from comicc.model.references import character_extras
 from comicc.model.resolve import Context, Level, SettingsReader
 from comicc.model.settings import HEADER, PAGE, PANEL
+from comicc.model.slips import lint_continuations
+from comicc.model.text_requests import SlipState, lint_panel_prompt
 from comicc.model.values import parse_bleed, parse_cast, parse_int, parse_layout, parse_width
 from comicc.source import SourceFile
 from comicc.syntax import ast
@@ -38,6 +41,7 @@ def lower(tree: ast.Script, src: SourceFile, sink: Sink, ctx: Context) -> ir.Scr
 class _Lowerer:
     def __init__(self, tree: ast.Script, src: SourceFile, sink: Sink, ctx: Context):
         self.tree, self.src, self.sink, self.ctx = tree, src, sink, ctx
+        self.slips = SlipState()  # what the prompt checks remember across panels
 
     # ------------------------------------------------------------ driver
     def run(self) -> ir.Script | None:
@@ -45,6 +49,15 @@ class _Lowerer:
         check_not_empty(tree, self.src.path, sink)
         self.defs = collect_definitions(tree, sink)
         self.settings = SettingsReader(self.src, sink, self.ctx, self.defs)
+        self.characters = {
+            name: ir.Character(
+                c.name,
+                c.text,
+                c.span,
+                *character_extras(c, self.src.path, self.ctx.allow_paths, sink),
+            )
+            for name, c in self.defs.characters.items()
+        }
         header = self.settings.level(tree.header, HEADER)
         book = self.settings.book_settings(header)
         base = self.settings.render_settings(ir.RenderSettings(), header, HEADER)
@@ -58,10 +71,11 @@ class _Lowerer:
             book.theme,
             book.page_format,
             book.reading,
-            tuple(ir.Character(c.name, c.text, c.span) for c in self.defs.characters.values()),
+            tuple(self.characters.values()),
             tuple(ir.Snippet(s.name, s.text, s.span) for s in self.defs.snippets.values()),
             tuple(pages),
             base,
+            budget=book.budget,
         )
         check_words(script, sink)
         return script
@@ -148,6 +162,10 @@ class _Lowerer:
                 if t:
                     desc_lines.append(t)
         description = " ".join(desc_lines)
+        desc_nodes = [n for n in panel.lines if isinstance(n, ast.Description) and n.span]
+        desc_span = (
+            self.src.span(desc_nodes[0].span.start, desc_nodes[-1].span.end) if desc_nodes else None
+        )
         # balloons
         balloons = []
         for node in panel.lines:
@@ -160,8 +178,17 @@ class _Lowerer:
             if "style" in lv.values
             else list(page_style)
         )
+        style_node = lv.values.get("style") or plv.values.get("style") or header.values.get("style")
+        spans = PromptSpans(
+            desc_span,
+            header.prompt_spans + plv.prompt_spans + lv.prompt_spans,
+            [span for _, span in self.settings.located_style(style_node)],
+            snippets={k: s.span for k, s in self.defs.snippets.items()},
+            characters={k: c.span for k, c in self.defs.characters.items()},
+        )
         if lv.replace_prompt is not None:
             desc_for_prompt, items, style = "", list(lv.replace_prompt), []
+            spans = replace(spans, description=None, items=lv.replace_spans, replaced=True)
         else:
             desc_for_prompt = description
             items = header.prompt_items + plv.prompt_items + lv.prompt_items
@@ -171,7 +198,7 @@ class _Lowerer:
             + lv.negative
         )
         try:
-            text, neg, parts = assemble(
+            prompt = assemble_prompt(
                 description=desc_for_prompt,
                 items=items,
                 style=style,
@@ -182,6 +209,7 @@ class _Lowerer:
                 templates=self.ctx.templates,
                 page=pnum,
                 panel=panel.head.number.value,
+                spans=spans,
             )
         except TemplateProblem as e:
             self.sink.error(
@@ -190,7 +218,24 @@ class _Lowerer:
                 panel.head.span,
                 hints=["fix the theme's [prompt] template"],
             )
-            text, neg, parts = description, "", ()
+            prompt = ir.Prompt(description, "", ())
+        # the characters the panel shows, as the prompt expansion found them
+        shown = {p.name for p in prompt.sources if p.kind == "character"}
+        present = [n for n in self.characters if n in shown]
+        # words on their way to the painter: a slipped continuation, a prompt asking for text
+        lint_continuations(panel.lines, self.src, self.sink)
+        lint_panel_prompt(
+            self.tree.header,
+            page,
+            panel,
+            style_node,
+            [c.name for c in cast],
+            prompt.text,
+            self.defs,
+            self.src,
+            self.sink,
+            self.slips,
+        )
         num = panel.head.number.value
         return ir.Panel(
             f"p{pnum}.{num}",
@@ -198,13 +243,16 @@ class _Lowerer:
             num,
             panel.head.note,
             description,
-            ir.Prompt(text, neg, parts),
+            prompt,
             tuple(cast),
             tuple(balloons),
             width,
             bleed,
             settings,
             panel.span,
+            tuple(present),
+            tuple(r for n in present for r in self.characters[n].references),
+            tuple(lo for n in present for lo in self.characters[n].loras),
         )
 
     def _balloon(self, node: ast.LetteringLine, page: int, panel: int, index: int) -> ir.Balloon:

@@ -17,10 +17,20 @@ def is_theme_path(value: str) -> bool:
     return "/" in value or "\\" in value or value.endswith(".toml")
 
 
+def expand_home(value: str | Path) -> Path:
+    """``value`` with a leading ``~`` or ``~user`` expanded; unchanged when
+    there is no such home folder (``~0``, ``~nobody``: then the file is simply
+    not found, never a crash)."""
+    try:
+        return Path(value).expanduser()
+    except RuntimeError:
+        return Path(value)
+
+
 def script_path(value: str, base_dir: str | Path) -> Path:
     """The file a script or theme names with ``value``: ``~`` expanded, a
     relative path taken from ``base_dir`` (the folder of the file naming it)."""
-    p = Path(value).expanduser()
+    p = expand_home(value)
     return p if p.is_absolute() else Path(base_dir) / p
 
 
@@ -33,7 +43,7 @@ def path_within(path: str | Path, roots: Iterable[str | Path]) -> bool:
         return False
     for root in roots:
         try:
-            r = Path(root).expanduser().resolve()
+            r = expand_home(root).resolve()
         except (OSError, RuntimeError):
             continue
         if real == r or r in real.parents:

@@ -12,12 +12,15 @@ Expansion rules (see docs/language.md, "From description to prompt"):
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from jinja2 import Template, TemplateError
 
+from comicc.model import ir
 from comicc.model.sandbox import MAX_PROMPT_CHARS, PromptEnvironment, TemplateLimit, forbidden
+from comicc.source import Span
 
 SNIPPET_REF = re.compile(r"@([a-z][a-z0-9_\-]*)")
 
@@ -115,12 +118,18 @@ class PromptTemplates:
         self._env = PromptEnvironment()
         self._main = compile_template(self._env, self.template, "prompt template")
         self._char = compile_template(self._env, self.character, "character template")
+        # (name, description) -> the character's text: a template renders the
+        # same text from the same values, and a book names its cast in every panel
+        self._char_texts: dict[tuple[str, str], str] = {}
 
     def character_text(self, name: str, description: str) -> str:
-        text = render_capped(
-            self._env, self._char, "character template", name=name, description=description
-        )
-        return text.strip()
+        key = (name, description)
+        if key not in self._char_texts:
+            text = render_capped(
+                self._env, self._char, "character template", name=name, description=description
+            )
+            self._char_texts[key] = text.strip()
+        return self._char_texts[key]
 
     def render(
         self,
@@ -153,14 +162,30 @@ def tidy(text: str) -> str:
     return text.strip(" ,")
 
 
-def expand_snippets(text: str, snippets: dict[str, str]) -> str:
-    return SNIPPET_REF.sub(lambda m: snippets.get(m.group(1), m.group(0)), text)
+def expand_snippets(text: str, snippets: dict[str, str], used: list[str] | None = None) -> str:
+    """``text`` with each ``@name`` of a defined snippet replaced by its text;
+    ``used`` (when given) gets the name of each snippet expanded, in order."""
+
+    def repl(m: re.Match[str]) -> str:
+        name = m.group(1)
+        if name not in snippets:
+            return m.group(0)
+        if used is not None:
+            used.append(name)
+        return snippets[name]
+
+    return SNIPPET_REF.sub(repl, text)
 
 
 def expand_characters(
-    text: str, characters: dict[str, str], templates: PromptTemplates, already: set[str]
+    text: str,
+    characters: dict[str, str],
+    templates: PromptTemplates,
+    already: set[str],
+    used: list[str] | None = None,
 ) -> str:
-    """Expand the first mention of each character name not in ``already``."""
+    """Expand the first mention of each character name not in ``already``;
+    ``used`` (when given) gets each name expanded here, in order."""
     if not characters:
         return text
     names = sorted(characters, key=len, reverse=True)
@@ -173,9 +198,24 @@ def expand_characters(
         if name in already:
             return name
         already.add(name)
+        if used is not None:
+            used.append(name)
         return templates.character_text(name, characters[name])
 
     return pattern.sub(repl, text)
+
+
+@dataclass(frozen=True)
+class PromptSpans:
+    """Where the pieces handed to :func:`assemble_prompt` are written, for the
+    prompt's labelled breakdown (:class:`comicc.model.ir.PromptPart`)."""
+
+    description: Span | None = None
+    items: Sequence[Span | None] = ()  # one per item (missing: unknown)
+    style: Sequence[Span | None] = ()
+    replaced: bool = False  # the items are a `prompt!` list
+    snippets: Mapping[str, Span | None] = field(default_factory=dict)  # definitions
+    characters: Mapping[str, Span | None] = field(default_factory=dict)
 
 
 def assemble(
@@ -192,23 +232,88 @@ def assemble(
     panel: int,
 ) -> tuple[str, str, tuple[str, ...]]:
     """Return (prompt, negative prompt, parts)."""
-    mentioned: set[str] = set()
-    desc = expand_characters(
-        expand_snippets(description, snippets), characters, templates, mentioned
+    prompt = assemble_prompt(
+        description=description,
+        items=items,
+        style=style,
+        negative=negative,
+        cast=cast,
+        snippets=snippets,
+        characters=characters,
+        templates=templates,
+        page=page,
+        panel=panel,
     )
-    items_x = [
-        expand_characters(expand_snippets(i, snippets), characters, templates, mentioned)
-        for i in items
-    ]
-    style_x = [expand_snippets(s, snippets) for s in style]
-    extra = [
-        templates.character_text(n, characters[n])
-        for n in cast
-        if n in characters and n not in mentioned
+    return prompt.text, prompt.negative, prompt.parts
+
+
+def assemble_prompt(
+    *,
+    description: str,
+    items: list[str],
+    style: list[str],
+    negative: list[str],
+    cast: list[str],
+    snippets: dict[str, str],
+    characters: dict[str, str],
+    templates: PromptTemplates,
+    page: int,
+    panel: int,
+    spans: PromptSpans | None = None,
+) -> ir.Prompt:
+    """The panel's :class:`~comicc.model.ir.Prompt`: its text, negative prompt,
+    parts and their labelled breakdown (``sources``), located with ``spans``."""
+    where = spans or PromptSpans()
+    mentioned: set[str] = set()
+    sources: list[ir.PromptPart] = []
+
+    def piece(kind: str, text: str, span: Span | None, *, people: bool = True) -> str:
+        snips: list[str] = []
+        names: list[str] = []
+        out = expand_snippets(text, snippets, snips)
+        if people:
+            out = expand_characters(out, characters, templates, mentioned, names)
+        if not text:
+            return out
+        at = len(sources)
+        sources.append(ir.PromptPart(kind, text, out, span=span))
+        for name in dict.fromkeys(snips):
+            sources.append(
+                ir.PromptPart(
+                    "snippet", f"@{name}", snippets[name], name, at, where.snippets.get(name)
+                )
+            )
+        for name in names:
+            sources.append(
+                ir.PromptPart(
+                    "character",
+                    name,
+                    templates.character_text(name, characters[name]),
+                    name,
+                    at,
+                    where.characters.get(name),
+                )
+            )
+        return out
+
+    def span_at(seq: Sequence[Span | None], i: int) -> Span | None:
+        return seq[i] if i < len(seq) else None
+
+    desc = piece("description", description, where.description)
+    item_kind = "prompt!" if where.replaced else "item"
+    items_x = [piece(item_kind, t, span_at(where.items, i)) for i, t in enumerate(items)]
+    extra = []
+    for n in cast:
+        if n in characters and n not in mentioned:
+            text = templates.character_text(n, characters[n])
+            extra.append(text)
+            sources.append(ir.PromptPart("character", n, text, n, None, where.characters.get(n)))
+    style_x = [
+        piece("style", t, span_at(where.style, i), people=False) for i, t in enumerate(style)
     ]
     text = templates.render(
         description=desc, items=items_x, style=style_x, characters=extra, page=page, panel=panel
     )
     neg = tidy(", ".join(expand_snippets(n, snippets) for n in negative if n.strip()))
     parts = tuple(p for p in [desc, *items_x, *extra, *style_x] if p)
-    return text, neg, parts
+    return ir.Prompt(text, neg, parts, tuple(sources))

@@ -9,7 +9,7 @@ from comicc.diagnostics import Label, Sink, did_you_mean
 from comicc.model import ir
 from comicc.model.checks import lint_prose
 from comicc.model.definitions import Definitions
-from comicc.model.header import language_value, metadata_value, theme_value
+from comicc.model.header import budget_value, language_value, metadata_value, theme_value
 from comicc.model.lettering import strip_trivia
 from comicc.model.prompt import PromptTemplates
 from comicc.model.settings import (
@@ -29,7 +29,7 @@ from comicc.model.values import (
     parse_int,
     parse_mask,
 )
-from comicc.source import SourceFile
+from comicc.source import SourceFile, Span
 from comicc.syntax import ast
 
 
@@ -40,7 +40,9 @@ class Context:
 
     templates: PromptTemplates
     page_formats: tuple[str, ...]  # the names of the theme's `[formats.NAME]` tables
-    backends: tuple[str, ...]  # every name `backend:` may take (the backends' registry)
+    # every name `backend:` may take (the backends' registry); any sequence, so
+    # the caller may look the names up only when a script names a backend
+    backends: Sequence[str]
     default_negative: str = ""
     themes: tuple[str, ...] = ("classic",)
     default_theme: str = "classic"
@@ -49,6 +51,9 @@ class Context:
     # folders a `theme:` file may be in besides the script's own folder (and
     # below): the shipped themes, the user's themes folder, each `--allow-path`
     theme_dirs: tuple[str, ...] = ()
+    # folders (`--allow-path`) a character's `ref:` image may be in besides the
+    # script's own folder (and below)
+    allow_paths: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -59,6 +64,7 @@ class Book:
     theme: str
     page_format: str
     reading: str
+    budget: ir.Budget | None = None
 
 
 @dataclass
@@ -69,6 +75,9 @@ class Level:
     prompt_items: list[str] = field(default_factory=list)
     negative: list[str] = field(default_factory=list)
     replace_prompt: list[str] | None = None
+    # where each item of prompt_items / replace_prompt is written (prompt provenance)
+    prompt_spans: list[Span] = field(default_factory=list)
+    replace_spans: list[Span] = field(default_factory=list)
 
 
 class SettingsReader:
@@ -77,7 +86,7 @@ class SettingsReader:
 
     def __init__(self, src: SourceFile, sink: Sink, ctx: Context, defs: Definitions):
         self.src, self.sink, self.ctx, self.defs = src, sink, ctx, defs
-        self._style_cache: dict[int, list[str]] = {}
+        self._style_cache: dict[int, list[tuple[str, Span]]] = {}
 
     def level(self, lines: Sequence[ast.Line | ast.Panel], where: str) -> Level:
         """The settings given at one level, checking every line that is not a panel's."""
@@ -197,16 +206,23 @@ class SettingsReader:
             return
         lv.values[key] = node
         if key in ("prompt", "negative", "prompt!"):
-            items = self.list_items(node, split_inline=key != "negative")
+            located = self.located_items(node, split_inline=key != "negative")
+            items = [text for text, _ in located]
             if key == "prompt":
                 lv.prompt_items += items
+                lv.prompt_spans += [span for _, span in located]
             elif key == "negative":
                 lv.negative += items
             else:
                 lv.replace_prompt = items
+                lv.replace_spans = [span for _, span in located]
 
     def list_items(self, node: ast.Setting, split_inline: bool = True) -> list[str]:
         """A list setting's items, inline (comma-separated) and `- item` lines alike."""
+        return [text for text, _ in self.located_items(node, split_inline)]
+
+    def located_items(self, node: ast.Setting, split_inline: bool = True) -> list[tuple[str, Span]]:
+        """:meth:`list_items` with where each item is written."""
         out = []
         if node.value:
             v = self.value(node)
@@ -214,23 +230,29 @@ class SettingsReader:
                 for part, s, e in v.parts(","):
                     if part:
                         self.defs.check_refs(part, v.sub(s, e), self.src, self.sink)
-                        out.append(part)
+                        out.append((part, v.sub(s, e)))
             else:
                 self.defs.check_refs(node.value, v.span, self.src, self.sink)
-                out.append(node.value)
+                out.append((node.value, v.span))
         for item in node.items:
             if isinstance(item, ast.ListItem) and item.text:
                 self.defs.check_refs(item.text, item.span, self.src, self.sink)
-                out.append(strip_trivia(item.text).strip())
+                out.append((strip_trivia(item.text).strip(), item.span))
         return out
 
     def style_items(self, node: ast.Setting | None) -> list[str]:
         """A `style:` setting's items, checked once however many panels use it."""
         if node is None:
             return []
+        return [text for text, _ in self.located_style(node)]
+
+    def located_style(self, node: ast.Setting | None) -> list[tuple[str, Span]]:
+        """:meth:`style_items` with where each item is written."""
+        if node is None:
+            return []
         cached = self._style_cache.get(id(node))
         if cached is None:
-            cached = self._style_cache[id(node)] = self.list_items(node)
+            cached = self._style_cache[id(node)] = self.located_items(node)
         return cached
 
     def value(self, node: ast.Setting) -> Value:
@@ -269,7 +291,8 @@ class SettingsReader:
                 )
                 or reading
             )
-        return Book(meta, theme, page_format, reading)
+        budget = budget_value(vals["budget"], self.sink) if "budget" in vals else None
+        return Book(meta, theme, page_format, reading, budget)
 
     def render_settings(self, base: ir.RenderSettings, lv: Level, where: str) -> ir.RenderSettings:
         """`base` (the level above's) with this level's render settings applied."""

@@ -17,6 +17,7 @@ KEYS: dict[str, frozenset[str]] = {
     "theme": frozenset({HEADER}),
     "format": frozenset({HEADER}),
     "reading": frozenset({HEADER}),
+    "budget": frozenset({HEADER}),  # the most a build may cost (comicc plan)
     # pixel-changing settings: inherited
     "backend": ALL,
     "model": ALL,

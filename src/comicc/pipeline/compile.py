@@ -6,11 +6,12 @@ when the stage found errors; the CLI turns that into exit codes.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import functools
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import overload
 
-from comicc.backends import names as backend_names
 from comicc.diagnostics import Sink
 from comicc.layout import MIN_PANEL_SIDE, layout_page
 from comicc.model import (
@@ -35,6 +36,36 @@ from comicc.theme import (
 from comicc.units import MAX_PAGE_PIXELS, pixel_count
 
 DEFAULT_THEME = "classic"
+
+
+class _BackendNames(Sequence[str]):
+    """The registry's backend names, looked up when first used: most scripts
+    never name a backend, and checking them then never loads the backends
+    package (Pillow, the HTTP clients, the plugins' entry points)."""
+
+    @functools.cached_property
+    def _names(self) -> tuple[str, ...]:
+        from comicc.backends import names
+
+        return tuple(names())
+
+    @overload
+    def __getitem__(self, index: int) -> str: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[str]: ...
+
+    def __getitem__(self, index: int | slice) -> str | Sequence[str]:
+        return self._names[index]
+
+    def __len__(self) -> int:
+        return len(self._names)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._names)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._names
 
 
 def load_source(path: str | Path, sink: Sink) -> SourceFile | None:
@@ -177,12 +208,13 @@ def check_source(
         templates=templates,
         page_formats=tuple(theme.formats),
         default_negative=theme.negative,
-        backends=tuple(backends or backend_names()),
+        backends=tuple(backends) if backends else _BackendNames(),
         themes=tuple(available_themes()),
         default_theme=DEFAULT_THEME,
         default_format=theme.default_format,
         default_reading=theme.reading,
         theme_dirs=theme_roots(allow),
+        allow_paths=allow,
     )
     script = lower(tree, src, sink, ctx)
     if script is not None and not check_geometry(script, theme, sink):

@@ -12,6 +12,10 @@ from dataclasses import dataclass
 
 from comicc.source import Span, span_field
 
+# the cues with a fixed meaning (not speakers); written in any case, they are
+# stored (and formatted) in capitals
+RESERVED_CUES = ("CAPTION", "SFX", "NOTE", "TITLE")
+
 
 @dataclass(frozen=True)
 class Number:
@@ -35,11 +39,24 @@ class PanelHead:
 
 
 @dataclass(frozen=True)
+class CharacterAttr:
+    """An indented ``key: value`` line under a character (``ref: refs/hammy.png``,
+    ``lora: hammy-v2:0.8``); the lowering checks the key and the value."""
+
+    key: str  # lower case, as written: "ref", "lora"
+    value: str  # stripped; "" when empty
+    span: Span = span_field()
+    key_span: Span = span_field()
+    value_span: Span = span_field()
+
+
+@dataclass(frozen=True)
 class CharacterDef:
     name: str
     text: str
-    span: Span = span_field()
+    span: Span = span_field()  # the definition line and its indented lines
     name_span: Span = span_field()
+    attrs: tuple[CharacterAttr | Comment, ...] = ()  # the indented lines, in order
 
 
 @dataclass(frozen=True)
@@ -87,7 +104,7 @@ class LineText:
 @dataclass(frozen=True)
 class LetteringLine:
     number: int | None
-    cue: str
+    cue: str  # as written; a reserved cue in capitals
     mods: tuple[Mod, ...]
     lines: tuple[LineText, ...]  # first line, then continuation lines
     span: Span = span_field()

@@ -6,6 +6,7 @@ It rewrites each line in canonical form and keeps everything else: comments,
 - headings: ``PAGE``/``PAGES``/``PANEL`` in capitals, number words in
   capitals, note in parentheses after one space;
 - settings: ``key: value``; list items indented two spaces as ``- item``;
+- a character's ``ref:``/``lora:`` lines indented two spaces as ``key: value``;
 - lettering: ``n. CUE (MOD, MOD): text`` with the number followed by a dot,
   MODs in capitals; continuation lines indented two spaces;
 - trailing whitespace removed; runs of blank lines collapse to one; a blank
@@ -81,7 +82,13 @@ def _line(node: _Node) -> str:
     if isinstance(node, ast.PanelHead):
         return f"PANEL {node.number.raw}{_note(node.note)}"
     if isinstance(node, ast.CharacterDef):
-        return f"character {node.name}: {node.text}".rstrip()
+        lines = [f"character {node.name}: {node.text}".rstrip()]
+        for attr in node.attrs:
+            if isinstance(attr, ast.CharacterAttr):
+                lines.append(f"  {attr.key}: {attr.value}".rstrip())
+            else:
+                lines.append(f"  {attr.text}")
+        return "\n".join(lines)
     if isinstance(node, ast.SnippetDef):
         return f"snippet {node.name}: {node.text}".rstrip()
     if isinstance(node, ast.Setting):

@@ -8,8 +8,11 @@ broken line (up to a limit).
 
 from __future__ import annotations
 
+import functools
 import re
+import threading
 from collections.abc import Iterable
+from typing import cast
 
 import lark
 from lark import Token
@@ -17,7 +20,7 @@ from lark import Token
 from comicc.diagnostics import Sink
 from comicc.source import SourceFile, Span
 from comicc.syntax import ast
-from comicc.syntax.grammar import describe_expected, parser
+from comicc.syntax.grammar import describe_expected, load_parser, parser
 from comicc.syntax.numbers import digits_value, number_value
 
 MAX_SYNTAX_ERRORS = 50
@@ -37,25 +40,52 @@ def _end(tok: Token) -> int:
 
 
 def parse(src: SourceFile, sink: Sink) -> ast.Script | None:
-    """Parse ``src``; report problems to ``sink``; None if the syntax is broken."""
+    """Parse ``src``; report problems to ``sink``; None if the syntax is broken.
+
+    The first attempt builds the lines as the parser goes (the transformer runs
+    inline: no parse tree is made); after a syntax error, the attempts that
+    look for more errors only parse, as their lines are not used."""
     text = src.text if src.text.endswith("\n") else src.text + "\n"
-    errors = 0
-    while True:
+    with _INLINE_LOCK:
+        inline, lines = _inline()
+        lines.src = src
         try:
-            tree = parser().parse(text)
-            break
+            # with a transformer, Lark returns what `start` returns (not a Tree)
+            nodes = cast(list[_Node], inline.parse(text))
         except lark.exceptions.UnexpectedInput as e:
-            errors += 1
-            pos = _report(src, text, e, sink)
-            if errors >= MAX_SYNTAX_ERRORS or pos is None:
-                return None
-            blanked = _blank_line(text, pos)
-            if blanked == text:  # nothing left to skip: stop here
-                return None
-            text = blanked
-    if errors:
-        return None
-    return _fold(src, _Lines(src).transform(tree))
+            error: lark.exceptions.UnexpectedInput | None = e
+        else:
+            return _fold(src, nodes)
+        finally:
+            lines.src = _NO_SOURCE
+    errors = 0
+    while error is not None:
+        errors += 1
+        pos = _report(src, text, error, sink)
+        if errors >= MAX_SYNTAX_ERRORS or pos is None:
+            return None
+        blanked = _blank_line(text, pos)
+        if blanked == text:  # nothing left to skip: stop here
+            return None
+        text = blanked
+        try:
+            parser().parse(text)
+            error = None
+        except lark.exceptions.UnexpectedInput as e:
+            error = e
+    return None
+
+
+# the transformer the inline parser calls, given each parse's source in turn
+_INLINE_LOCK = threading.Lock()
+_NO_SOURCE = SourceFile.from_text("", "<none>")
+
+
+@functools.lru_cache(maxsize=1)
+def _inline() -> tuple[lark.Lark, _Lines]:
+    """The parser that builds the line nodes as it reduces, and its transformer."""
+    lines = _Lines(_NO_SOURCE)
+    return load_parser(lines), lines
 
 
 # ---------------------------------------------------------------- errors
@@ -70,7 +100,7 @@ def _report(
         if tok.type == "$END":
             pos = len(src.text)
         expected = describe_expected(e.expected)
-        if tok.type in ("CONT", "ITEM", "ITEM_COMMENT"):
+        if tok.type in ("CONT", "ITEM", "ITEM_COMMENT", "CHAR_ATTR"):
             # these tokens start with the newline of the previous line
             pos += len(tok.value) - len(tok.value.lstrip("\n"))
             pos += len(text[pos:]) - len(text[pos:].lstrip(" \t"))
@@ -201,7 +231,31 @@ class _Lines(lark.Transformer):
         return str(name).strip(), text, self._span(_start(kw), end), self._tok_span(name)
 
     def character_def(self, items: list[Token]) -> ast.CharacterDef:
-        return ast.CharacterDef(*self._definition(items))
+        lines = [t for t in items if t.type in ("CHAR_ATTR", "ITEM_COMMENT")]
+        head = [t for t in items if t.type not in ("CHAR_ATTR", "ITEM_COMMENT")]
+        name, text, span, name_span = self._definition(head)
+        attrs: list[ast.CharacterAttr | ast.Comment] = []
+        for tok in lines:
+            # CHAR_ATTR and ITEM_COMMENT tokens start with the newline before them
+            body = str(tok).lstrip("\n \t")
+            start = _start(tok) + len(str(tok)) - len(body)
+            end = start + len(body.rstrip())
+            if tok.type == "ITEM_COMMENT":
+                attrs.append(ast.Comment(body.rstrip(), self._span(start, end)))
+                continue
+            key, _, value = body.partition(":")
+            vstart = start + len(key) + 1
+            vstart += len(value) - len(value.lstrip())
+            key_span = self._span(start, start + len(key.rstrip()))
+            value_span = self._span(vstart, max(vstart, end))
+            attrs.append(
+                ast.CharacterAttr(
+                    key.strip(), value.strip(), self._span(start, end), key_span, value_span
+                )
+            )
+        if attrs:
+            span = self._span(span.start, attrs[-1].span.end)
+        return ast.CharacterDef(name, text, span, name_span, tuple(attrs))
 
     def snippet_def(self, items: list[Token]) -> ast.SnippetDef:
         return ast.SnippetDef(*self._definition(items))
@@ -258,7 +312,7 @@ class _Lines(lark.Transformer):
             elif item.type == "BALLOON_NO":
                 number = digits_value(str(item).rstrip("."))
                 number_span = self._tok_span(item)
-            elif item.type == "CUE":
+            elif item.type in ("CUE", "TITLE_LOWER"):
                 cue_tok = item
             elif item.type == "TEXT":
                 lines.append(ast.LineText(str(item).strip(), self._tok_span(item)))
@@ -271,9 +325,12 @@ class _Lines(lark.Transformer):
             lines.append(ast.LineText("", self._span(_end(cue_tok), _end(cue_tok))))
         start = _start(first) if isinstance(first, Token) else _start(cue_tok)
         end = max(lines[-1].span.end, _end(cue_tok) + 1, *(m.span.end + 1 for m in mods))
+        cue = str(cue_tok).strip()
+        if cue.upper() in ast.RESERVED_CUES:  # `Caption:`, `sfx:` mean CAPTION, SFX
+            cue = cue.upper()
         return ast.LetteringLine(
             number,
-            str(cue_tok).strip(),
+            cue,
             mods,
             tuple(lines),
             self._span(start, end),
