@@ -1,9 +1,15 @@
 """ComfyUI backend against a fake ComfyUI over real HTTP (pytest-httpserver).
 
 The fake implements upload -> queue -> history polling -> view as documented
-(shared/reference/image-apis.md), "executes" a graph by painting red where
-LoadImage's MASK (1 - alpha) is set, and records everything; the tests decode
-the uploads' pixels and read the queued graphs.
+(shared/reference/image-apis.md) and as ComfyUI 0.3.64 behaves
+(shared/reference/real-comfyui.md): it takes the client's ``prompt_id``, may
+answer HTTP 200 with ``node_errors``, lists unfinished jobs in ``GET /queue``
+(running, or waiting: ``waiting``), deletes only waiting ones, stops one by
+``POST /interrupt {prompt_id}``, and has no ``/ws`` (so comicc polls; the
+websocket is tested in test_comfyui_websocket.py and test_real_comfyui.py).
+It "executes" a graph by painting red where LoadImage's MASK (1 - alpha) is
+set, and records everything; the tests decode the uploads' pixels and read
+the queued graphs.
 """
 
 from __future__ import annotations
@@ -11,10 +17,13 @@ from __future__ import annotations
 import io
 import json
 import re
+import threading
 import time
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from PIL import Image
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
@@ -35,6 +44,8 @@ from support.servers import (
 )
 
 EXAMPLE_WORKFLOW = ROOT / "examples/backends/comfyui-inpaint-workflow.json"
+DATA = ROOT / "tests/data/comfyui"
+MODEL_FREE = json.loads((DATA / "model-free.json").read_text())
 CHECKPOINTS = [DEFAULT_CHECKPOINT, "comic-inpainting.safetensors"]
 RED = (200, 30, 60)
 
@@ -54,15 +65,36 @@ class FakeComfy:
         self.deleted: list[str] = []
         self.fail: list[tuple[int, dict]] = []  # answers to /prompt to give first
         self.error: dict | None = None  # an execution error to report
+        self.interrupted: dict | None = None  # report every job as interrupted (this data)
+        self.partial: dict = {}  # node_errors answered with HTTP 200 (the job still runs)
+        self.waiting = False  # unfinished jobs are listed as pending, not running
+        self.interrupts: list[str] = []  # POST /interrupt prompt_ids
+        self.lora_names: list[str] = ["hammy-v2.safetensors", "style.safetensors"]
         server.expect_request("/system_stats").respond_with_json({"system": {"os": "posix"}})
-        server.expect_request("/object_info/CheckpointLoaderSimple").respond_with_json(
-            {"CheckpointLoaderSimple": {"input": {"required": {"ckpt_name": [CHECKPOINTS]}}}}
+        self.checkpoints = list(CHECKPOINTS)
+        server.expect_request("/object_info/CheckpointLoaderSimple").respond_with_handler(
+            lambda r: jresp(
+                {
+                    "CheckpointLoaderSimple": {
+                        "input": {"required": {"ckpt_name": [self.checkpoints, {}]}}
+                    }
+                }
+            )
         )
         server.expect_request("/upload/image", method="POST").respond_with_handler(self.upload)
         server.expect_request("/prompt", method="POST").respond_with_handler(self.prompt)
         server.expect_request(re.compile(r"^/history/.+$")).respond_with_handler(self.history)
         server.expect_request("/view").respond_with_handler(self.view)
         server.expect_request("/queue", method="POST").respond_with_handler(self.queue)
+        server.expect_request("/queue", method="GET").respond_with_handler(self.queue_state)
+        server.expect_request("/interrupt", method="POST").respond_with_handler(self.interrupt)
+        server.expect_request("/object_info/LoraLoader").respond_with_handler(
+            lambda r: jresp(
+                {"LoraLoader": {"input": {"required": {"lora_name": [self.lora_names]}}}}
+            )
+        )
+        # no websocket here (as behind a proxy that drops upgrades): comicc polls
+        server.expect_request("/ws").respond_with_data("no websocket", 404)
 
     def upload(self, request: Request) -> Response:
         f = request.files["image"]
@@ -84,7 +116,7 @@ class FakeComfy:
             ins = node["inputs"]
             if (
                 node["class_type"] == "CheckpointLoaderSimple"
-                and ins["ckpt_name"] not in CHECKPOINTS
+                and ins["ckpt_name"] not in self.checkpoints
             ):
                 errors[nid] = {
                     "class_type": node["class_type"],
@@ -123,9 +155,9 @@ class FakeComfy:
                 },
                 400,
             )
-        pid = f"job-{len(self.queued)}"
+        pid = body.get("prompt_id") or f"job-{len(self.queued)}"  # the client's id, if given
         self.jobs[pid] = {"graph": graph, "polls": self.pending}
-        return jresp({"prompt_id": pid, "number": len(self.queued), "node_errors": {}})
+        return jresp({"prompt_id": pid, "number": len(self.queued), "node_errors": self.partial})
 
     def history(self, request: Request) -> Response:
         self.history_calls += 1
@@ -135,6 +167,17 @@ class FakeComfy:
             if job:
                 job["polls"] -= 1
             return jresp({})
+        if self.interrupted is not None:
+            messages = [["execution_start", {"prompt_id": pid}]]
+            messages.append(["execution_interrupted", {"prompt_id": pid, **self.interrupted}])
+            return jresp(
+                {
+                    pid: {
+                        "outputs": {},
+                        "status": {"status_str": "error", "completed": False, "messages": messages},
+                    }
+                }
+            )
         if self.error:
             return jresp(
                 {
@@ -180,7 +223,28 @@ class FakeComfy:
         return Response(self.outputs[a["filename"]], content_type="image/png")
 
     def queue(self, request: Request) -> Response:
-        self.deleted += request.get_json().get("delete", [])
+        for pid in request.get_json().get("delete", []):
+            self.deleted.append(pid)
+            if self.waiting:  # only a waiting job can be deleted
+                self.jobs.pop(pid, None)
+        return jresp({})
+
+    def unfinished(self) -> list[list]:
+        return [[i, pid, {}, {}, []] for i, (pid, j) in enumerate(self.jobs.items()) if j["polls"]]
+
+    def queue_state(self, request: Request) -> Response:
+        jobs = self.unfinished()
+        return jresp(
+            {
+                "queue_running": [] if self.waiting else jobs,
+                "queue_pending": jobs if self.waiting else [],
+            }
+        )
+
+    def interrupt(self, request: Request) -> Response:
+        pid = (request.get_json(silent=True) or {}).get("prompt_id", "")
+        self.interrupts.append(pid)
+        self.jobs.pop(pid, None)
         return jresp({})
 
 
@@ -246,7 +310,9 @@ def test_builtin_inpaint_graph_upload_polarity_and_result(comfy, httpserver):
         "normal",
         1.0,
     )
-    assert res.seed_used == plan.seed and res.metadata["prompt_id"] == "job-1"
+    # comicc chooses the prompt_id (so a job whose answer was lost can be cancelled)
+    assert res.seed_used == plan.seed and res.metadata["prompt_id"] == body["prompt_id"]
+    assert set(comfy.jobs) == {body["prompt_id"]} and not comfy.deleted and not comfy.interrupts
     out, report = composite(res, plan)
     assert out.size == plan.box_size and not report.mask_ignored()
     assert out.getpixel((2, 2)) == RED
@@ -307,14 +373,127 @@ def test_polls_history_until_done(httpserver):
     assert Image.open(io.BytesIO(result.image)).size == (req.width, req.height)
 
 
-def test_deadline_is_transient_and_the_job_is_dropped(httpserver):
+@pytest.mark.parametrize("waiting", [False, True])
+def test_deadline_is_transient_and_the_job_is_cancelled(httpserver, waiting):
     comfy = FakeComfy(httpserver, pending=10_000)
+    comfy.waiting = waiting
     clock = FakeClock()
     b = backend_for(httpserver, clock, timeout="5")
     with pytest.raises(Transient) as e:
         b.paint(plan_for(b, timeout="5").request())
     assert e.value.setting == "timeout" and "5 s" in str(e.value)
-    assert 4.9 <= clock.now <= 5.1 and comfy.deleted == ["job-1"]
+    (pid,) = [q["prompt_id"] for q in comfy.queued]
+    assert 4.9 <= clock.now <= 5.1 and comfy.deleted == [pid]
+    # a running job is interrupted by id; a waiting one only deleted (no /interrupt,
+    # which an older ComfyUI would take as "stop whatever runs")
+    assert comfy.interrupts == ([] if waiting else [pid])
+    assert not comfy.unfinished()
+
+
+def test_a_retry_never_leaves_a_copy_running(comfy, httpserver, tmp_path):
+    comfy.pending = 10_000
+    clock = FakeClock()
+    b = backend_for(httpserver, clock, timeout="3")
+    panel = make_panel(backend="comfyui", dpi=72, backend_settings=(("comfyui.timeout", "3"),))
+    painter = Painter(
+        {"comfyui": b}, ArtCache(tmp_path / "cache"), sleep=lambda s: None, progress=False
+    )
+    (outcome,) = painter.paint([PaintJob(panel, two_speaker_geom(), 1)])
+    assert not outcome.ok and outcome.attempts > 1
+    pids = [q["prompt_id"] for q in comfy.queued]
+    assert len(pids) == outcome.attempts and len(set(pids)) == len(pids)
+    assert comfy.interrupts == pids and not comfy.unfinished()
+
+
+def test_close_cancels_the_jobs_in_flight(comfy, httpserver):
+    comfy.pending = 10_000
+    b = ComfyUIBackend(url=base_url(httpserver), timeout="60")
+    req = plan_for(b, timeout="60").request()
+    errors: list[BaseException] = []
+
+    def paint() -> None:
+        try:
+            b.paint(req)
+        except BaseException as e:  # noqa: BLE001 - the test reads it
+            errors.append(e)
+
+    t = threading.Thread(target=paint)
+    t.start()
+    while not comfy.queued:
+        time.sleep(0.01)
+    b.close()  # what Ctrl-C does
+    t.join(10)
+    (pid,) = [q["prompt_id"] for q in comfy.queued]
+    assert pid in comfy.interrupts and not comfy.unfinished()
+    assert len(errors) == 1 and isinstance(errors[0], Transient)
+
+
+def test_node_errors_with_http_200_cancel_the_job_and_reject(comfy, httpserver):
+    comfy.partial = {
+        "12": {
+            "class_type": "LoadImage",
+            "dependent_outputs": ["13"],
+            "errors": [
+                {
+                    "type": "custom_validation_failed",
+                    "message": "Invalid image file",
+                    "details": "image - nope.png",
+                }
+            ],
+        }
+    }
+    comfy.pending = 5
+    b = backend_for(httpserver)
+    with pytest.raises(Rejected) as e:
+        b.paint(plan_for(b).request())
+    msg = str(e.value)
+    assert "node 12 (LoadImage): Invalid image file: image - nope.png" in msg
+    assert "cancelled" in msg and e.value.reason == "invalid-workflow"
+    (pid,) = [q["prompt_id"] for q in comfy.queued]
+    assert comfy.deleted == [pid] and comfy.interrupts == [pid] and not comfy.unfinished()
+
+
+def test_interrupted_job_is_transient_with_a_clear_message(comfy, httpserver):
+    comfy.interrupted = {"node_id": "6", "node_type": "KSampler", "executed": ["1"]}
+    b = backend_for(httpserver)
+    with pytest.raises(Transient) as e:
+        b.paint(plan_for(b).request())
+    assert "interrupted the job at node 6 (KSampler)" in str(e.value)
+    assert "retried" in str(e.value)
+
+
+def test_out_of_memory_is_transient(comfy, httpserver):
+    comfy.error = {
+        "node_id": "6",
+        "node_type": "KSampler",
+        "exception_type": "torch.OutOfMemoryError",
+        "exception_message": "CUDA out of memory. Tried to allocate 2.00 GiB\nTIPS: ...",
+    }
+    b = backend_for(httpserver)
+    with pytest.raises(Transient, match=r"ran out of memory \(KSampler: CUDA out of memory"):
+        b.paint(plan_for(b).request())
+
+
+def test_invalid_prompt_keeps_the_error_details(comfy, httpserver):
+    comfy.fail.append(
+        (
+            400,
+            {
+                "error": {
+                    "type": "invalid_prompt",
+                    "message": "Cannot execute because a node is missing the class_type property.",
+                    "details": "Node ID '#7'",
+                    "extra_info": {},
+                },
+                "node_errors": {},
+            },
+        )
+    )
+    b = backend_for(httpserver)
+    with pytest.raises(Rejected) as e:
+        b.paint(plan_for(b).request())
+    assert "missing the class_type property. (Node ID '#7')" in str(e.value)
+    assert not comfy.deleted and not comfy.interrupts  # a 400 queued nothing
 
 
 def test_node_errors_400_is_rejected_with_the_node(comfy, httpserver):
@@ -365,6 +544,40 @@ def test_unknown_checkpoint_fails_preflight(comfy, httpserver):
         backend_for(httpserver, checkpoint="comic-inpainting.safetensor").preflight()
     assert e.value.setting == "checkpoint"
     assert "comic-inpainting.safetensors" in (e.value.hint or "")
+
+
+def test_no_checkpoint_at_all_fails_preflight_before_any_upload(comfy, httpserver):
+    comfy.checkpoints = []  # ComfyUI lists ckpt_name as [[], {...}]
+    b = backend_for(httpserver)
+    with pytest.raises(Unavailable) as e:
+        b.preflight()
+    assert e.value.setting is None  # the `backend:` line: no comfyui.checkpoint was written
+    assert "has no checkpoint at all" in str(e.value) and DEFAULT_CHECKPOINT in str(e.value)
+    assert "models/checkpoints" in (e.value.hint or "")
+    with pytest.raises(Unavailable) as e:
+        backend_for(httpserver, checkpoint="mine.safetensors").preflight()
+    assert e.value.setting == "checkpoint"
+    assert not comfy.uploads and not comfy.queued
+
+
+def test_a_workflow_without_a_checkpoint_loader_is_not_asked_about_checkpoints(
+    comfy, httpserver, tmp_path
+):
+    comfy.checkpoints = []
+    path = write(tmp_path, MODEL_FREE)
+    backend_for(httpserver, workflow=path).preflight()  # no error
+    assert not any("object_info" in req.path for req, _ in httpserver.log)
+
+
+def test_a_hard_coded_checkpoint_in_a_workflow_is_checked_at_the_workflow_line(
+    comfy, httpserver, tmp_path
+):
+    graph = json.loads(EXAMPLE_WORKFLOW.read_text())
+    graph["1"]["inputs"]["ckpt_name"] = "other.safetensors"
+    path = write(tmp_path, graph)
+    with pytest.raises(Unavailable) as e:
+        backend_for(httpserver, workflow=path).preflight()
+    assert e.value.setting == "workflow" and "other.safetensors" in str(e.value)
 
 
 # ------------------------------------------------------------------ user workflows
@@ -486,3 +699,47 @@ def test_scheduler_retries_a_500_then_succeeds(comfy, httpserver, tmp_path):
     (outcome,) = painter.paint([PaintJob(panel, two_speaker_geom(), 1)])
     assert outcome.ok and outcome.attempts == 2 and not outcome.diagnostics
     assert len(comfy.queued) == 2
+
+
+# ------------------------------------------------------------------ slots
+@given(
+    n_refs=st.integers(0, wf.MAX_SLOTS),
+    n_loras=st.integers(0, wf.MAX_SLOTS),
+    refs=st.lists(st.sampled_from(["a.png", "b.png", "c.png"]), min_size=1, max_size=4),
+    loras=st.lists(
+        st.tuples(st.sampled_from(["x", "y", "z"]), st.floats(-2, 2, allow_nan=False)),
+        max_size=4,
+    ),
+)
+def test_every_slot_is_filled_and_extra_loras_weigh_nothing(n_refs, n_loras, refs, loras):
+    graph = {
+        "1": {"class_type": "LoadImage", "inputs": {"image": "{{image}}"}},
+        "2": {"class_type": "CLIPTextEncode", "inputs": {"text": "{{prompt}}"}},
+        **{
+            f"r{i}": {"class_type": "LoadImage", "inputs": {"image": f"{{{{reference_{i}}}}}"}}
+            for i in range(1, n_refs + 1)
+        },
+        **{
+            f"l{i}": {
+                "class_type": "LoraLoader",
+                "inputs": {
+                    "lora_name": f"{{{{lora_{i}}}}}",
+                    "strength_model": f"{{{{lora_{i}_weight}}}}",
+                },
+            }
+            for i in range(1, n_loras + 1)
+        },
+    }
+    assert wf.check_graph(graph) == [] and wf.slots(graph) == (n_refs, n_loras)
+    values = wf.slot_values(graph, refs, loras, "first.safetensors")
+    filled = wf.substitute(graph, {"image": "i.png", "prompt": "p", **values})
+    assert "{{" not in json.dumps(filled)
+    used = [filled[f"r{i}"]["inputs"]["image"] for i in range(1, n_refs + 1)]
+    assert used == [refs[i % len(refs)] for i in range(n_refs)]
+    for i in range(1, n_loras + 1):
+        ins = filled[f"l{i}"]["inputs"]
+        if i <= len(loras):
+            assert (ins["lora_name"], ins["strength_model"]) == (loras[i - 1][0], loras[i - 1][1])
+        else:
+            assert ins["strength_model"] == 0.0
+            assert ins["lora_name"] in ({n for n, _ in loras} or {"first.safetensors"})

@@ -98,6 +98,7 @@ class Seen:
     fields: dict[str, str]
     files: dict[str, Image.Image]
     body_bytes: int
+    references: list[Image.Image] = field(default_factory=list)  # OpenAI: image[] after the first
 
 
 class _Fake:
@@ -389,6 +390,7 @@ class FakeOpenAI(_Fake):
         "input_fidelity",
         "response_format",
         "user",
+        "image[]",  # several images (GPT image models, up to 16): the mask is the first's
     }
 
     def check(self, request: Request) -> Seen:
@@ -410,7 +412,13 @@ class FakeOpenAI(_Fake):
             need(form["quality"] in ("auto", "low", "medium", "high", "standard"), "quality")
         if "output_format" in form:
             need(form["output_format"] in ("png", "jpeg", "webp"), "output_format")
-        image = _open(request.files.get("image"), "image")
+        many = request.files.getlist("image[]")
+        need(not (many and "image" in request.files), "both `image` and `image[]` sent")
+        need(len(many) <= 16, f"{len(many)} images: GPT image models take up to 16")
+        if "input_fidelity" in form:
+            need(form["input_fidelity"] in ("high", "low"), "input_fidelity")
+        image = _open(many[0] if many else request.files.get("image"), "image")
+        references = [_open(f, "image[]") for f in many[1:]]
         mask = _open(request.files.get("mask"), "mask")
         w, h = (int(v) for v in form["size"].split("x"))
         need(image.size == (w, h), f"image {image.size} is not the requested size {form['size']}")
@@ -427,6 +435,7 @@ class FakeOpenAI(_Fake):
             form,
             {"image": image, "mask": mask, "alpha": alpha},
             request.content_length or 0,
+            references,
         )
 
     def success(self, request: Request, seen: Seen) -> Response:

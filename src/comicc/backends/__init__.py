@@ -20,6 +20,7 @@ from comicc.backends.base import (
 )
 from comicc.backends.config import MAX_RETRY_WAIT_ENV, max_retry_wait
 from comicc.backends.keys import api_key
+from comicc.backends.pricing import PRICES, Price, is_paid, price_for
 from comicc.backends.registry import (
     ENTRY_POINT_GROUP,
     UnknownBackend,
@@ -37,6 +38,7 @@ __all__ = [
     "MASK_CONVENTIONS",
     "MAX_RETRY_WAIT_ENV",
     "PAINT",
+    "PRICES",
     "Backend",
     "BackendError",
     "Capabilities",
@@ -44,6 +46,7 @@ __all__ = [
     "Lora",
     "PaintRequest",
     "PaintResult",
+    "Price",
     "Reference",
     "RateLimited",
     "Rejected",
@@ -54,9 +57,11 @@ __all__ = [
     "Unavailable",
     "api_key",
     "create",
+    "is_paid",
     "load",
     "max_retry_wait",
     "names",
+    "price_for",
     "register",
     "to_service_mask",
     "unregister",

@@ -1,4 +1,4 @@
-"""ComfyUI: queue an API-format node graph and poll for the picture.
+"""ComfyUI: queue an API-format node graph, follow it, fetch the picture.
 
 One paint is one attempt made of several calls to the SAME server:
 
@@ -6,31 +6,45 @@ One paint is one attempt made of several calls to the SAME server:
    ``subfolder=comicc``, ``overwrite=true``): the init image as RGBA with
    alpha = 255 - comicc's mask, because ``LoadImage`` makes MASK = 1 - alpha
    (transparent = inpaint; ``to_service_mask(request, "alpha")``). A user
-   workflow with ``{{mask}}`` also gets a mask file.
-2. ``POST {url}/prompt`` ``{prompt: graph, client_id}`` -> ``{prompt_id}``;
-   a graph ComfyUI refuses (400 ``{error, node_errors}``) is ``Rejected``.
-3. ``GET {url}/history/{prompt_id}`` until the entry has images (``{}`` =
-   still queued or running), sleeping 0.25 s growing to 2 s between polls
-   (``sleep`` is injectable). Past ``comfyui.timeout`` seconds the job is
-   removed from the queue (best effort) and the attempt is ``Transient``.
-   (No WebSocket: polling needs no extra dependency and survives proxies.)
+   workflow with ``{{mask}}`` also gets a mask file, one with
+   ``{{reference_N}}`` the panel's reference images. Each file is named by its
+   content hash: ComfyUI (0.3.64) has no call that deletes an input file, so
+   the same picture keeps ONE file there whichever panel, retry or build sends
+   it.
+2. ``POST {url}/prompt`` ``{prompt: graph, client_id, prompt_id}``: comicc
+   chooses the id, so a job whose answer was lost can still be cancelled. A
+   graph ComfyUI refuses (400 ``{error, node_errors}``) is ``Rejected``; an
+   HTTP 200 with ``node_errors`` (ComfyUI queued the outputs that passed) is
+   cancelled and ``Rejected`` too.
+3. Waiting: ComfyUI's websocket ``/ws?clientId=`` (websocket-client) says
+   when the job is done and how far it got; ``GET {url}/history/{prompt_id}``
+   fetches the result (``{}`` = still queued or running). Without the
+   websocket, the history is polled, 0.25 s growing to 2 s between polls
+   (``sleep`` is injectable).
 4. ``GET {url}/view?filename=&subfolder=&type=output`` downloads the image.
 
-The graph is the built-in inpaint workflow (:data:`comfyui_workflow.BUILTIN`)
-or the writer's ``comfyui.workflow`` file with placeholders; see
-:mod:`comicc.backends.comfyui_workflow` and docs/backends.md.
+A job never outlives its attempt: on a timeout (``comfyui.timeout``), a
+failure after queueing, or Ctrl-C (:meth:`ComfyUIBackend.close`) it is taken
+off the queue (``POST /queue {"delete": [id]}``) and, when ``GET /queue``
+shows it running, stopped (``POST /interrupt {"prompt_id": id}``); the retry
+queues a fresh one.
+
+The graph is the built-in inpaint workflow (:data:`comfyui_workflow.BUILTIN`,
+with a ``LoraLoader`` chained per LoRA) or the writer's ``comfyui.workflow``
+file with placeholders; see :mod:`comicc.backends.comfyui_workflow` and
+docs/backends.md.
 """
 
 from __future__ import annotations
 
 import hashlib
-import re
 import threading
 import time
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import replace
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 from PIL import Image
@@ -50,12 +64,16 @@ from comicc.backends.base import (
     png_bytes,
     to_service_mask,
 )
+from comicc.backends.comfyui_watch import Job, Watch
+from comicc.backends.references import reference_png
 from comicc.backends.settings import SettingProblem, SettingSpec, SettingValues, choice_hint
 
 NAME = "comfyui"
 DEFAULT_CHECKPOINT = "sd_xl_base_1.0.safetensors"
 PREFLIGHT_TIMEOUT = (3.0, 10.0)
 POLL_FIRST, POLL_MAX = 0.25, 2.0
+UPLOAD_FOLDER = "comicc"  # input/comicc/ on the server
+WS_RECHECK = 5.0  # with the websocket, the history is still read this often
 
 SETTINGS: dict[str, SettingSpec] = {
     "url": SettingSpec("url", "the ComfyUI server's address", "http://127.0.0.1:8188"),
@@ -98,8 +116,24 @@ class ComfyUIBackend(Backend):
         needs_network=True,
         needs_key=None,
         cost_unit=None,
+        # the built-in graph chains a LoraLoader per LoRA; reference images need
+        # a workflow with {{reference_N}} slots (IP-Adapter and the like)
+        max_references=0,
+        max_loras=wf.MAX_SLOTS,
     )
     SETTINGS = SETTINGS
+    #: follow jobs over ComfyUI's /ws (False: poll the history only)
+    use_websocket = True
+
+    @classmethod
+    def capability_variants(cls) -> list[tuple[str, Capabilities]]:
+        """A user workflow takes as many references and LoRAs as it has slots."""
+        return [
+            (
+                "comfyui.workflow: with slots",
+                replace(cls.capabilities, max_references=wf.MAX_SLOTS, max_loras=wf.MAX_SLOTS),
+            )
+        ]
 
     @classmethod
     def validate_settings(cls, settings: Mapping[str, str]) -> list[SettingProblem]:
@@ -121,9 +155,6 @@ class ComfyUIBackend(Backend):
         self.backend_settings = {k: str(v) for k, v in backend_settings.items()}
         self.values = self.setting_values(self.backend_settings, painting=False)
         self.pool = http.ServerPool.from_settings(self.values.text("url"), self.values.urls("urls"))
-        self.capabilities = replace(
-            type(self).capabilities, max_side=self.values.integer("max_side")
-        )
         self._stop = threading.Event()
         # polls sleep on the stop switch, so close() (Ctrl-C) ends a wait at once
         self.sleep, self.clock = sleep or self._stop.wait, clock
@@ -132,7 +163,20 @@ class ComfyUIBackend(Backend):
         self._graphs: dict[str, dict[str, Any]] = {}
         self._lock = threading.Lock()
         self._deadline = _PerThread(float("inf"))
-        self.graph_for(self.values, error=Unavailable)  # a bad workflow fails now
+        self._inflight: dict[str, str] = {}  # prompt_id -> server, queued (or maybe queued)
+        self._uploaded: dict[tuple[str, str], str] = {}  # (server, file name) -> its name there
+        self._lora_names: dict[str, str] = {}  # server -> the first LoRA it lists
+        self._watches: dict[str, Watch] = {}  # server -> its /ws
+        template = self.graph_for(self.values, error=Unavailable)  # a bad workflow fails now
+        refs, loras = (
+            wf.slots(template) if self.values.text("workflow").strip() else (0, wf.MAX_SLOTS)
+        )
+        self.capabilities = replace(
+            type(self).capabilities,
+            max_side=self.values.integer("max_side"),
+            max_references=refs,
+            max_loras=loras,
+        )
 
     # ---------------------------------------------------------- plumbing
     def graph_for(
@@ -183,7 +227,8 @@ class ComfyUIBackend(Backend):
 
     # ---------------------------------------------------------- preflight
     def preflight(self) -> None:
-        """Every server answers ``GET /system_stats``; the first one has the checkpoint."""
+        """Every server answers ``GET /system_stats``; the first one has every
+        checkpoint the graph names (asked only when the graph loads one)."""
         hint = "is ComfyUI running at that address?" + (
             ""
             if "url" in self.backend_settings or "urls" in self.backend_settings
@@ -202,27 +247,48 @@ class ComfyUIBackend(Backend):
                     setting=self.pool.setting,
                     hint=hint,
                 )
-        if "checkpoint" in wf.placeholders(self.graph_for(self.values, error=Unavailable)):
-            self._check_checkpoint(self.pool.urls[0])
+        self._check_checkpoints(self.pool.urls[0])
 
-    def _check_checkpoint(self, base: str) -> None:
-        ckpt = self.checkpoint(self.values, None)
+    def _choices(self, base: str, class_type: str, field: str) -> list[str] | None:
+        """The values the server lists for ``class_type``'s COMBO input ``field``
+        (possibly none at all); None when it does not say (best effort)."""
         try:
-            resp = self._call(
-                "GET", base + "/object_info/CheckpointLoaderSimple", PREFLIGHT_TIMEOUT
-            )
-            spec = resp.json()["CheckpointLoaderSimple"]["input"]["required"]["ckpt_name"]
+            resp = self._call("GET", f"{base}/object_info/{class_type}", PREFLIGHT_TIMEOUT)
+            inputs = resp.json()[class_type]["input"]
+            spec = {**inputs.get("optional", {}), **inputs["required"]}[field]
             names = spec[0] if isinstance(spec[0], list) else spec[1]["options"]
-            names = [n for n in names if isinstance(n, str)]
+            return [n for n in names if isinstance(n, str)]
         except (BackendError, ValueError, KeyError, IndexError, TypeError, AttributeError):
-            return  # best effort: the graph is checked again when it is queued
-        if names and ckpt not in names:
-            where = "checkpoint" if self.values.text("checkpoint") else None
+            return None  # the graph is checked again when it is queued
+
+    def _check_checkpoints(self, base: str) -> None:
+        template = self.graph_for(self.values, error=Unavailable)
+        ckpt = self.checkpoint(self.values, None)
+        for _nid, class_type, field, value in wf.choice_inputs(template):
+            placeholder = value != wf.substitute_one(value, {"checkpoint": ckpt})
+            name = ckpt if placeholder else value
+            names = self._choices(base, class_type, field)
+            if names is None or name in names:
+                continue
+            if placeholder:
+                where = "checkpoint" if self.values.text("checkpoint") else None
+                fix = f"set `{NAME}.checkpoint` to one of them"
+            else:
+                where, fix = "workflow", f"change `{field}` in the workflow file"
+            if not names:
+                raise Unavailable(
+                    f"{http.host(base)} has no checkpoint at all (its `{class_type}` lists "
+                    f"no `{field}`), so it cannot load `{name}`",
+                    backend=NAME,
+                    setting=where,
+                    hint="put a checkpoint into ComfyUI's models/checkpoints folder, "
+                    "or use a workflow that loads no checkpoint",
+                )
             raise Unavailable(
-                f"{http.host(base)} has no checkpoint `{ckpt}`",
+                f"{http.host(base)} has no checkpoint `{name}`",
                 backend=NAME,
                 setting=where,
-                hint=choice_hint(ckpt, names) + f" (set `{NAME}.checkpoint`)",
+                hint=choice_hint(name, names) + f" ({fix})",
             )
 
     # ---------------------------------------------------------- painting
@@ -251,15 +317,16 @@ class ComfyUIBackend(Backend):
         base: str,
         deadline: float,
     ) -> PaintResult:
+        user_workflow = bool(o.text("workflow").strip())
+        # the graph's own slots (a panel may name another workflow than the backend's)
+        n_refs, n_loras = wf.slots(template) if user_workflow else (0, wf.MAX_SLOTS)
+        loras = [(lo.name, lo.weight) for lo in request.loras][:n_loras]
+        if not user_workflow:
+            template = wf.with_loras(template, loras)
         needs = wf.placeholders(template)
         image, _ = to_service_mask(request, "alpha")
-        data = png_bytes(image)
-        stem = (
-            f"comicc-{re.sub(r'[^A-Za-z0-9_.-]', '_', request.panel_id or 'panel')}"
-            f"-v{request.variant}-{hashlib.sha256(data).hexdigest()[:12]}"
-        )
         values: dict[str, Any] = {
-            "image": self._upload(base, data, stem + ".png"),
+            "image": self._upload(base, png_bytes(image)),
             "prompt": request.prompt,
             "negative": request.negative,
             "seed": request.seed if request.seed is not None else 0,
@@ -274,33 +341,62 @@ class ComfyUIBackend(Backend):
             "grow_mask_by": o.integer("grow_mask_by"),
         }
         if "mask" in needs:
-            values["mask"] = self._upload(
-                base, png_bytes(mask_image(request.mask)), stem + "-mask.png"
+            values["mask"] = self._upload(base, png_bytes(mask_image(request.mask)))
+        if user_workflow:
+            refs = [self._upload(base, reference_png(r)) for r in request.references[:n_refs]]
+            fallback = self._lora_fallback(base) if n_loras and not loras else ""
+            # a panel without any reference still paints: its slots get the init image
+            values.update(wf.slot_values(template, refs or [values["image"]], loras, fallback))
+        graph = wf.substitute(template, values)
+        prompt_id = uuid.uuid4().hex
+        watch = self._watch(base)
+        job = watch.follow(prompt_id) if watch is not None else None
+        try:
+            prompt_id = self._queue(base, graph, prompt_id, user_workflow, o)
+            if watch is not None and prompt_id not in watch.jobs:  # the server chose an id
+                watch.forget(job.prompt_id if job is not None else "")
+                job = watch.follow(prompt_id)
+            found = self._wait(base, prompt_id, deadline, o.number("timeout"), job)
+            resp = self._call(
+                "GET",
+                base + "/view",
+                params={
+                    "filename": found.get("filename", ""),
+                    "subfolder": found.get("subfolder", ""),
+                    "type": found.get("type", "output"),
+                },
             )
-        prompt_id = self._queue(base, wf.substitute(template, values), bool(o.text("workflow")))
-        found = self._wait(base, prompt_id, deadline, o.number("timeout"))
-        resp = self._call(
-            "GET",
-            base + "/view",
-            params={
-                "filename": found.get("filename", ""),
-                "subfolder": found.get("subfolder", ""),
-                "type": found.get("type", "output"),
-            },
-        )
-        http.raise_for_status(resp, NAME)
+            http.raise_for_status(resp, NAME)
+        except BaseException:
+            # a job that may still be queued or running never outlives its attempt:
+            # the retry queues a fresh one
+            if self._inflight.pop(prompt_id, None) is not None:
+                self._cancel(base, prompt_id)
+            raise
+        finally:
+            self._inflight.pop(prompt_id, None)
+            if watch is not None:
+                watch.forget(prompt_id)
         return PaintResult(
             image=resp.content,
             seed_used=request.seed if "seed" in needs else None,
             metadata={"backend": NAME, "server": http.host(base), "prompt_id": prompt_id},
         )
 
-    def _upload(self, base: str, data: bytes, filename: str) -> str:
+    def _upload(self, base: str, data: bytes) -> str:
+        """Upload ``data`` under a name made of its content hash (ComfyUI has no
+        call that deletes an input file: the same picture keeps the same single
+        file, whichever panel, retry or build sends it); once per server."""
+        filename = f"{hashlib.sha256(data).hexdigest()[:32]}.png"
+        with self._lock:
+            done = self._uploaded.get((base, filename))
+        if done is not None:
+            return done
         resp = self._call(
             "POST",
             base + "/upload/image",
             files={"image": (filename, data, "image/png")},
-            data={"type": "input", "subfolder": "comicc", "overwrite": "true"},
+            data={"type": "input", "subfolder": UPLOAD_FOLDER, "overwrite": "true"},
         )
         http.raise_for_status(resp, NAME)
         try:
@@ -310,23 +406,49 @@ class ComfyUIBackend(Backend):
             raise Transient(
                 f"{http.host(base)} answered the upload without a file name", backend=NAME
             ) from None
-        return f"{sub}/{name}" if sub else name
+        where = f"{sub}/{name}" if sub else name
+        with self._lock:
+            self._uploaded[(base, filename)] = where
+        return where
 
-    def _queue(self, base: str, graph: dict[str, Any], user_workflow: bool) -> str:
-        resp = self._call(
-            "POST", base + "/prompt", json={"prompt": graph, "client_id": self.client_id}
-        )
+    def _lora_fallback(self, base: str) -> str:
+        """The first LoRA ``base`` lists, which fills the LoRA slots of a panel
+        without any at weight 0 ("" when it lists none: a ``LoraLoader`` then
+        refuses it, and ComfyUI's node error says which node)."""
+        with self._lock:
+            if base in self._lora_names:
+                return self._lora_names[base]
+        names = self._choices(base, "LoraLoader", "lora_name")
+        first = names[0] if names else ""
+        with self._lock:
+            self._lora_names[base] = first
+        return first
+
+    def _queue(
+        self,
+        base: str,
+        graph: dict[str, Any],
+        prompt_id: str,
+        user_workflow: bool,
+        o: SettingValues,
+    ) -> str:
+        """Queue ``graph`` as ``prompt_id`` (ComfyUI takes the client's id, so even
+        a job whose answer was lost can be cancelled); the id the server uses."""
+        with self._lock:
+            self._inflight[prompt_id] = base
+        body = {"prompt": graph, "client_id": self.client_id, "prompt_id": prompt_id}
+        resp = self._call("POST", base + "/prompt", json=body)
         try:
             doc = resp.json()
         except ValueError:
             doc = None
-        refused = resp.status_code == 400 or (isinstance(doc, dict) and doc.get("node_errors"))
-        if refused:
-            where = (
-                f"check the workflow `{self.values.text('workflow') or 'file'}`"
-                if user_workflow
-                else f"check `{NAME}.checkpoint`, `{NAME}.sampler` and `{NAME}.scheduler`"
-            )
+        where = (
+            f"check the workflow `{o.text('workflow')}`"
+            if user_workflow
+            else f"check `{NAME}.checkpoint`, `{NAME}.sampler` and `{NAME}.scheduler`"
+        )
+        if resp.status_code == 400:
+            self._inflight.pop(prompt_id, None)  # refused: nothing was queued
             raise Rejected(
                 f"ComfyUI refused the workflow: {wf.describe_node_errors(doc)}",
                 reason="invalid-workflow",
@@ -335,13 +457,46 @@ class ComfyUIBackend(Backend):
                 hint=where,
             )
         http.raise_for_status(resp, NAME)
-        if not isinstance(doc, dict) or not isinstance(doc.get("prompt_id"), str):
+        if not isinstance(doc, dict):
             raise Transient(
-                f"{http.host(base)} queued the workflow without a prompt_id", backend=NAME
+                f"{http.host(base)} queued the workflow without an answer", backend=NAME
             )
-        return doc["prompt_id"]
+        given = doc.get("prompt_id")
+        queued = given if isinstance(given, str) and given else prompt_id
+        if queued != prompt_id:
+            with self._lock:
+                self._inflight.pop(prompt_id, None)
+                self._inflight[queued] = base
+        if doc.get("node_errors"):
+            # HTTP 200 with node_errors: ComfyUI queued the outputs that passed and
+            # dropped the others. A graph with a broken node is the writer's to fix,
+            # so the job is cancelled rather than left to paint half a workflow.
+            with self._lock:
+                self._inflight.pop(queued, None)
+            self._cancel(base, queued)
+            raise Rejected(
+                "ComfyUI refused part of the workflow (the job it queued for the rest "
+                f"was cancelled): {wf.describe_node_errors(doc)}",
+                reason="invalid-workflow",
+                backend=NAME,
+                setting="workflow" if user_workflow else None,
+                hint=where,
+            )
+        return queued
 
-    def _wait(self, base: str, prompt_id: str, deadline: float, timeout: float) -> dict:
+    def _watch(self, base: str) -> Watch | None:
+        """The server's progress websocket, opened once in the background (None:
+        switched off, or an https server: polling)."""
+        if not self.use_websocket or urlsplit(base).scheme != "http":
+            return None
+        with self._lock:
+            if base not in self._watches:
+                self._watches[base] = Watch(base, self.client_id)
+            return self._watches[base]
+
+    def _wait(
+        self, base: str, prompt_id: str, deadline: float, timeout: float, job: Job | None
+    ) -> dict:
         delay = POLL_FIRST
         while True:
             resp = self._call("GET", f"{base}/history/{prompt_id}")
@@ -351,25 +506,36 @@ class ComfyUIBackend(Backend):
             except ValueError:
                 doc = {}
             entry = doc.get(prompt_id) if isinstance(doc, dict) else None
-            if isinstance(entry, dict):
+            if isinstance(entry, dict) and (entry.get("status") or entry.get("outputs")):
+                self._inflight.pop(prompt_id, None)  # done: nothing left to cancel
                 return _finished(entry)
             if self._stop.is_set():
-                self._cancel(base, prompt_id)
                 raise Transient("the build was stopped", backend=NAME)
             if self.clock() >= deadline:
-                self._cancel(base, prompt_id)
+                where = f" ({job.describe()})" if job is not None else ""
                 raise Transient(
-                    f"ComfyUI did not finish within {timeout:g} s",
+                    f"ComfyUI did not finish within {timeout:g} s{where}; "
+                    "the job was cancelled on the server",
                     backend=NAME,
                     setting="timeout",
                     hint=f"raise `{NAME}.timeout` if the queue is long",
                 )
-            self.sleep(min(delay, max(0.0, deadline - self.clock())))
-            delay = min(POLL_MAX, delay * 1.5)
+            left = max(0.0, deadline - self.clock())
+            if job is not None and job.watch.alive():
+                # the websocket says when the job is done; look anyway now and then
+                job.wait(min(WS_RECHECK, left), self._stop)
+            else:
+                self.sleep(min(delay, left))
+                delay = min(POLL_MAX, delay * 1.5)
 
     def _cancel(self, base: str, prompt_id: str) -> None:
-        """Take the job off the server's queue (best effort), on a session of its
-        own: the build's may be stopped already (Ctrl-C)."""
+        """Make sure ``prompt_id`` neither waits nor runs on ``base`` (best effort),
+        on a session of its own (the build's may be closed already: Ctrl-C).
+
+        ``POST /queue {"delete": [id]}`` removes a waiting job only; a running
+        one is stopped by ``POST /interrupt {"prompt_id": id}``, sent only when
+        ``GET /queue`` shows it running (a server older than targeted interrupts
+        would stop whatever runs, maybe someone else's job)."""
         try:
             with http.session() as sess:
                 self._call(
@@ -379,12 +545,33 @@ class ComfyUIBackend(Backend):
                     session=sess,
                     json={"delete": [prompt_id]},
                 )
+                resp = self._call("GET", base + "/queue", PREFLIGHT_TIMEOUT, session=sess)
+                running = http.json_object(_json(resp)).get("queue_running")
+                if any(
+                    isinstance(item, list) and len(item) > 1 and item[1] == prompt_id
+                    for item in (running if isinstance(running, list) else [])
+                ):
+                    self._call(
+                        "POST",
+                        base + "/interrupt",
+                        PREFLIGHT_TIMEOUT,
+                        session=sess,
+                        json={"prompt_id": prompt_id},
+                    )
         except BackendError:
             pass
 
     def close(self) -> None:
-        """Stop every wait and request in flight (the build was stopped)."""
+        """Stop every wait and request in flight (the build was stopped), and
+        cancel every job this backend queued that may still wait or run."""
         self._stop.set()
+        with self._lock:
+            inflight, self._inflight = dict(self._inflight), {}
+            watches = list(self._watches.values())
+        for prompt_id, base in inflight.items():
+            self._cancel(base, prompt_id)
+        for watch in watches:
+            watch.close()
         self._sessions.close()
 
 
@@ -401,24 +588,45 @@ class _PerThread(threading.local):
         self.value = value
 
 
+def _json(resp: requests.Response) -> Any:
+    try:
+        return resp.json()
+    except ValueError:
+        return None
+
+
+# ------------------------------------------------------------------ results
+def _message(status: dict[str, Any], kind: str) -> dict[str, Any] | None:
+    """The data of the first ``kind`` message of a history entry's status."""
+    for m in status.get("messages", []) if isinstance(status.get("messages"), list) else []:
+        if isinstance(m, list) and len(m) == 2 and m[0] == kind and isinstance(m[1], dict):
+            return m[1]
+    return None
+
+
 def _finished(entry: dict) -> dict:
-    """The first saved image of a finished history entry (Rejected: none / an error)."""
+    """The first saved image of a finished history entry (an error: none, or a failure)."""
     status = http.json_object(entry.get("status"))
     if status.get("status_str") == "error":
-        info = next(
-            (
-                m[1]
-                for m in status.get("messages", [])
-                if isinstance(m, list)
-                and len(m) == 2
-                and m[0] == "execution_error"
-                and isinstance(m[1], dict)
-            ),
-            {},
-        )
-        why = f"{info.get('node_type', '?')}: {info.get('exception_message', 'failed')}".strip()
-        cls = Transient if "OutOfMemory" in str(info.get("exception_type", "")) else Rejected
-        raise cls(f"the workflow failed in ComfyUI ({why})", backend=NAME)
+        info = _message(status, "execution_error")
+        if info is None:
+            stopped = _message(status, "execution_interrupted") or {}
+            at = f" at node {stopped.get('node_id', '?')} ({stopped.get('node_type', '?')})"
+            raise Transient(
+                f"ComfyUI interrupted the job{at if stopped else ''}: someone stopped it "
+                "(ComfyUI's Cancel button, or another client's /interrupt); it will be retried",
+                backend=NAME,
+            )
+        message = str(info.get("exception_message", "failed")).strip()
+        why = f"{info.get('node_type', '?')}: {message.splitlines()[0] if message else 'failed'}"
+        kind = str(info.get("exception_type", ""))
+        if "OutOfMemory" in kind or "out of memory" in message.lower():
+            raise Transient(
+                f"ComfyUI ran out of memory ({why})",
+                backend=NAME,
+                hint=f"a smaller `{NAME}.max_side` needs less memory; the build retries it",
+            )
+        raise Rejected(f"the workflow failed in ComfyUI ({why})", backend=NAME)
     outputs = http.json_object(entry.get("outputs"))
     images = [
         im

@@ -9,6 +9,12 @@ Placeholders are string values EXACTLY equal to ``{{name}}`` anywhere in a
 node's inputs; comicc replaces each with its value for the request (numbers
 as numbers). A placeholder inside a longer string is refused rather than
 guessed at. ``{{image}}`` and ``{{prompt}}`` are required.
+
+Consistent characters: ``{{reference_1}}`` ... ``{{reference_8}}`` are the
+uploaded reference images of the characters in the panel, ``{{lora_1}}`` ...
+with ``{{lora_1_weight}}`` ... their LoRAs (:func:`slot_values`). The number
+of slots a workflow has is what the backend declares it can take. The built-in
+graph takes LoRAs too: :func:`with_loras` chains one ``LoraLoader`` per LoRA.
 """
 
 from __future__ import annotations
@@ -16,10 +22,12 @@ from __future__ import annotations
 import copy
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+from comicc.diagnostics import did_you_mean
+from comicc.model import expand_home
 from comicc.source import InputRefused, read_capped
 
 # name -> (type, what it is)
@@ -39,9 +47,16 @@ PLACEHOLDERS: dict[str, tuple[type, str]] = {
     "denoise": (float, "`comfyui.denoise`"),
     "grow_mask_by": (int, "`comfyui.grow_mask_by` (0 unless set)"),
 }
+MAX_SLOTS = 8  # reference images and LoRAs a workflow may take
+for _n in range(1, MAX_SLOTS + 1):
+    PLACEHOLDERS[f"reference_{_n}"] = (str, f"the uploaded reference image number {_n}")
+for _n in range(1, MAX_SLOTS + 1):
+    PLACEHOLDERS[f"lora_{_n}"] = (str, f"LoRA number {_n}: its name")
+    PLACEHOLDERS[f"lora_{_n}_weight"] = (float, f"LoRA number {_n}: its weight")
+_SLOT = re.compile(r"^(reference|lora)_([1-9][0-9]*)(_weight)?$")
 REQUIRED = ("image", "prompt")
-_EXACT = re.compile(r"^\{\{\s*([A-Za-z_]+)\s*\}\}$")
-_INSIDE = re.compile(r"\{\{\s*([A-Za-z_]+)\s*\}\}")
+_EXACT = re.compile(r"^\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}$")
+_INSIDE = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
 
 # The built-in inpaint graph: LoadImage's MASK is 1 - alpha, so the init image
 # is sent with alpha = 255 - comicc's mask (transparent = paint).
@@ -97,7 +112,7 @@ def resolve_path(value: str) -> Path:
     """The workflow file ``value`` names. A build hands the backend an absolute
     path (resolved from the script's folder and confined by the pipeline); a
     relative path given by library code is read from the working directory."""
-    return Path(value).expanduser().absolute()
+    return expand_home(value).absolute()
 
 
 def _strings(node: Any) -> Iterator[str]:
@@ -156,7 +171,7 @@ def check_graph(graph: Any, where: str = "the workflow") -> list[WorkflowProblem
                 out.append(
                     WorkflowProblem(
                         f"node `{nid}` of {where} uses an unknown placeholder `{text}`",
-                        "placeholders: " + ", ".join("{{" + p + "}}" for p in PLACEHOLDERS),
+                        _unknown_hint(m.group(1)),
                     )
                 )
             elif not m and _INSIDE.search(text):
@@ -183,6 +198,112 @@ def check_graph(graph: Any, where: str = "the workflow") -> list[WorkflowProblem
                     f'put the string "{tag}" where {goes[name]}',
                 )
             )
+    return out
+
+
+def _unknown_hint(name: str) -> str:
+    """Did-you-mean, else the list of placeholders (the slots as ranges)."""
+    close = did_you_mean(name, list(PLACEHOLDERS))
+    if close:
+        return f"did you mean `{{{{{close[0]}}}}}`?"
+    plain = [p for p in PLACEHOLDERS if not _SLOT.match(p)]
+    n = MAX_SLOTS
+    return (
+        "placeholders: "
+        + ", ".join("{{" + p + "}}" for p in plain)
+        + f", {{{{reference_1}}}} ... {{{{reference_{n}}}}}, {{{{lora_1}}}} ... {{{{lora_{n}}}}}"
+        + f" and {{{{lora_1_weight}}}} ... {{{{lora_{n}_weight}}}}"
+    )
+
+
+def slots(graph: dict[str, Any]) -> tuple[int, int]:
+    """How many reference images and LoRAs ``graph`` takes: the highest
+    ``{{reference_N}}`` and ``{{lora_N}}`` / ``{{lora_N_weight}}`` it uses."""
+    refs = loras = 0
+    for name in placeholders(graph):
+        m = _SLOT.match(name)
+        if m and m.group(1) == "reference":
+            refs = max(refs, int(m.group(2)))
+        elif m:
+            loras = max(loras, int(m.group(2)))
+    return refs, loras
+
+
+def slot_values(
+    graph: dict[str, Any],
+    references: Sequence[str],
+    loras: Sequence[tuple[str, float]],
+    lora_fallback: str,
+) -> dict[str, Any]:
+    """The values of ``graph``'s reference and LoRA placeholders.
+
+    ``references`` are the uploaded names of the panel's reference images,
+    ``loras`` its (name, weight) pairs, each cut to the graph's slots. A slot
+    beyond the panel's own repeats them in turn (a reference image counts
+    again; a LoRA comes again with weight 0, a no-op); a panel with no LoRA
+    fills its LoRA slots with ``lora_fallback`` at weight 0 (the first LoRA
+    the server lists)."""
+    n_refs, n_loras = slots(graph)
+    out: dict[str, Any] = {}
+    for i in range(n_refs):
+        if references:
+            out[f"reference_{i + 1}"] = references[i % len(references)]
+    for i in range(n_loras):
+        if i < len(loras):
+            name, weight = loras[i]
+        elif loras:
+            name, weight = loras[i % len(loras)][0], 0.0
+        else:
+            name, weight = lora_fallback, 0.0
+        out[f"lora_{i + 1}"], out[f"lora_{i + 1}_weight"] = name, weight
+    return out
+
+
+def with_loras(graph: dict[str, Any], loras: Sequence[tuple[str, float]]) -> dict[str, Any]:
+    """The built-in graph with one ``LoraLoader`` per LoRA chained after the
+    checkpoint: every node that took the checkpoint's MODEL (output 0) or CLIP
+    (output 1) takes the last LoRA's instead."""
+    if not loras:
+        return graph
+    out = copy.deepcopy(graph)
+    ckpt = next(nid for nid, n in out.items() if n["class_type"] == "CheckpointLoaderSimple")
+    model, clip = [ckpt, 0], [ckpt, 1]
+    added: dict[str, Any] = {}
+    for i, (name, weight) in enumerate(loras, 1):
+        nid = f"lora{i}"
+        added[nid] = {
+            "class_type": "LoraLoader",
+            "inputs": {
+                "model": model,
+                "clip": clip,
+                "lora_name": name,
+                "strength_model": float(weight),
+                "strength_clip": float(weight),
+            },
+        }
+        model, clip = [nid, 0], [nid, 1]
+    for node in out.values():
+        for key, v in node["inputs"].items():
+            if v == [ckpt, 0]:
+                node["inputs"][key] = list(model)
+            elif v == [ckpt, 1]:
+                node["inputs"][key] = list(clip)
+    return {**out, **added}
+
+
+def choice_inputs(graph: dict[str, Any]) -> list[tuple[str, str, str, str]]:
+    """(node id, class_type, input, value) of every input naming a checkpoint:
+    a ``CheckpointLoaderSimple``'s ``ckpt_name`` and any input that is
+    ``{{checkpoint}}`` (the preflight checks them against the server's list)."""
+    out = []
+    for nid, node in graph.items():
+        for key, v in node.get("inputs", {}).items():
+            if not isinstance(v, str):
+                continue
+            m = _EXACT.match(v)
+            uses = m is not None and m.group(1) == "checkpoint"
+            if uses or (node.get("class_type") == "CheckpointLoaderSimple" and key == "ckpt_name"):
+                out.append((str(nid), str(node["class_type"]), str(key), v))
     return out
 
 
@@ -252,13 +373,16 @@ def substitute(graph: dict[str, Any], values: dict[str, Any]) -> dict[str, Any]:
 
 
 def describe_node_errors(doc: Any) -> str:
-    """ComfyUI's 400 answer ``{error, node_errors}`` in one line."""
+    """ComfyUI's answer ``{error, node_errors}`` in one line (the error's
+    ``details`` kept: for ``invalid_prompt`` they name the node at fault)."""
     if not isinstance(doc, dict):
         return str(doc)[:300]
     parts = []
     err = doc.get("error")
     if isinstance(err, dict):
-        parts.append(str(err.get("message") or err.get("type") or ""))
+        words = str(err.get("message") or err.get("type") or "")
+        details = str(err.get("details") or "").strip()
+        parts.append(f"{words} ({details})" if details and details not in words else words)
     elif err:
         parts.append(str(err))
     nodes = doc.get("node_errors") or {}
@@ -272,3 +396,11 @@ def describe_node_errors(doc: Any) -> str:
             ]
             parts.append(f"node {nid} ({info.get('class_type', '?')}): " + "; ".join(msgs))
     return " | ".join(p for p in parts if p)[:600]
+
+
+def substitute_one(value: str, values: dict[str, Any]) -> Any:
+    """``value`` with its placeholder replaced (unchanged when it is none of ``values``)."""
+    m = _EXACT.match(value)
+    if m and m.group(1) in values:
+        return PLACEHOLDERS[m.group(1)][0](values[m.group(1)])
+    return value

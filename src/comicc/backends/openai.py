@@ -18,6 +18,12 @@ Quirks the capabilities declare:
   picture; compositing pastes the kept pixels back, so the balloons stay
   exact (the build may warn that the service repainted the kept area).
 
+Consistent characters: the reference images of the panel's characters go as
+further images of the same edit, the multipart ``image[]`` list with the init
+image first (the mask applies to the first image), up to 16 images in all for
+GPT image models (:data:`MAX_REFERENCES` references); ``openai.input_fidelity:
+high`` asks the model to keep their features. LoRAs: not supported.
+
 One attempt per :meth:`paint`; typed errors; the key is read at the moment of
 the call and never stored, logged or put in a message.
 """
@@ -26,7 +32,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import requests
@@ -38,6 +44,7 @@ from comicc.backends.base import (
     Capabilities,
     PaintRequest,
     PaintResult,
+    Reference,
     Rejected,
     Transient,
     Unavailable,
@@ -46,6 +53,7 @@ from comicc.backends.base import (
     to_service_mask,
 )
 from comicc.backends.keys import key_for, key_url_problems, require_key
+from comicc.backends.references import reference_png
 from comicc.backends.settings import SettingProblem, SettingSpec
 
 KEY_ENV = "OPENAI_API_KEY"
@@ -58,6 +66,9 @@ DEFAULT_TIMEOUT = (10.0, 180.0)  # GPT image edits can take a minute or two
 MAX_MASK_BYTES = 4 * 1024 * 1024  # the mask must be a PNG under 4 MB
 MAX_IMAGE_BYTES = 50 * 1024 * 1024
 MODERATION_CODES = ("moderation_blocked", "content_policy_violation")
+MAX_REFERENCES = 15  # GPT image models take up to 16 images: the init image and 15 more
+REFERENCE_SIDE = 1536  # reference images are sent at most this many px a side
+FIDELITIES = ("high", "low")
 
 CAPABILITIES = Capabilities(
     mask_convention="alpha",
@@ -75,6 +86,7 @@ CAPABILITIES = Capabilities(
     cost_per_image=0.06,
     # GPT image models may re-render the whole picture: the mask is guidance only
     mask_guidance_only=True,
+    max_references=MAX_REFERENCES,
 )
 
 
@@ -102,6 +114,12 @@ SETTINGS: dict[str, SettingSpec] = {
         "float",
         f"seconds to wait for the answer (default {DEFAULT_TIMEOUT[1]:g})",
         range=(0.001, 3600),
+    ),
+    "input_fidelity": SettingSpec(
+        "str",
+        "high or low: how closely the model keeps the features (faces) of the input and "
+        "reference images (default: the service's, low)",
+        choices=FIDELITIES,
     ),
 }
 # OpenAI's wording for the statuses that mean something particular there
@@ -194,12 +212,13 @@ class OpenAIBackend(Backend):
             fields["quality"] = opts.text("quality")
         if opts.text("output_format"):
             fields["output_format"] = opts.text("output_format")
+        if opts.text("input_fidelity"):
+            fields["input_fidelity"] = opts.text("input_fidelity")
         if model.startswith("dall-e"):
             fields["response_format"] = "b64_json"
-        files = {
-            "image": ("image.png", image_png, "image/png"),
-            "mask": ("mask.png", mask_png, "image/png"),
-        }
+        # dall-e models edit one image only
+        refs = () if model.startswith("dall-e") else request.references
+        files = edit_files(image_png, mask_png, refs)
         endpoint = self.endpoint(opts.text("url"))
         headers = {
             "Authorization": f"Bearer {key_for(KEY_ENV, self.name, endpoint, self.KEY_HOSTS)}",
@@ -285,6 +304,21 @@ class OpenAIBackend(Backend):
                 hint="check the plan and billing of your OpenAI account",
             )
         http.raise_for_status(resp, b, why=message, reason=ecode or etype, rules=STATUS_RULES)
+
+
+def edit_files(
+    image_png: bytes, mask_png: bytes, refs: Sequence[Reference]
+) -> list[tuple[str, tuple[str, bytes, str]]]:
+    """The multipart files of an edit: ``image`` and ``mask``; with reference
+    images, ``image[]`` repeated (the init image first, then each reference)."""
+    mask = ("mask", ("mask.png", mask_png, "image/png"))
+    if not refs:
+        return [("image", ("image.png", image_png, "image/png")), mask]
+    out = [("image[]", ("image.png", image_png, "image/png"))]
+    for i, ref in enumerate(refs[:MAX_REFERENCES], 1):
+        png = reference_png(ref, REFERENCE_SIDE)
+        out.append(("image[]", (f"reference-{i}.png", png, "image/png")))
+    return [*out, mask]
 
 
 def _error_words(resp: requests.Response) -> tuple[str, str | None, str | None]:

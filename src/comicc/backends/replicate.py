@@ -22,6 +22,12 @@ but on Replicate one attempt is a small conversation:
 Mask convention: SDXL and FLUX Fill both read white = inpaint, black = keep,
 i.e. comicc's own convention sent as is (``to_service_mask(.., "white")``).
 
+Consistent characters: a multi-image edit model (``google/nano-banana``)
+takes ``image_input``, a list: the init image first, then the reference
+images of the panel's characters (uploaded like the init image); it has no
+mask input, so the mask is guidance only and is not uploaded. SDXL and FLUX
+Fill take no reference images; no Replicate model here takes LoRAs.
+
 The input schema depends on the model family, and so do the capabilities:
 ``capabilities`` is computed from ``replicate.model`` (FLUX Fill has no
 negative prompt, so the plan drops it and says so). The settings table, its
@@ -40,7 +46,7 @@ import random
 import re
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
@@ -62,15 +68,19 @@ from comicc.backends.base import (
     to_service_mask,
 )
 from comicc.backends.keys import key_for, key_url_problems, require_key
+from comicc.backends.references import reference_image
 from comicc.backends.replicate_inputs import (
     DEFAULT_MODEL,
     DEFAULT_URL,
+    EDIT_MODELS,
+    FLUX_MODELS,
     MAX_WAIT,
     NAME,
     SETTINGS,
     TOKEN_ENV,
     capabilities_for,
     family_problems,
+    is_multi_image,
     prediction_input,
 )
 from comicc.backends.settings import SettingProblem
@@ -215,6 +225,14 @@ class ReplicateBackend(Backend):
         return f"ReplicateBackend(url={self.url!r}, model={self.model!r})"
 
     @classmethod
+    def capability_variants(cls) -> list[tuple[str, Capabilities]]:
+        """The other model families (the class's capabilities are SDXL's)."""
+        return [
+            (f"{NAME}.model: {FLUX_MODELS[0]}", capabilities_for(FLUX_MODELS[0])),
+            (f"{NAME}.model: {EDIT_MODELS[0]}", capabilities_for(EDIT_MODELS[0])),
+        ]
+
+    @classmethod
     def validate_settings(cls, settings: Mapping[str, str]) -> list[SettingProblem]:
         problems = super().validate_settings(settings)
         problems += family_problems({k: v for k, v in settings.items() if k in SETTINGS})
@@ -316,10 +334,15 @@ class ReplicateBackend(Backend):
         return url
 
     def build_input(
-        self, request: PaintRequest, seed: int, image: str, mask: str
+        self,
+        request: PaintRequest,
+        seed: int,
+        image: str,
+        mask: str,
+        references: Sequence[str] = (),
     ) -> dict[str, Any]:
         """The prediction's ``input`` for the configured model family."""
-        return prediction_input(self.model, self.values, request, seed, image, mask)
+        return prediction_input(self.model, self.values, request, seed, image, mask, references)
 
     # ---------------------------------------------------------------- paint
     def _left(self, deadline: float, cap: float) -> float:
@@ -334,12 +357,18 @@ class ReplicateBackend(Backend):
         seed = (
             request.seed if request.seed is not None else random.SystemRandom().randint(1, SEED_MAX)
         )
-        image, mask = to_service_mask(request, capabilities_for(self.model).mask_convention)
+        caps = capabilities_for(self.model)
+        image, mask = to_service_mask(request, caps.mask_convention)
+        edit = is_multi_image(self.model)  # no mask input: the mask is not sent
         inp = self.build_input(
             request,
             seed,
             self._file_input(image, "image", deadline),
-            self._file_input(mask, "mask", deadline),
+            "" if edit else self._file_input(mask, "mask", deadline),
+            [
+                self._file_input(reference_image(ref), f"reference-{i}", deadline)
+                for i, ref in enumerate(request.references[: caps.max_references], 1)
+            ],
         )
         wait = max(1, min(self.wait, MAX_WAIT, int(self.timeout)))
         if self.version:
@@ -362,7 +391,7 @@ class ReplicateBackend(Backend):
                     "Replicate returned a running prediction without an id", backend=NAME
                 )
             pred = self._poll(pred, pid, deadline)
-        return self._finish(pred, pid, seed, deadline)
+        return self._finish(pred, pid, seed if caps.seed else None, deadline)
 
     def _poll(self, pred: dict, pid: str, deadline: float) -> dict:
         """Poll until the prediction leaves starting/processing; cancel it on the
@@ -419,7 +448,7 @@ class ReplicateBackend(Backend):
         self._stop.set()
         self._sessions.close()
 
-    def _finish(self, pred: dict, pid: str, seed: int, deadline: float) -> PaintResult:
+    def _finish(self, pred: dict, pid: str, seed: int | None, deadline: float) -> PaintResult:
         status = pred.get("status")
         if status == "failed":
             err = str(pred.get("error") or "no reason given").strip()

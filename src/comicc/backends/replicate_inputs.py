@@ -1,8 +1,9 @@
 """What Replicate is sent: the ``replicate.*`` settings and the prediction input.
 
 Holds the settings table (:data:`SETTINGS`) and the rules between settings
-(:func:`family_problems`), and for each model family (SDXL, FLUX Fill; see
-:func:`is_flux`) its :class:`~comicc.backends.base.Capabilities`
+(:func:`family_problems`), and for each model family (SDXL, FLUX Fill, and the
+multi-image edit models such as ``google/nano-banana``, which take the
+characters' reference images; see :func:`family`) its :class:`~comicc.backends.base.Capabilities`
 (:func:`capabilities_for`) and the prediction's ``input``
 (:func:`prediction_input`). The conversation with the service is
 :mod:`comicc.backends.replicate`.
@@ -10,7 +11,7 @@ Holds the settings table (:data:`SETTINGS`) and the rules between settings
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from comicc.backends.base import Capabilities, PaintRequest
@@ -21,6 +22,10 @@ TOKEN_ENV = "REPLICATE_API_TOKEN"
 DEFAULT_URL = "https://api.replicate.com"
 DEFAULT_MODEL = "stability-ai/sdxl"
 FLUX_MODELS = ("black-forest-labs/flux-fill-pro", "black-forest-labs/flux-fill-dev")
+# multi-image edit models: `image_input` is a list (the init image, then the
+# characters' reference images); no mask, no seed, no negative prompt
+EDIT_MODELS = ("google/nano-banana",)
+EDIT_MAX_REFERENCES = 3  # besides the init image; Gemini 2.5 Flash Image: up to 3 (unverified)
 MAX_WAIT = 60  # `Prefer: wait=N` allows N <= 60
 DEFAULT_WAIT = 60
 DEFAULT_TIMEOUT = 600.0  # overall deadline of one paint, seconds
@@ -74,7 +79,10 @@ SETTINGS: dict[str, SettingSpec] = {
     "steps": SettingSpec("int", "FLUX Fill: diffusion steps, 1-50", range=(1, 50)),
     "guidance": SettingSpec("float", "FLUX Fill: guidance, 1.5-100", range=(0, 100)),
     "output_format": SettingSpec(
-        "str", "FLUX Fill: png (default), jpg or webp", "png", choices=("png", "jpg", "webp")
+        "str",
+        "FLUX Fill: png (default), jpg or webp; multi-image edit models: png or jpg",
+        "png",
+        choices=("png", "jpg", "webp"),
     ),
     "apply_watermark": SettingSpec(
         "bool", "SDXL: true/false (default false: comicc sends false)", False
@@ -126,41 +134,101 @@ FLUX_CAPS = Capabilities(
 )  # unverified
 
 
+# google/nano-banana (Gemini 2.5 Flash Image): an edit of the init image guided
+# by the prompt and the reference images; the mask is not an input, so it is
+# guidance only (compositing pastes the kept pixels back). Price: unverified.
+EDIT_CAPS = Capabilities(
+    mask_convention="white",
+    edge_control=None,
+    seed=False,
+    negative_prompt=False,
+    multiple_of=8,
+    min_side=64,
+    max_pixels=1024 * 1024,
+    sync=False,
+    deterministic=False,
+    needs_network=True,
+    needs_key=TOKEN_ENV,
+    cost_unit="USD/prediction",  # unverified
+    cost_per_image=0.039,
+    mask_guidance_only=True,
+    max_references=EDIT_MAX_REFERENCES,
+)
+
+
 def is_flux(model: str) -> bool:
     return "flux-fill" in model.split(":", 1)[0].lower()
 
 
+def is_multi_image(model: str) -> bool:
+    """Whether ``model`` is a multi-image edit model (``image_input`` list)."""
+    return model.split(":", 1)[0].lower() in EDIT_MODELS
+
+
+def family(model: str | None) -> str:
+    """The family of ``model``: "sdxl", "flux" (FLUX Fill) or "edit" (multi-image edit)."""
+    name = model or DEFAULT_MODEL
+    return "edit" if is_multi_image(name) else "flux" if is_flux(name) else "sdxl"
+
+
 def capabilities_for(model: str | None) -> Capabilities:
-    return FLUX_CAPS if is_flux(model or DEFAULT_MODEL) else SDXL_CAPS
+    return {"edit": EDIT_CAPS, "flux": FLUX_CAPS, "sdxl": SDXL_CAPS}[family(model)]
 
 
 def family_problems(settings: Mapping[str, str]) -> list[SettingProblem]:
     """Settings the configured model's family has no input for (the names and
     values were checked against :data:`SETTINGS` already)."""
     model = settings.get("model", DEFAULT_MODEL).strip()
-    flux = is_flux(model)
-    family = "FLUX Fill" if flux else "SDXL"
+    kind = family(model)
+    label = {"edit": "a multi-image edit model", "flux": "FLUX Fill", "sdxl": "SDXL"}[kind]
     out = []
-    for key in SDXL_ONLY if flux else FLUX_ONLY:
+    foreign = {
+        "flux": SDXL_ONLY,
+        "sdxl": FLUX_ONLY,
+        "edit": SDXL_ONLY + ("steps", "guidance"),
+    }[kind]
+    for key in foreign:
         if key in settings:
-            other = COUNTERPART.get(key)
+            other = COUNTERPART.get(key) if kind != "edit" else None
             out.append(
                 SettingProblem(
                     key,
-                    f"`{NAME}.{key}` is not an input of {family} (`{model}`)",
+                    f"`{NAME}.{key}` is not an input of {label} (`{model}`)",
                     f"use `{NAME}.{other}` with this model"
                     if other
                     else f"remove it, or choose a model that takes `{key}`",
                 )
             )
+    if kind == "edit" and settings.get("output_format", "png").strip() == "webp":
+        out.append(
+            SettingProblem(
+                "output_format",
+                f"`{NAME}.output_format: webp` is not an output of `{model}`",
+                "use png or jpg with this model",
+            )
+        )
     return out
 
 
 def prediction_input(
-    model: str, values: SettingValues, request: PaintRequest, seed: int, image: str, mask: str
+    model: str,
+    values: SettingValues,
+    request: PaintRequest,
+    seed: int,
+    image: str,
+    mask: str,
+    references: Sequence[str] = (),
 ) -> dict[str, Any]:
     """The prediction's ``input`` for ``model``'s family; ``values`` are the typed
-    ``replicate.*`` settings (an optional input is sent only when it is set)."""
+    ``replicate.*`` settings (an optional input is sent only when it is set).
+    ``references``: the reference images' URLs, for a multi-image edit model."""
+    if is_multi_image(model):
+        return {
+            "prompt": request.prompt,
+            "image_input": [image, *references[:EDIT_MAX_REFERENCES]],
+            "aspect_ratio": "match_input_image",
+            "output_format": values.text("output_format"),
+        }
     if is_flux(model):
         inp: dict[str, Any] = {
             "image": image,

@@ -29,7 +29,8 @@ def register(
         help="list image backends and what each supports",
         description="List every registered image backend (built-in and plugins) with "
         "what it needs and supports: API key, mask convention, edge control, "
-        "seed, negative prompt, sizes, sync/async, cost. Keys are never shown.",
+        "seed, negative prompt, sizes, sync/async, cost, reference images and LoRAs "
+        "(per panel). Keys are never shown.",
     )
     p.add_argument("--json", action="store_true", help="print JSON for tools instead of a table")
     p.add_argument(
@@ -97,6 +98,8 @@ def _caps_json(c: Capabilities) -> dict[str, Any]:
         "needs_network": c.needs_network,
         "cost_unit": c.cost_unit,
         "cost_per_image": c.cost_per_image,
+        "max_references": c.max_references,
+        "max_loras": c.max_loras,
     }
 
 
@@ -139,7 +142,13 @@ COLUMNS = (
     "sizes",
     "mode",
     "cost",
+    "references",
+    "LoRAs",
 )
+
+
+def _up_to(n: int) -> str:
+    return f"up to {n}" if n else "no"
 
 
 def _row(name: str, e: dict[str, Any]) -> list[str]:
@@ -174,6 +183,8 @@ def _row(name: str, e: dict[str, Any]) -> list[str]:
         e["sizes"]["text"],
         "sync" if e["sync"] else "async (queue + poll)",
         cost,
+        _up_to(e.get("max_references", 0)),
+        _up_to(e.get("max_loras", 0)),
     ]
 
 
@@ -183,7 +194,7 @@ def render_table(entries: list[dict[str, Any]]) -> str:
     notes: list[str] = []
     for e in entries:
         if not e["available"]:
-            rows.append([e["name"], "not available", "", "", "", "", "", "", ""])
+            rows.append([e["name"], "not available", *[""] * (len(COLUMNS) - 2)])
             notes.append(
                 f"{e['name']}: {e['reason']}" + (f" (hint: {e['hint']})" if e.get("hint") else "")
             )
