@@ -41,6 +41,22 @@ def _bounded(low: int, high: int, what: str) -> Callable[[str], int]:
 
 
 _dpi = _bounded(*DPI_RANGE, "the dpi")
+COST_MAX = 1_000_000  # as the script's `budget:`
+
+
+def _cost(text: str) -> float:
+    """An argparse type: a cost from 0 to :data:`COST_MAX` (else a usage error)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"`{text}` is not a number") from None
+    if not 0 <= value <= COST_MAX:  # also refuses nan
+        raise argparse.ArgumentTypeError(
+            f"{text} is out of range: the cost must be from 0 to {COST_MAX:,}"
+        )
+    return value
+
+
 WIREFRAME_MIN_DPI = 10  # a wireframe is a proof: small ones are fine
 _wireframe_dpi = _bounded(WIREFRAME_MIN_DPI, DPI_RANGE[1], "the wireframe dpi")
 
@@ -102,7 +118,12 @@ def _add_fmt(sub: Subparsers, common: AddCommon) -> None:
         description="Rewrite scripts in canonical form, keeping comments, notes and boneyard. "
         "Never changes meaning; formatting twice changes nothing.",
     )
-    f.add_argument("files", nargs="+", metavar="FILE", help="scripts to format in place")
+    f.add_argument(
+        "files",
+        nargs="+",
+        metavar="FILE",
+        help="scripts to format in place; `-`: read standard input, write standard output",
+    )
     f.add_argument(
         "--check", action="store_true", help="write nothing; exit 1 if a file would change"
     )
@@ -118,8 +139,38 @@ def _add_build(sub: Subparsers, common: AddCommon) -> None:
         help="build a book (PDF, CBZ or PNG pages)",
         description="Lay out, paint and assemble a script into a book. The default `draft` "
         "backend works offline. Outputs are written atomically: on failure an "
-        "existing output is left untouched.",
+        "existing output is left untouched. With `--backend` or `--dpi` it is a proof "
+        "build: the lock file is not written.",
     )
+    _build_options(b)
+    b.add_argument(
+        "--max-cost",
+        type=_cost,
+        metavar="N",
+        help="refuse to start when the plan costs more than N, in the paying backend's "
+        "cost unit (credits, USD...); default: the script's `budget:`",
+    )
+    b.add_argument(
+        "--yes", "-y", action="store_true", help="do not ask before painting paid images"
+    )
+    common(b, format_flag=False)
+
+
+def _add_watch(sub: Subparsers, common: AddCommon) -> None:
+    w = sub.add_parser(
+        "watch",
+        help="build, then build again on every save",
+        description="Build the script, then watch it, its theme files and its ComfyUI "
+        "workflows, and build again on every save: only the pages that changed are laid "
+        "out again, only the panels that changed are repainted (each named, with why). "
+        "A build with errors prints them and keeps the last good book. Ctrl-C stops.",
+    )
+    _build_options(w)
+    common(w, format_flag=False)
+
+
+def _build_options(b: argparse.ArgumentParser) -> None:
+    """The options of ``build`` (and ``watch``, which builds)."""
     b.add_argument("file", metavar="FILE", help="the script to build")
     b.add_argument(
         "-o",
@@ -164,7 +215,6 @@ def _add_build(sub: Subparsers, common: AddCommon) -> None:
         help="panels painted at once (1-64)",
     )
     b.add_argument("--no-progress", action="store_true", help="no progress bar")
-    common(b, format_flag=False)
 
 
 def _add_layout(sub: Subparsers, common: AddCommon) -> None:
@@ -187,18 +237,46 @@ def _add_layout(sub: Subparsers, common: AddCommon) -> None:
     common(lay)
 
 
-def build_parser() -> argparse.ArgumentParser:
+def _verbs() -> dict[str, Callable[[Subparsers, AddCommon], None]]:
+    """verb -> what adds its subcommand, in the order ``comicc --help`` lists
+    them. The verbs of ``commands/`` are looked up only when added, so adding
+    one verb imports only its own module."""
+    return {
+        "init": lambda sub, common: commands.register_init(sub, common),
+        "check": _add_check,
+        "fmt": _add_fmt,
+        "build": _add_build,
+        "watch": _add_watch,
+        "layout": _add_layout,
+        "explain": lambda sub, common: commands.register_explain(sub, common),
+        "plan": lambda sub, common: commands.register_plan(sub, common),
+        "cache": lambda sub, common: commands.register_cache(sub, common),
+        "backends": lambda sub, common: commands.register_backends(sub, common),
+        "help": lambda sub, common: commands.register_help(sub, common),
+    }
+
+
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     """The whole command line: every verb and its options. A usage error exits
-    with argparse's status 2, which is ``EXIT_USAGE``."""
+    with argparse's status 2, which is ``EXIT_USAGE``.
+
+    ``only``: a verb name: add that verb's subcommand alone (what :func:`main`
+    does when the command line names a verb), so ``comicc check`` does not
+    import the modules of ``explain`` or ``plan`` (Pillow, the painting
+    stages) just to describe their options; that verb parses and reports
+    usage errors exactly as in the whole parser."""
     p = argparse.ArgumentParser(
         prog="comicc",
         description="Compile .comic scripts into lettered comic books.",
-        epilog="Run `comicc COMMAND --help` for a command's options. Docs: docs/language.md",
+        epilog="Run `comicc COMMAND --help` for a command's options, `comicc help` for the "
+        "documentation (`comicc help language`: how to write a script).",
     )
     p.add_argument("--version", action="version", version=f"comicc {__version__}")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
-    for add in (_add_check, _add_fmt, _add_build, _add_layout, commands.register_backends):
-        add(sub, _common)
+    verbs = _verbs()
+    for name, add in verbs.items():
+        if only is None or only not in verbs or name == only:
+            add(sub, _common)
     return p
 
 
@@ -210,13 +288,20 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "build": lambda args: commands.cmd_build(args),
     "layout": lambda args: commands.cmd_layout(args),
     "backends": lambda args: commands.cmd_backends(args),
+    "init": lambda args: commands.cmd_init(args),
+    "watch": lambda args: commands.cmd_watch(args),
+    "cache": lambda args: commands.cmd_cache(args),
+    "explain": lambda args: commands.cmd_explain(args),
+    "plan": lambda args: commands.cmd_plan(args),
+    "help": lambda args: commands.cmd_help(args, build_parser()),
 }
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; the exit code."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    words = sys.argv[1:] if argv is None else argv
+    parser = build_parser(only=words[0] if words else None)
+    args = parser.parse_args(words)
     if not args.command:
         parser.print_help(sys.stderr)
         return commands.EXIT_USAGE

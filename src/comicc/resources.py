@@ -1,6 +1,7 @@
-"""Where the shipped data (grammar, themes) lives.
+"""Where the shipped data (grammar, themes, the writers' documentation) lives.
 
-In a wheel, ``grammar/`` and ``themes/`` are force-included as
+In a wheel, ``grammar/``, ``themes/`` and the documents ``comicc help``
+prints (``docs/*.md``, see pyproject.toml) are force-included as
 ``comicc/_data/``; in a source checkout they sit at the repository's top
 level, where writers and contributors find them.
 """
@@ -28,3 +29,8 @@ def grammar_path() -> Path:
 def themes_dir() -> Path:
     """The folder of the built-in themes (one TOML file each)."""
     return data_dir("themes")
+
+
+def docs_dir() -> Path:
+    """The folder of the documents ``comicc help`` prints (Markdown)."""
+    return data_dir("docs")

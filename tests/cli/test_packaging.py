@@ -48,6 +48,7 @@ def test_wheel_contains_grammar_and_themes(wheel):
     assert "comicc/_data/grammar/comic.lark" in names
     assert any(n.startswith("comicc/_data/themes/") and n.endswith(".toml") for n in names)
     assert "comicc/cli.py" in names
+    assert "comicc/_data/docs/language.md" in names  # what `comicc help language` prints
 
 
 def test_installed_wheel_checks_an_example(wheel, tmp_path):

@@ -81,8 +81,10 @@ def test_build_and_layout_warn_and_go_on(story, tmp_path, capsys, name):
     err = capsys.readouterr().err
     assert "story.comic.lock is not a comicc lock file" in err, err
     assert "laying out as if there were none" in err
+    # the script's own dpi, not `--dpi` (a proof build, which writes no lock file)
+    story.write_text(SCRIPT.replace("seed: 1234", "seed: 1234\ndpi: 72", 1))
     code = cli.main(
-        ["build", str(story), "-o", str(tmp_path / "a.pdf"), "--dpi", "72", "--no-progress"]
+        ["build", str(story), "-o", str(tmp_path / "a.pdf"), "--no-progress"]
         + ["--cache-dir", str(tmp_path / "cache")]
     )
     err = capsys.readouterr().err

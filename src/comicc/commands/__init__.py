@@ -14,9 +14,19 @@ if TYPE_CHECKING:
     from comicc.commands.backends import cmd_backends
     from comicc.commands.backends import register as register_backends
     from comicc.commands.build import cmd_build
+    from comicc.commands.cache import cmd_cache
+    from comicc.commands.cache import register as register_cache
     from comicc.commands.check import cmd_check
+    from comicc.commands.explain import cmd_explain
+    from comicc.commands.explain import register as register_explain
     from comicc.commands.fmt import cmd_fmt
+    from comicc.commands.help import cmd_help
+    from comicc.commands.help import register as register_help
+    from comicc.commands.init import cmd_init
+    from comicc.commands.init import register as register_init
     from comicc.commands.layout import cmd_layout
+    from comicc.commands.plan import cmd_plan
+    from comicc.commands.plan import register as register_plan
     from comicc.commands.report import (
         EXIT_ERRORS,
         EXIT_INTERNAL,
@@ -24,6 +34,7 @@ if TYPE_CHECKING:
         EXIT_OK,
         EXIT_USAGE,
     )
+    from comicc.commands.watch import cmd_watch
 
 # name -> (module, name there)
 _HOME = {
@@ -34,10 +45,21 @@ _HOME = {
     "EXIT_USAGE": ("report", "EXIT_USAGE"),
     "cmd_backends": ("backends", "cmd_backends"),
     "cmd_build": ("build", "cmd_build"),
+    "cmd_explain": ("explain", "cmd_explain"),
+    "cmd_plan": ("plan", "cmd_plan"),
+    "register_explain": ("explain", "register"),
+    "register_plan": ("plan", "register"),
     "cmd_check": ("check", "cmd_check"),
     "cmd_fmt": ("fmt", "cmd_fmt"),
     "cmd_layout": ("layout", "cmd_layout"),
     "register_backends": ("backends", "register"),
+    "cmd_cache": ("cache", "cmd_cache"),
+    "register_cache": ("cache", "register"),
+    "cmd_help": ("help", "cmd_help"),
+    "register_help": ("help", "register"),
+    "cmd_init": ("init", "cmd_init"),
+    "register_init": ("init", "register"),
+    "cmd_watch": ("watch", "cmd_watch"),
 }
 
 __all__ = [
@@ -48,10 +70,21 @@ __all__ = [
     "EXIT_USAGE",
     "cmd_backends",
     "cmd_build",
+    "cmd_explain",
+    "cmd_plan",
+    "register_explain",
+    "register_plan",
     "cmd_check",
     "cmd_fmt",
     "cmd_layout",
     "register_backends",
+    "cmd_cache",
+    "register_cache",
+    "cmd_help",
+    "register_help",
+    "cmd_init",
+    "register_init",
+    "cmd_watch",
 ]
 
 

@@ -4,7 +4,10 @@ Layout on disk (``.comicc-cache/`` beside the script, or ``$COMICC_CACHE``):
 
     art/ab/abcdef....jpg   the finished panel art (or .png with --lossless)
     art/ab/abcdef....raw   what a paid service returned, byte for byte
-    art/ab/abcdef....json  metadata: backend, seed used, composite report
+    art/ab/abcdef....json  metadata: the script (absolute path) and panel it was
+                           painted for, every script that used it since
+                           (``scripts``), variant, backend, seed used,
+                           composite report, the art's hash and size
 
     art/ab/abcdef....lock  held while one build paints the entry (filelock)
 
@@ -76,10 +79,14 @@ def art_problem(
 
 
 class ArtCache:
-    """The cache under ``root``: entries by key and file extension."""
+    """The cache under ``root``: entries by key and file extension. ``script``:
+    the script being built, recorded in the metadata of the art it paints (so
+    ``comicc cache`` knows whose art an entry is: several scripts may share a
+    cache)."""
 
-    def __init__(self, root: str | os.PathLike[str]) -> None:
+    def __init__(self, root: str | os.PathLike[str], script: str | None = None) -> None:
         self.root = Path(root)
+        self.script = str(Path(script).resolve()) if script else None
 
     def _base(self, key: str) -> Path:
         return self.root / "art" / key[:2] / key
@@ -109,16 +116,21 @@ class ArtCache:
         data = self.get(key, ext)
         if data is None:
             return Lookup(None)
-        problem = art_problem(data, ext, size, self.meta(key))
+        meta = self.meta(key)
+        problem = art_problem(data, ext, size, meta)
         if problem is not None:
             return Lookup(None, problem)
+        if meta is not None and self.script and self.script not in entry_users(meta):
+            # another script's art, used by this one too: `cache gc` of either keeps it
+            self.put_meta(key, {**meta, "scripts": [*entry_users(meta), self.script]})
         return Lookup(PanelArt.from_bytes(data))
 
     def put_art(self, key: str, ext: str, data: bytes, meta: dict[str, Any]) -> None:
         """Store the art and its metadata, which records the art's hash and size."""
         self.put(key, ext, data)
         record = {"sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)}
-        self.put_meta(key, {**meta, "art": record})
+        owner = {"script": self.script, "scripts": [self.script]} if self.script else {}
+        self.put_meta(key, {**owner, **meta, "art": record})
 
     def remove(self, key: str, ext: str) -> None:
         """Remove a (damaged) entry's art and metadata."""
@@ -149,6 +161,20 @@ class ArtCache:
 
     def put_meta(self, key: str, meta: dict[str, Any]) -> None:
         self.put(key, "json", json.dumps(meta, sort_keys=True, indent=1).encode())
+
+    def add_meta(self, key: str, extra: dict[str, Any]) -> None:
+        """Add ``extra`` to the metadata of an entry that has some (a missing or
+        unreadable one is left alone: its art would not pass :meth:`lookup`)."""
+        meta = self.meta(key)
+        if meta is not None:
+            self.put_meta(key, {**meta, **extra})
+
+
+def entry_users(meta: dict[str, Any]) -> list[str]:
+    """The scripts (absolute paths) an entry's metadata says painted or used it."""
+    more = meta.get("scripts")
+    found = [meta.get("script"), *(more if isinstance(more, list) else [])]
+    return list(dict.fromkeys(s for s in found if isinstance(s, str)))
 
 
 def default_cache_dir(script_path: str | os.PathLike[str]) -> Path:

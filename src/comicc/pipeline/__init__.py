@@ -10,9 +10,10 @@ import importlib
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from comicc.pipeline.book import build, layout, locked_sizes
+    from comicc.pipeline.book import build, layout, locked_sizes, plan_book
     from comicc.pipeline.compile import Checked, check, check_source, load_source
     from comicc.pipeline.options import OUTPUT_FORMATS, BuildOptions, BuildResult, Repaint
+    from comicc.pipeline.plan import BackendPlan, BookPlan, PlannedImage
 
 # name -> the module defining it
 _HOME = {
@@ -27,6 +28,10 @@ _HOME = {
     "build": "book",
     "layout": "book",
     "locked_sizes": "book",
+    "plan_book": "book",
+    "BackendPlan": "plan",
+    "BookPlan": "plan",
+    "PlannedImage": "plan",
 }
 
 __all__ = [
@@ -34,13 +39,17 @@ __all__ = [
     "BuildOptions",
     "BuildResult",
     "Repaint",
+    "BackendPlan",
+    "BookPlan",
     "Checked",
+    "PlannedImage",
     "build",
     "check",
     "check_source",
     "layout",
     "load_source",
     "locked_sizes",
+    "plan_book",
 ]
 
 

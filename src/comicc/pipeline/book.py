@@ -6,22 +6,24 @@ output, then the lock file. ``compile.py`` is the first half (source to IR).
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
-from comicc.backends import Backend, BackendError
+from comicc.backends import Backend, BackendError, Capabilities
 from comicc.backends import load as load_backend
-from comicc.diagnostics import Sink
+from comicc.diagnostics import Diagnostic, Sink
 from comicc.files import STDOUT, FileRefused, check_output
 from comicc.fonts import default_fontbook
 from comicc.images import PanelArt
-from comicc.layout import BookGeom, PanelGeom, layout_book
-from comicc.model import ir, path_within
+from comicc.layout import BookGeom, PageGeom, PanelGeom, layout_book
+from comicc.model import expand_home, ir, path_within
 from comicc.output import page_images, write_cbz, write_pdf, write_png_pages
 from comicc.paint import (
     ArtCache,
     LockedPanel,
+    LockFile,
     Painter,
     PaintJob,
     PaintOutcome,
@@ -29,12 +31,15 @@ from comicc.paint import (
     default_cache_dir,
     lock_path,
     read_lock,
+    reference_warnings,
     write_lock,
 )
 from comicc.pipeline.compile import check_geometry
-from comicc.pipeline.options import BuildOptions, BuildResult, Repaint
+from comicc.pipeline.options import BuildOptions, BuildResult, LayoutMemo, Repaint
+from comicc.pipeline.plan import BookPlan, plan_images
+from comicc.pipeline.reasons import RECORD, request_record
 from comicc.source import Span
-from comicc.theme import Theme, resolve_format
+from comicc.theme import PageFormat, Theme, resolve_format
 
 CBZ_MAX_DPI = 300  # CBZ pages are for screens: more pixels only make the file bigger
 
@@ -80,9 +85,11 @@ def layout(
     theme: Theme,
     sink: Sink,
     keep: dict[str, tuple[float, float]] | None = None,
+    memo: LayoutMemo | None = None,
 ) -> BookGeom | None:
     """Lay out every page; None (and a diagnostic) when the page format is unknown.
-    ``keep``: balloon sizes to keep while their text fits (:func:`locked_sizes`)."""
+    ``keep``: balloon sizes to keep while their text fits (:func:`locked_sizes`);
+    ``memo``: pages laid out before, reused when laid out from the same things."""
     page_format = resolve_format(theme, script.page_format)
     if page_format is None:
         sink.error(
@@ -91,9 +98,55 @@ def layout(
             path=script.path,
         )
         return None
+    if memo is not None:
+        return _layout_memoized(script, theme, page_format, sink, keep or {}, memo)
     book, issues = layout_book(script, theme, page_format, default_fontbook(), keep=keep)
     sink.extend(issues)
     return book
+
+
+def _layout_memoized(
+    script: ir.Script,
+    theme: Theme,
+    page_format: PageFormat,
+    sink: Sink,
+    keep: dict[str, tuple[float, float]],
+    memo: LayoutMemo,
+) -> BookGeom:
+    """:func:`layout`, taking from ``memo`` every page laid out before from the
+    same page, theme, page format, reading order and kept balloon sizes (pages
+    are laid out independently of each other). The warnings of a reused page
+    point at its balloons' lines of now. Only this book's pages are kept."""
+    shared = repr((theme, page_format, script.reading))
+    empty, _ = layout_book(replace(script, pages=()), theme, page_format, default_fontbook())
+    memo.laid_out, memo.reused = [], []
+    pages: list[PageGeom] = []
+    used: dict[str, tuple[PageGeom, list[Diagnostic], dict[str, Span]]] = {}
+    for page in script.pages:
+        balloons = [b for panel in page.panels for b in panel.balloons]
+        kept = sorted((b.id, keep[b.id]) for b in balloons if b.id in keep)
+        key = hashlib.sha256(repr((page, shared, kept)).encode()).hexdigest()
+        spans = {b.id: b.span for b in balloons}
+        hit = memo.pages.get(key)
+        if hit is None:
+            one, issues = layout_book(
+                replace(script, pages=(page,)), theme, page_format, default_fontbook(), keep=keep
+            )
+            geom, found = one.pages[0], list(issues)
+            used[key] = (geom, found, spans)
+            memo.laid_out.append(page.number)
+        else:
+            used[key] = hit
+            geom, found, then = hit
+            now = {then[bid]: span for bid, span in spans.items() if bid in then}
+            found = [
+                d if d.span is None else replace(d, span=now.get(d.span, d.span)) for d in found
+            ]
+            memo.reused.append(page.number)
+        sink.extend(found)
+        pages.append(geom)
+    memo.pages = used
+    return BookGeom(tuple(pages), empty.reading)
 
 
 def apply_overrides(script: ir.Script, opts: BuildOptions) -> ir.Script:
@@ -151,7 +204,7 @@ def confine_paths(script: ir.Script, sink: Sink, allow_paths: tuple[str, ...] = 
         for key, value in st.backend_settings:
             backend, _, name = key.partition(".")
             if name in path_keys(backend) and value.strip():
-                path = folder / Path(value.strip()).expanduser()
+                path = folder / expand_home(value.strip())
                 if not path_within(path, (folder, *allow_paths)) and (key, value) not in reported:
                     reported.add((key, value))
                     sink.error(
@@ -170,22 +223,27 @@ def confine_paths(script: ir.Script, sink: Sink, allow_paths: tuple[str, ...] = 
     return _map_settings(script, fix)
 
 
-def create_backends(script: ir.Script, sink: Sink) -> dict[str, Backend] | None:
+def create_backends(
+    script: ir.Script, sink: Sink, *, ready: bool = True
+) -> dict[str, Backend] | None:
     """Instantiate every backend the script uses and check its configuration
     (settings, key, reachability) BEFORE any paint request is sent. Problems
-    point at the setting's line (`stability.url: ...`, `backend: stability`)."""
+    point at the setting's line (`stability.url: ...`, `backend: stability`).
+    ``ready=False``: settings only, no key or server looked at (``comicc plan``)."""
     first_use: dict[str, ir.Panel] = {}
     for panel in script.panels:
         first_use.setdefault(panel.settings.backend, panel)
     out: dict[str, Backend] = {}
     for name, panel in first_use.items():
-        backend = _create_backend(name, panel, script, sink)
+        backend = _create_backend(name, panel, script, sink, ready)
         if backend is not None:
             out[name] = backend
     return out if len(out) == len(first_use) else None
 
 
-def _create_backend(name: str, first: ir.Panel, script: ir.Script, sink: Sink) -> Backend | None:
+def _create_backend(
+    name: str, first: ir.Panel, script: ir.Script, sink: Sink, ready: bool = True
+) -> Backend | None:
     """Backend ``name`` configured by the settings of ``first``, the first panel
     using it; None (and diagnostics) when it cannot be used."""
     st = first.settings
@@ -244,7 +302,7 @@ def _create_backend(name: str, first: ir.Panel, script: ir.Script, sink: Sink) -
             return None
     try:
         backend = factory(**settings_of(st))
-        if isinstance(backend, Backend):
+        if isinstance(backend, Backend) and ready:
             backend.preflight()
     except BackendError as e:
         named = e.setting and st.span_of(f"{name}.{e.setting}")
@@ -271,7 +329,8 @@ def build(script: ir.Script, theme: Theme, sink: Sink, opts: BuildOptions) -> Bu
         return None
     if opts.dpi and not check_geometry(script, theme, sink, dpi=opts.dpi):
         return None  # `--dpi` past the pixel budget: refused before allocating
-    book = layout(script, theme, sink, keep=locked_sizes(script, sink) if opts.use_lock else None)
+    keep = locked_sizes(script, sink) if opts.use_lock else None
+    book = layout(script, theme, sink, keep=keep, memo=opts.layout_memo)
     if book is None or sink.has_errors():
         return None
     out = Path(opts.output) if opts.output else default_output(script.path, opts.output_format)
@@ -290,14 +349,24 @@ def build(script: ir.Script, theme: Theme, sink: Sink, opts: BuildOptions) -> Bu
     backends = create_backends(script, sink)
     if backends is None:
         return None
+    sink.extend(reference_warnings(script, backends))  # once per backend, not per panel
     geoms = {g.id: g for page in book.pages for g in page.panels}
     jobs = [
         PaintJob(panel, geoms[panel.id], v)
         for panel in script.panels
         for v in range(1, panel.settings.variants + 1)
     ]
-    cache = ArtCache(opts.cache_dir or default_cache_dir(script.path))
+    cache = ArtCache(opts.cache_dir or default_cache_dir(script.path), script=script.path)
     cache.sweep()
+    plan = plan_images(
+        script, book, _capabilities(backends), cache, ext=_ext(opts), lock=_lock(script)
+    )
+    if not _within_budget(plan, script, opts, sink):
+        return None
+    if plan.paid and plan.to_paint and opts.on_paid_plan is not None:
+        if not opts.on_paid_plan(plan):
+            sink.error("build-not-confirmed", "the build was not confirmed: nothing was painted")
+            return None
     painter = Painter(
         backends,
         cache,
@@ -309,6 +378,7 @@ def build(script: ir.Script, theme: Theme, sink: Sink, opts: BuildOptions) -> Bu
     outcomes = painter.paint(jobs)
     for o in outcomes:
         sink.extend(o.diagnostics)
+    _record_requests(outcomes, backends, cache)
     if sink.has_errors():
         return None
     by_panel: dict[str, dict[int, PaintOutcome]] = {}
@@ -331,8 +401,15 @@ def build(script: ir.Script, theme: Theme, sink: Sink, opts: BuildOptions) -> Bu
         return None
     if opts.write_lock:
         write_lock(lock_path(script.path), locked)
+    why = {(i.panel.id, i.variant): i.reasons for i in plan.images}
     repainted = tuple(
-        Repaint(o.job.panel.id, o.job.panel.page, o.job.panel.number, o.job.variant)
+        Repaint(
+            o.job.panel.id,
+            o.job.panel.page,
+            o.job.panel.number,
+            o.job.variant,
+            why.get((o.job.panel.id, o.job.variant)) or ("painted by another build meanwhile",),
+        )
         for o in outcomes
         if not o.from_cache
     )
@@ -343,11 +420,95 @@ def build(script: ir.Script, theme: Theme, sink: Sink, opts: BuildOptions) -> Bu
         len(repainted),
         len(outcomes) - len(repainted),
         repainted,
+        tuple((p.id, p.settings.variants) for p in script.panels if p.settings.variants > 1),
     )
 
 
 def _folder(opts: BuildOptions) -> bool:
     return opts.output_format == "png"
+
+
+def _ext(opts: BuildOptions) -> str:
+    """The file extension of the art a build caches."""
+    return "png" if opts.lossless else "jpg"
+
+
+def _lock(script: ir.Script) -> LockFile:
+    return read_lock(lock_path(script.path))
+
+
+def _capabilities(backends: dict[str, Backend]) -> dict[str, Capabilities]:
+    return {name: backend.capabilities for name, backend in backends.items()}
+
+
+def plan_book(
+    script: ir.Script, theme: Theme, sink: Sink, opts: BuildOptions
+) -> tuple[ir.Script, BookPlan] | None:
+    """What ``build`` with ``opts`` would paint, take from the cache and pay, and
+    why; no request is sent and no key is read (backends are configured and
+    their settings checked, but not made ready). Also the script as built
+    (``--backend``/``--dpi`` applied). None when a stage found errors."""
+    script = confine_paths(apply_overrides(script, opts), sink, opts.allow_paths)
+    if sink.has_errors():
+        return None
+    if opts.dpi and not check_geometry(script, theme, sink, dpi=opts.dpi):
+        return None
+    keep = locked_sizes(script, sink, doing="planning") if opts.use_lock else None
+    book = layout(script, theme, sink, keep=keep)
+    if book is None or sink.has_errors():
+        return None
+    backends = create_backends(script, sink, ready=False)
+    if backends is None:
+        return None
+    cache = ArtCache(opts.cache_dir or default_cache_dir(script.path))
+    plan = plan_images(
+        script, book, _capabilities(backends), cache, ext=_ext(opts), lock=_lock(script)
+    )
+    return script, plan
+
+
+def _within_budget(plan: BookPlan, script: ir.Script, opts: BuildOptions, sink: Sink) -> bool:
+    """Whether the plan's cost is within ``--max-cost`` (else the script's
+    ``budget:``); an error saying by how much when it is not."""
+    limit = opts.max_cost
+    span = None
+    if limit is None and script.budget is not None:
+        limit, span = script.budget.amount, script.budget.span
+    if limit is None:
+        return True
+    over = plan.over(limit)
+    for b in over:
+        given = "`--max-cost`" if span is None else "the script's `budget:`"
+        unit = b.unit or ""
+        sink.error(
+            "over-budget",
+            f"this build would cost {b.cost:g} {unit} on {b.backend}: "
+            f"{b.cost - limit:g} {unit} more than {given} of {limit:g}",
+            span,
+            path=None if span is not None else script.path,
+            hints=[
+                plan.one_line(),
+                "raise the budget, or paint fewer images (`comicc plan` shows which and why)",
+            ],
+        )
+    return not over
+
+
+def _record_requests(
+    outcomes: list[PaintOutcome], backends: dict[str, Backend], cache: ArtCache
+) -> None:
+    """Keep in each cache entry's metadata the request that made it (see
+    :func:`comicc.pipeline.reasons.request_record`), so a later plan can say why a
+    panel repaints; entries cached by an older comicc get it too."""
+    for o in outcomes:
+        if o.plan is None or o.art is None:
+            continue
+        meta = cache.meta(o.plan.cache_key)
+        if meta is None or (o.from_cache and RECORD in meta):
+            continue
+        caps = backends[o.job.panel.settings.backend].capabilities
+        record = request_record(o.plan, o.job.panel, o.job.geom, caps)
+        cache.add_meta(o.plan.cache_key, {RECORD: record})
 
 
 def _write(

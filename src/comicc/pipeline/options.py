@@ -8,6 +8,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from comicc.diagnostics import Diagnostic
+    from comicc.layout import PageGeom
+    from comicc.pipeline.plan import BookPlan
+    from comicc.source import Span
 
 OUTPUT_FORMATS = ("pdf", "cbz", "png")
 DPI_RANGE = (72, 1200)  # art resolution: the bounds of `--dpi`, as of the script's `dpi:`
@@ -37,6 +46,30 @@ class BuildOptions:
     # folders (--allow-path) a backend setting may name files in, besides the
     # script's own folder
     allow_paths: tuple[str, ...] = ()
+    # the most the build may cost (`--max-cost`, in the paying backend's cost
+    # unit); None: the script's `budget:`, if any
+    max_cost: float | None = None
+    # called with the book plan before the first paid request (only when the
+    # build would pay): prints it, may ask; False stops the build unpainted
+    on_paid_plan: Callable[[BookPlan], bool] | None = None
+    # pages laid out by earlier builds in this process (`comicc watch`): a page
+    # whose content did not change is not laid out again
+    layout_memo: LayoutMemo | None = None
+
+
+@dataclass
+class LayoutMemo:
+    """Pages laid out by earlier builds, by what they were laid out from (the
+    page, the theme, the page format, the balloon sizes kept), kept in memory
+    between the builds of ``comicc watch``; ``laid_out`` and ``reused``: the
+    page numbers the last build laid out and took from here."""
+
+    # key -> the page's geometry, its layout warnings and its balloons' spans then
+    pages: dict[str, tuple[PageGeom, list[Diagnostic], dict[str, Span]]] = field(
+        default_factory=dict
+    )
+    laid_out: list[int] = field(default_factory=list)
+    reused: list[int] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -60,3 +93,5 @@ class BuildResult:
     painted: int
     cached: int
     repainted: tuple[Repaint, ...] = ()  # every painted image, in panel order
+    # panel id -> its number of variants, for the panels with more than one
+    variants: tuple[tuple[str, int], ...] = ()
