@@ -10,7 +10,13 @@
 * The seed is always sent (never -1); ``info`` is a JSON *string* with the
   seed used. ``model:`` picks the checkpoint (``override_settings``).
 * Basic auth: ``automatic1111.user`` + ``$AUTOMATIC1111_PASSWORD`` (never the
-  script). Several servers: ``automatic1111.urls`` (round-robin).
+  script). Several servers: ``automatic1111.urls``; each is sent at most
+  ``automatic1111.concurrency`` requests at once (default 2), the build's
+  ``--jobs`` caps the total.
+* Consistent characters: each LoRA of the panel's characters is appended to
+  the prompt as ``<lora:name:weight>``; each reference image becomes one
+  ControlNet unit (IP-Adapter by default) in ``alwayson_scripts.controlnet.args``
+  (the sd-webui-controlnet extension; its default of 3 units is the limit).
 * 404 unknown sampler/model and 422 -> Rejected; 404 "Not Found" (no
   ``--api``) -> Unavailable; 500 "Invalid encoded image" -> Rejected (the same
   bytes fail again); other 5xx and timeouts -> Transient.
@@ -41,11 +47,13 @@ from comicc.backends.base import (
     to_service_mask,
 )
 from comicc.backends.keys import api_key
+from comicc.backends.references import reference_png
 from comicc.backends.settings import SettingSpec, SettingValues, choice_hint
 
 NAME = "automatic1111"
 PASSWORD_ENV = "AUTOMATIC1111_PASSWORD"
 PREFLIGHT_TIMEOUT = (3.0, 10.0)
+DEFAULT_CONCURRENCY = 2  # per server: one painting, one uploaded and waiting
 
 
 # ------------------------------------------------------------------ backend
@@ -56,6 +64,12 @@ SETTINGS: dict[str, SettingSpec] = {
         "str", "HTTP Basic user; the password comes from $AUTOMATIC1111_PASSWORD", ""
     ),
     "timeout": SettingSpec("float", "seconds to wait for one image", 300.0, range=(0.1, None)),
+    "concurrency": SettingSpec(
+        "int",
+        "requests each server is sent at once (one paints, the next waits uploaded)",
+        DEFAULT_CONCURRENCY,
+        range=(1, 64),
+    ),
     "steps": SettingSpec("int", "sampling steps", 30, range=(1, 150)),
     "cfg_scale": SettingSpec("float", "prompt guidance", 7.0, range=(1, 30)),
     "sampler": SettingSpec("str", "sampler_name", "Euler a"),
@@ -76,7 +90,23 @@ SETTINGS: dict[str, SettingSpec] = {
     "max_side": SettingSpec(
         "int", "longest side requested; larger panels are scaled", 2048, range=(64, 8192)
     ),
+    "reference_module": SettingSpec(
+        "str",
+        "ControlNet preprocessor for reference images (GET /controlnet/module_list)",
+        "ip-adapter_clip_sd15",
+    ),
+    "reference_model": SettingSpec(
+        "str",
+        "ControlNet model for reference images (GET /controlnet/model_list)",
+        "ip-adapter_sd15",
+    ),
+    "reference_weight": SettingSpec(
+        "float", "how strongly a reference image steers the painting", 0.8, range=(0, 2)
+    ),
 }
+MAX_REFERENCES = 3  # sd-webui-controlnet's default number of units
+MAX_LORAS = 16
+REFERENCE_SIDE = 1024  # reference images are sent at most this many px a side
 # the webui's answers that mean something particular (the rest: http.STATUS_RULES)
 STATUS_RULES = {
     401: http.StatusRule(
@@ -110,6 +140,9 @@ class Automatic1111Backend(Backend):
         needs_network=True,
         needs_key=None,
         cost_unit=None,
+        max_references=MAX_REFERENCES,
+        max_loras=MAX_LORAS,
+        concurrency=DEFAULT_CONCURRENCY,
     )
     SETTINGS = SETTINGS
 
@@ -118,7 +151,11 @@ class Automatic1111Backend(Backend):
         self.values = values = self.setting_values(self.backend_settings, painting=False)
         self.pool = http.ServerPool.from_settings(values.text("url"), values.urls("urls"))
         self.user = values.text("user")
-        self.capabilities = replace(type(self).capabilities, max_side=values.integer("max_side"))
+        self.capabilities = replace(
+            type(self).capabilities,
+            max_side=values.integer("max_side"),
+            concurrency=values.integer("concurrency"),
+        )
         self._sessions = http.ThreadSessions()
 
     # ---------------------------------------------------------- plumbing
@@ -237,7 +274,7 @@ class Automatic1111Backend(Backend):
             "steps": o.integer("steps"),
             "cfg_scale": o.number("cfg_scale"),
             "sampler_name": o.text("sampler"),
-            "prompt": request.prompt,
+            "prompt": lora_prompt(request),
             "negative_prompt": request.negative,
             "batch_size": 1,
             "n_iter": 1,
@@ -251,13 +288,26 @@ class Automatic1111Backend(Backend):
         if request.model:
             body["override_settings"] = {"sd_model_checkpoint": request.model}
             body["override_settings_restore_afterwards"] = True
+        if request.references:
+            body["alwayson_scripts"] = {"controlnet": {"args": reference_units(request, o)}}
         return body
 
+    def endpoints(self) -> tuple[str, ...]:
+        return self.pool.urls
+
+    def prepare(self, request: PaintRequest) -> PaintRequest:
+        """The img2img body (PNGs in base64) made before a server slot is taken."""
+        return replace(request, prepared=self.payload(request))
+
     def paint(self, request: PaintRequest) -> PaintResult:
+        return self.paint_on(request, self.pool.pick())
+
+    def paint_on(self, request: PaintRequest, endpoint: str) -> PaintResult:
+        """One img2img call to the server ``endpoint`` (one of :attr:`pool`'s urls)."""
         self.check(request)
-        body = self.payload(request)
+        body = request.prepared if isinstance(request.prepared, dict) else self.payload(request)
         read = self.settings_for(request).number("timeout")
-        base = self.pool.pick()
+        base = endpoint if endpoint in self.pool.urls else self.pool.pick()
         try:
             resp = self._call("POST", base + "/sdapi/v1/img2img", (10.0, read), json=body)
         except Unavailable as e:
@@ -314,6 +364,14 @@ class Automatic1111Backend(Backend):
                 hint="the same image fails the same way; is the server a "
                 "stable-diffusion-webui with --api?",
             )
+        if code == 422 and "always on script" in text.lower():
+            return Rejected(
+                f"the webui has no ControlNet extension for the reference images: {detail}",
+                reason="no-controlnet",
+                backend=NAME,
+                hint="install sd-webui-controlnet (and an IP-Adapter model) in the webui, "
+                "or remove the characters' `ref:` lines",
+            )
         if code >= 500 and "out of memory" in text.lower():
             return Transient(
                 f"the webui ran out of memory (HTTP {code})",
@@ -322,6 +380,29 @@ class Automatic1111Backend(Backend):
             )
         error = http.status_error(resp, NAME, why=detail[:300], rules=STATUS_RULES)
         return error or Transient(f"HTTP {code}", backend=NAME)
+
+
+def lora_prompt(request: PaintRequest) -> str:
+    """The prompt with each LoRA of the request as ``<lora:name:weight>``."""
+    tags = " ".join(f"<lora:{lo.name}:{lo.weight:g}>" for lo in request.loras)
+    return f"{request.prompt} {tags}" if tags else request.prompt
+
+
+def reference_units(request: PaintRequest, o: SettingValues) -> list[dict[str, Any]]:
+    """One sd-webui-controlnet unit per reference image (``image`` is base64 PNG)."""
+    return [
+        {
+            "enabled": True,
+            "image": base64.b64encode(reference_png(ref, REFERENCE_SIDE)).decode("ascii"),
+            "module": o.text("reference_module"),
+            "model": o.text("reference_model"),
+            "weight": o.number("reference_weight"),
+            "resize_mode": "Crop and Resize",
+            "pixel_perfect": True,
+            "control_mode": "Balanced",
+        }
+        for ref in request.references[:MAX_REFERENCES]
+    ]
 
 
 def _info(raw: Any) -> dict[str, Any]:

@@ -66,6 +66,17 @@ class BackendError(Exception):
         self.setting = setting
         self.backend = backend
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Picklable with every field (a local backend paints in a worker process)."""
+        return (_rebuild_error, (type(self), self.args, dict(self.__dict__)))
+
+
+def _rebuild_error(cls: type[BackendError], args: tuple[Any, ...], state: dict[str, Any]) -> Any:
+    error = cls.__new__(cls)
+    Exception.__init__(error, *args)
+    error.__dict__.update(state)
+    return error
+
 
 class Unavailable(BackendError):
     """The backend cannot run here: no key, not installed, server down."""
@@ -147,7 +158,13 @@ class Capabilities:
     mask_guidance_only: bool = False
     # settings that say HOW to reach the service, not WHAT to paint: they stay
     # out of the cache key, so moving to another server or timeout repaints nothing
-    neutral_settings: frozenset[str] = frozenset({"url", "urls", "timeout", "wait", "user"})
+    neutral_settings: frozenset[str] = frozenset(
+        {"url", "urls", "timeout", "wait", "user", "concurrency"}
+    )
+    # requests one endpoint (server, account) is sent at once; None: only the
+    # build's `--jobs` limits them. A GPU server paints one image at a time, so a
+    # self-hosted backend says 1-2 (the second is uploaded while the first paints)
+    concurrency: int | None = None
 
     def __post_init__(self) -> None:
         if self.mask_convention not in MASK_CONVENTIONS:
@@ -266,6 +283,9 @@ class PaintRequest:
     # the characters in this panel: their reference images and LoRAs
     references: tuple[Reference, ...] = ()
     loras: tuple[Lora, ...] = ()
+    # what :meth:`Backend.prepare` made of this request ahead of its slot (an
+    # encoded body); None: not prepared. Never part of what is painted.
+    prepared: Any = field(default=None, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         if self.init_image.size != (self.width, self.height):
@@ -304,6 +324,22 @@ class Backend(ABC):
     @abstractmethod
     def paint(self, request: PaintRequest) -> PaintResult:
         """Paint ``request.mask``'s PAINT area; return the whole image."""
+
+    def endpoints(self) -> tuple[str, ...]:
+        """Where requests can go (server addresses); each takes
+        ``capabilities.concurrency`` at once. One unnamed endpoint by default."""
+        return ("",)
+
+    def paint_on(self, request: PaintRequest, endpoint: str) -> PaintResult:
+        """:meth:`paint` on ``endpoint`` (one of :meth:`endpoints`): the scheduler
+        picks a server with a free slot; by default the backend chooses."""
+        return self.paint(request)
+
+    def prepare(self, request: PaintRequest) -> PaintRequest:
+        """The request with its CPU work done (encoding the images), before the
+        scheduler takes a slot for it: a slot never waits on comicc's own work.
+        By default nothing is prepared."""
+        return request
 
     # --- configuration, checked by the build BEFORE any paint request -----
     #: the backend settings this backend understands (``stability.style_preset``

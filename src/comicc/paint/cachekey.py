@@ -9,7 +9,14 @@ backend returns:
   ``seed``, the request size in pixels, the exact panel box size, ``variant``;
 * the cast points (a backend may draw figures there; the draft one does);
 * the MASK GEOMETRY: mask mode, keep-margin and feather (px), and the reserved
-  balloon paths relative to the panel box, every coordinate rounded to 0.01 pt.
+  balloon paths relative to the panel box, every coordinate rounded to 0.01 pt;
+* a backend setting naming a file (``comfyui.workflow``) as the SHA-256 of the
+  file's content, not its path (:func:`file_content`);
+* the consistent-character inputs the backend is SENT (``refs``: character and
+  SHA-256 of each reference image's content, never its path; ``loras``:
+  character, name and weight), and only when there are some: a backend that
+  cannot use them gets none, so their changes repaint nothing there, and a
+  script without them keeps the keys it had.
 
 It deliberately leaves out the balloon TEXT: fixing a typo that still fits in
 the same balloon keeps the same reserved shape, so the key (and the paid
@@ -28,11 +35,14 @@ import json
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from comicc.backends import BackendError
+from comicc.backends import load as load_backend
 from comicc.layout import VectorPath
+from comicc.model import expand_home
 
 # Bump whenever comicc changes how it rasterizes the init image or the mask
 # (or the draft backend its roughs): old cache entries then stop matching.
-KEY_VERSION = 2
+KEY_VERSION = 3  # 3: masks stroked without round joints (paint/mask.py)
 
 
 def _r(v: float, nd: int = 2) -> float:
@@ -82,15 +92,24 @@ def key_document(
     variant: int,
     mask: Mapping[str, Any],
     cast: Iterable[tuple[str, tuple[float, float]]] = (),
+    references: Sequence[tuple[str, str]] = (),
+    loras: Sequence[tuple[str, str, float]] = (),
 ) -> dict[str, Any]:
-    """The document the key hashes (see the module docstring for what goes in)."""
+    """The document the key hashes (see the module docstring for what goes in).
+    ``references``: (character, sha256) pairs; ``loras``: (character, name, weight)."""
     items = backend_settings.items() if isinstance(backend_settings, Mapping) else backend_settings
+    extra: dict[str, Any] = {}
+    if references:
+        extra["refs"] = [[c, h] for c, h in references]
+    if loras:
+        extra["loras"] = [[c, n, _r(w, 4)] for c, n, w in loras]
     return {
+        **extra,
         "v": KEY_VERSION,
         "backend": backend,
         "model": model,
         # named "params" since KEY_VERSION 1: renaming it would repaint every panel
-        "params": sorted([str(k), str(v)] for k, v in items),
+        "params": sorted([str(k), file_content(backend, str(k), str(v))] for k, v in items),
         "prompt": prompt,
         "negative": negative,
         "seed": seed,
@@ -100,6 +119,29 @@ def key_document(
         "cast": [[n, _r(x, 1), _r(y, 1)] for n, (x, y) in cast],
         "mask": dict(mask),
     }
+
+
+MAX_KEYED_FILE = 64 * 2**20  # a larger file named by a setting stays keyed by its path
+
+
+def file_content(backend: str, key: str, value: str) -> str:
+    """A backend setting naming a file (a ``path`` setting, e.g. ``comfyui.workflow``)
+    enters the key as ``sha256:`` of the file's CONTENT: editing the file repaints,
+    moving it (with its setting) does not. Any other setting, or a file that
+    cannot be read (the build reports it), stays as it is."""
+    try:
+        spec = (load_backend(backend).SETTINGS or {}).get(key)
+    except BackendError:
+        return value
+    if spec is None or spec.kind != "path" or not value.strip():
+        return value
+    path = expand_home(value.strip())
+    try:
+        if path.stat().st_size > MAX_KEYED_FILE:
+            return value
+        return "sha256:" + hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return value
 
 
 def cache_key(document: Mapping[str, Any]) -> str:

@@ -21,11 +21,11 @@ from dataclasses import dataclass, field
 
 from PIL import Image
 
-from comicc.backends import Capabilities, PaintRequest
+from comicc.backends import Capabilities, Lora, PaintRequest, Reference
 from comicc.layout import PanelGeom, PathCmd, VectorPath
 from comicc.model import ir
 from comicc.paint.cachekey import cache_key, key_document, mask_geometry
-from comicc.paint.mask import MODES, build_init, build_mask
+from comicc.paint.mask import MODES, build_init, build_mask, panel_images
 
 SEED_MAX = 2**32 - 2  # Stability's upper bound; 0 means "random" there, so never 0
 
@@ -73,6 +73,10 @@ class PanelPlan:
     cast: tuple[tuple[str, tuple[float, float]], ...]  # speaker -> request pixels
     cache_key: str
     notes: tuple[str, ...] = field(default=())  # things dropped for this backend (warn)
+    # the reference images and LoRAs of the characters in the panel, as many as
+    # the backend takes (none when it takes none; the build warns once)
+    references: tuple[Reference, ...] = field(default=(), repr=False)
+    loras: tuple[Lora, ...] = ()
 
     def scale(self, size: tuple[int, int]) -> tuple[float, float]:
         """Pixels per point along x and y for a raster of ``size``."""
@@ -100,16 +104,33 @@ class PanelPlan:
         sx, sy = self.scale(size)
         return build_init(self.reserve, size, sx, sy, mode=self.mask_mode, lines=self.lines)
 
+    def images(self, size: tuple[int, int] | None = None) -> tuple[Image.Image, Image.Image]:
+        """``(init image, mask)`` at ``size`` (default: the request size), drawn
+        together (the curves flattened once)."""
+        size = size or self.request_size
+        sx, sy = self.scale(size)
+        return panel_images(
+            self.reserve,
+            size,
+            sx,
+            sy,
+            mode=self.mask_mode,
+            margin=self._px(self.keep_margin, size),
+            feather=self._px(self.feather, size),
+            lines=self.lines,
+        )
+
     def request(self) -> PaintRequest:
         w, h = self.request_size
+        init, mask = self.images()
         return PaintRequest(
             prompt=self.prompt,
             negative=self.negative,
             seed=self.seed,
             width=w,
             height=h,
-            init_image=self.init_image(),
-            mask=self.mask(),
+            init_image=init,
+            mask=mask,
             backend_settings=dict(self.backend_settings),
             model=self.model,
             panel_id=self.panel_id,
@@ -117,6 +138,8 @@ class PanelPlan:
             cast=self.cast,
             keep_margin=self._px(self.keep_margin, self.request_size),
             feather=self._px(self.feather, self.request_size),
+            references=self.references,
+            loras=self.loras,
         )
 
 
@@ -174,6 +197,7 @@ def plan_panel(
     mode = mask_spec.balloons
     if mode not in MODES:
         raise ValueError(f"mask.balloons must be one of {MODES}, not {mode!r}")
+    references, loras = character_inputs(panel, caps)
     backend_settings = tuple(sorted((str(k), str(v)) for k, v in settings.items()))
     key_settings = tuple((k, v) for k, v in backend_settings if k not in caps.neutral_settings)
     document = key_document(
@@ -190,6 +214,8 @@ def plan_panel(
         mask=mask_geometry(
             reserve, mode=mode, keep_margin=keep_margin, feather=feather, lines=lines
         ),
+        references=[(r.character, r.sha256) for r in references],
+        loras=[(lo.character, lo.name, lo.weight) for lo in loras],
     )
     key = cache_key(document)
     return PanelPlan(
@@ -215,4 +241,24 @@ def plan_panel(
         cast=cast,
         cache_key=key,
         notes=tuple(notes),
+        references=references,
+        loras=loras,
     )
+
+
+def character_inputs(
+    panel: ir.Panel, caps: Capabilities
+) -> tuple[tuple[Reference, ...], tuple[Lora, ...]]:
+    """The reference images and LoRAs a backend with ``caps`` is sent for
+    ``panel``: those of the characters in it, in definition order, each image
+    and LoRA name once, at most ``caps.max_references`` / ``caps.max_loras``
+    (0: none)."""
+    refs: dict[str, Reference] = {}
+    for r in panel.references:
+        if len(refs) < caps.max_references and r.sha256 not in refs:
+            refs[r.sha256] = Reference(r.character, r.path, r.data, r.sha256)
+    loras: dict[str, Lora] = {}
+    for lo in panel.loras:
+        if len(loras) < caps.max_loras and lo.name not in loras:
+            loras[lo.name] = Lora(lo.character, lo.name, lo.weight)
+    return tuple(refs.values()), tuple(loras.values())

@@ -81,6 +81,51 @@ class RateGate:
             self._cond.notify_all()
 
 
+class EndpointSlots:
+    """How many requests are in flight, per endpoint and in all.
+
+    Each network backend's endpoints (its servers) take ``limit`` requests at
+    once (the backend's ``concurrency``; None: no limit of its own); ``total``
+    (``--jobs``) caps them all together. :meth:`acquire` waits for a free slot
+    and names the endpoint: the least busy one, taking turns on a tie, so two
+    servers share the work. Waits end on Ctrl-C."""
+
+    def __init__(self, cancelled: threading.Event, total: int) -> None:
+        self._cond = threading.Condition()
+        self._busy: dict[tuple[str, str], int] = {}
+        self._in_flight = 0
+        self._turn: dict[str, int] = {}  # backend -> where the next tie starts
+        self.total = max(1, total)
+        self.cancelled = cancelled
+
+    def acquire(self, name: str, endpoints: tuple[str, ...], limit: int | None) -> str:
+        """A free slot on one of ``endpoints`` of backend ``name``: its endpoint;
+        :class:`BackendStopped` when the build was cancelled while waiting."""
+        with self._cond:
+            while True:
+                if self.cancelled.is_set():
+                    raise BackendStopped(name)
+                if self._in_flight < self.total:
+                    turn = self._turn.get(name, 0) % max(1, len(endpoints))
+                    order = endpoints[turn:] + endpoints[:turn]
+                    free = [
+                        e for e in order if limit is None or self._busy.get((name, e), 0) < limit
+                    ]
+                    if free:
+                        endpoint = min(free, key=lambda e: self._busy.get((name, e), 0))
+                        self._turn[name] = endpoints.index(endpoint) + 1
+                        self._busy[(name, endpoint)] = self._busy.get((name, endpoint), 0) + 1
+                        self._in_flight += 1
+                        return endpoint
+                self._cond.wait(0.1)  # wakes on a release, or to see a Ctrl-C
+
+    def release(self, name: str, endpoint: str) -> None:
+        with self._cond:
+            self._busy[(name, endpoint)] -= 1
+            self._in_flight -= 1
+            self._cond.notify_all()
+
+
 def stopped_message(
     name: str, error: RateLimited, cached: int, total: int, limit: float
 ) -> tuple[str, str]:

@@ -6,28 +6,47 @@ raises a typed error (``RateLimited`` with ``retry_after``, ``Transient``,
 ``Rejected``, ``Unavailable``) and the scheduler decides. tenacity does the
 retrying (waiting what the service asked for on 429s, exponential backoff
 with jitter otherwise); tqdm draws the progress bar on a terminal.
+
+Where the work runs:
+
+* ``--jobs`` (``workers``) caps the requests in flight; each network backend's
+  endpoints (servers) take at most ``capabilities.concurrency`` of them each
+  (:class:`EndpointSlots`), the least busy endpoint first.
+* A slot is held only while the backend is asked: the request (mask, init
+  image, and the box-size pair for compositing when the request size differs)
+  is drawn before it, by one of the extra threads that run ahead of the slots
+  (``PREPARE_AHEAD``), and compositing and encoding happen after it.
+* A local backend (the draft) is CPU work only: with two or more cores and
+  enough panels, each panel is painted, composited and encoded in a worker
+  process (``--jobs`` processes, at most one per core); threads keep the cache,
+  the per-panel file locks, the retries and the progress, as before.
 """
 
 from __future__ import annotations
 
 import concurrent.futures as cf
 import contextlib
+import multiprocessing
 import os
+import signal
 import sys
 import threading
 import time
 from collections.abc import Callable, Mapping
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
 import tenacity
 from filelock import FileLock
 from filelock import Timeout as FileLockTimeout
+from PIL import Image
 from tqdm import tqdm
 
 from comicc.backends import (
     Backend,
     BackendError,
+    PaintRequest,
     PaintResult,
     RateLimited,
     Rejected,
@@ -40,13 +59,23 @@ from comicc.images import PanelArt
 from comicc.layout import PanelGeom
 from comicc.model import ir
 from comicc.paint.cache import ArtCache
-from comicc.paint.composite import composite
+from comicc.paint.composite import CompositeReport, composite
 from comicc.paint.plan import PanelPlan, plan_panel
-from comicc.paint.ratelimit import BackendStopped, RateGate, asks_too_long, stopped_message
+from comicc.paint.ratelimit import (
+    BackendStopped,
+    EndpointSlots,
+    RateGate,
+    asks_too_long,
+    stopped_message,
+)
 
 MAX_ATTEMPTS = 5
 MAX_RETRY_SECONDS = 300.0
 LOCK_POLL_SECONDS = 0.2  # how often a build waiting for another's panel checks for Ctrl-C
+PREPARE_AHEAD = 2  # threads drawing the next requests while the slots are busy
+PROCESS_POOL_AFTER_MISSES = 3  # started at the third local panel not in the cache
+PROCESS_POOL_MIN_JOBS = 24  # fewer: starting the worker processes (~1 s) costs more than it gives
+DEFAULT_NETWORK_JOBS = 4  # in flight for a backend that states no concurrency of its own
 
 
 @runtime_checkable
@@ -80,6 +109,63 @@ class PaintOutcome:
     @property
     def ok(self) -> bool:
         return self.art is not None
+
+
+@dataclass(frozen=True)
+class Painted:
+    """A backend's answer composited into the panel box and encoded."""
+
+    art: PanelArt
+    report: CompositeReport
+    seed_used: int | None
+    raw: bytes | None  # the service's own bytes (kept for network and paid backends)
+
+
+@dataclass(frozen=True)
+class CompositeFailed:
+    """Compositing refused the answer (undecodable, too large): not retried."""
+
+    error: BackendError
+
+
+def finish(
+    result: PaintResult,
+    plan: PanelPlan,
+    box_images: tuple[Image.Image, Image.Image],
+    image_format: str,
+    quality: int,
+) -> Painted:
+    """Composite ``result`` into the box (``box_images``: init and mask at the box
+    size, drawn with the request) and encode it."""
+    init, mask = box_images
+    done = composite(result, plan, init=init, mask=mask)
+    art = PanelArt.from_image(done.image, image_format, quality)
+    raw = result.image if isinstance(result.image, bytes) else None
+    return Painted(art, done.report, result.seed_used, raw)
+
+
+def box_images(plan: PanelPlan, request: PaintRequest) -> tuple[Image.Image, Image.Image]:
+    """Init image and mask at the box size: the request's own when the sizes agree."""
+    if request.init_image.size == plan.box_size:
+        return request.init_image, request.mask
+    return plan.images(plan.box_size)
+
+
+def paint_locally(
+    backend: Backend, plan: PanelPlan, image_format: str, quality: int
+) -> Painted | CompositeFailed:
+    """One attempt of a local backend, start to end (run in a worker process)."""
+    request = plan.request()
+    result = backend.paint(request)
+    try:
+        return finish(result, plan, box_images(plan, request), image_format, quality)
+    except BackendError as e:
+        return CompositeFailed(e)
+
+
+def _ignore_interrupts() -> None:
+    """Worker processes leave Ctrl-C to the build (it cancels their work)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _where(panel: ir.Panel, variant: int, variants: int) -> str:
@@ -124,13 +210,62 @@ class Painter:
         self.sleep = sleep or self._sleep_unless_cancelled
         # the longest Retry-After waited out (the user's setting, never the script's)
         self.gate = RateGate(self.cancelled, max_retry_wait())
+        # the requests in flight: per endpoint (the backend's concurrency) and in all
+        self.slots = EndpointSlots(self.cancelled, self.workers)
+        self._processes: cf.ProcessPoolExecutor | None = None
+        self._processes_lock = threading.Lock()
+        self.painted_in_processes = 0  # attempts a worker process ran (for tests, bench)
+        self._local_jobs = 0  # jobs of local backends in this paint()
+        self._local_misses = 0  # of those, how many needed painting so far
 
     def _sleep_unless_cancelled(self, seconds: float) -> None:
         self.cancelled.wait(seconds)
 
     def _default_workers(self) -> int:
+        """Local backends: one job per core (at most 4). Network backends: what their
+        endpoints take together (``concurrency`` x servers; 4 for a backend that
+        states no concurrency)."""
         local = all(not b.capabilities.needs_network for b in self.backends.values())
-        return max(1, min(4, os.cpu_count() or 1)) if local else 4
+        if local:
+            return max(1, min(4, os.cpu_count() or 1))
+        total = 0
+        for b in self.backends.values():
+            if not b.capabilities.needs_network:
+                continue
+            limit = b.capabilities.concurrency
+            total += DEFAULT_NETWORK_JOBS if limit is None else limit * len(b.endpoints())
+        return max(1, total)
+
+    def _process_pool(self) -> cf.ProcessPoolExecutor | None:
+        """The worker processes for local backends, started once a few panels
+        turned out to need painting; None when they would not pay: one core,
+        one job at a time, a short book, or only a panel or two to paint."""
+        cores = os.cpu_count() or 1
+        if cores < 2 or self.workers < 2 or self._local_jobs < PROCESS_POOL_MIN_JOBS:
+            return None
+        with self._processes_lock:
+            self._local_misses += 1
+            if self._local_misses < PROCESS_POOL_AFTER_MISSES:
+                return None
+            if self._processes is None and not self.cancelled.is_set():
+                # forkserver: the build has threads running, which fork() must not copy
+                context = multiprocessing.get_context("forkserver")
+                context.set_forkserver_preload(["comicc.paint.scheduler"])
+                self._processes = cf.ProcessPoolExecutor(
+                    max_workers=min(self.workers, cores),
+                    mp_context=context,
+                    initializer=_ignore_interrupts,
+                )
+            return self._processes
+
+    def _in_process(self, backend: Backend) -> bool:
+        """A built-in local backend paints in a worker process (a plugin's class
+        may not be importable there, so it paints in its thread)."""
+        return (
+            not backend.capabilities.needs_network
+            and type(backend).__module__.startswith("comicc.")
+            and self._process_pool() is not None
+        )
 
     # ------------------------------------------------------------ one job
     def _paint_one(self, job: PaintJob) -> PaintOutcome:
@@ -200,25 +335,41 @@ class Painter:
     ) -> None:
         job, panel = out.job, out.job.panel
         started = time.monotonic()
-        request = plan.request()
         attempts = 0
+        in_process = self._in_process(backend)
+        # drawn here, before any slot is taken: a slot never waits on comicc's drawing
+        request = None if in_process else plan.request()
+        if request is not None and backend.capabilities.needs_network:
+            # a bad setting or image fails the same way in the attempt, said as before
+            with contextlib.suppress(BackendError):
+                request = backend.prepare(request)
+        at_box = None if request is None else box_images(plan, request)
 
         gated = backend.capabilities.needs_network
         limit = self.gate.limit
+        endpoints = backend.endpoints()
+        concurrency = backend.capabilities.concurrency
 
-        def attempt() -> PaintResult:
+        def attempt() -> PaintResult | Painted | CompositeFailed:
             nonlocal attempts
-            if gated:
-                self.gate.enter(backend.name)
+            if in_process:
+                attempts += 1
+                return self._paint_in_process(backend, plan)
+            assert request is not None
+            if not gated:
+                attempts += 1
+                return backend.paint(request)
+            self.gate.enter(backend.name)
+            endpoint = self.slots.acquire(backend.name, endpoints, concurrency)
             attempts += 1
             try:
-                result = backend.paint(request)
+                result = backend.paint_on(request, endpoint)
             except BaseException as e:
-                if gated:
-                    self.gate.answered(backend.name, e, job)
+                self.gate.answered(backend.name, e, job)
                 raise
-            if gated:
-                self.gate.answered(backend.name, None, job)
+            finally:
+                self.slots.release(backend.name, endpoint)
+            self.gate.answered(backend.name, None, job)
             return result
 
         retrying = tenacity.Retrying(
@@ -235,7 +386,7 @@ class Painter:
             ),
         )
         try:
-            result = retrying(attempt)
+            answer = retrying(attempt)
         except BackendStopped:  # said once for the whole backend, by paint()
             out.attempts = attempts
             return
@@ -251,18 +402,20 @@ class Painter:
             if gated:
                 self.gate.leave(backend.name)
         out.attempts = attempts
-        try:
-            done = composite(
-                result,
-                plan,
-                init=request.init_image if request.init_image.size == plan.box_size else None,
-                mask=request.mask if request.mask.size == plan.box_size else None,
-            )
-        except BackendError as e:
+        if isinstance(answer, PaintResult):
+            assert at_box is not None
+            try:
+                answer = finish(answer, plan, at_box, self.image_format, self.quality)
+            except BackendError as e:
+                answer = CompositeFailed(e)
+        if isinstance(answer, CompositeFailed):
             out.diagnostics.append(
-                self._failure(e, backend, where, attempts, time.monotonic() - started, panel)
+                self._failure(
+                    answer.error, backend, where, attempts, time.monotonic() - started, panel
+                )
             )
             return
+        done = answer
         if done.report.mask_ignored() and not backend.capabilities.mask_guidance_only:
             out.diagnostics.append(
                 Diagnostic(
@@ -277,11 +430,10 @@ class Painter:
                     ),
                 )
             )
-        art = PanelArt.from_image(done.image, self.image_format, self.quality)
+        art = done.art
         if backend.capabilities.needs_network or (backend.capabilities.cost_per_image or 0) > 0:
-            raw = result.image if isinstance(result.image, bytes) else None
-            if raw is not None:
-                self.cache.put(plan.cache_key, "raw", raw)
+            if done.raw is not None:
+                self.cache.put(plan.cache_key, "raw", done.raw)
         self.cache.put_art(
             plan.cache_key,
             self.ext,
@@ -292,7 +444,7 @@ class Painter:
                 "backend": backend.name,
                 "model": plan.model,
                 "seed": plan.seed,
-                "seed_used": result.seed_used,
+                "seed_used": done.seed_used,
                 "box_size": list(plan.box_size),
                 "request_size": list(plan.request_size),
                 "returned_size": list(done.report.returned_size),
@@ -300,6 +452,22 @@ class Painter:
             },
         )
         out.art = art
+
+    def _paint_in_process(self, backend: Backend, plan: PanelPlan) -> Painted | CompositeFailed:
+        """:func:`paint_locally` in a worker process (in this thread if the pool broke)."""
+        pool = self._processes
+        if pool is not None:
+            try:
+                painted = pool.submit(
+                    paint_locally, backend, plan, self.image_format, self.quality
+                ).result()
+                with self._processes_lock:
+                    self.painted_in_processes += 1
+                return painted
+            except (BrokenProcessPool, RuntimeError):
+                if self.cancelled.is_set():
+                    raise BackendStopped(backend.name) from None
+        return paint_locally(backend, plan, self.image_format, self.quality)
 
     @staticmethod
     def _failure(
@@ -347,7 +515,15 @@ class Painter:
             file=sys.stderr,
             leave=False,
         )
-        pool = cf.ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="comicc-paint")
+        network = any(b.capabilities.needs_network for b in self.backends.values())
+        local = [
+            j
+            for j in jobs
+            if not self.backends[j.panel.settings.backend].capabilities.needs_network
+        ]
+        self._local_jobs, self._local_misses = len(local), 0
+        threads = self.workers + (PREPARE_AHEAD if network else 0)
+        pool = cf.ThreadPoolExecutor(max_workers=threads, thread_name_prefix="comicc-paint")
         try:
             futures = {pool.submit(self._paint_one, job): i for i, job in enumerate(jobs)}
             for fut in cf.as_completed(futures):
@@ -365,6 +541,9 @@ class Painter:
             raise
         finally:
             bar.close()
+            if self._processes is not None:
+                self._processes.shutdown(wait=not self.cancelled.is_set(), cancel_futures=True)
+                self._processes = None
         pool.shutdown(wait=True)
         outcomes = [r for r in results if r is not None]
         self._say_stopped(outcomes)

@@ -1,0 +1,171 @@
+"""Benchmark: painting against self-hosted servers that answer in 300 ms, vs the ideal.
+
+    .venv/bin/python bench/bench_remote.py [--panels 60] [--latency 0.3] [--dpi 300]
+                                           [--repeat 2] [--src DIR]
+
+A local stand-in for stable-diffusion-webui (``/sdapi/v1/img2img``) runs in its
+own process: it waits ``--latency`` seconds, then answers with the init image
+it was sent (so it costs the bench nothing and no mask warning fires), taking
+any number of requests at once on each of two ports. comicc's painter
+(``Painter.paint``, in this process, every panel uncached) paints a generated
+book of ``--panels`` panels through the automatic1111 backend in each setup:
+
+* ``--jobs`` 1, 4 and 8 on one server, each server taking ``--jobs`` at once
+  (``automatic1111.concurrency``), and 8 over two servers;
+* the defaults (``automatic1111.concurrency: 2`` a server, no ``--jobs``) on
+  one and two servers.
+
+The ideal is ``latency x panels / in flight``, in flight = min(jobs, servers x
+concurrency): what a painter with no work of its own would take. Setups run
+interleaved, ``--repeat`` rounds; the best time of each is reported.
+``--src DIR`` imports comicc from ``DIR`` instead (an older tree, for "before").
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import multiprocessing
+import os
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, replace
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+MARKER = b'"init_images": ["'
+
+
+def serve(ports: Any, latency: float) -> None:
+    """Two webui stand-ins (one per port) answering after ``latency`` seconds."""
+
+    class Webui(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, *args: Any) -> None:
+            return None
+
+        def _send(self, body: bytes) -> None:
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def do_GET(self) -> None:
+            self._send(
+                b'[{"name": "Euler a", "aliases": []}]' if "samplers" in self.path else b"{}"
+            )
+
+        def do_POST(self) -> None:
+            data = self.rfile.read(int(self.headers["Content-Length"]))
+            start = data.index(MARKER) + len(MARKER)
+            image = data[start : data.index(b'"', start)]
+            time.sleep(latency)
+            self._send(b'{"images": ["' + image + b'"], "info": "{}"}')
+
+    servers = [ThreadingHTTPServer(("127.0.0.1", 0), Webui) for _ in range(2)]
+    for s in servers:
+        s.daemon_threads = True
+        threading.Thread(target=s.serve_forever, daemon=True).start()
+    ports.extend([s.server_address[1] for s in servers])
+    threading.Event().wait()
+
+
+@dataclass(frozen=True)
+class Setup:
+    label: str
+    jobs: int | None  # None: the default
+    servers: int
+    concurrency: int | None  # None: the backend's default
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--panels", type=int, default=60)
+    ap.add_argument("--latency", type=float, default=0.3)
+    ap.add_argument("--dpi", type=int, default=300)
+    ap.add_argument("--repeat", type=int, default=2)
+    ap.add_argument("--src", help="import comicc from this src/ folder")
+    a = ap.parse_args()
+    if a.src:
+        sys.path.insert(0, str(Path(a.src).resolve()))
+    sys.path.insert(0, str(HERE))
+    from bench_build import generate
+    from comicc.backends.automatic1111 import Automatic1111Backend
+    from comicc.diagnostics import Sink
+    from comicc.paint import ArtCache, Painter, PaintJob
+    from comicc.pipeline import check_source, layout
+    from comicc.source import SourceFile
+
+    manager = multiprocessing.Manager()
+    ports = manager.list()
+    server = multiprocessing.Process(target=serve, args=(ports, a.latency), daemon=True)
+    server.start()
+    while len(ports) < 2:
+        time.sleep(0.05)
+    urls = [f"http://127.0.0.1:{p}" for p in ports]
+
+    pages = -(-a.panels // 6)
+    text = generate(pages).replace("style: @ink", "style: @ink\nbackend: automatic1111", 1)
+    sink = Sink()
+    checked = check_source(SourceFile.from_text(text, "bench.comic"), sink)
+    assert checked is not None and checked.script is not None, [d.message for d in sink.errors]
+    script = checked.script
+    book = layout(script, checked.theme, Sink())
+    assert book is not None
+    geoms = {g.id: g for page in book.pages for g in page.panels}
+    panels = [replace(p, settings=replace(p.settings, dpi=a.dpi)) for p in script.panels]
+    jobs = [PaintJob(p, geoms[p.id], 1) for p in panels[: a.panels]]
+    supports = "concurrency" in (Automatic1111Backend.SETTINGS or {}) and hasattr(
+        importlib.import_module("comicc.paint.ratelimit"), "EndpointSlots"
+    )
+
+    setups = [
+        Setup("--jobs 1, one server", 1, 1, 1),
+        Setup("--jobs 4, one server", 4, 1, 4),
+        Setup("--jobs 8, one server", 8, 1, 8),
+        Setup("--jobs 8, two servers (4 each)", 8, 2, 4),
+    ]
+    if supports:
+        setups += [
+            Setup("defaults, one server (2 in flight)", None, 1, None),
+            Setup("defaults, two servers (2 each)", None, 2, None),
+        ]
+    best: dict[str, float] = {}
+    flight: dict[str, int] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for r in range(a.repeat):
+            for s in setups:
+                settings = {"urls": ", ".join(urls[: s.servers])}
+                if supports and s.concurrency is not None:
+                    settings["concurrency"] = str(s.concurrency)
+                backend = Automatic1111Backend(**settings)
+                cache = ArtCache(Path(tmp) / f"cache-{r}-{len(best)}-{time.monotonic_ns()}")
+                painter = Painter({"automatic1111": backend}, cache, workers=s.jobs, progress=False)
+                concurrency = getattr(backend.capabilities, "concurrency", None) or painter.workers
+                flight[s.label] = min(painter.workers, s.servers * concurrency)
+                t = time.perf_counter()
+                outcomes = painter.paint(jobs)
+                wall = time.perf_counter() - t
+                bad = [d.message for o in outcomes for d in o.diagnostics]
+                assert all(o.ok for o in outcomes) and not bad, bad[:3]
+                best[s.label] = min(wall, best.get(s.label, wall))
+    server.terminate()
+    print(
+        f"{len(jobs)} panels at {a.dpi} dpi, {a.latency * 1000:.0f} ms a request, "
+        f"{os.cpu_count()} cores, best of {a.repeat}"
+    )
+    print(f"{'setup':40} {'in flight':>9} {'ideal':>7} {'comicc':>7} {'ratio':>6}")
+    for s in setups:
+        ideal = a.latency * len(jobs) / flight[s.label]
+        wall = best[s.label]
+        print(f"{s.label:40} {flight[s.label]:9d} {ideal:6.2f}s {wall:6.2f}s {wall / ideal:5.2f}x")
+
+
+if __name__ == "__main__":
+    main()
