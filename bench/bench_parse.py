@@ -1,20 +1,33 @@
 """Benchmark: parse + check a generated 10,000-line script.
 
     .venv/bin/python bench/bench_parse.py [--lines 10000] [--repeat 5] [--earley]
+        [--against OTHER_SRC]
 
-Prints the best-of-N wall time of each stage. `--earley` also times Lark's
+Prints the best-of-N wall time of each stage in this process (parse, parse +
+check, loading the grammar built or from its cache), then of the whole
+process: `comicc check` of the script written to a file, and of a one-line
+script (imports and start-up alone), each a fresh Python process.
+`--against DIR` runs the same commands with `PYTHONPATH=DIR` too (the `src`
+folder of another checkout: the code before a change), interleaved run by run
+so both see the same load, and prints the ratio. `--earley` also times Lark's
 Earley parser on the same grammar for comparison (slow: run it once).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
+import subprocess
+import sys
+import tempfile
 import time
+from pathlib import Path
 
 from comicc.diagnostics import Sink
 from comicc.pipeline.compile import check_source
 from comicc.source import SourceFile
+from comicc.syntax.grammar import GRAMMAR_CACHE_ENV, load_parser
 from comicc.syntax.parser import parse
 
 HEADER = """title: Benchmark
@@ -55,6 +68,49 @@ def generate(lines: int) -> str:
     return "".join(out)
 
 
+def run_check(script: Path, src_dir: str | None) -> float:
+    """Wall seconds of one `python -m comicc check SCRIPT` (must exit 0)."""
+    env = dict(os.environ)
+    if src_dir:
+        env["PYTHONPATH"] = src_dir
+    t = time.perf_counter()
+    res = subprocess.run(
+        [sys.executable, "-m", "comicc", "check", str(script)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    took = time.perf_counter() - t
+    assert res.returncode == 0, res.stderr[-500:]
+    return took
+
+
+def whole_process(text: str, repeat: int, against: str | None) -> None:
+    """`comicc check` as a user runs it, fresh processes, interleaved with `against`."""
+    with tempfile.TemporaryDirectory() as tmp:
+        big = Path(tmp) / "bench.comic"
+        big.write_text(text, encoding="utf-8")
+        small = Path(tmp) / "one.comic"
+        small.write_text("title: One\n\nPAGE 1\n\nPANEL 1\nA room.\n", encoding="utf-8")
+        variants = [("this checkout", None)] + ([("--against", against)] if against else [])
+        for name, script in (("check 10k lines", big), ("check 6 lines", small)):
+            times: dict[str, list[float]] = {v: [] for v, _ in variants}
+            for _v, src_dir in variants:  # warm up: page cache, grammar cache
+                run_check(script, src_dir)
+            for _ in range(repeat):
+                for v, src_dir in variants:
+                    times[v].append(run_check(script, src_dir))
+            for v, _ in variants:
+                b, m = min(times[v]), statistics.median(times[v])
+                print(f"{name:16s} {v:14s} best {b * 1000:6.0f} ms   median {m * 1000:6.0f} ms")
+            if against:
+                ratio = statistics.median(times["--against"]) / statistics.median(
+                    times["this checkout"]
+                )
+                print(f"{name:16s} median ratio --against / this checkout: {ratio:.2f}x")
+
+
 def best(fn, repeat):
     times = []
     for _ in range(repeat):
@@ -69,6 +125,8 @@ def main():
     ap.add_argument("--lines", type=int, default=10_000)
     ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--earley", action="store_true")
+    ap.add_argument("--against", metavar="SRC", help="also time `comicc check` from this src dir")
+    ap.add_argument("--no-process", action="store_true", help="skip the whole-process runs")
     a = ap.parse_args()
     text = generate(a.lines)
     src = SourceFile.from_text(text, "bench.comic")
@@ -83,9 +141,27 @@ def main():
         res = check_source(src, sink)
         assert res is not None and res.script is not None, [d.message for d in sink.errors][:3]
 
-    for name, fn in (("parse (LALR)", do_parse), ("parse+check", do_check)):
+    def grammar_built():
+        with tempfile.TemporaryDirectory() as tmp:
+            os.environ[GRAMMAR_CACHE_ENV] = tmp  # empty: built, then saved
+            try:
+                load_parser()
+            finally:
+                del os.environ[GRAMMAR_CACHE_ENV]
+
+    def grammar_cached():
+        load_parser()  # the user's cache, written by the warm-up parse
+
+    for name, fn in (
+        ("parse (LALR)", do_parse),
+        ("parse+check", do_check),
+        ("grammar: build", grammar_built),
+        ("grammar: cached", grammar_cached),
+    ):
         b, m = best(fn, a.repeat)
-        print(f"{name:14s} best {b * 1000:7.0f} ms   median {m * 1000:7.0f} ms")
+        print(f"{name:16s} best {b * 1000:7.0f} ms   median {m * 1000:7.0f} ms")
+    if not a.no_process:
+        whole_process(text, a.repeat, a.against)
     if a.earley:
         import lark
 

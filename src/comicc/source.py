@@ -135,11 +135,31 @@ class SourceFile:
         return idx + 1, offset - self.line_starts[idx] + 1
 
     def span(self, start: int, end: int | None = None) -> Span:
-        """The span of offsets ``[start, end)`` (empty at ``start`` by default)."""
+        """The span of offsets ``[start, end)`` (empty at ``start`` by default).
+
+        Its lines and columns are those of :meth:`line_col`; called for every
+        token of a script, so it looks the line index up once when the span
+        ends on the line it starts on."""
         end = start if end is None else end
-        line, col = self.line_col(start)
-        eline, ecol = self.line_col(end)
-        return Span(self.path, start, end, line, col, eline, ecol)
+        starts = self.line_starts
+        size = len(self.text)
+        first = 0 if start < 0 else (size if start > size else start)
+        last = 0 if end < 0 else (size if end > size else end)
+        idx = bisect.bisect_right(starts, first) - 1
+        eidx = idx
+        if last != first and (
+            last < starts[idx] or (idx + 1 < len(starts) and last >= starts[idx + 1])
+        ):
+            eidx = bisect.bisect_right(starts, last) - 1
+        return Span(
+            self.path,
+            start,
+            end,
+            idx + 1,
+            first - starts[idx] + 1,
+            eidx + 1,
+            last - starts[eidx] + 1,
+        )
 
     def line_text(self, line: int) -> str:
         """The text of 1-based line ``line`` without its newline."""

@@ -43,8 +43,10 @@ from comicc.fonts.files import (
     FontError,
     FontFile,
     derive_face,
+    face_name,
     family_key,
     font_cache_dir,
+    fontpkg_files,
     ignorable,
     index_families,
 )
@@ -114,9 +116,11 @@ class FontBook:
         self.cache_dir = Path(cache_dir) if cache_dir else font_cache_dir()
         self.system_dirs = tuple(system_dirs or ())
         self._families: dict[str, list[FontFile]] | None = None
+        self._packaged: frozenset[str] | None = None
         self._names: dict[str, str] = {}  # slug -> display family name
         self._faces: dict[tuple[str, str], Face] = {}
         self._metrics: dict[str, FileMetrics] = {}
+        self._face_names: dict[str, str] = {}  # path -> PostScript name
         self._chains: dict[tuple, list[FontRef]] = {}
 
     # ---------------------------------------------------------------- discovery
@@ -147,11 +151,22 @@ class FontBook:
         return list(self._index()[key]) if key else []
 
     def _lookup(self, name: str) -> str | None:
-        idx = self._index()
         key = family_key(name)
+        if self._families is None and key in self._packaged_keys():
+            # a packaged family is in the index whatever the system folders
+            # hold (it hides a system family of its name): no need to open
+            # every system font file to know it is there
+            return key
+        idx = self._index()
         if key in idx:
             return key
         return None
+
+    def _packaged_keys(self) -> frozenset[str]:
+        """The index keys of the packaged (``fontpkg-*``) families."""
+        if self._packaged is None:
+            self._packaged = frozenset(family_key(f.family) for f in fontpkg_files())
+        return self._packaged
 
     def _by_face_name(self, name: str) -> FontFile | None:
         """An installed static file whose PostScript name is ``name``."""
@@ -160,7 +175,7 @@ class FontBook:
             for f in files:
                 if not f.variable and family_key(Path(f.path).stem) == want:
                     return f
-                if not f.variable and family_key(self.metrics_of(f.path).name) == want:
+                if not f.variable and family_key(self.name_of(f.path)) == want:
                     return f
         return None
 
@@ -194,15 +209,13 @@ class FontBook:
         key = self._lookup(family)
         ps = self._by_face_name(family) if key is None else None
         if ps is not None:  # a face name such as "Kalam-Light"
-            face = Face(
-                ps.family, "regular", self.metrics_of(ps.path).name, ps.path, ps.source, ps.license
-            )
+            face = Face(ps.family, "regular", self.name_of(ps.path), ps.path, ps.source, ps.license)
             if style.endswith("italic") and not ps.italic:
                 path = self._derive(ps.path, oblique=True)
                 face = Face(
                     ps.family,
                     style,
-                    self.metrics_of(path).name,
+                    self.name_of(path),
                     path,
                     ps.source,
                     ps.license,
@@ -241,7 +254,7 @@ class FontBook:
             return Face(
                 fam,
                 style,
-                self.metrics_of(path).name,
+                self.name_of(path),
                 path,
                 upright.source,
                 upright.license,
@@ -254,7 +267,7 @@ class FontBook:
             return Face(
                 fam,
                 style,
-                self.metrics_of(src.path).name,
+                self.name_of(src.path),
                 src.path,
                 src.source,
                 src.license,
@@ -263,7 +276,7 @@ class FontBook:
         path, derived = src.path, ""
         if src.variable and src.weight != weight:
             path, derived = self._derive(src.path, weight=weight), "instance"
-        return Face(fam, style, self.metrics_of(path).name, path, src.source, src.license, derived)
+        return Face(fam, style, self.name_of(path), path, src.source, src.license, derived)
 
     @staticmethod
     def _pick(files: list[FontFile], weight: int, italic: bool) -> FontFile | None:
@@ -281,6 +294,17 @@ class FontBook:
         return derive_face(src, self.cache_dir, weight=weight, oblique=oblique)
 
     # -------------------------------------------------------------- measurement
+    def name_of(self, path: str) -> str:
+        """The PostScript name of the face in ``path``, without reading its
+        metrics unless they are read already (see :func:`face_name`)."""
+        m = self._metrics.get(path)
+        if m is not None:
+            return m.name
+        name = self._face_names.get(path)
+        if name is None:
+            name = self._face_names[path] = face_name(path)
+        return name
+
     def metrics_of(self, path: str) -> FileMetrics:
         m = self._metrics.get(path)
         if m is None:
@@ -330,7 +354,7 @@ class FontBook:
                 or self._pick(files, 400, False)
                 or files[0]
             )
-            out.append(FontRef(self.metrics_of(src.path).name, src.path, float(size)))
+            out.append(FontRef(self.name_of(src.path), src.path, float(size)))
         return out
 
     def coverage(self, text: str, font: FontRef, fallbacks: Iterable[str] = ()) -> Coverage:

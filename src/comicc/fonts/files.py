@@ -28,8 +28,10 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from fontTools.ttLib import TTFont
+if TYPE_CHECKING:  # fontTools is imported where a file is read: `check` rarely reads one
+    from fontTools.ttLib import TTFont
 
 OBLIQUE_ANGLE = 12.0  # degrees, for synthetic italics
 SYSTEM_FONT_DIRS = (
@@ -84,6 +86,8 @@ class FileMetrics:
     """Per-file data needed to measure: advances by character, vertical metrics."""
 
     def __init__(self, path: str):
+        from fontTools.ttLib import TTFont
+
         font = TTFont(path, lazy=True)
         self.name = font["name"].getDebugName(6) or Path(path).stem
         self.upem = font["head"].unitsPerEm
@@ -105,6 +109,19 @@ class FileMetrics:
             return sum(map(adv.__getitem__, text))
         except KeyError:
             return sum(adv.get(ch, 0 if ignorable(ch) else self.notdef) for ch in text)
+
+
+def face_name(path: str) -> str:
+    """The PostScript name of the face in ``path`` (:attr:`FileMetrics.name`),
+    reading its ``name`` table alone: naming a fallback face does not read
+    its character map (tens of thousands of glyphs in a CJK face)."""
+    from fontTools.ttLib import TTFont
+
+    font = TTFont(path, lazy=True)
+    try:
+        return str(font["name"].getDebugName(6) or Path(path).stem)
+    finally:
+        font.close()
 
 
 def ignorable(ch: str) -> bool:
@@ -143,6 +160,8 @@ def fontpkg_files() -> list[FontFile]:
 
 def system_files(dirs: Sequence[str]) -> list[FontFile]:
     """TrueType (``.ttf``, glyf outlines) files in the system font folders."""
+    from fontTools.ttLib import TTFont
+
     out = []
     for d in dirs:
         root = Path(os.path.expanduser(d))
@@ -219,6 +238,8 @@ def derive_face(
     for folder in folders:
         if (folder / out.name).is_file():
             return str(folder / out.name)
+    from fontTools.ttLib import TTFont
+
     try:
         font = TTFont(src)
         if weight is not None and "fvar" in font:

@@ -1,13 +1,41 @@
-"""Loading the Lark grammar: one cached LALR(1) parser per process."""
+"""Loading the Lark grammar: one LALR(1) parser per process, kept on disk.
+
+Building the LALR tables from ``grammar/comic.lark`` takes tens of
+milliseconds, on every run. The built parser is therefore saved (Lark's own
+``save``/``load``) into the user's cache, :func:`grammar_cache_dir`, in a file
+named by a digest of everything it was built from (the grammar text, the
+parser options, the Lark and Python versions), and the next process loads it
+from there. The cache is an optimisation only: a missing, unreadable, corrupt
+or foreign file is ignored (and rebuilt), a folder that cannot be written is
+no error, and ``COMICC_GRAMMAR_CACHE=off`` turns it off.
+"""
 
 from __future__ import annotations
 
 import functools
+import hashlib
+import io
+import os
+import stat
+import sys
+import tempfile
 from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
 
 import lark
 
 from comicc.resources import grammar_path
+
+GRAMMAR_CACHE_ENV = "COMICC_GRAMMAR_CACHE"
+_OPTIONS: dict[str, Any] = {
+    "parser": "lalr",
+    "lexer": "contextual",
+    "propagate_positions": False,
+    "maybe_placeholders": False,
+}
+_MAGIC = b"comicc-grammar-cache 1 "
+_MAX_CACHE_BYTES = 4 * 1024 * 1024  # the file is about 25 KiB
 
 # Human names for the grammar's terminals, used in "expected ..." messages.
 TERMINAL_NAMES = {
@@ -33,15 +61,111 @@ TERMINAL_NAMES = {
 
 @functools.lru_cache(maxsize=1)
 def parser() -> lark.Lark:
-    """The parser of ``grammar/comic.lark``, built once."""
-    return lark.Lark(
-        grammar_path().read_text(encoding="utf-8"),
-        parser="lalr",
-        lexer="contextual",
-        propagate_positions=False,
-        maybe_placeholders=False,
-        cache=False,
+    """The parser of ``grammar/comic.lark`` (it makes a parse tree), once per process."""
+    return load_parser()
+
+
+def load_parser(transformer: lark.Transformer[Any, Any] | None = None) -> lark.Lark:
+    """A parser of ``grammar/comic.lark``, from the grammar cache when it holds
+    this grammar's parser (else built, and saved there). ``transformer``: run
+    inline, rule by rule, as the parser reduces (what ``transform`` of the
+    parse tree would give, without making the tree)."""
+    extra: dict[str, Any] = {} if transformer is None else {"transformer": transformer}
+    grammar = grammar_path().read_text(encoding="utf-8")
+    folder = grammar_cache_dir()
+    if folder is None:
+        return lark.Lark(grammar, **_OPTIONS, **extra)
+    digest = _digest(grammar)
+    path = folder / f"comic-{digest[:32]}.lark"
+    cached = _load_cached(path, digest, extra)
+    if cached is not None:
+        return cached
+    built = lark.Lark(grammar, **_OPTIONS, **extra)
+    _save_cached(built, path, digest)
+    return built
+
+
+def grammar_cache_dir() -> Path | None:
+    """Where the built parser is kept: ``$COMICC_GRAMMAR_CACHE`` (``off``: no
+    cache), else the user cache (``$XDG_CACHE_HOME/comicc/grammar`` or
+    ``~/.cache/comicc/grammar``)."""
+    env = os.environ.get(GRAMMAR_CACHE_ENV)
+    if env is not None and env.strip().lower() in ("", "0", "off", "no", "false"):
+        return None
+    if env:
+        return Path(env)
+    base = os.environ.get("XDG_CACHE_HOME")
+    if not base:
+        home = os.path.expanduser("~")
+        if home == "~":  # no home folder known: never a `~` folder in the current one
+            return None
+        base = os.path.join(home, ".cache")
+    return Path(base) / "comicc" / "grammar"
+
+
+def _digest(grammar: str) -> str:
+    """What a cached parser must have been built from to be used."""
+    key = "\0".join(
+        (grammar, repr(sorted(_OPTIONS.items())), lark.__version__, sys.version.split()[0])
     )
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()
+
+
+def _load_cached(path: Path, digest: str, extra: dict[str, Any]) -> lark.Lark | None:
+    """The parser saved at ``path`` for ``digest``; None when there is none
+    that can be trusted and read (any problem means: build it again)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except OSError:
+        return None
+    try:
+        st = os.fstat(fd)
+        # only a regular file of this user that no one else can write: the
+        # cache holds a pickle, so it must be as trusted as the user's own files
+        if not stat.S_ISREG(st.st_mode) or st.st_size > _MAX_CACHE_BYTES:
+            return None
+        if hasattr(os, "getuid") and (
+            st.st_uid != os.getuid() or st.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
+        ):
+            return None
+        with os.fdopen(fd, "rb", closefd=False) as f:
+            data = f.read(_MAX_CACHE_BYTES + 1)
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+    header = _MAGIC + digest.encode("ascii") + b"\n"
+    if not data.startswith(header):
+        return None
+    try:
+        # `Lark.load` with options, as Lark's own cache loads (its public
+        # `load` takes none); any failure here only means: build it again
+        loaded = lark.Lark.__new__(lark.Lark)._load(io.BytesIO(data[len(header) :]), **extra)
+    except Exception:  # a truncated or corrupt file: rebuild
+        return None
+    return loaded if isinstance(loaded, lark.Lark) else None
+
+
+def _save_cached(built: lark.Lark, path: Path, digest: str) -> None:
+    """Save ``built`` at ``path`` atomically (a concurrent reader sees the old
+    file or the whole new one); a folder that cannot be written is no error."""
+    buf = io.BytesIO()
+    buf.write(_MAGIC + digest.encode("ascii") + b"\n")
+    try:
+        built.save(buf, exclude_options=("transformer",))  # given again on load
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".comic-", suffix=".tmp", dir=path.parent)
+    except (OSError, ValueError, TypeError):
+        return
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(buf.getvalue())
+        os.replace(tmp, path)
+    except OSError:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
 
 
 def describe_expected(names: Iterable[str]) -> list[str]:
