@@ -13,7 +13,7 @@ import os
 
 import pytest
 
-from support import DATA  # noqa: E402
+from support import DATA, ROOT  # noqa: E402
 from support.build import EXAMPLES, book_of, checked
 
 GOLDEN = DATA / "golden"
@@ -91,11 +91,26 @@ def dump(doc: dict) -> str:
     return "\n".join(out) + "\n"
 
 
-@pytest.mark.parametrize("example", EXAMPLES, ids=lambda p: p.stem)
+# the lettering scenes of issue 11 (bench/scenes: dialogue, three speakers, off-panel voices,
+# every kind, tall / letterbox / 9-panel grid, rtl manga), samples and the examples
+SCENES = sorted((ROOT / "bench" / "scenes").glob("*.comic"))
+SAMPLES = sorted((ROOT / "docs" / "samples").glob("*.comic"))
+GOLDEN_SCRIPTS = EXAMPLES + SAMPLES + SCENES
+
+
+def _golden_name(path) -> str:
+    if path in SCENES:
+        return f"scene-{path.stem}"
+    if path in SAMPLES:
+        return f"sample-{path.stem}"
+    return path.stem
+
+
+@pytest.mark.parametrize("example", GOLDEN_SCRIPTS, ids=_golden_name)
 def test_layout_matches_golden(example):
     res, _ = checked(example)
     got = summary(book_of(res))
-    path = GOLDEN / f"{example.stem}.layout.json"
+    path = GOLDEN / f"{_golden_name(example)}.layout.json"
     text = dump(got)
     if os.environ.get("COMICC_UPDATE_GOLDEN"):
         path.write_text(text, encoding="utf-8")

@@ -122,7 +122,9 @@ def _check_book(book, reading):
                 for b in ok[i + 1 :]:
                     assert not a.rect.intersects(b.rect), (a.id, b.id)
             for a in ok:  # tails and connectors never cross another balloon
-                for path in a.reserve[:-1]:
+                for path in [a.tail, *a.reserve[:-1]]:  # its tail, its connector
+                    if path is None:
+                        continue
                     pts = _pts(path)
                     for b in ok:
                         if b is a or b.kind in ("sfx",):

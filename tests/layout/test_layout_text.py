@@ -27,7 +27,9 @@ def test_fixed_size_caps_and_emphasis():
     emph = [r for r in runs if "MINE" in r.text]
     assert emph and emph[0].font.path != runs[0].font.path
     small = fit_oval(balloon("HAMMY", "psst", "SMALL"), THEME, M)
-    assert small.lines[0].runs[0].font.size == THEME.lettering.size * THEME.small_scale
+    # smaller type, but never below the 7 pt floor of lettering.md
+    want = max(THEME.lettering.size * THEME.small_scale, min(THEME.lettering.size, 7.0))
+    assert small.lines[0].runs[0].font.size == want
     nocaps = fit_oval(b, make_theme(all_caps=False), M)
     assert "Tonight" in _texts(nocaps)[0]
 

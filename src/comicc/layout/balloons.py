@@ -6,14 +6,15 @@ outline. A linked group (``--`` / CONT'D) is painted as one shape: the first
 balloon of the group carries the shapes of the whole group (connectors
 included) and the later members have none; each member still has its own
 ``body``, ``tail`` and ``reserve`` (a member's reserve includes the connector
-that joins it to the previous one).
+that joins it to the previous one; tails are painted over the art, not reserved,
+so that the head a tail points at stays in the picture).
 """
 
 from __future__ import annotations
 
 import zlib
 
-from comicc.layout.geometry import BalloonGeom, Shape, Stroke, VectorPath
+from comicc.layout.geometry import BalloonGeom, PathCmd, Shape, Stroke, VectorPath
 from comicc.layout.items import PanelContext, PlacedBalloon
 from comicc.layout.shapes import body_path, stroke_for
 from comicc.layout.tails import connector_path, tail_path
@@ -36,24 +37,78 @@ def _stroke(theme: Theme, kind: ir.BalloonKind) -> tuple[Stroke, str]:
     return Stroke(s.width, style.stroke, style.dash or s.dash), style.fill
 
 
+# voiced captions of characters the theme does not pin get these, in order of appearance
+CAPTION_PALETTE = ("#dde8f4", "#e3f1dc", "#f6e0ea", "#ece3f6", "#fbe5d3", "#dff2f1", "#eeeeee")
+OVERFLOW_COLOR = "#e0001b"  # the marker of a balloon left out of its panel
+
+
+def voice_colors(script: ir.Script, theme: Theme) -> dict[str, str]:
+    """A caption fill for every character with a voiced caption: the theme's
+    ``[caption.colors]`` entry, else the next color of the palette
+    (``extra.caption_palette`` in the theme, else :data:`CAPTION_PALETTE`)
+    that is neither the narration fill nor pinned to another character."""
+    raw = theme.extra.get("caption_palette")
+    palette = (
+        tuple(str(c) for c in raw) if isinstance(raw, list | tuple) and raw else CAPTION_PALETTE
+    )
+    taken = {c.lower() for c in theme.caption_colors.values()} | {theme.caption_fill.lower()}
+    free = [c for c in palette if c.lower() not in taken] or list(palette)
+    out: dict[str, str] = {}
+    for page in script.pages:
+        for panel in page.panels:
+            for balloon in panel.balloons:
+                who = balloon.speaker
+                if balloon.kind is not K.CAPTION or not who or who in out:
+                    continue
+                pinned = theme.caption_colors.get(who)
+                out[who] = pinned if pinned is not None else free[len(out) % len(free)]
+    return out
+
+
+def _marker(p: PlacedBalloon) -> tuple[Shape, ...]:
+    """A red box with a cross: a balloon that found no room in its panel."""
+    r = p.rect
+    stroke = Stroke(1.2, OVERFLOW_COLOR)
+    cross = VectorPath(
+        (
+            PathCmd("M", (r.x + 2, r.y + 2)),
+            PathCmd("L", (r.x2 - 2, r.y2 - 2)),
+            PathCmd("M", (r.x2 - 2, r.y + 2)),
+            PathCmd("L", (r.x + 2, r.y2 - 2)),
+        )
+    )
+    return (Shape(VectorPath.rect(r), "#ffffff", stroke), Shape(cross, None, stroke))
+
+
 def build_geoms(
-    ctx: PanelContext, placed: list[PlacedBalloon], theme: Theme
+    ctx: PanelContext,
+    placed: list[PlacedBalloon],
+    theme: Theme,
+    voices: dict[str, str] | None = None,
 ) -> tuple[BalloonGeom, ...]:
-    """The geometry of every placed balloon of one panel, in panel order."""
+    """The geometry of every placed balloon of one panel, in panel order.
+
+    A balloon that did not fit (``overflow > 0`` and no room in the panel) is
+    drawn as a red marker with no lettering and reserves no art."""
     by_index = {p.index: p for p in placed}
     parts: dict[int, Outline] = {}
+    voices = voices or {}
     for p in placed:
         to_place = ctx.balloons[p.index]
         kind = to_place.kind
-        if kind.body == "bare":
+        if kind.body == "bare" or _left_out(p):
             continue
         seed = seed_of(to_place.balloon.id)
         body = body_path(kind, p.rect, seed)
         tail = None
         if p.tip is not None:
-            tail = tail_path(kind, p.rect, body, p.tip, seed, ctx.tuning.tail_base)
+            tail = tail_path(kind, p.rect, body, p.tip, seed, ctx.tuning.tail_base, exact=True)
         conn = None
-        if to_place.prev is not None and to_place.prev in by_index:
+        if (
+            to_place.prev is not None
+            and to_place.prev in by_index
+            and not _left_out(by_index[to_place.prev])
+        ):
             prev_rect = by_index[to_place.prev].rect
             conn = connector_path(prev_rect, p.rect, seed, ctx.tuning.connector_width)
         parts[p.index] = (body, tail, conn)
@@ -73,18 +128,23 @@ def build_geoms(
         lines = p.fit.text_lines(r)
         line_no = balloon.span.line if balloon.span is not None else 0
         reserve: tuple[VectorPath, ...]
-        if p.index not in parts:  # SFX and titles: display lettering, no outline
+        if _left_out(p):
+            body, tail, lines, reserve = VectorPath.rect(r), None, (), ()
+            shapes: tuple[Shape, ...] = _marker(p)
+        elif p.index not in parts:  # SFX and titles: display lettering, no outline
             body = VectorPath.rect(r)
             reserve = (body,) if kind is K.TITLE else ()
             tail = None
-            shapes: tuple[Shape, ...] = ()
+            shapes = ()
         else:
             body, tail, conn = parts[p.index]
             shapes = ()
             if head[p.index] == p.index:
                 group = [path for i in members[p.index] for path in _order(parts[i])]
-                shapes = _paint(theme, balloon, group)
-            reserve = tuple(path for path in (conn, tail, body) if path is not None)
+                shapes = _paint(theme, balloon, group, voices)
+            # the tail is not reserved: it ends just outside the speaker's head, and a
+            # kept zone (grown by the mask's keep-margin) around it would erase that face
+            reserve = tuple(path for path in (conn, body) if path is not None)
         out.append(
             BalloonGeom(
                 balloon.id,
@@ -108,14 +168,20 @@ def _order(outline: Outline) -> list[VectorPath]:
     return [x for x in (body, tail, conn) if x is not None]
 
 
-def _paint(theme: Theme, balloon: ir.Balloon, paths: list[VectorPath]) -> tuple[Shape, ...]:
+def _left_out(p: PlacedBalloon) -> bool:
+    """A balloon the search could not place: drawn as an overflow marker."""
+    return p.overflow > 0
+
+
+def _paint(
+    theme: Theme, balloon: ir.Balloon, paths: list[VectorPath], voices: dict[str, str]
+) -> tuple[Shape, ...]:
     stroke, fill = _stroke(theme, balloon.kind)
     if balloon.kind is K.CAPTION:
-        fill = (
-            theme.caption_colors.get(balloon.speaker, theme.caption_fill)
-            if balloon.speaker
-            else theme.caption_fill
-        )
+        who = balloon.speaker
+        fill = theme.caption_fill
+        if who:
+            fill = theme.caption_colors.get(who) or voices.get(who) or theme.caption_fill
     if len(paths) == 1:
         return (Shape(paths[0], fill, stroke),)
     # wide strokes first, then fills covering their inner halves: one outline

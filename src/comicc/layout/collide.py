@@ -48,15 +48,15 @@ def polys_contain(polys: Sequence[Sequence[Point]], p: Point) -> bool:
     x, y = p
     inside = False
     for poly in polys:
-        n = len(poly)
-        j = n - 1
-        for i in range(n):
-            xi, yi = poly[i]
-            xj, yj = poly[j]
-            if (yi > y) != (yj > y):
-                if x < xi + (y - yi) * (xj - xi) / (yj - yi):
-                    inside = not inside
-            j = i
+        if not poly:
+            continue
+        xj, yj = poly[-1]  # each edge: from the point before (the last, for the first)
+        above_j = yj > y
+        for xi, yi in poly:
+            above_i = yi > y
+            if above_i != above_j and x < xi + (y - yi) * (xj - xi) / (yj - yi):
+                inside = not inside
+            xj, yj, above_j = xi, yi, above_i
     return inside
 
 

@@ -1,25 +1,37 @@
 """The layout stage: IR script + theme + page format -> book geometry.
 
 ``layout_book`` is pure and deterministic: the same script, theme, page
-format and fonts always give the same :class:`BookGeom`. It never raises for
+format and fonts always give the same :class:`BookGeom` (a long book is laid
+out in forked processes, one per core, with the same result; see
+:func:`_jobs`). It never raises for
 content (text that does not fit, characters no face has); those come back as
 warning diagnostics at the balloon's line:
 
-* ``text-overflow``  — "balloon text does not fit: 14.2 pt too tall"
+* ``text-overflow``  — "balloon text does not fit: 14.2 pt too tall for the panel",
+  or, at the panel's line, "panel 2: 1 lettering item (11 of its 16 words, 22 %
+  of the panel) found no room without covering a face or another balloon"
 * ``missing-glyphs`` — "no font has a glyph for 'X' (U+0058)"
 """
 
 from __future__ import annotations
 
+import multiprocessing
+import os
+import pickle
+import sys
+import threading
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
+
 from comicc.diagnostics import Diagnostic, Severity
 from comicc.fonts import FontBook
-from comicc.layout.balloons import build_geoms
+from comicc.layout.balloons import build_geoms, voice_colors
 from comicc.layout.geometry import (
     BookGeom,
     PageGeom,
     PanelGeom,
     Point,
-    Rect,
     Shape,
     Stroke,
     VectorPath,
@@ -31,6 +43,7 @@ from comicc.layout.items import (
     PlacementTuning,
     balloons_to_place,
     cast_points,
+    face_box,
 )
 from comicc.layout.measure import Measurer, as_measurer
 from comicc.layout.place import place_panel
@@ -57,11 +70,123 @@ def layout_book(
     reading = script.reading if script.reading in ("ltr", "rtl") else "ltr"
     tuning = PlacementTuning.from_theme(theme)
     issues: list[Diagnostic] = []
+    voices = voice_colors(script, theme)
+    job = _Job(script, theme, page_format, m, reading, tuning, keep, voices)
+    n = len(script.pages)
+    jobs = _jobs(n)
+    if jobs > 1:
+        parts = _in_processes(job, _chunks(n, jobs), jobs)
+        if parts is not None:
+            pages = tuple(p for part, _ in parts for p in part)
+            for _, found in parts:
+                issues.extend(found)
+            return BookGeom(pages, reading), issues
+    part, issues = _layout_range(job, 0, n)
+    return BookGeom(part, reading), issues
+
+
+PARALLEL_PAGES = 24  # books of this many pages or more are laid out on several cores
+
+
+@dataclass(frozen=True)
+class _Job:
+    """What every page of one ``layout_book`` call shares."""
+
+    script: ir.Script
+    theme: Theme
+    page_format: PageFormat
+    m: Measurer
+    reading: str
+    tuning: PlacementTuning
+    keep: Sizes | None
+    voices: dict[str, str]
+
+
+def _layout_range(job: _Job, start: int, end: int) -> tuple[tuple[PageGeom, ...], list[Diagnostic]]:
+    issues: list[Diagnostic] = []
     pages = tuple(
-        layout_one_page(page, theme, page_format, m, reading, tuning, issues, keep)
-        for page in script.pages
+        layout_one_page(
+            page,
+            job.theme,
+            job.page_format,
+            job.m,
+            job.reading,
+            job.tuning,
+            issues,
+            job.keep,
+            job.voices,
+        )
+        for page in job.script.pages[start:end]
     )
-    return BookGeom(pages, reading), issues
+    return pages, issues
+
+
+def _jobs(pages: int) -> int:
+    """How many processes lay out a book of ``pages`` pages: one per core (at most 4) for
+    a long book on Linux when this process runs no other thread (forking is safe then)
+    and is not itself a daemonic worker; ``COMICC_LAYOUT_JOBS`` overrides the count
+    (``1``: never fork; forking is still refused where it is unsafe)."""
+    env = os.environ.get("COMICC_LAYOUT_JOBS", "")
+    if env.isdigit():
+        wanted = max(1, min(int(env), pages))
+    elif pages < PARALLEL_PAGES:
+        return 1
+    else:
+        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+        wanted = max(1, min(cores or 1, 4, pages // (PARALLEL_PAGES // 2)))
+    if wanted > 1 and not _fork_safe():
+        return 1
+    return wanted
+
+
+def _fork_safe() -> bool:
+    """Whether this process may fork workers: Linux, one thread only (counting threads
+    started outside :mod:`threading` too: ``/proc/self/task``), not a daemonic worker
+    (those may not have children)."""
+    if not sys.platform.startswith("linux"):
+        return False
+    if threading.active_count() > 1 or multiprocessing.current_process().daemon:
+        return False
+    try:
+        return len(os.listdir("/proc/self/task")) == 1
+    except OSError:
+        return False
+
+
+CHUNK_PAGES = 4  # pages a worker takes at a time: small, so a busy core does fewer
+
+
+def _chunks(pages: int, jobs: int) -> list[tuple[int, int]]:
+    """Page ranges handed out to ``jobs`` workers as they come free (in page order)."""
+    size = max(1, min(CHUNK_PAGES, pages // (jobs * 4) or 1))
+    return [(i, min(pages, i + size)) for i in range(0, pages, size)]
+
+
+_JOB: _Job | None = None  # the job a forked worker inherits
+
+
+def _work(span: tuple[int, int]) -> tuple[tuple[PageGeom, ...], list[Diagnostic]]:
+    assert _JOB is not None
+    return _layout_range(_JOB, *span)
+
+
+def _in_processes(
+    job: _Job, chunks: list[tuple[int, int]], jobs: int
+) -> list[tuple[tuple[PageGeom, ...], list[Diagnostic]]] | None:
+    """Lay out page ranges in ``jobs`` forked worker processes (they inherit ``job``);
+    the results come back in page order, so the book is the same as one process makes.
+    None when the workers could not run (no processes here, a worker killed): the
+    caller then lays the book out itself, with the same result."""
+    global _JOB
+    ctx = multiprocessing.get_context("fork")
+    _JOB = job
+    try:
+        with ProcessPoolExecutor(jobs, mp_context=ctx) as pool:
+            return list(pool.map(_work, chunks))
+    except (OSError, RuntimeError, pickle.PicklingError, BrokenProcessPool):
+        return None  # BrokenProcessPool is a RuntimeError; named for the reader
+    finally:
+        _JOB = None
 
 
 def layout_one_page(
@@ -73,11 +198,15 @@ def layout_one_page(
     tuning: PlacementTuning | None = None,
     issues: list[Diagnostic] | None = None,
     keep: Sizes | None = None,
+    voices: dict[str, str] | None = None,
 ) -> PageGeom:
-    """Lay out one page; diagnostics go into ``issues`` when given."""
+    """Lay out one page; diagnostics go into ``issues`` when given. ``voices``: the
+    caption fill of each voiced character (:func:`~comicc.layout.balloons.voice_colors`)."""
     tuning = tuning or PlacementTuning.from_theme(theme)
     frame, boxes = layout_page(page, page_format, theme.gutter_tier, theme.gutter_within, reading)
-    panels = tuple(_panel(box, frame, theme, m, reading, tuning, issues, keep) for box in boxes)
+    panels = tuple(
+        _panel(box, frame, theme, m, reading, tuning, issues, keep, voices) for box in boxes
+    )
     return PageGeom(tuple(page.numbers), frame.width, frame.height, frame.bleed, frame.live, panels)
 
 
@@ -100,14 +229,15 @@ def panel_context(
         fit_variants(balloon, theme, m, area, keep.get(balloon.id))
         for balloon in box.panel.balloons
     ]
-    balloons = balloons_to_place(box.panel, fits, mouths, live)
-    faces = []
-    fw = max(tuning.face_w * box.frame.w, 22.0)
-    fh = max(tuning.face_h * box.frame.h, 22.0)
-    for x, y in mouths.values():
-        if live.contains_point((x, y)):
-            faces.append(Rect(x - fw / 2, y - fh * 0.7, fw, fh))
-    return PanelContext(area, live, reading, tuning, balloons, faces), mouths
+    heads = {
+        name: face_box(pt, box.rect, tuning)
+        for name, pt in mouths.items()
+        if live.contains_point(pt)
+    }
+    balloons = balloons_to_place(box.panel, fits, mouths, live, heads, tuning.auto_join)
+    ctx = PanelContext(area, live, reading, tuning, balloons, list(heads.values()), heads, mouths)
+    ctx.prect = box.frame
+    return ctx, mouths
 
 
 def _panel(
@@ -119,20 +249,54 @@ def _panel(
     tuning: PlacementTuning,
     issues: list[Diagnostic] | None,
     keep: Sizes | None = None,
+    voices: dict[str, str] | None = None,
 ) -> PanelGeom:
     ctx, mouths = panel_context(box, frame, theme, m, reading, tuning, keep)
     placed = place_panel(ctx)
-    geoms = build_geoms(ctx, placed, theme)
+    geoms = build_geoms(ctx, placed, theme, voices)
     if issues is not None:
         for p in placed:
             issues.extend(_diagnose(ctx.balloons[p.index].balloon, p))
+        issues.extend(_diagnose_panel(box.panel, ctx, placed))
     border = None
     if not box.bleed and theme.border_width > 0:
         border = Shape(
             VectorPath.rect(box.rect), None, Stroke(theme.border_width, theme.border_color)
         )
-    cast = tuple((name, pt) for name, pt in mouths.items())
+    # off-panel voices (radio, phone, O.S.) stand outside the panel: not in its cast,
+    # so nothing draws them standing in the room
+    cast = tuple((name, pt) for name, pt in mouths.items() if box.frame.contains_point(pt))
     return PanelGeom(box.panel.id, box.panel.number, box.rect, border, geoms, cast, box.bleed)
+
+
+def _diagnose_panel(
+    panel: ir.Panel, ctx: PanelContext, placed: list[PlacedBalloon]
+) -> list[Diagnostic]:
+    """One warning at the panel's line for the balloons that found no room in it
+    (drawn as red markers): how much text is over and what to do."""
+    out = [p for p in placed if p.overflow > 0 and p.overflow_dir == "room"]
+    if not out:
+        return []
+    items = [ctx.balloons[p.index].balloon for p in out]
+    words = sum(b.words for b in items)
+    total = sum(b.words for b in panel.balloons)
+    area = sum(p.fit.w * p.fit.h for p in out)
+    share = 100 * area / max(1.0, ctx.area.w * ctx.area.h)
+    which = ", ".join(f"line {b.span.line}" if b.span is not None else b.id for b in items[:6]) + (
+        ", ..." if len(items) > 6 else ""
+    )
+    n = len(items)
+    msg = (
+        f"panel {panel.number}: {n} lettering item{'s' if n > 1 else ''} ({words} of its "
+        f"{total} words, {share:.0f} % of the panel) found no room without covering a face "
+        f"or another balloon ({which})"
+    )
+    span = panel.span if panel.span is not None else items[0].span
+    hints = (
+        f"cut about {words} words, split the panel in two, or give it more room "
+        "(`width:` or the page's `layout:` heights); the red marker shows where it is missing",
+    )
+    return [Diagnostic(Severity.WARNING, "text-overflow", msg, span, "too much text", (), hints)]
 
 
 def _diagnose(balloon: ir.Balloon, p: PlacedBalloon) -> list[Diagnostic]:
@@ -140,11 +304,11 @@ def _diagnose(balloon: ir.Balloon, p: PlacedBalloon) -> list[Diagnostic]:
     out = []
     span = balloon.span
     over_w = p.fit.overflow_w
-    if p.overflow > 0 or over_w > 0:
-        if p.overflow_dir == "room":
-            msg = "balloon does not fit: no room left in the panel for it and its tail"
-        elif p.overflow > 0:
-            msg = f"balloon text does not fit: {p.overflow:.1f} pt too {p.overflow_dir}"
+    if (p.overflow > 0 and p.overflow_dir != "room") or over_w > 0:
+        if p.overflow > 0:
+            msg = (
+                f"balloon text does not fit: {p.overflow:.1f} pt too {p.overflow_dir} for the panel"
+            )
         else:
             msg = f"balloon text does not fit: a word is {over_w:.1f} pt too wide"
         what = "caption" if balloon.kind is K.CAPTION else "balloon"

@@ -243,7 +243,7 @@ class BalloonGeom:
     tail: VectorPath | None  # tail outline, if any (filled like the body)
     shapes: tuple[Shape, ...]  # what to paint, in order (body, tail, connectors)
     lines: tuple[TextLine, ...]  # lettering, in reading order
-    reserve: tuple[VectorPath, ...]  # area kept out of the art (body + tail), before keep-margin
+    reserve: tuple[VectorPath, ...]  # kept out of the art (body + connector), before keep-margin
     overflow: float = 0.0  # points of text that did not fit (0 = fits)
     line: int = 0  # source line of the lettering item, for diagnostics
 

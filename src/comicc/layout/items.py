@@ -11,15 +11,19 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field, fields
+from typing import Any
 
 from comicc.layout.collide import ellipse_reach, hull, wedge
 from comicc.layout.geometry import Point, Rect
-from comicc.layout.tails import TAIL_MAX_LEN, TAIL_SIDE_TILT, TAIL_STOP, bubble_radius
+from comicc.layout.tails import TAIL_SIDE_TILT, TAIL_STOP, bubble_radius, bubble_reach
 from comicc.layout.text import Fit, LazyFits
 from comicc.model import ir
 from comicc.theme import Theme
 
 K = ir.BalloonKind
+# a thought trail's last bubble stops up to 0.4 gap short of its tip by design (gaps
+# are at most 2.4 × the biggest radius): stopping shorter means it cannot reach
+BUBBLE_SHORT = 0.4 * 2.4
 
 
 @dataclass(frozen=True)
@@ -35,10 +39,14 @@ class PlacementTuning:
     connector_width: float = 7.0
     tail_base: float = 0.18  # tail base width, fraction of the body's smaller side
     mouth_y: float = 0.62  # mouth height of speakers placed by the engine
-    face_w: float = 0.16  # face box, fractions of the panel
-    face_h: float = 0.2
+    face_scale: float = 0.064  # head radius, fraction of the panel's shorter side (face_box)
+    tip_clear: float = 2.0  # tail tip -> head (face box), at least
     budget: int = 300  # candidate checks per panel in the search
+    dense_budget: int = 400  # ... for a panel whose first search found nothing (the repair)
     branch: int = 3  # candidates tried per balloon before backtracking
+    title_clear: float = 8.0  # TITLE lettering -> panel border, on top of ``margin``
+    small_min: float = 7.0  # SMALL / WEAK / NOTE type never smaller than this (points)
+    auto_join: bool = True  # join consecutive balloons of one speaker and kind
 
     @classmethod
     def from_theme(cls, theme: Theme) -> PlacementTuning:
@@ -47,11 +55,14 @@ class PlacementTuning:
         if not isinstance(table, dict):
             table = {}
         defaults = cls()
-        kw = {
-            f.name: type(getattr(defaults, f.name))(table[f.name])
-            for f in fields(cls)
-            if f.name in table
-        }
+        kw = {}
+        for f in fields(cls):
+            if f.name in table:
+                kind = type(getattr(defaults, f.name))
+                try:
+                    kw[f.name] = kind(table[f.name])
+                except (TypeError, ValueError):
+                    continue  # a knob of the wrong type keeps its default
         return cls(**kw)
 
 
@@ -67,6 +78,8 @@ class BalloonToPlace:
     off_edge: str | None = None  # off-panel: the edge the tail runs to
     prev: int | None = None  # previous balloon of a linked group
     caption_no: int = 0
+    head: Rect | None = None  # the speaker's face box (its tail stops just outside it)
+    auto_joined: bool = False  # joined to ``prev`` by the engine (not by `--` or CONT'D)
 
     @property
     def kind(self) -> ir.BalloonKind:
@@ -98,6 +111,51 @@ class PanelContext:
     tuning: PlacementTuning
     balloons: list[BalloonToPlace]
     faces: list[Rect] = field(default_factory=list)
+    face_of: dict[str, Rect] = field(default_factory=dict)  # speaker -> face box
+    points: dict[str, Point] = field(default_factory=dict)  # speaker -> cast point
+    prect: Rect | None = None  # the panel's box (the frame inside the live area)
+    compact: bool = False  # the repair search: pack from the top, long tails cost nothing
+    # what the search computes more than once for the same body position (tails, their
+    # checks and costs; shape costs of fits), filled by ``place``: a pure cache
+    memo: dict[tuple[object, ...], Any] = field(default_factory=dict, repr=False, compare=False)
+
+    def speaker_of(self, balloon: BalloonToPlace) -> str | None:
+        return balloon.balloon.speaker
+
+
+def face_box(point: Point, panel: Rect, tuning: PlacementTuning) -> Rect:
+    """The face box of a speaker standing at ``point`` in a panel with art box ``panel``.
+
+    It is the head the draft backend draws there: radius ``r = face_scale`` (0.064)
+    × the panel's shorter side, a box ``2r`` wide from ``1.1 r`` above the point
+    to ``1.05 r`` below it. Balloon bodies never cover it, tails of other
+    speakers never cross it, and its own speaker's tail stops just outside it.
+    """
+    r = tuning.face_scale * min(panel.w, panel.h)
+    x, y = point
+    return Rect(x - r, y - 1.1 * r, 2 * r, 2.15 * r)
+
+
+def mouth_of(head: Rect) -> Point:
+    """Where a speaker's mouth is in its face box: centred, in the lower part of the head."""
+    r = head.w / 2
+    return (head.x + r, head.y + 1.6 * r)
+
+
+def off_panel_speakers(panel: ir.Panel) -> set[str]:
+    """Speakers heard but not seen: not in `cast:`, and every balloon of theirs in the
+    panel is off-panel (OFF / O.S.) or electronic (a radio, a phone, a TV)."""
+    placed = {c.name for c in panel.cast}
+    return {
+        s
+        for s in panel.speakers
+        if s not in placed
+        and all(
+            balloon.off_panel or balloon.kind is K.ELECTRONIC
+            for balloon in panel.balloons
+            if balloon.speaker == s and balloon.kind is not K.CAPTION
+        )
+    }
 
 
 def cast_points(
@@ -107,21 +165,33 @@ def cast_points(
     pts: dict[str, Point] = {}
     for c in panel.cast:
         pts[c.name] = (prect.x + c.x * prect.w, prect.y + c.y * prect.h)
-    off_only = {
-        s
-        for s in panel.speakers
-        if all(balloon.off_panel for balloon in panel.balloons if balloon.speaker == s)
-    }
+    off_only = off_panel_speakers(panel)
     outside = [s for s in panel.speakers if s not in pts and s in off_only]
-    for i, name in enumerate(outside):  # off-panel voices: just outside a side edge
-        fx = 1.06 if (i % 2 == 0) == (reading != "rtl") else -0.06
+    # off-panel voices: just outside a side edge, the side farther from the cast
+    # (so that a tail to the edge is never nearer someone in the panel)
+    seen_x = [(x - prect.x) / prect.w for x, _y in pts.values()]
+    first = 1.06 if reading != "rtl" else -0.06
+    if seen_x and abs(sum(seen_x) / len(seen_x) - (1.0 if first > 0 else 0.0)) < 0.5:
+        first = 1.0 - first  # the cast stands on that side: the voice comes from the other
+    for i, name in enumerate(outside):
+        fx = first if i % 2 == 0 else 1.0 - first
         pts[name] = (prect.x + fx * prect.w, prect.y + 0.45 * prect.h)
     missing = [s for s in panel.speakers if s not in pts]
-    k = len(missing)
-    for i, name in enumerate(missing):
+    if not missing:
+        return pts
+    # distinct spots in reading order: slots across the panel, those nearest an
+    # explicit cast member's spot taken by it, the rest given out in order
+    seen = [pts[c.name] for c in panel.cast if c.name in pts]
+    k = len(missing) + len(seen)
+    slots = []
+    for i in range(k):
         fx = 0.15 + 0.7 * (i + 0.5) / k
-        if reading == "rtl":
-            fx = 1 - fx
+        slots.append(1 - fx if reading == "rtl" else fx)
+    for x, _y in seen:
+        if slots:
+            fx = (x - prect.x) / prect.w
+            slots.remove(min(slots, key=lambda s: abs(s - fx)))
+    for name, fx in zip(missing, slots, strict=False):
         pts[name] = (prect.x + fx * prect.w, prect.y + tuning.mouth_y * prect.h)
     return pts
 
@@ -139,10 +209,37 @@ def _off_edge(mouth: Point, live: Rect) -> str:
     return "left" if x - live.x <= live.x2 - x else "right"
 
 
+SEPARATE_MODS = ("SEPARATE", "NEW")  # a balloon that opts out of auto-joining
+
+
+def joinable(before: ir.Balloon, balloon: ir.Balloon) -> bool:
+    """Whether ``balloon`` is auto-joined to ``before``: the same speaker, the same kind
+    and the same off-panel state, one right after the other, and no opt-out
+    (a ``SEPARATE`` MOD) on the later one."""
+    return (
+        before.speaker is not None
+        and before.speaker == balloon.speaker
+        and before.kind is balloon.kind
+        and balloon.kind.has_tail
+        and before.off_panel == balloon.off_panel
+        and not any(m in SEPARATE_MODS for m in balloon.mods)
+    )
+
+
 def balloons_to_place(
-    panel: ir.Panel, fits: list[LazyFits], mouths: dict[str, Point], live: Rect
+    panel: ir.Panel,
+    fits: list[LazyFits],
+    mouths: dict[str, Point],
+    live: Rect,
+    heads: dict[str, Rect] | None = None,
+    auto_join: bool = True,
 ) -> list[BalloonToPlace]:
-    """The search state of each balloon of ``panel``: mouth, off-panel edge, link."""
+    """The search state of each balloon of ``panel``: mouth, off-panel edge, link.
+
+    ``heads``: each visible speaker's face box; their tails aim at the mouth in
+    it. With ``auto_join``, consecutive balloons of one speaker and kind are
+    linked like CONT'D (see :func:`joinable`)."""
+    heads = heads or {}
     out: list[BalloonToPlace] = []
     captions = 0
     for i, (balloon, balloon_fits) in enumerate(zip(panel.balloons, fits, strict=True)):
@@ -157,6 +254,9 @@ def balloons_to_place(
                 to_place.mouth = m
                 if balloon.off_panel or not live.contains_point(m):
                     to_place.off_edge = _off_edge(m, live)
+                elif balloon.speaker in heads:
+                    to_place.head = heads[balloon.speaker]
+                    to_place.mouth = mouth_of(to_place.head)
         if i and kind.has_tail and balloon.speaker:
             before = panel.balloons[i - 1]
             if (
@@ -165,6 +265,9 @@ def balloons_to_place(
                 and (balloon.contd or before.linked_next)
             ):
                 to_place.prev = i - 1
+            elif auto_join and joinable(before, balloon):
+                to_place.prev = i - 1
+                to_place.auto_joined = True
         out.append(to_place)
     return out
 
@@ -173,12 +276,17 @@ def balloons_to_place(
 
 
 class TailCorridor:
-    """A candidate tail: target, corridor (convex hull built on first use), length, angle."""
+    """A candidate tail: target, corridor (convex hull built on first use), length, angle,
+    and where the drawn tail really ends (``end``: the target, but a thought trail's
+    last bubble stops a little short of it)."""
 
-    __slots__ = ("target", "pts", "length", "ang", "_poly")
+    __slots__ = ("target", "pts", "length", "ang", "end", "_poly")
 
-    def __init__(self, target: Point, pts: list[Point], length: float, ang: float):
+    def __init__(
+        self, target: Point, pts: list[Point], length: float, ang: float, end: Point | None = None
+    ):
         self.target, self.pts, self.length, self.ang = target, pts, length, ang
+        self.end = target if end is None else end
         self._poly: tuple[Point, ...] | None = None
 
     @property
@@ -188,13 +296,37 @@ class TailCorridor:
         return self._poly
 
 
+def _entry(a: Point, b: Point, box: Rect) -> float | None:
+    """The smallest ``t`` in [0, 1] where segment ``a``-``b`` is inside ``box`` (Liang-Barsky)."""
+    t0, t1 = 0.0, 1.0
+    dx, dy = b[0] - a[0], b[1] - a[1]
+    for p, q in (
+        (-dx, a[0] - box.x),
+        (dx, box.x2 - a[0]),
+        (-dy, a[1] - box.y),
+        (dy, box.y2 - a[1]),
+    ):
+        if abs(p) < 1e-12:
+            if q < 0:
+                return None
+            continue
+        t = q / p
+        if p < 0:
+            t0 = max(t0, t)
+        else:
+            t1 = min(t1, t)
+    return t0 if t0 <= t1 else None
+
+
 def tail_corridor(ctx: PanelContext, balloon: BalloonToPlace, r: Rect) -> TailCorridor | None:
     """The tail of ``balloon`` with its body at ``r``, or None when it cannot have one.
 
     Mirrors how ``tails.tail_path`` draws: the tail leaves the bottom (top)
-    of the body near its middle, shifted toward the target up to 0.3 w, and
-    stops at 85 % of the way to the target (at most 1.2 h long). Off-panel
-    tails aim past the panel edge so that they end on it.
+    of the body near its middle, shifted toward the target up to 0.3 w. Its
+    tip is exact (``tail_path(..., exact=True)``): just outside the speaker's
+    face box on the way to the mouth, or on the panel edge for off-panel
+    speakers, however far that is -- the search moves the body closer rather
+    than leaving a tail short.
     """
     cx, cy = r.center
     hw, hh = r.w / 2, r.h / 2
@@ -232,25 +364,33 @@ def tail_corridor(ctx: PanelContext, balloon: BalloonToPlace, r: Rect) -> TailCo
         reach = ellipse_reach(r.w, r.h, dx / d, dy / d)
         anchor = (cx + dx / d * reach, cy + dy / d * reach)
     vx, vy = aim[0] - anchor[0], aim[1] - anchor[1]
-    dist = math.hypot(vx, vy) or 1e-9
-    if edge is not None:  # run onto the edge: aim past it so 85 % lands there
-        if dist > TAIL_MAX_LEN * r.h:
-            return None  # too far from the edge for a tail to reach it
-        length = dist
+    if edge is not None:
+        tip = aim
+    elif balloon.head is not None:
+        t = _entry(anchor, aim, balloon.head.inset(-ctx.tuning.tip_clear))
+        if t is None or t <= 0.0:
+            return None  # the tail would start on the head
+        tip = (anchor[0] + vx * t, anchor[1] + vy * t)
     else:
-        length = min(TAIL_STOP * dist, TAIL_MAX_LEN * r.h)
+        tip = (anchor[0] + vx * TAIL_STOP, anchor[1] + vy * TAIL_STOP)
+    length = math.dist(anchor, tip)
     if length < (2.0 if edge is not None else ctx.tuning.tail_min):
         return None
-    tip = (anchor[0] + vx / dist * length, anchor[1] + vy / dist * length)
     ang = math.degrees(math.atan2(abs(tip[0] - cx), abs(tip[1] - cy) + 1e-9))
     if (tip[1] - cy) < 0:
         ang = 180 - ang  # pointing up
     bw = max(1.0, ctx.tuning.tail_base * min(r.w, r.h))
     kind = balloon.kind
+    end = tip
     if kind.tail == "bolt":  # a lightning bolt jogs sideways by up to ~1.5 base widths
         half = tip_half = 1.5 * bw + 1.0
     elif kind.tail == "bubbles":  # a trail of bubbles
-        half = tip_half = bubble_radius(r.w, r.h) * 1.15 + 1.0
+        big = bubble_radius(r.w, r.h)
+        reach = bubble_reach(length, r.w, r.h)
+        if reach < length - BUBBLE_SHORT * big - 0.5:
+            return None  # too long a trail: its bubbles would stop short, far from the head
+        end = (anchor[0] + vx / length * reach, anchor[1] + vy / length * reach)
+        half = tip_half = big * 1.15 + 1.0
     else:
         half, tip_half = bw / 2 + 1.0, 1.0
     ux, uy = (tip[0] - anchor[0]) / length, (tip[1] - anchor[1]) / length
@@ -270,8 +410,7 @@ def tail_corridor(ctx: PanelContext, balloon: BalloonToPlace, r: Rect) -> TailCo
     ] + ends
     if abs(anchor[1] - cy) < hh * 0.5:  # left from the side: a wedge from the center
         pts = wedge((cx, cy), tip, half) + ends
-    target = aim if edge is None else (anchor[0] + vx / TAIL_STOP, anchor[1] + vy / TAIL_STOP)
-    return TailCorridor(target, pts, length, ang)
+    return TailCorridor(tip, pts, length, ang, end)
 
 
 def reading_order_ok(r: Rect, q: Rect, reading: str) -> bool:

@@ -22,11 +22,15 @@ __all__ = [
     "Seg",
     "TextStyle",
     "Word",
+    "WEAK_ENDS",
+    "fix_weak_ends",
     "fix_widow",
     "is_widow",
     "line_runs",
     "prepare",
     "text_style",
+    "weak_end",
+    "word_text",
     "words_of",
     "wrap_lines",
 ]
@@ -62,8 +66,9 @@ class TextStyle:
     caps: bool
 
 
-def text_style(balloon: ir.Balloon, theme: Theme, m: Measurer) -> TextStyle:
-    """The lettering style of ``balloon``: its kind's face and balloon style."""
+def text_style(balloon: ir.Balloon, theme: Theme, m: Measurer, shrink: float = 1.0) -> TextStyle:
+    """The lettering style of ``balloon``: its kind's face and balloon style.
+    ``shrink`` scales display lettering only (an SFX that has no room at full size)."""
     kind = balloon.kind
     spec = theme.lettering
     style = spec.style
@@ -78,7 +83,13 @@ def text_style(balloon: ir.Balloon, theme: Theme, m: Measurer) -> TextStyle:
         spec, style = bstyle.font, bstyle.font.style
     elif kind is ir.BalloonKind.SHOUT:
         style = "bold" if spec.style in ("regular", "bold") else "bolditalic"
-    scale = theme.small_scale if (balloon.small or kind is ir.BalloonKind.NOTE) else 1.0
+    scale = 1.0
+    if balloon.small or kind is ir.BalloonKind.NOTE:
+        # smaller type, but never below the floor (7 pt unless the theme says otherwise)
+        floor = min(spec.size, small_floor(theme))
+        scale = max(theme.small_scale, floor / spec.size) if spec.size > 0 else 1.0
+    elif kind is ir.BalloonKind.SFX:
+        scale = sfx_scale(balloon) * shrink
     size, leading = spec.size * scale, spec.leading * scale
     font = m.font(spec.family, style, size)
     emph = m.font(theme.emphasis.family, theme.emphasis.style, size)
@@ -86,6 +97,30 @@ def text_style(balloon: ir.Balloon, theme: Theme, m: Measurer) -> TextStyle:
         f for f in m.fallbacks(theme.fallback_fonts, "regular", size) if f.path != font.path
     )
     return TextStyle(font, emph, fallbacks, leading, bstyle.text_color, bool(theme.all_caps))
+
+
+SMALL_FLOOR = 7.0  # points: SMALL / WEAK / NOTE type never smaller (lettering.md)
+
+
+def small_floor(theme: Theme) -> float:
+    """The smallest size of SMALL / WEAK / NOTE type: ``extra.layout.small_min`` in the
+    theme (or ``extra.small_min``), else :data:`SMALL_FLOOR`."""
+    table = theme.extra.get("layout", theme.extra)
+    value = table.get("small_min") if isinstance(table, dict) else None
+    if isinstance(value, int | float) and not isinstance(value, bool) and value >= 0:
+        return float(value)
+    return SMALL_FLOOR
+
+
+def sfx_scale(balloon: ir.Balloon) -> float:
+    """SFX size by length and emphasis: short sounds big, long ones smaller; a ``!`` or
+    emphasis (``*KRAK*``) one step bigger."""
+    text = balloon.text.strip()
+    n = sum(1 for ch in text if ch.isalnum())
+    k = 1.3 if n <= 4 else 1.15 if n <= 7 else 1.0 if n <= 12 else 0.85
+    if text.endswith("!") or any(r.emphasis for r in balloon.runs):
+        k *= 1.15
+    return k
 
 
 def _is_cjk(ch: str) -> bool:
@@ -243,13 +278,49 @@ def line_runs(line: list[Word], st: TextStyle, m: Measurer) -> tuple[tuple[Seg, 
 
 
 def fix_widow(lines: list[list[Word]], widths: list[float], space: float) -> None:
-    """Avoid a one-word last line by pulling a word down when it fits."""
-    if len(lines) < 2 or len(lines[-1]) != 1 or len(lines[-2]) < 3:
+    """Avoid a one-word last line by pulling a word down when it fits; when the line
+    above would then be a lone word, it pulls one down from the line above it too."""
+    n = len(lines)
+    if n < 2 or len(lines[-1]) != 1 or len(lines[-2]) < 2:
         return
-    moved = [lines[-2][-1]] + lines[-1]
-    if _line_width(moved, space) <= widths[len(lines) - 1] + 1e-9:
-        lines[-2] = lines[-2][:-1]
-        lines[-1] = moved
+    trial = [list(line) for line in lines]
+    i = n - 2
+    while i >= 0:
+        moved = [trial[i][-1]] + trial[i + 1]
+        if _line_width(moved, space) > widths[i + 1] + 1e-9:
+            return  # does not fit: keep the lines as they were
+        trial[i] = trial[i][:-1]
+        trial[i + 1] = moved
+        if len(trial[i]) >= 2 or (len(trial[i]) == 1 and i == 0):
+            break
+        if not trial[i] or i == 0:
+            return
+        i -= 1
+    if all(trial):
+        lines[:] = trial
+
+
+WEAK_ENDS = frozenset({"A", "AN", "THE", "OF", "TO"})  # words a line should not end on
+
+
+def word_text(w: Word) -> str:
+    """The text of a measured word."""
+    return "".join(s.text for s in w.segs)
+
+
+def weak_end(line: list[Word]) -> bool:
+    """Whether ``line`` ends on A / AN / THE / OF / TO (with more words before it)."""
+    return len(line) > 1 and word_text(line[-1]).strip(",.;:!?\"'").upper() in WEAK_ENDS
+
+
+def fix_weak_ends(lines: list[list[Word]], widths: list[float], space: float) -> None:
+    """Move a line-ending A / AN / THE / OF / TO down to the next line when it fits there."""
+    for i in range(len(lines) - 1):
+        if weak_end(lines[i]):
+            moved = [lines[i][-1]] + lines[i + 1]
+            if _line_width(moved, space) <= widths[i + 1] + 1e-9:
+                lines[i] = lines[i][:-1]
+                lines[i + 1] = moved
 
 
 def is_widow(lines: list[list[Word]]) -> bool:
@@ -265,8 +336,8 @@ class Prepared(NamedTuple):
     missing: tuple[str, ...]
 
 
-def prepare(balloon: ir.Balloon, theme: Theme, m: Measurer) -> Prepared:
+def prepare(balloon: ir.Balloon, theme: Theme, m: Measurer, shrink: float = 1.0) -> Prepared:
     """Style and measured words of ``balloon``, shared by all its fits."""
-    st = text_style(balloon, theme, m)
+    st = text_style(balloon, theme, m, shrink)
     words, missing = words_of(balloon, st, m)
     return Prepared(st, words, missing)

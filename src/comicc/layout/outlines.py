@@ -72,19 +72,35 @@ def _smooth_closed(pts: list[Point]) -> list[PathCmd]:
     return cmds
 
 
+_SAMPLES: dict[int, tuple[list[float], list[float], list[float]]] = {}
+
+
+def _samples(n: int) -> tuple[list[float], list[float], list[float]]:
+    """The parameters ``t`` of ``n`` steps around an ellipse, their cosines and sines
+    (the same for every ellipse: computed once; read-only)."""
+    got = _SAMPLES.get(n)
+    if got is None:
+        ts = [TAU * i / n for i in range(n + 1)]
+        got = _SAMPLES[n] = (ts, [math.cos(t) for t in ts], [math.sin(t) for t in ts])
+    return got
+
+
 class _Ellipse:
     """An axis-aligned ellipse centered at the origin, walkable by arc length."""
 
     def __init__(self, a: float, b: float, samples: int = 720):
         self.a, self.b = max(a, 1e-6), max(b, 1e-6)
-        self.ts = [TAU * i / samples for i in range(samples + 1)]
-        self.cum = [0.0]
-        prev = self.point(0.0)
-        for t in self.ts[1:]:
-            q = self.point(t)
-            self.cum.append(self.cum[-1] + math.dist(prev, q))
-            prev = q
-        self.length = self.cum[-1]
+        self.ts, cos, sin = _samples(samples)
+        a, b = self.a, self.b
+        cum = self.cum = [0.0]
+        px, py = self.point(0.0)
+        total = 0.0
+        for i in range(1, samples + 1):
+            qx, qy = a * cos[i], b * sin[i]  # self.point(self.ts[i])
+            total = total + math.dist((px, py), (qx, qy))
+            cum.append(total)
+            px, py = qx, qy
+        self.length = cum[-1]
 
     def point(self, t: float) -> Point:
         return (self.a * math.cos(t), self.b * math.sin(t))

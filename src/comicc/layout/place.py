@@ -2,24 +2,27 @@
 
 Balloons (speech, captions, titles) are placed in reading order, then SFX and
 notes. For each balloon the candidates are positions built from the panel's
-corners and top edge, a ring above the speaker's mouth and the edges of
-balloons already placed. Hard constraints: inside the panel's area; no two
-bodies closer than the gap; Comic Chat's reading-order rule; tail and
-connector corridors kept clear. Costs: distance from the top, tail length and
-angle, horizontal offset from the speaker, covering a face. A depth-first
-search tries the best few candidates of each balloon with a node budget; when
-it fails, a greedy pass places what it can and the rest is clamped into the
-panel with its ``overflow`` recorded.
+corners and top edge, a ring above (and beside) the speaker's head, the edges
+of balloons and tails already placed. Hard constraints: inside the panel's
+area; no two bodies closer than the gap; Comic Chat's reading-order rule;
+tail and connector corridors kept clear; no body over a face box; no tail
+across another speaker's face box, and every tip nearer its own speaker than
+any other (:func:`tail_ok`). Costs: distance from the top, tail length and
+angle, horizontal offset from the speaker, the text shape of the fit. A
+depth-first search tries the best few candidates of each balloon with a node
+budget; when it fails, the panel is repaired (:func:`place_panel`), never
+clamped: what still fits nowhere is left out and reported.
 """
 
 from __future__ import annotations
 
 import math
+from bisect import bisect_left
 from collections.abc import Iterable, Iterator
 from dataclasses import replace
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
-from comicc.layout.collide import band, overlap_area, poly_hits_rect, polys_hit, rect_gap
+from comicc.layout.collide import band, poly_hits_rect, polys_hit, rect_gap
 from comicc.layout.geometry import Point, Rect
 from comicc.layout.items import (
     BalloonToPlace,
@@ -35,6 +38,10 @@ from comicc.model import ir
 K = ir.BalloonKind
 
 IMPROVE_BUDGET = 16  # candidate checks spent looking for a cheaper placement than the first
+GOOD_ENOUGH = 4.0  # a candidate this cheap ends the look at other fits (lower: look further)
+CANDIDATES = 24  # positions (by a cheap estimate) whose tails are computed, per fit tier
+CANDIDATES_COMPACT = 96  # ... in the repair search
+DENSE = 4  # a panel of this many balloons or more is dense: a failed search is retried
 
 
 class Candidate(NamedTuple):
@@ -52,9 +59,57 @@ class Candidate(NamedTuple):
 def _positions(
     ctx: PanelContext, balloon: BalloonToPlace, w: float, h: float, state: list[PlacedBalloon]
 ) -> list[tuple[float, float]]:
+    """The candidate top-left corners of a ``w`` x ``h`` body: every x with every y."""
+    xs, ys = _axes(ctx, balloon, w, h, state)
+    return [(x, y) for x in xs for y in ys]
+
+
+def _axes(
+    ctx: PanelContext, balloon: BalloonToPlace, w: float, h: float, state: list[PlacedBalloon]
+) -> tuple[list[float], list[float]]:
+    """The candidate x and y values of :func:`_positions` (sorted, deduplicated): those
+    from the panel and the speaker (memoized per body size), then those from the
+    balloons already placed."""
+    key = ("axes", balloon.index, w, h)
+    base = ctx.memo.get(key)
+    if base is None:
+        base = ctx.memo[key] = _base_axes(ctx, balloon, w, h)
+    a, bxs, bys = base
+    if a is None or bxs is None or bys is None:
+        return [], []  # the body is larger than the area
+    if not state and balloon.prev is None:
+        return _dedupe(bxs), _dedupe(bys)
+    tuning = ctx.tuning
+    xs: list[float] = []
+    ys: list[float] = []
+    for other in state:
+        r = other.rect
+        ys += [r.y2 + tuning.gap, r.y]
+        xs += [r.x2 + tuning.gap, r.x - tuning.gap - w]
+        if other.tail_poly is not None:  # beside another balloon's tail
+            txs = [p[0] for p in other.tail_poly]
+            xs += [max(txs) + tuning.gap, min(txs) - tuning.gap - w]
+        if balloon.prev is not None and other.index == balloon.prev:
+            xs += [r.x + r.w * 0.35, r.x2 - w * 0.35, r.x2 - w * 0.1, r.x + r.w * 0.5 - w * 0.5]
+            xs += [r.x - w * 0.65, r.x + r.w * 0.65]  # stacked diagonally
+            ys += [r.y2 + tuning.gap + 3, r.y2 - h * 0.15, r.y2 + tuning.gap]
+    lo, hi = a.x, a.x2 - w
+    xs = bxs + [min(max(x, lo), hi) for x in xs]
+    lo, hi = a.y, a.y2 - h
+    ys = bys + [min(max(y, lo), hi) for y in ys]
+    return _dedupe(xs), _dedupe(ys)
+
+
+def _base_axes(
+    ctx: PanelContext, balloon: BalloonToPlace, w: float, h: float
+) -> tuple[Rect, list[float], list[float]] | tuple[None, None, None]:
+    """The area and the x and y values (clamped into it, not yet sorted) of a ``w`` x
+    ``h`` body that do not depend on the other balloons; Nones when it cannot fit."""
     a = ctx.area
+    if balloon.kind is K.TITLE:
+        a = _title_area(ctx)
     if w > a.w + 1e-6 or h > a.h + 1e-6:
-        return []
+        return None, None, None
     kind = balloon.kind
     tuning = ctx.tuning
     xs = [a.x, a.x2 - w, a.x + (a.w - w) / 2]
@@ -71,18 +126,21 @@ def _positions(
             mx, my = balloon.mouth
             xs += [mx - w / 2 + o * w for o in (-0.4, 0.0, 0.4)]
             pref = tuning.tail_pref * a.h
-            ys += [my - tuning.mouth_clear - h - t for t in (pref, tuning.tail_min + 4, pref * 1.8)]
-            ys += [my + tuning.mouth_clear + pref]  # below the speaker, tail up: a last resort
-    for other in state:
-        r = other.rect
-        ys += [r.y2 + tuning.gap, r.y]
-        xs += [r.x2 + tuning.gap, r.x - tuning.gap - w]
-        if balloon.prev is not None and other.index == balloon.prev:
-            xs += [r.x + r.w * 0.35, r.x2 - w * 0.35, r.x2 - w * 0.1, r.x + r.w * 0.5 - w * 0.5]
-            ys += [r.y2 + tuning.gap + 3, r.y2 - h * 0.15]
-    xs = _dedupe(min(max(x, a.x), a.x2 - w) for x in xs)
-    ys = _dedupe(min(max(y, a.y), a.y2 - h) for y in ys)
-    return [(x, y) for x in xs for y in ys]
+            top = balloon.head.y if balloon.head is not None else my - tuning.mouth_clear
+            ys += [top - tuning.tip_clear - h - t for t in (pref, tuning.tail_min + 4, pref * 1.8)]
+            if balloon.head is not None:  # beside the head, tail from the side
+                hd = balloon.head
+                xs += [hd.x - tuning.tail_min - 6 - w, hd.x2 + tuning.tail_min + 6]
+                ys += [hd.y - h * 0.8, hd.y - h * 0.5]
+                bottom = hd.y2
+            else:
+                bottom = my + tuning.mouth_clear
+            ys += [bottom + tuning.tip_clear + pref]  # below the speaker, tail up: a last resort
+    lo, hi = a.x, a.x2 - w
+    xs = [min(max(x, lo), hi) for x in xs]
+    lo, hi = a.y, a.y2 - h
+    ys = [min(max(y, lo), hi) for y in ys]
+    return a, xs, ys
 
 
 def _dedupe(vals: Iterable[float], grid: float = 0.75) -> list[float]:
@@ -109,9 +167,8 @@ def _cost(
         cost += 3 * (a.y2 - r.y2) / a.h + (abs(r.x2 - a.x2) if rtl else abs(r.x - a.x)) / a.w
     elif kind is K.SFX:
         cx, cy = r.center
-        cost += abs(cy - (a.y + a.h * 0.45)) / a.h + 0.5 * abs(cx - a.center[0]) / a.w
-        near = min([rect_gap(r, other.rect) for other in state] + [60.0])
-        cost -= min(near, 60.0) / 60.0
+        tx, ty = _action(ctx, balloon)
+        cost += abs(cy - ty) / a.h + 0.7 * abs(cx - tx) / a.w
     elif kind is K.CAPTION:
         cost += 3 * (r.y - a.y) / a.h
         start = abs(r.x - a.x) if not rtl else abs(r.x2 - a.x2)
@@ -136,17 +193,92 @@ def _cost(
                 if ang > 45:
                     cost += 2.0 + (ang - 45) / 15
                 cost += 1.2 * abs(r.center[0] - mouth[0]) / a.w
-                short = math.dist(r.center, mouth) - max(r.w, r.h) / 2 - vis
-                cost += 1.2 * max(0.0, short) / a.h  # the tail stops far from the mouth
+                far = max(tuning_len(ctx, r), pref)
+                if vis > far and not ctx.compact:  # long tails: move toward the speaker
+                    cost += 4.0 * (vis - far) / a.h
         if balloon.prev is not None:
             cost -= 0.2  # linked balloons: cost of the pair is what matters
         if abs(r.x - a.x) < 0.5 or abs(r.x2 - a.x2) < 0.5 or abs(r.y - a.y) < 0.5:
             cost -= 0.15  # anchored to a border
-    for f in ctx.faces:
-        ov = overlap_area(r, f)
-        if ov:
-            cost += 4 * ov / (f.w * f.h)
     return cost
+
+
+def tuning_len(ctx: PanelContext, r: Rect) -> float:
+    """The longest tail that costs nothing extra: 2 × the body height, at least 40 pt."""
+    return max(40.0, 2.0 * r.h, ctx.tuning.tail_min + 10)
+
+
+def _title_area(ctx: PanelContext) -> Rect:
+    """Where a TITLE may go: the area kept clear of the border by ``title_clear`` more."""
+    a, d = ctx.area, ctx.tuning.title_clear
+    d = min(d, a.w / 4, a.h / 4)
+    return a.inset(d)
+
+
+def _action(ctx: PanelContext, balloon: BalloonToPlace) -> Point:
+    """Where an SFX goes: above a named cast member (an ``NEAR <NAME>`` MOD), else above
+    the middle of the cast (the panel's action), else a little above the center."""
+    a = ctx.area
+    heads = ctx.face_of
+    named = [m[5:].strip() for m in balloon.balloon.mods if m.startswith("NEAR ")]
+    picked = [heads[n] for n in named if n in heads] or list(heads.values())
+    if not picked:
+        return (a.center[0], a.y + a.h * 0.45)
+    x = sum(f.center[0] for f in picked) / len(picked)
+    y = min(f.y for f in picked)
+    return (x, max(a.y + a.h * 0.2, y - 0.6 * a.h * 0.25))
+
+
+def _ellipse_hits_rect(r: Rect, f: Rect) -> bool:
+    """Whether the ellipse inscribed in ``r`` meets rectangle ``f`` (exact)."""
+    cx, cy = r.center
+    ax, by = r.w / 2, r.h / 2
+    qx = min(max(cx, f.x), f.x2)
+    qy = min(max(cy, f.y), f.y2)
+    return ((qx - cx) / ax) ** 2 + ((qy - cy) / by) ** 2 < 1.0
+
+
+def _covers_face(ctx: PanelContext, balloon: BalloonToPlace, r: Rect) -> bool:
+    """A body at ``r`` over a face box (every kind: bodies, captions and display text)."""
+    oval = balloon.kind.body == "oval"
+    for f in ctx.faces:
+        if not r.intersects(f):
+            continue
+        if not oval or _ellipse_hits_rect(r, f):
+            return True
+    return False
+
+
+def tail_ok(ctx: PanelContext, balloon: BalloonToPlace, tail: TailCorridor) -> bool:
+    """The hard rules of attribution: the tail's tip is nearer its own speaker's cast
+    point than any other, and the tail crosses no other speaker's face box."""
+    own = balloon.balloon.speaker
+    mine = ctx.points.get(own) if own is not None else None
+    tip = tail.target
+    if balloon.off_edge is not None:
+        # a tail to the panel edge: its speaker's spot out there is notional, so the
+        # rule is only that the tip stays well away from everybody in the panel
+        for n, f in ctx.face_of.items():
+            if n != own and math.dist(tip, f.center) < f.h:
+                return False
+    elif mine is not None:
+        for end in (tip, tail.end):  # the aim and where the drawn tail stops
+            d = math.dist(end, mine)
+            for n, p in ctx.points.items():
+                if n != own and math.dist(end, p) <= d + 1e-6:
+                    return False
+    others = [f for n, f in ctx.face_of.items() if n != own]
+    if not others:
+        return True
+    xs = [p[0] for p in tail.pts]
+    ys = [p[1] for p in tail.pts]
+    x1, y1, x2, y2 = min(xs) - 0.5, min(ys) - 0.5, max(xs) + 0.5, max(ys) + 0.5
+    for f in others:
+        if f.x2 <= x1 or f.x >= x2 or f.y2 <= y1 or f.y >= y2:
+            continue  # bounding boxes apart
+        if poly_hits_rect(tail.poly, f, 0.5):
+            return False
+    return True
 
 
 def _valid(
@@ -161,6 +293,7 @@ def _valid(
         if (
             balloon.ordered
             and ctx.balloons[other.index].ordered
+            and other.overflow == 0
             and not reading_order_ok(r, other.rect, ctx.reading)
         ):
             return False
@@ -186,47 +319,153 @@ def _valid(
     return True
 
 
+def _pre(
+    ctx: PanelContext,
+    balloon: BalloonToPlace,
+    fits: list[tuple[Fit, float]],
+    state: list[PlacedBalloon],
+) -> tuple[list[tuple[float, float, float, Fit, float]], PlacedBalloon | None, bool]:
+    """The positions of ``balloon`` that pass the cheap hard constraints, by a cheap
+    cost estimate (the best few only, for a balloon with a tail): (estimate, x, y,
+    fit, penalty); with the placed balloon it is linked to, and whether it has a tail.
+
+    This is the layout's hot path. The cheap hard constraints (no body within the
+    gap of another, the reading order, no body over a face box) are tested per
+    column: for one x, the neighbours, faces and earlier balloons it can meet are
+    picked once, and the reading order becomes one lowest y. Tails, their checks
+    and costs depend only on the body's position, so they are memoized in
+    ``ctx.memo`` across the search, its repair and the greedy pass."""
+    prev = None
+    if balloon.prev is not None:
+        prev = next((other for other in state if other.index == balloon.prev), None)
+    tuning = ctx.tuning
+    gap = tuning.gap
+    # neighbours grown by the gap, as plain tuples
+    grown = [(q.rect.x - gap, q.rect.y - gap, q.rect.x2 + gap, q.rect.y2 + gap) for q in state]
+    # Comic Chat's rule against each earlier balloon q, as the lowest y allowed for one x:
+    # below q (y >= q.y2 - eps), or level with it when q lies before x in reading order
+    ordered = (
+        [
+            (o.x, o.x2, o.y - 1e-6, o.y2 - 1e-6)
+            for o in (
+                other.rect
+                for other in state
+                if ctx.balloons[other.index].ordered and other.overflow == 0
+            )
+        ]
+        if balloon.ordered
+        else []
+    )
+    rtl = ctx.reading == "rtl"
+    faces = [(f.x, f.y, f.x2, f.y2) for f in ctx.faces]
+    oval = balloon.kind.body == "oval"
+    a = ctx.area
+    ay, ah, aw = a.y, a.h, a.w
+    tailed = balloon.kind.has_tail and balloon.mouth is not None
+    mx = balloon.mouth[0] if tailed and balloon.mouth is not None else None
+    pre: list[tuple[float, float, float, Fit, float]] = []
+    for fit, penalty in fits:
+        w, h = fit.w, fit.h
+        xs, ys = _axes(ctx, balloon, w, h, state)
+        if not ys:
+            continue
+        for x in xs:
+            x2 = x + w
+            near = [(gy, gy2) for gx, gy, gx2, gy2 in grown if x2 > gx and gx2 > x]
+            low = -math.inf
+            for ox, ox2, oy, oy2 in ordered:
+                before = ox2 <= x + 1e-6 if not rtl else ox >= x2 - 1e-6
+                t = oy if before else oy2
+                if t > low:
+                    low = t
+            # the faces this column meets; for an oval body the x part of the exact
+            # ellipse test (:func:`_ellipse_hits_rect`) is the same for every y
+            cx, hw = x + w / 2, w / 2
+            cols = [
+                (fy, fy2, ((min(max(cx, fx), fx2) - cx) / hw) ** 2 if oval else 0.0)
+                for fx, fy, fx2, fy2 in faces
+                if not (x2 <= fx or fx2 <= x)
+            ]
+            xcost = 1.2 * abs(x + w / 2 - mx) / aw if mx is not None else 0.0
+            # ys are sorted: those above ``low`` break the reading order
+            for y in ys[bisect_left(ys, low) :] if low > -math.inf else ys:
+                y2 = y + h
+                if near and any(y2 > gy and gy2 > y for gy, gy2 in near):
+                    continue  # within the gap of another body
+                if cols:
+                    hit = False
+                    cy, hh = y + h / 2, h / 2
+                    for fy, fy2, xpart in cols:
+                        if y2 <= fy or fy2 <= y:
+                            continue
+                        if not oval or xpart + ((min(max(cy, fy), fy2) - cy) / hh) ** 2 < 1.0:
+                            hit = True
+                            break
+                    if hit:
+                        continue  # over a face box
+                if prev is not None:
+                    r = Rect(x, y, w, h)
+                    if rect_gap(prev.rect, r) > tuning.link_gap:
+                        continue
+                    if math.dist(prev.rect.center, r.center) < 1e-6:
+                        continue
+                # a cheap first estimate (height, offset from the speaker): tails are costly
+                est = 3 * (y - ay) / ah + penalty
+                if mx is not None:
+                    est += xcost
+                pre.append((est, x, y, fit, penalty))
+    if tailed:
+        pre.sort(key=lambda e: (e[0], e[1], e[2]))
+        del pre[CANDIDATES_COMPACT if ctx.compact else CANDIDATES :]
+    return pre, prev, tailed
+
+
+def _tail_at(
+    ctx: PanelContext, balloon: BalloonToPlace, x: float, y: float, w: float, h: float
+) -> tuple[Rect, TailCorridor | None, bool]:
+    """The body at ``(x, y, w, h)``, its tail, and whether that tail may be drawn
+    (:func:`tail_ok`; always for a balloon without one): memoized per position."""
+    key = ("tail", balloon.index, x, y, w, h)
+    got = ctx.memo.get(key)
+    if got is None:
+        r = Rect(x, y, w, h)
+        tail = None
+        reach = True
+        if balloon.kind.has_tail and balloon.mouth is not None:
+            tail = tail_corridor(ctx, balloon, r)
+            reach = tail is not None and tail_ok(ctx, balloon, tail)
+        ctx.memo[key] = got = (r, tail, reach)
+    return got
+
+
 def _candidates(
     ctx: PanelContext,
     balloon: BalloonToPlace,
     fits: list[tuple[Fit, float]],
     state: list[PlacedBalloon],
 ) -> list[Candidate]:
-    """All candidate placements of ``balloon`` (not yet checked), cheapest first."""
-    prev = None
-    if balloon.prev is not None:
-        prev = next((other for other in state if other.index == balloon.prev), None)
+    """All candidate placements of ``balloon`` (not yet checked), cheapest first: the
+    best positions of :func:`_pre` with their tails and full costs (memoized in
+    ``ctx.memo``: they depend on the position, not on the other balloons)."""
+    pre, prev, _tailed = _pre(ctx, balloon, fits, state)
     tuning = ctx.tuning
-    gap = tuning.gap
+    memo = ctx.memo
     out: list[Candidate] = []
-    # neighbours grown by the gap, as plain tuples: this loop is the layout's hot path
-    grown = [(q.rect.x - gap, q.rect.y - gap, q.rect.x2 + gap, q.rect.y2 + gap) for q in state]
-    ordered = (
-        [other.rect for other in state if ctx.balloons[other.index].ordered]
-        if balloon.ordered
-        else []
-    )
-    for fit, penalty in fits:
+    for _est, x, y, fit, penalty in pre:
         w, h = fit.w, fit.h
-        for x, y in _positions(ctx, balloon, w, h, state):
-            x2, y2 = x + w, y + h
-            if any(x2 > gx and gx2 > x and y2 > gy and gy2 > y for gx, gy, gx2, gy2 in grown):
-                continue  # cheap hard constraints first
-            r = Rect(x, y, w, h)
-            if ordered and not all(reading_order_ok(r, o, ctx.reading) for o in ordered):
-                continue
-            tail = None
-            if balloon.kind.has_tail and balloon.mouth is not None:
-                tail = tail_corridor(ctx, balloon, r)
-                if tail is None:
-                    continue
-            conn = None
-            if prev is not None:
-                if rect_gap(prev.rect, r) > tuning.link_gap:
-                    continue
-                conn = tuple(band(prev.rect.center, r.center, tuning.connector_width / 2 + 1))
-            c = _cost(ctx, balloon, r, tail, state) + penalty
-            out.append(Candidate(c, x, y, r, fit, tail, conn))
+        key = ("cand", balloon.index, balloon.prev, ctx.compact, x, y, w, h)
+        got = memo.get(key)
+        if got is None:
+            r, tail, reach = _tail_at(ctx, balloon, x, y, w, h)
+            c = _cost(ctx, balloon, r, tail, state) if reach else None
+            memo[key] = got = (r, tail, c)
+        r, tail, c = got
+        if c is None:
+            continue  # no tail can reach the speaker from here
+        conn = None
+        if prev is not None:
+            conn = tuple(band(prev.rect.center, r.center, tuning.connector_width / 2 + 1))
+        out.append(Candidate(c + penalty, x, y, r, fit, tail, conn))
     out.sort(key=lambda cand: (cand.cost, cand.x, cand.y))
     return out
 
@@ -255,22 +494,49 @@ def _apply(
     return new
 
 
-def _fit_tiers(balloon: BalloonToPlace) -> Iterator[list[tuple[Fit, float]]]:
-    """The balloon's fits in tiers tried in order (computed only when reached)."""
+WIDOW_COST = 2.5  # a fit whose last line is one word (of four or more)
+
+
+def _shape_cost(fit: Fit) -> float:
+    """What a fit's text shape costs: a one-word last line."""
+    lines = fit.lines
+    if len(lines) < 2:
+        return 0.0
+    last = len(" ".join(s.text for s in lines[-1].runs).split())
+    total = sum(len(" ".join(s.text for s in ln.runs).split()) for ln in lines)
+    if total < 4:
+        return 0.0
+    thin = max(0.0, 2.5 - total / len(lines))  # a column of one or two words a line
+    return (WIDOW_COST if last == 1 else 0.0) + 1.0 * thin
+
+
+def _fit_tiers(
+    balloon: BalloonToPlace, memo: dict[tuple[object, ...], Any] | None = None
+) -> Iterator[list[tuple[Fit, float]]]:
+    """The balloon's fits in tiers tried in order (computed only when reached);
+    ``memo`` (the panel's ``ctx.memo``) keeps each fit's penalty once computed."""
     fs = balloon.fits
-    yield [(fs[0], 0.0)] + ([(fs[1], 0.35)] if len(fs) > 1 else [])
-    for k in range(2, len(fs)):
-        yield [(fs[k], 0.6 + 0.2 * (k - 2))]
+    # the preferred fit has no shape cost: it is shaped already (and when it is last
+    # build's size from the lock file, its place must not depend on the new text)
+    yield [(fs[0], 0.0)]
+    for k in range(1, len(fs)):
+        fit = fs[k]
+        if memo is None:
+            yield [(fit, 0.35 + 0.2 * (k - 1) + _shape_cost(fit))]
+            continue
+        key = ("tier", balloon.index, k)
+        penalty = memo.get(key)
+        if penalty is None:
+            penalty = memo[key] = 0.35 + 0.2 * (k - 1) + _shape_cost(fit)
+        yield [(fit, penalty)]
 
 
-def place_panel(ctx: PanelContext) -> list[PlacedBalloon]:
-    """Place every balloon of the panel; the result is in panel order."""
-    order = (
-        [balloon for balloon in ctx.balloons if balloon.ordered]
-        + [balloon for balloon in ctx.balloons if balloon.kind is K.SFX]
-        + [balloon for balloon in ctx.balloons if balloon.kind is K.NOTE]
-    )
-    budget = ctx.tuning.budget
+def _search(
+    ctx: PanelContext, order: list[BalloonToPlace], budget: int
+) -> tuple[list[PlacedBalloon] | None, int, list[PlacedBalloon]]:
+    """Branch and bound over ``order``: (the cheapest complete placement or None, the
+    depth reached, the partial placement at that depth)."""
+    left = budget
     first: list[tuple[int, list[PlacedBalloon]]] = [(0, [])]  # the deepest partial state reached
     best: list[PlacedBalloon] | None = None  # cheapest complete placement so far
     best_cost = float("inf")
@@ -280,109 +546,161 @@ def place_panel(ctx: PanelContext) -> list[PlacedBalloon]:
     # looks for cheaper ones (partial cost >= best total: prune). Costs are
     # per-balloon and non-negative, so the bound is sound.
     def rec(k: int, state: list[PlacedBalloon], acc: float) -> None:
-        nonlocal budget, best, best_cost
+        nonlocal left, best, best_cost
         if k > first[-1][0] and len(first) == k:
             first.append((k, state))
         if acc >= best_cost:
             return
         if k == len(order):
             if best is None:  # improving on the greedy answer gets a small budget of its own
-                budget = min(budget, IMPROVE_BUDGET)
+                left = min(left, IMPROVE_BUDGET)
             best, best_cost = state, acc
             return
         balloon = order[k]
-        for tier in _fit_tiers(balloon):
-            tried = 0
-            budget -= 8  # generating candidates costs about as much as 8 checks
+        pool: list[Candidate] = []
+        for tier in _fit_tiers(balloon, ctx.memo):
+            found = 0
+            left -= 8  # generating candidates costs about as much as 8 checks
             for cand in _candidates(ctx, balloon, tier, state):
-                if budget <= 0:
-                    return
-                budget -= 1
+                if left <= 0:
+                    break
+                left -= 1
                 if acc + cand.cost >= best_cost:
                     break  # candidates come cheapest first: none of the rest can win
                 if not _valid(ctx, balloon, cand, state):
                     continue
-                rec(k + 1, _apply(state, balloon, cand), acc + cand.cost)
-                tried += 1
-                if tried >= ctx.tuning.branch:
+                pool.append(cand)
+                found += 1
+                if found >= ctx.tuning.branch:
                     break
-            if tried:
-                return  # this balloon could be placed; a later tier is only a fallback
+            if pool and (not ctx.compact or min(c.cost for c in pool) < GOOD_ENOUGH):
+                break  # a later tier (other widths and aspects) is only a fallback
+            if left <= 0:
+                break
+        pool.sort(key=lambda cand: (cand.cost, cand.x, cand.y))
+        for cand in pool[: ctx.tuning.branch]:
+            if acc + cand.cost >= best_cost:
+                break
+            rec(k + 1, _apply(state, balloon, cand), acc + cand.cost)
 
     rec(0, [], 0.0)
-    result = best
-    if result is None:  # go on from where the descent got stuck
-        k, state = first[-1]
-        result = _greedy(ctx, order[k:], state)
+    k, state = first[-1]
+    return best, k, state
+
+
+def place_panel(ctx: PanelContext) -> list[PlacedBalloon]:
+    """Place every balloon of the panel; the result is in panel order.
+
+    When the search finds nothing the panel is repaired, never clamped: a
+    search with the larger ``dense_budget`` over every fit (other widths and
+    aspects, lower rows), then a greedy pass that may unjoin an auto-joined
+    balloon; a balloon that still fits nowhere is left out of the panel and
+    comes back as an overflow marker (``overflow_dir`` ``"room"`` or
+    ``"tall"``/``"wide"``), so no two balloons ever overlap and the reading
+    order of the placed ones holds.
+    """
+    order = (
+        [balloon for balloon in ctx.balloons if balloon.ordered]
+        + [balloon for balloon in ctx.balloons if balloon.kind is K.SFX]
+        + [balloon for balloon in ctx.balloons if balloon.kind is K.NOTE]
+    )
+    alone = [b for b in order if b.prev is None and not _fits_alone(ctx, b)]
+    if alone:  # no place even in an empty panel: left out before the search spends on it
+        lost = {b.index for b in alone}
+        for b in order:
+            if b.prev in lost:
+                b.prev, b.auto_joined = None, False
+        order = [b for b in order if b.index not in lost]
+    best, k, state = _search(ctx, order, ctx.tuning.budget)
+    if best is not None and alone:
+        best = _greedy(ctx, alone, list(best))
+    if best is None:  # repair: pack from the top (long tails allowed), more budget if dense
+        ctx.compact = True
+        dense = len(order) >= DENSE
+        budget = ctx.tuning.dense_budget if dense else ctx.tuning.budget
+        best, k2, state2 = _search(ctx, order, budget)
+        if k2 >= k:
+            k, state = k2, state2
+    result = best if best is not None else _greedy(ctx, order[k:] + alone, state)
     result = _move_group_tails(ctx, result)
     return sorted(result, key=lambda placed: placed.index)
+
+
+def _fits_alone(ctx: PanelContext, balloon: BalloonToPlace) -> bool:
+    """Whether ``balloon`` has a place in the empty panel: ``_place_one(ctx, balloon, [])``
+    is not None (every candidate is valid there), found without the full costs."""
+    for tier in _fit_tiers(balloon, ctx.memo):
+        pre, _prev, _tailed = _pre(ctx, balloon, tier, [])
+        for _est, x, y, fit, _penalty in pre:
+            if _tail_at(ctx, balloon, x, y, fit.w, fit.h)[2]:
+                return True
+    return False
+
+
+def _place_one(
+    ctx: PanelContext, balloon: BalloonToPlace, state: list[PlacedBalloon]
+) -> Candidate | None:
+    for tier in _fit_tiers(balloon, ctx.memo):
+        for cand in _candidates(ctx, balloon, tier, state):
+            if _valid(ctx, balloon, cand, state):
+                return cand
+    return None
 
 
 def _greedy(
     ctx: PanelContext, order: list[BalloonToPlace], state: list[PlacedBalloon]
 ) -> list[PlacedBalloon]:
+    dropped: set[int] = set()
     for balloon in order:
-        done = False
-        for tier in _fit_tiers(balloon):
-            for cand in _candidates(ctx, balloon, tier, state):
-                if _valid(ctx, balloon, cand, state):
-                    state = _apply(state, balloon, cand)
-                    done = True
-                    break
-            if done:
-                break
-        if not done:
-            state.append(_clamped(ctx, balloon, state))
+        if balloon.prev is not None and balloon.prev in dropped:
+            balloon.prev = None  # its group's head did not fit: it stands alone
+        cand = _place_one(ctx, balloon, state)
+        if cand is None and balloon.prev is not None and balloon.auto_joined:
+            balloon.prev, balloon.auto_joined = None, False  # unjoined, it may fit
+            cand = _place_one(ctx, balloon, state)
+        if cand is not None:
+            state = _apply(state, balloon, cand)
+            continue
+        dropped.add(balloon.index)
+        state.append(_overflowed(ctx, balloon, state))
     return state
 
 
-def _clamped(
+MARKER = 12.0  # side of the overflow marker drawn for a balloon left out of its panel
+
+
+def _overflowed(
     ctx: PanelContext, balloon: BalloonToPlace, state: list[PlacedBalloon]
 ) -> PlacedBalloon:
-    """Place a balloon that fits nowhere: least overlap, overflow recorded."""
+    """A balloon that fits nowhere: a small marker in a free corner, overflow recorded.
+
+    The marker never covers another balloon when there is any room for it; the
+    amount is how much the text is too tall (or wide) for the panel, or
+    ``"room"`` when it would fit an empty panel but not beside the others."""
     a = ctx.area
-    fit = min(balloon.fits[:3], key=lambda f: (max(f.h - a.h, f.w - a.w, 0.0), f.w * f.h))
-    w, h = fit.w, fit.h
-    too_tall, too_wide = h - a.h, w - a.w
-    xs = [a.x, a.x2 - w, a.x + (a.w - w) / 2]
-    ys = [a.y, a.y2 - h, a.y + (a.h - h) / 2] + [other.rect.y2 + ctx.tuning.gap for other in state]
-    best: tuple[float, Rect] | None = None
-    for x in xs:
-        for y in ys:
-            x2 = a.x if w > a.w else min(max(x, a.x), a.x2 - w)
-            y2 = a.y if h > a.h else min(max(y, a.y), a.y2 - h)
-            r = Rect(x2, y2, w, h)
-            ov = sum(overlap_area(r, other.rect) for other in state)
-            if best is None or ov < best[0] - 1e-6:
-                best = (ov, r)
-    assert best is not None  # xs and ys are never empty
-    r = best[1]
+    fit = min(balloon.fits, key=lambda f: (max(f.h - a.h, f.w - a.w, 0.0), f.w * f.h))
+    too_tall, too_wide = fit.h - a.h, fit.w - a.w
     if too_tall > 0 or too_wide > 0:
         amount, d = (too_tall, "tall") if too_tall >= too_wide else (too_wide, "wide")
     else:
-        depth = max(
-            [
-                min(r.y2, other.rect.y2) - max(r.y, other.rect.y)
-                for other in state
-                if overlap_area(r, other.rect) > 0
-            ]
-            + [0.0]
+        amount, d = fit.h, "room"  # a whole balloon's height found no room
+    m = min(MARKER, a.w, a.h)
+    spots = [
+        (x, y)
+        for y in (a.y2 - m, a.y, a.y + (a.h - m) / 2)
+        for x in (
+            (a.x2 - m, a.x, a.x + (a.w - m) / 2)
+            if ctx.reading != "rtl"
+            else (a.x, a.x2 - m, a.x + (a.w - m) / 2)
         )
-        amount, d = (depth, "tall") if depth > 0 else (0.0, "room")
-    tail = None
-    if balloon.kind.has_tail and balloon.mouth is not None:
-        tail = tail_corridor(ctx, balloon, r)
-    return PlacedBalloon(
-        balloon.index,
-        r,
-        fit,
-        tail.target if tail else None,
-        tail.poly if tail else None,
-        None,
-        0.0,
-        max(amount, 0.1),
-        d,
-    )
+    ]
+    r = Rect(*spots[0], m, m)
+    for x, y in spots:
+        q = Rect(x, y, m, m)
+        if not any(q.intersects(o.rect, 1.0) for o in state):
+            r = q
+            break
+    return PlacedBalloon(balloon.index, r, fit, None, None, None, 0.0, max(amount, 0.1), d)
 
 
 def _move_group_tails(ctx: PanelContext, state: list[PlacedBalloon]) -> list[PlacedBalloon]:
@@ -392,6 +710,8 @@ def _move_group_tails(ctx: PanelContext, state: list[PlacedBalloon]) -> list[Pla
         balloon = ctx.balloons[placed.index]
         mouth = balloon.mouth
         if placed.tail_poly is None or balloon.prev is None or balloon.off_edge is not None:
+            continue
+        if placed.overflow > 0:
             continue
         if mouth is None:
             continue
@@ -411,7 +731,7 @@ def _move_group_tails(ctx: PanelContext, state: list[PlacedBalloon]) -> list[Pla
             continue
         cand = by_index[near]
         tail = tail_corridor(ctx, ctx.balloons[near], cand.rect)
-        if tail is None:
+        if tail is None or not tail_ok(ctx, ctx.balloons[near], tail):
             continue
         others = [o for o in state if o.index != near]
         if any(poly_hits_rect(tail.poly, o.rect, ctx.tuning.gap / 2) for o in others):

@@ -91,7 +91,18 @@ def _fit(path: VectorPath, rect: Rect) -> VectorPath:
     bb = path_bbox(path)
     sx = rect.w / bb.w if bb.w > 1e-9 else 1.0
     sy = rect.h / bb.h if bb.h > 1e-9 else 1.0
-    return _map_path(path, lambda x, y: (rect.x + (x - bb.x) * sx, rect.y + (y - bb.y) * sy))
+    # _map_path with x -> rect.x + (x - bb.x) * sx (and y alike), inlined: the hot part
+    # of every balloon's outline
+    rx, ry, bx, by = rect.x, rect.y, bb.x, bb.y
+    cmds = []
+    for c in path.cmds:
+        src = c.pts
+        pts: list[float] = []
+        for i in range(0, len(src), 2):
+            pts.append(round(rx + (src[i] - bx) * sx, 3))
+            pts.append(round(ry + (src[i + 1] - by) * sy, 3))
+        cmds.append(PathCmd(c.op, tuple(pts)))
+    return VectorPath(tuple(cmds))
 
 
 # ---------------------------------------------------------------------------

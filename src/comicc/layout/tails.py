@@ -21,6 +21,7 @@ __all__ = [
     "TAIL_SIDE_TILT",
     "TAIL_STOP",
     "bubble_radius",
+    "bubble_reach",
     "connector_path",
     "tail_path",
 ]
@@ -138,10 +139,14 @@ def _anchor(polys: Polys, rect: Rect, target: Point) -> tuple[Point, Point] | No
     return hit, d
 
 
-def _tip(anchor: Point, target: Point, rect: Rect) -> tuple[Point, float, Point]:
+def _tip(
+    anchor: Point, target: Point, rect: Rect, exact: bool = False
+) -> tuple[Point, float, Point]:
     v = _sub(target, anchor)
     dist = math.hypot(*v)
     u = _unit(v)
+    if exact:
+        return target, dist, u
     length = min(TAIL_STOP * dist, TAIL_MAX_LEN * rect.h)
     return _add(anchor, u, length), length, u
 
@@ -255,8 +260,9 @@ def _wedge(
     bw: float,
     rng: random.Random,
     straight: bool,
+    exact: bool = False,
 ) -> VectorPath | None:
-    tip, length, u = _tip(anchor, target, rect)
+    tip, length, u = _tip(anchor, target, rect, exact)
     if length < 1e-3:
         return None
     # leave the body along `out` (vertical for top/bottom tails), then swing to the tip
@@ -284,9 +290,15 @@ def _wedge(
 
 
 def _bolt(
-    polys: Polys, rect: Rect, anchor: Point, target: Point, bw: float, rng: random.Random
+    polys: Polys,
+    rect: Rect,
+    anchor: Point,
+    target: Point,
+    bw: float,
+    rng: random.Random,
+    exact: bool = False,
 ) -> VectorPath | None:
-    tip, length, u = _tip(anchor, target, rect)
+    tip, length, u = _tip(anchor, target, rect, exact)
     if length < 1e-3:
         return None
     n = _perp(u)
@@ -327,17 +339,21 @@ def _circle(c: Point, r: float, squash: float) -> list[PathCmd]:
     ]
 
 
-def _bubbles(anchor: Point, target: Point, rect: Rect, rng: random.Random) -> VectorPath | None:
-    tip, length, u = _tip(anchor, target, rect)
-    if length < 1e-3:
-        return None
-    big = bubble_radius(rect.w, rect.h)
+def _trail(length: float, w: float, h: float, exact: bool) -> tuple[list[float], float]:
+    """The radii of a thought trail ``length`` long from a body ``w`` × ``h``, and
+    the gap between its bubbles (the first starts ``0.6`` gap from the body)."""
+    big = bubble_radius(w, h)
     ratios = [1.0, 0.64, 0.42]
     gap_k = 0.45
 
     def need(rs: list[float], r0: float) -> float:
         return sum(2 * r0 * x for x in rs) + gap_k * r0 * len(rs)
 
+    if exact:  # a long trail gets more (and smaller) bubbles, so that it reaches the tip
+        k = 3
+        while k < 12 and sum(2 * big * x for x in ratios) + 1.6 * big * (k + 0.6) < length:
+            k += 1
+            ratios = [0.42 ** (i / (k - 1)) for i in range(k)]
     if need(ratios, big) > length:
         ratios = ratios[:2]
     if need(ratios, big) > length:
@@ -346,7 +362,28 @@ def _bubbles(anchor: Point, target: Point, rect: Rect, rng: random.Random) -> Ve
     radii = [big * x for x in ratios]
     slack = max(0.0, length - need(ratios, big))
     gap = gap_k * big + slack / len(radii)
-    gap = min(gap, 1.6 * big)
+    gap = min(gap, (2.4 if exact else 1.6) * big)
+    return radii, gap
+
+
+def bubble_reach(length: float, w: float, h: float) -> float:
+    """How far from the body an exact thought trail meant to be ``length`` long
+    really reaches (its last bubble's far side): the bubbles are at most 12 and
+    their gaps at most 2.4 × the biggest radius, so a long trail stops short --
+    the placement search rejects such a position rather than misattribute it."""
+    if length < 1e-3:
+        return 0.0
+    radii, gap = _trail(length, w, h, True)
+    return gap * 0.6 + sum(2 * r for r in radii) + gap * (len(radii) - 1)
+
+
+def _bubbles(
+    anchor: Point, target: Point, rect: Rect, rng: random.Random, exact: bool = False
+) -> VectorPath | None:
+    tip, length, u = _tip(anchor, target, rect, exact)
+    if length < 1e-3:
+        return None
+    radii, gap = _trail(length, rect.w, rect.h, exact)
     cmds: list[PathCmd] = []
     s = gap * 0.6
     for r in radii:
@@ -365,13 +402,16 @@ def tail_path(
     target: Point,
     seed: int,
     base_width: float = 0.18,
+    exact: bool = False,
 ) -> VectorPath | None:
     """A tail from the ``kind`` body (outline ``body`` inside ``rect``) towards ``target``.
 
     Speech/whisper/shout: a tapering, gently curved wedge. Thought: 2-3 growing
     circles (separate closed subpaths). Electronic: a lightning-bolt wedge.
     The tip stops at 85 % of the way to the target and at most 1.2 × the body
-    height from the body. ``base_width`` is a fraction of ``min(rect.w, rect.h)``.
+    height from the body; with ``exact`` it ends at ``target`` itself (the
+    placement search computes the tip: just outside the speaker's head).
+    ``base_width`` is a fraction of ``min(rect.w, rect.h)``.
     Returns None for kinds without a tail, and when ``target`` lies inside the body.
     """
     if kind.tail is None:
@@ -386,12 +426,20 @@ def tail_path(
     rng = random.Random(f"tail:{kind.value}:{int(seed)}")
     bw = max(1.0, base_width * min(rect.w, rect.h))
     if kind.tail == "bubbles":
-        tail = _bubbles(anchor, target, rect, rng)
+        tail = _bubbles(anchor, target, rect, rng, exact)
     elif kind.tail == "bolt":
-        tail = _bolt(polys, rect, anchor, target, bw, rng)
+        tail = _bolt(polys, rect, anchor, target, bw, rng, exact)
     else:
         tail = _wedge(
-            polys, rect, anchor, out, target, bw, rng, straight=kind is ir.BalloonKind.SHOUT
+            polys,
+            rect,
+            anchor,
+            out,
+            target,
+            bw,
+            rng,
+            straight=kind is ir.BalloonKind.SHOUT,
+            exact=exact,
         )
     return None if tail is None else _round(tail)
 

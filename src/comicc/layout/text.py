@@ -25,6 +25,7 @@ from comicc.layout.linebreak import (
     Seg,
     TextStyle,
     Word,
+    fix_weak_ends,
     fix_widow,
     is_widow,
     line_runs,
@@ -99,8 +100,12 @@ def fit_oval(
     aspect: float = 1.35,
     padding: float | None = None,
     prep: Prepared | None = None,
+    grow: bool = True,
 ) -> Fit:
-    """Wrap into an ellipse of semi-axes (aspect*s, s), searching the smallest s."""
+    """Wrap into an ellipse of semi-axes (aspect*s, s), searching the smallest s.
+
+    ``grow``: try a slightly larger ellipse (up to 26 %) to avoid a one-word last
+    line; without it the smallest ellipse is kept (a last resort for a tight panel)."""
     st, words, missing = prep or prepare(balloon, theme, m)
     asc, desc, cap = m.metrics(st.font)
     L = st.leading
@@ -150,11 +155,13 @@ def fit_oval(
         raise ValueError("text too long to letter")
     lines, widths = found
     fix_widow(lines, widths, space)
-    if is_widow(lines):  # a slightly larger balloon often avoids the one-word last line
-        for k in (1.03, 1.06, 1.09, 1.12, 1.15):
+    fix_weak_ends(lines, widths, space)
+    if grow and is_widow(lines):  # a slightly larger balloon often avoids the one-word last line
+        for k in (1.03, 1.06, 1.09, 1.12, 1.15, 1.2, 1.26):
             r = attempt(hi * k)
             if r is not None:
                 fix_widow(r[0], r[1], space)
+                fix_weak_ends(r[0], r[1], space)
                 if not is_widow(r[0]):
                     lines, widths, hi = r[0], r[1], hi * k
                     break
@@ -332,18 +339,48 @@ def kept_size(fit: Fit, keep: tuple[float, float]) -> Fit:
     return fit
 
 
+ASPECT_STEP = 0.25
+WORDS_PER_LINE = 3.5  # the text shape aimed at for Latin text (lettering.md: 3-4 a line)
+
+
+def shape_aspect(prep: Prepared, m: Measurer, theme: Theme) -> float:
+    """The oval aspect (semi-axes a / b of the text ellipse) that gives about
+    :data:`WORDS_PER_LINE` words a line: a diamond of ``n = words / 3.5`` lines whose
+    widest (middle) line holds a little more than the average. CJK text (no
+    spaces) keeps the classic 1.35."""
+    st, words, _ = prep
+    if not words or any(w.glue for w in words):
+        return 1.35
+    space = m.width(" ", st.font)
+    n_words = len(words)
+    avg = sum(w.width for w in words) / n_words + space
+    lines = max(1.0, round(n_words / WORDS_PER_LINE))
+    mid = min(n_words, WORDS_PER_LINE * (1.3 if lines > 2 else 1.1)) * avg
+    pad = theme.balloon_padding
+    a = (mid + 2 * pad) / 1.9
+    b = (lines * st.leading + 2 * pad) / 1.55
+    aspect = min(max(a / b, 0.6), 3.0 if lines > 1 else 2.4)
+    # in steps, like the sizes: fixing a typo keeps the shape (and the painted art)
+    return round(aspect / ASPECT_STEP) * ASPECT_STEP
+
+
 def _variants(balloon: ir.Balloon, theme: Theme, m: Measurer, avail: Rect) -> LazyFits:
     kind = balloon.kind
     prep = prepare(balloon, theme, m)
     if kind.body == "oval":
-        aspect = theme.extra.get("balloon_aspect", 1.35)
-        base = float(aspect) if isinstance(aspect, int | float | str) else 1.35
-        return LazyFits(
-            [
-                partial(fit_oval, balloon, theme, m, base * k, prep=prep)
-                for k in (1.0, 1.6, 0.7, 2.4, 0.5)
-            ]
-        )
+        aspect = theme.extra.get("balloon_aspect")
+        if isinstance(aspect, int | float) and not isinstance(aspect, bool) and aspect > 0:
+            base = float(aspect)
+        else:
+            base = shape_aspect(prep, m, theme)
+        shaped = [
+            partial(fit_oval, balloon, theme, m, base * k, prep=prep) for k in (1.0, 1.4, 0.7, 2.0)
+        ]
+        tight = [  # last resorts for narrow panels: the classic narrow ovals, no growing
+            partial(fit_oval, balloon, theme, m, k, prep=prep, grow=g)
+            for k, g in ((base * 0.5, True), (0.675, False))
+        ]
+        return LazyFits(shaped + tight)
     if kind in (ir.BalloonKind.CAPTION, ir.BalloonKind.NOTE):
         pad = theme.caption_padding * (theme.small_scale if kind is ir.BalloonKind.NOTE else 1.0)
         fracs = (0.55, 0.8, 1.0, 0.4) if kind is ir.BalloonKind.CAPTION else (0.6, 1.0)
@@ -354,9 +391,13 @@ def _variants(balloon: ir.Balloon, theme: Theme, m: Measurer, avail: Rect) -> La
             ]
         )
     pad = theme.balloon_padding * 0.5
-    return LazyFits(
-        [
-            partial(fit_box, balloon, theme, m, avail.w * f - 2 * pad, pad, "center", prep)
-            for f in (0.9, 0.6)
-        ]
-    )
+    makers = [
+        partial(fit_box, balloon, theme, m, avail.w * f - 2 * pad, pad, "center", prep)
+        for f in (0.9, 0.6)
+    ]
+    if kind is ir.BalloonKind.SFX:  # display lettering may be set smaller when crowded
+        small = prepare(balloon, theme, m, 0.7)
+        makers.append(
+            partial(fit_box, balloon, theme, m, avail.w * 0.6 - 2 * pad, pad, "center", small)
+        )
+    return LazyFits(makers)
