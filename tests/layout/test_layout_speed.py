@@ -13,7 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from comicc.layout import engine, place, to_json
+from comicc.layout import candidates, engine, place, to_json
 from comicc.layout.balloons import voice_colors
 from comicc.layout.collide import rect_gap
 from comicc.layout.geometry import Rect
@@ -81,7 +81,7 @@ def _plain_pre(
     fits: list[tuple[Fit, float]],
     state: list[PlacedBalloon],
 ) -> list[tuple[float, float, float, Fit, float]]:
-    """The cheap filter of ``place._pre`` written position by position, as it was."""
+    """The cheap filter of ``candidates.prefilter`` written position by position, as it was."""
     prev = None
     if balloon.prev is not None:
         prev = next((other for other in state if other.index == balloon.prev), None)
@@ -97,7 +97,7 @@ def _plain_pre(
     pre = []
     for fit, penalty in fits:
         w, h = fit.w, fit.h
-        for x, y in place._positions(ctx, balloon, w, h, state):
+        for x, y in candidates._positions(ctx, balloon, w, h, state):
             r = Rect(x, y, w, h)
             if any(
                 x + w > q.rect.x - gap
@@ -109,7 +109,7 @@ def _plain_pre(
                 continue
             if ordered and not all(reading_order_ok(r, o, ctx.reading) for o in ordered):
                 continue
-            if place._covers_face(ctx, balloon, r):
+            if candidates._covers_face(ctx, balloon, r):
                 continue
             if prev is not None:
                 if rect_gap(prev.rect, r) > ctx.tuning.link_gap:
@@ -122,7 +122,7 @@ def _plain_pre(
             pre.append((est, x, y, fit, penalty))
     if tailed:
         pre.sort(key=lambda e: (e[0], e[1], e[2]))
-        del pre[place.CANDIDATES_COMPACT if ctx.compact else place.CANDIDATES :]
+        del pre[candidates.CANDIDATES_COMPACT if ctx.compact else candidates.CANDIDATES :]
     return pre
 
 
@@ -137,7 +137,7 @@ class _NoMemo(dict[tuple[object, ...], Any]):
 @given(panels(), st.sampled_from(["ltr", "rtl"]))
 def test_column_filter_is_the_plain_filter(panel_list: list, reading: str) -> None:
     checked = []
-    real = place._pre
+    real = candidates.prefilter
 
     def both(
         ctx: PanelContext,
@@ -151,7 +151,8 @@ def test_column_filter_is_the_plain_filter(panel_list: list, reading: str) -> No
         return got
 
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(place, "_pre", both)
+        mp.setattr(candidates, "prefilter", both)  # as candidates() calls it
+        mp.setattr(place, "prefilter", both)  # as the search's empty-panel check calls it
         for ctx in _contexts(panel_list, reading):
             place.place_panel(ctx)
     assert checked  # every panel has lettering, so the filter ran

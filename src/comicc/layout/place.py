@@ -1,34 +1,30 @@
 """Balloon placement in one panel: a small search with constraints and costs.
 
 Balloons (speech, captions, titles) are placed in reading order, then SFX and
-notes. For each balloon the candidates are positions built from the panel's
-corners and top edge, a ring above (and beside) the speaker's head, the edges
-of balloons and tails already placed. Hard constraints: inside the panel's
-area; no two bodies closer than the gap; Comic Chat's reading-order rule;
-tail and connector corridors kept clear; no body over a face box; no tail
-across another speaker's face box, and every tip nearer its own speaker than
-any other (:func:`tail_ok`). Costs: distance from the top, tail length and
-angle, horizontal offset from the speaker, the text shape of the fit. A
-depth-first search tries the best few candidates of each balloon with a node
-budget; when it fails, the panel is repaired (:func:`place_panel`), never
-clamped: what still fits nowhere is left out and reported.
+notes. Each balloon's candidates, their tails and costs come from
+:mod:`comicc.layout.candidates`; here they are checked against the balloons
+already placed. Hard constraints: no two bodies closer than the gap; Comic
+Chat's reading-order rule; tail and connector corridors kept clear. The text
+shape of a fit adds to its cost. A depth-first search tries the best few
+candidates of each balloon with a node budget; when it fails, the panel is
+repaired (:func:`place_panel`), never clamped: what still fits nowhere is left
+out and reported.
 """
 
 from __future__ import annotations
 
 import math
-from bisect import bisect_left
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import replace
-from typing import Any, NamedTuple
+from typing import Any
 
-from comicc.layout.collide import band, poly_hits_rect, polys_hit, rect_gap
-from comicc.layout.geometry import Point, Rect
+from comicc.layout.candidates import Candidate, candidates, prefilter, tail_at, tail_ok
+from comicc.layout.collide import poly_hits_rect, polys_hit
+from comicc.layout.geometry import Rect
 from comicc.layout.items import (
     BalloonToPlace,
     PanelContext,
     PlacedBalloon,
-    TailCorridor,
     reading_order_ok,
     tail_corridor,
 )
@@ -39,246 +35,7 @@ K = ir.BalloonKind
 
 IMPROVE_BUDGET = 16  # candidate checks spent looking for a cheaper placement than the first
 GOOD_ENOUGH = 4.0  # a candidate this cheap ends the look at other fits (lower: look further)
-CANDIDATES = 24  # positions (by a cheap estimate) whose tails are computed, per fit tier
-CANDIDATES_COMPACT = 96  # ... in the repair search
 DENSE = 4  # a panel of this many balloons or more is dense: a failed search is retried
-
-
-class Candidate(NamedTuple):
-    """One position of one balloon, with its cost (not yet checked against the others)."""
-
-    cost: float
-    x: float
-    y: float
-    rect: Rect
-    fit: Fit
-    tail: TailCorridor | None
-    conn: tuple[Point, ...] | None
-
-
-def _positions(
-    ctx: PanelContext, balloon: BalloonToPlace, w: float, h: float, state: list[PlacedBalloon]
-) -> list[tuple[float, float]]:
-    """The candidate top-left corners of a ``w`` x ``h`` body: every x with every y."""
-    xs, ys = _axes(ctx, balloon, w, h, state)
-    return [(x, y) for x in xs for y in ys]
-
-
-def _axes(
-    ctx: PanelContext, balloon: BalloonToPlace, w: float, h: float, state: list[PlacedBalloon]
-) -> tuple[list[float], list[float]]:
-    """The candidate x and y values of :func:`_positions` (sorted, deduplicated): those
-    from the panel and the speaker (memoized per body size), then those from the
-    balloons already placed."""
-    key = ("axes", balloon.index, w, h)
-    base = ctx.memo.get(key)
-    if base is None:
-        base = ctx.memo[key] = _base_axes(ctx, balloon, w, h)
-    a, bxs, bys = base
-    if a is None or bxs is None or bys is None:
-        return [], []  # the body is larger than the area
-    if not state and balloon.prev is None:
-        return _dedupe(bxs), _dedupe(bys)
-    tuning = ctx.tuning
-    xs: list[float] = []
-    ys: list[float] = []
-    for other in state:
-        r = other.rect
-        ys += [r.y2 + tuning.gap, r.y]
-        xs += [r.x2 + tuning.gap, r.x - tuning.gap - w]
-        if other.tail_poly is not None:  # beside another balloon's tail
-            txs = [p[0] for p in other.tail_poly]
-            xs += [max(txs) + tuning.gap, min(txs) - tuning.gap - w]
-        if balloon.prev is not None and other.index == balloon.prev:
-            xs += [r.x + r.w * 0.35, r.x2 - w * 0.35, r.x2 - w * 0.1, r.x + r.w * 0.5 - w * 0.5]
-            xs += [r.x - w * 0.65, r.x + r.w * 0.65]  # stacked diagonally
-            ys += [r.y2 + tuning.gap + 3, r.y2 - h * 0.15, r.y2 + tuning.gap]
-    lo, hi = a.x, a.x2 - w
-    xs = bxs + [min(max(x, lo), hi) for x in xs]
-    lo, hi = a.y, a.y2 - h
-    ys = bys + [min(max(y, lo), hi) for y in ys]
-    return _dedupe(xs), _dedupe(ys)
-
-
-def _base_axes(
-    ctx: PanelContext, balloon: BalloonToPlace, w: float, h: float
-) -> tuple[Rect, list[float], list[float]] | tuple[None, None, None]:
-    """The area and the x and y values (clamped into it, not yet sorted) of a ``w`` x
-    ``h`` body that do not depend on the other balloons; Nones when it cannot fit."""
-    a = ctx.area
-    if balloon.kind is K.TITLE:
-        a = _title_area(ctx)
-    if w > a.w + 1e-6 or h > a.h + 1e-6:
-        return None, None, None
-    kind = balloon.kind
-    tuning = ctx.tuning
-    xs = [a.x, a.x2 - w, a.x + (a.w - w) / 2]
-    ys = [a.y]
-    if kind in (K.CAPTION, K.NOTE):
-        ys.append(a.y2 - h)
-    elif kind is K.SFX:
-        xs += [a.x + (a.w - w) * f for f in (0.25, 0.75)]
-        ys += [a.y + (a.h - h) * f for f in (0.2, 0.4, 0.6, 0.8, 1.0)]
-    elif kind is not K.TITLE:
-        xs += [a.x + (a.w - w) * f for f in (0.25, 0.75)]
-        ys += [a.y + (a.h - h) * f for f in (0.3, 0.6, 1.0)]
-        if balloon.mouth is not None and balloon.off_edge is None:
-            mx, my = balloon.mouth
-            xs += [mx - w / 2 + o * w for o in (-0.4, 0.0, 0.4)]
-            pref = tuning.tail_pref * a.h
-            top = balloon.head.y if balloon.head is not None else my - tuning.mouth_clear
-            ys += [top - tuning.tip_clear - h - t for t in (pref, tuning.tail_min + 4, pref * 1.8)]
-            if balloon.head is not None:  # beside the head, tail from the side
-                hd = balloon.head
-                xs += [hd.x - tuning.tail_min - 6 - w, hd.x2 + tuning.tail_min + 6]
-                ys += [hd.y - h * 0.8, hd.y - h * 0.5]
-                bottom = hd.y2
-            else:
-                bottom = my + tuning.mouth_clear
-            ys += [bottom + tuning.tip_clear + pref]  # below the speaker, tail up: a last resort
-    lo, hi = a.x, a.x2 - w
-    xs = [min(max(x, lo), hi) for x in xs]
-    lo, hi = a.y, a.y2 - h
-    ys = [min(max(y, lo), hi) for y in ys]
-    return a, xs, ys
-
-
-def _dedupe(vals: Iterable[float], grid: float = 0.75) -> list[float]:
-    """Sorted values, dropping those within ``grid`` of one already kept."""
-    out: list[float] = []
-    for v in sorted(vals):
-        if not out or v - out[-1] >= grid:
-            out.append(v)
-    return out
-
-
-def _cost(
-    ctx: PanelContext,
-    balloon: BalloonToPlace,
-    r: Rect,
-    tail: TailCorridor | None,
-    state: list[PlacedBalloon],
-) -> float:
-    a = ctx.area
-    kind = balloon.kind
-    cost = 0.0
-    rtl = ctx.reading == "rtl"
-    if kind is K.NOTE:
-        cost += 3 * (a.y2 - r.y2) / a.h + (abs(r.x2 - a.x2) if rtl else abs(r.x - a.x)) / a.w
-    elif kind is K.SFX:
-        cx, cy = r.center
-        tx, ty = _action(ctx, balloon)
-        cost += abs(cy - ty) / a.h + 0.7 * abs(cx - tx) / a.w
-    elif kind is K.CAPTION:
-        cost += 3 * (r.y - a.y) / a.h
-        start = abs(r.x - a.x) if not rtl else abs(r.x2 - a.x2)
-        end = abs(r.x2 - a.x2) if not rtl else abs(r.x - a.x)
-        cost += 0.8 * min(start, end + (0.3 * a.w if balloon.caption_no == 1 else 0)) / a.w
-        if min(abs(r.y - a.y), abs(r.y2 - a.y2)) > 0.5:
-            cost += 0.6
-    elif kind is K.TITLE:
-        # display titles sit centred under the top edge unless something is in the way
-        cost += 3 * (r.y - a.y) / a.h + 3 * abs(r.center[0] - a.center[0]) / a.w
-    else:
-        cost += 3 * (r.y - a.y) / a.h
-        if tail is not None:
-            vis, ang = tail.length, tail.ang
-            if balloon.off_edge is not None or balloon.mouth is None:
-                cost += 2.5 * vis / a.w
-            else:
-                mouth = balloon.mouth
-                pref = ctx.tuning.tail_pref * a.h
-                cost += 1.5 * abs(vis - pref) / a.h
-                cost += 1.2 * max(0.0, ang - 15) / 30
-                if ang > 45:
-                    cost += 2.0 + (ang - 45) / 15
-                cost += 1.2 * abs(r.center[0] - mouth[0]) / a.w
-                far = max(tuning_len(ctx, r), pref)
-                if vis > far and not ctx.compact:  # long tails: move toward the speaker
-                    cost += 4.0 * (vis - far) / a.h
-        if balloon.prev is not None:
-            cost -= 0.2  # linked balloons: cost of the pair is what matters
-        if abs(r.x - a.x) < 0.5 or abs(r.x2 - a.x2) < 0.5 or abs(r.y - a.y) < 0.5:
-            cost -= 0.15  # anchored to a border
-    return cost
-
-
-def tuning_len(ctx: PanelContext, r: Rect) -> float:
-    """The longest tail that costs nothing extra: 2 × the body height, at least 40 pt."""
-    return max(40.0, 2.0 * r.h, ctx.tuning.tail_min + 10)
-
-
-def _title_area(ctx: PanelContext) -> Rect:
-    """Where a TITLE may go: the area kept clear of the border by ``title_clear`` more."""
-    a, d = ctx.area, ctx.tuning.title_clear
-    d = min(d, a.w / 4, a.h / 4)
-    return a.inset(d)
-
-
-def _action(ctx: PanelContext, balloon: BalloonToPlace) -> Point:
-    """Where an SFX goes: above a named cast member (an ``NEAR <NAME>`` MOD), else above
-    the middle of the cast (the panel's action), else a little above the center."""
-    a = ctx.area
-    heads = ctx.face_of
-    named = [m[5:].strip() for m in balloon.balloon.mods if m.startswith("NEAR ")]
-    picked = [heads[n] for n in named if n in heads] or list(heads.values())
-    if not picked:
-        return (a.center[0], a.y + a.h * 0.45)
-    x = sum(f.center[0] for f in picked) / len(picked)
-    y = min(f.y for f in picked)
-    return (x, max(a.y + a.h * 0.2, y - 0.6 * a.h * 0.25))
-
-
-def _ellipse_hits_rect(r: Rect, f: Rect) -> bool:
-    """Whether the ellipse inscribed in ``r`` meets rectangle ``f`` (exact)."""
-    cx, cy = r.center
-    ax, by = r.w / 2, r.h / 2
-    qx = min(max(cx, f.x), f.x2)
-    qy = min(max(cy, f.y), f.y2)
-    return ((qx - cx) / ax) ** 2 + ((qy - cy) / by) ** 2 < 1.0
-
-
-def _covers_face(ctx: PanelContext, balloon: BalloonToPlace, r: Rect) -> bool:
-    """A body at ``r`` over a face box (every kind: bodies, captions and display text)."""
-    oval = balloon.kind.body == "oval"
-    for f in ctx.faces:
-        if not r.intersects(f):
-            continue
-        if not oval or _ellipse_hits_rect(r, f):
-            return True
-    return False
-
-
-def tail_ok(ctx: PanelContext, balloon: BalloonToPlace, tail: TailCorridor) -> bool:
-    """The hard rules of attribution: the tail's tip is nearer its own speaker's cast
-    point than any other, and the tail crosses no other speaker's face box."""
-    own = balloon.balloon.speaker
-    mine = ctx.points.get(own) if own is not None else None
-    tip = tail.target
-    if balloon.off_edge is not None:
-        # a tail to the panel edge: its speaker's spot out there is notional, so the
-        # rule is only that the tip stays well away from everybody in the panel
-        for n, f in ctx.face_of.items():
-            if n != own and math.dist(tip, f.center) < f.h:
-                return False
-    elif mine is not None:
-        for end in (tip, tail.end):  # the aim and where the drawn tail stops
-            d = math.dist(end, mine)
-            for n, p in ctx.points.items():
-                if n != own and math.dist(end, p) <= d + 1e-6:
-                    return False
-    others = [f for n, f in ctx.face_of.items() if n != own]
-    if not others:
-        return True
-    xs = [p[0] for p in tail.pts]
-    ys = [p[1] for p in tail.pts]
-    x1, y1, x2, y2 = min(xs) - 0.5, min(ys) - 0.5, max(xs) + 0.5, max(ys) + 0.5
-    for f in others:
-        if f.x2 <= x1 or f.x >= x2 or f.y2 <= y1 or f.y >= y2:
-            continue  # bounding boxes apart
-        if poly_hits_rect(tail.poly, f, 0.5):
-            return False
-    return True
 
 
 def _valid(
@@ -317,157 +74,6 @@ def _valid(
             if other.tail_poly is not None and polys_hit(conn, other.tail_poly):
                 return False
     return True
-
-
-def _pre(
-    ctx: PanelContext,
-    balloon: BalloonToPlace,
-    fits: list[tuple[Fit, float]],
-    state: list[PlacedBalloon],
-) -> tuple[list[tuple[float, float, float, Fit, float]], PlacedBalloon | None, bool]:
-    """The positions of ``balloon`` that pass the cheap hard constraints, by a cheap
-    cost estimate (the best few only, for a balloon with a tail): (estimate, x, y,
-    fit, penalty); with the placed balloon it is linked to, and whether it has a tail.
-
-    This is the layout's hot path. The cheap hard constraints (no body within the
-    gap of another, the reading order, no body over a face box) are tested per
-    column: for one x, the neighbours, faces and earlier balloons it can meet are
-    picked once, and the reading order becomes one lowest y. Tails, their checks
-    and costs depend only on the body's position, so they are memoized in
-    ``ctx.memo`` across the search, its repair and the greedy pass."""
-    prev = None
-    if balloon.prev is not None:
-        prev = next((other for other in state if other.index == balloon.prev), None)
-    tuning = ctx.tuning
-    gap = tuning.gap
-    # neighbours grown by the gap, as plain tuples
-    grown = [(q.rect.x - gap, q.rect.y - gap, q.rect.x2 + gap, q.rect.y2 + gap) for q in state]
-    # Comic Chat's rule against each earlier balloon q, as the lowest y allowed for one x:
-    # below q (y >= q.y2 - eps), or level with it when q lies before x in reading order
-    ordered = (
-        [
-            (o.x, o.x2, o.y - 1e-6, o.y2 - 1e-6)
-            for o in (
-                other.rect
-                for other in state
-                if ctx.balloons[other.index].ordered and other.overflow == 0
-            )
-        ]
-        if balloon.ordered
-        else []
-    )
-    rtl = ctx.reading == "rtl"
-    faces = [(f.x, f.y, f.x2, f.y2) for f in ctx.faces]
-    oval = balloon.kind.body == "oval"
-    a = ctx.area
-    ay, ah, aw = a.y, a.h, a.w
-    tailed = balloon.kind.has_tail and balloon.mouth is not None
-    mx = balloon.mouth[0] if tailed and balloon.mouth is not None else None
-    pre: list[tuple[float, float, float, Fit, float]] = []
-    for fit, penalty in fits:
-        w, h = fit.w, fit.h
-        xs, ys = _axes(ctx, balloon, w, h, state)
-        if not ys:
-            continue
-        for x in xs:
-            x2 = x + w
-            near = [(gy, gy2) for gx, gy, gx2, gy2 in grown if x2 > gx and gx2 > x]
-            low = -math.inf
-            for ox, ox2, oy, oy2 in ordered:
-                before = ox2 <= x + 1e-6 if not rtl else ox >= x2 - 1e-6
-                t = oy if before else oy2
-                if t > low:
-                    low = t
-            # the faces this column meets; for an oval body the x part of the exact
-            # ellipse test (:func:`_ellipse_hits_rect`) is the same for every y
-            cx, hw = x + w / 2, w / 2
-            cols = [
-                (fy, fy2, ((min(max(cx, fx), fx2) - cx) / hw) ** 2 if oval else 0.0)
-                for fx, fy, fx2, fy2 in faces
-                if not (x2 <= fx or fx2 <= x)
-            ]
-            xcost = 1.2 * abs(x + w / 2 - mx) / aw if mx is not None else 0.0
-            # ys are sorted: those above ``low`` break the reading order
-            for y in ys[bisect_left(ys, low) :] if low > -math.inf else ys:
-                y2 = y + h
-                if near and any(y2 > gy and gy2 > y for gy, gy2 in near):
-                    continue  # within the gap of another body
-                if cols:
-                    hit = False
-                    cy, hh = y + h / 2, h / 2
-                    for fy, fy2, xpart in cols:
-                        if y2 <= fy or fy2 <= y:
-                            continue
-                        if not oval or xpart + ((min(max(cy, fy), fy2) - cy) / hh) ** 2 < 1.0:
-                            hit = True
-                            break
-                    if hit:
-                        continue  # over a face box
-                if prev is not None:
-                    r = Rect(x, y, w, h)
-                    if rect_gap(prev.rect, r) > tuning.link_gap:
-                        continue
-                    if math.dist(prev.rect.center, r.center) < 1e-6:
-                        continue
-                # a cheap first estimate (height, offset from the speaker): tails are costly
-                est = 3 * (y - ay) / ah + penalty
-                if mx is not None:
-                    est += xcost
-                pre.append((est, x, y, fit, penalty))
-    if tailed:
-        pre.sort(key=lambda e: (e[0], e[1], e[2]))
-        del pre[CANDIDATES_COMPACT if ctx.compact else CANDIDATES :]
-    return pre, prev, tailed
-
-
-def _tail_at(
-    ctx: PanelContext, balloon: BalloonToPlace, x: float, y: float, w: float, h: float
-) -> tuple[Rect, TailCorridor | None, bool]:
-    """The body at ``(x, y, w, h)``, its tail, and whether that tail may be drawn
-    (:func:`tail_ok`; always for a balloon without one): memoized per position."""
-    key = ("tail", balloon.index, x, y, w, h)
-    got = ctx.memo.get(key)
-    if got is None:
-        r = Rect(x, y, w, h)
-        tail = None
-        reach = True
-        if balloon.kind.has_tail and balloon.mouth is not None:
-            tail = tail_corridor(ctx, balloon, r)
-            reach = tail is not None and tail_ok(ctx, balloon, tail)
-        ctx.memo[key] = got = (r, tail, reach)
-    return got
-
-
-def _candidates(
-    ctx: PanelContext,
-    balloon: BalloonToPlace,
-    fits: list[tuple[Fit, float]],
-    state: list[PlacedBalloon],
-) -> list[Candidate]:
-    """All candidate placements of ``balloon`` (not yet checked), cheapest first: the
-    best positions of :func:`_pre` with their tails and full costs (memoized in
-    ``ctx.memo``: they depend on the position, not on the other balloons)."""
-    pre, prev, _tailed = _pre(ctx, balloon, fits, state)
-    tuning = ctx.tuning
-    memo = ctx.memo
-    out: list[Candidate] = []
-    for _est, x, y, fit, penalty in pre:
-        w, h = fit.w, fit.h
-        key = ("cand", balloon.index, balloon.prev, ctx.compact, x, y, w, h)
-        got = memo.get(key)
-        if got is None:
-            r, tail, reach = _tail_at(ctx, balloon, x, y, w, h)
-            c = _cost(ctx, balloon, r, tail, state) if reach else None
-            memo[key] = got = (r, tail, c)
-        r, tail, c = got
-        if c is None:
-            continue  # no tail can reach the speaker from here
-        conn = None
-        if prev is not None:
-            conn = tuple(band(prev.rect.center, r.center, tuning.connector_width / 2 + 1))
-        out.append(Candidate(c + penalty, x, y, r, fit, tail, conn))
-    out.sort(key=lambda cand: (cand.cost, cand.x, cand.y))
-    return out
 
 
 def _apply(
@@ -561,7 +167,7 @@ def _search(
         for tier in _fit_tiers(balloon, ctx.memo):
             found = 0
             left -= 8  # generating candidates costs about as much as 8 checks
-            for cand in _candidates(ctx, balloon, tier, state):
+            for cand in candidates(ctx, balloon, tier, state):
                 if left <= 0:
                     break
                 left -= 1
@@ -630,9 +236,9 @@ def _fits_alone(ctx: PanelContext, balloon: BalloonToPlace) -> bool:
     """Whether ``balloon`` has a place in the empty panel: ``_place_one(ctx, balloon, [])``
     is not None (every candidate is valid there), found without the full costs."""
     for tier in _fit_tiers(balloon, ctx.memo):
-        pre, _prev, _tailed = _pre(ctx, balloon, tier, [])
+        pre, _prev, _tailed = prefilter(ctx, balloon, tier, [])
         for _est, x, y, fit, _penalty in pre:
-            if _tail_at(ctx, balloon, x, y, fit.w, fit.h)[2]:
+            if tail_at(ctx, balloon, x, y, fit.w, fit.h)[2]:
                 return True
     return False
 
@@ -641,7 +247,7 @@ def _place_one(
     ctx: PanelContext, balloon: BalloonToPlace, state: list[PlacedBalloon]
 ) -> Candidate | None:
     for tier in _fit_tiers(balloon, ctx.memo):
-        for cand in _candidates(ctx, balloon, tier, state):
+        for cand in candidates(ctx, balloon, tier, state):
             if _valid(ctx, balloon, cand, state):
                 return cand
     return None
