@@ -833,7 +833,8 @@ def test_registry_loads_it():
 # ------------------------------------------------------------------ scheduler
 def test_scheduler_retries_a_429_then_succeeds(fake, backend, tmp_path):
     from comicc.paint.cache import ArtCache
-    from comicc.paint.scheduler import Painter, PaintJob
+    from comicc.paint.jobs import PaintJob
+    from comicc.paint.scheduler import Painter
     from support.panels import make_panel, two_speaker_geom
 
     f = fake(create_errors=[(429, THROTTLED, {})])

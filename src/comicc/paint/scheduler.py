@@ -20,6 +20,10 @@ Where the work runs:
   enough panels, each panel is painted, composited and encoded in a worker
   process (``--jobs`` processes, at most one per core); threads keep the cache,
   the per-panel file locks, the retries and the progress, as before.
+
+What a job and its outcome are, and what a failed job says, live in
+:mod:`comicc.paint.jobs`; compositing a backend's answer and the worker
+process's whole attempt in :mod:`comicc.paint.finish`.
 """
 
 from __future__ import annotations
@@ -28,38 +32,37 @@ import concurrent.futures as cf
 import contextlib
 import multiprocessing
 import os
-import signal
 import sys
 import threading
 import time
 from collections.abc import Callable, Mapping
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
 import tenacity
 from filelock import FileLock
 from filelock import Timeout as FileLockTimeout
-from PIL import Image
 from tqdm import tqdm
 
 from comicc.backends import (
     Backend,
     BackendError,
-    PaintRequest,
     PaintResult,
     RateLimited,
-    Rejected,
     Transient,
-    Unavailable,
     max_retry_wait,
 )
 from comicc.diagnostics import Diagnostic, Severity
-from comicc.images import PanelArt
-from comicc.layout import PanelGeom
-from comicc.model import ir
 from comicc.paint.cache import ArtCache
-from comicc.paint.composite import CompositeReport, composite
+from comicc.paint.finish import (
+    CompositeFailed,
+    Painted,
+    box_images,
+    finish,
+    ignore_interrupts,
+    paint_locally,
+)
+from comicc.paint.jobs import PaintJob, PaintOutcome, failure, where_painting
 from comicc.paint.plan import PanelPlan, plan_panel
 from comicc.paint.ratelimit import (
     BackendStopped,
@@ -84,93 +87,6 @@ class Closable(Protocol):
     it can cancel when the build stops."""
 
     def close(self) -> None: ...
-
-
-@dataclass(frozen=True)
-class PaintJob:
-    """One variant of one panel to paint."""
-
-    panel: ir.Panel
-    geom: PanelGeom
-    variant: int  # 1-based
-
-
-@dataclass
-class PaintOutcome:
-    """What painting a job gave: the art (None on failure) and its diagnostics."""
-
-    job: PaintJob
-    plan: PanelPlan | None = None
-    art: PanelArt | None = None
-    from_cache: bool = False
-    attempts: int = 0
-    diagnostics: list[Diagnostic] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return self.art is not None
-
-
-@dataclass(frozen=True)
-class Painted:
-    """A backend's answer composited into the panel box and encoded."""
-
-    art: PanelArt
-    report: CompositeReport
-    seed_used: int | None
-    raw: bytes | None  # the service's own bytes (kept for network and paid backends)
-
-
-@dataclass(frozen=True)
-class CompositeFailed:
-    """Compositing refused the answer (undecodable, too large): not retried."""
-
-    error: BackendError
-
-
-def finish(
-    result: PaintResult,
-    plan: PanelPlan,
-    box_images: tuple[Image.Image, Image.Image],
-    image_format: str,
-    quality: int,
-) -> Painted:
-    """Composite ``result`` into the box (``box_images``: init and mask at the box
-    size, drawn with the request) and encode it."""
-    init, mask = box_images
-    done = composite(result, plan, init=init, mask=mask)
-    art = PanelArt.from_image(done.image, image_format, quality)
-    raw = result.image if isinstance(result.image, bytes) else None
-    return Painted(art, done.report, result.seed_used, raw)
-
-
-def box_images(plan: PanelPlan, request: PaintRequest) -> tuple[Image.Image, Image.Image]:
-    """Init image and mask at the box size: the request's own when the sizes agree."""
-    if request.init_image.size == plan.box_size:
-        return request.init_image, request.mask
-    return plan.images(plan.box_size)
-
-
-def paint_locally(
-    backend: Backend, plan: PanelPlan, image_format: str, quality: int
-) -> Painted | CompositeFailed:
-    """One attempt of a local backend, start to end (run in a worker process)."""
-    request = plan.request()
-    result = backend.paint(request)
-    try:
-        return finish(result, plan, box_images(plan, request), image_format, quality)
-    except BackendError as e:
-        return CompositeFailed(e)
-
-
-def _ignore_interrupts() -> None:
-    """Worker processes leave Ctrl-C to the build (it cancels their work)."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-
-
-def _where(panel: ir.Panel, variant: int, variants: int) -> str:
-    v = f", variant {variant}" if variants > 1 else ""
-    return f"while painting page {panel.page}, panel {panel.number}{v}"
 
 
 def _wait(retry_state: tenacity.RetryCallState) -> float:
@@ -254,7 +170,7 @@ class Painter:
                 self._processes = cf.ProcessPoolExecutor(
                     max_workers=min(self.workers, cores),
                     mp_context=context,
-                    initializer=_ignore_interrupts,
+                    initializer=ignore_interrupts,
                 )
             return self._processes
 
@@ -276,7 +192,7 @@ class Painter:
         backend = self.backends[panel.settings.backend]
         plan = plan_panel(panel, job.geom, backend.capabilities, variant=job.variant)
         out.plan = plan
-        where = _where(panel, job.variant, panel.settings.variants)
+        where = where_painting(panel, job.variant, panel.settings.variants)
         for note in plan.notes:
             out.diagnostics.append(
                 Diagnostic(Severity.WARNING, "backend-limitation", f"{where}: {note}", panel.span)
@@ -395,7 +311,7 @@ class Painter:
             if asks_too_long(e, limit):
                 return  # said once for the whole backend, by paint()
             out.diagnostics.append(
-                self._failure(e, backend, where, attempts, time.monotonic() - started, panel)
+                failure(e, backend, where, attempts, time.monotonic() - started, panel)
             )
             return
         finally:
@@ -410,9 +326,7 @@ class Painter:
                 answer = CompositeFailed(e)
         if isinstance(answer, CompositeFailed):
             out.diagnostics.append(
-                self._failure(
-                    answer.error, backend, where, attempts, time.monotonic() - started, panel
-                )
+                failure(answer.error, backend, where, attempts, time.monotonic() - started, panel)
             )
             return
         done = answer
@@ -468,39 +382,6 @@ class Painter:
                 if self.cancelled.is_set():
                     raise BackendStopped(backend.name) from None
         return paint_locally(backend, plan, self.image_format, self.quality)
-
-    @staticmethod
-    def _failure(
-        e: BackendError,
-        backend: Backend,
-        where: str,
-        attempts: int,
-        seconds: float,
-        panel: ir.Panel,
-    ) -> Diagnostic:
-        if isinstance(e, RateLimited):
-            msg = (
-                f"{where}: rate limited by {backend.name}, "
-                f"retried {attempts - 1} times over {seconds:.0f} s"
-            )
-            code = "backend-rate-limited"
-        elif isinstance(e, Transient):
-            msg = (
-                f"{where}: {backend.name} failed ({e}), "
-                f"retried {attempts - 1} times over {seconds:.0f} s"
-            )
-            code = "backend-failed"
-        elif isinstance(e, Rejected):
-            msg = f"{where}: {backend.name} rejected the panel: {e}"
-            code = "backend-rejected"
-        elif isinstance(e, Unavailable):
-            msg = f"{where}: {backend.name} is unavailable: {e}"
-            code = "backend-unavailable"
-        else:
-            msg = f"{where}: {backend.name}: {e}"
-            code = "backend-failed"
-        hints = (e.hint,) if e.hint else ()
-        return Diagnostic(Severity.ERROR, code, msg, panel.span, hints=hints)
 
     # ------------------------------------------------------------ all jobs
     def paint(self, jobs: list[PaintJob]) -> list[PaintOutcome]:

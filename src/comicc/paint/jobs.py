@@ -1,0 +1,81 @@
+"""A paint job (one variant of one panel), what painting it gave, and the
+diagnostics a failed job says: where it happened, and what the backend
+answered after the retries.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from comicc.backends import Backend, BackendError, RateLimited, Rejected, Transient, Unavailable
+from comicc.diagnostics import Diagnostic, Severity
+from comicc.images import PanelArt
+from comicc.layout import PanelGeom
+from comicc.model import ir
+from comicc.paint.plan import PanelPlan
+
+
+@dataclass(frozen=True)
+class PaintJob:
+    """One variant of one panel to paint."""
+
+    panel: ir.Panel
+    geom: PanelGeom
+    variant: int  # 1-based
+
+
+@dataclass
+class PaintOutcome:
+    """What painting a job gave: the art (None on failure) and its diagnostics."""
+
+    job: PaintJob
+    plan: PanelPlan | None = None
+    art: PanelArt | None = None
+    from_cache: bool = False
+    attempts: int = 0
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.art is not None
+
+
+def where_painting(panel: ir.Panel, variant: int, variants: int) -> str:
+    """Where a diagnostic about painting ``panel`` happened."""
+    v = f", variant {variant}" if variants > 1 else ""
+    return f"while painting page {panel.page}, panel {panel.number}{v}"
+
+
+def failure(
+    e: BackendError,
+    backend: Backend,
+    where: str,
+    attempts: int,
+    seconds: float,
+    panel: ir.Panel,
+) -> Diagnostic:
+    """The error a job that failed for good gives: what the backend said, and
+    how often and how long it was retried."""
+    if isinstance(e, RateLimited):
+        msg = (
+            f"{where}: rate limited by {backend.name}, "
+            f"retried {attempts - 1} times over {seconds:.0f} s"
+        )
+        code = "backend-rate-limited"
+    elif isinstance(e, Transient):
+        msg = (
+            f"{where}: {backend.name} failed ({e}), "
+            f"retried {attempts - 1} times over {seconds:.0f} s"
+        )
+        code = "backend-failed"
+    elif isinstance(e, Rejected):
+        msg = f"{where}: {backend.name} rejected the panel: {e}"
+        code = "backend-rejected"
+    elif isinstance(e, Unavailable):
+        msg = f"{where}: {backend.name} is unavailable: {e}"
+        code = "backend-unavailable"
+    else:
+        msg = f"{where}: {backend.name}: {e}"
+        code = "backend-failed"
+    hints = (e.hint,) if e.hint else ()
+    return Diagnostic(Severity.ERROR, code, msg, panel.span, hints=hints)
