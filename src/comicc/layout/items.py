@@ -13,9 +13,10 @@ import math
 from dataclasses import dataclass, field, fields
 from typing import Any
 
+from comicc.layout.bubbles import bubble_radius, bubble_reach
 from comicc.layout.collide import ellipse_reach, hull, wedge
 from comicc.layout.geometry import Point, Rect
-from comicc.layout.tails import TAIL_SIDE_TILT, TAIL_STOP, bubble_radius, bubble_reach
+from comicc.layout.tails import TAIL_SIDE_TILT, TAIL_STOP
 from comicc.layout.text import Fit, LazyFits
 from comicc.model import ir
 from comicc.theme import Theme

@@ -3,7 +3,8 @@
 Pure and deterministic like :mod:`comicc.layout.shapes`. A tail's base is
 buried a little inside the body so that body and tail, both filled white over
 their strokes, read as one shape. The tail constants (:data:`TAIL_STOP`,
-:data:`TAIL_MAX_LEN`, :data:`TAIL_SIDE_TILT`, :func:`bubble_radius`) are shared
+:data:`TAIL_MAX_LEN`, :data:`TAIL_SIDE_TILT`; the thought-trail sizes in
+:mod:`comicc.layout.bubbles`) are shared
 with the placement search, which models where a tail will go before drawing it.
 """
 
@@ -12,6 +13,7 @@ from __future__ import annotations
 import math
 import random
 
+from comicc.layout.bubbles import circle_path, trail_radii
 from comicc.layout.collide import ellipse_reach, polys_contain
 from comicc.layout.geometry import PathCmd, Point, Rect, VectorPath
 from comicc.model import ir
@@ -20,8 +22,6 @@ __all__ = [
     "TAIL_MAX_LEN",
     "TAIL_SIDE_TILT",
     "TAIL_STOP",
-    "bubble_radius",
-    "bubble_reach",
     "connector_path",
     "tail_path",
 ]
@@ -32,11 +32,6 @@ TAIL_STOP = 0.85  # the tip stops at 85 % of the way from the body to the target
 TAIL_MAX_LEN = 1.2  # ... and at most 1.2 × the body height from the body
 TAIL_SIDE_TILT = math.tan(math.radians(62))  # beyond this from vertical, leave from the side
 _MAX_TILT = 1.0  # tan(45°): steepest tail we aim for, from vertical
-
-
-def bubble_radius(w: float, h: float) -> float:
-    """Radius of the biggest bubble of a thought balloon's trail (body w × h)."""
-    return min(max(0.1 * min(w, h), 2.5), 9.0)
 
 
 # ---------------------------------------------------------------------------
@@ -324,73 +319,20 @@ def _bolt(
     return VectorPath.polygon(left + [tip] + right[::-1])
 
 
-def _circle(c: Point, r: float, squash: float) -> list[PathCmd]:
-    k = 0.5523 * r
-    rx, ry = r * squash, r / squash
-    kx, ky = k * squash, k / squash
-    x, y = c
-    return [
-        PathCmd("M", (x + rx, y)),
-        PathCmd("C", (x + rx, y + ky, x + kx, y + ry, x, y + ry)),
-        PathCmd("C", (x - kx, y + ry, x - rx, y + ky, x - rx, y)),
-        PathCmd("C", (x - rx, y - ky, x - kx, y - ry, x, y - ry)),
-        PathCmd("C", (x + kx, y - ry, x + rx, y - ky, x + rx, y)),
-        PathCmd("Z"),
-    ]
-
-
-def _trail(length: float, w: float, h: float, exact: bool) -> tuple[list[float], float]:
-    """The radii of a thought trail ``length`` long from a body ``w`` × ``h``, and
-    the gap between its bubbles (the first starts ``0.6`` gap from the body)."""
-    big = bubble_radius(w, h)
-    ratios = [1.0, 0.64, 0.42]
-    gap_k = 0.45
-
-    def need(rs: list[float], r0: float) -> float:
-        return sum(2 * r0 * x for x in rs) + gap_k * r0 * len(rs)
-
-    if exact:  # a long trail gets more (and smaller) bubbles, so that it reaches the tip
-        k = 3
-        while k < 12 and sum(2 * big * x for x in ratios) + 1.6 * big * (k + 0.6) < length:
-            k += 1
-            ratios = [0.42 ** (i / (k - 1)) for i in range(k)]
-    if need(ratios, big) > length:
-        ratios = ratios[:2]
-    if need(ratios, big) > length:
-        big = length / need(ratios, 1.0)
-    # spread the circles along the trail, the smallest one ending at the tip
-    radii = [big * x for x in ratios]
-    slack = max(0.0, length - need(ratios, big))
-    gap = gap_k * big + slack / len(radii)
-    gap = min(gap, (2.4 if exact else 1.6) * big)
-    return radii, gap
-
-
-def bubble_reach(length: float, w: float, h: float) -> float:
-    """How far from the body an exact thought trail meant to be ``length`` long
-    really reaches (its last bubble's far side): the bubbles are at most 12 and
-    their gaps at most 2.4 × the biggest radius, so a long trail stops short --
-    the placement search rejects such a position rather than misattribute it."""
-    if length < 1e-3:
-        return 0.0
-    radii, gap = _trail(length, w, h, True)
-    return gap * 0.6 + sum(2 * r for r in radii) + gap * (len(radii) - 1)
-
-
 def _bubbles(
     anchor: Point, target: Point, rect: Rect, rng: random.Random, exact: bool = False
 ) -> VectorPath | None:
     tip, length, u = _tip(anchor, target, rect, exact)
     if length < 1e-3:
         return None
-    radii, gap = _trail(length, rect.w, rect.h, exact)
+    radii, gap = trail_radii(length, rect.w, rect.h, exact)
     cmds: list[PathCmd] = []
     s = gap * 0.6
     for r in radii:
         s += r
         c = _add(anchor, u, s)
         c = _add(c, _perp(u), rng.uniform(-0.12, 0.12) * r)
-        cmds += _circle(c, r, rng.uniform(1.02, 1.1))
+        cmds += circle_path(c, r, rng.uniform(1.02, 1.1))
         s += r + gap
     return VectorPath(tuple(cmds))
 
