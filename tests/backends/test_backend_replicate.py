@@ -26,11 +26,8 @@ from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
 from comicc.backends import PaintRequest, RateLimited, Rejected, Transient, Unavailable
-from comicc.backends.replicate import (
-    DATA_URL_LIMIT,
-    ReplicateBackend,
-    retry_after_from_detail,
-)
+from comicc.backends.replicate import DATA_URL_LIMIT, ReplicateBackend
+from comicc.backends.replicate_errors import retry_after_from_detail
 from comicc.backends.replicate_inputs import FLUX_CAPS, SDXL_CAPS
 from support.servers import FakeClock, allow_local_key_hosts
 

@@ -43,7 +43,6 @@ from __future__ import annotations
 
 import base64
 import random
-import re
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -69,6 +68,7 @@ from comicc.backends.base import (
 )
 from comicc.backends.keys import key_for, key_url_problems, require_key
 from comicc.backends.references import reference_image
+from comicc.backends.replicate_errors import TRANSIENT_WORDS, error_detail, retry_after_from_detail
 from comicc.backends.replicate_inputs import (
     DEFAULT_MODEL,
     DEFAULT_URL,
@@ -101,69 +101,6 @@ class _ModelCapabilities:
         if obj is None:
             return capabilities_for(DEFAULT_MODEL)
         return capabilities_for(obj.model)
-
-
-_UNIT = r"(ms|s|sec|secs|seconds?|m|min|minutes?)"
-
-
-def retry_after_from_detail(text: str) -> float | None:
-    """'Request was throttled. Your rate limit resets in ~30s.' -> 30.0"""
-    m = re.search(
-        r"resets?\s+in\s+~?\s*(\d+(?:\.\d+)?)\s*" + _UNIT + r"?\b", text, re.IGNORECASE
-    ) or re.search(
-        r"(?:retry|try again)\D{0,20}?(\d+(?:\.\d+)?)\s*" + _UNIT + r"\b", text, re.IGNORECASE
-    )
-    if not m:
-        return None
-    value, unit = float(m.group(1)), (m.group(2) or "s").lower()
-    if unit == "ms":
-        return value / 1000
-    if unit.startswith("m"):
-        return value * 60
-    return value
-
-
-def _detail(resp: requests.Response) -> str:
-    """Replicate's own words for an error response (detail + invalid fields)."""
-    try:
-        doc = resp.json()
-    except ValueError:
-        return resp.text[:300].strip()
-    if not isinstance(doc, dict):
-        return str(doc)[:300]
-    parts = []
-    for key in ("detail", "title", "error", "message"):
-        if isinstance(doc.get(key), str) and doc[key].strip():
-            parts.append(doc[key].strip())
-            break
-    fields = doc.get("invalid_fields")
-    if isinstance(fields, list):
-        for f in fields[:5]:
-            if isinstance(f, dict):
-                parts.append(f"{f.get('field', '?')}: {f.get('description', f.get('type', ''))}")
-    return "; ".join(parts)[:500]
-
-
-# errors of a failed prediction that are worth trying again
-_TRANSIENT_WORDS = (
-    "interrupted",
-    "retry",
-    "try again",
-    "out of memory",
-    "cuda",
-    "timed out",
-    "timeout",
-    "internal",
-    "unavailable",
-    "connection",
-    "temporar",
-    "overloaded",
-    "capacity",
-    "(code: pa)",
-    "director",
-    "worker",
-    "killed",
-)
 
 
 # Replicate's wording for the statuses that mean something particular there
@@ -289,7 +226,7 @@ class ReplicateBackend(Backend):
     def _raise_for_status(self, resp: requests.Response, *, creating: bool = False) -> None:
         if resp.status_code < 400:
             return
-        why = _detail(resp)
+        why = error_detail(resp)
         rules = dict(STATUS_RULES)
         if creating:
             setting = "version" if self.version else "model"
@@ -460,7 +397,7 @@ class ReplicateBackend(Backend):
                     backend=NAME,
                     hint="reword the prompt; Replicate's safety checker refused it",
                 )
-            if any(w in low for w in _TRANSIENT_WORDS):
+            if any(w in low for w in TRANSIENT_WORDS):
                 raise Transient(f"Replicate prediction failed: {err}", backend=NAME)
             raise Rejected(f"Replicate prediction failed: {err}", reason=err[:200], backend=NAME)
         if status == "canceled":
