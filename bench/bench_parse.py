@@ -3,8 +3,9 @@
     .venv/bin/python bench/bench_parse.py [--lines 10000] [--repeat 5] [--earley]
         [--against OTHER_SRC]
 
-Prints the best-of-N wall time of each stage in this process (parse, parse +
-check, loading the grammar built or from its cache), then of the whole
+Prints the best-of-N wall time of each stage in this process (parse without
+and with the parse cache, parse + check, loading the grammar built or from
+its cache), then of the whole
 process: `comicc check` of the script written to a file, and of a one-line
 script (imports and start-up alone), each a fresh Python process.
 `--against DIR` runs the same commands with `PYTHONPATH=DIR` too (the `src`
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -27,6 +29,7 @@ from pathlib import Path
 from comicc.diagnostics import Sink
 from comicc.pipeline.compile import check_source
 from comicc.source import SourceFile
+from comicc.syntax.chunks import PARSE_CACHE_ENV
 from comicc.syntax.grammar import GRAMMAR_CACHE_ENV, load_parser
 from comicc.syntax.parser import parse
 
@@ -134,7 +137,20 @@ def main():
     parse(src, Sink())  # warm up: grammar compilation is cached per process
 
     def do_parse():
-        assert parse(src, Sink()) is not None
+        os.environ[PARSE_CACHE_ENV] = "off"  # every page parsed
+        try:
+            assert parse(src, Sink()) is not None
+        finally:
+            del os.environ[PARSE_CACHE_ENV]
+
+    cache_dir = tempfile.mkdtemp(prefix="bench-parse-cache-")
+
+    def do_parse_cached():
+        os.environ[PARSE_CACHE_ENV] = cache_dir  # written by the first run
+        try:
+            assert parse(src, Sink()) is not None
+        finally:
+            del os.environ[PARSE_CACHE_ENV]
 
     def do_check():
         sink = Sink()
@@ -154,12 +170,14 @@ def main():
 
     for name, fn in (
         ("parse (LALR)", do_parse),
+        ("parse (cached)", do_parse_cached),
         ("parse+check", do_check),
         ("grammar: build", grammar_built),
         ("grammar: cached", grammar_cached),
     ):
         b, m = best(fn, a.repeat)
         print(f"{name:16s} best {b * 1000:7.0f} ms   median {m * 1000:7.0f} ms")
+    shutil.rmtree(cache_dir, ignore_errors=True)
     if not a.no_process:
         whole_process(text, a.repeat, a.against)
     if a.earley:

@@ -115,9 +115,11 @@ class SourceFile:
             text = text[1:]
         text = text.replace("\r\n", "\n").replace("\r", "\n")
         starts = [0]
-        for i, ch in enumerate(text):
-            if ch == "\n":
-                starts.append(i + 1)
+        find = text.find
+        i = find("\n")
+        while i >= 0:
+            starts.append(i + 1)
+            i = find("\n", i + 1)
         return cls(path, text, tuple(starts))
 
     @classmethod

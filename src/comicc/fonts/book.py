@@ -23,7 +23,10 @@ system has them). Characters no face in the chain has are reported.
 
 Widths are the sum of the glyphs' advance widths, unkerned, exactly what the
 PDF writer (reportlab ``drawString``) puts on the page. Loaded metrics are
-cached per file, so measuring is a dictionary walk.
+cached per file, so measuring is a dictionary walk, and kept in the font
+cache between runs (:class:`~comicc.fonts.files.FileMetrics`). A packaged
+family is resolved from the packaged faces alone: the system font folders
+are listed only for a family no package has.
 """
 
 from __future__ import annotations
@@ -116,7 +119,8 @@ class FontBook:
         self.cache_dir = Path(cache_dir) if cache_dir else font_cache_dir()
         self.system_dirs = tuple(system_dirs or ())
         self._families: dict[str, list[FontFile]] | None = None
-        self._packaged: frozenset[str] | None = None
+        self._packaged: dict[str, list[FontFile]] | None = None
+        self._packaged_names: dict[str, str] = {}
         self._names: dict[str, str] = {}  # slug -> display family name
         self._faces: dict[tuple[str, str], Face] = {}
         self._metrics: dict[str, FileMetrics] = {}
@@ -152,7 +156,7 @@ class FontBook:
 
     def _lookup(self, name: str) -> str | None:
         key = family_key(name)
-        if self._families is None and key in self._packaged_keys():
+        if self._families is None and key in self._packaged_index():
             # a packaged family is in the index whatever the system folders
             # hold (it hides a system family of its name): no need to open
             # every system font file to know it is there
@@ -162,11 +166,26 @@ class FontBook:
             return key
         return None
 
-    def _packaged_keys(self) -> frozenset[str]:
-        """The index keys of the packaged (``fontpkg-*``) families."""
+    def _packaged_index(self) -> dict[str, list[FontFile]]:
+        """The packaged families alone, grouped as in :meth:`_index` (where a
+        packaged family hides a system one of its name, so its files there are
+        exactly these)."""
         if self._packaged is None:
-            self._packaged = frozenset(family_key(f.family) for f in fontpkg_files())
+            fams: dict[str, list[FontFile]] = {}
+            for ff in fontpkg_files():
+                key = family_key(ff.family)
+                fams.setdefault(key, []).append(ff)
+                self._packaged_names[key] = ff.family
+            self._packaged = fams
         return self._packaged
+
+    def _files_of(self, key: str) -> tuple[list[FontFile], str]:
+        """The files and display name of the family ``key`` (a key that
+        :meth:`_lookup` found): a packaged family without listing the system
+        font folders."""
+        if self._families is None and key in self._packaged_index():
+            return self._packaged_index()[key], self._packaged_names[key]
+        return self._index()[key], self._names[key]
 
     def _by_face_name(self, name: str) -> FontFile | None:
         """An installed static file whose PostScript name is ``name``."""
@@ -243,8 +262,7 @@ class FontBook:
         return self.face(family, style).ref(size)
 
     def _resolve(self, key: str, style: str) -> Face:
-        files = self._index()[key]
-        fam = self._names[key]
+        files, fam = self._files_of(key)
         weight = 700 if style.startswith("bold") else 400
         italic = style.endswith("italic")
         src = self._pick(files, weight, italic)
@@ -347,7 +365,7 @@ class FontBook:
             if key is None or key in seen:
                 continue
             seen.add(key)
-            files = self._index()[key]
+            files = self._files_of(key)[0]
             w, it = (700 if style.startswith("bold") else 400), style.endswith("italic")
             src = (
                 next((f for f in files if f.italic == it and f.weight == w), None)

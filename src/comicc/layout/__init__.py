@@ -1,25 +1,61 @@
-"""The layout stage: page grids, balloon shapes, lettering and placement -> book geometry."""
+"""The layout stage: page grids, balloon shapes, lettering and placement -> book geometry.
 
-from comicc.layout.engine import layout_book
-from comicc.layout.geometry import (
-    BalloonGeom,
-    BookGeom,
-    GlyphRun,
-    PageGeom,
-    PanelGeom,
-    PathCmd,
-    Point,
-    Polyline,
-    Rect,
-    Shape,
-    Stroke,
-    TextLine,
-    Transform,
-    VectorPath,
-)
-from comicc.layout.grid import MIN_PANEL_SIDE, layout_page
-from comicc.layout.measure import Measurer, as_measurer
-from comicc.layout.serialize import page_json, to_json
+Each name is imported from its module when first used, so ``comicc check``
+(which asks for the page grid alone) never loads the placement engine, the
+line breaker or the theme-dependent text fitting.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from comicc.layout.engine import layout_book
+    from comicc.layout.geometry import (
+        BalloonGeom,
+        BookGeom,
+        GlyphRun,
+        PageGeom,
+        PanelGeom,
+        PathCmd,
+        Point,
+        Polyline,
+        Rect,
+        Shape,
+        Stroke,
+        TextLine,
+        Transform,
+        VectorPath,
+    )
+    from comicc.layout.grid import MIN_PANEL_SIDE, layout_page
+    from comicc.layout.measure import Measurer, as_measurer
+    from comicc.layout.serialize import page_json, to_json
+
+# name -> the module defining it
+_HOME = {
+    "layout_book": "engine",
+    "BalloonGeom": "geometry",
+    "BookGeom": "geometry",
+    "GlyphRun": "geometry",
+    "PageGeom": "geometry",
+    "PanelGeom": "geometry",
+    "PathCmd": "geometry",
+    "Point": "geometry",
+    "Polyline": "geometry",
+    "Rect": "geometry",
+    "Shape": "geometry",
+    "Stroke": "geometry",
+    "TextLine": "geometry",
+    "Transform": "geometry",
+    "VectorPath": "geometry",
+    "MIN_PANEL_SIDE": "grid",
+    "layout_page": "grid",
+    "Measurer": "measure",
+    "as_measurer": "measure",
+    "page_json": "serialize",
+    "to_json": "serialize",
+}
 
 __all__ = [
     "MIN_PANEL_SIDE",
@@ -44,3 +80,15 @@ __all__ = [
     "page_json",
     "to_json",
 ]
+
+
+def __getattr__(name: str) -> object:
+    if name not in _HOME:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{_HOME[name]}"), name)
+    globals()[name] = value  # the next lookup is a plain attribute
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

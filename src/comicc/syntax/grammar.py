@@ -89,7 +89,14 @@ def grammar_cache_dir() -> Path | None:
     """Where the built parser is kept: ``$COMICC_GRAMMAR_CACHE`` (``off``: no
     cache), else the user cache (``$XDG_CACHE_HOME/comicc/grammar`` or
     ``~/.cache/comicc/grammar``)."""
-    env = os.environ.get(GRAMMAR_CACHE_ENV)
+    return user_cache_dir(GRAMMAR_CACHE_ENV, "grammar")
+
+
+def user_cache_dir(env_name: str, sub: str) -> Path | None:
+    """A folder of comicc's user cache: ``$ENV_NAME`` when set (``off``, ``0``,
+    ``no``, ``false`` or empty: no cache at all), else ``sub`` under
+    ``$XDG_CACHE_HOME/comicc`` or ``~/.cache/comicc``; None without a home."""
+    env = os.environ.get(env_name)
     if env is not None and env.strip().lower() in ("", "0", "off", "no", "false"):
         return None
     if env:
@@ -100,7 +107,15 @@ def grammar_cache_dir() -> Path | None:
         if home == "~":  # no home folder known: never a `~` folder in the current one
             return None
         base = os.path.join(home, ".cache")
-    return Path(base) / "comicc" / "grammar"
+    return Path(base) / "comicc" / sub
+
+
+@functools.lru_cache(maxsize=1)
+def grammar_digest() -> str:
+    """A digest of the grammar, the parser options and the Lark and Python
+    versions: what anything derived from a parse (a cached parser, cached
+    parsed lines) must have been made with to be used."""
+    return _digest(grammar_path().read_text(encoding="utf-8"))
 
 
 def _digest(grammar: str) -> str:

@@ -1,13 +1,16 @@
 """Parse a .comic source into the syntax tree (:mod:`comicc.syntax.ast`).
 
 Lark's LALR parser gives a flat sequence of lines; :func:`_fold` nests them
-into header, pages and panels. Syntax errors are collected, not fatal: the
-offending line is blanked out and parsing resumes, so one run reports every
-broken line (up to a limit).
+into header, pages and panels. A long script is parsed page by page
+(:func:`parse_chunked`, :mod:`comicc.syntax.chunks`), each page's lines kept
+in the parse cache, so checking it again parses only the pages that changed.
+Syntax errors are collected, not fatal: the offending line is blanked out and
+parsing resumes, so one run reports every broken line (up to a limit).
 """
 
 from __future__ import annotations
 
+import bisect
 import functools
 import re
 import threading
@@ -20,23 +23,25 @@ from lark import Token
 from comicc.diagnostics import Sink
 from comicc.source import SourceFile, Span
 from comicc.syntax import ast
+from comicc.syntax.chunks import (
+    Invalid,
+    ParseCache,
+    chunk_digest,
+    decode_lines,
+    encode_lines,
+    open_cache,
+    split_chunks,
+)
 from comicc.syntax.grammar import describe_expected, load_parser, parser
 from comicc.syntax.numbers import digits_value, number_value
 
 MAX_SYNTAX_ERRORS = 50
+# from this many lines on, a script is parsed page by page through the parse
+# cache (below, a whole parse costs a few milliseconds: no files are written)
+CHUNKED_MIN_LINES = 400
 
 # what the transformer makes of one line of the script
 _Node = ast.Line | ast.PageHead | ast.PanelHead
-
-
-def _start(tok: Token) -> int:
-    assert tok.start_pos is not None  # the lexer positions every token
-    return tok.start_pos
-
-
-def _end(tok: Token) -> int:
-    assert tok.end_pos is not None
-    return tok.end_pos
 
 
 def parse(src: SourceFile, sink: Sink) -> ast.Script | None:
@@ -45,6 +50,11 @@ def parse(src: SourceFile, sink: Sink) -> ast.Script | None:
     The first attempt builds the lines as the parser goes (the transformer runs
     inline: no parse tree is made); after a syntax error, the attempts that
     look for more errors only parse, as their lines are not used."""
+    if src.line_count >= CHUNKED_MIN_LINES:
+        found = parse_chunked(src, open_cache(src))
+        if found is not None:
+            return _fold(src, found)
+        # a syntax error: the whole text is parsed again, to report it as ever
     text = src.text if src.text.endswith("\n") else src.text + "\n"
     with _INLINE_LOCK:
         inline, lines = _inline()
@@ -74,6 +84,45 @@ def parse(src: SourceFile, sink: Sink) -> ast.Script | None:
         except lark.exceptions.UnexpectedInput as e:
             error = e
     return None
+
+
+def parse_chunked(src: SourceFile, cache: ParseCache | None = None) -> list[_Node] | None:
+    """The lines of ``src``, parsed chunk by chunk (:func:`split_chunks`):
+    exactly the lines a whole parse gives. A chunk found in ``cache`` is not
+    parsed again; the ones parsed are saved there. None when a chunk has a
+    syntax error (nothing is reported: :func:`parse` reports it)."""
+    text = src.text if src.text.endswith("\n") else src.text + "\n"
+    bare_end = not src.text.endswith("\n")
+    out: list[_Node] = []
+    with _INLINE_LOCK:
+        inline, lines = _inline()
+        lines.src = src
+        try:
+            for start, end in split_chunks(text):
+                chunk = text[start:end]
+                line_base = bisect.bisect_left(src.line_starts, start)
+                digest = chunk_digest(chunk, bare_end and end == len(text))
+                saved = cache.get(digest) if cache is not None else None
+                if saved is not None and cache is not None:
+                    try:
+                        out.extend(decode_lines(saved, src.path, start, line_base))
+                        continue
+                    except Invalid:
+                        cache.drop(digest)
+                lines.base = start
+                try:
+                    nodes = cast(list[_Node], inline.parse(chunk))
+                except lark.exceptions.UnexpectedInput:
+                    return None
+                out.extend(nodes)
+                if cache is not None:
+                    cache.put(digest, encode_lines(nodes, start, line_base))
+        finally:
+            lines.src = _NO_SOURCE
+            lines.base = 0
+    if cache is not None:
+        cache.save()
+    return out
 
 
 # the transformer the inline parser calls, given each parse's source in turn
@@ -186,6 +235,17 @@ class _Lines(lark.Transformer):
     def __init__(self, src: SourceFile):
         super().__init__(visit_tokens=False)
         self.src = src
+        self.base = 0  # where the parsed text starts in ``src`` (a chunk of it)
+
+    def _at(self, tok: Token) -> int:
+        """Where ``tok`` starts in ``src``."""
+        assert tok.start_pos is not None  # the lexer positions every token
+        return tok.start_pos + self.base
+
+    def _to(self, tok: Token) -> int:
+        """Where ``tok`` ends in ``src``."""
+        assert tok.end_pos is not None
+        return tok.end_pos + self.base
 
     def _span(self, start: int, end: int) -> Span:
         return self.src.span(start, min(end, len(self.src.text)))
@@ -195,8 +255,8 @@ class _Lines(lark.Transformer):
         value = str(tok)
         lead = len(value) - len(value.lstrip())
         trail = len(value) - len(value.rstrip())
-        start = _start(tok) + lead
-        return self._span(start, max(start, _end(tok) - trail))
+        start = self._at(tok) + lead
+        return self._span(start, max(start, self._to(tok) - trail))
 
     def start(self, items: list[_Node]) -> list[_Node]:
         return list(items)
@@ -212,23 +272,23 @@ class _Lines(lark.Transformer):
         nums = tuple(x for x in rest if isinstance(x, ast.Number))
         notes = [x for x in rest if isinstance(x, Token)]
         note = str(notes[0])[1:-1].strip() if notes else None
-        end = max([n.span.end for n in nums] + [_end(x) for x in notes])
-        return ast.PageHead(nums, note, self._span(_start(kw), end))
+        end = max([n.span.end for n in nums] + [self._to(x) for x in notes])
+        return ast.PageHead(nums, note, self._span(self._at(kw), end))
 
     def panel_head(self, items: list[Token | ast.Number]) -> ast.PanelHead:
         kw, num, *rest = items
         assert isinstance(kw, Token) and isinstance(num, ast.Number)
         note_tok = rest[0] if rest and isinstance(rest[0], Token) else None
         note = str(note_tok)[1:-1].strip() if note_tok is not None else None
-        end = _end(note_tok) if note_tok is not None else num.span.end
-        return ast.PanelHead(num, note, self._span(_start(kw), end))
+        end = self._to(note_tok) if note_tok is not None else num.span.end
+        return ast.PanelHead(num, note, self._span(self._at(kw), end))
 
     def _definition(self, items: list[Token]) -> tuple[str, str, Span, Span]:
         """name, text, span and name span of a `character`/`snippet` line."""
         kw, name, *rest = items
         text = str(rest[0]).strip() if rest else ""
-        end = _end(rest[0]) if rest else _end(name) + 1
-        return str(name).strip(), text, self._span(_start(kw), end), self._tok_span(name)
+        end = self._to(rest[0]) if rest else self._to(name) + 1
+        return str(name).strip(), text, self._span(self._at(kw), end), self._tok_span(name)
 
     def character_def(self, items: list[Token]) -> ast.CharacterDef:
         lines = [t for t in items if t.type in ("CHAR_ATTR", "ITEM_COMMENT")]
@@ -238,7 +298,7 @@ class _Lines(lark.Transformer):
         for tok in lines:
             # CHAR_ATTR and ITEM_COMMENT tokens start with the newline before them
             body = str(tok).lstrip("\n \t")
-            start = _start(tok) + len(str(tok)) - len(body)
+            start = self._at(tok) + len(str(tok)) - len(body)
             end = start + len(body.rstrip())
             if tok.type == "ITEM_COMMENT":
                 attrs.append(ast.Comment(body.rstrip(), self._span(start, end)))
@@ -265,29 +325,29 @@ class _Lines(lark.Transformer):
         value = None
         value_span = None
         list_items: list[ast.ListItem | ast.Comment] = []
-        end = _end(key) + 1
+        end = self._to(key) + 1
         for tok in items[1:]:
             if tok.type == "TEXT":
                 value = str(tok).strip()
                 value_span = self._tok_span(tok)
-                end = _end(tok)
+                end = self._to(tok)
                 continue
             # ITEM and ITEM_COMMENT tokens start with the newline before them
-            start = _start(tok) + len(str(tok)) - len(str(tok).lstrip("\n \t"))
+            start = self._at(tok) + len(str(tok)) - len(str(tok).lstrip("\n \t"))
             if tok.type == "ITEM":
                 body = str(tok).lstrip("\n \t")[1:]  # drop "-"
                 lead = len(body) - len(body.lstrip())
                 trail = len(body) - len(body.rstrip())
-                item_span = self._span(start + 1 + lead, _end(tok) - trail)
+                item_span = self._span(start + 1 + lead, self._to(tok) - trail)
                 list_items.append(ast.ListItem(body.strip(), item_span))
             else:  # ITEM_COMMENT
-                list_items.append(ast.Comment(str(tok).strip(), self._span(start, _end(tok))))
-            end = _end(tok)
+                list_items.append(ast.Comment(str(tok).strip(), self._span(start, self._to(tok))))
+            end = self._to(tok)
         return ast.Setting(
             str(key),
             value,
             tuple(list_items),
-            self._span(_start(key), end),
+            self._span(self._at(key), end),
             self._tok_span(key),
             value_span,
         )
@@ -318,13 +378,13 @@ class _Lines(lark.Transformer):
                 lines.append(ast.LineText(str(item).strip(), self._tok_span(item)))
             elif item.type == "CONT":
                 if not lines:
-                    lines.append(ast.LineText("", self._span(_start(item), _start(item))))
+                    lines.append(ast.LineText("", self._span(self._at(item), self._at(item))))
                 lines.append(ast.LineText(str(item).strip(), self._tok_span(item)))
         assert cue_tok is not None  # the grammar requires a cue
         if not lines:
-            lines.append(ast.LineText("", self._span(_end(cue_tok), _end(cue_tok))))
-        start = _start(first) if isinstance(first, Token) else _start(cue_tok)
-        end = max(lines[-1].span.end, _end(cue_tok) + 1, *(m.span.end + 1 for m in mods))
+            lines.append(ast.LineText("", self._span(self._to(cue_tok), self._to(cue_tok))))
+        start = self._at(first) if isinstance(first, Token) else self._at(cue_tok)
+        end = max(lines[-1].span.end, self._to(cue_tok) + 1, *(m.span.end + 1 for m in mods))
         cue = str(cue_tok).strip()
         if cue.upper() in ast.RESERVED_CUES:  # `Caption:`, `sfx:` mean CAPTION, SFX
             cue = cue.upper()
