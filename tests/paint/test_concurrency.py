@@ -41,6 +41,7 @@ class CountingWebui:
         self.now = 0
         self.most = 0
         self.calls = 0
+        self.seen: list[tuple[Image.Image, Image.Image]] = []  # (init image, mask) as sent
         server.expect_request("/sdapi/v1/img2img", method="POST").respond_with_handler(self.paint)
 
     def paint(self, request: Request) -> Response:
@@ -53,6 +54,8 @@ class CountingWebui:
             time.sleep(DELAY)
             init = decoded(body["init_images"][0]).convert("RGB")
             mask = decoded(body["mask"]).convert("L")  # white: paint
+            with self.lock:
+                self.seen.append((init, mask))
             buf = io.BytesIO()
             Image.composite(Image.new("RGB", init.size, (90, 120, 200)), init, mask).save(
                 buf, "PNG"
@@ -110,6 +113,18 @@ def test_each_server_gets_at_most_its_concurrency(two_webuis, tmp_path):
     assert painter.workers == 8  # `--jobs 8` is the cap in all, not per server
     assert [f.most for f in fakes] == [2, 2]  # never more, and both servers were used fully
     assert sum(f.calls for f in fakes) == 10 and all(f.calls >= 4 for f in fakes)
+
+
+def test_the_request_pngs_hold_the_drawn_init_image_and_mask(two_webuis, tmp_path):
+    """Encoded ahead of the slots, quickly (zlib level 1): still the exact pixels."""
+    one, _ = two_webuis
+    fake = CountingWebui(one)
+    paint_all(Automatic1111Backend(url=base_url(one)), tmp_path, 3, workers=2)
+    caps = Automatic1111Backend.capabilities
+    init, mask = plan_panel(jobs(1)[0].panel, two_speaker_geom(), caps).images()
+    assert len(fake.seen) == 3
+    for sent_init, sent_mask in fake.seen:
+        assert sent_init.tobytes() == init.tobytes() and sent_mask.tobytes() == mask.tobytes()
 
 
 def test_the_concurrency_setting_and_the_default_jobs(two_webuis, tmp_path):
@@ -183,16 +198,19 @@ def test_local_painting_in_worker_processes_gives_the_same_bytes(tmp_path):
     what one job in this process paints."""
     work = jobs(PROCESS_POOL_MIN_JOBS, backend="draft")
     arts = []
-    for workers in (1, 2):
+    for workers, wait in ((1, False), (2, True), (2, False)):
         painter = Painter(
-            {"draft": DraftBackend()}, ArtCache(tmp_path / f"cache{workers}"), workers=workers
+            {"draft": DraftBackend()}, ArtCache(tmp_path / f"cache{workers}{wait}"), workers=workers
         )
+        painter.wait_for_processes = wait
         outcomes = painter.paint(work)
         assert all(o.ok and not o.from_cache and not o.diagnostics for o in outcomes)
-        # the first two panels painted while the worker processes were not needed yet
-        assert painter.painted_in_processes == (0 if workers == 1 else len(work) - 2)
+        # waiting for them, every panel is painted in the worker processes; not
+        # waiting, the threads paint until they are up (how many: the machine's load)
+        expected = {(1, False): 0, (2, True): len(work)}.get((workers, wait))
+        assert expected is None or painter.painted_in_processes == expected
         arts.append([o.art.data for o in outcomes if o.art is not None])
-    assert arts[0] == arts[1] and len(arts[0]) == PROCESS_POOL_MIN_JOBS
+    assert arts[0] == arts[1] == arts[2] and len(arts[0]) == PROCESS_POOL_MIN_JOBS
 
 
 def test_a_backend_without_concurrency_keeps_the_old_default(tmp_path):

@@ -78,15 +78,20 @@ def render_draft(req: PaintRequest) -> Image.Image:
 
 # ------------------------------------------------------------------ the art
 def _gradient(w: int, h: int, stops: list[tuple[float, tuple]]) -> Image.Image:
-    col = Image.new("RGB", (1, h))
-    px = col.load()
-    assert px is not None
+    """A vertical gradient through ``stops`` ((t, colour), t from 0 at the top to
+    1 at the bottom): each row is :func:`mix` of the stops around it, written
+    into one column of bytes, then stretched sideways."""
+    pairs = list(itertools.pairwise(stops))
+    column = bytearray()
     for y in range(h):
         t = y / max(1, h - 1)
-        for (t0, c0), (t1, c1) in itertools.pairwise(stops):
+        for (t0, c0), (t1, c1) in pairs:
             if t0 <= t <= t1:
-                px[0, y] = mix(c0, c1, (t - t0) / max(1e-9, t1 - t0))
+                column += bytes(mix(c0, c1, (t - t0) / max(1e-9, t1 - t0)))
                 break
+        else:
+            column += b"\0\0\0"
+    col = Image.frombytes("RGB", (1, h), bytes(column))
     return col.resize((w, h), Image.Resampling.NEAREST)
 
 
@@ -162,10 +167,12 @@ def _paint_art(
         sd = ImageDraw.Draw(sm)
         for poly in shapes:
             sd.polygon(poly, fill=255)
-        img.paste(fill, mask=sm)
-        img.paste(
-            mix(fill, sc.ink, 0.35), mask=ImageChops.multiply(sm, hatch.point(lambda v: v * 0.55))
-        )
+        box = sm.getbbox()  # pasting through the mask only where it is not 0
+        if box is not None:
+            part = sm.crop(box)
+            img.paste(fill, box, mask=part)
+            hatched = ImageChops.multiply(part, hatch.crop(box).point(lambda v: v * 0.55))
+            img.paste(mix(fill, sc.ink, 0.35), box, mask=hatched)
         for poly in shapes:
             _pencil(d, poly, mix(sc.ink, fill, 0.35), lw, rnd)
     if sc.scenery == "city":  # windows

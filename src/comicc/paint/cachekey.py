@@ -42,7 +42,8 @@ from comicc.model import expand_home
 
 # Bump whenever comicc changes how it rasterizes the init image or the mask
 # (or the draft backend its roughs): old cache entries then stop matching.
-KEY_VERSION = 3  # 3: masks stroked without round joints (paint/mask.py)
+KEY_VERSION = 4  # 3: masks stroked without round joints; 4: feather rings 2 px apart
+# along outlines flattened within 1 px (paint/mask.py)
 
 
 def _r(v: float, nd: int = 2) -> float:

@@ -56,9 +56,13 @@ def finish(
 
 
 def box_images(plan: PanelPlan, request: PaintRequest) -> tuple[Image.Image, Image.Image]:
-    """Init image and mask at the box size: the request's own when the sizes agree."""
+    """Init image and mask at the box size: the request's own when the sizes agree,
+    their top-left box of a padded request (drawn at the box's scale)."""
     if request.init_image.size == plan.box_size:
         return request.init_image, request.mask
+    if plan.padded and request.init_image.size == plan.request_size:
+        corner = (0, 0, *plan.box_size)
+        return request.init_image.crop(corner), request.mask.crop(corner)
     return plan.images(plan.box_size)
 
 
@@ -77,3 +81,8 @@ def paint_locally(
 def ignore_interrupts() -> None:
     """Worker processes leave Ctrl-C to the build (it cancels their work)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def warm_up() -> None:
+    """Nothing: submitted once per worker process so that it starts at once."""
+    return None

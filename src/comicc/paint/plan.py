@@ -7,9 +7,14 @@ and mask happens only when :meth:`PanelPlan.request` is called, so a build
 can look the cache key up first and skip the work on a hit.
 
 Sizes: the exact panel box in pixels is ``round(points x dpi / 72)`` per side
-(``box_size``); ``request_size`` is the nearest size the backend accepts with
-the same aspect (:meth:`Capabilities.negotiate_size`). The painted art is
-scaled back to ``box_size`` by :func:`comicc.paint.composite.composite`.
+(``box_size``). When the backend takes any multiple of ``multiple_of`` and the
+box, grown right and down to the next multiples, is a size it accepts, that is
+``request_size`` (``padded``): the request is drawn at the box's own scale,
+the strip past the box is paper and PAINT, and the answer is cropped back to
+the box -- no resampling at all. Otherwise ``request_size`` is the nearest
+size the backend accepts with the same aspect
+(:meth:`Capabilities.negotiate_size`) and the painted art is scaled back to
+``box_size`` by :func:`comicc.paint.composite.composite`.
 
 Seeds: see :func:`derive_seed`.
 """
@@ -73,17 +78,27 @@ class PanelPlan:
     cast: tuple[tuple[str, tuple[float, float]], ...]  # speaker -> request pixels
     cache_key: str
     notes: tuple[str, ...] = field(default=())  # things dropped for this backend (warn)
+    # True: the request is the box at its own scale, grown right and down to the
+    # backend's multiple (see the module doc); the answer is cropped, not scaled
+    padded: bool = False
     # the reference images and LoRAs of the characters in the panel, as many as
     # the backend takes (none when it takes none; the build warns once)
     references: tuple[Reference, ...] = field(default=(), repr=False)
     loras: tuple[Lora, ...] = ()
 
+    def _scaled_as(self, size: tuple[int, int]) -> tuple[int, int]:
+        """The size whose scale a raster of ``size`` has: a padded request is
+        drawn at the box's scale."""
+        return self.box_size if self.padded and size == self.request_size else size
+
     def scale(self, size: tuple[int, int]) -> tuple[float, float]:
         """Pixels per point along x and y for a raster of ``size``."""
-        return (size[0] / self.box_pt[0], size[1] / self.box_pt[1])
+        at = self._scaled_as(size)
+        return (at[0] / self.box_pt[0], at[1] / self.box_pt[1])
 
     def _px(self, value_at_box: float, size: tuple[int, int]) -> float:
-        return value_at_box * (size[0] / self.box_size[0] + size[1] / self.box_size[1]) / 2
+        at = self._scaled_as(size)
+        return value_at_box * (at[0] / self.box_size[0] + at[1] / self.box_size[1]) / 2
 
     def mask(self, size: tuple[int, int] | None = None) -> Image.Image:
         """The mask (255 paint, 0 keep) at ``size`` (default: the request size)."""
@@ -162,7 +177,7 @@ def plan_panel(
     if rect.w <= 0 or rect.h <= 0:
         raise ValueError(f"panel {panel.id} has an empty box {rect}")
     box = (max(1, round(rect.w * dpi / 72)), max(1, round(rect.h * dpi / 72)))
-    req = caps.negotiate_size(*box)
+    req, padded = request_size(caps, box)
     notes: list[str] = []
 
     settings = dict(st.settings_for(st.backend))
@@ -186,7 +201,7 @@ def plan_panel(
     )
 
     # cast: the layout's points (page coords) win over the IR's fractions
-    sx, sy = req[0] / rect.w, req[1] / rect.h
+    sx, sy = (box if padded else req)[0] / rect.w, (box if padded else req)[1] / rect.h
     where = {c.name: (c.x * rect.w, c.y * rect.h) for c in panel.cast}
     where.update({n: (x - rect.x, y - rect.y) for n, (x, y) in geom.cast})
     cast = tuple((n, (round(x * sx, 2), round(y * sy, 2))) for n, (x, y) in where.items())
@@ -243,7 +258,19 @@ def plan_panel(
         notes=tuple(notes),
         references=references,
         loras=loras,
+        padded=padded,
     )
+
+
+def request_size(caps: Capabilities, box: tuple[int, int]) -> tuple[tuple[int, int], bool]:
+    """The size to ask ``caps``'s backend for a panel of ``box`` pixels, and whether
+    it is the box padded right and down to the backend's multiple."""
+    m = caps.multiple_of
+    if caps.allowed_sizes is None and m > 1:
+        grown = (-(-box[0] // m) * m, -(-box[1] // m) * m)
+        if grown != box and caps.accepts_size(*grown):
+            return grown, True
+    return caps.negotiate_size(*box), False
 
 
 def character_inputs(

@@ -13,13 +13,18 @@ Where the work runs:
   endpoints (servers) take at most ``capabilities.concurrency`` of them each
   (:class:`EndpointSlots`), the least busy endpoint first.
 * A slot is held only while the backend is asked: the request (mask, init
-  image, and the box-size pair for compositing when the request size differs)
-  is drawn before it, by one of the extra threads that run ahead of the slots
-  (``PREPARE_AHEAD``), and compositing and encoding happen after it.
+  image, their PNGs, and the box-size pair for compositing: the top-left part
+  of a padded request, drawn again only for a scaled one) is made before it,
+  by one of the extra threads that run ahead of the slots (``PREPARE_AHEAD``),
+  and compositing and encoding happen after it. Encoding, decoding, resizing
+  and compositing run in Pillow's C code, which lets other threads run.
 * A local backend (the draft) is CPU work only: with two or more cores and
   enough panels, each panel is painted, composited and encoded in a worker
   process (``--jobs`` processes, at most one per core); threads keep the cache,
-  the per-panel file locks, the retries and the progress, as before.
+  the per-panel file locks, the retries and the progress, as before. The
+  processes are started at the first panel not in the cache; until they are
+  up (about a second) the threads paint in this process, so a small book pays
+  nothing for them. Either way a panel's bytes are the same.
 
 What a job and its outcome are, and what a failed job says, live in
 :mod:`comicc.paint.jobs`; compositing a backend's answer and the worker
@@ -61,6 +66,7 @@ from comicc.paint.finish import (
     finish,
     ignore_interrupts,
     paint_locally,
+    warm_up,
 )
 from comicc.paint.jobs import PaintJob, PaintOutcome, failure, where_painting
 from comicc.paint.plan import PanelPlan, plan_panel
@@ -76,7 +82,6 @@ MAX_ATTEMPTS = 5
 MAX_RETRY_SECONDS = 300.0
 LOCK_POLL_SECONDS = 0.2  # how often a build waiting for another's panel checks for Ctrl-C
 PREPARE_AHEAD = 2  # threads drawing the next requests while the slots are busy
-PROCESS_POOL_AFTER_MISSES = 3  # started at the third local panel not in the cache
 PROCESS_POOL_MIN_JOBS = 24  # fewer: starting the worker processes (~1 s) costs more than it gives
 DEFAULT_NETWORK_JOBS = 4  # in flight for a backend that states no concurrency of its own
 
@@ -131,8 +136,11 @@ class Painter:
         self._processes: cf.ProcessPoolExecutor | None = None
         self._processes_lock = threading.Lock()
         self.painted_in_processes = 0  # attempts a worker process ran (for tests, bench)
+        # True: a local panel waits for the worker processes to be up instead of
+        # painting in its thread meanwhile (tests that count the processes' work)
+        self.wait_for_processes = False
         self._local_jobs = 0  # jobs of local backends in this paint()
-        self._local_misses = 0  # of those, how many needed painting so far
+        self._warming: list[cf.Future[None]] = []  # one no-op per worker process
 
     def _sleep_unless_cancelled(self, seconds: float) -> None:
         self.cancelled.wait(seconds)
@@ -153,35 +161,35 @@ class Painter:
         return max(1, total)
 
     def _process_pool(self) -> cf.ProcessPoolExecutor | None:
-        """The worker processes for local backends, started once a few panels
-        turned out to need painting; None when they would not pay: one core,
-        one job at a time, a short book, or only a panel or two to paint."""
+        """The worker processes for local backends, started at the first panel
+        that needs painting; None when they would not pay: one core, one job at
+        a time, or a short book."""
         cores = os.cpu_count() or 1
         if cores < 2 or self.workers < 2 or self._local_jobs < PROCESS_POOL_MIN_JOBS:
             return None
         with self._processes_lock:
-            self._local_misses += 1
-            if self._local_misses < PROCESS_POOL_AFTER_MISSES:
-                return None
             if self._processes is None and not self.cancelled.is_set():
                 # forkserver: the build has threads running, which fork() must not copy
                 context = multiprocessing.get_context("forkserver")
                 context.set_forkserver_preload(["comicc.paint.scheduler"])
+                size = min(self.workers, cores)
                 self._processes = cf.ProcessPoolExecutor(
-                    max_workers=min(self.workers, cores),
-                    mp_context=context,
-                    initializer=ignore_interrupts,
+                    max_workers=size, mp_context=context, initializer=ignore_interrupts
                 )
+                # every worker starts now, not when the threads are done with theirs
+                self._warming = [self._processes.submit(warm_up) for _ in range(size)]
             return self._processes
 
     def _in_process(self, backend: Backend) -> bool:
-        """A built-in local backend paints in a worker process (a plugin's class
-        may not be importable there, so it paints in its thread)."""
-        return (
-            not backend.capabilities.needs_network
-            and type(backend).__module__.startswith("comicc.")
-            and self._process_pool() is not None
-        )
+        """A built-in local backend paints in a worker process once they are up
+        (a plugin's class may not be importable there, so it paints in its thread)."""
+        if backend.capabilities.needs_network or not type(backend).__module__.startswith("comicc."):
+            return False
+        if self._process_pool() is None:
+            return False
+        if self.wait_for_processes:
+            cf.wait(self._warming)
+        return all(f.done() for f in self._warming)
 
     # ------------------------------------------------------------ one job
     def _paint_one(self, job: PaintJob) -> PaintOutcome:
@@ -402,7 +410,7 @@ class Painter:
             for j in jobs
             if not self.backends[j.panel.settings.backend].capabilities.needs_network
         ]
-        self._local_jobs, self._local_misses = len(local), 0
+        self._local_jobs = len(local)
         threads = self.workers + (PREPARE_AHEAD if network else 0)
         pool = cf.ThreadPoolExecutor(max_workers=threads, thread_name_prefix="comicc-paint")
         try:
@@ -425,6 +433,7 @@ class Painter:
             if self._processes is not None:
                 self._processes.shutdown(wait=not self.cancelled.is_set(), cancel_futures=True)
                 self._processes = None
+                self._warming = []
         pool.shutdown(wait=True)
         outcomes = [r for r in results if r is not None]
         self._say_stopped(outcomes)
