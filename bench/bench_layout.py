@@ -10,9 +10,10 @@ the median, p90 and max time a page. ``--write-script`` writes the same
 generated book as a ``.comic`` script (the shipped theme instead of the test
 theme, so not the same geometry) to measure the whole process through the CLI.
 Target: under 10 s for 200 pages on a 2-core machine. A book of 24 pages or
-more is laid out in forked processes, one per core (``layout/engine.py``);
-``COMICC_LAYOUT_JOBS=1`` measures one process, ``COMICC_LAYOUT_JOBS=N`` forces N.
-CPU time is the parent's only: compare wall times.
+more is laid out in this process and forked ones, one per core
+(``layout/engine.py``); ``COMICC_LAYOUT_JOBS=1`` measures one process,
+``COMICC_LAYOUT_JOBS=N`` forces N. CPU time is this process's only (its share of
+the pages, and unpickling the workers' pages): compare wall times.
 """
 
 from __future__ import annotations

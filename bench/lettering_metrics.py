@@ -27,7 +27,10 @@ Definitions (issue 11):
 * unjoined run: two consecutive balloons of one speaker and one kind in a
   panel, both drawn with a tail;
 * one-word last line: the last line of a balloon or caption of 4 words or
-  more holds one word.
+  more holds one word;
+* gutter break: a body (display lettering: its text, turned as drawn) reaching
+  past its panel's border; a bad one leaves the page's live area or enters
+  another panel (more than 0.3 pt²).
 """
 
 from __future__ import annotations
@@ -45,6 +48,7 @@ import sys
 from dataclasses import dataclass, field
 from typing import Any
 
+from shapely.affinity import rotate
 from shapely.geometry import Point as SPoint
 from shapely.geometry import Polygon, box
 from shapely.ops import unary_union
@@ -53,6 +57,8 @@ ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
 COMICC = os.path.join(ROOT, ".venv", "bin", "comicc")
 FACE_SCALE = 0.064  # head radius / the panel's shorter side (the draft backend's largest head)
 MIN_AREA = 0.3  # pt²
+LONG_TAIL = 0.45  # ``--tails`` lists tails longer than this fraction of the panel height
+SIDE_TAIL = 60.0  # ... and those farther than this from vertical (degrees)
 WEAK_END = {"A", "AN", "THE", "OF", "TO"}
 ORDER_EXEMPT = {"sfx", "note"}
 TOKEN = re.compile(r"[MLCZ]|-?\d+(?:\.\d+)?")
@@ -196,7 +202,12 @@ class Tally:
     words_per_line: list[float] = field(default_factory=list)
     tip_far: int = 0  # tips farther than one head height from the mouth, or inside the head
     tails: int = 0
+    gutter_breaks: int = 0  # bodies reaching past their panel's border (into the gutter)
+    bad_breaks: int = 0  # ... off the page's live area or into another panel
+    sfx: int = 0
+    sfx_turned: int = 0
     problems: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # long or side tails (``--tails``)
 
     def add(self, other: Tally) -> None:
         for k, v in vars(other).items():
@@ -235,6 +246,11 @@ def measure_panel(t: Tally, name: str, pg: dict, pn: dict, reading: str) -> None
     for b in pn["balloons"]:
         it = Item(name, pg["numbers"][0], pn["id"], tuple(prect), b)
         it.text = text_shape(b)
+        if b.get("angle") and it.text is not None:  # turned display lettering (SFX)
+            x1, y1, x2, y2 = it.rect
+            cx, cy = (x1 + x2) / 2, (y1 + y2) / 2
+            # y points down: a turn counter-clockwise on the page is clockwise here
+            it.text = rotate(it.text, -b["angle"], origin=(cx, cy))
         if b["kind"] in ("sfx", "title"):
             it.body = it.text if it.text is not None else box(*it.rect)
         else:
@@ -253,6 +269,29 @@ def measure_panel(t: Tally, name: str, pg: dict, pn: dict, reading: str) -> None
     cast = {c["name"]: (c["x"], c["y"]) for c in pn["cast"]}
     inside = {n: p for n, p in cast.items() if px <= p[0] <= px + pw and py <= p[1] <= py + ph}
     faces = {n: face_box(prect, p) for n, p in inside.items()}
+    # breaking the border: how often, and never off the live area or into another panel
+    live = box(
+        pg["live"][0], pg["live"][1], pg["live"][0] + pg["live"][2], pg["live"][1] + pg["live"][3]
+    )
+    own = box(px - 0.01, py - 0.01, px + pw + 0.01, py + ph + 0.01)
+    others = [
+        box(o["rect"][0], o["rect"][1], o["rect"][0] + o["rect"][2], o["rect"][1] + o["rect"][3])
+        for o in pg["panels"]
+        if o is not pn
+    ]
+    for it in items:
+        if it.kind == "sfx":
+            t.sfx += 1
+            t.sfx_turned += bool(it.data.get("angle"))
+        if it.body is None or own.contains(it.body):
+            continue
+        t.gutter_breaks += 1
+        t.notes.append(f"{name} {pn['id']}: gutter break: {it.id}")
+        if not live.buffer(0.01).contains(it.body) or any(
+            it.body.intersection(o).area > MIN_AREA for o in others
+        ):
+            t.bad_breaks += 1
+            t.problems.append(f"{name} {pn['id']}: break: {it.id} off the live area or in a panel")
 
     def flag(kind: str, msg: str) -> None:
         t.problems.append(f"{name} {pn['id']}: {kind}: {msg}")
@@ -312,6 +351,11 @@ def measure_panel(t: Tally, name: str, pg: dict, pn: dict, reading: str) -> None
         t.tail_len.append(length / ph)
         dx, dy = tip[0] - base[0], tip[1] - base[1]
         t.tail_ang.append(math.degrees(math.atan2(abs(dx), abs(dy) + 1e-9)))
+        if length / ph > LONG_TAIL or t.tail_ang[-1] > SIDE_TAIL:
+            t.notes.append(
+                f"{name} {pn['id']}: tail: {it.id} length {length / ph:.2f} × panel height,"
+                f" {t.tail_ang[-1]:.0f}° from vertical"
+            )
         if spk in cast:
             own = math.dist(tip, cast[spk])
             others = [math.dist(tip, p) for n, p in cast.items() if n != spk]
@@ -398,6 +442,8 @@ def summary(t: Tally) -> dict[str, Any]:
         ],
         "upper_third_pct": pct(t.upper_third, t.upper_base),
         "smallest_type_pt": round(t.min_size, 2),
+        "gutter_breaks": f"{t.gutter_breaks}, {t.bad_breaks} off the live area or into a panel",
+        "sfx_turned": f"{t.sfx_turned} of {t.sfx}",
     }
 
 
@@ -405,6 +451,12 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("files", nargs="*")
     ap.add_argument("--show", action="store_true", help="list every offending item")
+    ap.add_argument(
+        "--tails",
+        action="store_true",
+        help=f"list long tails (> {LONG_TAIL} × panel height), side tails (> {SIDE_TAIL}°) "
+        "and balloons breaking their panel's border",
+    )
     ap.add_argument("--json", action="store_true", help="print the figures as JSON")
     ap.add_argument(
         "--comicc",
@@ -433,6 +485,9 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  {k:30} {v}")
     if args.show:
         for p in total.problems:
+            print(p)
+    if args.tails:
+        for p in total.notes:
             print(p)
     return 0
 

@@ -1,6 +1,8 @@
 """The layout's speed-ups change nothing: the memo of tails and costs, the
-column-wise candidate filter and the forked workers give the same layout as
-the plain computation (the goldens check the examples byte for byte)."""
+column-wise candidate filter, the forked workers, the height-indexed
+point-in-outline test, the cached Bézier weights and the arc-length table give
+the same results as the plain computation (the goldens check the examples byte
+for byte)."""
 
 from __future__ import annotations
 
@@ -13,10 +15,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from comicc.layout import candidates, engine, place, to_json
+from comicc.layout import candidates, engine, geometry, outlines, place, to_json
 from comicc.layout.balloons import voice_colors
-from comicc.layout.collide import rect_gap
-from comicc.layout.geometry import Rect
+from comicc.layout.collide import IndexedPolys, polys_contain, rect_gap
+from comicc.layout.geometry import MAX_CURVE_PIECES, Point, Rect
 from comicc.layout.grid import layout_page
 from comicc.layout.items import (
     BalloonToPlace,
@@ -26,7 +28,9 @@ from comicc.layout.items import (
     reading_order_ok,
 )
 from comicc.layout.measure import as_measurer
+from comicc.layout.shapes import body_path
 from comicc.layout.text import Fit
+from comicc.model import ir
 from support.layout import US, make_theme, page, panel, script
 
 THEME = make_theme()
@@ -223,3 +227,84 @@ def test_never_forks_while_a_thread_runs(monkeypatch: pytest.MonkeyPatch) -> Non
         monkeypatch.delenv("COMICC_LAYOUT_JOBS")
         assert engine._jobs(200) == min(len(os.sched_getaffinity(0)), 4)
         assert engine._jobs(engine.PARALLEL_PAGES - 1) == 1
+
+
+def _plain_contains(polys: list[list[tuple[float, float]]], p: tuple[float, float]) -> bool:
+    """The even-odd test of ``collide.polys_contain`` edge by edge, as it was."""
+    x, y = p
+    inside = False
+    for poly in polys:
+        n = len(poly)
+        for i in range(n):
+            (xi, yi), (xj, yj) = poly[i], poly[i - 1]
+            if (yi > y) != (yj > y) and x < xi + (y - yi) * (xj - xi) / (yj - yi):
+                inside = not inside
+    return inside
+
+
+coords = st.floats(-50, 50, allow_nan=False)
+points = st.tuples(coords, coords)
+
+
+@FAST
+@given(st.lists(st.lists(points, min_size=1, max_size=12), min_size=1, max_size=3), st.data())
+def test_indexed_polygons_answer_as_the_plain_test(polys: list, data: st.DataObject) -> None:
+    indexed = IndexedPolys(polys)
+    assert list(indexed) == polys  # still the polygons, for the callers that walk them
+    corners = [q for poly in polys for q in poly]
+    for _ in range(20):  # anywhere, and exactly at the corners (ties at an edge's end)
+        p = data.draw(st.one_of(points, st.sampled_from(corners)))
+        assert polys_contain(indexed, p) == _plain_contains(polys, p)
+        assert polys_contain(polys, p) == _plain_contains(polys, p)
+
+
+@FAST
+@given(st.sampled_from(list(ir.BalloonKind)), st.integers(0, 99), st.data())
+def test_tails_of_indexed_outlines_are_the_same(
+    kind: ir.BalloonKind, seed: int, data: st.DataObject
+) -> None:
+    r = Rect(10.0, 20.0, data.draw(st.floats(12, 160)), data.draw(st.floats(12, 90)))
+    polys = [line.points for line in body_path(kind, r, seed).polylines(0.25)]
+    indexed = IndexedPolys(polys)
+    for _ in range(30):
+        p = (data.draw(st.floats(r.x - 4, r.x2 + 4)), data.draw(st.floats(r.y - 4, r.y2 + 4)))
+        assert indexed.contains(p) == _plain_contains(polys, p)
+
+
+def _plain_cubic(p0: Point, p1: Point, p2: Point, p3: Point, tol: float) -> list[Point]:
+    """``geometry._cubic_points`` computing its weights for every curve, as it was."""
+    mx = max(abs(p0[0] - 2 * p1[0] + p2[0]), abs(p1[0] - 2 * p2[0] + p3[0]))
+    my = max(abs(p0[1] - 2 * p1[1] + p2[1]), abs(p1[1] - 2 * p2[1] + p3[1]))
+    n = max(1, min(MAX_CURVE_PIECES, math.ceil(math.sqrt(0.75 * math.hypot(mx, my) / tol))))
+    out = []
+    for i in range(1, n + 1):
+        t = i / n
+        u = 1.0 - t
+        a, b, c, d = u * u * u, 3 * u * u * t, 3 * u * t * t, t * t * t
+        out.append(
+            (
+                a * p0[0] + b * p1[0] + c * p2[0] + d * p3[0],
+                a * p0[1] + b * p1[1] + c * p2[1] + d * p3[1],
+            )
+        )
+    return out
+
+
+@FAST
+@given(st.lists(points, min_size=4, max_size=4), st.sampled_from([0.05, 0.1, 0.25, 1.0]))
+def test_cached_bezier_weights_give_the_same_points(pts: list, tol: float) -> None:
+    p0, p1, p2, p3 = pts
+    assert geometry._cubic_points(p0, p1, p2, p3, tol) == _plain_cubic(p0, p1, p2, p3, tol)
+
+
+def test_ellipse_arc_table_is_the_running_sum() -> None:
+    for a, b in ((1.0, 1.0), (57.3, 21.9), (3.2, 140.0)):
+        ell = outlines._Ellipse(a, b)
+        total, cum = 0.0, [0.0]
+        px, py = ell.point(0.0)
+        for t in ell.ts[1:]:
+            qx, qy = ell.point(t)
+            total = total + math.dist((px, py), (qx, qy))
+            cum.append(total)
+            px, py = qx, qy
+        assert ell.cum == cum and ell.length == cum[-1]

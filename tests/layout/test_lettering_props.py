@@ -16,6 +16,8 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from comicc.layout import Rect, layout_book
+from comicc.layout.collide import poly_hits_rect
+from comicc.layout.engine import FOLD_CLEAR
 from comicc.layout.items import PlacementTuning, face_box, joinable
 from support.layout import US, make_theme, page, panel, script
 
@@ -119,6 +121,7 @@ SHORT_TRAIL = script(
 def test_hard_lettering_constraints(sc):
     book, issues = layout_book(sc, THEME, US)
     overflow_lines = {d.span.line for d in issues if d.code == "text-overflow" and d.span}
+    unjoined = frozenset(d.span.line for d in issues if d.code == "unjoined" and d.span)
     for pg, ir_page in zip(book.pages, sc.pages, strict=True):
         for pn, ir_panel in zip(pg.panels, ir_page.panels, strict=True):
             heads = _heads(pn)
@@ -157,17 +160,24 @@ def test_hard_lettering_constraints(sc):
                     run.append(balloon)
                 else:
                     if run:
-                        _one_tail(run, by_id)
+                        _one_tail(run, by_id, unjoined)
                     run = [before, balloon] if joinable(before, balloon) else []
             if run:
-                _one_tail(run, by_id)
+                _one_tail(run, by_id, unjoined)
 
 
-def _one_tail(run, by_id) -> None:
+def _one_tail(run, by_id, unjoined=frozenset()) -> None:
     geoms = [by_id[b.id] for b in run]
     if any(g.overflow > 0 for g in geoms):
         return  # a left-out member breaks the run (its neighbours may stand alone)
-    assert sum(g.tail is not None for g in geoms) <= 1, [g.id for g in geoms]
+    # a member the panel had no room to stack starts a run of its own, and says so
+    parts: list[list] = [[]]
+    for b, g in zip(run, geoms, strict=True):
+        if parts[-1] and b.span is not None and b.span.line in unjoined:
+            parts.append([])
+        parts[-1].append(g)
+    for part in parts:
+        assert sum(g.tail is not None for g in part) <= 1, [g.id for g in part]
 
 
 def test_speakers_without_cast_get_distinct_spots():
@@ -240,3 +250,105 @@ def test_forked_layout_is_the_same_book(monkeypatch):
     one = layout_book(sc, THEME, US)
     monkeypatch.setenv("COMICC_LAYOUT_JOBS", "2")
     assert layout_book(sc, THEME, US) == one
+
+
+SOUNDS = ["BLAM", "CLICK", "KRAKOOM", "KLANG KLANG", "*THOOM*", "SPLOOSH!"]
+
+
+@st.composite
+def sfx_pages(draw):
+    """Panels with sound effects (some NEAR a cast member) among crowded dialogue, in
+    narrow panels (three or four to a tier) where balloons may break the border."""
+    reading = draw(st.sampled_from(["ltr", "rtl"]))
+    per_tier = draw(st.sampled_from([2, 3, 4]))
+    count = per_tier + draw(st.integers(0, per_tier))
+    built = []
+    idx = 1
+    for i in range(count):
+        items = draw(st.lists(lines(), min_size=1, max_size=4))
+        speakers = sorted({it[0] for it in items if it[0] in NAMES})
+        for _ in range(draw(st.integers(1, 2))):
+            sound = draw(st.sampled_from(SOUNDS))
+            near = draw(st.sampled_from([None, *speakers]))
+            at = draw(st.integers(0, len(items)))
+            items.insert(at, ("SFX", sound, f"NEAR {near}") if near else ("SFX", sound))
+        cast = {}
+        slots = draw(st.permutations([0.2, 0.5, 0.8]))
+        for name, fx in zip(speakers, slots, strict=False):
+            if draw(st.booleans()):
+                cast[name] = (fx, draw(st.floats(0.3, 0.85)))
+        built.append(panel(i + 1, items, cast, first_index=idx))
+        idx += len(items)
+    layout = (per_tier, count - per_tier) if count > per_tier else (per_tier,)
+    numbers = (1, 2) if draw(st.booleans()) else None  # a spread: a fold down the middle
+    return script([page(1, built, layout=layout, numbers=numbers)], reading)
+
+
+@given(sfx_pages())
+def test_sfx_never_on_a_face_and_broken_borders_stay_in_the_gutter(sc):
+    book, _issues = layout_book(sc, THEME, US)
+    pg = book.pages[0]
+    for pn in pg.panels:
+        heads = _heads(pn)
+        others = [o.rect for o in pg.panels if o is not pn]
+        for b in pn.balloons:
+            if b.overflow > 0:
+                continue
+            if b.kind == "sfx":
+                # the turned lettering box: a small angle, never on a face box
+                assert abs(b.angle) <= TUNING.sfx_tilt + 1e-9, b.id
+                turned = list(b.body.points())
+                for name, f in heads.items():
+                    assert not poly_hits_rect(turned, f), (b.id, name)
+                assert pn.rect.contains(b.body.bbox(), eps=0.01), b.id  # never breaks out
+            else:
+                assert b.angle == 0.0
+            if b.kind in ("sfx", "note", "title"):
+                assert pn.rect.contains(b.rect, eps=0.01), b.id
+            # a body breaking the border stays on the page's live area, out of other panels
+            # and clear of a spread's fold
+            box = b.body.bbox()
+            assert pg.live.contains(box, eps=0.01), b.id
+            for o in others:
+                assert not box.intersects(o), (b.id, o)
+            if len(pg.numbers) > 1 and not pn.rect.contains(box, eps=0.01):
+                fold = pg.width / 2
+                assert box.x2 <= fold - FOLD_CLEAR + 0.01 or box.x >= fold + FOLD_CLEAR - 0.01
+
+
+def test_gutter_break_fits_a_burst_in_a_narrow_panel():
+    """As in long-night p4.1: an SFX and a burst in a one-third-width panel whose
+    speaker stands half-way down. The burst is too wide for the panel: it breaks the
+    border into the gutter toward the next panel (never into it); with the theme
+    switch off it is left out and reported."""
+    shout = "Don't you *dare* quit on me now, you old rust bucket!"
+    items = [("SFX", "KOFF KOFF KOFF"), ("GUS", shout, "SHOUT")]
+    pgs = page(
+        1,
+        [panel(1, items, {"GUS": (0.5, 0.5)}), [("MOUSE", "Hi.")], [("RAT", "Yo.")], []],
+        layout=(3, 1),
+        heights=(1.0, 2.0),
+    )
+    book, issues = layout_book(script([pgs]), THEME, US)
+    pg = book.pages[0]
+    pn, right = pg.panels[0], pg.panels[1]
+    burst = pn.balloons[1]
+    assert burst.overflow == 0 and burst.tail is not None
+    assert burst.rect.x2 > pn.rect.x2  # breaks the border ...
+    assert burst.rect.x2 <= right.rect.x - TUNING.gutter_clear + 0.01  # ... not into the next
+    assert not [d for d in issues if d.code == "text-overflow"]
+    off = make_theme(extra={"layout": {"gutter_break": False}})
+    book, issues = layout_book(script([pgs]), off, US)
+    assert book.pages[0].panels[0].balloons[1].overflow > 0
+    assert [d for d in issues if d.code == "text-overflow"]
+
+
+def test_sfx_turn_is_stable_and_small():
+    items = [("HAMMY", "Look out!"), ("SFX", "BLAM", "NEAR HAMMY")]
+    sc = script([page(1, [panel(1, items, {"HAMMY": (0.3, 0.7)})])])
+    one = layout_book(sc, THEME, US)[0].pages[0].panels[0].balloons[1]
+    two = layout_book(sc, THEME, US)[0].pages[0].panels[0].balloons[1]
+    assert one.angle == two.angle and 3.0 <= abs(one.angle) <= TUNING.sfx_tilt
+    flat = make_theme(extra={"layout": {"sfx_tilt": 0}})
+    upright = layout_book(sc, flat, US)[0].pages[0].panels[0].balloons[1]
+    assert upright.angle == 0.0

@@ -6,23 +6,27 @@ import argparse
 import io
 import json
 import sys
+from collections.abc import Iterator
 from pathlib import Path
-
-from PIL import Image
 
 from comicc.commands.check import check_script
 from comicc.commands.report import EXIT_ERRORS, EXIT_OK, print_diagnostics
 from comicc.diagnostics import Sink
 from comicc.files import FileRefused, describe_os_error, write_file_set
-from comicc.layout import to_json
-from comicc.output import PAGE_NAMES, draw_wireframe
+from comicc.layout import BookGeom, to_json
 from comicc.pipeline import layout, locked_sizes
 
 
-def _png(image: Image.Image) -> bytes:
-    buf = io.BytesIO()
-    image.save(buf, "PNG")
-    return buf.getvalue()
+def _wireframes(book: BookGeom, dpi: int) -> Iterator[tuple[str, bytes]]:
+    """``page-001.png``... and their PNG bytes. The output stage (Pillow, the
+    writers) is imported here, only when ``--png`` asks for it: ``--json``
+    alone never loads it."""
+    from comicc.output import draw_wireframe
+
+    for i, page in enumerate(book.pages, start=1):
+        buf = io.BytesIO()
+        draw_wireframe(page, dpi=dpi).save(buf, "PNG")
+        yield f"page-{i:03d}.png", buf.getvalue()
 
 
 def cmd_layout(args: argparse.Namespace) -> int:
@@ -42,13 +46,11 @@ def cmd_layout(args: argparse.Namespace) -> int:
     if args.json or not args.png:
         sys.stdout.write(json.dumps(to_json(book), indent=1) + "\n")
     if args.png:
+        from comicc.output import PAGE_NAMES
+
         out = Path(args.png)
-        pages = (
-            (f"page-{i:03d}.png", _png(draw_wireframe(page, dpi=args.dpi)))
-            for i, page in enumerate(book.pages, start=1)
-        )
         try:
-            write_file_set(out, pages, names=PAGE_NAMES)
+            write_file_set(out, _wireframes(book, args.dpi), names=PAGE_NAMES)
         except (OSError, FileRefused) as e:
             message = str(e) if isinstance(e, FileRefused) else describe_os_error(e, out)
             if message is None:

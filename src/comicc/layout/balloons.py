@@ -12,10 +12,11 @@ so that the head a tail points at stays in the picture).
 
 from __future__ import annotations
 
+import math
 import zlib
 
-from comicc.layout.geometry import BalloonGeom, PathCmd, Shape, Stroke, VectorPath
-from comicc.layout.items import PanelContext, PlacedBalloon
+from comicc.layout.geometry import BalloonGeom, PathCmd, Rect, Shape, Stroke, VectorPath
+from comicc.layout.items import PanelContext, PlacedBalloon, untilted_size
 from comicc.layout.shapes import body_path, stroke_for
 from comicc.layout.tails import connector_path, tail_path
 from comicc.model import ir
@@ -123,6 +124,7 @@ def build_geoms(
 
     out = []
     for p in placed:
+        angle = 0.0
         balloon = ctx.balloons[p.index].balloon
         kind, r = balloon.kind, p.rect
         lines = p.fit.text_lines(r)
@@ -136,6 +138,9 @@ def build_geoms(
             reserve = (body,) if kind is K.TITLE else ()
             tail = None
             shapes = ()
+            angle = ctx.balloons[p.index].angle_of(p.fit)
+            if angle:  # a turned SFX: placed as its bounding box, drawn as the turned box
+                r, body = _turned(r, angle)
         else:
             body, tail, conn = parts[p.index]
             shapes = ()
@@ -158,9 +163,22 @@ def build_geoms(
                 reserve,
                 p.overflow,
                 line_no,
+                angle if p.index not in parts and not _left_out(p) else 0.0,
             )
         )
     return tuple(out)
+
+
+def _turned(box: Rect, angle: float) -> tuple[Rect, VectorPath]:
+    """The lettering box whose turn by ``angle`` has the bounding box ``box`` (same
+    center), and the turned box as a path."""
+    w, h = untilted_size(box.w, box.h, angle)
+    cx, cy = box.center
+    c, s = math.cos(math.radians(angle)), math.sin(math.radians(angle))
+    # counter-clockwise on the page: y points down
+    corners = [(-w / 2, -h / 2), (w / 2, -h / 2), (w / 2, h / 2), (-w / 2, h / 2)]
+    pts = [(cx + x * c + y * s, cy - x * s + y * c) for x, y in corners]
+    return Rect(cx - w / 2, cy - h / 2, w, h), VectorPath.polygon(pts)
 
 
 def _order(outline: Outline) -> list[VectorPath]:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import math
 from bisect import bisect_left
 from collections.abc import Iterable
+from operator import itemgetter
 from typing import NamedTuple
 
 from comicc.layout.collide import band, poly_hits_rect, rect_gap
@@ -28,6 +29,7 @@ from comicc.layout.items import (
     PanelContext,
     PlacedBalloon,
     TailCorridor,
+    break_cost,
     tail_corridor,
 )
 from comicc.layout.text import Fit
@@ -73,7 +75,11 @@ def _axes(
     if a is None or bxs is None or bys is None:
         return [], []  # the body is larger than the area
     if not state and balloon.prev is None:
-        return _dedupe(bxs), _dedupe(bys)
+        key = ("axes0", balloon.index, w, h)
+        got = ctx.memo.get(key)
+        if got is None:
+            got = ctx.memo[key] = (_dedupe(bxs), _dedupe(bys))
+        return got
     tuning = ctx.tuning
     xs: list[float] = []
     ys: list[float] = []
@@ -103,6 +109,8 @@ def _base_axes(
     a = ctx.area
     if balloon.kind is K.TITLE:
         a = _title_area(ctx)
+    elif ctx.core is not None and balloon.kind in (K.SFX, K.NOTE):
+        a = ctx.core  # display lettering and notes never break the border
     if w > a.w + 1e-6 or h > a.h + 1e-6:
         return None, None, None
     kind = balloon.kind
@@ -131,6 +139,10 @@ def _base_axes(
             else:
                 bottom = my + tuning.mouth_clear
             ys += [bottom + tuning.tip_clear + pref]  # below the speaker, tail up: a last resort
+    core = ctx.core
+    if core is not None and kind is not K.TITLE:  # breaking the border: its own edges too
+        xs += [core.x, core.x2 - w]
+        ys += [core.y, core.y2 - h]
     lo, hi = a.x, a.x2 - w
     xs = [min(max(x, lo), hi) for x in xs]
     lo, hi = a.y, a.y2 - h
@@ -141,9 +153,11 @@ def _base_axes(
 def _dedupe(vals: Iterable[float], grid: float = 0.75) -> list[float]:
     """Sorted values, dropping those within ``grid`` of one already kept."""
     out: list[float] = []
+    last = -math.inf
     for v in sorted(vals):
-        if not out or v - out[-1] >= grid:
+        if not out or v - last >= grid:
             out.append(v)
+            last = v
     return out
 
 
@@ -156,7 +170,7 @@ def _cost(
 ) -> float:
     a = ctx.area
     kind = balloon.kind
-    cost = 0.0
+    cost = break_cost(ctx, r)
     rtl = ctx.reading == "rtl"
     if kind is K.NOTE:
         cost += 3 * (a.y2 - r.y2) / a.h + (abs(r.x2 - a.x2) if rtl else abs(r.x - a.x)) / a.w
@@ -199,13 +213,14 @@ def _cost(
 
 
 def tuning_len(ctx: PanelContext, r: Rect) -> float:
-    """The longest tail that costs nothing extra: 2 × the body height, at least 40 pt."""
-    return max(40.0, 2.0 * r.h, ctx.tuning.tail_min + 10)
+    """The longest tail that costs nothing extra: ``tail_long`` × the body height, at
+    least 40 pt."""
+    return max(40.0, ctx.tuning.tail_long * r.h, ctx.tuning.tail_min + 10)
 
 
 def _title_area(ctx: PanelContext) -> Rect:
     """Where a TITLE may go: the area kept clear of the border by ``title_clear`` more."""
-    a, d = ctx.area, ctx.tuning.title_clear
+    a, d = ctx.core or ctx.area, ctx.tuning.title_clear
     d = min(d, a.w / 4, a.h / 4)
     return a.inset(d)
 
@@ -257,7 +272,8 @@ def tail_ok(ctx: PanelContext, balloon: BalloonToPlace, tail: TailCorridor) -> b
             if n != own and math.dist(tip, f.center) < f.h:
                 return False
     elif mine is not None:
-        for end in (tip, tail.end):  # the aim and where the drawn tail stops
+        # the aim and where the drawn tail stops (the same point but for a thought trail)
+        for end in (tip,) if tail.end is tip else (tip, tail.end):
             d = math.dist(end, mine)
             for n, p in ctx.points.items():
                 if n != own and math.dist(end, p) <= d + 1e-6:
@@ -368,11 +384,13 @@ def prefilter(
                         continue
                 # a cheap first estimate (height, offset from the speaker): tails are costly
                 est = 3 * (y - ay) / ah + penalty
+                if ctx.core is not None:
+                    est += break_cost(ctx, Rect(x, y, w, h))
                 if mx is not None:
                     est += xcost
                 pre.append((est, x, y, fit, penalty))
     if tailed:
-        pre.sort(key=lambda e: (e[0], e[1], e[2]))
+        pre.sort(key=itemgetter(0, 1, 2))  # estimate, x, y
         del pre[CANDIDATES_COMPACT if ctx.compact else CANDIDATES :]
     return pre, prev, tailed
 
@@ -423,5 +441,5 @@ def candidates(
         if prev is not None:
             conn = tuple(band(prev.rect.center, r.center, tuning.connector_width / 2 + 1))
         out.append(Candidate(c + penalty, x, y, r, fit, tail, conn))
-    out.sort(key=lambda cand: (cand.cost, cand.x, cand.y))
+    out.sort(key=itemgetter(0, 1, 2))  # cost, x, y
     return out

@@ -43,8 +43,56 @@ def polys_hit(a: Sequence[Point], b: Sequence[Point]) -> bool:
     return not (_separated_along_edges(a, a, b) or _separated_along_edges(b, a, b))
 
 
+class IndexedPolys(list[list[Point]]):
+    """Polygons (a list of them, used as one) with their edges indexed by height, so
+    that :func:`polys_contain` asked many times about one outline (a tail's base
+    buried in its body) tests only the edges at the point's height: the same
+    answer, edge for edge the same arithmetic."""
+
+    BANDS = 24  # horizontal bands the edges are filed in
+
+    def __init__(self, polys: Sequence[list[Point]]):
+        super().__init__(polys)
+        edges: list[tuple[float, float, float, float, float]] = []
+        for poly in self:
+            if not poly:
+                continue
+            xj, yj = poly[-1]
+            for xi, yi in poly:
+                if yi != yj:  # a level edge never crosses
+                    edges.append((xi, yi, yj, xj - xi, yj - yi))
+                xj, yj = xi, yi
+        ys = [e[1] for e in edges] + [e[2] for e in edges]
+        self._y0 = min(ys, default=0.0)
+        span = max(ys, default=0.0) - self._y0
+        self._step = span / self.BANDS if span > 0 else 1.0
+        self._bands: list[list[tuple[float, float, float, float, float]]] = [
+            [] for _ in range(self.BANDS)
+        ]
+        for e in edges:
+            lo, hi = min(e[1], e[2]), max(e[1], e[2])
+            for b in range(self._band(lo), self._band(hi) + 1):
+                self._bands[b].append(e)
+
+    def _band(self, y: float) -> int:
+        return min(self.BANDS - 1, max(0, int((y - self._y0) / self._step)))
+
+    def contains(self, p: Point) -> bool:
+        """:func:`polys_contain` of these polygons."""
+        x, y = p
+        inside = False
+        b = int((y - self._y0) / self._step)  # self._band(y), inlined: the hot part
+        band = self._bands[0 if b < 0 else b if b < self.BANDS else self.BANDS - 1]
+        for xi, yi, yj, dx, dy in band:
+            if (yi > y) != (yj > y) and x < xi + (y - yi) * dx / dy:
+                inside = not inside
+        return inside
+
+
 def polys_contain(polys: Sequence[Sequence[Point]], p: Point) -> bool:
     """Even-odd point-in-polygons test (every polygon taken as closed)."""
+    if isinstance(polys, IndexedPolys):
+        return polys.contains(p)
     x, y = p
     inside = False
     for poly in polys:

@@ -2,14 +2,16 @@
 
 ``layout_book`` is pure and deterministic: the same script, theme, page
 format and fonts always give the same :class:`BookGeom` (a long book is laid
-out in forked processes, one per core, with the same result; see
-:func:`_jobs`). It never raises for
+out in this process and forked ones, one per core, with the same result; see
+:func:`_jobs` and :func:`_in_processes`). It never raises for
 content (text that does not fit, characters no face has); those come back as
 warning diagnostics at the balloon's line:
 
 * ``text-overflow``  — "balloon text does not fit: 14.2 pt too tall for the panel",
   or, at the panel's line, "panel 2: 1 lettering item (11 of its 16 words, 22 %
   of the panel) found no room without covering a face or another balloon"
+* ``unjoined``       — "panel 3: MAYA's balloon could not be joined to the one
+  before it (line 12): stacked, the two find no room, so each has its own tail"
 * ``missing-glyphs`` — "no font has a glyph for 'X' (U+0058)"
 """
 
@@ -20,6 +22,7 @@ import os
 import pickle
 import sys
 import threading
+from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
@@ -32,6 +35,7 @@ from comicc.layout.geometry import (
     PageGeom,
     PanelGeom,
     Point,
+    Rect,
     Shape,
     Stroke,
     VectorPath,
@@ -44,6 +48,7 @@ from comicc.layout.items import (
     balloons_to_place,
     cast_points,
     face_box,
+    gutter_area,
 )
 from comicc.layout.measure import Measurer, as_measurer
 from comicc.layout.place import place_panel
@@ -85,6 +90,7 @@ def layout_book(
     return BookGeom(part, reading), issues
 
 
+FOLD_CLEAR = 9.0  # points each side of a spread's fold that no broken-out balloon reaches
 PARALLEL_PAGES = 24  # books of this many pages or more are laid out on several cores
 
 
@@ -173,16 +179,25 @@ def _work(span: tuple[int, int]) -> tuple[tuple[PageGeom, ...], list[Diagnostic]
 def _in_processes(
     job: _Job, chunks: list[tuple[int, int]], jobs: int
 ) -> list[tuple[tuple[PageGeom, ...], list[Diagnostic]]] | None:
-    """Lay out page ranges in ``jobs`` forked worker processes (they inherit ``job``);
-    the results come back in page order, so the book is the same as one process makes.
-    None when the workers could not run (no processes here, a worker killed): the
-    caller then lays the book out itself, with the same result."""
+    """Lay out page ranges in ``jobs`` processes: ``jobs - 1`` forked workers (they
+    inherit ``job``) take them from the front while this process takes them from the
+    back, so it is never idle and only the workers' pages are pickled back (unpickling
+    them here is the main cost of forking: about 7 ms a page). The results are in page
+    order, so the book is the same as one process makes. None when the workers could
+    not run (no processes here, a worker killed): the caller then lays the book out
+    itself, with the same result."""
     global _JOB
     ctx = multiprocessing.get_context("fork")
     _JOB = job
     try:
-        with ProcessPoolExecutor(jobs, mp_context=ctx) as pool:
-            return list(pool.map(_work, chunks))
+        with ProcessPoolExecutor(max(1, jobs - 1), mp_context=ctx) as pool:
+            futures = [pool.submit(_work, span) for span in chunks]
+            mine: dict[int, tuple[tuple[PageGeom, ...], list[Diagnostic]]] = {}
+            for i in range(len(chunks) - 1, -1, -1):
+                if not futures[i].cancel():
+                    break  # a worker has taken it, and (in order) every chunk before it
+                mine[i] = _layout_range(job, *chunks[i])
+            return [mine[i] if i in mine else futures[i].result() for i in range(len(chunks))]
     except (OSError, RuntimeError, pickle.PicklingError, BrokenProcessPool):
         return None  # BrokenProcessPool is a RuntimeError; named for the reader
     finally:
@@ -204,8 +219,12 @@ def layout_one_page(
     caption fill of each voiced character (:func:`~comicc.layout.balloons.voice_colors`)."""
     tuning = tuning or PlacementTuning.from_theme(theme)
     frame, boxes = layout_page(page, page_format, theme.gutter_tier, theme.gutter_within, reading)
+    rects = [box.rect for box in boxes]
+    if len(page.numbers) > 1:  # a spread: no balloon breaks out toward the fold
+        fold = frame.width / 2
+        rects.append(Rect(fold - FOLD_CLEAR, frame.live.y, 2 * FOLD_CLEAR, frame.live.h))
     panels = tuple(
-        _panel(box, frame, theme, m, reading, tuning, issues, keep, voices) for box in boxes
+        _panel(box, frame, theme, m, reading, tuning, issues, keep, voices, rects) for box in boxes
     )
     return PageGeom(tuple(page.numbers), frame.width, frame.height, frame.bleed, frame.live, panels)
 
@@ -218,8 +237,10 @@ def panel_context(
     reading: str,
     tuning: PlacementTuning,
     keep: Sizes | None = None,
+    rects: Sequence[Rect] = (),
 ) -> tuple[PanelContext, dict[str, Point]]:
-    """The search state of one panel, and where each speaker's mouth is."""
+    """The search state of one panel, and where each speaker's mouth is. ``rects``:
+    the art boxes of the page's panels (where a balloon may break into the gutter)."""
     live = panel_live(box, frame)
     inset = min(tuning.margin, live.w / 4, live.h / 4)
     area = live.inset(inset)
@@ -234,9 +255,14 @@ def panel_context(
         for name, pt in mouths.items()
         if live.contains_point(pt)
     }
-    balloons = balloons_to_place(box.panel, fits, mouths, live, heads, tuning.auto_join)
+    balloons = balloons_to_place(
+        box.panel, fits, mouths, live, heads, tuning.auto_join, tuning.sfx_tilt
+    )
     ctx = PanelContext(area, live, reading, tuning, balloons, list(heads.values()), heads, mouths)
     ctx.prect = box.frame
+    if tuning.gutter_break:
+        others = [r for r in rects if r != box.rect]
+        ctx.breakout = gutter_area(area, box.rect, others, frame.live, tuning.gutter_clear)
     return ctx, mouths
 
 
@@ -250,14 +276,17 @@ def _panel(
     issues: list[Diagnostic] | None,
     keep: Sizes | None = None,
     voices: dict[str, str] | None = None,
+    rects: Sequence[Rect] = (),
 ) -> PanelGeom:
-    ctx, mouths = panel_context(box, frame, theme, m, reading, tuning, keep)
+    ctx, mouths = panel_context(box, frame, theme, m, reading, tuning, keep, rects)
+    joined = [b.index for b in ctx.balloons if b.auto_joined]
     placed = place_panel(ctx)
     geoms = build_geoms(ctx, placed, theme, voices)
     if issues is not None:
         for p in placed:
             issues.extend(_diagnose(ctx.balloons[p.index].balloon, p))
         issues.extend(_diagnose_panel(box.panel, ctx, placed))
+        issues.extend(_diagnose_unjoined(box.panel, ctx, placed, joined))
     border = None
     if not box.bleed and theme.border_width > 0:
         border = Shape(
@@ -267,6 +296,35 @@ def _panel(
     # so nothing draws them standing in the room
     cast = tuple((name, pt) for name, pt in mouths.items() if box.frame.contains_point(pt))
     return PanelGeom(box.panel.id, box.panel.number, box.rect, border, geoms, cast, box.bleed)
+
+
+def _diagnose_unjoined(
+    panel: ir.Panel, ctx: PanelContext, placed: list[PlacedBalloon], joined: list[int]
+) -> list[Diagnostic]:
+    """A warning for each balloon the engine meant to join to the one before (same
+    speaker, one after the other) but had to draw with its own tail: stacked, the
+    two found no room. Said, so a run of one speaker with two tails never goes
+    unexplained."""
+    lost = {p.index for p in placed if p.overflow > 0}
+    out = []
+    for i in joined:
+        b = ctx.balloons[i]
+        if b.prev is not None or i in lost or i - 1 in lost:
+            continue
+        balloon, before = b.balloon, ctx.balloons[i - 1].balloon
+        where = f"line {before.span.line}" if before.span is not None else before.id
+        msg = (
+            f"panel {panel.number}: {balloon.speaker}'s balloon could not be joined to the one "
+            f"before it ({where}): stacked, the two find no room, so each has its own tail"
+        )
+        hints = (
+            "merge the two lines into one balloon, cut words, or give the panel more room; "
+            "`SEPARATE` after the name says two tails are meant",
+        )
+        out.append(
+            Diagnostic(Severity.WARNING, "unjoined", msg, balloon.span, "not joined", (), hints)
+        )
+    return out
 
 
 def _diagnose_panel(

@@ -136,7 +136,11 @@ class VectorPath:
             elif c.op == "C":
                 if cur is None:
                     cur = [last]
-                p1, p2, p3 = pts(c)
+                if transform is None:
+                    q = c.pts
+                    p1, p2, p3 = (q[0], q[1]), (q[2], q[3]), (q[4], q[5])
+                else:
+                    p1, p2, p3 = pts(c)
                 cur.extend(_cubic_points(last, p1, p2, p3, tol))
                 last = p3
             elif c.op == "Z":
@@ -154,9 +158,14 @@ class VectorPath:
         return out
 
     def to_svg(self) -> str:
+        """SVG path data: each command's letter and its numbers to 2 decimals."""
         parts = []
         for c in self.cmds:
-            parts.append(c.op + (" " + " ".join(f"{v:.2f}" for v in c.pts) if c.pts else ""))
+            pts = c.pts
+            if pts:  # "%.2f" % v is f"{v:.2f}": one format string a command is faster
+                parts.append(c.op + _svg_format(len(pts)) % tuple(pts))
+            else:
+                parts.append(c.op)
         return " ".join(parts)
 
     @staticmethod
@@ -170,24 +179,48 @@ class VectorPath:
         return VectorPath.polygon([(r.x, r.y), (r.x2, r.y), (r.x2, r.y2), (r.x, r.y2)])
 
 
+_BERNSTEIN: dict[int, tuple[tuple[float, float, float, float], ...]] = {}
+
+
+def _bernstein(n: int) -> tuple[tuple[float, float, float, float], ...]:
+    """The cubic Bernstein weights at ``t = i / n``, ``i = 1..n`` (the same for every
+    curve cut into ``n`` pieces: computed once; read-only)."""
+    got = _BERNSTEIN.get(n)
+    if got is None:
+        rows = []
+        for i in range(1, n + 1):
+            t = i / n
+            u = 1.0 - t
+            rows.append((u * u * u, 3 * u * u * t, 3 * u * t * t, t * t * t))
+        got = _BERNSTEIN[n] = tuple(rows)
+    return got
+
+
+_SVG_FORMATS: dict[int, str] = {}
+
+
+def _svg_format(n: int) -> str:
+    """``" %.2f %.2f ..."``: ``n`` numbers of an SVG path command."""
+    got = _SVG_FORMATS.get(n)
+    if got is None:
+        got = _SVG_FORMATS[n] = " %.2f" * n
+    return got
+
+
 def _cubic_points(p0: Point, p1: Point, p2: Point, p3: Point, tol: float) -> list[Point]:
     """Points of a cubic Bézier after ``p0`` (``p3`` included), at most ``tol`` off the curve."""
-    mx = max(abs(p0[0] - 2 * p1[0] + p2[0]), abs(p1[0] - 2 * p2[0] + p3[0]))
-    my = max(abs(p0[1] - 2 * p1[1] + p2[1]), abs(p1[1] - 2 * p2[1] + p3[1]))
+    x0, y0 = p0
+    x1, y1 = p1
+    x2, y2 = p2
+    x3, y3 = p3
+    mx = max(abs(x0 - 2 * x1 + x2), abs(x1 - 2 * x2 + x3))
+    my = max(abs(y0 - 2 * y1 + y2), abs(y1 - 2 * y2 + y3))
     m = math.hypot(mx, my)
     n = max(1, min(MAX_CURVE_PIECES, math.ceil(math.sqrt(0.75 * m / tol))))
-    out = []
-    for i in range(1, n + 1):
-        t = i / n
-        u = 1.0 - t
-        a, b, c, d = u * u * u, 3 * u * u * t, 3 * u * t * t, t * t * t
-        out.append(
-            (
-                a * p0[0] + b * p1[0] + c * p2[0] + d * p3[0],
-                a * p0[1] + b * p1[1] + c * p2[1] + d * p3[1],
-            )
-        )
-    return out
+    return [
+        (a * x0 + b * x1 + c * x2 + d * x3, a * y0 + b * y1 + c * y2 + d * y3)
+        for a, b, c, d in _bernstein(n)
+    ]
 
 
 @dataclass(frozen=True)
@@ -246,6 +279,9 @@ class BalloonGeom:
     reserve: tuple[VectorPath, ...]  # kept out of the art (body + connector), before keep-margin
     overflow: float = 0.0  # points of text that did not fit (0 = fits)
     line: int = 0  # source line of the lettering item, for diagnostics
+    # display lettering (SFX): degrees its lines are turned about the center of ``rect``,
+    # counter-clockwise on the page; ``body`` is then the turned box
+    angle: float = 0.0
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,10 @@ outline exists.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field, fields
+import zlib
+from collections.abc import Sequence
+from dataclasses import dataclass, field, fields, replace
+from functools import partial
 from typing import Any
 
 from comicc.layout.bubbles import bubble_radius, bubble_reach
@@ -35,6 +38,7 @@ class PlacementTuning:
     gap: float = 4.0  # between balloon bodies
     tail_min: float = 7.0  # shortest visible tail
     tail_pref: float = 0.14  # preferred visible tail, fraction of panel height
+    tail_long: float = 1.0  # tails longer than this many body heights (40 pt at least) cost more
     mouth_clear: float = 9.0  # tail tip -> mouth
     link_gap: float = 14.0  # farthest apart two linked balloons may be
     connector_width: float = 7.0
@@ -48,6 +52,9 @@ class PlacementTuning:
     title_clear: float = 8.0  # TITLE lettering -> panel border, on top of ``margin``
     small_min: float = 7.0  # SMALL / WEAK / NOTE type never smaller than this (points)
     auto_join: bool = True  # join consecutive balloons of one speaker and kind
+    sfx_tilt: float = 8.0  # SFX lettering is turned by up to this many degrees (0: upright)
+    gutter_break: bool = True  # the repair may let a balloon break the border into the gutter
+    gutter_clear: float = 3.0  # a broken-out balloon -> the next panel's border, at least
 
     @classmethod
     def from_theme(cls, theme: Theme) -> PlacementTuning:
@@ -81,10 +88,19 @@ class BalloonToPlace:
     caption_no: int = 0
     head: Rect | None = None  # the speaker's face box (its tail stops just outside it)
     auto_joined: bool = False  # joined to ``prev`` by the engine (not by `--` or CONT'D)
+    angle: float = 0.0  # SFX: degrees the lettering is turned (counter-clockwise on the page)
 
     @property
     def kind(self) -> ir.BalloonKind:
         return self.balloon.kind
+
+    def angle_of(self, fit: Fit) -> float:
+        """How far ``fit`` (one of :attr:`fits`) is turned: :attr:`angle` for the turned
+        fits of an SFX (:func:`tilted_fits`), 0 for its upright last resorts."""
+        if not self.angle:
+            return 0.0
+        turned = len(self.fits) // 2
+        return self.angle if any(fit is self.fits[i] for i in range(turned)) else 0.0
 
 
 @dataclass(frozen=True)
@@ -116,6 +132,11 @@ class PanelContext:
     points: dict[str, Point] = field(default_factory=dict)  # speaker -> cast point
     prect: Rect | None = None  # the panel's box (the frame inside the live area)
     compact: bool = False  # the repair search: pack from the top, long tails cost nothing
+    # where bodies may go when they break the panel border into the gutter (the repair's
+    # last step, see :func:`gutter_area`); while that step runs, ``area`` is this and
+    # ``core`` the panel's own area
+    breakout: Rect | None = None
+    core: Rect | None = None
     # what the search computes more than once for the same body position (tails, their
     # checks and costs; shape costs of fits), filled by ``place``: a pure cache
     memo: dict[tuple[object, ...], Any] = field(default_factory=dict, repr=False, compare=False)
@@ -135,6 +156,125 @@ def face_box(point: Point, panel: Rect, tuning: PlacementTuning) -> Rect:
     r = tuning.face_scale * min(panel.w, panel.h)
     x, y = point
     return Rect(x - r, y - 1.1 * r, 2 * r, 2.15 * r)
+
+
+def sfx_angle(panel_id: str, text: str, most: float) -> float:
+    """How far an SFX in panel ``panel_id`` is turned, in degrees counter-clockwise on
+    the page: a stable hash of the panel and the sound gives a magnitude of 3/8 to
+    all of ``most`` (in half-degree steps) and a side, so a sound never stands
+    stiffly upright and the same script always tilts it the same way."""
+    if most <= 0:
+        return 0.0
+    h = zlib.crc32(f"{panel_id}|{text}".encode())
+    mag = most * (0.375 + 0.625 * (h % 1000) / 999)
+    sign = 1.0 if (h >> 16) & 1 else -1.0
+    return sign * round(mag * 2) / 2
+
+
+def tilted_size(w: float, h: float, angle: float) -> tuple[float, float]:
+    """The bounding box of a ``w`` x ``h`` box turned by ``angle`` degrees."""
+    c, s = abs(math.cos(math.radians(angle))), abs(math.sin(math.radians(angle)))
+    return w * c + h * s, w * s + h * c
+
+
+def untilted_size(bw: float, bh: float, angle: float) -> tuple[float, float]:
+    """The box that, turned by ``angle`` (under 45 degrees), has the bounding box
+    ``bw`` x ``bh``: the inverse of :func:`tilted_size`."""
+    c, s = abs(math.cos(math.radians(angle))), abs(math.sin(math.radians(angle)))
+    d = c * c - s * s
+    if d <= 1e-9:
+        return bw, bh
+    return max(0.0, (bw * c - bh * s) / d), max(0.0, (bh * c - bw * s) / d)
+
+
+def _tilted_fit(fits: LazyFits, i: int, angle: float) -> Fit:
+    fit = fits[i]
+    w, h = tilted_size(fit.w, fit.h, angle)
+    return replace(fit, w=w, h=h)
+
+
+def _upright_fit(fits: LazyFits, i: int) -> Fit:
+    return fits[i]
+
+
+def tilted_fits(fits: LazyFits, angle: float) -> LazyFits:
+    """The fits of an SFX turned by ``angle``: each body is the bounding box of the
+    turned lettering box (the lines stay centred in it), so the placement keeps the
+    turned letters clear of faces and balloons; then, as a last resort for a crowded
+    panel, the same fits upright (the first ``len(fits)`` are the turned ones)."""
+    if not angle:
+        return fits
+    n = len(fits)
+    return LazyFits(
+        [partial(_tilted_fit, fits, i, angle) for i in range(n)]
+        + [partial(_upright_fit, fits, i) for i in range(n)]
+    )
+
+
+def gutter_area(
+    area: Rect, panel: Rect, others: Sequence[Rect], page_live: Rect, clear: float
+) -> Rect | None:
+    """Where a balloon body may go when it breaks the border of ``panel`` (its art box)
+    into the gutter: ``area`` grown, on each side that faces another panel across a
+    gutter, up to ``clear`` short of that panel; never off the page's live area,
+    never into another panel, never past an outer edge of the page. None when no
+    side can grow."""
+    eps = 1e-6
+    x1, y1, x2, y2 = area.x, area.y, area.x2, area.y2
+    right = [
+        o.x - clear for o in others if o.x >= panel.x2 - eps and o.y < panel.y2 and o.y2 > panel.y
+    ]
+    left = [
+        o.x2 + clear for o in others if o.x2 <= panel.x + eps and o.y < panel.y2 and o.y2 > panel.y
+    ]
+    below = [
+        o.y - clear for o in others if o.y >= panel.y2 - eps and o.x < panel.x2 and o.x2 > panel.x
+    ]
+    above = [
+        o.y2 + clear for o in others if o.y2 <= panel.y + eps and o.x < panel.x2 and o.x2 > panel.x
+    ]
+    if right:
+        x2 = max(x2, min(min(right), page_live.x2))
+    if left:
+        x1 = min(x1, max(max(left), page_live.x))
+    if below:
+        y2 = max(y2, min(min(below), page_live.y2))
+    if above:
+        y1 = min(y1, max(max(above), page_live.y))
+    grown = Rect(x1, y1, x2 - x1, y2 - y1)
+    # a panel across a corner (a diagonal neighbour): give back the side that costs less
+    for o in others:
+        if not grown.intersects(o, clear - eps):
+            continue
+        cuts = []
+        if o.x >= panel.x2 - eps:
+            cuts.append(Rect(grown.x, grown.y, max(area.x2, o.x - clear) - grown.x, grown.h))
+        if o.x2 <= panel.x + eps:
+            nx = min(area.x, o.x2 + clear)
+            cuts.append(Rect(nx, grown.y, grown.x2 - nx, grown.h))
+        if o.y >= panel.y2 - eps:
+            cuts.append(Rect(grown.x, grown.y, grown.w, max(area.y2, o.y - clear) - grown.y))
+        if o.y2 <= panel.y + eps:
+            ny = min(area.y, o.y2 + clear)
+            cuts.append(Rect(grown.x, ny, grown.w, grown.y2 - ny))
+        cuts = [c for c in cuts if not c.intersects(o, clear - eps)]
+        if not cuts:
+            return None  # overlapping panels (an inset): no break at all
+        grown = max(cuts, key=lambda c: (c.w * c.h, -c.x, -c.y))
+    if grown.contains(area) and area.contains(grown):
+        return None
+    return grown
+
+
+def break_cost(ctx: PanelContext, r: Rect) -> float:
+    """What breaking the panel border costs a body at ``r`` (only while the repair lets
+    bodies into the gutter): a fixed price and more the farther out it reaches, so
+    that a body breaks out only where it must."""
+    core = ctx.core
+    if core is None or core.contains(r):
+        return 0.0
+    out = max(core.x - r.x, r.x2 - core.x2, 0.0) + max(core.y - r.y, r.y2 - core.y2, 0.0)
+    return 1.5 + 3.0 * out / max(1.0, min(core.w, core.h))
 
 
 def mouth_of(head: Rect) -> Point:
@@ -234,18 +374,24 @@ def balloons_to_place(
     live: Rect,
     heads: dict[str, Rect] | None = None,
     auto_join: bool = True,
+    sfx_tilt: float = 0.0,
 ) -> list[BalloonToPlace]:
     """The search state of each balloon of ``panel``: mouth, off-panel edge, link.
 
     ``heads``: each visible speaker's face box; their tails aim at the mouth in
     it. With ``auto_join``, consecutive balloons of one speaker and kind are
-    linked like CONT'D (see :func:`joinable`)."""
+    linked like CONT'D (see :func:`joinable`). ``sfx_tilt``: the most an SFX is turned
+    (:func:`sfx_angle`); its fits are then the turned boxes (:func:`tilted_fits`)."""
     heads = heads or {}
     out: list[BalloonToPlace] = []
     captions = 0
     for i, (balloon, balloon_fits) in enumerate(zip(panel.balloons, fits, strict=True)):
         kind = balloon.kind
+        angle = sfx_angle(panel.id, balloon.text, sfx_tilt) if kind is K.SFX else 0.0
+        if angle:
+            balloon_fits = tilted_fits(balloon_fits, angle)
         to_place = BalloonToPlace(i, balloon, balloon_fits, kind not in (K.SFX, K.NOTE))
+        to_place.angle = angle
         if kind is K.CAPTION:
             captions += 1
             to_place.caption_no = captions

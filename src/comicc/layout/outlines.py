@@ -20,6 +20,7 @@ import math
 import random
 from bisect import bisect_left
 from collections.abc import Callable
+from itertools import accumulate
 
 from comicc.layout.geometry import PathCmd, Point, VectorPath
 from comicc.model import ir
@@ -92,15 +93,10 @@ class _Ellipse:
         self.a, self.b = max(a, 1e-6), max(b, 1e-6)
         self.ts, cos, sin = _samples(samples)
         a, b = self.a, self.b
-        cum = self.cum = [0.0]
-        px, py = self.point(0.0)
-        total = 0.0
-        for i in range(1, samples + 1):
-            qx, qy = a * cos[i], b * sin[i]  # self.point(self.ts[i])
-            total = total + math.dist((px, py), (qx, qy))
-            cum.append(total)
-            px, py = qx, qy
-        self.length = cum[-1]
+        pts = [(a * c, b * s) for c, s in zip(cos, sin, strict=True)]  # self.point(self.ts[i])
+        # the running sum of the chords, left to right
+        self.cum = list(accumulate(map(math.dist, pts, pts[1:]), initial=0.0))
+        self.length = self.cum[-1]
 
     def point(self, t: float) -> Point:
         return (self.a * math.cos(t), self.b * math.sin(t))

@@ -200,11 +200,50 @@ def place_panel(ctx: PanelContext) -> list[PlacedBalloon]:
     When the search finds nothing the panel is repaired, never clamped: a
     search with the larger ``dense_budget`` over every fit (other widths and
     aspects, lower rows), then a greedy pass that may unjoin an auto-joined
-    balloon; a balloon that still fits nowhere is left out of the panel and
-    comes back as an overflow marker (``overflow_dir`` ``"room"`` or
-    ``"tall"``/``"wide"``), so no two balloons ever overlap and the reading
-    order of the placed ones holds.
+    balloon; the balloons placed are then settled by the first search's costs
+    (:func:`_settle`). If a balloon still fits nowhere and the theme lets balloons break
+    the border (``gutter_break``), the panel is placed once more with bodies
+    allowed into the gutter (``ctx.breakout``, at a cost: only where they must);
+    that placement is kept when fewer balloons are left out. A balloon that
+    still fits nowhere is left out of the panel and comes back as an overflow
+    marker (``overflow_dir`` ``"room"`` or ``"tall"``/``"wide"``), so no two
+    balloons ever overlap and the reading order of the placed ones holds.
     """
+    links = [(b.prev, b.auto_joined) for b in ctx.balloons]
+    result = _place_all(ctx)
+    lost = sum(1 for p in result if p.overflow > 0)
+    if not lost or ctx.breakout is None or not _may_break(ctx, result):
+        return result
+    after = [(b.prev, b.auto_joined) for b in ctx.balloons]
+    area, memo, compact = ctx.area, ctx.memo, ctx.compact
+    for b, (prev, joined) in zip(ctx.balloons, links, strict=True):
+        b.prev, b.auto_joined = prev, joined
+    # tails and shape penalties depend on the body's position only: kept; positions and
+    # costs depend on the area: computed again
+    kept = {key: v for key, v in memo.items() if key[0] in ("tail", "tier")}
+    ctx.core, ctx.area, ctx.memo, ctx.compact = area, ctx.breakout, kept, False
+    try:
+        broken = _place_all(ctx)
+    finally:
+        ctx.core, ctx.area, ctx.memo, ctx.compact = None, area, memo, compact
+    if sum(1 for p in broken if p.overflow > 0) < lost:
+        return broken
+    for b, (prev, joined) in zip(ctx.balloons, after, strict=True):
+        b.prev, b.auto_joined = prev, joined
+    return result
+
+
+def _may_break(ctx: PanelContext, result: list[PlacedBalloon]) -> bool:
+    """Whether placing the panel again with bodies allowed into the gutter is worth its
+    cost: a balloon left out has no place even in the empty panel, or the panel is not
+    dense (in an over-full panel of many balloons a few points of gutter rarely help)."""
+    if sum(1 for b in ctx.balloons if b.kind is not K.NOTE) < DENSE:
+        return True
+    return any(p.overflow > 0 and not _fits_alone(ctx, ctx.balloons[p.index]) for p in result)
+
+
+def _place_all(ctx: PanelContext) -> list[PlacedBalloon]:
+    """The search, its repair and the greedy pass of :func:`place_panel` in ``ctx.area``."""
     order = (
         [balloon for balloon in ctx.balloons if balloon.ordered]
         + [balloon for balloon in ctx.balloons if balloon.kind is K.SFX]
@@ -228,8 +267,33 @@ def place_panel(ctx: PanelContext) -> list[PlacedBalloon]:
         if k2 >= k:
             k, state = k2, state2
     result = best if best is not None else _greedy(ctx, order[k:] + alone, state)
+    if ctx.compact:
+        result = _settle(ctx, order, result)
     result = _move_group_tails(ctx, result)
     return sorted(result, key=lambda placed: placed.index)
+
+
+def _settle(
+    ctx: PanelContext, order: list[BalloonToPlace], result: list[PlacedBalloon]
+) -> list[PlacedBalloon]:
+    """After the repair left balloons out: the others placed again by the first search's
+    costs (the repair packs from the top and lets tails grow long; with the left-out
+    ones gone there may be room to bring each balloon back near its speaker). Kept
+    when that search places all of them; the markers then go where there is room."""
+    lost = [p for p in result if p.overflow > 0]
+    if not lost:
+        return result
+    gone = {p.index for p in lost}
+    rest = [b for b in order if b.index not in gone]
+    ctx.compact = False
+    settled, _k, _state = _search(ctx, rest, ctx.tuning.budget)
+    if settled is None:
+        ctx.compact = True
+        return result
+    state = list(settled)
+    for p in lost:
+        state.append(_overflowed(ctx, ctx.balloons[p.index], state))
+    return state
 
 
 def _fits_alone(ctx: PanelContext, balloon: BalloonToPlace) -> bool:

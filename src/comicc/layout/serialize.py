@@ -6,9 +6,10 @@ are SVG path data. Pure: no I/O.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
-from comicc.layout.geometry import BalloonGeom, BookGeom, PageGeom, Shape, TextLine
+from comicc.layout.geometry import BalloonGeom, BookGeom, PageGeom, Shape, TextLine, VectorPath
 
 JSON = dict[str, Any]  # a JSON object (values: str, numbers, lists, objects, None)
 
@@ -17,10 +18,27 @@ def _r(v: float) -> float:
     return round(v, 3)
 
 
-def _shape_json(s: Shape) -> JSON:
+Svg = Callable[[VectorPath], str]  # a path as SVG path data
+
+
+def _svg_memo() -> Svg:
+    """:meth:`VectorPath.to_svg`, writing each path object once: a balloon's body is
+    also the path of its first shape and of its reserve."""
+    done: dict[int, str] = {}  # id of a path (all alive while a page is written) -> data
+
+    def svg(path: VectorPath) -> str:
+        got = done.get(id(path))
+        if got is None:
+            got = done[id(path)] = path.to_svg()
+        return got
+
+    return svg
+
+
+def _shape_json(s: Shape, svg: Svg = VectorPath.to_svg) -> JSON:
     st = s.stroke
     return {
-        "path": s.path.to_svg(),
+        "path": svg(s.path),
         "fill": s.fill,
         "stroke": None
         if st is None
@@ -45,24 +63,28 @@ def _line_json(ln: TextLine) -> JSON:
     }
 
 
-def _balloon_json(balloon: BalloonGeom) -> JSON:
-    return {
+def _balloon_json(balloon: BalloonGeom, svg: Svg = VectorPath.to_svg) -> JSON:
+    out: JSON = {
         "id": balloon.id,
         "kind": balloon.kind,
         "speaker": balloon.speaker,
         "rect": balloon.rect.to_json(),
-        "body": balloon.body.to_svg(),
-        "tail": balloon.tail.to_svg() if balloon.tail is not None else None,
-        "shapes": [_shape_json(s) for s in balloon.shapes],
+        "body": svg(balloon.body),
+        "tail": svg(balloon.tail) if balloon.tail is not None else None,
+        "shapes": [_shape_json(s, svg) for s in balloon.shapes],
         "lines": [_line_json(ln) for ln in balloon.lines],
-        "reserve": [p.to_svg() for p in balloon.reserve],
+        "reserve": [svg(p) for p in balloon.reserve],
         "overflow": _r(balloon.overflow),
         "line": balloon.line,
     }
+    if balloon.angle:  # turned display lettering (SFX) only
+        out["angle"] = _r(balloon.angle)
+    return out
 
 
 def page_json(p: PageGeom) -> JSON:
     """One page's geometry as JSON data."""
+    svg = _svg_memo()
     return {
         "numbers": list(p.numbers),
         "width": _r(p.width),
@@ -74,10 +96,10 @@ def page_json(p: PageGeom) -> JSON:
                 "id": pn.id,
                 "number": pn.number,
                 "rect": pn.rect.to_json(),
-                "border": _shape_json(pn.border) if pn.border is not None else None,
+                "border": _shape_json(pn.border, svg) if pn.border is not None else None,
                 "bleed": sorted(pn.bleed),
                 "cast": [{"name": n, "x": _r(x), "y": _r(y)} for n, (x, y) in pn.cast],
-                "balloons": [_balloon_json(balloon) for balloon in pn.balloons],
+                "balloons": [_balloon_json(balloon, svg) for balloon in pn.balloons],
             }
             for pn in p.panels
         ],

@@ -14,7 +14,7 @@ import math
 import random
 
 from comicc.layout.bubbles import circle_path, trail_radii
-from comicc.layout.collide import ellipse_reach, polys_contain
+from comicc.layout.collide import IndexedPolys, ellipse_reach, polys_contain
 from comicc.layout.geometry import PathCmd, Point, Rect, VectorPath
 from comicc.model import ir
 
@@ -358,7 +358,7 @@ def tail_path(
     """
     if kind.tail is None:
         return None
-    polys = [line.points for line in body.polylines(0.25)]
+    polys = IndexedPolys([line.points for line in body.polylines(0.25)])
     if not polys or rect.w <= 0 or rect.h <= 0:
         return None
     found = _anchor(polys, rect, target)

@@ -116,16 +116,20 @@ def fit_oval(
     total = sum(w.width for w in words)
     longest = max((w.width for w in words), default=0.0)
 
-    def offsets(n: int) -> list[float]:
-        return [(i - (n - 1) / 2) * L for i in range(n)]
+    heights: list[list[float]] = [[]]  # n -> the farthest reach of each line from the center
+
+    def extents(n: int) -> list[float]:
+        while len(heights) <= n:  # the same for every ellipse tried: computed once
+            k = len(heights)
+            cs = [(i - (k - 1) / 2) * L for i in range(k)]
+            heights.append([max(abs(c - top_ext), abs(c + bot_ext)) for c in cs])
+        return heights[n]
 
     def attempt(s: float) -> Wrapped | None:
         a, b = aspect * s, s
         nmax = int((2 * (b - pad) - (top_ext + bot_ext - L)) // L)
         for n in range(1, nmax + 1):
-            cs = offsets(n)
-            ys = [max(abs(c - top_ext), abs(c + bot_ext)) for c in cs]
-            widths = ellipse_line_widths(a, b, pad, ys)
+            widths = ellipse_line_widths(a, b, pad, extents(n))
             if sum(widths) < total or max(widths) < longest:
                 continue
             lines = wrap_lines(words, widths, space)

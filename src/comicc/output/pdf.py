@@ -16,6 +16,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import io
+import math
 import os
 import threading
 import zlib
@@ -355,6 +356,15 @@ class _Page:
         doc = self.c._doc
         outlined = ir.BalloonKind.parse(balloon.kind).body == "bare"  # display lettering
         o = ["q"]
+        if balloon.angle:  # turned display lettering: about its box's center
+            cx, cy = balloon.rect.center
+            cx, cy = cx + self.ox, self.top - cy
+            a = math.radians(balloon.angle)
+            c, s = math.cos(a), math.sin(a)
+            o.append(
+                f"{c:.5f} {s:.5f} {-s:.5f} {c:.5f} "
+                f"{cx - c * cx + s * cy:.3f} {cy - s * cx - c * cy:.3f} cm"
+            )
         if outlined:
             size = max(r.font.size for r in runs)
             o.append(f"{max(0.5, size * SFX_OUTLINE):.2f} w 1 j")

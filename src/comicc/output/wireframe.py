@@ -10,8 +10,9 @@ from collections.abc import Callable, Sequence
 from PIL import Image, ImageDraw
 
 from comicc.images import RasterFont, load_font
-from comicc.layout import PageGeom, Rect, Shape
+from comicc.layout import BalloonGeom, PageGeom, Rect, Shape
 from comicc.output.dash import dash_polyline
+from comicc.output.raster import draw_turned
 
 Point = tuple[float, float]
 ToPixels = Callable[[Point], Point]  # page points -> image pixels
@@ -67,18 +68,38 @@ def draw_wireframe(page: PageGeom, dpi: float = 150, supersample: int = 2) -> Im
         for balloon in pn.balloons:
             if balloon.overflow > 0:
                 d.rectangle(box(balloon.rect), outline="#e02020", width=max(1, round(k)))
-            for ln in balloon.lines:
-                for run in ln.runs:
-                    d.text(
-                        pt((run.x, run.baseline)),
-                        run.text,
-                        fill=run.color,
-                        anchor="ls",
-                        font=_font(run.font.path, run.font.size * k),
-                    )
+            if balloon.angle:  # turned display lettering (SFX)
+                _turned_letters(img, balloon, pt, k)
+                continue
+            _letter(d, balloon, pt, k)
     if supersample > 1:
         img = img.resize((out_w, out_h), Image.Resampling.LANCZOS)
     return img
+
+
+def _turned_letters(img: Image.Image, balloon: BalloonGeom, pt: ToPixels, k: float) -> None:
+    """The lettering of ``balloon`` turned by its angle (an SFX)."""
+
+    def to_px(x: float, y: float) -> Point:
+        return pt((x, y))
+
+    def paint(draw: ImageDraw.ImageDraw, local: Callable[[float, float], Point]) -> None:
+        _letter(draw, balloon, lambda p: local(*p), k)
+
+    draw_turned(img, balloon.rect, balloon.angle, k, to_px, paint)
+
+
+def _letter(d: ImageDraw.ImageDraw, balloon: BalloonGeom, pt: ToPixels, k: float) -> None:
+    """The lettering of ``balloon``, unturned."""
+    for ln in balloon.lines:
+        for run in ln.runs:
+            d.text(
+                pt((run.x, run.baseline)),
+                run.text,
+                fill=run.color,
+                anchor="ls",
+                font=_font(run.font.path, run.font.size * k),
+            )
 
 
 def _font(path: str | None, px: float) -> RasterFont:
