@@ -134,9 +134,12 @@ def test_watch_rebuilds_on_save_names_the_repaint_and_keeps_the_last_good_book(t
         assert "the last good book was kept" in got[-1]
         assert pdf.read_bytes() == good
 
-        _edit(script, "prompt: @nowhere", "")  # fixed again: builds again
+        written = pdf.stat().st_mtime_ns
+        _edit(script, "prompt: @nowhere", "")  # fixed again: the book it was (a blank line more)
         w.until("rebuilding")
-        w.until("comicc: wrote")
+        got = w.until("is up to date")
+        assert "nothing painted or written" in got[-1]
+        assert pdf.read_bytes() == good and pdf.stat().st_mtime_ns == written
 
         w.proc.send_signal(signal.SIGINT)
         assert w.proc.wait(timeout=GUARD) == 130

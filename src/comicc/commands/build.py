@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from comicc.backends import names as backend_names
 from comicc.commands.check import check_script
-from comicc.commands.plan import paid_plan_prompt
 from comicc.commands.report import (
     EXIT_ERRORS,
     EXIT_OK,
@@ -27,6 +27,9 @@ from comicc.diagnostics import Sink, did_you_mean
 from comicc.files import STDOUT, describe_os_error
 from comicc.pipeline import BuildOptions, BuildResult, build
 from comicc.pipeline.options import LayoutMemo
+
+if TYPE_CHECKING:
+    from comicc.pipeline.plan import BookPlan
 
 NAMED_MAX = 8  # panels named in a summary before "and N more"
 
@@ -94,8 +97,9 @@ def build_once(args: argparse.Namespace, sink: Sink, memo: LayoutMemo | None = N
         protect={path: "a file of the script's theme" for path in sources},
         allow_paths=tuple(args.allow_path or ()),
         layout_memo=memo,
+        force=bool(getattr(args, "force", False)),
         max_cost=getattr(args, "max_cost", None),
-        on_paid_plan=paid_plan_prompt(args),
+        on_paid_plan=_paid_plan_prompt(args),
     )
     try:
         return Built(build(res.script, res.theme, sink, opts), sources, None, workflows)
@@ -105,6 +109,19 @@ def build_once(args: argparse.Namespace, sink: Sink, memo: LayoutMemo | None = N
             raise
         sink.error("cannot-write", message, path=e.filename and str(e.filename))
         return Built(None, sources, None, workflows)
+
+
+def _paid_plan_prompt(args: argparse.Namespace) -> Callable[[BookPlan], bool]:
+    """:func:`comicc.commands.plan.paid_plan_prompt`, imported when a paid plan
+    is shown (it loads ``explain``'s half of the command line: a build that
+    is up to date never needs it)."""
+
+    def confirm(plan: BookPlan) -> bool:
+        from comicc.commands.plan import paid_plan_prompt
+
+        return paid_plan_prompt(args)(plan)
+
+    return confirm
 
 
 def panel_list(names: list[str], most: int = NAMED_MAX) -> str:
@@ -164,6 +181,9 @@ def cmd_build(args: argparse.Namespace) -> int:
         return EXIT_ERRORS
     extra = f" ({summary(sink)})" if sink.diagnostics else ""
     where = "standard output" if args.output == STDOUT else result.output
+    if result.up_to_date:  # like make: nothing changed, nothing written
+        print(f"comicc: {where} is up to date: nothing painted or written{extra}", file=sys.stderr)
+        return EXIT_OK
     proof = " (a proof build: the lock file was left as it was)" if is_proof(args) else ""
     print(f"comicc: wrote {where}: {describe(result)}{extra}{proof}", file=sys.stderr)
     return EXIT_OK

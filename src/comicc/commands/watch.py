@@ -56,6 +56,9 @@ def _report(
         return False
     extra = f" ({summary(sink)})" if sink.diagnostics else ""
     proof = " (a proof build: the lock file was left as it was)" if is_proof(args) else ""
+    if result.up_to_date:  # a save that changed nothing the book is made from
+        print(f"comicc: {result.output} is up to date: nothing painted or written", file=sys.stderr)
+        return True
     print(f"comicc: wrote {result.output}: {describe(result)}{extra}{proof}", file=sys.stderr)
     if memo.laid_out and memo.reused:
         print(

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 
 from PIL import Image, ImageDraw
@@ -87,10 +87,30 @@ def page_images(
     quality: int = 90,
     bleed: bool = False,
     page_color: str | None = "#ffffff",
+    reuse: Mapping[int, bytes] | None = None,
 ) -> list[bytes]:
-    """Encoded pages (JPEG at ``quality``, or lossless PNG) for :func:`write_cbz`."""
-    pages = render_pages(book, art, dpi=dpi, bleed=bleed, page_color=page_color)
-    return [encode_image(im, image_format, quality) for im in pages]
+    """Encoded pages (JPEG at ``quality``, or lossless PNG) for :func:`write_cbz`.
+    ``reuse``: page index -> the encoded page as an earlier build made it from
+    the same geometry, art and options (not drawn again)."""
+    return list(_encoded(book, art, dpi, bleed, page_color, image_format, quality, reuse or {}))
+
+
+def _encoded(
+    book: BookGeom,
+    art: dict[str, PanelArt],
+    dpi: float,
+    bleed: bool,
+    page_color: str | None,
+    image_format: str,
+    quality: int,
+    reuse: Mapping[int, bytes],
+) -> Iterator[bytes]:
+    for i, page in enumerate(book.pages):
+        done = reuse.get(i)
+        if done is None:
+            im = render_page(page, art, dpi=dpi, bleed=bleed, page_color=page_color)
+            done = encode_image(im, image_format, quality)
+        yield done
 
 
 PAGE_NAMES = r"page-\d+\.png"  # the files a PNG build writes (and may later remove)
@@ -105,15 +125,22 @@ def write_png_pages(
     bleed: bool = False,
     page_color: str | None = "#ffffff",
     follow_symlinks: bool = True,
+    reuse: Mapping[int, bytes] | None = None,
 ) -> list[Path]:
     """Write ``page-001.png`` ... into ``out_dir`` as one set
     (:func:`comicc.files.write_file_set`): a reader sees the whole old set or
     the whole new one, and of the files already there only those the last
-    build wrote (its manifest says which) are ever removed."""
-    width = max(3, len(str(len(book.pages))))
-    pages = render_pages(book, art, dpi=dpi, bleed=bleed, page_color=page_color)
-    files = ((f"page-{i:0{width}d}.png", encode_image(im, "png")) for i, im in enumerate(pages, 1))
+    build wrote (its manifest says which) are ever removed. ``reuse``: as
+    for :func:`page_images`."""
+    pages = _encoded(book, art, dpi, bleed, page_color, "png", 90, reuse or {})
+    files = ((_page_name(i, len(book.pages)), data) for i, data in enumerate(pages))
     return write_file_set(out_dir, files, names=PAGE_NAMES, follow_symlinks=follow_symlinks)
+
+
+def _page_name(index: int, pages: int) -> str:
+    """The file of page ``index`` (0-based) of a book of ``pages`` pages: ``page-001.png``."""
+    width = max(3, len(str(pages)))
+    return f"page-{index + 1:0{width}d}.png"
 
 
 # --- art -----------------------------------------------------------------
@@ -222,8 +249,46 @@ def _stroke(
 # --- lettering -----------------------------------------------------------
 
 
+def draw_turned(
+    img: Image.Image,
+    rect: Rect,
+    angle: float,
+    k: float,
+    px: ToPixels,
+    paint: Callable[[ImageDraw.ImageDraw, ToPixels], None],
+) -> None:
+    """Draw with ``paint`` (given a draw and the points -> pixels map it should use) on a
+    layer around ``rect`` and turn it by ``angle`` degrees (counter-clockwise on the
+    page) about the rect's center before it goes onto ``img``."""
+    cx, cy = px(*rect.center)
+    half = math.ceil(math.hypot(rect.w, rect.h) * k * 0.75 + 4)
+    x0, y0 = math.floor(cx) - half, math.floor(cy) - half
+    layer = Image.new("RGBA", (2 * half, 2 * half), (0, 0, 0, 0))
+
+    def local(x: float, y: float) -> tuple[float, float]:
+        u, v = px(x, y)
+        return (u - x0, v - y0)
+
+    paint(ImageDraw.Draw(layer), local)
+    layer = layer.rotate(angle, Image.Resampling.BICUBIC, center=(cx - x0, cy - y0))
+    img.paste(layer, (x0, y0), layer)
+
+
 def _draw_lettering(img: Image.Image, balloon: BalloonGeom, px: ToPixels, k: float) -> None:
-    draw = ImageDraw.Draw(img)
+    if balloon.angle:
+        draw_turned(
+            img,
+            balloon.rect,
+            balloon.angle,
+            k,
+            px,
+            lambda draw, local: _letter(draw, balloon, local, k),
+        )
+        return
+    _letter(ImageDraw.Draw(img), balloon, px, k)
+
+
+def _letter(draw: ImageDraw.ImageDraw, balloon: BalloonGeom, px: ToPixels, k: float) -> None:
     outlined = ir.BalloonKind.parse(balloon.kind).body == "bare"  # display lettering
     for line in balloon.lines:
         for run in line.runs:

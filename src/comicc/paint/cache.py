@@ -91,6 +91,10 @@ class ArtCache:
     def _base(self, key: str) -> Path:
         return self.root / "art" / key[:2] / key
 
+    def path(self, key: str, ext: str) -> Path:
+        """Where the entry's art is (or would be) kept."""
+        return self._base(key).with_suffix(f".{ext}")
+
     def get(self, key: str, ext: str) -> bytes | None:
         """The entry's bytes; None when it is not cached."""
         p = self._base(key).with_suffix(f".{ext}")

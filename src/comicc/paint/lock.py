@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import json
 import math
+import os
+import stat
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -154,14 +156,30 @@ def read_lock(path: Path) -> LockFile:
     return LockFile(doc["panels"])
 
 
-def write_lock(path: Path, panels: list[LockedPanel]) -> None:
+def write_lock(path: Path, panels: list[LockedPanel]) -> bool:
     """Write the lock file (atomically; a symbolic link there is replaced, not
     followed: a link planted beside a script cannot redirect the write), panels
-    in reading order."""
+    in reading order. A lock file that already holds exactly this (a regular
+    file, not a link) is left alone, its time too; whether it was written."""
     doc = {
         "version": VERSION,
         "generator": "comicc",
         "panels": {p.panel: p.to_json() for p in panels},
     }
     data = (json.dumps(doc, indent=1, sort_keys=False) + "\n").encode()
+    if _holds(path, data):
+        return False
     write_bytes_atomic(path, data, follow_symlinks=False)
+    return True
+
+
+def _holds(path: Path, data: bytes) -> bool:
+    """Whether ``path`` is a regular file (not a link) of exactly ``data``."""
+    try:
+        st = os.lstat(path)
+        if not stat.S_ISREG(st.st_mode) or st.st_size != len(data):
+            return False
+        with open(path, "rb") as f:
+            return f.read(len(data) + 1) == data
+    except OSError:
+        return False

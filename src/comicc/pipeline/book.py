@@ -7,18 +7,17 @@ the first half (source to IR).
 
 from __future__ import annotations
 
-import hashlib
+import zipfile
 from dataclasses import replace
 from pathlib import Path
 
 from comicc.backends import Backend, Capabilities
-from comicc.diagnostics import Diagnostic, Sink
-from comicc.files import STDOUT, FileRefused, check_output
+from comicc.diagnostics import Sink
+from comicc.files import STDOUT, FileRefused, check_output, sweep_temp
 from comicc.fonts import default_fontbook
 from comicc.images import PanelArt
-from comicc.layout import BookGeom, PageGeom, PanelGeom, layout_book
-from comicc.model import ir
-from comicc.output import page_images, write_cbz, write_pdf, write_png_pages
+from comicc.layout import BookGeom, PanelGeom, layout_book
+from comicc.model import expand_home, ir
 from comicc.paint import (
     ArtCache,
     LockedPanel,
@@ -35,10 +34,24 @@ from comicc.paint import (
 )
 from comicc.pipeline.compile import check_geometry
 from comicc.pipeline.configure import apply_overrides, confine_paths, create_backends
+from comicc.pipeline.layoutcache import (
+    LayoutStore,
+    MemoResult,
+    Unkeyable,
+    layout_memoized,
+    page_keys,
+    placed_warnings,
+)
 from comicc.pipeline.options import BuildOptions, BuildResult, LayoutMemo, Repaint
 from comicc.pipeline.plan import BookPlan, plan_images
 from comicc.pipeline.reasons import RECORD, request_record
-from comicc.source import Span
+from comicc.pipeline.stamp import (
+    forget_stamp,
+    inputs_digest,
+    read_stamp,
+    record_stamp,
+    reusable_pages,
+)
 from comicc.theme import PageFormat, Theme, resolve_format
 
 CBZ_MAX_DPI = 300  # CBZ pages are for screens: more pixels only make the file bigger
@@ -86,10 +99,18 @@ def layout(
     sink: Sink,
     keep: dict[str, tuple[float, float]] | None = None,
     memo: LayoutMemo | None = None,
+    cache_dir: str | Path | None = None,
 ) -> BookGeom | None:
     """Lay out every page; None (and a diagnostic) when the page format is unknown.
     ``keep``: balloon sizes to keep while their text fits (:func:`locked_sizes`);
-    ``memo``: pages laid out before, reused when laid out from the same things."""
+    ``memo`` (in memory) and ``cache_dir`` (the art cache's folder, on disk):
+    pages laid out before, reused when laid out from the same things
+    (:mod:`comicc.pipeline.layoutcache`)."""
+    laid = _layout(script, theme, sink, keep, memo, cache_dir)
+    return None if laid is None else laid.book
+
+
+def _page_format(script: ir.Script, theme: Theme, sink: Sink) -> PageFormat | None:
     page_format = resolve_format(theme, script.page_format)
     if page_format is None:
         sink.error(
@@ -97,56 +118,39 @@ def layout(
             f"the theme `{theme.name}` has no page format `{script.page_format}`",
             path=script.path,
         )
-        return None
-    if memo is not None:
-        return _layout_memoized(script, theme, page_format, sink, keep or {}, memo)
-    book, issues = layout_book(script, theme, page_format, default_fontbook(), keep=keep)
-    sink.extend(issues)
-    return book
+    return page_format
 
 
-def _layout_memoized(
+def _layout(
     script: ir.Script,
     theme: Theme,
-    page_format: PageFormat,
     sink: Sink,
-    keep: dict[str, tuple[float, float]],
-    memo: LayoutMemo,
-) -> BookGeom:
-    """:func:`layout`, taking from ``memo`` every page laid out before from the
-    same page, theme, page format, reading order and kept balloon sizes (pages
-    are laid out independently of each other). The warnings of a reused page
-    point at its balloons' lines of now. Only this book's pages are kept."""
-    shared = repr((theme, page_format, script.reading))
-    empty, _ = layout_book(replace(script, pages=()), theme, page_format, default_fontbook())
-    memo.laid_out, memo.reused = [], []
-    pages: list[PageGeom] = []
-    used: dict[str, tuple[PageGeom, list[Diagnostic], dict[str, Span]]] = {}
-    for page in script.pages:
-        balloons = [b for panel in page.panels for b in panel.balloons]
-        kept = sorted((b.id, keep[b.id]) for b in balloons if b.id in keep)
-        key = hashlib.sha256(repr((page, shared, kept)).encode()).hexdigest()
-        spans = {b.id: b.span for b in balloons}
-        hit = memo.pages.get(key)
-        if hit is None:
-            one, issues = layout_book(
-                replace(script, pages=(page,)), theme, page_format, default_fontbook(), keep=keep
-            )
-            geom, found = one.pages[0], list(issues)
-            used[key] = (geom, found, spans)
-            memo.laid_out.append(page.number)
-        else:
-            used[key] = hit
-            geom, found, then = hit
-            now = {then[bid]: span for bid, span in spans.items() if bid in then}
-            found = [
-                d if d.span is None else replace(d, span=now.get(d.span, d.span)) for d in found
-            ]
-            memo.reused.append(page.number)
-        sink.extend(found)
-        pages.append(geom)
-    memo.pages = used
-    return BookGeom(tuple(pages), empty.reading)
+    keep: dict[str, tuple[float, float]] | None,
+    memo: LayoutMemo | None,
+    cache_dir: str | Path | None,
+    keys: tuple[str | None, ...] | None = None,
+) -> MemoResult | None:
+    page_format = _page_format(script, theme, sink)
+    if page_format is None:
+        return None
+    if memo is None and cache_dir is None:
+        book, issues = layout_book(script, theme, page_format, default_fontbook(), keep=keep)
+        sink.extend(issues)
+        numbers = tuple(p.number for p in script.pages)
+        return MemoResult(book, tuple(None for _ in script.pages), numbers, ())
+    laid = layout_memoized(
+        script,
+        theme,
+        page_format,
+        sink,
+        keep or {},
+        keys=keys,
+        memory=memo.pages if memo is not None else None,
+        store=LayoutStore(cache_dir) if cache_dir is not None else None,
+    )
+    if memo is not None:
+        memo.laid_out, memo.reused = list(laid.laid_out), list(laid.reused)
+    return laid
 
 
 def default_output(script_path: str, output_format: str) -> Path:
@@ -168,9 +172,11 @@ def build(script: ir.Script, theme: Theme, sink: Sink, opts: BuildOptions) -> Bu
     if opts.dpi and not check_geometry(script, theme, sink, dpi=opts.dpi):
         return None  # `--dpi` past the pixel budget: refused before allocating
     keep = locked_sizes(script, sink) if opts.use_lock else None
-    book = layout(script, theme, sink, keep=keep, memo=opts.layout_memo)
-    if book is None or sink.has_errors():
+    cache_root = Path(opts.cache_dir) if opts.cache_dir else default_cache_dir(script.path)
+    page_format = _page_format(script, theme, sink)
+    if page_format is None:
         return None
+    keys = page_keys(script, theme, page_format, keep or {})
     out = Path(opts.output) if opts.output else default_output(script.path, opts.output_format)
     protect = protected_files(script, opts)
     if opts.output == STDOUT and _folder(opts):
@@ -184,6 +190,14 @@ def build(script: ir.Script, theme: Theme, sink: Sink, opts: BuildOptions) -> Bu
     except FileRefused as e:
         sink.error("output-refused", str(e), path=str(out))
         return None
+    if not opts.force and opts.output != STDOUT:
+        done = _if_up_to_date(script, sink, opts, keys, out, cache_root)
+        if done is not None:
+            return done
+    laid = _layout(script, theme, sink, keep, opts.layout_memo, cache_root, keys)
+    if laid is None or sink.has_errors():
+        return None
+    book = laid.book
     backends = create_backends(script, sink)
     if backends is None:
         return None
@@ -194,7 +208,7 @@ def build(script: ir.Script, theme: Theme, sink: Sink, opts: BuildOptions) -> Bu
         for panel in script.panels
         for v in range(1, panel.settings.variants + 1)
     ]
-    cache = ArtCache(opts.cache_dir or default_cache_dir(script.path), script=script.path)
+    cache = ArtCache(cache_root, script=script.path)
     cache.sweep()
     plan = plan_images(
         script, book, _capabilities(backends), cache, ext=_ext(opts), lock=_lock(script)
@@ -230,15 +244,35 @@ def build(script: ir.Script, theme: Theme, sink: Sink, opts: BuildOptions) -> Bu
         # an outcome without an error diagnostic has its plan and its art
         assert chosen.art is not None and chosen.plan is not None, chosen
         art[panel.id] = chosen.art
-        keys = tuple(o.plan.cache_key for _, o in sorted(variants.items()) if o.plan is not None)
-        locked.append(_locked(panel, geoms[panel.id], chosen.plan, keys))
+        made = tuple(o.plan.cache_key for _, o in sorted(variants.items()) if o.plan is not None)
+        locked.append(_locked(panel, geoms[panel.id], chosen.plan, made))
+    digests = _page_digests(script, opts, keys, book, locked)
+    reuse: dict[int, bytes] = {}
+    if opts.output != STDOUT:
+        if digests is not None:  # pages drawn by the last build from the same things
+            reuse = reusable_pages(cache_root, out, opts.output_format, digests)
+        forget_stamp(cache_root, out)  # a build stopped while writing leaves no stamp
     try:
-        _write(book, art, script, theme, opts, out, protect)
+        written = _write(book, art, script, theme, opts, out, protect, reuse)
     except FileRefused as e:
         sink.error("output-refused", str(e), path=str(out))
         return None
     if opts.write_lock:
-        write_lock(lock_path(script.path), locked)
+        write_lock(lock_path(script.path), locked)  # only when its content changed
+    inputs = _inputs(script, opts, keys, backends)
+    if opts.output != STDOUT and inputs is not None and laid.warnings is not None:
+        record_stamp(
+            cache_root,
+            out,
+            inputs,
+            written,
+            warnings=[list(w) for w in laid.warnings],
+            fonts=_fonts(book),
+            lock=lock_path(script.path) if opts.write_lock else None,
+            art=[cache.path(key, _ext(opts)) for p in locked for key in p.keys],
+            pages=digests,
+            page_files=_page_files(out, opts, written),
+        )
     why = {(i.panel.id, i.variant): i.reasons for i in plan.images}
     repainted = tuple(
         Repaint(
@@ -258,7 +292,150 @@ def build(script: ir.Script, theme: Theme, sink: Sink, opts: BuildOptions) -> Bu
         len(repainted),
         len(outcomes) - len(repainted),
         repainted,
-        tuple((p.id, p.settings.variants) for p in script.panels if p.settings.variants > 1),
+        _variants(script),
+        laid_out=laid.laid_out,
+    )
+
+
+def _variants(script: ir.Script) -> tuple[tuple[str, int], ...]:
+    return tuple((p.id, p.settings.variants) for p in script.panels if p.settings.variants > 1)
+
+
+def _if_up_to_date(
+    script: ir.Script,
+    sink: Sink,
+    opts: BuildOptions,
+    keys: tuple[str | None, ...],
+    out: Path,
+    cache_root: Path,
+) -> BuildResult | None:
+    """The result of a build that has nothing to do: every page has the layout
+    key, every panel the settings and the backends the configuration the output
+    on disk was made with (its stamp says so, :mod:`comicc.pipeline.stamp`),
+    and nobody changed the output or the lock file since. Then nothing is
+    laid out, painted or written. None: the build has work to do."""
+    if any(key is None for key in keys):
+        return None
+    backends = create_backends(script, Sink(), ready=False)  # a failure is reported later
+    if backends is None:
+        return None
+    inputs = _inputs(script, opts, keys, backends)
+    if inputs is None:
+        return None
+    lock = lock_path(script.path) if opts.write_lock else None
+    stored = read_stamp(cache_root, out, inputs, lock)
+    warnings = None if stored is None else placed_warnings(stored, script)
+    if warnings is None:
+        return None
+    sink.extend(warnings)
+    sink.extend(reference_warnings(script, backends))
+    # the housekeeping of every build: temp files killed builds left
+    ArtCache(cache_root).sweep()
+    if not _folder(opts):
+        target = out.resolve()
+        sweep_temp(target.parent, target.name)
+    if opts.layout_memo is not None:
+        opts.layout_memo.laid_out, opts.layout_memo.reused = [], [p.number for p in script.pages]
+    return BuildResult(
+        out,
+        len(script.pages),
+        len(script.panels),
+        0,
+        sum(p.settings.variants for p in script.panels),
+        (),
+        _variants(script),
+        up_to_date=True,
+    )
+
+
+def _inputs(
+    script: ir.Script,
+    opts: BuildOptions,
+    keys: tuple[str | None, ...],
+    backends: dict[str, Backend],
+) -> str | None:
+    """The digest of everything the output is made from past the layout (whose
+    inputs the page ``keys`` stand for): the options, the script's header and
+    panels (in the keys), the backends' capabilities and every file a backend
+    setting names; None when there is no telling (a page without a key...)."""
+    if any(key is None for key in keys):
+        return None
+    files = []
+    values = {v for panel in script.panels for _, v in panel.settings.backend_settings}
+    for value in sorted(values):
+        try:
+            path = expand_home(value.strip())
+            if path.is_file():
+                st = path.stat()
+                files.append([value, st.st_size, st.st_mtime_ns])
+        except (OSError, ValueError):
+            continue
+    try:
+        return inputs_digest(
+            [
+                opts.output_format,
+                opts.bleed,
+                opts.lossless,
+                opts.quality,
+                opts.dpi or script.settings.dpi,
+                CBZ_MAX_DPI,
+                keys,
+                replace(script, pages=()),
+                sorted((name, b.capabilities) for name, b in backends.items()),
+                files,
+            ]
+        )
+    except Unkeyable:
+        return None
+
+
+def _page_digests(
+    script: ir.Script,
+    opts: BuildOptions,
+    keys: tuple[str | None, ...],
+    book: BookGeom,
+    locked: list[LockedPanel],
+) -> list[str] | None:
+    """Per page a digest of what its image (PNG page, CBZ page) is drawn from:
+    its layout key, its panels' art, the options; None without layout keys."""
+    if any(key is None for key in keys):
+        return None
+    art = {p.panel: p.cache_key for p in locked}
+    common = [opts.output_format, opts.bleed, opts.lossless, opts.quality]
+    common += [opts.dpi or script.settings.dpi, CBZ_MAX_DPI, script.reading]
+    try:
+        return [
+            inputs_digest(["page", key, [art.get(g.id) for g in page.panels], common])
+            for key, page in zip(keys, book.pages, strict=True)
+        ]
+    except Unkeyable:
+        return None
+
+
+def _page_files(out: Path, opts: BuildOptions, written: list[Path] | None) -> list[str] | None:
+    """The file (PNG) or CBZ member holding each page, in page order."""
+    if written is not None:
+        return [p.name for p in written]
+    if opts.output_format != "cbz":
+        return None
+    try:
+        with zipfile.ZipFile(out) as z:
+            return [n for n in z.namelist() if n != "ComicInfo.xml"]
+    except (OSError, zipfile.BadZipFile):
+        return None
+
+
+def _fonts(book: BookGeom) -> list[str]:
+    """The font files a book's lettering uses (and its PDF embeds)."""
+    return sorted(
+        {
+            run.font.path
+            for page in book.pages
+            for panel in page.panels
+            for balloon in panel.balloons
+            for line in balloon.lines
+            for run in line.runs
+        }
     )
 
 
@@ -292,7 +469,9 @@ def plan_book(
     if opts.dpi and not check_geometry(script, theme, sink, dpi=opts.dpi):
         return None
     keep = locked_sizes(script, sink, doing="planning") if opts.use_lock else None
-    book = layout(script, theme, sink, keep=keep)
+    book = layout(
+        script, theme, sink, keep=keep, cache_dir=opts.cache_dir or default_cache_dir(script.path)
+    )
     if book is None or sink.has_errors():
         return None
     backends = create_backends(script, sink, ready=False)
@@ -357,10 +536,15 @@ def _write(
     opts: BuildOptions,
     out: Path,
     protect: dict[str, str],
-) -> None:
+    reuse: dict[int, bytes],
+) -> list[Path] | None:
     """Write the book in ``opts.output_format``. Without ``-o`` a symbolic link
     at the default output is replaced, not followed (it may have come with the
-    script); ``-o -`` is standard output (pdf, cbz)."""
+    script); ``-o -`` is standard output (pdf, cbz). The files of a folder of
+    PNG pages; None for one file."""
+    # loaded here, not with the module: a build that is up to date writes nothing
+    from comicc.output import page_images, write_cbz, write_pdf, write_png_pages
+
     target: str | Path = STDOUT if opts.output == STDOUT else out
     follow = bool(opts.output)
     dpi = opts.dpi or script.settings.dpi
@@ -385,6 +569,7 @@ def _write(
             quality=opts.quality,
             bleed=opts.bleed,
             page_color=theme.page_color,
+            reuse=reuse,
         )
         write_cbz(
             images,
@@ -396,7 +581,7 @@ def _write(
             follow_symlinks=follow,
         )
     else:
-        write_png_pages(
+        return write_png_pages(
             book,
             art,
             out,
@@ -404,7 +589,9 @@ def _write(
             bleed=opts.bleed,
             page_color=theme.page_color,
             follow_symlinks=follow,
+            reuse=reuse,
         )
+    return None
 
 
 def _locked(

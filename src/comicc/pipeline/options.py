@@ -13,10 +13,8 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from comicc.diagnostics import Diagnostic
-    from comicc.layout import PageGeom
+    from comicc.pipeline.layoutcache import StoredPage
     from comicc.pipeline.plan import BookPlan
-    from comicc.source import Span
 
 OUTPUT_FORMATS = ("pdf", "cbz", "png")
 DPI_RANGE = (72, 1200)  # art resolution: the bounds of `--dpi`, as of the script's `dpi:`
@@ -53,21 +51,23 @@ class BuildOptions:
     # build would pay): prints it, may ask; False stops the build unpainted
     on_paid_plan: Callable[[BookPlan], bool] | None = None
     # pages laid out by earlier builds in this process (`comicc watch`): a page
-    # whose content did not change is not laid out again
+    # whose content did not change is not laid out again (pages are also kept
+    # in the art cache's folder, `layout/`, for the next process)
     layout_memo: LayoutMemo | None = None
+    # build and write even when the output is up to date (`--force`)
+    force: bool = False
 
 
 @dataclass
 class LayoutMemo:
     """Pages laid out by earlier builds, by what they were laid out from (the
-    page, the theme, the page format, the balloon sizes kept), kept in memory
-    between the builds of ``comicc watch``; ``laid_out`` and ``reused``: the
-    page numbers the last build laid out and took from here."""
+    page, the theme, the page format, the balloon sizes kept...: see
+    :mod:`comicc.pipeline.layoutcache`), kept in memory between the builds of
+    ``comicc watch``; ``laid_out`` and ``reused``: the page numbers the last
+    build laid out and took from a memo (this one or the one on disk)."""
 
-    # key -> the page's geometry, its layout warnings and its balloons' spans then
-    pages: dict[str, tuple[PageGeom, list[Diagnostic], dict[str, Span]]] = field(
-        default_factory=dict
-    )
+    # key -> the page's geometry and its layout warnings
+    pages: dict[str, StoredPage] = field(default_factory=dict)
     laid_out: list[int] = field(default_factory=list)
     reused: list[int] = field(default_factory=list)
 
@@ -95,3 +95,7 @@ class BuildResult:
     repainted: tuple[Repaint, ...] = ()  # every painted image, in panel order
     # panel id -> its number of variants, for the panels with more than one
     variants: tuple[tuple[str, int], ...] = ()
+    # nothing to do: no page and no art changed and the output is as the last
+    # build wrote it (then neither the output nor the lock file was written)
+    up_to_date: bool = False
+    laid_out: tuple[int, ...] = ()  # the pages laid out (not taken from the layout memo)

@@ -1,0 +1,736 @@
+"""The layout memo: an unchanged page is not laid out again.
+
+Each page is keyed by a content hash of everything its geometry is made from
+(:func:`page_key`): the page's IR (text, settings, panels; spans left out),
+the theme, the page format, the reading order, the balloon sizes kept from
+the lock file, the voices of its voiced captions, the fonts (the installed
+font folders; the files the page was lettered with are checked when it is
+read back), comicc's version and the source of the code that lays pages out.
+A page laid out before from the same key is taken from memory (``comicc
+watch``: :class:`~comicc.pipeline.options.LayoutMemo`) or from the art
+cache's folder (``layout/ab/abcdef....page``, JSON; :class:`LayoutStore`); every
+other page is laid out, in one :func:`~comicc.layout.layout_book` call.
+
+The stored geometry is plain JSON (never pickle: the cache folder is not
+trusted) and every value read back is checked against the geometry's own
+types; a file that is damaged, of another version or not ours is a miss (the
+page is laid out again), never an error. Floats go through JSON exactly
+(``repr`` round trip), so a book from the memo is the same book, byte for
+byte, as one laid out afresh. The warnings of a reused page are stored with
+their places as references to the page's balloons and panels, so they point
+at the lines of now.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import functools
+import hashlib
+import json
+import os
+import re
+import stat
+import sys
+import types
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, replace
+from datetime import date, datetime, time
+from pathlib import Path
+from typing import Any, Union, get_args, get_origin, get_type_hints
+
+import comicc
+from comicc.diagnostics import Diagnostic, Severity, Sink
+from comicc.files import write_bytes_atomic
+from comicc.fonts import SYSTEM_FONT_DIRS, default_fontbook
+from comicc.layout import BookGeom, PageGeom, layout_book
+from comicc.model import ir
+from comicc.source import Span
+from comicc.theme import PageFormat, Theme
+
+FORMAT_VERSION = 1  # bump when what is stored, or how a page is keyed, changes
+MAX_ENTRY_BYTES = 16 << 20  # far above any real page's; a bigger file is not ours
+# the code a page's geometry comes from: its source is part of every key, so a
+# changed layout engine never reuses a page laid out by the old one
+_CODE = ("layout", "fonts", "model/ir.py", "theme/model.py", "units.py", "pipeline/layoutcache.py")
+
+
+class Unkeyable(Exception):
+    """A value that has no canonical form here: the page is laid out, not memoized."""
+
+
+class _Bad(Exception):
+    """A stored entry that is not what this version writes."""
+
+
+# --- keys --------------------------------------------------------------------
+
+
+def canonical(value: object) -> str:
+    """``value`` as text that is the same in every process for equal values:
+    dataclasses by their compared fields (spans and other ``compare=False``
+    fields left out), sets sorted, enums by value, bytes by their SHA-256,
+    floats exactly (``repr``). Raises :class:`Unkeyable` for anything else."""
+    out: list[str] = []
+    _canon(value, out)
+    return "".join(out)
+
+
+_PLAIN = (str, int, float, bool, type(None))
+
+
+_COMPARED: dict[type, tuple[str, ...]] = {}  # dataclass -> the names of its compared fields
+
+
+def _compared(cls: type) -> tuple[str, ...]:
+    names = _COMPARED.get(cls)
+    if names is None:
+        names = _COMPARED[cls] = tuple(f.name for f in dataclasses.fields(cls) if f.compare)
+    return names
+
+
+def _canon(value: object, out: list[str]) -> None:
+    t = type(value)
+    if t in _PLAIN:
+        out.append(repr(value))
+        return
+    if t is tuple or t is list:
+        out.append("[")
+        for v in value:  # type: ignore[attr-defined]  # a tuple or list
+            if type(v) in _PLAIN:
+                out.append(repr(v))
+            else:
+                _canon(v, out)
+            out.append(",")
+        out.append("]")
+        return
+    names = _COMPARED.get(t)
+    if names is None and dataclasses.is_dataclass(value) and not isinstance(value, type):
+        names = _compared(t)
+    if names is not None:
+        out.append(t.__name__ + "(")
+        for name in names:
+            v = getattr(value, name)
+            if type(v) in _PLAIN:
+                out.append(f"{name}={v!r},")
+            else:
+                out.append(name + "=")
+                _canon(v, out)
+                out.append(",")
+        out.append(")")
+        return
+    if isinstance(value, enum.Enum):
+        out.append(f"{t.__name__}.")
+        _canon(value.value, out)
+        return
+    if isinstance(value, frozenset | set):
+        out.append("{" + ",".join(sorted(canonical(v) for v in value)) + "}")
+        return
+    if isinstance(value, dict):
+        out.append("dict(")
+        for k, v in value.items():
+            _canon(k, out)
+            out.append(":")
+            _canon(v, out)
+            out.append(",")
+        out.append(")")
+        return
+    if isinstance(value, bytes):
+        out.append(f"bytes:{hashlib.sha256(value).hexdigest()}")
+        return
+    if isinstance(value, datetime | date | time | Path):  # TOML dates in a theme's `[extra]`
+        out.append(f"{t.__name__}:{value}")
+        return
+    raise Unkeyable(t.__name__)
+
+
+def digest(value: object) -> str:
+    """SHA-256 (hex) of :func:`canonical` ``value``."""
+    return hashlib.sha256(canonical(value).encode("utf-8", "surrogatepass")).hexdigest()
+
+
+@functools.lru_cache(maxsize=1)
+def code_digest() -> str:
+    """SHA-256 of comicc's version, :data:`FORMAT_VERSION` and the source of
+    the modules a page's geometry comes from (read once per process)."""
+    h = hashlib.sha256(f"{comicc.__version__}:{FORMAT_VERSION}".encode())
+    root = Path(comicc.__file__).parent
+    for part in _CODE:
+        path = root / part
+        files = sorted(path.rglob("*.py")) if path.is_dir() else [path]
+        for f in files:
+            h.update(str(f.relative_to(root)).encode() + b"\0")
+            try:
+                h.update(f.read_bytes())
+            except OSError:
+                h.update(b"?")
+    return h.hexdigest()
+
+
+def font_environment() -> str:
+    """A signature of the installed fonts: every font folder's modification
+    time (a face installed or removed changes its folder) and that of the
+    folders holding the ``fontpkg`` packages."""
+    seen: list[str] = []
+    dirs = [os.path.expanduser(d) for d in SYSTEM_FONT_DIRS]
+    packages = sorted({p for p in sys.path if p.endswith("site-packages")})
+    for top in dirs + packages:
+        for folder, subdirs, _ in os.walk(top):
+            subdirs.sort()
+            try:
+                seen.append(f"{folder}:{os.stat(folder).st_mtime_ns}")
+            except OSError:
+                continue
+            if folder == top and top in packages:  # only the fontpkg-* packages' folders
+                subdirs[:] = [d for d in subdirs if d.startswith("fontpkg")]
+    return hashlib.sha256("\n".join(seen).encode()).hexdigest()
+
+
+def voiced_speakers(script: ir.Script | Iterable[ir.Page]) -> list[str]:
+    """The speakers of voiced captions, in order of first appearance: a voiced
+    caption's fill depends on where its speaker comes in this order."""
+    pages = script.pages if isinstance(script, ir.Script) else script
+    out: dict[str, None] = {}
+    for page in pages:
+        for panel in page.panels:
+            for balloon in panel.balloons:
+                if balloon.kind is ir.BalloonKind.CAPTION and balloon.speaker:
+                    out.setdefault(balloon.speaker)
+    return list(out)
+
+
+@dataclass(frozen=True)
+class BookKey:
+    """What every page of one book shares in its key."""
+
+    shared: str  # digest of the theme, page format, reading order, code and fonts
+    voices: dict[str, int]  # voiced speaker -> place in the book's order
+
+
+def book_key(script: ir.Script, theme: Theme, page_format: PageFormat) -> BookKey:
+    """The part of every page's key the whole book shares. Raises :class:`Unkeyable`."""
+    shared = digest([code_digest(), font_environment(), theme, page_format, script.reading])
+    return BookKey(shared, {s: i for i, s in enumerate(voiced_speakers(script))})
+
+
+def page_key(page: ir.Page, book: BookKey, keep: dict[str, tuple[float, float]]) -> str:
+    """The content hash a page's geometry is stored under. Raises :class:`Unkeyable`."""
+    balloons = [b for panel in page.panels for b in panel.balloons]
+    kept = sorted((b.id, keep[b.id]) for b in balloons if b.id in keep)
+    voices = sorted({(s, book.voices[s]) for s in voiced_speakers([page]) if s in book.voices})
+    return digest(["page", FORMAT_VERSION, book.shared, page, kept, voices])
+
+
+# --- geometry as JSON -----------------------------------------------------------
+
+
+def encode(value: object) -> object:
+    """A geometry value (dataclasses of numbers, strings, tuples) as JSON data:
+    a dataclass as the list of its fields' values, in field order."""
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return [encode(getattr(value, f.name)) for f in dataclasses.fields(value)]
+    if isinstance(value, tuple | list):
+        return [encode(v) for v in value]
+    if isinstance(value, frozenset):
+        return sorted(encode(v) for v in value)  # type: ignore[type-var]  # str members
+    raise Unkeyable(type(value).__name__)
+
+
+Decoder = Callable[[object], Any]
+_NUMBER = (int, float)
+_NUMBERS = frozenset(_NUMBER)
+
+
+def decode(tp: Any, v: object) -> Any:
+    """``v`` (JSON data, as :func:`encode` writes it) as a value of type ``tp``,
+    every part checked; :class:`_Bad` when it is not one."""
+    return decoder(tp)(v)
+
+
+def _bad(what: str) -> _Bad:
+    return _Bad(what)
+
+
+@functools.lru_cache(maxsize=128)
+def decoder(tp: Any) -> Decoder:
+    """The checking reader of type ``tp`` (made once per type)."""
+    origin, args = get_origin(tp), get_args(tp)
+    if tp is type(None):
+
+        def none(v: object) -> None:
+            if v is not None:
+                raise _bad("not null")
+
+        return none
+    if origin in (Union, types.UnionType):
+        rest = [a for a in args if a is not type(None)]
+        if len(rest) != 1 or type(None) not in args:
+            raise _Bad(f"cannot read {tp}")
+        inner = decoder(rest[0])
+        return lambda v: None if v is None else inner(v)
+    if tp is float:
+
+        def number(v: object) -> object:
+            if type(v) not in _NUMBER:
+                raise _bad("not a number")
+            return v
+
+        return number
+    if tp in (int, str, bool):
+
+        def exact(v: object, tp: type = tp) -> object:
+            if type(v) is not tp:
+                raise _bad(f"not a {tp.__name__}")
+            return v
+
+        return exact
+    if origin is tuple and len(args) == 2 and args[1] is Ellipsis:
+        if args[0] is float:
+
+            def numbers(v: object) -> tuple[float, ...]:
+                if type(v) is not list or not _NUMBERS.issuperset(map(type, v)):
+                    raise _bad("not a list of numbers")
+                return tuple(v)
+
+            return numbers
+        each = decoder(args[0])
+
+        def items(v: object) -> tuple[Any, ...]:
+            if type(v) is not list:
+                raise _bad("not a list")
+            return tuple([each(x) for x in v])
+
+        return items
+    if origin in (tuple, frozenset):
+        parts = [decoder(a) for a in args] if origin is tuple else None
+        each = decoder(args[0])
+
+        def fixed(v: object) -> Any:
+            if type(v) is not list:
+                raise _bad("not a list")
+            if parts is None:
+                return frozenset(each(x) for x in v)
+            if len(v) != len(parts):
+                raise _bad("a list of the wrong length")
+            return tuple([d(x) for d, x in zip(parts, v, strict=True)])
+
+        return fixed
+    if isinstance(tp, type) and dataclasses.is_dataclass(tp):
+        hints = get_type_hints(tp)
+        fields = [decoder(hints[f.name]) for f in dataclasses.fields(tp)]
+        n, cls = len(fields), tp
+
+        def record(v: object) -> Any:
+            if type(v) is not list or len(v) != n:
+                raise _bad(f"not a {cls.__name__}")
+            return cls(*[d(x) for d, x in zip(fields, v, strict=True)])
+
+        return record
+    raise _Bad(f"cannot read {tp}")
+
+
+# --- warnings ------------------------------------------------------------------
+
+_LINE = re.compile(r"\bline (\d+)\b")
+
+
+def _places(page: ir.Page) -> dict[str, Span]:
+    """Every place on ``page`` a layout warning may point at, by reference."""
+    out: dict[str, Span] = {}
+    if page.span is not None:
+        out["page"] = page.span
+    for panel in page.panels:
+        if panel.span is not None:
+            out[f"panel:{panel.id}"] = panel.span
+        for b in panel.balloons:
+            if b.span is not None:
+                out[f"balloon:{b.id}"] = b.span
+    return out
+
+
+def _lines(page: ir.Page) -> dict[int, str]:
+    """Source line -> the balloon of ``page`` starting on it."""
+    return {
+        b.span.line: b.id for panel in page.panels for b in panel.balloons if b.span is not None
+    }
+
+
+def warning_json(d: Diagnostic, page: ir.Page) -> dict[str, Any]:
+    """A layout warning of ``page`` with its place and the line numbers in its
+    message as references to the page's nodes. Raises :class:`Unkeyable` when
+    it points anywhere else."""
+    if d.labels:
+        raise Unkeyable("a warning with labels")
+    place = None
+    if d.span is not None:
+        place = next((ref for ref, span in _places(page).items() if span == d.span), None)
+        if place is None:
+            raise Unkeyable("a warning outside its page")
+    lines = _lines(page)
+    parts: list[object] = []
+    pos = 0
+    for m in _LINE.finditer(d.message):
+        bid = lines.get(int(m.group(1)))
+        if bid is None:
+            raise Unkeyable("a warning naming a line outside its page")
+        parts += [d.message[pos : m.start(1)], {"line": bid}]
+        pos = m.end(1)
+    parts.append(d.message[pos:])
+    return {
+        "severity": d.severity.value,
+        "code": d.code,
+        "message": parts,
+        "place": place,
+        "label": d.label,
+        "hints": list(d.hints),
+        "path": d.path,
+    }
+
+
+def warning_from_json(doc: object, page: ir.Page) -> Diagnostic:
+    """A stored warning, placed on ``page`` as it is now; :class:`_Bad` when it cannot be."""
+    if not isinstance(doc, dict):
+        raise _Bad("a warning is not an object")
+    places, ids = _places(page), {bid: line for line, bid in _lines(page).items()}
+    message = []
+    parts = doc.get("message")
+    if not isinstance(parts, list):
+        raise _Bad("a warning has no message")
+    for part in parts:
+        if isinstance(part, str):
+            message.append(part)
+        elif isinstance(part, dict) and part.get("line") in ids:
+            message.append(str(ids[part["line"]]))
+        else:
+            raise _Bad("a warning names a balloon the page does not have")
+    place = doc.get("place")
+    if place is not None and place not in places:
+        raise _Bad("a warning points at a place the page does not have")
+    try:
+        severity = Severity(str(doc.get("severity")))
+    except ValueError as e:
+        raise _Bad("a warning of no known severity") from e
+    code, label, path = doc.get("code"), doc.get("label"), doc.get("path")
+    hints = decode(tuple[str, ...], doc.get("hints"))
+    if not isinstance(code, str) or not isinstance(label, str):
+        raise _Bad("a warning without code or label")
+    if path is not None and not isinstance(path, str):
+        raise _Bad("a warning's path is not a string")
+    span = places[place] if place is not None else None
+    return Diagnostic(severity, code, "".join(message), span, label, (), hints, path)
+
+
+# --- the store -----------------------------------------------------------------
+
+
+def _font_files(geom: PageGeom) -> list[str]:
+    fonts = {
+        run.font.path
+        for panel in geom.panels
+        for b in panel.balloons
+        for line in b.lines
+        for run in line.runs
+    }
+    return sorted(fonts)
+
+
+def _file_stamp(path: str) -> list[int] | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return [st.st_size, st.st_mtime_ns]
+
+
+@dataclass(frozen=True)
+class StoredPage:
+    """One page as the memo keeps it: its geometry and its warnings (as JSON,
+    placed when used); ``fonts``: the font files it was lettered with and
+    their size and modification time then."""
+
+    geom: PageGeom
+    warnings: tuple[dict[str, Any], ...]
+    fonts: tuple[tuple[str, tuple[int, int] | None], ...] = ()
+
+    def fonts_unchanged(self) -> bool:
+        return all((tuple(s) if (s := _file_stamp(p)) else None) == then for p, then in self.fonts)
+
+    def placed(self, page: ir.Page) -> tuple[PageGeom, list[Diagnostic]]:
+        """The geometry and warnings for ``page`` as it is now (its balloons'
+        source lines may have moved). Raises :class:`_Bad`."""
+        warnings = [warning_from_json(w, page) for w in self.warnings]
+        lines = {b.id: (b.span.line if b.span is not None else 0) for b in _balloons(page)}
+        panels = []
+        for panel in self.geom.panels:
+            balloons = []
+            for b in panel.balloons:
+                if b.id not in lines:
+                    raise _Bad("a balloon the page does not have")
+                balloons.append(b if b.line == lines[b.id] else replace(b, line=lines[b.id]))
+            panels.append(replace(panel, balloons=tuple(balloons)))
+        return replace(self.geom, panels=tuple(panels)), warnings
+
+
+def _balloons(page: ir.Page) -> list[ir.Balloon]:
+    return [b for panel in page.panels for b in panel.balloons]
+
+
+class LayoutStore:
+    """Laid-out pages on disk, under ``root/layout/`` (the art cache's folder)."""
+
+    def __init__(self, root: str | os.PathLike[str]) -> None:
+        self.root = Path(root) / "layout"
+
+    def _path(self, key: str) -> Path:
+        return self.root / key[:2] / f"{key}.page"
+
+    def get(self, key: str) -> StoredPage | None:
+        """The page stored under ``key``; None when there is none or it cannot
+        be used (damaged, another version, fonts changed since)."""
+        data = read_regular(self._path(key), MAX_ENTRY_BYTES)
+        if data is None:
+            return None
+        try:
+            doc = json.loads(data.decode("utf-8"))
+            stored = _stored_from_json(doc, key)
+        except (ValueError, RecursionError, TypeError, _Bad):
+            return None
+        return stored if stored.fonts_unchanged() else None
+
+    def put(self, key: str, stored: StoredPage) -> None:
+        """Keep ``stored`` under ``key`` (atomically); a store that cannot be
+        written is no store (the build goes on)."""
+        body = {
+            "geom": encode(stored.geom),
+            "warnings": list(stored.warnings),
+            "fonts": [[p, list(s) if s else None] for p, s in stored.fonts],
+        }
+        try:
+            text = json.dumps(body, sort_keys=True, separators=(",", ":"), allow_nan=False)
+            doc = {"version": FORMAT_VERSION, "key": key, "sha256": _sha(text), "body": text}
+            data = json.dumps(doc, sort_keys=True, separators=(",", ":"))
+            write_entry(self._path(key), data.encode())
+        except (OSError, ValueError):
+            return
+
+
+def write_entry(path: Path, data: bytes) -> None:
+    """Write a cache file atomically. Whatever else is at ``path`` (a FIFO
+    or a device, which a write would go through, a folder) is removed first:
+    the cache folder is comicc's."""
+    try:
+        st = os.lstat(path)
+    except FileNotFoundError:
+        st = None
+    if st is not None and not stat.S_ISREG(st.st_mode):
+        if stat.S_ISDIR(st.st_mode):
+            raise OSError(f"{path} is a folder")
+        os.unlink(path)
+    write_bytes_atomic(path, data, follow_symlinks=False)
+
+
+def read_regular(path: Path, limit: int) -> bytes | None:
+    """The bytes of the regular file at ``path`` if it has at most ``limit``;
+    None for anything else (missing, a link to a device, a FIFO planted in
+    the cache: opened without blocking and refused, never read)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    except OSError:
+        return None
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode) or st.st_size > limit:
+            return None
+        with os.fdopen(fd, "rb", closefd=False) as f:
+            data = f.read(limit + 1)
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+    return data if len(data) <= limit else None
+
+
+def _sha(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _stored_from_json(doc: object, key: str) -> StoredPage:
+    if not isinstance(doc, dict) or doc.get("version") != FORMAT_VERSION or doc.get("key") != key:
+        raise _Bad("not an entry of this version under this key")
+    text = doc.get("body")
+    if not isinstance(text, str) or doc.get("sha256") != _sha(text):
+        raise _Bad("its content is not what was written")
+    body = json.loads(text)
+    if not isinstance(body, dict):
+        raise _Bad("no body")
+    geom = decode(PageGeom, body.get("geom"))
+    warnings = body.get("warnings")
+    if not isinstance(warnings, list) or not all(isinstance(w, dict) for w in warnings):
+        raise _Bad("warnings are not a list of objects")
+    fonts = decode(tuple[tuple[str, tuple[int, int] | None], ...], body.get("fonts"))
+    return StoredPage(geom, tuple(warnings), fonts)
+
+
+# --- laying out with the memo --------------------------------------------------
+
+
+@dataclass
+class MemoResult:
+    """A book laid out with the memo, and which pages were laid out."""
+
+    book: BookGeom
+    keys: tuple[str | None, ...]  # per page its key (None: not memoizable)
+    laid_out: tuple[int, ...]  # page numbers laid out (not taken from a memo)
+    reused: tuple[int, ...]
+    # per page its layout warnings as JSON (:func:`warning_json`); None when
+    # some warning could not be stored
+    warnings: tuple[tuple[dict[str, Any], ...], ...] | None = None
+
+
+Memory = dict[str, StoredPage]
+
+
+def page_keys(
+    script: ir.Script, theme: Theme, page_format: PageFormat, keep: dict[str, tuple[float, float]]
+) -> tuple[str | None, ...]:
+    """Every page's key (:func:`page_key`; None for a page that has none)."""
+    try:
+        shared = book_key(script, theme, page_format)
+    except Unkeyable:
+        return tuple(None for _ in script.pages)
+    out: list[str | None] = []
+    for page in script.pages:
+        try:
+            out.append(page_key(page, shared, keep))
+        except Unkeyable:
+            out.append(None)
+    return tuple(out)
+
+
+def layout_memoized(
+    script: ir.Script,
+    theme: Theme,
+    page_format: PageFormat,
+    sink: Sink,
+    keep: dict[str, tuple[float, float]],
+    *,
+    keys: tuple[str | None, ...] | None = None,
+    memory: Memory | None = None,
+    store: LayoutStore | None = None,
+    layout: Callable[..., tuple[BookGeom, list[Diagnostic]]] = layout_book,
+) -> MemoResult:
+    """Lay out ``script``, taking every page laid out before from the same key
+    (``keys``: :func:`page_keys`, computed when not given) from ``memory``
+    (kept by the caller, updated to this book's pages) or ``store``; the other
+    pages are laid out together, in one ``layout`` call (the same book a cold
+    layout makes: pages are laid out independently)."""
+    if keys is None:
+        keys = page_keys(script, theme, page_format, keep)
+    found: dict[int, tuple[PageGeom, list[Diagnostic]]] = {}
+    stored_as: dict[int, StoredPage] = {}
+    misses: list[int] = []
+    for i, page in enumerate(script.pages):
+        key = keys[i]
+        hit = None
+        if key is not None:
+            hit = (memory or {}).get(key)
+            if hit is not None and not hit.fonts_unchanged():
+                hit = None
+            if hit is None and store is not None:
+                hit = store.get(key)
+        if hit is not None:
+            try:
+                found[i] = hit.placed(page)
+                stored_as[i] = hit
+                continue
+            except _Bad:
+                pass
+        misses.append(i)
+    unplaced: list[Diagnostic] | None = None
+    if misses:
+        sub = replace(script, pages=tuple(script.pages[i] for i in misses))
+        voices = voiced_speakers(sub)
+        if voices != voiced_speakers(script)[: len(voices)]:
+            # a voiced caption takes its fill from its speaker's place in the
+            # whole book: lay the whole book out, as a cold build does
+            misses, sub = list(range(len(script.pages))), script
+            found.clear()
+            stored_as.clear()
+        book, issues = layout(sub, theme, page_format, default_fontbook(), keep=keep)
+        per_page = _by_page(issues, [script.pages[i] for i in misses])
+        if per_page is None:  # a warning of no page: given in the layout's order
+            unplaced, per_page = issues, [[] for _ in misses]
+        for j, i in enumerate(misses):
+            geom, warnings = book.pages[j], per_page[j]
+            found[i] = (geom, warnings)
+            key = keys[i]
+            if key is None or unplaced is not None:
+                continue
+            try:
+                stored = StoredPage(
+                    geom,
+                    tuple(warning_json(d, script.pages[i]) for d in warnings),
+                    tuple((p, _stamp_tuple(p)) for p in _font_files(geom)),
+                )
+            except Unkeyable:
+                continue
+            stored_as[i] = stored
+            if store is not None:
+                store.put(key, stored)
+    if memory is not None:
+        memory.clear()
+        memory.update({k: stored_as[i] for i, k in enumerate(keys) if k and i in stored_as})
+    if unplaced is not None:
+        sink.extend(unplaced)
+    pages: list[PageGeom] = []
+    for i in range(len(script.pages)):
+        geom, warnings = found[i]
+        sink.extend(warnings)
+        pages.append(geom)
+    reading = script.reading if script.reading in ("ltr", "rtl") else "ltr"
+    laid = tuple(script.pages[i].number for i in misses)
+    missed = set(misses)
+    reused = tuple(p.number for i, p in enumerate(script.pages) if i not in missed)
+    every = None
+    if len(stored_as) == len(script.pages):
+        every = tuple(stored_as[i].warnings for i in range(len(script.pages)))
+    return MemoResult(BookGeom(tuple(pages), reading), keys, laid, reused, every)
+
+
+def placed_warnings(warnings: object, script: ir.Script) -> list[Diagnostic] | None:
+    """Stored per-page warnings (:attr:`MemoResult.warnings`, as JSON) placed
+    on ``script``'s pages as they are now; None when they do not fit it."""
+    if not isinstance(warnings, list) or len(warnings) != len(script.pages):
+        return None
+    out: list[Diagnostic] = []
+    try:
+        for page, found in zip(script.pages, warnings, strict=True):
+            if not isinstance(found, list):
+                return None
+            out.extend(warning_from_json(w, page) for w in found)
+    except (_Bad, TypeError, ValueError):
+        return None
+    return out
+
+
+def _stamp_tuple(path: str) -> tuple[int, int] | None:
+    s = _file_stamp(path)
+    return (s[0], s[1]) if s else None
+
+
+def _by_page(issues: list[Diagnostic], pages: list[ir.Page]) -> list[list[Diagnostic]] | None:
+    """``issues`` split by the page each points into (in order); None when one
+    points into none of them."""
+    owner: dict[Span, int] = {}
+    for j, page in enumerate(pages):
+        for span in _places(page).values():
+            owner.setdefault(span, j)
+    out: list[list[Diagnostic]] = [[] for _ in pages]
+    for d in issues:
+        at = owner.get(d.span) if d.span is not None else None
+        if at is None:
+            return None
+        out[at].append(d)
+    return out
