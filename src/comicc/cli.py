@@ -153,6 +153,11 @@ def _add_build(sub: Subparsers, common: AddCommon) -> None:
     b.add_argument(
         "--yes", "-y", action="store_true", help="do not ask before painting paid images"
     )
+    b.add_argument(
+        "--force",
+        action="store_true",
+        help="write the book (and lock file) even when it is up to date",
+    )
     common(b, format_flag=False)
 
 
@@ -250,6 +255,8 @@ def _verbs() -> dict[str, Callable[[Subparsers, AddCommon], None]]:
         "layout": _add_layout,
         "explain": lambda sub, common: commands.register_explain(sub, common),
         "plan": lambda sub, common: commands.register_plan(sub, common),
+        "explore": lambda sub, common: commands.register_explore(sub, common),
+        "preview": lambda sub, common: commands.register_preview(sub, common),
         "cache": lambda sub, common: commands.register_cache(sub, common),
         "backends": lambda sub, common: commands.register_backends(sub, common),
         "help": lambda sub, common: commands.register_help(sub, common),
@@ -293,6 +300,8 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "cache": lambda args: commands.cmd_cache(args),
     "explain": lambda args: commands.cmd_explain(args),
     "plan": lambda args: commands.cmd_plan(args),
+    "explore": lambda args: commands.cmd_explore(args),
+    "preview": lambda args: commands.cmd_preview(args),
     "help": lambda args: commands.cmd_help(args, build_parser()),
 }
 

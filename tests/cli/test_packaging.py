@@ -49,6 +49,10 @@ def test_wheel_contains_grammar_and_themes(wheel):
     assert any(n.startswith("comicc/_data/themes/") and n.endswith(".toml") for n in names)
     assert "comicc/cli.py" in names
     assert "comicc/_data/docs/language.md" in names  # what `comicc help language` prints
+    # the studio's page, script and style (`comicc preview` serves them from the package)
+    assert "comicc/studio/templates/index.html" in names
+    assert "comicc/studio/static/studio.js" in names
+    assert "comicc/studio/static/studio.css" in names
 
 
 def test_installed_wheel_checks_an_example(wheel, tmp_path):

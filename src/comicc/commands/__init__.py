@@ -19,6 +19,8 @@ if TYPE_CHECKING:
     from comicc.commands.check import cmd_check
     from comicc.commands.explain import cmd_explain
     from comicc.commands.explain import register as register_explain
+    from comicc.commands.explore import cmd_explore
+    from comicc.commands.explore import register as register_explore
     from comicc.commands.fmt import cmd_fmt
     from comicc.commands.help import cmd_help
     from comicc.commands.help import register as register_help
@@ -27,6 +29,8 @@ if TYPE_CHECKING:
     from comicc.commands.layout import cmd_layout
     from comicc.commands.plan import cmd_plan
     from comicc.commands.plan import register as register_plan
+    from comicc.commands.preview import cmd_preview
+    from comicc.commands.preview import register as register_preview
     from comicc.commands.report import (
         EXIT_ERRORS,
         EXIT_INTERNAL,
@@ -48,7 +52,11 @@ _HOME = {
     "cmd_explain": ("explain", "cmd_explain"),
     "cmd_plan": ("plan", "cmd_plan"),
     "register_explain": ("explain", "register"),
+    "cmd_explore": ("explore", "cmd_explore"),
+    "register_explore": ("explore", "register"),
     "register_plan": ("plan", "register"),
+    "cmd_preview": ("preview", "cmd_preview"),
+    "register_preview": ("preview", "register"),
     "cmd_check": ("check", "cmd_check"),
     "cmd_fmt": ("fmt", "cmd_fmt"),
     "cmd_layout": ("layout", "cmd_layout"),
@@ -73,7 +81,11 @@ __all__ = [
     "cmd_explain",
     "cmd_plan",
     "register_explain",
+    "cmd_explore",
+    "register_explore",
     "register_plan",
+    "cmd_preview",
+    "register_preview",
     "cmd_check",
     "cmd_fmt",
     "cmd_layout",

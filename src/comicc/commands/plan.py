@@ -13,7 +13,6 @@ from comicc.commands.check import check_script
 from comicc.commands.explain import (
     add_plan_options,
     check_plan_options,
-    plan_json,
     plan_options,
     usage_error,
 )
@@ -21,6 +20,7 @@ from comicc.commands.report import EXIT_ERRORS, EXIT_OK, print_diagnostics
 from comicc.diagnostics import Sink
 from comicc.model import ir
 from comicc.pipeline import BookPlan, plan_book
+from comicc.pipeline.explain import plan_json
 
 
 def register(sub: Any, common: Callable[..., None]) -> None:
