@@ -12,11 +12,13 @@ is seen too).
 
 from __future__ import annotations
 
+import asyncio
 import os
 import socket
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import uvicorn
 
@@ -48,7 +50,8 @@ class StudioServer:
             any_ip=self.port if wildcard else None,
         )
         config = uvicorn.Config(
-            self.app,
+            self._quiet_on_stop,
+            interface="asgi3",  # a bound method: uvicorn's guess would take it for ASGI 2
             log_level="warning",
             lifespan="off",
             access_log=False,
@@ -58,6 +61,16 @@ class StudioServer:
         self.stopping = threading.Event()
         self.watching = threading.Event()  # set once the watcher looks at the files
         self._threads: list[threading.Thread] = []
+
+    async def _quiet_on_stop(self, scope: Any, receive: Any, send: Any) -> None:
+        """The app, except that a request cut short because the studio is
+        stopping (Ctrl-C: uvicorn cancels what is still in flight) ends
+        quietly instead of as a traceback on the terminal."""
+        try:
+            await self.app(scope, receive, send)
+        except asyncio.CancelledError:
+            if not (self.stopping.is_set() or self.server.should_exit):
+                raise
 
     @property
     def url(self) -> str:
