@@ -161,3 +161,104 @@ def test_art_two_scripts_share_is_kept_while_either_uses_it(tmp_path, capsys):
     assert cli.main(["cache", "gc", str(copy), "--cache-dir", str(cache), "--keep", "0"]) == 0
     assert "removed p1.1 v1" in capsys.readouterr().out
     assert {p.stem for p in _art(cache)} == _locked_keys(script) | _locked_keys(copy)
+
+
+def _pages(cache: Path) -> set[str]:
+    return {p.name.partition(".")[0] for p in (cache / "layout").rglob("*.page")}
+
+
+TWO_PAGES = (
+    SCRIPT
+    + """
+PAGE 2
+
+PANEL 1
+A green door.
+"""
+)
+
+
+def test_gc_removes_the_layout_pages_and_stamps_the_build_no_longer_uses(tmp_path, capsys):
+    cache = tmp_path / "cache"
+    script = tmp_path / "story.comic"
+    script.write_text(TWO_PAGES)
+    _build(script, cache)
+    before = _pages(cache)
+    assert len(before) == 2
+    script.write_text(TWO_PAGES.replace("A green door.", "A green door, ajar."))
+    _build(script, cache)
+    after = _pages(cache)
+    assert len(after) == 3 and before < after  # page 2's old geometry is still kept
+    # a build with -o elsewhere stamps that output; once it is gone, so is its stamp
+    out = tmp_path / "elsewhere.pdf"
+    argv = ["build", str(script), "--no-progress", "--cache-dir", str(cache), "-o", str(out)]
+    assert cli.main(argv) == 0
+    assert len(list((cache / "builds").glob("*.stamp"))) == 2
+    out.unlink()
+    capsys.readouterr()
+    assert cli.main(["cache", "ls", str(script), "--cache-dir", str(cache)]) == 0
+    listed = capsys.readouterr().out
+    assert "layout memo: 3 pages" in listed and "2 in use by the current build" in listed
+    assert "build stamps: 2" in listed
+    assert cli.main(["cache", "gc", str(script), "--cache-dir", str(cache)]) == 0
+    err = capsys.readouterr().err
+    assert "removed 1 layout page" in err and "kept 2 in use" in err
+    assert "removed 1 build stamp of outputs that are gone; kept 1" in err
+    assert len(_pages(cache)) == 2 and _pages(cache) < after and not before <= _pages(cache)
+    assert len(list((cache / "builds").glob("*.stamp"))) == 1
+    # nothing the current build uses went: it is still up to date
+    _build(script, cache)
+    assert "up to date" in capsys.readouterr().err
+
+
+def test_gc_keeps_the_layout_pages_another_script_uses(tmp_path, capsys):
+    cache = tmp_path / "cache"
+    script = tmp_path / "story.comic"
+    other = tmp_path / "other.comic"
+    script.write_text(TWO_PAGES)
+    other.write_text(TWO_PAGES.replace("A red door.", "A red door, for the other."))
+    _build(script, cache)
+    _build(other, cache)  # page 2 is the same: taken from the memo, now used by both
+    theirs = _pages(cache)
+    assert len(theirs) == 3
+    script.write_text(TWO_PAGES.replace("A green door.", "A green door, ajar."))
+    _build(script, cache)
+    capsys.readouterr()
+    assert cli.main(["cache", "gc", str(script), "--cache-dir", str(cache)]) == 0
+    err = capsys.readouterr().err
+    assert "removed 0 layout pages" in err and "let go of 1 another script uses too" in err
+    assert _pages(cache) >= theirs  # the other script's pages are all kept
+    # once the other script stops using its pages, its own gc removes them
+    other.write_text(TWO_PAGES.replace("A red door.", "A red door, shut.").replace("green", "grey"))
+    _build(other, cache)
+    capsys.readouterr()
+    assert cli.main(["cache", "gc", str(other), "--cache-dir", str(cache)]) == 0
+    assert "removed 2 layout pages" in capsys.readouterr().err
+    _build(script, cache)
+    assert "up to date" in capsys.readouterr().err
+
+
+def test_a_page_whose_users_are_not_a_list_of_paths_is_not_ours(tmp_path, capsys):
+    import hashlib
+
+    from comicc.pipeline.layoutcache import LayoutStore
+
+    cache = tmp_path / "cache"
+    script = tmp_path / "story.comic"
+    script.write_text(TWO_PAGES)
+    _build(script, cache)
+    entry = next((cache / "layout").rglob("*.page"))
+    doc = json.loads(entry.read_text())
+    body = json.loads(doc["body"])
+    assert body["scripts"] == [str(script.resolve())]
+    body["scripts"] = [str(script.resolve()), 7]
+    doc["body"] = json.dumps(body)
+    doc["sha256"] = hashlib.sha256(doc["body"].encode()).hexdigest()
+    entry.write_text(json.dumps(doc))
+    assert LayoutStore(cache).read(entry.stem) is None  # checked on reading: a miss
+    script.write_text(TWO_PAGES.replace("door", "gate"))
+    _build(script, cache)
+    capsys.readouterr()
+    assert cli.main(["cache", "gc", str(script), "--cache-dir", str(cache)]) == 0
+    assert "removed 1 layout page" in capsys.readouterr().err  # the other old page
+    assert entry.exists()  # whose it is cannot be told: left alone

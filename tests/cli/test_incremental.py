@@ -24,7 +24,8 @@ from comicc import cli
 from comicc.diagnostics import Sink
 from comicc.layout import engine
 from comicc.pipeline import check, layout
-from comicc.pipeline.layoutcache import LayoutStore, StoredPage, canonical, page_keys
+from comicc.pipeline.layoutcache import LayoutStore, StoredPage, page_keys
+from comicc.pipeline.layoutcodec import canonical
 from comicc.theme import resolve_format
 from support import ROOT
 

@@ -14,12 +14,21 @@ comicc) are counted and left alone.
 (``art/<2 hex>/<64 hex>.<jpg|png|raw|json|lock>``) inside the cache folder,
 never anything through a symbolic link, and takes an entry's painting lock
 first (an entry another build is painting is skipped).
+
+The cache also keeps laid-out pages (``layout/<2 hex>/<64 hex>.page``, see
+:mod:`comicc.pipeline.layoutcache`) and build stamps (``builds/<40
+hex>.stamp``, see :mod:`comicc.pipeline.stamp`); each records the scripts it
+is for. ``gc`` removes the script's pages a build of it now would not look up
+(their keys are computed as a build computes them; a page another script
+uses too is only taken off its users) and the script's stamps of outputs
+that are gone (the stamps of its default outputs are kept). Pages and stamps
+that record no script are left alone. Both removals are confined as the
+art's is.
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import os
 import re
 import stat
@@ -32,12 +41,12 @@ from typing import TYPE_CHECKING, Any
 
 from filelock import Timeout
 
+from comicc.commands.cachememo import KEY, file_size, is_dir, unlink_confined
 from comicc.commands.report import EXIT_ERRORS, EXIT_OK, plural
 
 if TYPE_CHECKING:
     from comicc.paint import ArtCache
 
-KEY = re.compile(r"[0-9a-f]{64}")
 SUFFIXES = ("jpg", "png", "raw", "json", "lock")
 ART_SUFFIXES = ("jpg", "png")
 KEEP_DEFAULT = 3
@@ -67,7 +76,9 @@ def register(
         help="remove art the lock file no longer uses",
         description="Remove the script's art that its lock file does not use, keeping the "
         "newest versions of each panel and variant (so you can go back). Only the "
-        "script's own art is touched, only inside the cache folder.",
+        "script's own art is touched, only inside the cache folder. Also removes the "
+        "script's laid-out pages a build no longer looks up and its stamps of outputs "
+        "that are gone.",
     )
     gc.add_argument(
         "--keep",
@@ -147,7 +158,7 @@ def scan(root: Path) -> Iterator[Entry]:
 
     art = root / "art"
     try:
-        shards = sorted(os.scandir(art), key=lambda d: d.name) if _is_dir(art) else []
+        shards = sorted(os.scandir(art), key=lambda d: d.name) if is_dir(art) else []
     except OSError:
         return
     cache = ArtCache(root)
@@ -177,13 +188,6 @@ def scan(root: Path) -> Iterator[Entry]:
             if any(p.suffix == ".json" for p in entry.files):
                 entry.meta = cache.meta(entry.key)
             yield entry
-
-
-def _is_dir(path: Path) -> bool:
-    try:
-        return stat.S_ISDIR(os.lstat(path).st_mode)
-    except OSError:
-        return False
 
 
 @dataclass
@@ -317,6 +321,19 @@ def _ls(args: argparse.Namespace, h: Holdings) -> int:
             f"{plural(_images(h.unknown), 'image')}, {size_text(sum(e.size for e in h.unknown))}"
             "; `cache gc` leaves them\n"
         )
+    from comicc.commands.cachememo import extras
+
+    x = extras(args.file, h.root)
+    in_use = "?" if x.current is None else str(x.in_use)
+    out.write(
+        f"layout memo: {plural(len(x.pages), 'page')}, "
+        f"{size_text(sum(file_size(p) for p, _ in x.pages))}; {in_use} in use by the current "
+        f"build; other scripts' or none recorded: {plural(x.other_pages, 'page')}, "
+        f"{size_text(x.other_bytes)}\n"
+    )
+    out.write(
+        f"build stamps: {len(x.stamps)}, {size_text(sum(file_size(p) for p, _ in x.stamps))}\n"
+    )
     return EXIT_OK
 
 
@@ -361,7 +378,38 @@ def _gc(args: argparse.Namespace, h: Holdings) -> int:
         f"{plural(earlier, 'earlier version')} (--keep {args.keep} per panel variant)",
         file=sys.stderr,
     )
+    _gc_extras(args, h)
     return EXIT_OK
+
+
+def _gc_extras(args: argparse.Namespace, h: Holdings) -> None:
+    """Remove the script's layout pages its build no longer looks up and its
+    stamps of outputs that are gone (see the module doc)."""
+    from comicc.commands.cachememo import extras, sweep
+
+    x = extras(args.file, h.root)
+    done = sweep(x, h.root, h.script, dry_run=args.dry_run)
+    would = "would remove" if args.dry_run else "removed"
+    if x.current is None:
+        print(
+            f"comicc: the script has errors, so which laid-out pages a build uses is "
+            f"unknown: kept its {plural(len(x.pages), 'layout page')}",
+            file=sys.stderr,
+        )
+    else:
+        free = "would free" if args.dry_run else "freed"
+        also = f", let go of {done.shared} another script uses too" if done.shared else ""
+        print(
+            f"comicc: {would} {plural(done.pages, 'layout page')} ({free} "
+            f"{size_text(done.freed)}) the current build does not use{also}; kept "
+            f"{x.in_use} in use",
+            file=sys.stderr,
+        )
+    print(
+        f"comicc: {would} {plural(done.stamps, 'build stamp')} of outputs that are gone; "
+        f"kept {len(x.stamps) - done.stamps}",
+        file=sys.stderr,
+    )
 
 
 def _release(cache: ArtCache, entry: Entry, script: str) -> None:
@@ -390,17 +438,8 @@ def _remove(cache: ArtCache, root: Path, entry: Entry) -> bool:
     try:
         for path in sorted(entry.files, key=lambda p: p.suffix == ".json"):  # meta last
             if path.suffix != ".lock":
-                _unlink_confined(path, shard)
+                unlink_confined(path, shard)
     finally:
         lock.release()
-    _unlink_confined(shard / f"{entry.key}.lock", shard)
+    unlink_confined(shard / f"{entry.key}.lock", shard)
     return True
-
-
-def _unlink_confined(path: Path, shard: Path) -> None:
-    with contextlib.suppress(OSError):
-        if path.parent.resolve() != shard:
-            return
-        if not stat.S_ISREG(os.lstat(path).st_mode):
-            return
-        path.unlink()

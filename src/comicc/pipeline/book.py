@@ -7,17 +7,15 @@ the first half (source to IR).
 
 from __future__ import annotations
 
-import zipfile
-from dataclasses import replace
 from pathlib import Path
 
 from comicc.backends import Backend, Capabilities
 from comicc.diagnostics import Sink
-from comicc.files import STDOUT, FileRefused, check_output, sweep_temp
+from comicc.files import STDOUT, FileRefused, check_output
 from comicc.fonts import default_fontbook
 from comicc.images import PanelArt
 from comicc.layout import BookGeom, PanelGeom, layout_book
-from comicc.model import expand_home, ir
+from comicc.model import ir
 from comicc.paint import (
     ArtCache,
     LockedPanel,
@@ -34,27 +32,30 @@ from comicc.paint import (
 )
 from comicc.pipeline.compile import check_geometry
 from comicc.pipeline.configure import apply_overrides, confine_paths, create_backends
+from comicc.pipeline.freshness import (
+    book_fonts,
+    build_inputs,
+    if_up_to_date,
+    page_digests,
+    page_files,
+    variant_counts,
+    writes_folder,
+)
 from comicc.pipeline.layoutcache import (
     LayoutStore,
     MemoResult,
-    Unkeyable,
     layout_memoized,
     page_keys,
-    placed_warnings,
 )
-from comicc.pipeline.options import BuildOptions, BuildResult, LayoutMemo, Repaint
+from comicc.pipeline.options import CBZ_MAX_DPI, BuildOptions, BuildResult, LayoutMemo, Repaint
 from comicc.pipeline.plan import BookPlan, plan_images
 from comicc.pipeline.reasons import RECORD, request_record
 from comicc.pipeline.stamp import (
     forget_stamp,
-    inputs_digest,
-    read_stamp,
     record_stamp,
     reusable_pages,
 )
 from comicc.theme import PageFormat, Theme, resolve_format
-
-CBZ_MAX_DPI = 300  # CBZ pages are for screens: more pixels only make the file bigger
 
 
 def locked_sizes(
@@ -146,11 +147,27 @@ def _layout(
         keep or {},
         keys=keys,
         memory=memo.pages if memo is not None else None,
-        store=LayoutStore(cache_dir) if cache_dir is not None else None,
+        store=LayoutStore(cache_dir, script.path) if cache_dir is not None else None,
     )
     if memo is not None:
         memo.laid_out, memo.reused = list(laid.laid_out), list(laid.reused)
     return laid
+
+
+def current_keys(
+    script: ir.Script, theme: Theme, opts: BuildOptions
+) -> tuple[str | None, ...] | None:
+    """The layout key of every page a build of ``script`` with ``opts`` looks up
+    (as :func:`build` computes them); None when such a build stops first."""
+    sink = Sink()
+    script = confine_paths(apply_overrides(script, opts), sink, opts.allow_paths)
+    if sink.has_errors():
+        return None
+    keep = locked_sizes(script) if opts.use_lock else None
+    page_format = _page_format(script, theme, sink)
+    if page_format is None:
+        return None
+    return page_keys(script, theme, page_format, keep or {})
 
 
 def default_output(script_path: str, output_format: str) -> Path:
@@ -179,19 +196,19 @@ def build(script: ir.Script, theme: Theme, sink: Sink, opts: BuildOptions) -> Bu
     keys = page_keys(script, theme, page_format, keep or {})
     out = Path(opts.output) if opts.output else default_output(script.path, opts.output_format)
     protect = protected_files(script, opts)
-    if opts.output == STDOUT and _folder(opts):
+    if opts.output == STDOUT and writes_folder(opts):
         sink.error("output-refused", "`-o -` (standard output) takes one file: pdf or cbz")
         return None
     try:  # before anything is painted: a refused output costs no request
         if opts.output != STDOUT:
             check_output(
-                out, protect=protect, follow_symlinks=bool(opts.output), folder=_folder(opts)
+                out, protect=protect, follow_symlinks=bool(opts.output), folder=writes_folder(opts)
             )
     except FileRefused as e:
         sink.error("output-refused", str(e), path=str(out))
         return None
     if not opts.force and opts.output != STDOUT:
-        done = _if_up_to_date(script, sink, opts, keys, out, cache_root)
+        done = if_up_to_date(script, sink, opts, keys, out, cache_root)
         if done is not None:
             return done
     laid = _layout(script, theme, sink, keep, opts.layout_memo, cache_root, keys)
@@ -246,7 +263,7 @@ def build(script: ir.Script, theme: Theme, sink: Sink, opts: BuildOptions) -> Bu
         art[panel.id] = chosen.art
         made = tuple(o.plan.cache_key for _, o in sorted(variants.items()) if o.plan is not None)
         locked.append(_locked(panel, geoms[panel.id], chosen.plan, made))
-    digests = _page_digests(script, opts, keys, book, locked)
+    digests = page_digests(script, opts, keys, book, locked)
     reuse: dict[int, bytes] = {}
     if opts.output != STDOUT:
         if digests is not None:  # pages drawn by the last build from the same things
@@ -259,7 +276,7 @@ def build(script: ir.Script, theme: Theme, sink: Sink, opts: BuildOptions) -> Bu
         return None
     if opts.write_lock:
         write_lock(lock_path(script.path), locked)  # only when its content changed
-    inputs = _inputs(script, opts, keys, backends)
+    inputs = build_inputs(script, opts, keys, backends)
     if opts.output != STDOUT and inputs is not None and laid.warnings is not None:
         record_stamp(
             cache_root,
@@ -267,11 +284,12 @@ def build(script: ir.Script, theme: Theme, sink: Sink, opts: BuildOptions) -> Bu
             inputs,
             written,
             warnings=[list(w) for w in laid.warnings],
-            fonts=_fonts(book),
+            fonts=book_fonts(book),
             lock=lock_path(script.path) if opts.write_lock else None,
             art=[cache.path(key, _ext(opts)) for p in locked for key in p.keys],
             pages=digests,
-            page_files=_page_files(out, opts, written),
+            page_files=page_files(out, opts, written),
+            script=script.path,
         )
     why = {(i.panel.id, i.variant): i.reasons for i in plan.images}
     repainted = tuple(
@@ -292,155 +310,9 @@ def build(script: ir.Script, theme: Theme, sink: Sink, opts: BuildOptions) -> Bu
         len(repainted),
         len(outcomes) - len(repainted),
         repainted,
-        _variants(script),
+        variant_counts(script),
         laid_out=laid.laid_out,
     )
-
-
-def _variants(script: ir.Script) -> tuple[tuple[str, int], ...]:
-    return tuple((p.id, p.settings.variants) for p in script.panels if p.settings.variants > 1)
-
-
-def _if_up_to_date(
-    script: ir.Script,
-    sink: Sink,
-    opts: BuildOptions,
-    keys: tuple[str | None, ...],
-    out: Path,
-    cache_root: Path,
-) -> BuildResult | None:
-    """The result of a build that has nothing to do: every page has the layout
-    key, every panel the settings and the backends the configuration the output
-    on disk was made with (its stamp says so, :mod:`comicc.pipeline.stamp`),
-    and nobody changed the output or the lock file since. Then nothing is
-    laid out, painted or written. None: the build has work to do."""
-    if any(key is None for key in keys):
-        return None
-    backends = create_backends(script, Sink(), ready=False)  # a failure is reported later
-    if backends is None:
-        return None
-    inputs = _inputs(script, opts, keys, backends)
-    if inputs is None:
-        return None
-    lock = lock_path(script.path) if opts.write_lock else None
-    stored = read_stamp(cache_root, out, inputs, lock)
-    warnings = None if stored is None else placed_warnings(stored, script)
-    if warnings is None:
-        return None
-    sink.extend(warnings)
-    sink.extend(reference_warnings(script, backends))
-    # the housekeeping of every build: temp files killed builds left
-    ArtCache(cache_root).sweep()
-    if not _folder(opts):
-        target = out.resolve()
-        sweep_temp(target.parent, target.name)
-    if opts.layout_memo is not None:
-        opts.layout_memo.laid_out, opts.layout_memo.reused = [], [p.number for p in script.pages]
-    return BuildResult(
-        out,
-        len(script.pages),
-        len(script.panels),
-        0,
-        sum(p.settings.variants for p in script.panels),
-        (),
-        _variants(script),
-        up_to_date=True,
-    )
-
-
-def _inputs(
-    script: ir.Script,
-    opts: BuildOptions,
-    keys: tuple[str | None, ...],
-    backends: dict[str, Backend],
-) -> str | None:
-    """The digest of everything the output is made from past the layout (whose
-    inputs the page ``keys`` stand for): the options, the script's header and
-    panels (in the keys), the backends' capabilities and every file a backend
-    setting names; None when there is no telling (a page without a key...)."""
-    if any(key is None for key in keys):
-        return None
-    files = []
-    values = {v for panel in script.panels for _, v in panel.settings.backend_settings}
-    for value in sorted(values):
-        try:
-            path = expand_home(value.strip())
-            if path.is_file():
-                st = path.stat()
-                files.append([value, st.st_size, st.st_mtime_ns])
-        except (OSError, ValueError):
-            continue
-    try:
-        return inputs_digest(
-            [
-                opts.output_format,
-                opts.bleed,
-                opts.lossless,
-                opts.quality,
-                opts.dpi or script.settings.dpi,
-                CBZ_MAX_DPI,
-                keys,
-                replace(script, pages=()),
-                sorted((name, b.capabilities) for name, b in backends.items()),
-                files,
-            ]
-        )
-    except Unkeyable:
-        return None
-
-
-def _page_digests(
-    script: ir.Script,
-    opts: BuildOptions,
-    keys: tuple[str | None, ...],
-    book: BookGeom,
-    locked: list[LockedPanel],
-) -> list[str] | None:
-    """Per page a digest of what its image (PNG page, CBZ page) is drawn from:
-    its layout key, its panels' art, the options; None without layout keys."""
-    if any(key is None for key in keys):
-        return None
-    art = {p.panel: p.cache_key for p in locked}
-    common = [opts.output_format, opts.bleed, opts.lossless, opts.quality]
-    common += [opts.dpi or script.settings.dpi, CBZ_MAX_DPI, script.reading]
-    try:
-        return [
-            inputs_digest(["page", key, [art.get(g.id) for g in page.panels], common])
-            for key, page in zip(keys, book.pages, strict=True)
-        ]
-    except Unkeyable:
-        return None
-
-
-def _page_files(out: Path, opts: BuildOptions, written: list[Path] | None) -> list[str] | None:
-    """The file (PNG) or CBZ member holding each page, in page order."""
-    if written is not None:
-        return [p.name for p in written]
-    if opts.output_format != "cbz":
-        return None
-    try:
-        with zipfile.ZipFile(out) as z:
-            return [n for n in z.namelist() if n != "ComicInfo.xml"]
-    except (OSError, zipfile.BadZipFile):
-        return None
-
-
-def _fonts(book: BookGeom) -> list[str]:
-    """The font files a book's lettering uses (and its PDF embeds)."""
-    return sorted(
-        {
-            run.font.path
-            for page in book.pages
-            for panel in page.panels
-            for balloon in panel.balloons
-            for line in balloon.lines
-            for run in line.runs
-        }
-    )
-
-
-def _folder(opts: BuildOptions) -> bool:
-    return opts.output_format == "png"
 
 
 def _ext(opts: BuildOptions) -> str:

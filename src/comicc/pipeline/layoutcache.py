@@ -12,9 +12,10 @@ cache's folder (``layout/ab/abcdef....page``, JSON; :class:`LayoutStore`); every
 other page is laid out, in one :func:`~comicc.layout.layout_book` call.
 
 The stored geometry is plain JSON (never pickle: the cache folder is not
-trusted) and every value read back is checked against the geometry's own
-types; a file that is damaged, of another version or not ours is a miss (the
-page is laid out again), never an error. Floats go through JSON exactly
+trusted; the typed codec is :mod:`comicc.pipeline.layoutcodec`) and every
+value read back is checked against the geometry's own types; a file that
+is damaged, of another version or not ours is a miss (the page is laid out
+again), never an error. Floats go through JSON exactly
 (``repr`` round trip), so a book from the memo is the same book, byte for
 byte, as one laid out afresh. The warnings of a reused page are stored with
 their places as references to the page's balloons and panels, so they point
@@ -23,28 +24,33 @@ at the lines of now.
 
 from __future__ import annotations
 
-import dataclasses
-import enum
 import functools
 import hashlib
 import json
 import os
-import re
 import stat
 import sys
-import types
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
-from datetime import date, datetime, time
 from pathlib import Path
-from typing import Any, Union, get_args, get_origin, get_type_hints
+from typing import Any
 
 import comicc
-from comicc.diagnostics import Diagnostic, Severity, Sink
+from comicc.diagnostics import Diagnostic, Sink
 from comicc.files import write_bytes_atomic
 from comicc.fonts import SYSTEM_FONT_DIRS, default_fontbook
 from comicc.layout import BookGeom, PageGeom, layout_book
 from comicc.model import ir
+from comicc.pipeline.layoutcodec import (
+    Malformed,
+    Unkeyable,
+    decode,
+    digest,
+    encode,
+    page_places,
+    warning_from_json,
+    warning_json,
+)
 from comicc.source import Span
 from comicc.theme import PageFormat, Theme
 
@@ -52,101 +58,18 @@ FORMAT_VERSION = 1  # bump when what is stored, or how a page is keyed, changes
 MAX_ENTRY_BYTES = 16 << 20  # far above any real page's; a bigger file is not ours
 # the code a page's geometry comes from: its source is part of every key, so a
 # changed layout engine never reuses a page laid out by the old one
-_CODE = ("layout", "fonts", "model/ir.py", "theme/model.py", "units.py", "pipeline/layoutcache.py")
-
-
-class Unkeyable(Exception):
-    """A value that has no canonical form here: the page is laid out, not memoized."""
-
-
-class _Bad(Exception):
-    """A stored entry that is not what this version writes."""
+_CODE = (
+    "layout",
+    "fonts",
+    "model/ir.py",
+    "theme/model.py",
+    "units.py",
+    "pipeline/layoutcache.py",
+    "pipeline/layoutcodec.py",
+)
 
 
 # --- keys --------------------------------------------------------------------
-
-
-def canonical(value: object) -> str:
-    """``value`` as text that is the same in every process for equal values:
-    dataclasses by their compared fields (spans and other ``compare=False``
-    fields left out), sets sorted, enums by value, bytes by their SHA-256,
-    floats exactly (``repr``). Raises :class:`Unkeyable` for anything else."""
-    out: list[str] = []
-    _canon(value, out)
-    return "".join(out)
-
-
-_PLAIN = (str, int, float, bool, type(None))
-
-
-_COMPARED: dict[type, tuple[str, ...]] = {}  # dataclass -> the names of its compared fields
-
-
-def _compared(cls: type) -> tuple[str, ...]:
-    names = _COMPARED.get(cls)
-    if names is None:
-        names = _COMPARED[cls] = tuple(f.name for f in dataclasses.fields(cls) if f.compare)
-    return names
-
-
-def _canon(value: object, out: list[str]) -> None:
-    t = type(value)
-    if t in _PLAIN:
-        out.append(repr(value))
-        return
-    if t is tuple or t is list:
-        out.append("[")
-        for v in value:  # type: ignore[attr-defined]  # a tuple or list
-            if type(v) in _PLAIN:
-                out.append(repr(v))
-            else:
-                _canon(v, out)
-            out.append(",")
-        out.append("]")
-        return
-    names = _COMPARED.get(t)
-    if names is None and dataclasses.is_dataclass(value) and not isinstance(value, type):
-        names = _compared(t)
-    if names is not None:
-        out.append(t.__name__ + "(")
-        for name in names:
-            v = getattr(value, name)
-            if type(v) in _PLAIN:
-                out.append(f"{name}={v!r},")
-            else:
-                out.append(name + "=")
-                _canon(v, out)
-                out.append(",")
-        out.append(")")
-        return
-    if isinstance(value, enum.Enum):
-        out.append(f"{t.__name__}.")
-        _canon(value.value, out)
-        return
-    if isinstance(value, frozenset | set):
-        out.append("{" + ",".join(sorted(canonical(v) for v in value)) + "}")
-        return
-    if isinstance(value, dict):
-        out.append("dict(")
-        for k, v in value.items():
-            _canon(k, out)
-            out.append(":")
-            _canon(v, out)
-            out.append(",")
-        out.append(")")
-        return
-    if isinstance(value, bytes):
-        out.append(f"bytes:{hashlib.sha256(value).hexdigest()}")
-        return
-    if isinstance(value, datetime | date | time | Path):  # TOML dates in a theme's `[extra]`
-        out.append(f"{t.__name__}:{value}")
-        return
-    raise Unkeyable(t.__name__)
-
-
-def digest(value: object) -> str:
-    """SHA-256 (hex) of :func:`canonical` ``value``."""
-    return hashlib.sha256(canonical(value).encode("utf-8", "surrogatepass")).hexdigest()
 
 
 @functools.lru_cache(maxsize=1)
@@ -221,207 +144,6 @@ def page_key(page: ir.Page, book: BookKey, keep: dict[str, tuple[float, float]])
     return digest(["page", FORMAT_VERSION, book.shared, page, kept, voices])
 
 
-# --- geometry as JSON -----------------------------------------------------------
-
-
-def encode(value: object) -> object:
-    """A geometry value (dataclasses of numbers, strings, tuples) as JSON data:
-    a dataclass as the list of its fields' values, in field order."""
-    if value is None or isinstance(value, bool | int | float | str):
-        return value
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return [encode(getattr(value, f.name)) for f in dataclasses.fields(value)]
-    if isinstance(value, tuple | list):
-        return [encode(v) for v in value]
-    if isinstance(value, frozenset):
-        return sorted(encode(v) for v in value)  # type: ignore[type-var]  # str members
-    raise Unkeyable(type(value).__name__)
-
-
-Decoder = Callable[[object], Any]
-_NUMBER = (int, float)
-_NUMBERS = frozenset(_NUMBER)
-
-
-def decode(tp: Any, v: object) -> Any:
-    """``v`` (JSON data, as :func:`encode` writes it) as a value of type ``tp``,
-    every part checked; :class:`_Bad` when it is not one."""
-    return decoder(tp)(v)
-
-
-def _bad(what: str) -> _Bad:
-    return _Bad(what)
-
-
-@functools.lru_cache(maxsize=128)
-def decoder(tp: Any) -> Decoder:
-    """The checking reader of type ``tp`` (made once per type)."""
-    origin, args = get_origin(tp), get_args(tp)
-    if tp is type(None):
-
-        def none(v: object) -> None:
-            if v is not None:
-                raise _bad("not null")
-
-        return none
-    if origin in (Union, types.UnionType):
-        rest = [a for a in args if a is not type(None)]
-        if len(rest) != 1 or type(None) not in args:
-            raise _Bad(f"cannot read {tp}")
-        inner = decoder(rest[0])
-        return lambda v: None if v is None else inner(v)
-    if tp is float:
-
-        def number(v: object) -> object:
-            if type(v) not in _NUMBER:
-                raise _bad("not a number")
-            return v
-
-        return number
-    if tp in (int, str, bool):
-
-        def exact(v: object, tp: type = tp) -> object:
-            if type(v) is not tp:
-                raise _bad(f"not a {tp.__name__}")
-            return v
-
-        return exact
-    if origin is tuple and len(args) == 2 and args[1] is Ellipsis:
-        if args[0] is float:
-
-            def numbers(v: object) -> tuple[float, ...]:
-                if type(v) is not list or not _NUMBERS.issuperset(map(type, v)):
-                    raise _bad("not a list of numbers")
-                return tuple(v)
-
-            return numbers
-        each = decoder(args[0])
-
-        def items(v: object) -> tuple[Any, ...]:
-            if type(v) is not list:
-                raise _bad("not a list")
-            return tuple([each(x) for x in v])
-
-        return items
-    if origin in (tuple, frozenset):
-        parts = [decoder(a) for a in args] if origin is tuple else None
-        each = decoder(args[0])
-
-        def fixed(v: object) -> Any:
-            if type(v) is not list:
-                raise _bad("not a list")
-            if parts is None:
-                return frozenset(each(x) for x in v)
-            if len(v) != len(parts):
-                raise _bad("a list of the wrong length")
-            return tuple([d(x) for d, x in zip(parts, v, strict=True)])
-
-        return fixed
-    if isinstance(tp, type) and dataclasses.is_dataclass(tp):
-        hints = get_type_hints(tp)
-        fields = [decoder(hints[f.name]) for f in dataclasses.fields(tp)]
-        n, cls = len(fields), tp
-
-        def record(v: object) -> Any:
-            if type(v) is not list or len(v) != n:
-                raise _bad(f"not a {cls.__name__}")
-            return cls(*[d(x) for d, x in zip(fields, v, strict=True)])
-
-        return record
-    raise _Bad(f"cannot read {tp}")
-
-
-# --- warnings ------------------------------------------------------------------
-
-_LINE = re.compile(r"\bline (\d+)\b")
-
-
-def _places(page: ir.Page) -> dict[str, Span]:
-    """Every place on ``page`` a layout warning may point at, by reference."""
-    out: dict[str, Span] = {}
-    if page.span is not None:
-        out["page"] = page.span
-    for panel in page.panels:
-        if panel.span is not None:
-            out[f"panel:{panel.id}"] = panel.span
-        for b in panel.balloons:
-            if b.span is not None:
-                out[f"balloon:{b.id}"] = b.span
-    return out
-
-
-def _lines(page: ir.Page) -> dict[int, str]:
-    """Source line -> the balloon of ``page`` starting on it."""
-    return {
-        b.span.line: b.id for panel in page.panels for b in panel.balloons if b.span is not None
-    }
-
-
-def warning_json(d: Diagnostic, page: ir.Page) -> dict[str, Any]:
-    """A layout warning of ``page`` with its place and the line numbers in its
-    message as references to the page's nodes. Raises :class:`Unkeyable` when
-    it points anywhere else."""
-    if d.labels:
-        raise Unkeyable("a warning with labels")
-    place = None
-    if d.span is not None:
-        place = next((ref for ref, span in _places(page).items() if span == d.span), None)
-        if place is None:
-            raise Unkeyable("a warning outside its page")
-    lines = _lines(page)
-    parts: list[object] = []
-    pos = 0
-    for m in _LINE.finditer(d.message):
-        bid = lines.get(int(m.group(1)))
-        if bid is None:
-            raise Unkeyable("a warning naming a line outside its page")
-        parts += [d.message[pos : m.start(1)], {"line": bid}]
-        pos = m.end(1)
-    parts.append(d.message[pos:])
-    return {
-        "severity": d.severity.value,
-        "code": d.code,
-        "message": parts,
-        "place": place,
-        "label": d.label,
-        "hints": list(d.hints),
-        "path": d.path,
-    }
-
-
-def warning_from_json(doc: object, page: ir.Page) -> Diagnostic:
-    """A stored warning, placed on ``page`` as it is now; :class:`_Bad` when it cannot be."""
-    if not isinstance(doc, dict):
-        raise _Bad("a warning is not an object")
-    places, ids = _places(page), {bid: line for line, bid in _lines(page).items()}
-    message = []
-    parts = doc.get("message")
-    if not isinstance(parts, list):
-        raise _Bad("a warning has no message")
-    for part in parts:
-        if isinstance(part, str):
-            message.append(part)
-        elif isinstance(part, dict) and part.get("line") in ids:
-            message.append(str(ids[part["line"]]))
-        else:
-            raise _Bad("a warning names a balloon the page does not have")
-    place = doc.get("place")
-    if place is not None and place not in places:
-        raise _Bad("a warning points at a place the page does not have")
-    try:
-        severity = Severity(str(doc.get("severity")))
-    except ValueError as e:
-        raise _Bad("a warning of no known severity") from e
-    code, label, path = doc.get("code"), doc.get("label"), doc.get("path")
-    hints = decode(tuple[str, ...], doc.get("hints"))
-    if not isinstance(code, str) or not isinstance(label, str):
-        raise _Bad("a warning without code or label")
-    if path is not None and not isinstance(path, str):
-        raise _Bad("a warning's path is not a string")
-    span = places[place] if place is not None else None
-    return Diagnostic(severity, code, "".join(message), span, label, (), hints, path)
-
-
 # --- the store -----------------------------------------------------------------
 
 
@@ -453,13 +175,16 @@ class StoredPage:
     geom: PageGeom
     warnings: tuple[dict[str, Any], ...]
     fonts: tuple[tuple[str, tuple[int, int] | None], ...] = ()
+    # the scripts (absolute paths) that laid the page out or used it since:
+    # whose entry it is for ``comicc cache gc`` (the memo is shared)
+    scripts: tuple[str, ...] = ()
 
     def fonts_unchanged(self) -> bool:
         return all((tuple(s) if (s := _file_stamp(p)) else None) == then for p, then in self.fonts)
 
     def placed(self, page: ir.Page) -> tuple[PageGeom, list[Diagnostic]]:
         """The geometry and warnings for ``page`` as it is now (its balloons'
-        source lines may have moved). Raises :class:`_Bad`."""
+        source lines may have moved). Raises :class:`Malformed`."""
         warnings = [warning_from_json(w, page) for w in self.warnings]
         lines = {b.id: (b.span.line if b.span is not None else 0) for b in _balloons(page)}
         panels = []
@@ -467,7 +192,7 @@ class StoredPage:
             balloons = []
             for b in panel.balloons:
                 if b.id not in lines:
-                    raise _Bad("a balloon the page does not have")
+                    raise Malformed("a balloon the page does not have")
                 balloons.append(b if b.line == lines[b.id] else replace(b, line=lines[b.id]))
             panels.append(replace(panel, balloons=tuple(balloons)))
         return replace(self.geom, panels=tuple(panels)), warnings
@@ -478,40 +203,60 @@ def _balloons(page: ir.Page) -> list[ir.Balloon]:
 
 
 class LayoutStore:
-    """Laid-out pages on disk, under ``root/layout/`` (the art cache's folder)."""
+    """Laid-out pages on disk, under ``root/layout/`` (the art cache's folder).
+    ``script``: the script being built, recorded in every entry it writes or
+    uses (so ``comicc cache gc`` knows whose entry it is)."""
 
-    def __init__(self, root: str | os.PathLike[str]) -> None:
+    def __init__(self, root: str | os.PathLike[str], script: str | None = None) -> None:
         self.root = Path(root) / "layout"
+        self.script = str(Path(script).resolve()) if script else None
 
-    def _path(self, key: str) -> Path:
+    def path(self, key: str) -> Path:
+        """The file the page of ``key`` is stored in."""
         return self.root / key[:2] / f"{key}.page"
 
     def get(self, key: str) -> StoredPage | None:
         """The page stored under ``key``; None when there is none or it cannot
         be used (damaged, another version, fonts changed since)."""
-        data = read_regular(self._path(key), MAX_ENTRY_BYTES)
+        stored = self.read(key)
+        if stored is None or not stored.fonts_unchanged():
+            return None
+        if self.script and self.script not in stored.scripts:
+            # another script's page, used by this one too: `cache gc` of either keeps it
+            stored = replace(stored, scripts=(*stored.scripts, self.script))
+            self.put(key, stored)
+        return stored
+
+    def read(self, key: str) -> StoredPage | None:
+        """The entry stored under ``key`` as it is (fonts not checked); None when
+        there is none or it is not one this version writes."""
+        data = read_regular(self.path(key), MAX_ENTRY_BYTES)
         if data is None:
             return None
         try:
             doc = json.loads(data.decode("utf-8"))
-            stored = _stored_from_json(doc, key)
-        except (ValueError, RecursionError, TypeError, _Bad):
+            return _stored_from_json(doc, key)
+        except (ValueError, RecursionError, TypeError, Malformed):
             return None
-        return stored if stored.fonts_unchanged() else None
 
     def put(self, key: str, stored: StoredPage) -> None:
-        """Keep ``stored`` under ``key`` (atomically); a store that cannot be
-        written is no store (the build goes on)."""
+        """Keep ``stored`` under ``key`` (atomically), with this store's script
+        among its users; a store that cannot be written is no store (the build
+        goes on)."""
+        scripts = list(stored.scripts)
+        if self.script and self.script not in scripts:
+            scripts.append(self.script)
         body = {
             "geom": encode(stored.geom),
             "warnings": list(stored.warnings),
             "fonts": [[p, list(s) if s else None] for p, s in stored.fonts],
+            "scripts": scripts,
         }
         try:
             text = json.dumps(body, sort_keys=True, separators=(",", ":"), allow_nan=False)
             doc = {"version": FORMAT_VERSION, "key": key, "sha256": _sha(text), "body": text}
             data = json.dumps(doc, sort_keys=True, separators=(",", ":"))
-            write_entry(self._path(key), data.encode())
+            write_entry(self.path(key), data.encode())
         except (OSError, ValueError):
             return
 
@@ -558,19 +303,20 @@ def _sha(text: str) -> str:
 
 def _stored_from_json(doc: object, key: str) -> StoredPage:
     if not isinstance(doc, dict) or doc.get("version") != FORMAT_VERSION or doc.get("key") != key:
-        raise _Bad("not an entry of this version under this key")
+        raise Malformed("not an entry of this version under this key")
     text = doc.get("body")
     if not isinstance(text, str) or doc.get("sha256") != _sha(text):
-        raise _Bad("its content is not what was written")
+        raise Malformed("its content is not what was written")
     body = json.loads(text)
     if not isinstance(body, dict):
-        raise _Bad("no body")
+        raise Malformed("no body")
     geom = decode(PageGeom, body.get("geom"))
     warnings = body.get("warnings")
     if not isinstance(warnings, list) or not all(isinstance(w, dict) for w in warnings):
-        raise _Bad("warnings are not a list of objects")
+        raise Malformed("warnings are not a list of objects")
     fonts = decode(tuple[tuple[str, tuple[int, int] | None], ...], body.get("fonts"))
-    return StoredPage(geom, tuple(warnings), fonts)
+    scripts = decode(tuple[str, ...], body.get("scripts", []))
+    return StoredPage(geom, tuple(warnings), fonts, scripts)
 
 
 # --- laying out with the memo --------------------------------------------------
@@ -645,7 +391,7 @@ def layout_memoized(
                 found[i] = hit.placed(page)
                 stored_as[i] = hit
                 continue
-            except _Bad:
+            except Malformed:
                 pass
         misses.append(i)
     unplaced: list[Diagnostic] | None = None
@@ -710,7 +456,7 @@ def placed_warnings(warnings: object, script: ir.Script) -> list[Diagnostic] | N
             if not isinstance(found, list):
                 return None
             out.extend(warning_from_json(w, page) for w in found)
-    except (_Bad, TypeError, ValueError):
+    except (Malformed, TypeError, ValueError):
         return None
     return out
 
@@ -725,7 +471,7 @@ def _by_page(issues: list[Diagnostic], pages: list[ir.Page]) -> list[list[Diagno
     points into none of them."""
     owner: dict[Span, int] = {}
     for j, page in enumerate(pages):
-        for span in _places(page).values():
+        for span in page_places(page).values():
             owner.setdefault(span, j)
     out: list[list[Diagnostic]] = [[] for _ in pages]
     for d in issues:

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 
 OUTPUT_FORMATS = ("pdf", "cbz", "png")
 DPI_RANGE = (72, 1200)  # art resolution: the bounds of `--dpi`, as of the script's `dpi:`
+CBZ_MAX_DPI = 300  # CBZ pages are for screens: more pixels only make the file bigger
 
 
 @dataclass

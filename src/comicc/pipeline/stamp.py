@@ -23,7 +23,8 @@ from pathlib import Path
 from typing import Any
 
 import comicc
-from comicc.pipeline.layoutcache import digest, read_regular, write_entry
+from comicc.pipeline.layoutcache import read_regular, write_entry
+from comicc.pipeline.layoutcodec import digest
 
 VERSION = 1
 MAX_STAMP_BYTES = 1 << 20
@@ -56,11 +57,12 @@ def output_code_digest() -> str:
 
 def inputs_digest(parts: object) -> str:
     """The digest of what an output is made from (``parts``: plain data,
-    dataclasses, see :func:`comicc.pipeline.layoutcache.canonical`)."""
+    dataclasses, see :func:`comicc.pipeline.layoutcodec.canonical`)."""
     return digest([output_code_digest(), parts])
 
 
-def _stamp_path(cache_root: Path, output: Path) -> Path:
+def stamp_path(cache_root: Path, output: Path) -> Path:
+    """Where the stamp of ``output`` is kept."""
     name = hashlib.sha256(str(output.resolve()).encode()).hexdigest()[:40]
     return cache_root / "builds" / f"{name}.stamp"
 
@@ -98,7 +100,7 @@ def read_stamp(cache_root: Path, output: Path, inputs: str, lock: Path | None) -
     from ``inputs``, when nobody changed it since (nor ``lock``, the lock file
     it wrote, nor the font files it embeds); None when the output must be
     written again."""
-    doc = _read_doc(_stamp_path(cache_root, output))
+    doc = _read_doc(stamp_path(cache_root, output))
     if not isinstance(doc, dict) or doc.get("version") != VERSION:
         return None
     if doc.get("output") != str(output.resolve()) or doc.get("inputs") != inputs:
@@ -150,6 +152,7 @@ def record_stamp(
     art: list[Path],
     pages: list[str] | None = None,
     page_files: list[str] | None = None,
+    script: str | None = None,
 ) -> None:
     """Stamp ``output`` (a file, or the folder holding ``written``) as made from
     ``inputs``, with the layout ``warnings`` (JSON, per page), the ``fonts``
@@ -176,21 +179,36 @@ def record_stamp(
         "fonts": [[f, _stat(f)] for f in fonts],
         "art": [[str(a), _stat(str(a))] for a in art],
     }
+    if script is not None:  # whose stamp it is, for `comicc cache gc`
+        doc["script"] = str(Path(script).resolve())
     if lock is not None:
         doc["lock"] = _file_record(lock)
     if pages is not None and page_files is not None and len(pages) == len(page_files):
         doc["pages"], doc["page_files"] = pages, page_files
     try:
         data = json.dumps(doc, sort_keys=True, indent=1).encode()
-        write_entry(_stamp_path(cache_root, output), data)
+        write_entry(stamp_path(cache_root, output), data)
     except (OSError, ValueError, TypeError):
         return
+
+
+def stamp_owner(path: Path) -> tuple[str | None, str | None] | None:
+    """The script that wrote the stamp file ``path`` and its output (absolute
+    paths, None when not recorded); None when it is not a stamp of this version."""
+    doc = _read_doc(path)
+    if not isinstance(doc, dict) or doc.get("version") != VERSION:
+        return None
+    script, output = doc.get("script"), doc.get("output")
+    return (
+        script if isinstance(script, str) else None,
+        output if isinstance(output, str) else None,
+    )
 
 
 def forget_stamp(cache_root: Path, output: Path) -> None:
     """Remove the stamp of ``output`` (its next build writes it again)."""
     try:
-        _stamp_path(cache_root, output).unlink()
+        stamp_path(cache_root, output).unlink()
     except OSError:
         return
 
@@ -207,7 +225,7 @@ def reusable_pages(
     those pages are not drawn again. Empty when there is nothing to reuse."""
     if output_format not in ("png", "cbz"):
         return {}
-    doc = _read_doc(_stamp_path(cache_root, output))
+    doc = _read_doc(stamp_path(cache_root, output))
     if not isinstance(doc, dict) or doc.get("version") != VERSION:
         return {}
     then, names, files = doc.get("pages"), doc.get("page_files"), doc.get("files")
