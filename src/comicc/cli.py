@@ -18,6 +18,7 @@ from collections.abc import Callable
 from typing import Protocol, TypeAlias
 
 from comicc import __version__, commands
+from comicc.commands.argtypes import cost
 from comicc.files import FileRefused, describe_os_error
 from comicc.pipeline import OUTPUT_FORMATS
 from comicc.pipeline.options import DPI_RANGE
@@ -41,22 +42,6 @@ def _bounded(low: int, high: int, what: str) -> Callable[[str], int]:
 
 
 _dpi = _bounded(*DPI_RANGE, "the dpi")
-COST_MAX = 1_000_000  # as the script's `budget:`
-
-
-def _cost(text: str) -> float:
-    """An argparse type: a cost from 0 to :data:`COST_MAX` (else a usage error)."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"`{text}` is not a number") from None
-    if not 0 <= value <= COST_MAX:  # also refuses nan
-        raise argparse.ArgumentTypeError(
-            f"{text} is out of range: the cost must be from 0 to {COST_MAX:,}"
-        )
-    return value
-
-
 WIREFRAME_MIN_DPI = 10  # a wireframe is a proof: small ones are fine
 _wireframe_dpi = _bounded(WIREFRAME_MIN_DPI, DPI_RANGE[1], "the wireframe dpi")
 
@@ -145,7 +130,7 @@ def _add_build(sub: Subparsers, common: AddCommon) -> None:
     _build_options(b)
     b.add_argument(
         "--max-cost",
-        type=_cost,
+        type=cost,
         metavar="N",
         help="refuse to start when the plan costs more than N, in the paying backend's "
         "cost unit (credits, USD...); default: the script's `budget:`",

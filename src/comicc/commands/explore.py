@@ -18,6 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from comicc.commands.argtypes import cost
 from comicc.commands.check import check_script
 from comicc.commands.explain import add_plan_options, check_plan_options, usage_error
 from comicc.commands.report import EXIT_ERRORS, EXIT_OK, EXIT_USAGE, plural, print_diagnostics
@@ -35,21 +36,6 @@ from comicc.pipeline.explore import (
     plan_explore,
     run_explore,
 )
-
-COST_MAX = 1_000_000  # as `build --max-cost` and the script's `budget:`
-
-
-def _cost(text: str) -> float:
-    """An argparse type: a cost from 0 to :data:`COST_MAX`."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"`{text}` is not a number") from None
-    if not 0 <= value <= COST_MAX:  # also refuses nan
-        raise argparse.ArgumentTypeError(
-            f"{text} is out of range: the cost must be from 0 to {COST_MAX:,}"
-        )
-    return value
 
 
 def _cap(text: str) -> int:
@@ -107,7 +93,7 @@ def register(sub: Any, common: Callable[..., None]) -> None:
     p.add_argument("--yes", "-y", action="store_true", help="do not ask before paid requests")
     p.add_argument(
         "--max-cost",
-        type=_cost,
+        type=cost,
         metavar="N",
         help="refuse to paint when the plan costs more than N (default: the script's `budget:`)",
     )
