@@ -23,14 +23,13 @@ from operator import itemgetter
 from typing import NamedTuple
 
 from comicc.layout.collide import band, poly_hits_rect, rect_gap
+from comicc.layout.corridor import TailCorridor, tail_corridor
 from comicc.layout.geometry import Point, Rect
 from comicc.layout.items import (
     BalloonToPlace,
     PanelContext,
     PlacedBalloon,
-    TailCorridor,
     break_cost,
-    tail_corridor,
 )
 from comicc.layout.text import Fit
 from comicc.model import ir

@@ -20,13 +20,13 @@ from typing import Any
 
 from comicc.layout.candidates import Candidate, candidates, prefilter, tail_at, tail_ok
 from comicc.layout.collide import poly_hits_rect, polys_hit
+from comicc.layout.corridor import tail_corridor
 from comicc.layout.geometry import Rect
 from comicc.layout.items import (
     BalloonToPlace,
     PanelContext,
     PlacedBalloon,
     reading_order_ok,
-    tail_corridor,
 )
 from comicc.layout.text import Fit
 from comicc.model import ir
