@@ -18,6 +18,7 @@ Temp files are named ``.<name>.<pid>-<host>.<random>.tmp``; the ones a killed
 writer left are removed by the next write beside them (:func:`sweep_temp`).
 A set of files in a folder (PNG pages) is written whole by
 :func:`write_file_set`: the reader sees the whole old set or the whole new one.
+The user's own caches: :func:`read_trusted` reads, :func:`write_private` writes.
 """
 
 from __future__ import annotations
@@ -237,6 +238,50 @@ def write_bytes_atomic(
     """Write ``data`` to ``path`` atomically (see :func:`atomic_write`)."""
     with atomic_write(path, protect=protect, follow_symlinks=follow_symlinks) as f:
         f.write(data)
+
+
+# --- the user's own cache files ---------------------------------------------
+
+
+def read_trusted(path: str | os.PathLike[str], limit: int, *, own: bool = True) -> bytes | None:
+    """The bytes of the regular file ``path`` of at most ``limit`` bytes and
+    (``own``) of this user, writable by no one else; else None (a FIFO is
+    opened without blocking and refused): the caller computes it again."""
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except OSError:
+        return None
+    try:
+        st = os.fstat(fd)
+        mine = not hasattr(os, "getuid") or (
+            st.st_uid == os.getuid() and not st.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
+        )
+        if not stat.S_ISREG(st.st_mode) or st.st_size > limit or (own and not mine):
+            return None
+        with os.fdopen(fd, "rb", closefd=False) as f:
+            data = f.read(limit + 1)
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+    return data if len(data) <= limit else None
+
+
+def write_private(path: str | os.PathLike[str], data: bytes) -> bool:
+    """Save ``data`` at ``path`` atomically, mode 0o600; False if it cannot (no error)."""
+    p, tmp = Path(path), None
+    try:
+        p.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=temp_prefix(p.name), suffix=".tmp", dir=p.parent)
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.replace(tmp, p)
+    except OSError:
+        if tmp is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+        return False
+    return True
 
 
 # errno -> (what happened, a hint)

@@ -18,8 +18,8 @@ from comicc.fonts.book import (
     split_runs,
     text_width,
 )
+from comicc.fonts.derive import OBLIQUE_ANGLE
 from comicc.fonts.files import (
-    OBLIQUE_ANGLE,
     SYSTEM_FONT_DIRS,
     FontError,
     FontFile,

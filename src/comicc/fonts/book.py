@@ -40,12 +40,12 @@ from pathlib import Path
 from typing import Protocol
 
 from comicc.diagnostics import did_you_mean
+from comicc.fonts.derive import derive_face
 from comicc.fonts.files import (
     SYSTEM_FONT_DIRS,
     FileMetrics,
     FontError,
     FontFile,
-    derive_face,
     face_name,
     family_key,
     font_cache_dir,

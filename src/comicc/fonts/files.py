@@ -1,4 +1,4 @@
-"""Font files: finding installed faces, reading them, writing derived faces.
+"""Font files: finding installed faces, reading them, keeping their facts cached.
 
 Faces come from installed packages, never from files kept in the repository:
 
@@ -12,9 +12,7 @@ records (both listings are kept in the font cache, see :func:`read_listing`,
 so a run does not open every installed font to find one), :func:`index_families`
 groups them by family, and
 :class:`FileMetrics` reads what measuring needs from one file. A style a
-family lacks is derived by :func:`derive_face` (a static instance of a
-variable font, or a synthetic oblique slanted by :data:`OBLIQUE_ANGLE`
-degrees) and written, once, as a TrueType file into the font cache
+family lacks is derived by :mod:`comicc.fonts.derive` into the font cache
 (:func:`font_cache_dir`). Choosing which face to derive, and all measuring,
 is :class:`comicc.fonts.book.FontBook`'s job.
 """
@@ -23,22 +21,17 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 import os
 import re
-import stat
 import sys
-import tempfile
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:  # fontTools is imported where a file is read: `check` rarely reads one
-    from fontTools.ttLib import TTFont
+from comicc.files import read_trusted, write_private
 
-OBLIQUE_ANGLE = 12.0  # degrees, for synthetic italics
 SYSTEM_FONT_DIRS = (
     "/usr/share/fonts",
     "/usr/local/share/fonts",
@@ -48,18 +41,6 @@ SYSTEM_FONT_DIRS = (
     "/System/Library/Fonts",
     "C:/Windows/Fonts",
 )
-_VARIATION_TABLES = ("fvar", "gvar", "avar", "cvar", "HVAR", "VVAR", "MVAR", "STAT")
-_WEIGHT_NAMES = {
-    100: "Thin",
-    200: "ExtraLight",
-    300: "Light",
-    500: "Medium",
-    600: "SemiBold",
-    700: "Bold",
-    800: "ExtraBold",
-    900: "Black",
-}
-_HINTING_TABLES = ("fpgm", "prep", "cvt ", "hdmx", "LTSH", "VDMX")
 
 
 class FontError(Exception):
@@ -360,32 +341,11 @@ def read_cached(path: Path, key: str) -> dict[str, Any] | None:
     :data:`_MAX_CACHED_BYTES`, holding an object whose ``key`` is ``key``.
     None for anything else (a missing, foreign, damaged or stale file): the
     caller computes the value again."""
-    try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
-    except OSError:
+    data = read_trusted(path, _MAX_CACHED_BYTES)
+    if data is None:
         return None
     try:
-        st = os.fstat(fd)
-        if not stat.S_ISREG(st.st_mode) or st.st_size > _MAX_CACHED_BYTES:
-            return None
-        if hasattr(os, "getuid") and (
-            st.st_uid != os.getuid() or st.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
-        ):
-            return None
-        chunks = []
-        size = 0
-        while size <= _MAX_CACHED_BYTES:
-            chunk = os.read(fd, 1 << 20)
-            if not chunk:
-                break
-            chunks.append(chunk)
-            size += len(chunk)
-    except OSError:
-        return None
-    finally:
-        os.close(fd)
-    try:
-        doc = json.loads(b"".join(chunks).decode("utf-8"))
+        doc = json.loads(data.decode("utf-8"))
     except ValueError:  # also UnicodeDecodeError
         return None
     if not isinstance(doc, dict) or doc.get("key") != key:
@@ -398,20 +358,7 @@ def write_cached(path: Path, key: str, doc: dict[str, Any]) -> None:
     (a reader sees the old file or the whole new one); a folder that cannot
     be written is no error: the cache is only an optimisation."""
     data = json.dumps({**doc, "key": key}, separators=(",", ":")).encode("utf-8")
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".cache-", suffix=".tmp", dir=path.parent)
-    except OSError:
-        return
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except OSError:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
+    write_private(path, data)
 
 
 def _font_file(row: object) -> FontFile:
@@ -473,7 +420,7 @@ def index_families(system_dirs: Sequence[str]) -> tuple[dict[str, list[FontFile]
     return fams, names
 
 
-# ------------------------------------------------------------ derived faces
+# ------------------------------------------------------- the font cache folder
 
 
 def font_cache_dir() -> Path:
@@ -484,96 +431,3 @@ def font_cache_dir() -> Path:
         return Path(env)
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
     return Path(base) / "comicc" / "fonts"
-
-
-def derive_face(
-    src: str, cache_dir: Path, *, weight: int | None = None, oblique: bool = False
-) -> str:
-    """Write (once) a static instance and/or synthetic oblique of ``src`` into
-    ``cache_dir`` (or, if that cannot be written, a temporary folder); the
-    path of the derived file."""
-    digest = hashlib.sha1(Path(src).read_bytes()).hexdigest()[:12]
-    tag = (f"w{weight}" if weight else "") + (f"o{OBLIQUE_ANGLE:g}" if oblique else "")
-    out = cache_dir / f"{Path(src).stem}-{tag}-{digest}.ttf"
-    folders = (out.parent, Path(tempfile.gettempdir()) / "comicc-fonts")
-    for folder in folders:
-        if (folder / out.name).is_file():
-            return str(folder / out.name)
-    from fontTools.ttLib import TTFont
-
-    try:
-        font = TTFont(src)
-        if weight is not None and "fvar" in font:
-            from fontTools.varLib import instancer
-
-            limits = {a.axisTag: a.defaultValue for a in font["fvar"].axes}
-            limits["wght"] = weight
-            font = instancer.instantiateVariableFont(font, limits, updateFontNames=False)
-        if oblique:
-            slant(font, OBLIQUE_ANGLE)
-        rename_derived(font, weight, oblique)
-    except Exception as exc:  # a font fontTools cannot rewrite
-        raise FontError(f"cannot derive a face from `{src}`: {exc}") from exc
-    for folder in folders:
-        target = folder / out.name
-        tmp = folder / f".{out.name}.{os.getpid()}.tmp"
-        try:
-            folder.mkdir(parents=True, exist_ok=True)
-            font.save(str(tmp))
-            os.replace(tmp, target)  # atomic: concurrent builds never see half a file
-            return str(target)
-        except OSError:
-            continue
-    raise FontError(f"cannot write a derived face to {out.parent}")
-
-
-def slant(font: TTFont, angle: float) -> None:
-    """Skew every glyph of a TrueType font by ``angle`` degrees (in place)."""
-    from fontTools.pens.recordingPen import DecomposingRecordingPen
-    from fontTools.pens.transformPen import TransformPen
-    from fontTools.pens.ttGlyphPen import TTGlyphPen
-
-    for tag in _VARIATION_TABLES + _HINTING_TABLES:
-        if tag in font:
-            del font[tag]
-    skew = math.tan(math.radians(angle))
-    glyphs = font.getGlyphSet()
-    glyf, hmtx = font["glyf"], font["hmtx"]
-    new = {}
-    for name in font.getGlyphOrder():
-        rec = DecomposingRecordingPen(glyphs)
-        glyphs[name].draw(rec)
-        pen = TTGlyphPen(None)
-        rec.replay(TransformPen(pen, (1, 0, skew, 1, 0, 0)))
-        new[name] = pen.glyph()
-    for name, g in new.items():
-        glyf[name] = g
-        g.recalcBounds(glyf)
-        hmtx[name] = (hmtx[name][0], getattr(g, "xMin", 0))
-    font["post"].italicAngle = -angle
-    font["head"].macStyle |= 0x02
-    if "OS/2" in font:
-        font["OS/2"].fsSelection = (font["OS/2"].fsSelection | 0x01) & ~0x40
-
-
-def rename_derived(font: TTFont, weight: int | None, oblique: bool) -> None:
-    """Give a derived face its own names, so the PDF embeds it separately."""
-    name = font["name"]
-    family = name.getDebugName(16) or name.getDebugName(1) or "Font"
-    wclass = weight or (font["OS/2"].usWeightClass if "OS/2" in font else 400)
-    wname = _WEIGHT_NAMES.get(round(wclass / 100) * 100, "")
-    italic = "Oblique" if oblique else ("Italic" if font["post"].italicAngle else "")
-    sub = f"{wname} {italic}"
-    sub = sub.strip() or "Regular"
-    ps = re.sub(r"[^A-Za-z0-9]", "", family) + "-" + sub.replace(" ", "")
-    for rec_id, value in (
-        (1, family),
-        (2, sub),
-        (4, f"{family} {sub}"),
-        (6, ps),
-        (16, family),
-        (17, sub),
-    ):
-        name.setName(value, rec_id, 3, 1, 0x409)
-    if weight is not None and "OS/2" in font:
-        font["OS/2"].usWeightClass = weight

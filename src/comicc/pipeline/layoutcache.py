@@ -37,7 +37,7 @@ from typing import Any
 
 import comicc
 from comicc.diagnostics import Diagnostic, Sink
-from comicc.files import write_bytes_atomic
+from comicc.files import read_trusted, write_bytes_atomic
 from comicc.fonts import SYSTEM_FONT_DIRS, default_fontbook
 from comicc.layout import BookGeom, PageGeom, layout_book
 from comicc.model import ir
@@ -230,7 +230,7 @@ class LayoutStore:
     def read(self, key: str) -> StoredPage | None:
         """The entry stored under ``key`` as it is (fonts not checked); None when
         there is none or it is not one this version writes."""
-        data = read_regular(self.path(key), MAX_ENTRY_BYTES)
+        data = read_trusted(self.path(key), MAX_ENTRY_BYTES, own=False)
         if data is None:
             return None
         try:
@@ -274,27 +274,6 @@ def write_entry(path: Path, data: bytes) -> None:
             raise OSError(f"{path} is a folder")
         os.unlink(path)
     write_bytes_atomic(path, data, follow_symlinks=False)
-
-
-def read_regular(path: Path, limit: int) -> bytes | None:
-    """The bytes of the regular file at ``path`` if it has at most ``limit``;
-    None for anything else (missing, a link to a device, a FIFO planted in
-    the cache: opened without blocking and refused, never read)."""
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
-    except OSError:
-        return None
-    try:
-        st = os.fstat(fd)
-        if not stat.S_ISREG(st.st_mode) or st.st_size > limit:
-            return None
-        with os.fdopen(fd, "rb", closefd=False) as f:
-            data = f.read(limit + 1)
-    except OSError:
-        return None
-    finally:
-        os.close(fd)
-    return data if len(data) <= limit else None
 
 
 def _sha(text: str) -> str:

@@ -23,7 +23,8 @@ from pathlib import Path
 from typing import Any
 
 import comicc
-from comicc.pipeline.layoutcache import read_regular, write_entry
+from comicc.files import read_trusted
+from comicc.pipeline.layoutcache import write_entry
 from comicc.pipeline.layoutcodec import digest
 
 VERSION = 1
@@ -69,7 +70,7 @@ def stamp_path(cache_root: Path, output: Path) -> Path:
 
 def _read_doc(path: Path) -> object:
     """The JSON document in the regular file ``path``; None when there is none."""
-    data = read_regular(path, MAX_STAMP_BYTES)
+    data = read_trusted(path, MAX_STAMP_BYTES, own=False)
     try:
         return None if data is None else json.loads(data)
     except (ValueError, RecursionError):

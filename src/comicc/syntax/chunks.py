@@ -26,13 +26,12 @@ import hashlib
 import json
 import os
 import re
-import stat
-import tempfile
 from collections.abc import Sequence
 from dataclasses import fields
 from pathlib import Path
 from typing import Any, cast
 
+from comicc.files import read_trusted, write_private
 from comicc.source import SourceFile, Span
 from comicc.syntax import ast
 from comicc.syntax.grammar import grammar_digest, user_cache_dir
@@ -297,50 +296,16 @@ class ParseCache:
         ).encode("utf-8", "surrogatepass")
         if len(data) > _MAX_CACHE_BYTES:
             return
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=".parse-", suffix=".tmp", dir=self.path.parent)
-        except OSError:
-            return
-        try:
-            with os.fdopen(fd, "wb") as f:
-                f.write(data)
-            os.replace(tmp, self.path)
-        except OSError:
-            try:
-                os.unlink(tmp)
-            except OSError:
-                pass
+        write_private(self.path, data)
 
     def _read(self) -> dict[str, Any]:
         """The chunks in the file, when it can be trusted: a regular file of
         this user that no one else can write, of this format and grammar."""
-        try:
-            fd = os.open(self.path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
-        except OSError:
+        data = read_trusted(self.path, _MAX_CACHE_BYTES)
+        if data is None:
             return {}
         try:
-            st = os.fstat(fd)
-            if not stat.S_ISREG(st.st_mode) or st.st_size > _MAX_CACHE_BYTES:
-                return {}
-            if hasattr(os, "getuid") and (
-                st.st_uid != os.getuid() or st.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
-            ):
-                return {}
-            chunks = []
-            size = 0
-            while size <= _MAX_CACHE_BYTES:
-                chunk = os.read(fd, 1 << 20)
-                if not chunk:
-                    break
-                chunks.append(chunk)
-                size += len(chunk)
-        except OSError:
-            return {}
-        finally:
-            os.close(fd)
-        try:
-            doc = json.loads(b"".join(chunks).decode("utf-8", "surrogatepass"))
+            doc = json.loads(data.decode("utf-8", "surrogatepass"))
         except ValueError:  # also a UnicodeDecodeError
             return {}
         if type(doc) is not dict or doc.get("key") != self.key:

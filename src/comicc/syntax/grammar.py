@@ -16,15 +16,14 @@ import functools
 import hashlib
 import io
 import os
-import stat
 import sys
-import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 import lark
 
+from comicc.files import read_trusted, write_private
 from comicc.resources import grammar_path
 
 GRAMMAR_CACHE_ENV = "COMICC_GRAMMAR_CACHE"
@@ -129,28 +128,11 @@ def _digest(grammar: str) -> str:
 def _load_cached(path: Path, digest: str, extra: dict[str, Any]) -> lark.Lark | None:
     """The parser saved at ``path`` for ``digest``; None when there is none
     that can be trusted and read (any problem means: build it again)."""
-    try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
-    except OSError:
-        return None
-    try:
-        st = os.fstat(fd)
-        # only a regular file of this user that no one else can write: the
-        # cache holds a pickle, so it must be as trusted as the user's own files
-        if not stat.S_ISREG(st.st_mode) or st.st_size > _MAX_CACHE_BYTES:
-            return None
-        if hasattr(os, "getuid") and (
-            st.st_uid != os.getuid() or st.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
-        ):
-            return None
-        with os.fdopen(fd, "rb", closefd=False) as f:
-            data = f.read(_MAX_CACHE_BYTES + 1)
-    except OSError:
-        return None
-    finally:
-        os.close(fd)
+    # only a regular file of this user that no one else can write: the
+    # cache holds a pickle, so it must be as trusted as the user's own files
+    data = read_trusted(path, _MAX_CACHE_BYTES)
     header = _MAGIC + digest.encode("ascii") + b"\n"
-    if not data.startswith(header):
+    if data is None or not data.startswith(header):
         return None
     try:
         # `Lark.load` with options, as Lark's own cache loads (its public
@@ -168,19 +150,9 @@ def _save_cached(built: lark.Lark, path: Path, digest: str) -> None:
     buf.write(_MAGIC + digest.encode("ascii") + b"\n")
     try:
         built.save(buf, exclude_options=("transformer",))  # given again on load
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".comic-", suffix=".tmp", dir=path.parent)
     except (OSError, ValueError, TypeError):
         return
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(buf.getvalue())
-        os.replace(tmp, path)
-    except OSError:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
+    write_private(path, buf.getvalue())
 
 
 def describe_expected(names: Iterable[str]) -> list[str]:
