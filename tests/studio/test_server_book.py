@@ -134,11 +134,14 @@ def test_the_event_stream_tells_of_each_rebuild(running):
         assert r.headers["content-type"].startswith("text/event-stream")
         lines = r.iter_lines(decode_unicode=True)
 
+        kinds: list[str] = []
+
         def next_event() -> dict:
             kind = None
             for line in lines:
                 if line.startswith("event: "):
                     kind = line[7:]
+                    kinds.append(kind)
                 elif line.startswith("data: ") and kind == "book":
                     doc: dict = json.loads(line[6:])
                     return doc
@@ -149,6 +152,7 @@ def test_the_event_stream_tells_of_each_rebuild(running):
         running.script.write_text(text.replace("Not again.", "Not again!"), "utf-8")
         event = next_event()
         assert event == {"version": book["version"] + 1, "changed_pages": [1]}
+        assert kinds[-2:] == ["building", "book"]  # the page can say "rebuilding" meanwhile
 
 
 def test_the_inspector_reads_a_panel(running):

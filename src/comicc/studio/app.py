@@ -110,8 +110,9 @@ async def _not_found_json(request: Request, exc: Exception) -> Response:
 
 
 async def _event_stream(studio: Studio, request: Request) -> AsyncIterator[str]:
-    """``event: book`` after every rebuild, ``: ping`` every
-    :data:`PING_SECONDS`; ends when the client leaves or the studio closes."""
+    """``event: building`` when a rebuild starts, ``event: book`` after it,
+    ``: ping`` every :data:`PING_SECONDS`; ends when the client leaves or the
+    studio closes."""
     queue = studio.subscribe()
     try:
         hello = {"version": studio.version, "changed_pages": []}
@@ -128,6 +129,9 @@ async def _event_stream(studio: Studio, request: Request) -> AsyncIterator[str]:
                 yield ": ping\n\n"
                 continue
             assert event is not None
+            if event.building:
+                yield f"event: building\ndata: {json.dumps({'version': event.version})}\n\n"
+                continue
             data = {"version": event.version, "changed_pages": list(event.changed_pages)}
             yield f"event: book\ndata: {json.dumps(data)}\n\n"
     finally:

@@ -33,6 +33,7 @@ class Event:
 
     version: int
     changed_pages: tuple[int, ...]
+    building: bool = False  # a rebuild has started (the book event follows it)
 
 
 class Studio:
@@ -86,6 +87,7 @@ class Studio:
         the subscribers. ``changed``: the files whose change started it."""
         with self.lock:
             self.building = True
+            self._publish(Event(self.version, (), building=True))
             try:
                 self._rebuild(list(changed), confirm_paint, panels)
             except Exception as e:  # a bug, or the disk: the studio stays up and says so
