@@ -21,6 +21,7 @@ from typing import Any
 from comicc.commands.argtypes import cost
 from comicc.commands.check import check_script
 from comicc.commands.explain import add_plan_options, check_plan_options, usage_error
+from comicc.commands.plan import ask_to_paint
 from comicc.commands.report import EXIT_ERRORS, EXIT_OK, EXIT_USAGE, plural, print_diagnostics
 from comicc.diagnostics import Sink
 from comicc.files import FileRefused, check_output, describe_os_error, write_bytes_atomic
@@ -174,15 +175,7 @@ def _confirm(args: argparse.Namespace) -> Callable[[ExplorePlan], bool]:
     without --yes) one y/N question; never blocks otherwise."""
 
     def confirm(plan: ExplorePlan) -> bool:
-        print(f"comicc: {plan.one_line()}", file=sys.stderr)
-        if args.yes or not (sys.stdin.isatty() and sys.stderr.isatty()):
-            return True
-        print("comicc: paint these images? [y/N] ", end="", file=sys.stderr, flush=True)
-        try:
-            answer = sys.stdin.readline()
-        except (OSError, ValueError):
-            return False
-        return answer.strip().lower() in ("y", "yes")
+        return ask_to_paint(plan.one_line(), asks=not args.yes)
 
     return confirm
 

@@ -111,15 +111,22 @@ def paid_plan_prompt(args: argparse.Namespace) -> Callable[[BookPlan], bool]:
     terminal (a script, CI, ``watch``) goes on, within ``--max-cost``/``budget:``."""
 
     def confirm(plan: BookPlan) -> bool:
-        print(f"comicc: {plan.one_line()}", file=sys.stderr)
         asks = getattr(args, "command", None) == "build" and not getattr(args, "yes", False)
-        if not (asks and sys.stdin.isatty() and sys.stderr.isatty()):
-            return True
-        print("comicc: paint these images? [y/N] ", end="", file=sys.stderr, flush=True)
-        try:
-            answer = sys.stdin.readline()
-        except (OSError, ValueError):
-            return False
-        return answer.strip().lower() in ("y", "yes")
+        return ask_to_paint(plan.one_line(), asks=asks)
 
     return confirm
+
+
+def ask_to_paint(line: str, *, asks: bool) -> bool:
+    """Print the plan's ``line`` (standard error); when ``asks`` and both
+    standard input and error are a terminal, ask once (y/N) and say whether
+    the answer was yes. Never blocks otherwise: True."""
+    print(f"comicc: {line}", file=sys.stderr)
+    if not (asks and sys.stdin.isatty() and sys.stderr.isatty()):
+        return True
+    print("comicc: paint these images? [y/N] ", end="", file=sys.stderr, flush=True)
+    try:
+        answer = sys.stdin.readline()
+    except (OSError, ValueError):
+        return False
+    return answer.strip().lower() in ("y", "yes")
