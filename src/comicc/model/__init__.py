@@ -1,4 +1,10 @@
-"""The language's meaning: lowering a syntax tree into the IR (:mod:`comicc.model.ir`)."""
+"""The language's meaning: lowering a syntax tree into the IR (:mod:`comicc.model.ir`).
+
+``PromptEnvironment`` (the jinja2 sandbox) is loaded when first asked for:
+checking a script whose theme's templates are simple never loads jinja2."""
+
+import importlib
+from typing import TYPE_CHECKING
 
 from comicc.model import ir
 from comicc.model.header import XML_FORBIDDEN
@@ -6,8 +12,11 @@ from comicc.model.lower import lower
 from comicc.model.paths import expand_home, is_theme_path, path_within, script_path
 from comicc.model.prompt import PromptTemplates, TemplateProblem, compile_template, render_capped
 from comicc.model.resolve import Context
-from comicc.model.sandbox import MAX_PROMPT_CHARS, PromptEnvironment
+from comicc.model.simple_template import MAX_PROMPT_CHARS, SimpleTemplate, parse_simple
 from comicc.model.values import LAYOUT_PRESETS
+
+if TYPE_CHECKING:
+    from comicc.model.sandbox import PromptEnvironment
 
 __all__ = [
     "LAYOUT_PRESETS",
@@ -25,4 +34,12 @@ __all__ = [
     "path_within",
     "render_capped",
     "script_path",
+    "SimpleTemplate",
+    "parse_simple",
 ]
+
+
+def __getattr__(name: str) -> object:
+    if name == "PromptEnvironment":
+        return importlib.import_module("comicc.model.sandbox").PromptEnvironment
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -11,16 +11,25 @@ Expansion rules (see docs/language.md, "From description to prompt"):
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
-
-from jinja2 import Template, TemplateError
+from typing import TYPE_CHECKING, Any
 
 from comicc.model import ir
-from comicc.model.sandbox import MAX_PROMPT_CHARS, PromptEnvironment, TemplateLimit, forbidden
+from comicc.model.simple_template import (
+    MAX_PROMPT_CHARS,
+    SimpleTemplate,
+    TemplateLimit,
+    parse_simple,
+)
 from comicc.source import Span
+
+if TYPE_CHECKING:  # jinja2 is loaded only for a template parse_simple cannot read
+    from jinja2 import Template
+
+    from comicc.model.sandbox import PromptEnvironment
 
 SNIPPET_REF = re.compile(r"@([a-z][a-z0-9_\-]*)")
 
@@ -35,19 +44,22 @@ class TemplateProblem(Exception):
         self.lineno = lineno
 
 
-# what a template may raise while it runs: jinja2's errors, the limits, and
-# what its arithmetic and filters raise (1/0, "a" + 1, int("x"), deep nesting)
-RENDER_ERRORS = (
-    TemplateError,
-    TemplateLimit,
-    ArithmeticError,
-    TypeError,
-    ValueError,
-    LookupError,
-    AttributeError,
-    RecursionError,
-    MemoryError,
-)
+def render_errors() -> tuple[type[BaseException], ...]:
+    """What a template may raise while it runs: jinja2's errors, the limits, and
+    what its arithmetic and filters raise (1/0, "a" + 1, int("x"), deep nesting)."""
+    from jinja2 import TemplateError
+
+    return (
+        TemplateError,
+        TemplateLimit,
+        ArithmeticError,
+        TypeError,
+        ValueError,
+        LookupError,
+        AttributeError,
+        RecursionError,
+        MemoryError,
+    )
 
 
 def _template_lineno(exc: BaseException) -> int | None:
@@ -76,6 +88,9 @@ def _problem(what: str, exc: BaseException) -> TemplateProblem:
 
 def compile_template(env: PromptEnvironment, text: str, what: str) -> Template:
     """``text`` compiled in ``env``; :class:`TemplateProblem` if it cannot be."""
+    from comicc.model.sandbox import forbidden
+
+    errors = render_errors()
     try:
         tree = env.parse(text)
         bad = forbidden(tree)
@@ -85,7 +100,7 @@ def compile_template(env: PromptEnvironment, text: str, what: str) -> Template:
         return env.from_string(text)
     except TemplateProblem:
         raise
-    except RENDER_ERRORS as e:
+    except errors as e:
         raise _problem(f"{what} does not compile", e) from None
 
 
@@ -93,6 +108,7 @@ def render_capped(env: PromptEnvironment, template: Template, what: str, **conte
     """``template`` rendered with ``context``, streamed: at most
     :data:`MAX_PROMPT_CHARS` characters, within the loop budget; any failure is a
     :class:`TemplateProblem` (never an exception out of the template itself)."""
+    errors = render_errors()
     env.reset()
     out: list[str] = []
     size = 0
@@ -102,32 +118,61 @@ def render_capped(env: PromptEnvironment, template: Template, what: str, **conte
             if size > MAX_PROMPT_CHARS:
                 raise TemplateLimit(f"the prompt is longer than {MAX_PROMPT_CHARS // 1024} KiB")
             out.append(chunk)
-    except RENDER_ERRORS as e:
+    except errors as e:
         raise _problem(f"{what} failed", e) from None
     return "".join(out)
 
 
 @dataclass
 class PromptTemplates:
-    """A theme's two prompt templates, compiled once: the panel's and a character's."""
+    """A theme's two prompt templates, compiled once: the panel's and a character's.
+
+    A template of the simplest shape (text, ``{{ name }}``, ``for`` loops: every
+    shipped theme's) is rendered by :mod:`comicc.model.simple_template`, to the
+    same string, without loading jinja2; any other is compiled here, in the
+    sandbox, and so is a simple one whose values that module cannot render."""
 
     template: str
     character: str
 
     def __post_init__(self) -> None:
-        self._env = PromptEnvironment()
-        self._main = compile_template(self._env, self.template, "prompt template")
-        self._char = compile_template(self._env, self.character, "character template")
+        self._env: PromptEnvironment | None = None
+        self._simple: dict[str, SimpleTemplate | None] = {
+            "prompt template": parse_simple(self.template),
+            "character template": parse_simple(self.character),
+        }
+        self._compiled: dict[str, Template] = {}
+        for what in self._simple:  # errors in the order jinja2 always reported them
+            if self._simple[what] is None:
+                self._jinja(what)
         # (name, description) -> the character's text: a template renders the
         # same text from the same values, and a book names its cast in every panel
         self._char_texts: dict[tuple[str, str], str] = {}
 
+    def _jinja(self, what: str) -> Template:
+        """The template ``what`` compiled by jinja2 in the sandbox (once)."""
+        if what not in self._compiled:
+            if self._env is None:
+                from comicc.model.sandbox import PromptEnvironment
+
+                self._env = PromptEnvironment()
+            text = self.template if what == "prompt template" else self.character
+            self._compiled[what] = compile_template(self._env, text, what)
+        return self._compiled[what]
+
+    def _render(self, what: str, context: dict[str, Any]) -> str:
+        simple = self._simple[what]
+        text = None if simple is None else simple.render(context)
+        if text is None:
+            template = self._jinja(what)
+            assert self._env is not None
+            text = render_capped(self._env, template, what, **context)
+        return text
+
     def character_text(self, name: str, description: str) -> str:
         key = (name, description)
         if key not in self._char_texts:
-            text = render_capped(
-                self._env, self._char, "character template", name=name, description=description
-            )
+            text = self._render("character template", {"name": name, "description": description})
             self._char_texts[key] = text.strip()
         return self._char_texts[key]
 
@@ -150,7 +195,7 @@ class PromptTemplates:
             "page": page,
             "panel": panel,
         }
-        return tidy(render_capped(self._env, self._main, "prompt template", **context))
+        return tidy(self._render("prompt template", context))
 
 
 def tidy(text: str) -> str:
@@ -177,6 +222,18 @@ def expand_snippets(text: str, snippets: dict[str, str], used: list[str] | None 
     return SNIPPET_REF.sub(repl, text)
 
 
+@functools.lru_cache(maxsize=64)
+def character_pattern(names: tuple[str, ...]) -> re.Pattern[str] | None:
+    """What finds a mention of any of ``names`` (the longest first, whole words);
+    None for no names. Kept per set of names: a book has one cast."""
+    ordered = sorted(names, key=len, reverse=True)
+    if not ordered:
+        return None
+    return re.compile(
+        r"(?<![A-Za-z0-9])(" + "|".join(re.escape(n) for n in ordered) + r")(?![A-Za-z0-9])"
+    )
+
+
 def expand_characters(
     text: str,
     characters: dict[str, str],
@@ -188,10 +245,8 @@ def expand_characters(
     ``used`` (when given) gets each name expanded here, in order."""
     if not characters:
         return text
-    names = sorted(characters, key=len, reverse=True)
-    pattern = re.compile(
-        r"(?<![A-Za-z0-9])(" + "|".join(re.escape(n) for n in names) + r")(?![A-Za-z0-9])"
-    )
+    pattern = character_pattern(tuple(characters))
+    assert pattern is not None
 
     def repl(m: re.Match[str]) -> str:
         name = m.group(1)

@@ -28,8 +28,11 @@ from jinja2 import StrictUndefined, nodes
 from jinja2.compiler import CodeGenerator, Frame
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-MAX_PROMPT_CHARS = 64 * 1024  # a prompt, and any string or list built on the way
-MAX_LOOP_STEPS = 10_000  # loop steps per render, all loops together
+# the limits, and the error breaking one raises, live with the jinja2-free renderer
+from comicc.model.simple_template import MAX_LOOP_STEPS, MAX_PROMPT_CHARS, TemplateLimit
+
+__all__ = ["MAX_LOOP_STEPS", "MAX_PROMPT_CHARS", "PromptEnvironment", "TemplateLimit", "forbidden"]
+
 MAX_NUMBER_ARG = 10_000  # a number given to a filter or a method (a width, a count)
 MAX_INT_BITS = 256  # integers a template computes stay below 2**256
 
@@ -55,10 +58,6 @@ _FORBIDDEN: dict[type[nodes.Node], str] = {
     nodes.FromImport: "`{% from ... import %}`",
     nodes.Extends: "`{% extends %}`",
 }
-
-
-class TemplateLimit(Exception):
-    """A prompt template went past one of the limits of this module."""
 
 
 def forbidden(tree: nodes.Template) -> list[tuple[str, int]]:

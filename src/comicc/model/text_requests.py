@@ -9,6 +9,7 @@ there with the fix (see :mod:`comicc.model.slips` for the lookalike lines).
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -16,7 +17,7 @@ from dataclasses import dataclass, field
 from comicc.diagnostics import Sink
 from comicc.model.definitions import Definitions
 from comicc.model.lettering import blank_trivia
-from comicc.model.prompt import SNIPPET_REF
+from comicc.model.prompt import SNIPPET_REF, character_pattern
 from comicc.model.slips import LOOKALIKE_CODES
 from comicc.source import SourceFile
 from comicc.syntax import ast
@@ -86,6 +87,13 @@ assert len(_NEEDS) == len(TEXT_REQUESTS)
 
 def find_text_requests(text: str) -> list[tuple[int, int, str]]:
     """Where ``text`` asks for words: ``(start, end, kind)``, in order, not overlapping."""
+    return list(_text_requests(text))
+
+
+@functools.lru_cache(maxsize=4096)
+def _text_requests(text: str) -> tuple[tuple[int, int, str], ...]:
+    """:func:`find_text_requests`, kept per text: a book repeats its style,
+    snippets and characters in every panel's prompt."""
     requests: Iterable[tuple[str, re.Pattern[str]]] = TEXT_REQUESTS
     if text.isascii():
         low = text.lower()
@@ -95,7 +103,7 @@ def find_text_requests(text: str) -> list[tuple[int, int, str]]:
             if any(w in low for w in needs)
         ]
         if not requests:
-            return []
+            return ()
     hits = sorted(
         ((m.start(), m.end(), kind) for kind, rx in requests for m in rx.finditer(text)),
         key=lambda h: (h[0], -h[1]),
@@ -104,7 +112,7 @@ def find_text_requests(text: str) -> list[tuple[int, int, str]]:
     for hit in hits:
         if not out or hit[0] >= out[-1][1]:
             out.append(hit)
-    return out
+    return tuple(out)
 
 
 _HINTS = {
@@ -128,15 +136,6 @@ def _def_text_start(node: ast.CharacterDef | ast.SnippetDef, src: SourceFile) ->
     while start < len(src.text) and src.text[start] in " \t":
         start += 1
     return start if src.text.startswith(node.text, start) else None
-
-
-def _character_pattern(names: Iterable[str]) -> re.Pattern[str] | None:
-    ordered = sorted(names, key=len, reverse=True)
-    if not ordered:
-        return None
-    return re.compile(
-        r"(?<![A-Za-z0-9])(" + "|".join(re.escape(n) for n in ordered) + r")(?![A-Za-z0-9])"
-    )
 
 
 def prompt_sources(
@@ -168,7 +167,7 @@ def prompt_sources(
         start = _def_text_start(node, src)
         if start is not None:
             out.append(PromptSource(node.text, start, f"snippet `@{name}`"))
-    pattern = _character_pattern(defs.characters)
+    pattern = character_pattern(tuple(defs.characters))
     used: dict[str, None] = dict.fromkeys(n for n in cast if n in defs.characters)
     if pattern is not None:
         for piece in out:

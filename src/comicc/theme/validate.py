@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Set
 from typing import Any
-
-from jinja2 import TemplateSyntaxError, meta
 
 from comicc.diagnostics import Sink, did_you_mean
 from comicc.fonts import FontBook
-from comicc.model import PromptEnvironment, TemplateProblem, compile_template, render_capped
+from comicc.model import TemplateProblem, compile_template, parse_simple, render_capped
 from comicc.source import Span
 from comicc.theme.chain import MergedTheme, ThemeDoc
 from comicc.theme.positions import KeyPath, locate
@@ -189,8 +187,20 @@ class ThemeValidator:
         text = conv.get("prompt", {}).get(key)
         if text is None:
             return None
-        env = PromptEnvironment()
         path = ("prompt", key)
+        # a template of the simplest shape (every shipped theme's) is read and
+        # tried without jinja2, with the same outcome (comicc.model.simple_template)
+        simple = parse_simple(text)
+        if simple is not None:
+            self._unknown_variables(key, path, simple.variables, allowed)
+            trial = {**dict.fromkeys(simple.variables - set(allowed), ""), **TEMPLATE_SAMPLES[key]}
+            if simple.render(trial) is not None:
+                return text
+        from jinja2 import TemplateSyntaxError, meta
+
+        from comicc.model import PromptEnvironment
+
+        env = PromptEnvironment()
         try:
             ast = env.parse(text)
             declared = meta.find_undeclared_variables(ast)  # compiles: unknown filters fail
@@ -207,17 +217,8 @@ class ThemeValidator:
             self._bad_template(path, TemplateProblem("prompt template nests too deeply"))
             return None
         unknown = sorted(declared - set(allowed))
-        for var in unknown:
-            sug = did_you_mean(var, allowed)
-            hints = ([f"did you mean `{sug[0]}`?"] if sug else []) + [
-                "variables: " + ", ".join(allowed)
-            ]
-            self.warning(
-                "theme-unknown-variable",
-                f"prompt.{key} uses `{var}`, which comicc never sets",
-                path,
-                hints,
-            )
+        if simple is None:  # else reported above
+            self._unknown_variables(key, path, declared, allowed)
         # a trial render with sample values: a template that fails for any
         # panel (1/0, a type error, a limit) is reported here, at its line
         sample: dict[str, object] = {**dict.fromkeys(unknown, ""), **TEMPLATE_SAMPLES[key]}
@@ -228,6 +229,23 @@ class ThemeValidator:
             self._bad_template(path, exc)
             return None
         return text
+
+    def _unknown_variables(
+        self, key: str, path: KeyPath, declared: Set[str], allowed: tuple[str, ...]
+    ) -> None:
+        """A warning for each variable the template ``prompt.<key>`` reads that
+        comicc never sets."""
+        for var in sorted(declared - set(allowed)):
+            sug = did_you_mean(var, allowed)
+            hints = ([f"did you mean `{sug[0]}`?"] if sug else []) + [
+                "variables: " + ", ".join(allowed)
+            ]
+            self.warning(
+                "theme-unknown-variable",
+                f"prompt.{key} uses `{var}`, which comicc never sets",
+                path,
+                hints,
+            )
 
     def _bad_template(self, path: KeyPath, exc: TemplateProblem) -> None:
         self.failed = True
