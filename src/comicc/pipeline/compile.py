@@ -180,7 +180,7 @@ def check(
     src = load_source(path, sink)
     if src is None:
         return None
-    return check_source(src, sink, backends=backends, allow_paths=allow_paths)
+    return check_source(src, sink, backends=backends, allow_paths=allow_paths, from_file=True)
 
 
 def check_source(
@@ -189,10 +189,14 @@ def check_source(
     *,
     backends: tuple[str, ...] | None = None,
     allow_paths: Sequence[str] = (),
+    from_file: bool = False,
 ) -> Checked | None:
-    """Parse and lower a script already in memory, collecting every diagnostic."""
+    """Parse and lower a script already in memory, collecting every diagnostic.
+
+    ``from_file``: ``src`` is the text of the file at its path, so its pages
+    are kept in the parse cache however short it is (see :func:`comicc.syntax.parse`)."""
     allow = tuple(str(a) for a in allow_paths)
-    tree = parse(src, sink)
+    tree = parse(src, sink, cached=from_file)
     if tree is None:
         return None
     sources = {src.path: src}

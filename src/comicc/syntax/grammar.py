@@ -14,17 +14,19 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import importlib.util
 import io
 import os
 import sys
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
-
-import lark
+from typing import TYPE_CHECKING, Any
 
 from comicc.files import read_trusted, write_private
 from comicc.resources import grammar_path
+
+if TYPE_CHECKING:  # Lark is loaded by the first parse (a script all in the parse cache: none)
+    import lark
 
 GRAMMAR_CACHE_ENV = "COMICC_GRAMMAR_CACHE"
 _OPTIONS: dict[str, Any] = {
@@ -69,6 +71,8 @@ def load_parser(transformer: lark.Transformer[Any, Any] | None = None) -> lark.L
     this grammar's parser (else built, and saved there). ``transformer``: run
     inline, rule by rule, as the parser reduces (what ``transform`` of the
     parse tree would give, without making the tree)."""
+    import lark
+
     extra: dict[str, Any] = {} if transformer is None else {"transformer": transformer}
     grammar = grammar_path().read_text(encoding="utf-8")
     folder = grammar_cache_dir()
@@ -120,9 +124,21 @@ def grammar_digest() -> str:
 def _digest(grammar: str) -> str:
     """What a cached parser must have been built from to be used."""
     key = "\0".join(
-        (grammar, repr(sorted(_OPTIONS.items())), lark.__version__, sys.version.split()[0])
+        (grammar, repr(sorted(_OPTIONS.items())), _lark_release(), sys.version.split()[0])
     )
     return hashlib.sha256(key.encode("utf-8")).hexdigest()
+
+
+def _lark_release() -> str:
+    """What identifies the installed Lark, without loading it: a digest of its
+    ``__init__.py`` (which sets ``__version__``; a parse-cache hit loads no Lark)."""
+    spec = importlib.util.find_spec("lark")
+    origin = spec.origin if spec is not None else None
+    try:
+        data = Path(origin).read_bytes() if origin else b""
+    except OSError:
+        data = b""
+    return hashlib.sha256(data).hexdigest()
 
 
 def _load_cached(path: Path, digest: str, extra: dict[str, Any]) -> lark.Lark | None:
@@ -130,6 +146,8 @@ def _load_cached(path: Path, digest: str, extra: dict[str, Any]) -> lark.Lark | 
     that can be trusted and read (any problem means: build it again)."""
     # only a regular file of this user that no one else can write: the
     # cache holds a pickle, so it must be as trusted as the user's own files
+    import lark
+
     data = read_trusted(path, _MAX_CACHE_BYTES)
     header = _MAGIC + digest.encode("ascii") + b"\n"
     if data is None or not data.startswith(header):
