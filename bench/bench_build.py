@@ -1,6 +1,6 @@
 """Benchmark: build a generated 100-page script with the draft backend.
 
-    .venv/bin/python bench/bench_build.py [--pages 100] [--dpi 300]
+    .venv/bin/python bench/bench_build.py [--pages 100] [--dpi 300] [--src DIR]
     .venv/bin/python bench/bench_build.py --jobs-compare [--repeat 2] [--src DIR]
 
 Runs `comicc build` as a child process with a COLD cache (a fresh cache
@@ -9,7 +9,8 @@ and reports wall time and peak RSS (ru_maxrss of the child) for each.
 
 ``--jobs-compare``: cold builds only, ``-j1`` and ``-j2`` alternating
 (``--repeat`` rounds, best of each), and how much faster ``-j2`` is.
-``--src DIR`` runs the comicc found in ``DIR`` (an older tree's ``src``).
+``--src DIR`` runs the comicc found in ``DIR`` (an older tree's ``src``), in
+either mode.
 The PDF assembly alone, against the lower bound of copying the JPEG bytes
 into a PDF, is measured by bench/bench_pdf.py.
 """
@@ -107,13 +108,13 @@ def main():
         if a.jobs_compare:
             compare_jobs(base, Path(tmp) / "cache", a.repeat, a.src)
             return
-        wall, rss = run(base)
+        wall, rss = run(base, a.src)
         size = out.stat().st_size / 2**20
         print(
             f"cold build (paint every panel): {wall:6.1f} s   "
             f"peak RSS {rss:6.0f} MiB   PDF {size:.0f} MiB"
         )
-        wall, rss2 = run(base)
+        wall, rss2 = run(base, a.src)
         print(
             f"warm build (all from cache):    {wall:6.1f} s   peak RSS <= {max(rss, rss2):.0f} MiB"
         )

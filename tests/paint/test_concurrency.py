@@ -220,3 +220,36 @@ def test_a_backend_without_concurrency_keeps_the_old_default(tmp_path):
 
     painter = Painter({"hosted": Hosted()}, ArtCache(tmp_path / "cache"), progress=False)
     assert painter.workers == 4
+
+
+@pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="worker processes need two cores")
+def test_network_requests_prepared_and_finished_in_worker_processes(two_webuis, tmp_path):
+    """Enough panels for the worker processes: each request is drawn and encoded
+    in one, each answer composited and encoded in one, the HTTP call stays in
+    this process's threads within each server's limit; the art is byte for byte
+    what one job painting everything in this process gives."""
+    one, two = two_webuis
+    fakes = CountingWebui(one), CountingWebui(two)
+    urls = f"{base_url(one)}, {base_url(two)}"
+    work = jobs(PROCESS_POOL_MIN_JOBS)
+    arts = []
+    for workers in (1, 4):
+        painter = Painter(
+            {"automatic1111": Automatic1111Backend(urls=urls)},
+            ArtCache(tmp_path / f"cache{workers}"),
+            workers=workers,
+            sleep=lambda s: None,
+            progress=False,
+        )
+        painter.wait_for_processes = True
+        outcomes = painter.paint(work)
+        assert [(o.ok, o.diagnostics) for o in outcomes] == [(True, [])] * len(work)
+        # one job: no worker processes; four: every request and every answer in one
+        assert painter.painted_in_processes == (0 if workers == 1 else 2 * len(work))
+        arts.append([o.art.data for o in outcomes if o.art is not None])
+    assert arts[0] == arts[1] and len(arts[0]) == len(work)
+    assert [f.most for f in fakes] == [2, 2]  # never more than each server's concurrency
+    caps = Automatic1111Backend.capabilities
+    init, mask = plan_panel(work[0].panel, two_speaker_geom(), caps).images()
+    for sent_init, sent_mask in fakes[0].seen + fakes[1].seen:  # the pixels drawn there
+        assert sent_init.tobytes() == init.tobytes() and sent_mask.tobytes() == mask.tobytes()

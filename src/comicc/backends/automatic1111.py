@@ -27,6 +27,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
@@ -256,9 +257,10 @@ class Automatic1111Backend(Backend):
         """The img2img JSON body for ``request``."""
         o = self.settings_for(request)
         image, mask = to_service_mask(request, "white")
+        image = image if image.mode == "RGB" else image.convert("RGB")  # no copy of an RGB one
         blur = o.integer("mask_blur")
         body: dict[str, Any] = {
-            "init_images": [base64.b64encode(png_bytes(image.convert("RGB"))).decode("ascii")],
+            "init_images": [base64.b64encode(png_bytes(image)).decode("ascii")],
             "mask": base64.b64encode(png_bytes(mask)).decode("ascii"),
             "mask_blur": blur,
             "mask_blur_x": blur,
@@ -298,6 +300,11 @@ class Automatic1111Backend(Backend):
     def prepare(self, request: PaintRequest) -> PaintRequest:
         """The img2img body (PNGs in base64) made before a server slot is taken."""
         return replace(request, prepared=self.payload(request))
+
+    def worker_settings(self) -> Mapping[str, str]:
+        """Its settings (urls, sampler, ...; the password is read from the
+        environment only when a request is made)."""
+        return dict(self.backend_settings)
 
     def paint(self, request: PaintRequest) -> PaintResult:
         return self.paint_on(request, self.pool.pick())

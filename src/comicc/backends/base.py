@@ -341,6 +341,14 @@ class Backend(ABC):
         By default nothing is prepared."""
         return request
 
+    def worker_settings(self) -> Mapping[str, str] | None:
+        """The settings a worker process rebuilds this backend from
+        (``type(self)(**settings)``) to run :meth:`prepare` there, off the build's
+        threads; None (the default): it runs in the build's own threads. Only a
+        backend whose ``prepare`` is CPU work on the request and these settings
+        returns them, and they never hold a key."""
+        return None
+
     # --- configuration, checked by the build BEFORE any paint request -----
     #: the backend settings this backend understands (``stability.style_preset``
     #: is "style_preset" here); None means "accept anything"

@@ -18,6 +18,7 @@ from PIL import Image
 
 from comicc.backends import Backend, BackendError, PaintRequest, PaintResult
 from comicc.images import PanelArt
+from comicc.paint.cache import ArtCache
 from comicc.paint.composite import CompositeReport, composite
 from comicc.paint.plan import PanelPlan
 
@@ -30,6 +31,43 @@ class Painted:
     report: CompositeReport
     seed_used: int | None
     raw: bytes | None  # the service's own bytes (kept for network and paid backends)
+    stored: bool = False  # True: already in the cache (a worker process put it there)
+
+
+@dataclass(frozen=True)
+class CacheWrite:
+    """Where painted art goes: the cache, the art's file extension, the backend's
+    name (recorded) and whether the service's own bytes are kept too."""
+
+    cache: ArtCache
+    ext: str
+    backend: str
+    keep_raw: bool
+
+
+def store(painted: Painted, plan: PanelPlan, to: CacheWrite) -> Painted:
+    """Put ``painted`` into the cache (with its metadata); it, marked stored and
+    without the service's bytes (they are on disk now)."""
+    if to.keep_raw and painted.raw is not None:
+        to.cache.put(plan.cache_key, "raw", painted.raw)
+    to.cache.put_art(
+        plan.cache_key,
+        to.ext,
+        painted.art.data,
+        {
+            "panel": plan.panel_id,
+            "variant": plan.variant,
+            "backend": to.backend,
+            "model": plan.model,
+            "seed": plan.seed,
+            "seed_used": painted.seed_used,
+            "box_size": list(plan.box_size),
+            "request_size": list(plan.request_size),
+            "returned_size": list(painted.report.returned_size),
+            "changed_fraction": round(painted.report.changed_fraction, 4),
+        },
+    )
+    return Painted(painted.art, painted.report, painted.seed_used, None, stored=True)
 
 
 @dataclass(frozen=True)
@@ -55,34 +93,44 @@ def finish(
     return Painted(art, done.report, result.seed_used, raw)
 
 
-def box_images(plan: PanelPlan, request: PaintRequest) -> tuple[Image.Image, Image.Image]:
+def box_images(
+    plan: PanelPlan, request: PaintRequest | None = None
+) -> tuple[Image.Image, Image.Image]:
     """Init image and mask at the box size: the request's own when the sizes agree,
-    their top-left box of a padded request (drawn at the box's scale)."""
-    if request.init_image.size == plan.box_size:
-        return request.init_image, request.mask
-    if plan.padded and request.init_image.size == plan.request_size:
+    their top-left box of a padded request (drawn at the box's scale). Without
+    ``request``, the same pixels drawn from the plan (in a worker process)."""
+    if request is None:
+        if plan.request_size != plan.box_size and not plan.padded:
+            return plan.images(plan.box_size)
+        init, mask = plan.images()
+    else:
+        init, mask = request.init_image, request.mask
+    if init.size == plan.box_size:
+        return init, mask
+    if plan.padded and init.size == plan.request_size:
         corner = (0, 0, *plan.box_size)
-        return request.init_image.crop(corner), request.mask.crop(corner)
+        return init.crop(corner), mask.crop(corner)
     return plan.images(plan.box_size)
 
 
 def paint_locally(
-    backend: Backend, plan: PanelPlan, image_format: str, quality: int
+    backend: Backend,
+    plan: PanelPlan,
+    image_format: str,
+    quality: int,
+    to: CacheWrite | None = None,
 ) -> Painted | CompositeFailed:
-    """One attempt of a local backend, start to end (run in a worker process)."""
+    """One attempt of a local backend, start to end (run in a worker process),
+    stored in ``to`` when given."""
     request = plan.request()
     result = backend.paint(request)
     try:
-        return finish(result, plan, box_images(plan, request), image_format, quality)
+        painted = finish(result, plan, box_images(plan, request), image_format, quality)
     except BackendError as e:
         return CompositeFailed(e)
+    return painted if to is None else store(painted, plan, to)
 
 
 def ignore_interrupts() -> None:
     """Worker processes leave Ctrl-C to the build (it cancels their work)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-
-
-def warm_up() -> None:
-    """Nothing: submitted once per worker process so that it starts at once."""
-    return None

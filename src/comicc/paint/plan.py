@@ -135,9 +135,11 @@ class PanelPlan:
             lines=self.lines,
         )
 
-    def request(self) -> PaintRequest:
+    def request(self, images: tuple[Image.Image, Image.Image] | None = None) -> PaintRequest:
+        """The paint request; ``images``: its ``(init image, mask)`` when they are
+        already drawn (default: drawn now)."""
         w, h = self.request_size
-        init, mask = self.images()
+        init, mask = images or self.images()
         return PaintRequest(
             prompt=self.prompt,
             negative=self.negative,

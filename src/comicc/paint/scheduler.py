@@ -13,18 +13,16 @@ Where the work runs:
   endpoints (servers) take at most ``capabilities.concurrency`` of them each
   (:class:`EndpointSlots`), the least busy endpoint first.
 * A slot is held only while the backend is asked: the request (mask, init
-  image, their PNGs, and the box-size pair for compositing: the top-left part
-  of a padded request, drawn again only for a scaled one) is made before it,
-  by one of the extra threads that run ahead of the slots (``PREPARE_AHEAD``),
-  and compositing and encoding happen after it. Encoding, decoding, resizing
-  and compositing run in Pillow's C code, which lets other threads run.
-* A local backend (the draft) is CPU work only: with two or more cores and
-  enough panels, each panel is painted, composited and encoded in a worker
-  process (``--jobs`` processes, at most one per core); threads keep the cache,
-  the per-panel file locks, the retries and the progress, as before. The
-  processes are started at the first panel not in the cache; until they are
-  up (about a second) the threads paint in this process, so a small book pays
-  nothing for them. Either way a panel's bytes are the same.
+  image, their PNGs and the body) is made before it, by one of the threads
+  that run ahead of the slots (``PREPARE_AHEAD``, more while worker processes
+  do the drawing), and decoding, compositing and encoding happen after it.
+* With two or more cores, ``--jobs`` 2 or more and enough panels
+  (``PROCESS_POOL_MIN_JOBS``), that CPU work runs in worker processes
+  (:mod:`comicc.paint.workers`, at most one per core): a local backend's
+  (the draft's) whole attempt, and a network backend's request and its
+  answer's compositing, while the HTTP call stays in the thread and its slot.
+  The processes start at the first panel not in the cache; until they are up
+  the threads do the work. Either way a panel's bytes are the same.
 
 What a job and its outcome are, and what a failed job says, live in
 :mod:`comicc.paint.jobs`; compositing a backend's answer and the worker
@@ -35,23 +33,17 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import contextlib
-import multiprocessing
 import os
 import sys
 import threading
 import time
 from collections.abc import Callable, Mapping
-from concurrent.futures.process import BrokenProcessPool
-from typing import Protocol, runtime_checkable
-
-import tenacity
-from filelock import FileLock
-from filelock import Timeout as FileLockTimeout
-from tqdm import tqdm
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from comicc.backends import (
     Backend,
     BackendError,
+    PaintRequest,
     PaintResult,
     RateLimited,
     Transient,
@@ -60,13 +52,13 @@ from comicc.backends import (
 from comicc.diagnostics import Diagnostic, Severity
 from comicc.paint.cache import ArtCache
 from comicc.paint.finish import (
+    CacheWrite,
     CompositeFailed,
     Painted,
     box_images,
     finish,
-    ignore_interrupts,
     paint_locally,
-    warm_up,
+    store,
 )
 from comicc.paint.jobs import PaintJob, PaintOutcome, failure, where_painting
 from comicc.paint.plan import PanelPlan, plan_panel
@@ -77,11 +69,24 @@ from comicc.paint.ratelimit import (
     asks_too_long,
     stopped_message,
 )
+from comicc.paint.workers import (
+    WorkerPool,
+    WorkersGone,
+    body_request,
+    built_in,
+    finish_answer,
+    prepare_body,
+)
+
+if TYPE_CHECKING:  # loaded by the functions using them: a build from the cache needs none
+    import tenacity
+    from filelock import FileLock
 
 MAX_ATTEMPTS = 5
 MAX_RETRY_SECONDS = 300.0
 LOCK_POLL_SECONDS = 0.2  # how often a build waiting for another's panel checks for Ctrl-C
 PREPARE_AHEAD = 2  # threads drawing the next requests while the slots are busy
+AHEAD_PER_PROCESS = 2  # more threads per worker process, so none of them waits for work
 PROCESS_POOL_MIN_JOBS = 24  # fewer: starting the worker processes (~1 s) costs more than it gives
 DEFAULT_NETWORK_JOBS = 4  # in flight for a backend that states no concurrency of its own
 
@@ -98,6 +103,8 @@ def _wait(retry_state: tenacity.RetryCallState) -> float:
     """What the service asked for on a 429 (exactly: a longer wait than the
     user's maximum is never retried, see :func:`asks_too_long`), else
     exponential backoff with jitter."""
+    import tenacity
+
     exc = retry_state.outcome.exception() if retry_state.outcome else None
     if isinstance(exc, RateLimited) and exc.retry_after:
         return float(exc.retry_after)
@@ -133,14 +140,13 @@ class Painter:
         self.gate = RateGate(self.cancelled, max_retry_wait())
         # the requests in flight: per endpoint (the backend's concurrency) and in all
         self.slots = EndpointSlots(self.cancelled, self.workers)
-        self._processes: cf.ProcessPoolExecutor | None = None
-        self._processes_lock = threading.Lock()
-        self.painted_in_processes = 0  # attempts a worker process ran (for tests, bench)
-        # True: a local panel waits for the worker processes to be up instead of
-        # painting in its thread meanwhile (tests that count the processes' work)
+        self._processes: WorkerPool | None = None  # this paint()'s, if it pays
+        # calls worker processes ran: draft attempts, requests drawn, answers
+        # finished (for tests and the benches)
+        self.painted_in_processes = 0
+        # True: a panel waits for the worker processes to be up instead of doing
+        # their work in its thread meanwhile (tests that count the processes' work)
         self.wait_for_processes = False
-        self._local_jobs = 0  # jobs of local backends in this paint()
-        self._warming: list[cf.Future[None]] = []  # one no-op per worker process
 
     def _sleep_unless_cancelled(self, seconds: float) -> None:
         self.cancelled.wait(seconds)
@@ -160,36 +166,35 @@ class Painter:
             total += DEFAULT_NETWORK_JOBS if limit is None else limit * len(b.endpoints())
         return max(1, total)
 
-    def _process_pool(self) -> cf.ProcessPoolExecutor | None:
-        """The worker processes for local backends, started at the first panel
-        that needs painting; None when they would not pay: one core, one job at
-        a time, or a short book."""
+    def _pool_size(self, jobs: list[PaintJob]) -> int:
+        """How many worker processes this paint() gets: 0 when they would not
+        pay (one core, one job at a time, a short book)."""
         cores = os.cpu_count() or 1
-        if cores < 2 or self.workers < 2 or self._local_jobs < PROCESS_POOL_MIN_JOBS:
-            return None
-        with self._processes_lock:
-            if self._processes is None and not self.cancelled.is_set():
-                # forkserver: the build has threads running, which fork() must not copy
-                context = multiprocessing.get_context("forkserver")
-                context.set_forkserver_preload(["comicc.paint.scheduler"])
-                size = min(self.workers, cores)
-                self._processes = cf.ProcessPoolExecutor(
-                    max_workers=size, mp_context=context, initializer=ignore_interrupts
-                )
-                # every worker starts now, not when the threads are done with theirs
-                self._warming = [self._processes.submit(warm_up) for _ in range(size)]
-            return self._processes
+        offloaded = sum(1 for j in jobs if self._offloads(self.backends[j.panel.settings.backend]))
+        if cores < 2 or self.workers < 2 or offloaded < PROCESS_POOL_MIN_JOBS:
+            return 0
+        return min(self.workers, cores)
 
-    def _in_process(self, backend: Backend) -> bool:
-        """A built-in local backend paints in a worker process once they are up
-        (a plugin's class may not be importable there, so it paints in its thread)."""
-        if backend.capabilities.needs_network or not type(backend).__module__.startswith("comicc."):
-            return False
-        if self._process_pool() is None:
-            return False
+    @staticmethod
+    def _offloads(backend: Backend) -> bool:
+        """Whether ``backend``'s CPU work can run in a worker process: a network
+        one's answers (and its requests, if it says how, see :meth:`_request`),
+        a built-in local one's whole attempt (a plugin's class may not be
+        importable there, so it paints in its thread)."""
+        if backend.capabilities.needs_network:
+            return True
+        return built_in(backend)
+
+    def _workers_up(self, backend: Backend) -> WorkerPool | None:
+        """The worker processes once they are up, if ``backend`` uses them; the
+        first call starts them (in the background)."""
+        pool = self._processes
+        if pool is None or not self._offloads(backend):
+            return None
+        pool.start()
         if self.wait_for_processes:
-            cf.wait(self._warming)
-        return all(f.done() for f in self._warming)
+            pool.wait_until_up()
+        return pool if pool.ready() else None
 
     # ------------------------------------------------------------ one job
     def _paint_one(self, job: PaintJob) -> PaintOutcome:
@@ -223,6 +228,8 @@ class Painter:
     def _acquire(self, lock: FileLock) -> bool:
         """Take ``lock``, waiting in short steps so Ctrl-C stops the wait; False
         when the build was cancelled first."""
+        from filelock import Timeout as FileLockTimeout
+
         while not self.cancelled.is_set():
             try:
                 lock.acquire(timeout=LOCK_POLL_SECONDS)
@@ -260,14 +267,10 @@ class Painter:
         job, panel = out.job, out.job.panel
         started = time.monotonic()
         attempts = 0
-        in_process = self._in_process(backend)
-        # drawn here, before any slot is taken: a slot never waits on comicc's drawing
-        request = None if in_process else plan.request()
-        if request is not None and backend.capabilities.needs_network:
-            # a bad setting or image fails the same way in the attempt, said as before
-            with contextlib.suppress(BackendError):
-                request = backend.prepare(request)
-        at_box = None if request is None else box_images(plan, request)
+        workers = self._workers_up(backend)
+        in_process = workers is not None and not backend.capabilities.needs_network
+        # drawn before any slot is taken: a slot never waits on comicc's drawing
+        request, drawn = (None, False) if in_process else self._request(backend, plan, workers)
 
         gated = backend.capabilities.needs_network
         limit = self.gate.limit
@@ -295,6 +298,8 @@ class Painter:
                 self.slots.release(backend.name, endpoint)
             self.gate.answered(backend.name, None, job)
             return result
+
+        import tenacity
 
         retrying = tenacity.Retrying(
             retry=tenacity.retry_if_exception(
@@ -327,11 +332,9 @@ class Painter:
                 self.gate.leave(backend.name)
         out.attempts = attempts
         if isinstance(answer, PaintResult):
-            assert at_box is not None
-            try:
-                answer = finish(answer, plan, at_box, self.image_format, self.quality)
-            except BackendError as e:
-                answer = CompositeFailed(e)
+            assert request is not None
+            at_box = request if drawn else None
+            answer = self._finish(backend, answer, plan, at_box)
         if isinstance(answer, CompositeFailed):
             out.diagnostics.append(
                 failure(answer.error, backend, where, attempts, time.monotonic() - started, panel)
@@ -352,41 +355,74 @@ class Painter:
                     ),
                 )
             )
-        art = done.art
-        if backend.capabilities.needs_network or (backend.capabilities.cost_per_image or 0) > 0:
-            if done.raw is not None:
-                self.cache.put(plan.cache_key, "raw", done.raw)
-        self.cache.put_art(
-            plan.cache_key,
-            self.ext,
-            art.data,
-            {
-                "panel": panel.id,
-                "variant": job.variant,
-                "backend": backend.name,
-                "model": plan.model,
-                "seed": plan.seed,
-                "seed_used": done.seed_used,
-                "box_size": list(plan.box_size),
-                "request_size": list(plan.request_size),
-                "returned_size": list(done.report.returned_size),
-                "changed_fraction": round(done.report.changed_fraction, 4),
-            },
-        )
-        out.art = art
+        if not done.stored:
+            store(done, plan, self._cache_write(backend))
+        out.art = done.art
+
+    def _cache_write(self, backend: Backend) -> CacheWrite:
+        """Where ``backend``'s art goes (its own bytes too for a network or paid one)."""
+        caps = backend.capabilities
+        keep_raw = caps.needs_network or (caps.cost_per_image or 0) > 0
+        return CacheWrite(self.cache, self.ext, backend.name, keep_raw)
+
+    def _request(
+        self, backend: Backend, plan: PanelPlan, workers: WorkerPool | None
+    ) -> tuple[PaintRequest, bool]:
+        """``plan``'s request, prepared by a network backend (in a worker process
+        when they are up, else here), and whether its images were drawn here
+        (False: they are the blank stand-ins of :func:`body_request`)."""
+        if not backend.capabilities.needs_network:
+            return plan.request(), True
+        settings = backend.worker_settings()
+        if workers is not None and settings is not None and built_in(backend):
+            try:
+                body = workers.run(prepare_body, type(backend), settings, plan)
+                return body_request(plan, body), False
+            except (WorkersGone, BackendError):
+                pass  # drawn here instead: a bad setting fails in the attempt, as always
+        request = plan.request()
+        # a bad setting or image fails the same way in the attempt, said as before
+        with contextlib.suppress(BackendError):
+            request = backend.prepare(request)
+        return request, True
+
+    def _finish(
+        self,
+        backend: Backend,
+        answer: PaintResult,
+        plan: PanelPlan,
+        request: PaintRequest | None,
+    ) -> Painted | CompositeFailed:
+        """``answer`` composited, encoded and stored in a worker process when they
+        are up and it is encoded bytes; else composited and encoded here (with
+        ``request``'s images when they were drawn here, else drawn anew from the
+        plan)."""
+        workers = self._workers_up(backend)
+        raw = answer.image
+        if workers is not None and isinstance(raw, bytes):
+            with contextlib.suppress(WorkersGone):
+                return workers.run(
+                    finish_answer,
+                    plan,
+                    raw,
+                    answer.seed_used,
+                    self.image_format,
+                    self.quality,
+                    self._cache_write(backend),
+                )
+        try:
+            return finish(answer, plan, box_images(plan, request), self.image_format, self.quality)
+        except BackendError as e:
+            return CompositeFailed(e)
 
     def _paint_in_process(self, backend: Backend, plan: PanelPlan) -> Painted | CompositeFailed:
         """:func:`paint_locally` in a worker process (in this thread if the pool broke)."""
         pool = self._processes
         if pool is not None:
             try:
-                painted = pool.submit(
-                    paint_locally, backend, plan, self.image_format, self.quality
-                ).result()
-                with self._processes_lock:
-                    self.painted_in_processes += 1
-                return painted
-            except (BrokenProcessPool, RuntimeError):
+                to = self._cache_write(backend)
+                return pool.run(paint_locally, backend, plan, self.image_format, self.quality, to)
+            except WorkersGone:
                 if self.cancelled.is_set():
                     raise BackendStopped(backend.name) from None
         return paint_locally(backend, plan, self.image_format, self.quality)
@@ -395,6 +431,8 @@ class Painter:
     def paint(self, jobs: list[PaintJob]) -> list[PaintOutcome]:
         """Paint every job (cache first); outcomes in the jobs' order. On Ctrl-C no
         new attempt starts, closable backends cancel their work, and it re-raises."""
+        from tqdm import tqdm
+
         results: list[PaintOutcome | None] = [None] * len(jobs)
         bar = tqdm(
             total=len(jobs),
@@ -405,13 +443,12 @@ class Painter:
             leave=False,
         )
         network = any(b.capabilities.needs_network for b in self.backends.values())
-        local = [
-            j
-            for j in jobs
-            if not self.backends[j.panel.settings.backend].capabilities.needs_network
-        ]
-        self._local_jobs = len(local)
-        threads = self.workers + (PREPARE_AHEAD if network else 0)
+        size = self._pool_size(jobs)
+        self._processes = WorkerPool(size) if size else None
+        # threads past the slots: they draw the next requests (network) and keep
+        # the worker processes fed while others write to the cache
+        ahead = (PREPARE_AHEAD if network else 0) + AHEAD_PER_PROCESS * size
+        threads = self.workers + ahead
         pool = cf.ThreadPoolExecutor(max_workers=threads, thread_name_prefix="comicc-paint")
         try:
             futures = {pool.submit(self._paint_one, job): i for i, job in enumerate(jobs)}
@@ -431,9 +468,9 @@ class Painter:
         finally:
             bar.close()
             if self._processes is not None:
-                self._processes.shutdown(wait=not self.cancelled.is_set(), cancel_futures=True)
+                self.painted_in_processes += self._processes.runs
+                self._processes.shutdown(wait=not self.cancelled.is_set())
                 self._processes = None
-                self._warming = []
         pool.shutdown(wait=True)
         outcomes = [r for r in results if r is not None]
         self._say_stopped(outcomes)

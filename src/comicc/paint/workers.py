@@ -1,0 +1,211 @@
+"""The worker processes: painting's CPU work off the build's threads.
+
+A build's threads share one interpreter lock, so drawing, encoding and
+compositing in them is done one panel at a time however many cores there
+are. :class:`WorkerPool` holds processes (forkserver: the build has threads
+running, which ``fork()`` must not copy) that do that work, one per core at
+most, while the threads keep what needs the build's state: the cache, the
+per-panel file locks, the request slots, the HTTP calls, the retries and the
+progress.
+
+* A local backend (the draft) runs a whole attempt in a worker:
+  :func:`comicc.paint.finish.paint_locally`.
+* A network backend that says how to rebuild it (:meth:`Backend.worker_settings`)
+  has its request drawn and encoded in a worker (:func:`prepare_body`: mask,
+  init image, the PNGs and the body); only the body comes back, the pixels
+  stay there. The thread asks the service with it, and the answer goes back to
+  a worker to be decoded, composited and encoded (:func:`finish_answer`), the
+  box-size init image and mask drawn there again from the plan (the same
+  pixels the request was made of).
+
+The processes start in the background at the first panel not in the cache
+(about a second, more on a loaded machine); until they are up the threads do
+the work themselves, so a small or cached book pays nothing for them. Either
+way a panel's bytes are the same. Nothing a worker is sent or answers holds a
+key: a backend is rebuilt there from its settings, and its keys are only read
+where requests are made.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import dataclasses
+import multiprocessing
+import threading
+from collections.abc import Callable, Mapping
+from concurrent.futures.process import BrokenProcessPool
+from typing import Any, TypeVar
+
+from PIL import Image
+
+from comicc.backends import Backend, BackendError, PaintRequest, PaintResult
+from comicc.paint.finish import (
+    CacheWrite,
+    CompositeFailed,
+    Painted,
+    box_images,
+    finish,
+    ignore_interrupts,
+    store,
+)
+from comicc.paint.plan import PanelPlan
+
+T = TypeVar("T")
+PRELOAD = ["comicc.paint.scheduler"]  # imported once by the forkserver, not by every worker
+
+
+def built_in(backend: Backend) -> bool:
+    """Whether ``backend`` is one of comicc's own: its class can be imported in a
+    worker process (a plugin's may not)."""
+    return type(backend).__module__.startswith("comicc.")
+
+
+class WorkersGone(Exception):
+    """The worker processes are shut down or broke: do the work in this thread."""
+
+
+def warm_up() -> None:
+    """Nothing: submitted once per worker process so that it starts at once."""
+    return None
+
+
+class WorkerPool:
+    """Up to ``size`` worker processes, started in the background by :meth:`start`."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._lock = threading.Lock()
+        self._executor: cf.ProcessPoolExecutor | None = None
+        self._warming: list[cf.Future[None]] = []
+        self._starter: threading.Thread | None = None
+        self._closed = False
+        self._up = threading.Event()  # every worker answered its warm-up (or it failed)
+        self.runs = 0  # calls a worker ran (for tests and the benches)
+
+    def start(self) -> None:
+        """Start the processes in a background thread (once); returns at once."""
+        if self._starter is not None:  # the common case, without the lock
+            return
+        with self._lock:
+            if self._starter is not None or self._closed:
+                return
+            self._starter = threading.Thread(
+                target=self._start, name="comicc-workers-start", daemon=False
+            )
+            self._starter.start()
+
+    def _start(self) -> None:
+        try:
+            context = multiprocessing.get_context("forkserver")
+            context.set_forkserver_preload(PRELOAD)
+            executor = cf.ProcessPoolExecutor(
+                max_workers=self.size, mp_context=context, initializer=ignore_interrupts
+            )
+            # every worker starts now, not when the threads are done with theirs
+            warming = [executor.submit(warm_up) for _ in range(self.size)]
+        except (OSError, RuntimeError):
+            self._up.set()  # no processes: the threads do the work
+            return
+        with self._lock:
+            if self._closed:  # stopped while starting (Ctrl-C): end them at once
+                executor.shutdown(wait=False, cancel_futures=True)
+                self._up.set()
+                return
+            self._executor, self._warming = executor, warming
+        cf.wait(warming)
+        self._up.set()
+
+    def ready(self) -> bool:
+        """True when every worker is up (never before :meth:`start`)."""
+        if not self._up.is_set():
+            return False
+        return self._executor is not None and all(
+            f.done() and f.exception() is None for f in self._warming
+        )
+
+    def wait_until_up(self) -> bool:
+        """Wait for the processes to be up (after :meth:`start`); whether they are."""
+        if self._starter is None:
+            return False
+        self._up.wait()
+        return self.ready()
+
+    def run(self, fn: Callable[..., T], *args: Any) -> T:
+        """``fn(*args)`` in a worker; :class:`WorkersGone` if there is none (shut
+        down, broken, never started). What ``fn`` raises is raised here."""
+        executor = self._executor
+        if executor is None:
+            raise WorkersGone
+        try:
+            future = executor.submit(fn, *args)
+            result = future.result()
+        except (BrokenProcessPool, RuntimeError, cf.CancelledError):
+            raise WorkersGone from None
+        with self._lock:
+            self.runs += 1
+        return result
+
+    def shutdown(self, *, wait: bool) -> None:
+        """End the processes: ``wait`` False (Ctrl-C) cancels what is queued and
+        returns at once."""
+        with self._lock:
+            self._closed = True
+            executor, self._executor = self._executor, None
+            starter = self._starter
+        if executor is not None:
+            executor.shutdown(wait=wait, cancel_futures=True)
+        if wait and starter is not None and starter is not threading.current_thread():
+            starter.join()
+
+
+# ------------------------------------------------------------ in the workers
+_BACKENDS: dict[tuple[type[Backend], tuple[tuple[str, str], ...]], Backend] = {}
+
+
+def _backend(kind: type[Backend], settings: Mapping[str, str]) -> Backend:
+    """``kind`` built from ``settings`` once per worker process."""
+    key = (kind, tuple(sorted(settings.items())))
+    backend = _BACKENDS.get(key)
+    if backend is None:
+        backend = _BACKENDS[key] = kind(**settings)
+    return backend
+
+
+def prepare_body(kind: type[Backend], settings: Mapping[str, str], plan: PanelPlan) -> Any:
+    """In a worker: ``plan``'s request drawn and prepared by the backend; only what
+    :meth:`Backend.prepare` made of it (the body) goes back."""
+    return _backend(kind, settings).prepare(plan.request()).prepared
+
+
+def finish_answer(
+    plan: PanelPlan,
+    image: bytes,
+    seed_used: int | None,
+    image_format: str,
+    quality: int,
+    to: CacheWrite,
+) -> Painted | CompositeFailed:
+    """In a worker: the service's ``image`` composited into the box, encoded and
+    stored in the cache (the file writes are CPU work too, and would hold the
+    build's threads)."""
+    try:
+        done = finish(
+            PaintResult(image=image, seed_used=seed_used),
+            plan,
+            box_images(plan),
+            image_format,
+            quality,
+        )
+    except BackendError as e:
+        return CompositeFailed(e)
+    return store(done, plan, to)
+
+
+def body_request(plan: PanelPlan, body: Any) -> PaintRequest:
+    """The request a worker prepared, in the thread: ``body`` is what is sent.
+    Its images are stand-ins of the right size, never read (not even
+    initialised): the pixels were drawn, encoded and put in the body in the
+    worker, and are never drawn here."""
+    size = plan.request_size
+    request = plan.request(images=(Image.new("RGB", size, None), Image.new("L", size, None)))
+    return dataclasses.replace(request, prepared=body)
