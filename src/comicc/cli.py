@@ -13,7 +13,6 @@ import contextlib
 import os
 import signal
 import sys
-import traceback
 from collections.abc import Callable
 from typing import Protocol, TypeAlias
 
@@ -318,6 +317,8 @@ def main(argv: list[str] | None = None) -> int:
         if message is None:
             return _internal_error(args)
         if args.debug:
+            import traceback
+
             traceback.print_exc()
         print(f"comicc: error: {message}", file=sys.stderr)
         return commands.EXIT_ERRORS
@@ -335,6 +336,8 @@ def _leave_now(signum: int, frame: object) -> None:
 def _internal_error(args: argparse.Namespace) -> int:
     """Exit 3 after a bug: the traceback with ``--debug``, else a request for a report."""
     if args.debug:
+        import traceback  # loaded only to print one
+
         traceback.print_exc()
     else:
         print(

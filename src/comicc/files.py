@@ -1,37 +1,34 @@
-"""Safe file output: a file is either the old one or the complete new one, and
-nothing but the output is ever touched.
+"""Safe file output: a file is either the old one or the complete new one, and nothing but
+the output is ever touched.
 
 The rules (docs/cli.md, ``-o``):
 
-* a regular file is replaced atomically (temp file beside it, fsync,
-  ``os.replace``); a symbolic link is followed and its final target replaced,
-  the link kept (``follow_symlinks=False`` replaces the link itself instead);
-* a character device or a FIFO (``/dev/null``, ``/dev/stdout``, a pipe) is
-  opened and written through: never replaced, never chmod'ed; ``-`` is
-  standard output;
-* a folder, socket or block device is refused, and so is any file the caller
-  protects (the script, its lock file, its theme files...);
-* an ``OSError`` from the environment (permission denied, disk full, ...) has a
-  plain message (:func:`describe_os_error`).
+* a regular file is replaced atomically (temp file beside it, fsync, ``os.replace``); a
+  symbolic link is followed and its final target replaced, the link kept
+  (``follow_symlinks=False`` replaces the link itself instead);
+* a character device or a FIFO (``/dev/null``, ``/dev/stdout``, a pipe) is opened and written
+  through: never replaced, never chmod'ed; ``-`` is standard output;
+* a folder, socket or block device is refused, and so is any file the caller protects (the
+  script, its lock file, its theme files...);
+* an ``OSError`` from the environment (permission denied, disk full, ...) has a plain message
+  (:func:`describe_os_error`).
 
-Temp files are named ``.<name>.<pid>-<host>.<random>.tmp``; the ones a killed
-writer left are removed by the next write beside them (:func:`sweep_temp`).
-A set of files in a folder (PNG pages) is written whole by
-:func:`write_file_set`: the reader sees the whole old set or the whole new one.
-The user's own caches: :func:`read_trusted` reads, :func:`write_private` writes.
+Temp files are named ``.<name>.<pid>-<host>.<random>.tmp``; the ones a killed writer left are
+removed by the next write beside them (:func:`sweep_temp`). A set of files in a folder (PNG
+pages) is written whole by :func:`write_file_set`: the reader sees the whole old set or the
+whole new one. The user's own caches: :func:`read_trusted` reads, :func:`write_private` writes.
+socket and ctypes are loaded by the functions that use them (a check writes nothing).
 """
 
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import errno
+import functools
 import hashlib
 import json
 import os
 import re
-import secrets
-import socket
 import stat
 import sys
 import tempfile
@@ -51,14 +48,17 @@ class FileRefused(Exception):
     message says why, naming the path."""
 
 
-def _current_umask() -> int:
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
+_UMASK = os.umask(0o022)  # read once, at import (os.umask is process-wide), and put back
+os.umask(_UMASK)
 
 
-_UMASK = _current_umask()  # read once, at import: os.umask is process-wide
-_HOST = hashlib.sha256(socket.gethostname().encode()).hexdigest()[:6]
+@functools.cache
+def _host() -> str:  # a digest of this machine's name (socket is loaded when first needed)
+    import socket
+
+    return hashlib.sha256(socket.gethostname().encode()).hexdigest()[:6]
+
+
 _TEMP_RE = re.compile(
     r"\.(?P<name>.+?)\.(?:(?P<pid>\d+)-(?P<host>[0-9a-f]{6})\.)?[a-z0-9_]{8}\.(?:tmp|old)"
 )
@@ -66,7 +66,7 @@ _TEMP_RE = re.compile(
 
 def temp_prefix(name: str) -> str:
     """The start of a temp file's name for the file ``name`` (see the module doc)."""
-    return f".{name}.{os.getpid()}-{_HOST}."
+    return f".{name}.{os.getpid()}-{_host()}."
 
 
 def _default_mode(path: Path) -> int:
@@ -78,7 +78,7 @@ def _default_mode(path: Path) -> int:
 
 
 def _writer_gone(pid: str | None, host: str | None) -> bool:
-    if pid is None or host != _HOST:
+    if pid is None or host != _host():
         return False
     try:
         os.kill(int(pid), 0)
@@ -150,16 +150,12 @@ def resolve_target(path: str | os.PathLike[str], follow_symlinks: bool = True) -
     return Path(os.path.realpath(p)) if follow_symlinks else p
 
 
+_KINDS = ((stat.S_ISDIR, "a folder"), (stat.S_ISSOCK, "a socket"), (stat.S_ISBLK, "a block device"))
+
+
 def _kind(st: os.stat_result) -> str | None:
     """What a non-writable file is, in words; None for a regular file or a link."""
-    mode = st.st_mode
-    if stat.S_ISDIR(mode):
-        return "a folder"
-    if stat.S_ISSOCK(mode):
-        return "a socket"
-    if stat.S_ISBLK(mode):
-        return "a block device"
-    return None
+    return next((what for test, what in _KINDS if test(st.st_mode)), None)
 
 
 def check_output(
@@ -244,9 +240,9 @@ def write_bytes_atomic(
 
 
 def read_trusted(path: str | os.PathLike[str], limit: int, *, own: bool = True) -> bytes | None:
-    """The bytes of the regular file ``path`` of at most ``limit`` bytes and
-    (``own``) of this user, writable by no one else; else None (a FIFO is
-    opened without blocking and refused): the caller computes it again."""
+    """The bytes of the regular file ``path`` of at most ``limit`` bytes and (``own``) of this
+    user, writable by no one else; else None (a FIFO is opened without blocking and refused):
+    the caller computes it again."""
     try:
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     except OSError:
@@ -308,9 +304,8 @@ _ENVIRONMENT: dict[int, tuple[str, str]] = {
 def describe_os_error(
     e: OSError, path: str | os.PathLike[str] | None = None, verb: str = "write"
 ) -> str | None:
-    """A plain one-line message for an error of the environment (disk full,
-    permission denied, ...), naming the path; None for any other ``OSError``
-    (that one is a bug)."""
+    """A plain one-line message for an error of the environment (disk full, permission denied,
+    ...), naming the path; None for any other ``OSError`` (that one is a bug)."""
     known = _ENVIRONMENT.get(e.errno or -1)
     if known is None:
         return None
@@ -327,7 +322,10 @@ MANIFEST_MAX_BYTES = 1 << 20
 _AT_FDCWD, _RENAME_EXCHANGE = -100, 2
 
 
+@functools.cache
 def _load_renameat2() -> Callable[..., int] | None:
+    import ctypes
+
     try:
         fn = ctypes.CDLL(None, use_errno=True).renameat2
     except (OSError, AttributeError, TypeError):
@@ -337,20 +335,20 @@ def _load_renameat2() -> Callable[..., int] | None:
     return fn
 
 
-_renameat2 = _load_renameat2()
-
-
 def _exchange(new: Path, old: Path) -> None:
     """Swap two folders: ``old`` becomes the new set, ``new`` holds the old one.
     Atomic where the system can (Linux ``renameat2(RENAME_EXCHANGE)``), else two renames."""
-    if _renameat2 is not None:
-        if _renameat2(_AT_FDCWD, os.fsencode(new), _AT_FDCWD, os.fsencode(old), _RENAME_EXCHANGE):
+    import ctypes
+
+    renameat2 = _load_renameat2()
+    if renameat2 is not None:
+        if renameat2(_AT_FDCWD, os.fsencode(new), _AT_FDCWD, os.fsencode(old), _RENAME_EXCHANGE):
             code = ctypes.get_errno()
             if code not in (errno.EINVAL, errno.ENOSYS, errno.ENOTSUP):
                 raise OSError(code, os.strerror(code), str(old))
         else:
             return
-    aside = old.with_name(f"{temp_prefix(old.name)}{secrets.token_hex(4)}.old")
+    aside = old.with_name(f"{temp_prefix(old.name)}{os.urandom(4).hex()}.old")
     os.rename(old, aside)
     try:
         os.rename(new, old)
@@ -411,14 +409,13 @@ def write_file_set(
     names: str,
     follow_symlinks: bool = True,
 ) -> list[Path]:
-    """Write ``files`` (name, bytes; names matching the regex ``names``) into
-    ``folder`` as one set, with a manifest (:data:`MANIFEST`) of what was written.
+    """Write ``files`` (name, bytes; names matching the regex ``names``) into ``folder`` as one
+    set, with a manifest (:data:`MANIFEST`) of what was written.
 
-    A folder holding only comicc's files is replaced whole (the new set is
-    written into a temp folder beside it and swapped in). A folder holding
-    other files too is written around: each file is written to a temp file
-    first, then all are renamed into place; files of the last set that the new
-    one lacks are removed, and nothing comicc did not write is ever removed.
+    A folder holding only comicc's files is replaced whole (the new set is written into a temp
+    folder beside it and swapped in). A folder holding other files too is written around: each
+    file is written to a temp file first, then all are renamed into place; files of the last
+    set that the new one lacks are removed, and nothing comicc did not write is ever removed.
     A symbolic link is followed (``follow_symlinks=False``: refused)."""
     rx = re.compile(names)
     out, st = check_output(folder, folder=True, follow_symlinks=follow_symlinks)

@@ -1,6 +1,10 @@
 """`comicc check` loads only the checking half: not the painting stages, the
 other verbs' modules, the layout engine, Pillow, reportlab or fontTools (a
-fresh process each); with the font cache warm, not even the font packages."""
+fresh process each); with the font cache warm, not even the font packages; and
+with the shipped themes' simple prompt templates not jinja2 either. An
+unchanged script's lines come from the parse cache: no Lark. A build whose art
+is all cached loads neither jinja2 nor what painting needs (numpy, filelock,
+tenacity), and a PDF build no other format's writer."""
 
 from __future__ import annotations
 
@@ -13,6 +17,7 @@ from pathlib import Path
 import pytest
 
 HEAVY = (
+    "jinja2",
     "PIL",
     "reportlab",
     "fontTools",
@@ -88,6 +93,7 @@ def test_a_warm_check_does_not_look_for_the_font_packages(tmp_path: Path) -> Non
     code, warm = _run(["check", str(path)], tmp_path, env)
     assert code == 0
     assert [m for m in HEAVY + FONT_PACKAGES if _loaded(warm, m)] == []
+    assert not _loaded(warm, "lark")  # its lines are in the parse cache
 
 
 def test_the_whole_command_line_still_lists_every_verb(tmp_path: Path) -> None:
@@ -97,3 +103,40 @@ def test_the_whole_command_line_still_lists_every_verb(tmp_path: Path) -> None:
     assert res.returncode == 0
     for verb in ("init", "check", "fmt", "build", "watch", "layout", "explain", "plan", "cache"):
         assert verb in res.stdout
+
+
+def test_a_build_from_the_cache_loads_nothing_it_does_not_use(tmp_path: Path) -> None:
+    book = Path(__file__).resolve().parents[2] / "examples" / "heist.comic"
+    (tmp_path / "heist.comic").write_text(book.read_text(encoding="utf-8"), encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("COMICC_")}
+    env["XDG_CACHE_HOME"] = str(tmp_path / "cache")
+    argv = ["build", "heist.comic", "--no-progress"]
+    code, _ = _run(argv, tmp_path, env)  # paints the art into the cache
+    assert code == 0
+    code, modules = _run([*argv, "--force"], tmp_path, env)  # writes the PDF again
+    assert code == 0 and (tmp_path / "heist.pdf").is_file()
+    assert _loaded(modules, "reportlab")
+    unused = (
+        "jinja2",
+        "numpy",
+        "filelock",
+        "tenacity",
+        "comicc.output.cbz",
+        "comicc.output.raster",
+    )
+    assert [m for m in unused if _loaded(modules, m)] == []
+
+
+def test_a_long_script_all_in_the_parse_cache_loads_no_parser(tmp_path: Path) -> None:
+    pages = "".join(f"PAGE {n}\n\nPANEL 1\nA kitchen.\nHAMMY: *Cheese!*\n\n" for n in range(1, 90))
+    path = tmp_path / "long.comic"
+    path.write_text("title: Long\n\n" + pages, encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("COMICC_")}
+    env["XDG_CACHE_HOME"] = str(tmp_path / "cache")
+    code, cold = _run(["check", str(path)], tmp_path, env)
+    assert code == 0 and _loaded(cold, "lark")  # parsed, page by page, into the cache
+    code, warm = _run(["check", str(path)], tmp_path, env)
+    assert code == 0 and not _loaded(warm, "lark")
+    path.write_text(path.read_text(encoding="utf-8").replace("PAGE 7\n", "PAGE 7 (edit)\n"))
+    code, edited = _run(["check", str(path)], tmp_path, env)
+    assert code == 0 and _loaded(edited, "lark")  # the changed page is parsed again

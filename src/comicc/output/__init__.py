@@ -1,15 +1,41 @@
-"""The output stage: the laid-out, painted book as PDF, CBZ, PNG pages or wireframes."""
+"""The output stage: the laid-out, painted book as PDF, CBZ, PNG pages or wireframes.
 
-from comicc.output.cbz import comic_info_xml, write_cbz
-from comicc.output.pdf import CROP_MARK_LENGTH, CROP_MARK_OFFSET, pdf_bytes, write_pdf
-from comicc.output.raster import (
-    PAGE_NAMES,
-    page_images,
-    render_page,
-    render_pages,
-    write_png_pages,
-)
-from comicc.output.wireframe import draw_wireframe
+Each name is imported from its module when first used: a PDF build never loads
+the CBZ writer or the Pillow page renderer, nor a PNG build reportlab.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from comicc.output.cbz import comic_info_xml, write_cbz
+    from comicc.output.pdf import CROP_MARK_LENGTH, CROP_MARK_OFFSET, pdf_bytes, write_pdf
+    from comicc.output.raster import (
+        PAGE_NAMES,
+        page_images,
+        render_page,
+        render_pages,
+        write_png_pages,
+    )
+    from comicc.output.wireframe import draw_wireframe
+
+# name -> the module defining it
+_HOME = {
+    "comic_info_xml": "cbz",
+    "write_cbz": "cbz",
+    "CROP_MARK_LENGTH": "pdf",
+    "CROP_MARK_OFFSET": "pdf",
+    "pdf_bytes": "pdf",
+    "write_pdf": "pdf",
+    "PAGE_NAMES": "raster",
+    "page_images": "raster",
+    "render_page": "raster",
+    "render_pages": "raster",
+    "write_png_pages": "raster",
+    "draw_wireframe": "wireframe",
+}
 
 __all__ = [
     "CROP_MARK_LENGTH",
@@ -25,3 +51,9 @@ __all__ = [
     "write_pdf",
     "write_png_pages",
 ]
+
+
+def __getattr__(name: str) -> object:
+    if name not in _HOME:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f"{__name__}.{_HOME[name]}"), name)

@@ -30,13 +30,15 @@ import io
 import json
 import os
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
-from filelock import FileLock
 from PIL import Image
 
 from comicc.files import sweep_temp, write_bytes_atomic
 from comicc.images import PanelArt
+
+if TYPE_CHECKING:  # filelock is loaded by the first lock: a build from the cache takes none
+    from filelock import FileLock
 
 _FORMAT = {"jpg": "jpeg", "png": "png"}
 META_MAX_BYTES = 1 << 20
@@ -145,6 +147,8 @@ class ArtCache:
     def lock(self, key: str) -> FileLock:
         """The lock one build holds while it paints ``key`` (another build
         painting the same panel waits, then finds it cached)."""
+        from filelock import FileLock
+
         path = self._base(key).with_suffix(".lock")
         path.parent.mkdir(parents=True, exist_ok=True)
         return FileLock(path)

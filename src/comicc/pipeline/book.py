@@ -414,13 +414,14 @@ def _write(
     at the default output is replaced, not followed (it may have come with the
     script); ``-o -`` is standard output (pdf, cbz). The files of a folder of
     PNG pages; None for one file."""
-    # loaded here, not with the module: a build that is up to date writes nothing
-    from comicc.output import page_images, write_cbz, write_pdf, write_png_pages
-
+    # each writer loaded here, not with the module: a build that is up to date
+    # writes nothing, and one format's build loads only its writer
     target: str | Path = STDOUT if opts.output == STDOUT else out
     follow = bool(opts.output)
     dpi = opts.dpi or script.settings.dpi
     if opts.output_format == "pdf":
+        from comicc.output import write_pdf
+
         write_pdf(
             book,
             art,
@@ -433,6 +434,8 @@ def _write(
             follow_symlinks=follow,
         )
     elif opts.output_format == "cbz":
+        from comicc.output import page_images, write_cbz
+
         images = page_images(
             book,
             art,
@@ -453,6 +456,8 @@ def _write(
             follow_symlinks=follow,
         )
     else:
+        from comicc.output import write_png_pages
+
         return write_png_pages(
             book,
             art,
