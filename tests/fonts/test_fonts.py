@@ -70,6 +70,16 @@ def test_bold_italic_is_derived_and_distinct(book):
     assert again.path == emph.path
 
 
+def test_derived_faces_are_the_same_bytes_every_time(tmp_path):
+    """Two empty caches, a second apart, derive byte-identical faces (no
+    timestamp is stamped into them), so two cold builds give the same PDF."""
+    first = FontBook(cache_dir=tmp_path / "one").face("Kalam", "bolditalic")
+    time.sleep(1.1)  # fontTools would stamp head.modified in seconds
+    second = FontBook(cache_dir=tmp_path / "two").face("Kalam", "bolditalic")
+    assert first.path != second.path
+    assert Path(first.path).read_bytes() == Path(second.path).read_bytes()
+
+
 def test_single_weight_faces(book):
     assert book.face("Luckiest Guy", "bold").path == book.face("Luckiest Guy", "regular").path
     assert book.face("Luckiest Guy", "italic").derived == "oblique"

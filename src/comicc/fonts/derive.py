@@ -25,6 +25,9 @@ if TYPE_CHECKING:  # fontTools is imported where a face is derived
     from fontTools.ttLib import TTFont
 
 OBLIQUE_ANGLE = 12.0  # degrees, for synthetic italics
+# in the file name: a face derived by an earlier version (whose bytes held the
+# time it was written) is never taken for one of this version
+DERIVE_VERSION = 2
 _VARIATION_TABLES = ("fvar", "gvar", "avar", "cvar", "HVAR", "VVAR", "MVAR", "STAT")
 _WEIGHT_NAMES = {
     100: "Thin",
@@ -47,7 +50,7 @@ def derive_face(
     path of the derived file."""
     digest = hashlib.sha1(Path(src).read_bytes()).hexdigest()[:12]
     tag = (f"w{weight}" if weight else "") + (f"o{OBLIQUE_ANGLE:g}" if oblique else "")
-    out = cache_dir / f"{Path(src).stem}-{tag}-{digest}.ttf"
+    out = cache_dir / f"{Path(src).stem}-{tag}-{digest}-v{DERIVE_VERSION}.ttf"
     folders = (out.parent, Path(tempfile.gettempdir()) / "comicc-fonts")
     for folder in folders:
         if (folder / out.name).is_file():
@@ -65,6 +68,9 @@ def derive_face(
         if oblique:
             slant(font, OBLIQUE_ANGLE)
         rename_derived(font, weight, oblique)
+        # keep the source's `head.modified`: saving would stamp the time, and the
+        # same book built twice from empty caches must give the same PDF bytes
+        font.recalcTimestamp = False
     except Exception as exc:  # a font fontTools cannot rewrite
         raise FontError(f"cannot derive a face from `{src}`: {exc}") from exc
     for folder in folders:
