@@ -18,9 +18,10 @@ from collections.abc import Iterator
 from dataclasses import replace
 from typing import Any
 
-from comicc.layout.candidates import Candidate, candidates, prefilter, tail_at, tail_ok
+from comicc.layout.candidates import Candidate, candidates, prefilter
 from comicc.layout.collide import poly_hits_rect, polys_hit
 from comicc.layout.corridor import tail_corridor
+from comicc.layout.costs import tail_at, tail_ok
 from comicc.layout.geometry import Rect
 from comicc.layout.items import (
     BalloonToPlace,
