@@ -1,12 +1,14 @@
 """Benchmark: lay out a generated 200-page script (6 panels a page, 3-4 balloons a panel).
 
-    .venv/bin/python bench/bench_layout.py [--pages 200] [--profile] [--per-page]
+    .venv/bin/python bench/bench_layout.py [--pages 200] [--profile] [--per-page] [--digest]
     .venv/bin/python bench/bench_layout.py --write-script /tmp/bench200.comic
     time .venv/bin/comicc layout --json /tmp/bench200.comic > /dev/null
 
 Prints the wall time of ``layout_book`` (fonts warmed up first) and counts;
 ``--per-page`` also lays out every page on its own in this process and prints
-the median, p90 and max time a page. ``--write-script`` writes the same
+the median, p90 and max time a page; ``--digest`` the sha256 of the book's
+geometry (``layout --json``'s text) and warnings, to check that a change to
+the search keeps every byte. ``--write-script`` writes the same
 generated book as a ``.comic`` script (the shipped theme instead of the test
 theme, so not the same geometry) to measure the whole process through the CLI.
 Target: under 10 s for 200 pages on a 2-core machine. A book of 24 pages or
@@ -14,11 +16,15 @@ more is laid out in this process and forked ones, one per core
 (``layout/engine.py``); ``COMICC_LAYOUT_JOBS=1`` measures one process,
 ``COMICC_LAYOUT_JOBS=N`` forces N. CPU time is this process's only (its share of
 the pages, and unpickling the workers' pages): compare wall times.
+``PYTHONPATH=DIR`` runs the ``comicc`` found in ``DIR`` (another checkout's
+``src``: a before/after comparison in one run); else this checkout's.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
+import json
 import os
 import random
 import statistics
@@ -26,9 +32,10 @@ import sys
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "tests"))
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "src"))
+sys.path.append(os.path.join(os.path.dirname(__file__), "..", "src"))  # after PYTHONPATH
 
-from comicc.layout import layout_book  # noqa: E402
+from comicc.diagnostics import Diagnostic  # noqa: E402
+from comicc.layout import BookGeom, layout_book, to_json  # noqa: E402
 from comicc.layout.balloons import voice_colors  # noqa: E402
 from comicc.layout.engine import layout_one_page  # noqa: E402
 from comicc.layout.items import PlacementTuning  # noqa: E402
@@ -105,6 +112,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--profile", action="store_true")
     ap.add_argument("--per-page", action="store_true", help="also time each page on its own")
     ap.add_argument("--write-script", metavar="FILE", help="write the book as a .comic script")
+    ap.add_argument("--digest", action="store_true", help="print a sha256 of the geometry")
     args = ap.parse_args(argv)
     if args.write_script:
         with open(args.write_script, "w", encoding="utf-8") as fh:
@@ -132,9 +140,22 @@ def main(argv: list[str] | None = None) -> int:
         f"({dt / max(1, len(book.pages)) * 1000:.1f} ms/page), {len(issues)} warnings "
         f"({sum(d.code == 'text-overflow' for d in issues)} overflow)"
     )
+    if args.digest:
+        print(f"digest {digest(book, issues)}")
     if args.per_page:
         _per_page(sc, theme)
     return 0
+
+
+def digest(book: BookGeom, issues: list[Diagnostic]) -> str:
+    """The sha256 of the book's geometry (the text ``comicc layout --json`` prints) and of
+    its warnings (code, message, hints, line and column of each)."""
+    h = hashlib.sha256((json.dumps(to_json(book), indent=1) + "\n").encode())
+    for d in issues:
+        span = d.span
+        where = f"{span.line}:{span.col}" if span is not None else "-"
+        h.update(f"{d.code}|{d.message}|{'|'.join(d.hints)}|{where}\n".encode())
+    return h.hexdigest()
 
 
 def _per_page(sc: ir.Script, theme: Theme) -> None:

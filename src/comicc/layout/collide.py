@@ -7,13 +7,24 @@ from collections.abc import Sequence
 
 from comicc.layout.geometry import Point, Rect
 
+Box = tuple[float, float, float, float]  # min x, min y, max x, max y of a polygon
 
-def poly_hits_rect(poly: Sequence[Point], r: Rect, gap: float = 0.0) -> bool:
-    """Whether convex polygon ``poly`` intersects ``r`` grown by ``gap`` (SAT)."""
-    x1, y1, x2, y2 = r.x - gap, r.y - gap, r.x2 + gap, r.y2 + gap
+
+def poly_box(poly: Sequence[Point]) -> Box:
+    """The bounding box of ``poly``'s points."""
     xs = [p[0] for p in poly]
     ys = [p[1] for p in poly]
-    if max(xs) <= x1 or min(xs) >= x2 or max(ys) <= y1 or min(ys) >= y2:
+    return min(xs), min(ys), max(xs), max(ys)
+
+
+def poly_hits_rect(
+    poly: Sequence[Point], r: Rect, gap: float = 0.0, box: Box | None = None
+) -> bool:
+    """Whether convex polygon ``poly`` intersects ``r`` grown by ``gap`` (SAT);
+    ``box``: ``poly_box(poly)``, when the caller has it already."""
+    x1, y1, x2, y2 = r.x - gap, r.y - gap, r.x2 + gap, r.y2 + gap
+    bx1, by1, bx2, by2 = poly_box(poly) if box is None else box
+    if bx2 <= x1 or bx1 >= x2 or by2 <= y1 or by1 >= y2:
         return False
     corners = [(x1, y1), (x2, y1), (x2, y2), (x1, y2)]
     # the rectangle's own axes were the bounding-box test above
@@ -63,16 +74,22 @@ class IndexedPolys(list[list[Point]]):
                     edges.append((xi, yi, yj, xj - xi, yj - yi))
                 xj, yj = xi, yi
         ys = [e[1] for e in edges] + [e[2] for e in edges]
-        self._y0 = min(ys, default=0.0)
+        self._y0 = y0 = min(ys, default=0.0)
         span = max(ys, default=0.0) - self._y0
-        self._step = span / self.BANDS if span > 0 else 1.0
+        self._step = step = span / self.BANDS if span > 0 else 1.0
         self._bands: list[list[tuple[float, float, float, float, float]]] = [
             [] for _ in range(self.BANDS)
         ]
+        bands, last = self._bands, self.BANDS - 1
         for e in edges:
-            lo, hi = min(e[1], e[2]), max(e[1], e[2])
-            for b in range(self._band(lo), self._band(hi) + 1):
-                self._bands[b].append(e)
+            yi, yj = e[1], e[2]
+            lo, hi = (yi, yj) if yi < yj else (yj, yi)
+            # self._band(lo) .. self._band(hi), inlined
+            b0, b1 = int((lo - y0) / step), int((hi - y0) / step)
+            b0 = 0 if b0 < 0 else last if b0 > last else b0
+            b1 = 0 if b1 < 0 else last if b1 > last else b1
+            for b in range(b0, b1 + 1):
+                bands[b].append(e)
 
     def _band(self, y: float) -> int:
         return min(self.BANDS - 1, max(0, int((y - self._y0) / self._step)))

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 
 from comicc.layout.bubbles import bubble_radius, bubble_reach
-from comicc.layout.collide import ellipse_reach, hull, wedge
+from comicc.layout.collide import Box, ellipse_reach, hull, poly_box, wedge
 from comicc.layout.geometry import Point, Rect
 from comicc.layout.items import BalloonToPlace, PanelContext
 from comicc.layout.tails import TAIL_SIDE_TILT, TAIL_STOP
@@ -26,7 +26,7 @@ class TailCorridor:
     and where the drawn tail really ends (``end``: the target, but a thought trail's
     last bubble stops a little short of it)."""
 
-    __slots__ = ("target", "pts", "length", "ang", "end", "_poly")
+    __slots__ = ("target", "pts", "length", "ang", "end", "_poly", "_box")
 
     def __init__(
         self, target: Point, pts: list[Point], length: float, ang: float, end: Point | None = None
@@ -34,6 +34,7 @@ class TailCorridor:
         self.target, self.pts, self.length, self.ang = target, pts, length, ang
         self.end = target if end is None else end
         self._poly: tuple[Point, ...] | None = None
+        self._box: Box | None = None
 
     @property
     def poly(self) -> tuple[Point, ...]:
@@ -41,16 +42,25 @@ class TailCorridor:
             self._poly = tuple(hull(self.pts))
         return self._poly
 
+    @property
+    def box(self) -> Box:
+        """The bounding box of :attr:`poly` (:func:`~comicc.layout.collide.poly_box`)."""
+        if self._box is None:
+            self._box = poly_box(self.poly)
+        return self._box
+
 
 def _entry(a: Point, b: Point, box: Rect) -> float | None:
     """The smallest ``t`` in [0, 1] where segment ``a``-``b`` is inside ``box`` (Liang-Barsky)."""
     t0, t1 = 0.0, 1.0
-    dx, dy = b[0] - a[0], b[1] - a[1]
+    ax, ay = a
+    dx, dy = b[0] - ax, b[1] - ay
+    bx, by = box.x, box.y
     for p, q in (
-        (-dx, a[0] - box.x),
-        (dx, box.x2 - a[0]),
-        (-dy, a[1] - box.y),
-        (dy, box.y2 - a[1]),
+        (-dx, ax - bx),
+        (dx, bx + box.w - ax),
+        (-dy, ay - by),
+        (dy, by + box.h - ay),
     ):
         if abs(p) < 1e-12:
             if q < 0:
@@ -113,7 +123,11 @@ def tail_corridor(ctx: PanelContext, balloon: BalloonToPlace, r: Rect) -> TailCo
     if edge is not None:
         tip = aim
     elif balloon.head is not None:
-        t = _entry(anchor, aim, balloon.head.inset(-ctx.tuning.tip_clear))
+        key = ("head", balloon.index)
+        box = ctx.memo.get(key)
+        if box is None:  # the same for every tail of this balloon
+            box = ctx.memo[key] = balloon.head.inset(-ctx.tuning.tip_clear)
+        t = _entry(anchor, aim, box)
         if t is None or t <= 0.0:
             return None  # the tail would start on the head
         tip = (anchor[0] + vx * t, anchor[1] + vy * t)

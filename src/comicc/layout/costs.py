@@ -96,23 +96,30 @@ def sfx_target(ctx: PanelContext, balloon: BalloonToPlace) -> Point:
 def tail_ok(ctx: PanelContext, balloon: BalloonToPlace, tail: TailCorridor) -> bool:
     """The hard rules of attribution: the tail's tip is nearer its own speaker's cast
     point than any other, and the tail crosses no other speaker's face box."""
-    own = balloon.balloon.speaker
-    mine = ctx.points.get(own) if own is not None else None
+    key = ("others", balloon.index)
+    got = ctx.memo.get(key)
+    if got is None:  # the same for every tail of this balloon
+        own = balloon.balloon.speaker
+        got = ctx.memo[key] = (
+            ctx.points.get(own) if own is not None else None,
+            [p for n, p in ctx.points.items() if n != own],
+            [f for n, f in ctx.face_of.items() if n != own],
+        )
+    mine, points, others = got
     tip = tail.target
     if balloon.off_edge is not None:
         # a tail to the panel edge: its speaker's spot out there is notional, so the
         # rule is only that the tip stays well away from everybody in the panel
-        for n, f in ctx.face_of.items():
-            if n != own and math.dist(tip, f.center) < f.h:
+        for f in others:
+            if math.dist(tip, f.center) < f.h:
                 return False
     elif mine is not None:
         # the aim and where the drawn tail stops (the same point but for a thought trail)
         for end in (tip,) if tail.end is tip else (tip, tail.end):
-            d = math.dist(end, mine)
-            for n, p in ctx.points.items():
-                if n != own and math.dist(end, p) <= d + 1e-6:
+            d = math.dist(end, mine) + 1e-6
+            for p in points:
+                if math.dist(end, p) <= d:
                     return False
-    others = [f for n, f in ctx.face_of.items() if n != own]
     if not others:
         return True
     xs = [p[0] for p in tail.pts]

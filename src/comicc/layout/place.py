@@ -19,10 +19,10 @@ from dataclasses import replace
 from typing import Any
 
 from comicc.layout.candidates import Candidate, candidates, prefilter
-from comicc.layout.collide import poly_hits_rect, polys_hit
+from comicc.layout.collide import Box, poly_box, poly_hits_rect, polys_hit
 from comicc.layout.corridor import tail_corridor
 from comicc.layout.costs import tail_at, tail_ok
-from comicc.layout.geometry import Rect
+from comicc.layout.geometry import Point, Rect
 from comicc.layout.items import (
     BalloonToPlace,
     PanelContext,
@@ -42,9 +42,14 @@ DENSE = 4  # a panel of this many balloons or more is dense: a failed search is 
 def _valid(
     ctx: PanelContext, balloon: BalloonToPlace, cand: Candidate, state: list[PlacedBalloon]
 ) -> bool:
+    if not state:
+        return True
     r, conn = cand.rect, cand.conn
     gap = ctx.tuning.gap
-    tpoly = cand.tail.poly if cand.tail is not None else None
+    tail = cand.tail
+    tpoly = tail.poly if tail is not None else None
+    tbox = tail.box if tail is not None else None
+    cbox = poly_box(conn) if conn is not None else None
     for other in state:
         if r.intersects(other.rect, gap):
             return False
@@ -56,25 +61,33 @@ def _valid(
         ):
             return False
         own_prev = balloon.prev is not None and other.index == balloon.prev
-        if (
-            other.tail_poly is not None
-            and not own_prev
-            and poly_hits_rect(other.tail_poly, r, gap / 2)
-        ):
-            return False
-        if other.conn_poly is not None and poly_hits_rect(other.conn_poly, r, gap / 2):
+        other_tail = other.tail_poly
+        if other_tail is not None and not own_prev:
+            if poly_hits_rect(other_tail, r, gap / 2, _box(ctx, other_tail)):
+                return False
+        other_conn = other.conn_poly
+        if other_conn is not None and poly_hits_rect(other_conn, r, gap / 2, _box(ctx, other_conn)):
             return False
         if tpoly is not None:
-            if poly_hits_rect(tpoly, other.rect, gap / 2):
+            if poly_hits_rect(tpoly, other.rect, gap / 2, tbox):
                 return False
-            if other.tail_poly is not None and not own_prev and polys_hit(tpoly, other.tail_poly):
+            if other_tail is not None and not own_prev and polys_hit(tpoly, other_tail):
                 return False
         if conn is not None and not own_prev:
-            if poly_hits_rect(conn, other.rect, gap / 2):
+            if poly_hits_rect(conn, other.rect, gap / 2, cbox):
                 return False
-            if other.tail_poly is not None and polys_hit(conn, other.tail_poly):
+            if other_tail is not None and polys_hit(conn, other_tail):
                 return False
     return True
+
+
+def _box(ctx: PanelContext, poly: tuple[Point, ...]) -> Box:
+    """``poly_box(poly)`` of a placed balloon's tail or connector, memoized (the memo
+    keeps ``poly``, so its id is not reused while the entry is there)."""
+    got = ctx.memo.get(("box", id(poly)))
+    if got is None or got[0] is not poly:
+        got = ctx.memo[("box", id(poly))] = (poly, poly_box(poly))
+    return got[1]
 
 
 def _apply(

@@ -97,11 +97,24 @@ def _fit(path: VectorPath, rect: Rect) -> VectorPath:
     cmds = []
     for c in path.cmds:
         src = c.pts
-        pts: list[float] = []
-        for i in range(0, len(src), 2):
-            pts.append(round(rx + (src[i] - bx) * sx, 3))
-            pts.append(round(ry + (src[i + 1] - by) * sy, 3))
-        cmds.append(PathCmd(c.op, tuple(pts)))
+        pts: tuple[float, ...]
+        if len(src) == 6:  # a curve: its three points unpacked (the same arithmetic)
+            x1, y1, x2, y2, x3, y3 = src
+            pts = (
+                round(rx + (x1 - bx) * sx, 3),
+                round(ry + (y1 - by) * sy, 3),
+                round(rx + (x2 - bx) * sx, 3),
+                round(ry + (y2 - by) * sy, 3),
+                round(rx + (x3 - bx) * sx, 3),
+                round(ry + (y3 - by) * sy, 3),
+            )
+        else:
+            out: list[float] = []
+            for i in range(0, len(src), 2):
+                out.append(round(rx + (src[i] - bx) * sx, 3))
+                out.append(round(ry + (src[i + 1] - by) * sy, 3))
+            pts = tuple(out)
+        cmds.append(PathCmd(c.op, pts))
     return VectorPath(tuple(cmds))
 
 

@@ -146,13 +146,17 @@ def _tip(
     return _add(anchor, u, length), length, u
 
 
+# the 8 directions of _deep_inside: (cos, sin) of i * pi / 4, computed once (same floats)
+_AROUND = tuple((math.cos(i * math.pi / 4), math.sin(i * math.pi / 4)) for i in range(8))
+
+
 def _deep_inside(polys: Polys, p: Point, m: float) -> bool:
     """``p`` and the points ``m`` away from it (8 directions) are inside the body."""
     if not polys_contain(polys, p):
         return False
-    for i in range(8):
-        a = i * math.pi / 4
-        if not polys_contain(polys, (p[0] + m * math.cos(a), p[1] + m * math.sin(a))):
+    x, y = p
+    for c, s in _AROUND:
+        if not polys_contain(polys, (x + m * c, y + m * s)):
             return False
     return True
 
