@@ -140,3 +140,35 @@ def test_a_long_script_all_in_the_parse_cache_loads_no_parser(tmp_path: Path) ->
     path.write_text(path.read_text(encoding="utf-8").replace("PAGE 7\n", "PAGE 7 (edit)\n"))
     code, edited = _run(["check", str(path)], tmp_path, env)
     assert code == 0 and _loaded(edited, "lark")  # the changed page is parsed again
+
+
+def test_builds_with_nothing_to_lay_out_or_decode_load_neither(tmp_path: Path) -> None:
+    """A script naming the built-in `draft` backend is checked and built without
+    scanning the installed packages' entry points; a build whose pages come
+    from the layout memo loads no layout engine; art decoded once is not
+    decoded again (no Pillow image plugin); an up-to-date build loads no book
+    plan and no PDF writer."""
+    book = Path(__file__).resolve().parents[2] / "examples" / "heist.comic"
+    assert "backend: draft" in book.read_text(encoding="utf-8")
+    (tmp_path / "heist.comic").write_text(book.read_text(encoding="utf-8"), encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("COMICC_")}
+    env["XDG_CACHE_HOME"] = str(tmp_path / "cache")
+    argv = ["build", "heist.comic", "--no-progress"]
+    for run in (argv, [*argv, "--force"]):  # paints; then decodes the cached art once
+        code, _ = _run(run, tmp_path, env)
+        assert code == 0
+    code, checked = _run(["check", "heist.comic"], tmp_path, env)
+    assert code == 0 and not _loaded(checked, "importlib.metadata")
+    code, forced = _run([*argv, "--force"], tmp_path, env)
+    assert code == 0 and _loaded(forced, "reportlab")  # the PDF was written again
+    not_needed = ["comicc.layout.engine", "comicc.layout.place", "PIL.JpegImagePlugin"]
+    assert [m for m in not_needed if _loaded(forced, m)] == []
+    code, done = _run(argv, tmp_path, env)
+    assert code == 0
+    not_needed += [
+        "importlib.metadata",
+        "comicc.pipeline.plan",
+        "reportlab.pdfgen",
+        "comicc.output",
+    ]
+    assert [m for m in not_needed if _loaded(done, m)] == []

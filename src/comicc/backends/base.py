@@ -27,9 +27,7 @@ import math
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
-
-from PIL import Image
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from comicc.backends.settings import (
     InvalidSetting,
@@ -39,7 +37,9 @@ from comicc.backends.settings import (
     setting_problems,
     setting_values,
 )
-from comicc.images import flatten_alpha
+
+if TYPE_CHECKING:  # Pillow is loaded by whoever makes or reads an image, not by the records
+    from PIL import Image
 
 MASK_CONVENTIONS = ("white", "black", "alpha")
 PAINT = 255
@@ -418,6 +418,8 @@ def png_bytes(image: Image.Image) -> bytes:
     """``image`` as the PNG a service is sent (:data:`REQUEST_PNG_LEVEL`). Opaque
     images are flattened like :func:`comicc.images.encode_image` does; an RGBA
     image keeps its alpha (the alpha mask conventions need it)."""
+    from comicc.images import flatten_alpha
+
     if image.mode != "RGBA":
         image = flatten_alpha(image)
     buf = io.BytesIO()

@@ -11,17 +11,22 @@ group::
 
 The object an entry point names is a :class:`~comicc.backends.base.Backend`
 subclass. :func:`names` is every name a script may use in ``backend:`` (the
-pipeline hands it to the lowering); it imports nothing.
+pipeline hands it to the lowering); it imports nothing. The installed
+distributions are scanned for entry points (``importlib.metadata``, slow to
+import and to run) only when a name is not a built-in or registered one:
+:func:`load` and :func:`is_known` of ``draft`` never scan.
 """
 
 from __future__ import annotations
 
 import importlib
-from importlib import metadata
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from comicc.backends.base import Backend, BackendError, Unavailable
 from comicc.diagnostics import did_you_mean
+
+if TYPE_CHECKING:
+    from importlib import metadata
 
 ENTRY_POINT_GROUP = "comicc.backends"
 SUBCLASS_HINT = "a backend must subclass comicc.backends.Backend"
@@ -66,6 +71,8 @@ class UnknownBackend(BackendError, LookupError):
 
 
 def _entry_points() -> dict[str, metadata.EntryPoint]:
+    from importlib import metadata  # here: a built-in backend never needs it
+
     try:
         eps = metadata.entry_points(group=ENTRY_POINT_GROUP)
     except Exception:  # a broken distribution must not break the built-ins
@@ -76,6 +83,12 @@ def _entry_points() -> dict[str, metadata.EntryPoint]:
 def names() -> list[str]:
     """Every known backend name (built-in, entry points, registered); imports nothing."""
     return sorted(set(BUILTIN) | set(_entry_points()) | set(_registered))
+
+
+def is_known(name: str) -> bool:
+    """Whether ``name`` is a backend name (as ``name in names()``); a built-in
+    or registered name is answered without scanning the entry points."""
+    return name in BUILTIN or name in _registered or name in _entry_points()
 
 
 def register(name: str, factory: type[Backend]) -> None:

@@ -12,7 +12,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
-from comicc.backends import names as backend_names
 from comicc.commands.check import check_script
 from comicc.commands.report import (
     EXIT_ERRORS,
@@ -71,7 +70,9 @@ def build_once(args: argparse.Namespace, sink: Sink, memo: LayoutMemo | None = N
     base = Path(args.file).resolve().parent
     named = (p.settings.settings_for("comfyui").get("workflow", "") for p in res.script.panels)
     workflows = tuple(sorted({str(base / w.strip()) for w in named if w.strip()}))
-    if args.backend and args.backend not in backend_names():
+    if args.backend and not _known_backend(args.backend):
+        from comicc.backends import names as backend_names
+
         close = did_you_mean(args.backend, backend_names())
         print(
             f"comicc {args.command}: error: unknown backend `{args.backend}`"
@@ -109,6 +110,14 @@ def build_once(args: argparse.Namespace, sink: Sink, memo: LayoutMemo | None = N
             raise
         sink.error("cannot-write", message, path=e.filename and str(e.filename))
         return Built(None, sources, None, workflows)
+
+
+def _known_backend(name: str) -> bool:
+    """Whether ``--backend NAME`` names a backend (a built-in one without
+    scanning the installed packages' entry points)."""
+    from comicc.backends import is_known
+
+    return is_known(name)
 
 
 def _paid_plan_prompt(args: argparse.Namespace) -> Callable[[BookPlan], bool]:

@@ -8,13 +8,14 @@ the first half (source to IR).
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from comicc.backends import Backend, Capabilities
 from comicc.diagnostics import Sink
 from comicc.files import STDOUT, FileRefused, check_output
 from comicc.fonts import default_fontbook
 from comicc.images import PanelArt
-from comicc.layout import BookGeom, PanelGeom, layout_book
+from comicc.layout import BookGeom, PanelGeom
 from comicc.model import ir
 from comicc.paint import (
     ArtCache,
@@ -48,14 +49,15 @@ from comicc.pipeline.layoutcache import (
     page_keys,
 )
 from comicc.pipeline.options import CBZ_MAX_DPI, BuildOptions, BuildResult, LayoutMemo, Repaint
-from comicc.pipeline.plan import BookPlan, plan_images
-from comicc.pipeline.reasons import RECORD, request_record
 from comicc.pipeline.stamp import (
     forget_stamp,
     record_stamp,
     reusable_pages,
 )
 from comicc.theme import PageFormat, Theme, resolve_format
+
+if TYPE_CHECKING:  # the book plan is loaded past the "up to date" check
+    from comicc.pipeline.plan import BookPlan
 
 
 def locked_sizes(
@@ -135,6 +137,8 @@ def _layout(
     if page_format is None:
         return None
     if memo is None and cache_dir is None:
+        from comicc.layout import layout_book  # the engine: loaded when a page is laid out
+
         book, issues = layout_book(script, theme, page_format, default_fontbook(), keep=keep)
         sink.extend(issues)
         numbers = tuple(p.number for p in script.pages)
@@ -225,6 +229,8 @@ def build(script: ir.Script, theme: Theme, sink: Sink, opts: BuildOptions) -> Bu
         for panel in script.panels
         for v in range(1, panel.settings.variants + 1)
     ]
+    from comicc.pipeline.plan import plan_images
+
     cache = ArtCache(cache_root, script=script.path)
     cache.sweep()
     plan = plan_images(
@@ -349,6 +355,8 @@ def plan_book(
     backends = create_backends(script, sink, ready=False)
     if backends is None:
         return None
+    from comicc.pipeline.plan import plan_images
+
     cache = ArtCache(opts.cache_dir or default_cache_dir(script.path))
     plan = plan_images(
         script, book, _capabilities(backends), cache, ext=_ext(opts), lock=_lock(script)
@@ -389,6 +397,8 @@ def _record_requests(
     """Keep in each cache entry's metadata the request that made it (see
     :func:`comicc.pipeline.reasons.request_record`), so a later plan can say why a
     panel repaints; entries cached by an older comicc get it too."""
+    from comicc.pipeline.reasons import RECORD, request_record
+
     for o in outcomes:
         if o.plan is None or o.art is None:
             continue

@@ -65,7 +65,11 @@ class _BackendNames(Sequence[str]):
         return iter(self._names)
 
     def __contains__(self, name: object) -> bool:
-        return name in self._names
+        if "_names" in self.__dict__:
+            return name in self._names
+        from comicc.backends import is_known  # `backend: draft` scans no entry points
+
+        return isinstance(name, str) and is_known(name)
 
 
 def load_source(path: str | Path, sink: Sink) -> SourceFile | None:

@@ -39,7 +39,7 @@ import comicc
 from comicc.diagnostics import Diagnostic, Sink
 from comicc.files import read_trusted, write_bytes_atomic
 from comicc.fonts import SYSTEM_FONT_DIRS, default_fontbook
-from comicc.layout import BookGeom, PageGeom, layout_book
+from comicc.layout import BookGeom, PageGeom
 from comicc.model import ir
 from comicc.pipeline.layoutcodec import (
     Malformed,
@@ -344,13 +344,14 @@ def layout_memoized(
     keys: tuple[str | None, ...] | None = None,
     memory: Memory | None = None,
     store: LayoutStore | None = None,
-    layout: Callable[..., tuple[BookGeom, list[Diagnostic]]] = layout_book,
+    layout: Callable[..., tuple[BookGeom, list[Diagnostic]]] | None = None,
 ) -> MemoResult:
     """Lay out ``script``, taking every page laid out before from the same key
     (``keys``: :func:`page_keys`, computed when not given) from ``memory``
     (kept by the caller, updated to this book's pages) or ``store``; the other
     pages are laid out together, in one ``layout`` call (the same book a cold
-    layout makes: pages are laid out independently)."""
+    layout makes: pages are laid out independently); ``layout`` defaults to
+    :func:`~comicc.layout.layout_book`, loaded only when a page is laid out."""
     if keys is None:
         keys = page_keys(script, theme, page_format, keep)
     found: dict[int, tuple[PageGeom, list[Diagnostic]]] = {}
@@ -383,6 +384,10 @@ def layout_memoized(
             misses, sub = list(range(len(script.pages))), script
             found.clear()
             stored_as.clear()
+        if layout is None:  # the engine is loaded only when a page is laid out
+            from comicc.layout import layout_book
+
+            layout = layout_book
         book, issues = layout(sub, theme, page_format, default_fontbook(), keep=keep)
         per_page = _by_page(issues, [script.pages[i] for i in misses])
         if per_page is None:  # a warning of no page: given in the layout's order
