@@ -20,6 +20,15 @@ Nothing read back is trusted: the metadata records the art's SHA-256 and
 size when it is written, and :meth:`ArtCache.lookup` checks them, the image
 format and pixel size, and decodes the image before the art is used. A
 damaged entry is a miss (removed, and painted again).
+
+Decoding is the slow part of that check, so it is done once per content: the
+SHA-256 of art that decoded is remembered in this user's own cache
+(``$XDG_CACHE_HOME/comicc/verified/``, ``COMICC_VERIFIED_ART=DIR`` or ``off``;
+an empty file per digest, read only when it is this user's and no one else
+can write it). Art whose recorded hash and size match and whose digest is
+remembered there is not decoded again. An entry planted beside a stranger's
+script, with a forged metadata file, has a digest this user never decoded:
+it is decoded like any other.
 """
 
 from __future__ import annotations
@@ -32,16 +41,36 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from PIL import Image
-
-from comicc.files import sweep_temp, write_bytes_atomic
+from comicc.files import read_trusted, sweep_temp, write_bytes_atomic, write_private
 from comicc.images import PanelArt
+from comicc.syntax.grammar import user_cache_dir
 
 if TYPE_CHECKING:  # filelock is loaded by the first lock: a build from the cache takes none
     from filelock import FileLock
 
 _FORMAT = {"jpg": "jpeg", "png": "png"}
 META_MAX_BYTES = 1 << 20
+VERIFIED_ENV = "COMICC_VERIFIED_ART"
+
+
+def _verified_marker(digest: str) -> Path | None:
+    """Where this user's cache remembers that art with SHA-256 ``digest`` decoded."""
+    folder = user_cache_dir(VERIFIED_ENV, "verified")
+    return None if folder is None else folder / digest[:2] / digest
+
+
+def was_verified(digest: str) -> bool:
+    """Whether art with SHA-256 ``digest`` decoded before (see the module doc)."""
+    marker = _verified_marker(digest)
+    return marker is not None and read_trusted(marker, 0) is not None
+
+
+def remember_verified(digest: str) -> None:
+    """Remember that art with SHA-256 ``digest`` decoded (silently not, when the
+    user cache cannot be written)."""
+    marker = _verified_marker(digest)
+    if marker is not None:
+        write_private(marker, b"")
 
 
 class Lookup(NamedTuple):
@@ -57,10 +86,11 @@ def art_problem(
 ) -> str | None:
     """Why ``data`` is not good ``ext`` art of ``size`` pixels; None when it is."""
     record = meta.get("art") if meta else None
+    digest = hashlib.sha256(data).hexdigest()
     if isinstance(record, dict):
         if record.get("bytes") != len(data):
             return f"it has {len(data)} bytes, not the {record.get('bytes')} written"
-        if record.get("sha256") != hashlib.sha256(data).hexdigest():
+        if record.get("sha256") != digest:
             return "its content is not what was written"
     try:
         art = PanelArt.from_bytes(data)
@@ -70,6 +100,10 @@ def art_problem(
         return f"it holds {art.format.upper()}, not {_FORMAT.get(ext, ext).upper()}"
     if (art.width, art.height) != tuple(size):
         return f"it is {art.width}x{art.height} px, not {size[0]}x{size[1]}"
+    if isinstance(record, dict) and was_verified(digest):
+        return None  # these very bytes decoded before
+    from PIL import Image  # here: art decoded before needs no Pillow
+
     try:
         with Image.open(io.BytesIO(data)) as im:
             if art.format == "jpeg":  # decoded at 1/8 scale: every byte read, fast
@@ -77,6 +111,7 @@ def art_problem(
             im.load()
     except Exception as e:  # Pillow raises many kinds on corrupt data
         return f"it cannot be decoded ({e})"
+    remember_verified(digest)
     return None
 
 
