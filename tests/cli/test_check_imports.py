@@ -161,8 +161,8 @@ def test_builds_with_nothing_to_lay_out_or_decode_load_neither(tmp_path: Path) -
     assert code == 0 and not _loaded(checked, "importlib.metadata")
     code, forced = _run([*argv, "--force"], tmp_path, env)
     assert code == 0 and _loaded(forced, "reportlab")  # the PDF was written again
-    not_needed = ["comicc.layout.engine", "comicc.layout.place", "PIL.JpegImagePlugin"]
-    assert [m for m in not_needed if _loaded(forced, m)] == []
+    not_needed = ["comicc.layout.engine", "comicc.layout.place", "PIL.JpegImagePlugin", "tqdm"]
+    assert [m for m in not_needed if _loaded(forced, m)] == []  # no bar: --no-progress
     code, done = _run(argv, tmp_path, env)
     assert code == 0
     not_needed += [
@@ -170,5 +170,7 @@ def test_builds_with_nothing_to_lay_out_or_decode_load_neither(tmp_path: Path) -
         "comicc.pipeline.plan",
         "reportlab.pdfgen",
         "comicc.output",
+        "comicc.paint.scheduler",
+        "comicc.paint.composite",
     ]
     assert [m for m in not_needed if _loaded(done, m)] == []

@@ -1,16 +1,54 @@
-"""The paint stage: plan each panel, paint it through a backend, cache and lock it."""
+"""The paint stage: plan each panel, paint it through a backend, cache and lock it.
 
-from comicc.paint.cache import ArtCache, Lookup, default_cache_dir, entry_users
-from comicc.paint.composite import Composited, CompositeReport, composite, decode
-from comicc.paint.jobs import PaintJob, PaintOutcome
-from comicc.paint.lock import LockedPanel, LockFile, lock_path, read_lock, write_lock
-from comicc.paint.mask import build_init, build_mask
-from comicc.paint.plan import SEED_MAX, PanelPlan, character_inputs, derive_seed, plan_panel
-from comicc.paint.references import reference_warnings
-from comicc.paint.scheduler import Painter
+Each name is imported from its module when first used, so a build whose book
+is up to date (or a command that only reads the lock) never loads the
+compositing, the scheduler or the worker processes.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from comicc.paint.cache import ArtCache, Lookup, default_cache_dir, entry_users
+    from comicc.paint.composite import Composited, CompositeReport, composite, decode
+    from comicc.paint.jobs import PaintJob, PaintOutcome
+    from comicc.paint.lock import LockedPanel, LockFile, lock_path, read_lock, write_lock
+    from comicc.paint.mask import build_init, build_mask
+    from comicc.paint.plan import SEED_MAX, PanelPlan, character_inputs, derive_seed, plan_panel
+    from comicc.paint.references import reference_warnings
+    from comicc.paint.scheduler import Painter
+
+# name -> the module defining it
+_HOME = {
+    "ArtCache": "cache",
+    "Lookup": "cache",
+    "default_cache_dir": "cache",
+    "entry_users": "cache",
+    "Composited": "composite",
+    "CompositeReport": "composite",
+    "composite": "composite",
+    "decode": "composite",
+    "PaintJob": "jobs",
+    "PaintOutcome": "jobs",
+    "LockedPanel": "lock",
+    "LockFile": "lock",
+    "lock_path": "lock",
+    "read_lock": "lock",
+    "write_lock": "lock",
+    "build_init": "mask",
+    "build_mask": "mask",
+    "SEED_MAX": "plan",
+    "PanelPlan": "plan",
+    "character_inputs": "plan",
+    "derive_seed": "plan",
+    "plan_panel": "plan",
+    "reference_warnings": "references",
+    "Painter": "scheduler",
+}
 
 __all__ = [
-    "SEED_MAX",
     "ArtCache",
     "CompositeReport",
     "Composited",
@@ -21,6 +59,7 @@ __all__ = [
     "PaintOutcome",
     "Painter",
     "PanelPlan",
+    "SEED_MAX",
     "build_init",
     "build_mask",
     "character_inputs",
@@ -35,3 +74,15 @@ __all__ = [
     "reference_warnings",
     "write_lock",
 ]
+
+
+def __getattr__(name: str) -> object:
+    if name not in _HOME:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{_HOME[name]}"), name)
+    globals()[name] = value  # the next lookup is a plain attribute
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

@@ -62,6 +62,7 @@ from comicc.paint.finish import (
 )
 from comicc.paint.jobs import PaintJob, PaintOutcome, failure, where_painting
 from comicc.paint.plan import PanelPlan, plan_panel
+from comicc.paint.progress import Bar, NoBar, progress_bar
 from comicc.paint.ratelimit import (
     BackendStopped,
     EndpointSlots,
@@ -431,17 +432,8 @@ class Painter:
     def paint(self, jobs: list[PaintJob]) -> list[PaintOutcome]:
         """Paint every job (cache first); outcomes in the jobs' order. On Ctrl-C no
         new attempt starts, closable backends cancel their work, and it re-raises."""
-        from tqdm import tqdm
-
         results: list[PaintOutcome | None] = [None] * len(jobs)
-        bar = tqdm(
-            total=len(jobs),
-            desc="painting",
-            unit="panel",
-            disable=not self.progress,
-            file=sys.stderr,
-            leave=False,
-        )
+        bar: Bar = progress_bar(len(jobs)) if self.progress else NoBar()
         network = any(b.capabilities.needs_network for b in self.backends.values())
         size = self._pool_size(jobs)
         self._processes = WorkerPool(size) if size else None

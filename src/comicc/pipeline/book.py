@@ -21,9 +21,6 @@ from comicc.paint import (
     ArtCache,
     LockedPanel,
     LockFile,
-    Painter,
-    PaintJob,
-    PaintOutcome,
     PanelPlan,
     default_cache_dir,
     lock_path,
@@ -56,7 +53,8 @@ from comicc.pipeline.stamp import (
 )
 from comicc.theme import PageFormat, Theme, resolve_format
 
-if TYPE_CHECKING:  # the book plan is loaded past the "up to date" check
+if TYPE_CHECKING:  # the book plan and the painter are loaded past the "up to date" check
+    from comicc.paint import PaintOutcome
     from comicc.pipeline.plan import BookPlan
 
 
@@ -224,6 +222,8 @@ def build(script: ir.Script, theme: Theme, sink: Sink, opts: BuildOptions) -> Bu
         return None
     sink.extend(reference_warnings(script, backends))  # once per backend, not per panel
     geoms = {g.id: g for page in book.pages for g in page.panels}
+    from comicc.paint import Painter, PaintJob
+
     jobs = [
         PaintJob(panel, geoms[panel.id], v)
         for panel in script.panels
