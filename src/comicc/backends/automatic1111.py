@@ -196,10 +196,11 @@ class Automatic1111Backend(Backend):
         """Every server answers ``GET /sdapi/v1/options`` (the API is on, the
         login works); the first one knows the configured sampler."""
         auth = self._auth()
-        hint = "is the webui running (with --api) at that address?" + (
-            ""
-            if "url" in self.backend_settings or "urls" in self.backend_settings
-            else f" `{NAME}.url` defaults to {SETTINGS['url'].default}"
+        hint = http.preflight_hint(
+            "is the webui running (with --api) at that address?",
+            NAME,
+            self.backend_settings,
+            SETTINGS["url"].default,
         )
         for base in self.pool.urls:
             try:
@@ -319,11 +320,7 @@ class Automatic1111Backend(Backend):
             resp = self._call("POST", base + "/sdapi/v1/img2img", (10.0, read), json=body)
         except Unavailable as e:
             if len(self.pool.urls) > 1:  # another server may take the retry
-                raise Transient(
-                    f"{e}; another server will take the retry",
-                    backend=NAME,
-                    setting=self.pool.setting,
-                ) from None
+                raise http.retry_elsewhere(e, NAME, self.pool) from None
             raise
         if resp.status_code >= 400:
             raise self._error(resp, base)

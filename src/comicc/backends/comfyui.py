@@ -204,10 +204,11 @@ class ComfyUIBackend(ComfyUIJobs, Backend):
     def preflight(self) -> None:
         """Every server answers ``GET /system_stats``; the first one has every
         checkpoint the graph names (asked only when the graph loads one)."""
-        hint = "is ComfyUI running at that address?" + (
-            ""
-            if "url" in self.backend_settings or "urls" in self.backend_settings
-            else f" `{NAME}.url` defaults to {SETTINGS['url'].default}"
+        hint = http.preflight_hint(
+            "is ComfyUI running at that address?",
+            NAME,
+            self.backend_settings,
+            SETTINGS["url"].default,
         )
         for base in self.pool.urls:
             try:
@@ -277,11 +278,7 @@ class ComfyUIBackend(ComfyUIJobs, Backend):
             return self._paint(request, o, template, base, self._deadline.get())
         except Unavailable as e:
             if len(self.pool.urls) > 1 and e.setting == self.pool.setting:
-                raise Transient(
-                    f"{e}; another server will take the retry",
-                    backend=NAME,
-                    setting=self.pool.setting,
-                ) from None
+                raise http.retry_elsewhere(e, NAME, self.pool) from None
             raise
 
     def _paint(

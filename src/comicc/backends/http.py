@@ -1,5 +1,7 @@
-"""What every HTTP backend shares: one requests session per thread, timeouts on
-every call, and the one mapping from HTTP failures to comicc's typed errors.
+"""What every HTTP backend shares: its settings checked when it is set up, one
+requests session per thread, timeouts on every call, the one mapping from HTTP
+failures to comicc's typed errors, and a self-hosted backend's servers (the
+pool, the preflight's hint, a retry taken to another server).
 
 Retries are NOT done here (the build scheduler owns them): a backend makes
 one attempt and raises ``RateLimited`` / ``Transient`` / ``Rejected`` /
@@ -13,13 +15,22 @@ import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypedDict, Unpack
 from urllib.parse import urlsplit
 
 import requests
 
-from comicc.backends.base import BackendError, RateLimited, Rejected, Transient, Unavailable
+from comicc.backends.base import (
+    Backend,
+    BackendError,
+    RateLimited,
+    Rejected,
+    Transient,
+    Unavailable,
+    setting_error,
+)
 from comicc.backends.keys import header_secrets, scrub
+from comicc.backends.settings import SettingValues
 from comicc.backends.stream import (
     IMAGE_MAX_BYTES,
     USER_AGENT,
@@ -44,6 +55,19 @@ __all__ = [
 ]
 
 DEFAULT_TIMEOUT = (10.0, 120.0)  # connect, the whole exchange (seconds)
+
+
+def checked_settings(
+    backend: type[Backend], raw: Mapping[str, str]
+) -> tuple[dict[str, str], SettingValues]:
+    """A service's settings as it is set up: ``raw`` with each value stripped,
+    and typed; the first problem ``validate_settings`` finds is raised (as
+    :class:`Unavailable`, naming the setting)."""
+    settings = {str(k): str(v).strip() for k, v in raw.items()}
+    problems = backend.validate_settings(settings)
+    if problems:
+        raise setting_error(problems[0], backend.name, painting=False)
+    return settings, backend.setting_values(settings, painting=False)
 
 
 def session() -> Session:
@@ -178,6 +202,17 @@ class StatusRule:
 KEY_REFUSED = StatusRule(
     Unavailable, "the API key was refused", "check the key in your environment or keys.toml"
 )
+
+
+def key_refused(env_var: str) -> StatusRule:
+    """A keyed service's 401: the key in ``env_var`` was refused."""
+    return StatusRule(
+        Unavailable,
+        "the API key was refused",
+        f"check `{env_var}` in your environment or keys.toml",
+    )
+
+
 # the statuses every service shares; a backend passes its own wording for some of them
 STATUS_RULES: Mapping[int, StatusRule] = {
     400: StatusRule(Rejected, "invalid request"),
@@ -244,19 +279,18 @@ def status_error(
     return rule.error(message, hint=rule.hint, backend=backend, setting=rule.setting)
 
 
-def raise_for_status(
-    resp: requests.Response,
-    backend: str,
-    *,
-    why: str | None = None,
-    reason: str | None = None,
-    rules: Mapping[int, StatusRule] | None = None,
-    retry_default: float | None = None,
-) -> None:
+class StatusWords(TypedDict, total=False):
+    """:func:`status_error`'s keywords (what the service said, its own rules)."""
+
+    why: str | None
+    reason: str | None
+    rules: Mapping[int, StatusRule] | None
+    retry_default: float | None
+
+
+def raise_for_status(resp: requests.Response, backend: str, **words: Unpack[StatusWords]) -> None:
     """Raise :func:`status_error`'s error when ``resp`` is not a 2xx answer."""
-    error = status_error(
-        resp, backend, why=why, reason=reason, rules=rules, retry_default=retry_default
-    )
+    error = status_error(resp, backend, **words)
     if error is not None:
         raise error
 
@@ -324,4 +358,24 @@ def unreachable(
         backend=backend,
         setting=pool.setting,
         hint=hint,
+    )
+
+
+def preflight_hint(
+    question: str, backend: str, settings: Mapping[str, str], default: object
+) -> str:
+    """The hint of a failed preflight: ``question`` (is the server running
+    there?), and the default address when the writer set neither url nor urls."""
+    return question + (
+        "" if "url" in settings or "urls" in settings else f" `{backend}.url` defaults to {default}"
+    )
+
+
+def retry_elsewhere(exc: Unavailable, backend: str, pool: ServerPool) -> Transient:
+    """``exc``, one server of ``pool`` failing, as :class:`Transient`: the retry
+    goes to another server (the caller checks that there is another)."""
+    return Transient(
+        f"{exc}; another server will take the retry",
+        backend=backend,
+        setting=pool.setting,
     )

@@ -26,6 +26,7 @@ import ipaddress
 import os
 import sys
 import threading
+from collections.abc import Mapping, Sequence
 from urllib.parse import urlsplit
 
 from comicc.backends.base import Unavailable
@@ -39,6 +40,7 @@ __all__ = [
     "key_for",
     "key_host_problem",
     "key_url_problems",
+    "settings_key_problems",
     "register",
     "require_key",
     "scrub",
@@ -183,6 +185,22 @@ def key_url_problems(
     before any request)."""
     problem = key_host_problem(backend, env_var, url, official)
     return [] if problem is None else [SettingProblem("url", problem[0], problem[1])]
+
+
+def settings_key_problems(
+    backend: str,
+    env_var: str,
+    settings: Mapping[str, str],
+    default_url: str,
+    official: tuple[str, ...],
+    problems: Sequence[SettingProblem],
+) -> list[SettingProblem]:
+    """:func:`key_url_problems` for the url ``settings`` name (``default_url``
+    when none), unless ``problems`` (the settings' own) has one for the url
+    already: where the key may go, for a keyed service's ``validate_settings``."""
+    if any(p.key == "url" for p in problems):
+        return []
+    return key_url_problems(backend, env_var, settings.get("url", default_url), official)
 
 
 def key_for(env_var: str, backend: str, url: str, official: tuple[str, ...]) -> str:

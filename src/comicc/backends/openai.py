@@ -49,10 +49,9 @@ from comicc.backends.base import (
     Transient,
     Unavailable,
     png_bytes,
-    setting_error,
     to_service_mask,
 )
-from comicc.backends.keys import key_for, key_url_problems, require_key
+from comicc.backends.keys import key_for, require_key, settings_key_problems
 from comicc.backends.references import reference_png
 from comicc.backends.settings import SettingProblem, SettingSpec
 
@@ -124,11 +123,7 @@ SETTINGS: dict[str, SettingSpec] = {
 }
 # OpenAI's wording for the statuses that mean something particular there
 STATUS_RULES = {
-    401: http.StatusRule(
-        Unavailable,
-        "the API key was refused",
-        f"check `{KEY_ENV}` in your environment or keys.toml",
-    ),
+    401: http.key_refused(KEY_ENV),
     403: http.StatusRule(
         Unavailable,
         "access denied",
@@ -153,17 +148,13 @@ class OpenAIBackend(Backend):
     @classmethod
     def validate_settings(cls, settings: Mapping[str, str]) -> list[SettingProblem]:
         problems = super().validate_settings(settings)
-        if not any(p.key == "url" for p in problems):  # where the key may go
-            url = settings.get("url", DEFAULT_URL)
-            problems += key_url_problems(cls.name, KEY_ENV, url, cls.KEY_HOSTS)
+        problems += settings_key_problems(
+            cls.name, KEY_ENV, settings, DEFAULT_URL, cls.KEY_HOSTS, problems
+        )
         return problems
 
     def __init__(self, **backend_settings: str):
-        self.backend_settings = {str(k): str(v).strip() for k, v in backend_settings.items()}
-        problems = self.validate_settings(self.backend_settings)
-        if problems:
-            raise setting_error(problems[0], self.name, painting=False)
-        values = self.setting_values(self.backend_settings, painting=False)
+        self.backend_settings, values = http.checked_settings(type(self), backend_settings)
         self.url = values.text("url")
         self.timeout = http.parse_timeout(values.optional_number("timeout"), DEFAULT_TIMEOUT)
         self._sessions = http.ThreadSessions()

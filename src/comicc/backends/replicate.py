@@ -63,10 +63,9 @@ from comicc.backends.base import (
     Transient,
     Unavailable,
     png_bytes,
-    setting_error,
     to_service_mask,
 )
-from comicc.backends.keys import key_for, key_url_problems, require_key
+from comicc.backends.keys import key_for, require_key, settings_key_problems
 from comicc.backends.references import reference_image
 from comicc.backends.replicate_errors import TRANSIENT_WORDS, error_detail, retry_after_from_detail
 from comicc.backends.replicate_inputs import (
@@ -140,11 +139,7 @@ class ReplicateBackend(Backend):
         session: requests.Session | None = None,
         **backend_settings: str,
     ):
-        self.backend_settings = {k: str(v).strip() for k, v in backend_settings.items()}
-        problems = self.validate_settings(self.backend_settings)
-        if problems:
-            raise setting_error(problems[0], NAME, painting=False)
-        self.values = self.setting_values(self.backend_settings, painting=False)
+        self.backend_settings, self.values = http.checked_settings(type(self), backend_settings)
         self.url = self.values.text("url")
         self.model = self.values.text("model")
         self.version = self.values.optional_text("version") or None
@@ -173,9 +168,9 @@ class ReplicateBackend(Backend):
     def validate_settings(cls, settings: Mapping[str, str]) -> list[SettingProblem]:
         problems = super().validate_settings(settings)
         problems += family_problems({k: v for k, v in settings.items() if k in SETTINGS})
-        if not any(p.key == "url" for p in problems):  # where the token may go
-            url = settings.get("url", DEFAULT_URL)
-            problems += key_url_problems(NAME, TOKEN_ENV, url, cls.KEY_HOSTS)
+        problems += settings_key_problems(
+            NAME, TOKEN_ENV, settings, DEFAULT_URL, cls.KEY_HOSTS, problems
+        )
         return problems
 
     # ------------------------------------------------------------- plumbing

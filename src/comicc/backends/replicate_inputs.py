@@ -12,6 +12,7 @@ characters' reference images; see :func:`family`) its :class:`~comicc.backends.b
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 from comicc.backends.base import Capabilities, PaintRequest
@@ -102,54 +103,46 @@ COUNTERPART = {
 # width/height it is sent; FLUX Fill keeps the image's size (mask = image
 # size). The pixel caps keep requests near what the models are made for; the
 # art is scaled back to the panel box afterwards. Prices: unverified.
-SDXL_CAPS = Capabilities(
+# what every model family is on Replicate; each family says how it differs
+REPLICATE_MODELS = Capabilities(
     mask_convention="white",
     edge_control=None,
+    sync=False,
+    deterministic=False,
+    needs_network=True,
+    needs_key=TOKEN_ENV,
+    cost_unit="USD/prediction",  # unverified
+)
+SDXL_CAPS = replace(
+    REPLICATE_MODELS,
     seed=True,
     negative_prompt=True,
     multiple_of=8,
     min_side=64,
     max_pixels=1024 * 1024,
-    sync=False,
-    deterministic=False,
-    needs_network=True,
-    needs_key=TOKEN_ENV,
-    cost_unit="USD/prediction",  # unverified
-    cost_per_image=0.005,
-)  # unverified
-FLUX_CAPS = Capabilities(
-    mask_convention="white",
-    edge_control=None,
+    cost_per_image=0.005,  # unverified
+)
+FLUX_CAPS = replace(
+    REPLICATE_MODELS,
     seed=True,
     negative_prompt=False,
     multiple_of=16,
     min_side=64,
     max_pixels=2 * 1024 * 1024,
-    sync=False,
-    deterministic=False,
-    needs_network=True,
-    needs_key=TOKEN_ENV,
-    cost_unit="USD/prediction",  # unverified
-    cost_per_image=0.05,
-)  # unverified
+    cost_per_image=0.05,  # unverified
+)
 
 
 # google/nano-banana (Gemini 2.5 Flash Image): an edit of the init image guided
 # by the prompt and the reference images; the mask is not an input, so it is
 # guidance only (compositing pastes the kept pixels back). Price: unverified.
-EDIT_CAPS = Capabilities(
-    mask_convention="white",
-    edge_control=None,
+EDIT_CAPS = replace(
+    REPLICATE_MODELS,
     seed=False,
     negative_prompt=False,
     multiple_of=8,
     min_side=64,
     max_pixels=1024 * 1024,
-    sync=False,
-    deterministic=False,
-    needs_network=True,
-    needs_key=TOKEN_ENV,
-    cost_unit="USD/prediction",  # unverified
     cost_per_image=0.039,
     mask_guidance_only=True,
     max_references=EDIT_MAX_REFERENCES,

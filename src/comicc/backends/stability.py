@@ -50,7 +50,7 @@ from comicc.backends.base import (
     setting_error,
     to_service_mask,
 )
-from comicc.backends.keys import key_for, key_url_problems, require_key
+from comicc.backends.keys import key_for, require_key, settings_key_problems
 from comicc.backends.settings import SettingProblem, SettingValues
 from comicc.backends.stability_inputs import (
     APIS,
@@ -83,9 +83,9 @@ class StabilityBackend(Backend):
         api = settings.get("api", "v2beta").strip()
         if api in APIS:
             problems += api_problems({k: v for k, v in settings.items() if k in SETTINGS}, api)
-        if not any(p.key == "url" for p in problems):  # where the key may go
-            url = settings.get("url", DEFAULT_URL)
-            problems += key_url_problems(cls.name, KEY_ENV, url, cls.KEY_HOSTS)
+        problems += settings_key_problems(
+            cls.name, KEY_ENV, settings, DEFAULT_URL, cls.KEY_HOSTS, problems
+        )
         return problems
 
     @classmethod
@@ -97,11 +97,7 @@ class StabilityBackend(Backend):
         ]
 
     def __init__(self, **backend_settings: str):
-        self.backend_settings = {str(k): str(v).strip() for k, v in backend_settings.items()}
-        problems = self.validate_settings(self.backend_settings)
-        if problems:
-            raise setting_error(problems[0], self.name, painting=False)
-        values = self.setting_values(self.backend_settings, painting=False)
+        self.backend_settings, values = http.checked_settings(type(self), backend_settings)
         self.url = values.text("url")
         self.api = values.text("api")
         self.engine = values.text("engine")
@@ -296,11 +292,7 @@ class StabilityBackend(Backend):
 
 # Stability's wording for the statuses that mean something particular there
 STATUS_RULES = {
-    401: http.StatusRule(
-        Unavailable,
-        "the API key was refused",
-        f"check `{KEY_ENV}` in your environment or keys.toml",
-    ),
+    401: http.key_refused(KEY_ENV),
     402: http.StatusRule(
         Unavailable, "payment required", "your Stability account is out of credits"
     ),

@@ -53,22 +53,26 @@ V2_ONLY = ("grow_mask", "output_format")
 
 GROW_MASK = EdgeControl("grow_mask", default=5, minimum=0, maximum=100)
 
-V2_CAPABILITIES = Capabilities(
+# what both APIs are: the sizes, the mask's edge and the request limit differ
+BOTH_APIS = Capabilities(
     mask_convention="white",
-    edge_control=GROW_MASK,
     seed=True,
     negative_prompt=True,
-    multiple_of=1,
-    min_side=64,
-    min_pixels=4_096,
-    max_pixels=9_437_184,
-    max_request_bytes=MAX_BODY_BYTES,
     sync=True,
     deterministic=False,
     needs_network=True,
     needs_key=KEY_ENV,
     cost_unit="credits",
     cost_per_image=5.0,
+)
+V2_CAPABILITIES = replace(
+    BOTH_APIS,
+    edge_control=GROW_MASK,
+    multiple_of=1,
+    min_side=64,
+    min_pixels=4_096,
+    max_pixels=9_437_184,
+    max_request_bytes=MAX_BODY_BYTES,
 )
 
 
@@ -79,19 +83,8 @@ def is_sdxl(engine: str) -> bool:
 def v1_capabilities(engine: str = DEFAULT_ENGINE) -> Capabilities:
     """v1 masking: SDXL engines take only their nine sizes; the others any
     multiple of 64 (320-1536 px a side for SD 1.6 -- unverified, kept safe)."""
-    common = Capabilities(
-        mask_convention="white",
-        edge_control=None,
-        seed=True,
-        negative_prompt=True,
-        multiple_of=64,
-        sync=True,
-        deterministic=False,
-        needs_network=True,
-        needs_key=KEY_ENV,
-        cost_unit="credits",
-        cost_per_image=5.0,
-    )  # v1 pricing varies by engine (unverified)
+    common = replace(BOTH_APIS, edge_control=None, multiple_of=64)
+    # v1 pricing varies by engine (unverified)
     if is_sdxl(engine):
         return replace(common, allowed_sizes=SDXL_SIZES)
     return replace(common, min_side=320, max_side=1536)
