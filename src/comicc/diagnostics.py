@@ -16,6 +16,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
+from typing import TypedDict, Unpack
 
 from comicc.source import SourceFile, Span
 
@@ -82,6 +83,16 @@ class Diagnostic:
         }
 
 
+class DiagnosticKeywords(TypedDict, total=False):
+    """The keywords of :meth:`Sink.error` and :meth:`Sink.warning` besides the
+    code, message and span (see :meth:`Sink.add`)."""
+
+    label: str
+    labels: Sequence[Label]
+    hints: Sequence[str]
+    path: str | None
+
+
 @dataclass
 class Sink:
     """Collects the diagnostics of one run; ``has_errors(strict=True)`` counts
@@ -92,8 +103,9 @@ class Sink:
     def emit(self, diag: Diagnostic) -> None:
         self.diagnostics.append(diag)
 
-    def error(
+    def add(
         self,
+        severity: Severity,
         code: str,
         message: str,
         span: Span | None = None,
@@ -103,28 +115,20 @@ class Sink:
         hints: Sequence[str] = (),
         path: str | None = None,
     ) -> None:
+        """Emit a diagnostic of ``severity`` (:meth:`error`, :meth:`warning`)."""
         self.emit(
-            Diagnostic(
-                Severity.ERROR, code, message, span, label, tuple(labels), tuple(hints), path
-            )
+            Diagnostic(severity, code, message, span, label, tuple(labels), tuple(hints), path)
         )
 
-    def warning(
-        self,
-        code: str,
-        message: str,
-        span: Span | None = None,
-        *,
-        label: str = "",
-        labels: Sequence[Label] = (),
-        hints: Sequence[str] = (),
-        path: str | None = None,
+    def error(
+        self, code: str, message: str, span: Span | None = None, **more: Unpack[DiagnosticKeywords]
     ) -> None:
-        self.emit(
-            Diagnostic(
-                Severity.WARNING, code, message, span, label, tuple(labels), tuple(hints), path
-            )
-        )
+        self.add(Severity.ERROR, code, message, span, **more)
+
+    def warning(
+        self, code: str, message: str, span: Span | None = None, **more: Unpack[DiagnosticKeywords]
+    ) -> None:
+        self.add(Severity.WARNING, code, message, span, **more)
 
     def extend(self, diags: Iterable[Diagnostic]) -> None:
         self.diagnostics.extend(diags)
