@@ -273,35 +273,6 @@ class PromptSpans:
     characters: Mapping[str, Span | None] = field(default_factory=dict)
 
 
-def assemble(
-    *,
-    description: str,
-    items: list[str],
-    style: list[str],
-    negative: list[str],
-    cast: list[str],
-    snippets: dict[str, str],
-    characters: dict[str, str],
-    templates: PromptTemplates,
-    page: int,
-    panel: int,
-) -> tuple[str, str, tuple[str, ...]]:
-    """Return (prompt, negative prompt, parts)."""
-    prompt = assemble_prompt(
-        description=description,
-        items=items,
-        style=style,
-        negative=negative,
-        cast=cast,
-        snippets=snippets,
-        characters=characters,
-        templates=templates,
-        page=page,
-        panel=panel,
-    )
-    return prompt.text, prompt.negative, prompt.parts
-
-
 def assemble_prompt(
     *,
     description: str,
