@@ -22,7 +22,7 @@ from PIL import Image
 
 from comicc.backends import Capabilities, names, to_service_mask
 from comicc.commands.check import check_script
-from comicc.commands.report import EXIT_ERRORS, EXIT_OK, EXIT_USAGE, print_diagnostics
+from comicc.commands.report import EXIT_ERRORS, EXIT_OK, EXIT_USAGE, Sources, print_diagnostics
 from comicc.diagnostics import Sink, did_you_mean
 from comicc.files import FileRefused, check_output, describe_os_error, write_bytes_atomic
 from comicc.model import ir
@@ -104,6 +104,31 @@ def check_plan_options(command: str, args: argparse.Namespace) -> str | None:
     return None
 
 
+def planned_script(
+    command: str, args: argparse.Namespace
+) -> tuple[ir.Script, BookPlan, Sources, Sink] | int:
+    """What ``explain`` and ``plan`` (``command``) do first: the options checked,
+    the script checked and planned, its diagnostics printed. The script, its
+    plan, the files the diagnostics point into and the sink holding them; or
+    the exit code (a usage error, or errors in the script)."""
+    if args.json and args.diag_format == "json":
+        return usage_error(
+            command, "`--json` and `--diagnostics json` both write to standard output"
+        )
+    problem = check_plan_options(command, args)
+    if problem:
+        return usage_error(command, problem)
+    sink = Sink()
+    res, sources = check_script(args.file, sink, allow_paths=args.allow_path)
+    planned = None
+    if res is not None:
+        planned = plan_book(res.script, res.theme, sink, plan_options(args))
+    print_diagnostics(sink, args, sources)
+    if planned is None or sink.has_errors(strict=args.strict):
+        return EXIT_ERRORS
+    return (*planned, sources, sink)
+
+
 def select(script: ir.Script, refs: Sequence[str]) -> tuple[list[str], str | None]:
     """The panel ids ``refs`` (``2.3``) name, in reading order; or the usage error."""
     if not refs:
@@ -141,23 +166,10 @@ def cmd_explain(args: argparse.Namespace) -> int:
     """Explain ``args.panels`` of ``args.file`` (all when none): text on stdout, or
     ``--json``; ``--images DIR`` writes the requests' images. Exit 2 for a panel
     the script does not have."""
-    if args.json and args.diag_format == "json":
-        return usage_error(
-            "explain", "`--json` and `--diagnostics json` both write to standard output"
-        )
-    problem = check_plan_options("explain", args)
-    if problem:
-        return usage_error("explain", problem)
-    sink = Sink()
-    res, sources = check_script(args.file, sink, allow_paths=args.allow_path)
-    planned = None
-    if res is not None:
-        opts = plan_options(args)
-        planned = plan_book(res.script, res.theme, sink, opts)
-    print_diagnostics(sink, args, sources)
-    if planned is None or sink.has_errors(strict=args.strict):
-        return EXIT_ERRORS
-    script, plan = planned
+    planned = planned_script("explain", args)
+    if isinstance(planned, int):
+        return planned
+    script, plan, sources, sink = planned
     ids, error = select(script, args.panels)
     if error:
         return usage_error("explain", error)

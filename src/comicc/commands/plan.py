@@ -9,17 +9,10 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from comicc.commands.check import check_script
-from comicc.commands.explain import (
-    add_plan_options,
-    check_plan_options,
-    plan_options,
-    usage_error,
-)
-from comicc.commands.report import EXIT_ERRORS, EXIT_OK, print_diagnostics
-from comicc.diagnostics import Sink
+from comicc.commands.explain import add_plan_options, planned_script
+from comicc.commands.report import EXIT_OK
 from comicc.model import ir
-from comicc.pipeline import BookPlan, plan_book
+from comicc.pipeline import BookPlan
 from comicc.pipeline.explain import plan_json
 
 
@@ -41,20 +34,10 @@ def register(sub: Any, common: Callable[..., None]) -> None:
 
 def cmd_plan(args: argparse.Namespace) -> int:
     """Print the plan of ``args.file``: text on stdout, or ``--json``."""
-    if args.json and args.diag_format == "json":
-        return usage_error(
-            "plan", "`--json` and `--diagnostics json` both write to standard output"
-        )
-    problem = check_plan_options("plan", args)
-    if problem:
-        return usage_error("plan", problem)
-    sink = Sink()
-    res, sources = check_script(args.file, sink, allow_paths=args.allow_path)
-    planned = plan_book(res.script, res.theme, sink, plan_options(args)) if res else None
-    print_diagnostics(sink, args, sources)
-    if planned is None or sink.has_errors(strict=args.strict):
-        return EXIT_ERRORS
-    script, plan = planned
+    planned = planned_script("plan", args)
+    if isinstance(planned, int):
+        return planned
+    script, plan, _, _ = planned
     if args.json:
         doc = {"version": 1, "script": script.path, **plan_json(plan), **_budget_json(script)}
         sys.stdout.write(json.dumps(doc, indent=1) + "\n")
