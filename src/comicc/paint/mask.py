@@ -121,6 +121,11 @@ def keep_zone(
     return _draw_zone(_Shapes(paths, sx, sy), size, margin, feather, keep=255)
 
 
+def _check_mode(mode: str) -> None:
+    if mode not in MODES:
+        raise ValueError(f"mask mode must be one of {MODES}, not {mode!r}")
+
+
 def build_mask(
     paths: Sequence[VectorPath],
     size: tuple[int, int],
@@ -132,8 +137,7 @@ def build_mask(
     mode: str,
 ) -> Image.Image:
     """The request mask: 255 = PAINT, 0 = KEEP (the balloons and their margin)."""
-    if mode not in MODES:
-        raise ValueError(f"mask mode must be one of {MODES}, not {mode!r}")
+    _check_mode(mode)
     if mode == "none":
         return Image.new("L", size, 255)
     return _draw_zone(_Shapes(paths, sx, sy), size, margin, feather, keep=0)
@@ -202,8 +206,7 @@ def panel_images(
 ) -> tuple[Image.Image, Image.Image]:
     """``(init image, mask)`` at ``size``: :func:`build_init` and :func:`build_mask`
     with the curves flattened once."""
-    if mode not in MODES:
-        raise ValueError(f"mask mode must be one of {MODES}, not {mode!r}")
+    _check_mode(mode)
     if mode == "none":
         return _init([], size, sx, sy, mode, lines, PAPER), Image.new("L", size, 255)
     shapes = _Shapes(paths, sx, sy)
