@@ -201,7 +201,7 @@ def _build_options(b: argparse.ArgumentParser) -> None:
         "-j",
         type=_bounded(1, 64, "the number of jobs"),
         metavar="N",
-        help="panels painted at once (1-64)",
+        help="panels painted at once, and processes laying out pages (1-64)",
     )
     b.add_argument("--no-progress", action="store_true", help="no progress bar")
 

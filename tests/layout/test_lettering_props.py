@@ -252,6 +252,23 @@ def test_forked_layout_is_the_same_book(monkeypatch):
     assert layout_book(sc, THEME, US) == one
 
 
+def test_jobs_caps_the_layout_processes(monkeypatch):
+    """``--jobs 1`` lays a long book out in this process alone (no worker forked);
+    ``--jobs 2`` may fork one; both give the same book."""
+    from comicc.layout import engine
+
+    rows = [("HAMMY", "Okay team, listen up.")]
+    sc = script([page(n, [panel(1, rows, page=n)]) for n in range(1, engine.PARALLEL_PAGES + 1)])
+    monkeypatch.setenv("COMICC_LAYOUT_JOBS", "2")
+    forked = []
+    real = engine._in_processes
+    monkeypatch.setattr(engine, "_in_processes", lambda *a: forked.append(a[2]) or real(*a))
+    one = layout_book(sc, THEME, US, jobs=1)
+    assert forked == []
+    assert layout_book(sc, THEME, US, jobs=2) == one
+    assert forked == [2]
+
+
 SOUNDS = ["BLAM", "CLICK", "KRAKOOM", "KLANG KLANG", "*THOOM*", "SPLOOSH!"]
 
 

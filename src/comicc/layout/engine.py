@@ -66,11 +66,13 @@ def layout_book(
     page_format: PageFormat,
     fonts: FontBook | Measurer | None = None,
     keep: Sizes | None = None,
+    jobs: int | None = None,
 ) -> tuple[BookGeom, list[Diagnostic]]:
     """Lay out every page of ``script``. ``fonts``: a :class:`~comicc.fonts.FontBook`
     or any :class:`~comicc.layout.measure.Measurer` (``None``: the default).
     ``keep``: balloon id -> body size from the last build (the lock file); a
-    balloon whose text still fits keeps that size (see text.fit_variants)."""
+    balloon whose text still fits keeps that size (see text.fit_variants).
+    ``jobs``: at most this many processes (``--jobs``; ``None``: one per core)."""
     m = as_measurer(fonts)
     reading = script.reading if script.reading in ("ltr", "rtl") else "ltr"
     tuning = PlacementTuning.from_theme(theme)
@@ -78,7 +80,7 @@ def layout_book(
     voices = voice_colors(script, theme)
     job = _Job(script, theme, page_format, m, reading, tuning, keep, voices)
     n = len(script.pages)
-    jobs = _jobs(n)
+    jobs = min(_jobs(n), max(1, jobs)) if jobs is not None else _jobs(n)
     if jobs > 1:
         parts = _in_processes(job, _chunks(n, jobs), jobs)
         if parts is not None:

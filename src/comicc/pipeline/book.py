@@ -73,11 +73,8 @@ def locked_sizes(
             path=str(path),
             hints=["a successful build writes a new one; delete it to silence this warning"],
         )
-    out: dict[str, tuple[float, float]] = {}
-    for panel in lock.panels.values():
-        for bid, rect in panel["balloons"].items():
-            out[bid] = (float(rect[2]), float(rect[3]))
-    return out
+    balloons = (b for panel in lock.panels.values() for b in panel["balloons"].items())
+    return {bid: (float(rect[2]), float(rect[3])) for bid, rect in balloons}
 
 
 def protected_files(script: ir.Script, opts: BuildOptions) -> dict[str, str]:
@@ -130,6 +127,7 @@ def _layout(
     memo: LayoutMemo | None,
     cache_dir: str | Path | None,
     keys: tuple[str | None, ...] | None = None,
+    jobs: int | None = None,
 ) -> MemoResult | None:
     page_format = _page_format(script, theme, sink)
     if page_format is None:
@@ -137,7 +135,7 @@ def _layout(
     if memo is None and cache_dir is None:
         from comicc.layout import layout_book  # the engine: loaded when a page is laid out
 
-        book, issues = layout_book(script, theme, page_format, default_fontbook(), keep=keep)
+        book, issues = layout_book(script, theme, page_format, default_fontbook(), keep, jobs)
         sink.extend(issues)
         numbers = tuple(p.number for p in script.pages)
         return MemoResult(book, tuple(None for _ in script.pages), numbers, ())
@@ -150,6 +148,7 @@ def _layout(
         keys=keys,
         memory=memo.pages if memo is not None else None,
         store=LayoutStore(cache_dir, script.path) if cache_dir is not None else None,
+        jobs=jobs,
     )
     if memo is not None:
         memo.laid_out, memo.reused = list(laid.laid_out), list(laid.reused)
@@ -213,7 +212,7 @@ def build(script: ir.Script, theme: Theme, sink: Sink, opts: BuildOptions) -> Bu
         done = if_up_to_date(script, sink, opts, keys, out, cache_root)
         if done is not None:
             return done
-    laid = _layout(script, theme, sink, keep, opts.layout_memo, cache_root, keys)
+    laid = _layout(script, theme, sink, keep, opts.layout_memo, cache_root, keys, opts.workers)
     if laid is None or sink.has_errors():
         return None
     book = laid.book

@@ -345,13 +345,15 @@ def layout_memoized(
     memory: Memory | None = None,
     store: LayoutStore | None = None,
     layout: Callable[..., tuple[BookGeom, list[Diagnostic]]] | None = None,
+    jobs: int | None = None,
 ) -> MemoResult:
     """Lay out ``script``, taking every page laid out before from the same key
     (``keys``: :func:`page_keys`, computed when not given) from ``memory``
     (kept by the caller, updated to this book's pages) or ``store``; the other
     pages are laid out together, in one ``layout`` call (the same book a cold
     layout makes: pages are laid out independently); ``layout`` defaults to
-    :func:`~comicc.layout.layout_book`, loaded only when a page is laid out."""
+    :func:`~comicc.layout.layout_book`, loaded only when a page is laid out;
+    ``jobs`` caps its processes (``--jobs``)."""
     if keys is None:
         keys = page_keys(script, theme, page_format, keep)
     found: dict[int, tuple[PageGeom, list[Diagnostic]]] = {}
@@ -388,7 +390,7 @@ def layout_memoized(
             from comicc.layout import layout_book
 
             layout = layout_book
-        book, issues = layout(sub, theme, page_format, default_fontbook(), keep=keep)
+        book, issues = layout(sub, theme, page_format, default_fontbook(), keep=keep, jobs=jobs)
         per_page = _by_page(issues, [script.pages[i] for i in misses])
         if per_page is None:  # a warning of no page: given in the layout's order
             unplaced, per_page = issues, [[] for _ in misses]
