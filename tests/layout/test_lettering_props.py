@@ -262,7 +262,12 @@ def test_jobs_caps_the_layout_processes(monkeypatch):
     monkeypatch.setenv("COMICC_LAYOUT_JOBS", "2")
     forked = []
     real = engine._in_processes
-    monkeypatch.setattr(engine, "_in_processes", lambda *a: forked.append(a[2]) or real(*a))
+
+    def counted(job, chunks, jobs):
+        forked.append(jobs)
+        return real(job, chunks, jobs)
+
+    monkeypatch.setattr(engine, "_in_processes", counted)
     one = layout_book(sc, THEME, US, jobs=1)
     assert forked == []
     assert layout_book(sc, THEME, US, jobs=2) == one
