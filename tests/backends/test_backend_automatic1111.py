@@ -20,7 +20,8 @@ from werkzeug import Request, Response
 
 from comicc.backends import Rejected, Transient, Unavailable
 from comicc.backends.automatic1111 import Automatic1111Backend
-from comicc.paint import ArtCache, Painter, PaintJob, composite, plan_panel
+from comicc.paint import ArtCache, Painter, PaintJob, plan_panel
+from comicc.paint.composite import composite  # the package's name is the module once loaded
 from support.panels import make_panel, two_speaker_geom
 from support.servers import base_url, closed_port, keep_point, plan_for, running_server
 

@@ -31,7 +31,8 @@ from werkzeug import Request, Response
 from comicc.backends import Rejected, Transient, Unavailable
 from comicc.backends import comfyui_workflow as wf
 from comicc.backends.comfyui import DEFAULT_CHECKPOINT, ComfyUIBackend
-from comicc.paint import ArtCache, Painter, PaintJob, composite, plan_panel
+from comicc.paint import ArtCache, Painter, PaintJob, plan_panel
+from comicc.paint.composite import composite  # the package's name is the module once loaded
 from support import ROOT
 from support.panels import make_panel, two_speaker_geom
 from support.servers import (

@@ -11,7 +11,8 @@ from PIL import Image
 
 from comicc.backends import PaintRequest, RateLimited, Rejected, Transient, Unavailable, registry
 from comicc.backends.openai import OpenAIBackend
-from comicc.paint import ArtCache, Painter, PaintJob, composite, plan_panel
+from comicc.paint import ArtCache, Painter, PaintJob, plan_panel
+from comicc.paint.composite import composite  # the package's name is the module once loaded
 from support.fakes_stability_openai import KEY, PAINT_COLOR, FakeOpenAI, Reply, kept_intact
 from support.panels import make_panel, two_speaker_geom
 from support.servers import allow_local_key_hosts

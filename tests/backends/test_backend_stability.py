@@ -21,7 +21,8 @@ from comicc.backends import (
 )
 from comicc.backends.stability import StabilityBackend
 from comicc.backends.stability_inputs import SDXL_SIZES
-from comicc.paint import ArtCache, Painter, PaintJob, composite, plan_panel
+from comicc.paint import ArtCache, Painter, PaintJob, plan_panel
+from comicc.paint.composite import composite  # the package's name is the module once loaded
 from support.fakes_stability_openai import (
     KEY,
     PAINT_COLOR,

@@ -37,7 +37,8 @@ from comicc.backends import Lora, Reference, Rejected, Transient
 from comicc.backends.comfyui import ComfyUIBackend
 from comicc.backends.comfyui_watch import Watch
 from comicc.diagnostics import Sink
-from comicc.paint import ArtCache, Painter, PaintJob, composite
+from comicc.paint import ArtCache, Painter, PaintJob
+from comicc.paint.composite import composite  # the package's name is the module once loaded
 from comicc.pipeline import BuildOptions, build, check
 from support import ROOT
 from support.panels import make_panel, two_speaker_geom

@@ -11,7 +11,8 @@ from PIL import Image, ImageChops
 
 from comicc.backends import Capabilities, PaintResult
 from comicc.backends.automatic1111 import Automatic1111Backend
-from comicc.paint import composite, plan_panel
+from comicc.paint import plan_panel
+from comicc.paint.composite import composite  # the package's `composite` is the module once loaded
 from comicc.paint.finish import box_images
 from comicc.paint.mask import PAPER
 from comicc.paint.plan import request_size

@@ -2,7 +2,10 @@
 
 Each name is imported from its module when first used, so a build whose book
 is up to date (or a command that only reads the lock) never loads the
-compositing, the scheduler or the worker processes.
+compositing, the scheduler or the worker processes. A name that is also a
+module's (``composite``) is not offered here: once ``comicc.paint.composite``
+is loaded, the package's attribute of that name is the module; import it from
+its module.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from comicc.paint.cache import ArtCache, Lookup, default_cache_dir, entry_users
-    from comicc.paint.composite import Composited, CompositeReport, composite, decode
+    from comicc.paint.composite import Composited, CompositeReport, decode
     from comicc.paint.jobs import PaintJob, PaintOutcome
     from comicc.paint.lock import LockedPanel, LockFile, lock_path, read_lock, write_lock
     from comicc.paint.mask import build_init, build_mask
@@ -28,7 +31,6 @@ _HOME = {
     "entry_users": "cache",
     "Composited": "composite",
     "CompositeReport": "composite",
-    "composite": "composite",
     "decode": "composite",
     "PaintJob": "jobs",
     "PaintOutcome": "jobs",
@@ -63,7 +65,6 @@ __all__ = [
     "build_init",
     "build_mask",
     "character_inputs",
-    "composite",
     "decode",
     "default_cache_dir",
     "derive_seed",
