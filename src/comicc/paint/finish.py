@@ -12,7 +12,9 @@ process: :func:`paint_locally`, in processes started with
 from __future__ import annotations
 
 import signal
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
 
 from PIL import Image
 
@@ -37,12 +39,15 @@ class Painted:
 @dataclass(frozen=True)
 class CacheWrite:
     """Where painted art goes: the cache, the art's file extension, the backend's
-    name (recorded) and whether the service's own bytes are kept too."""
+    name (recorded), whether the service's own bytes are kept too, and more
+    metadata kept with the entry (the build's request record), written with it
+    in one go."""
 
     cache: ArtCache
     ext: str
     backend: str
     keep_raw: bool
+    extra: Mapping[str, Any] = field(default_factory=dict)
 
 
 def store(painted: Painted, plan: PanelPlan, to: CacheWrite) -> Painted:
@@ -65,6 +70,7 @@ def store(painted: Painted, plan: PanelPlan, to: CacheWrite) -> Painted:
             "request_size": list(plan.request_size),
             "returned_size": list(painted.report.returned_size),
             "changed_fraction": round(painted.report.changed_fraction, 4),
+            **to.extra,
         },
     )
     return Painted(painted.art, painted.report, painted.seed_used, None, stored=True)

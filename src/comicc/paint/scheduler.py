@@ -38,7 +38,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from comicc.backends import (
     Backend,
@@ -125,6 +125,7 @@ class Painter:
         workers: int | None = None,
         progress: bool | None = None,
         sleep: Callable[[float], None] | None = None,
+        record: Callable[[PaintJob, PanelPlan], Mapping[str, Any]] | None = None,
     ) -> None:
         self.backends = backends
         self.cache = cache
@@ -137,6 +138,9 @@ class Painter:
         # worker threads (which the interpreter joins at exit) stop promptly
         self.cancelled = threading.Event()
         self.sleep = sleep or self._sleep_unless_cancelled
+        # more metadata for the entry of each job painted (the build's request
+        # record), written with the art instead of rewriting it after
+        self.record = record
         # the longest Retry-After waited out (the user's setting, never the script's)
         self.gate = RateGate(self.cancelled, max_retry_wait())
         # the requests in flight: per endpoint (the backend's concurrency) and in all
@@ -272,6 +276,7 @@ class Painter:
         in_process = workers is not None and not backend.capabilities.needs_network
         # drawn before any slot is taken: a slot never waits on comicc's drawing
         request, drawn = (None, False) if in_process else self._request(backend, plan, workers)
+        to = self._cache_write(backend, job, plan)
 
         gated = backend.capabilities.needs_network
         limit = self.gate.limit
@@ -282,7 +287,7 @@ class Painter:
             nonlocal attempts
             if in_process:
                 attempts += 1
-                return self._paint_in_process(backend, plan)
+                return self._paint_in_process(backend, plan, to)
             assert request is not None
             if not gated:
                 attempts += 1
@@ -335,7 +340,7 @@ class Painter:
         if isinstance(answer, PaintResult):
             assert request is not None
             at_box = request if drawn else None
-            answer = self._finish(backend, answer, plan, at_box)
+            answer = self._finish(backend, answer, plan, at_box, to)
         if isinstance(answer, CompositeFailed):
             out.diagnostics.append(
                 failure(answer.error, backend, where, attempts, time.monotonic() - started, panel)
@@ -357,14 +362,16 @@ class Painter:
                 )
             )
         if not done.stored:
-            store(done, plan, self._cache_write(backend))
+            store(done, plan, to)
         out.art = done.art
 
-    def _cache_write(self, backend: Backend) -> CacheWrite:
-        """Where ``backend``'s art goes (its own bytes too for a network or paid one)."""
+    def _cache_write(self, backend: Backend, job: PaintJob, plan: PanelPlan) -> CacheWrite:
+        """Where ``backend``'s art for ``job`` goes (its own bytes too for a network
+        or paid one; the record, if the build keeps one)."""
         caps = backend.capabilities
         keep_raw = caps.needs_network or (caps.cost_per_image or 0) > 0
-        return CacheWrite(self.cache, self.ext, backend.name, keep_raw)
+        extra = dict(self.record(job, plan)) if self.record is not None else {}
+        return CacheWrite(self.cache, self.ext, backend.name, keep_raw, extra)
 
     def _request(
         self, backend: Backend, plan: PanelPlan, workers: WorkerPool | None
@@ -393,6 +400,7 @@ class Painter:
         answer: PaintResult,
         plan: PanelPlan,
         request: PaintRequest | None,
+        to: CacheWrite,
     ) -> Painted | CompositeFailed:
         """``answer`` composited, encoded and stored in a worker process when they
         are up and it is encoded bytes; else composited and encoded here (with
@@ -409,19 +417,20 @@ class Painter:
                     answer.seed_used,
                     self.image_format,
                     self.quality,
-                    self._cache_write(backend),
+                    to,
                 )
         try:
             return finish(answer, plan, box_images(plan, request), self.image_format, self.quality)
         except BackendError as e:
             return CompositeFailed(e)
 
-    def _paint_in_process(self, backend: Backend, plan: PanelPlan) -> Painted | CompositeFailed:
+    def _paint_in_process(
+        self, backend: Backend, plan: PanelPlan, to: CacheWrite
+    ) -> Painted | CompositeFailed:
         """:func:`paint_locally` in a worker process (in this thread if the pool broke)."""
         pool = self._processes
         if pool is not None:
             try:
-                to = self._cache_write(backend)
                 return pool.run(paint_locally, backend, plan, self.image_format, self.quality, to)
             except WorkersGone:
                 if self.cancelled.is_set():

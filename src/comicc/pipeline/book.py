@@ -46,6 +46,7 @@ from comicc.pipeline.layoutcache import (
     page_keys,
 )
 from comicc.pipeline.options import CBZ_MAX_DPI, BuildOptions, BuildResult, LayoutMemo, Repaint
+from comicc.pipeline.records import record_requests, recorder
 from comicc.pipeline.stamp import (
     forget_stamp,
     record_stamp,
@@ -248,11 +249,12 @@ def build(script: ir.Script, theme: Theme, sink: Sink, opts: BuildOptions) -> Bu
         quality=opts.quality,
         workers=opts.workers,
         progress=opts.progress,
+        record=recorder(backends),
     )
     outcomes = painter.paint(jobs)
     for o in outcomes:
         sink.extend(o.diagnostics)
-    _record_requests(outcomes, backends, cache)
+    record_requests(outcomes, backends, cache)
     if sink.has_errors():
         return None
     by_panel: dict[str, dict[int, PaintOutcome]] = {}
@@ -388,25 +390,6 @@ def _within_budget(plan: BookPlan, script: ir.Script, opts: BuildOptions, sink: 
             ],
         )
     return not over
-
-
-def _record_requests(
-    outcomes: list[PaintOutcome], backends: dict[str, Backend], cache: ArtCache
-) -> None:
-    """Keep in each cache entry's metadata the request that made it (see
-    :func:`comicc.pipeline.reasons.request_record`), so a later plan can say why a
-    panel repaints; entries cached by an older comicc get it too."""
-    from comicc.pipeline.reasons import RECORD, request_record
-
-    for o in outcomes:
-        if o.plan is None or o.art is None:
-            continue
-        meta = cache.meta(o.plan.cache_key)
-        if meta is None or (o.from_cache and RECORD in meta):
-            continue
-        caps = backends[o.job.panel.settings.backend].capabilities
-        record = request_record(o.plan, o.job.panel, o.job.geom, caps)
-        cache.add_meta(o.plan.cache_key, {RECORD: record})
 
 
 def _write(
