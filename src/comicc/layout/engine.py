@@ -17,6 +17,7 @@ warning diagnostics at the balloon's line:
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 import pickle
@@ -72,7 +73,30 @@ def layout_book(
     or any :class:`~comicc.layout.measure.Measurer` (``None``: the default).
     ``keep``: balloon id -> body size from the last build (the lock file); a
     balloon whose text still fits keeps that size (see text.fit_variants).
-    ``jobs``: at most this many processes (``--jobs``; ``None``: one per core)."""
+    ``jobs``: at most this many processes (``--jobs``; ``None``: one per core).
+
+    The cyclic garbage collector is off meanwhile (forked workers inherit that): the
+    search allocates millions of short-lived tuples, all freed by reference counting
+    (the layout makes no reference cycles: ``tests/layout/test_layout_gc.py``), and
+    the collector's passes over them and over the whole heap (the script, the pages
+    done, the workers' pages unpickled) cost about a tenth of the layout's CPU."""
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return _layout_book(script, theme, page_format, fonts, keep, jobs)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _layout_book(
+    script: ir.Script,
+    theme: Theme,
+    page_format: PageFormat,
+    fonts: FontBook | Measurer | None,
+    keep: Sizes | None,
+    jobs: int | None,
+) -> tuple[BookGeom, list[Diagnostic]]:
     m = as_measurer(fonts)
     reading = script.reading if script.reading in ("ltr", "rtl") else "ltr"
     tuning = PlacementTuning.from_theme(theme)

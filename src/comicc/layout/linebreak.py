@@ -192,7 +192,7 @@ def words_of(balloon: ir.Balloon, st: TextStyle, m: Measurer) -> tuple[list[Word
             chunks = _chunks(pieces, MAX_WORD_CHARS)
             for k, chunk in enumerate(chunks):
                 pieces = chunk
-                flush(True if k < len(chunks) - 1 else glue_after)
+                flush(True if k < len(chunks) - 1 else glue_after)  # noqa: F821 (del below)
             return
         if pieces:
             segs: list[Seg] = []
@@ -227,6 +227,7 @@ def words_of(balloon: ir.Balloon, st: TextStyle, m: Measurer) -> tuple[list[Word
                 else:
                     pieces.append((ch, run.emphasis))
     flush(False)
+    del flush  # it holds itself (its closure): a cycle the collector would have to free
     if words:
         words[0] = Word(words[0].segs, words[0].width, False)
     return words, tuple(missing)

@@ -201,9 +201,10 @@ def _search(
         for cand in pool[: ctx.tuning.branch]:
             if acc + cand.cost >= best_cost:
                 break
-            rec(k + 1, _apply(state, balloon, cand), acc + cand.cost)
+            rec(k + 1, _apply(state, balloon, cand), acc + cand.cost)  # noqa: F821 (del below)
 
     rec(0, [], 0.0)
+    del rec  # ``rec`` holds itself (its closure): a cycle the collector would have to free
     k, state = first[-1]
     return best, k, state
 
