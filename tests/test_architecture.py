@@ -94,6 +94,7 @@ def test_no_top_level_module_that_belongs_in_a_stage():
         "diagnostics.py",
         "files.py",
         "images.py",
+        "lazy.py",
         "resources.py",
         "source.py",
         "units.py",

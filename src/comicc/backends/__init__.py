@@ -7,8 +7,9 @@ does not load the price table, the key store or Pillow with them.
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING
+
+from comicc.lazy import lazy_names
 
 if TYPE_CHECKING:
     from comicc.backends.base import (
@@ -117,10 +118,4 @@ __all__ = [
     "unregister",
 ]
 
-
-def __getattr__(name: str) -> object:
-    if name not in _HOME:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{_HOME[name]}"), name)
-    globals()[name] = value  # looked up once
-    return value
+__getattr__, __dir__ = lazy_names(__name__, _HOME)

@@ -7,8 +7,9 @@ never loads what only ``build`` needs (reportlab, the painting stages).
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING
+
+from comicc.lazy import lazy_names
 
 if TYPE_CHECKING:
     from comicc.commands.backends import cmd_backends
@@ -99,9 +100,4 @@ __all__ = [
     "cmd_watch",
 ]
 
-
-def __getattr__(name: str) -> object:
-    if name not in _HOME:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    module, attr = _HOME[name]
-    return getattr(importlib.import_module(f"{__name__}.{module}"), attr)
+__getattr__, __dir__ = lazy_names(__name__, _HOME)

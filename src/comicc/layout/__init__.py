@@ -7,8 +7,9 @@ line breaker or the theme-dependent text fitting.
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING
+
+from comicc.lazy import lazy_names
 
 if TYPE_CHECKING:
     from comicc.layout.engine import layout_book
@@ -81,14 +82,4 @@ __all__ = [
     "to_json",
 ]
 
-
-def __getattr__(name: str) -> object:
-    if name not in _HOME:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{_HOME[name]}"), name)
-    globals()[name] = value  # the next lookup is a plain attribute
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(__all__)
+__getattr__, __dir__ = lazy_names(__name__, _HOME)

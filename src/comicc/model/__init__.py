@@ -3,9 +3,9 @@
 ``PromptEnvironment`` (the jinja2 sandbox) is loaded when first asked for:
 checking a script whose theme's templates are simple never loads jinja2."""
 
-import importlib
 from typing import TYPE_CHECKING
 
+from comicc.lazy import lazy_names
 from comicc.model import ir
 from comicc.model.header import XML_FORBIDDEN
 from comicc.model.lower import lower
@@ -38,8 +38,6 @@ __all__ = [
     "parse_simple",
 ]
 
+_HOME = {"PromptEnvironment": "sandbox"}  # jinja2: loaded when asked for
 
-def __getattr__(name: str) -> object:
-    if name == "PromptEnvironment":
-        return importlib.import_module("comicc.model.sandbox").PromptEnvironment
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__, __dir__ = lazy_names(__name__, _HOME)

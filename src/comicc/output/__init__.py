@@ -6,8 +6,9 @@ the CBZ writer or the Pillow page renderer, nor a PNG build reportlab.
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING
+
+from comicc.lazy import lazy_names
 
 if TYPE_CHECKING:
     from comicc.output.cbz import comic_info_xml, write_cbz
@@ -52,8 +53,4 @@ __all__ = [
     "write_png_pages",
 ]
 
-
-def __getattr__(name: str) -> object:
-    if name not in _HOME:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(f"{__name__}.{_HOME[name]}"), name)
+__getattr__, __dir__ = lazy_names(__name__, _HOME)

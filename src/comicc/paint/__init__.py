@@ -10,8 +10,9 @@ its module.
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING
+
+from comicc.lazy import lazy_names
 
 if TYPE_CHECKING:
     from comicc.paint.cache import ArtCache, Lookup, default_cache_dir, entry_users
@@ -76,14 +77,4 @@ __all__ = [
     "write_lock",
 ]
 
-
-def __getattr__(name: str) -> object:
-    if name not in _HOME:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{_HOME[name]}"), name)
-    globals()[name] = value  # the next lookup is a plain attribute
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(__all__)
+__getattr__, __dir__ = lazy_names(__name__, _HOME)
