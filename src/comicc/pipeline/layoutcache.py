@@ -77,17 +77,22 @@ def code_digest() -> str:
     """SHA-256 of comicc's version, :data:`FORMAT_VERSION` and the source of
     the modules a page's geometry comes from (read once per process)."""
     h = hashlib.sha256(f"{comicc.__version__}:{FORMAT_VERSION}".encode())
+    hash_code(h, _CODE)
+    return h.hexdigest()
+
+
+def hash_code(h: hashlib._Hash, parts: tuple[str, ...]) -> None:
+    """Feed ``h`` the path and source of each of comicc's modules under ``parts``
+    (packages or files, relative to the ``comicc`` package), in a fixed order."""
     root = Path(comicc.__file__).parent
-    for part in _CODE:
+    for part in parts:
         path = root / part
-        files = sorted(path.rglob("*.py")) if path.is_dir() else [path]
-        for f in files:
+        for f in sorted(path.rglob("*.py")) if path.is_dir() else [path]:
             h.update(str(f.relative_to(root)).encode() + b"\0")
             try:
                 h.update(f.read_bytes())
             except OSError:
                 h.update(b"?")
-    return h.hexdigest()
 
 
 def font_environment() -> str:

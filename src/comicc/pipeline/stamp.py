@@ -24,7 +24,7 @@ from typing import Any
 
 import comicc
 from comicc.files import read_trusted
-from comicc.pipeline.layoutcache import write_entry
+from comicc.pipeline.layoutcache import hash_code, write_entry
 from comicc.pipeline.layoutcodec import digest
 
 VERSION = 1
@@ -44,15 +44,7 @@ def output_code_digest() -> str:
     h = hashlib.sha256(
         f"{comicc.__version__}:{VERSION}:{reportlab.Version}:{PIL.__version__}".encode()
     )
-    root = Path(comicc.__file__).parent
-    for part in _CODE:
-        path = root / part
-        for f in sorted(path.rglob("*.py")) if path.is_dir() else [path]:
-            h.update(str(f.relative_to(root)).encode() + b"\0")
-            try:
-                h.update(f.read_bytes())
-            except OSError:
-                h.update(b"?")
+    hash_code(h, _CODE)
     return h.hexdigest()
 
 
