@@ -1,12 +1,12 @@
 """Benchmark: `comicc layout --json` of a 48-page noir book vs scenet 0.11 writing its SVG.
 
-    .venv/bin/python bench/bench_scenet.py [--pages 48] [--runs 3]
+    .venv/bin/python bench/bench_scenet.py [--pages 48] [--runs 3] [--cold]
         [--scenet /tmp/scenet-venv/bin/scenet] [--against OTHER_SRC] [--keep DIR]
 
 The book is ``examples/long-night.comic`` (the noir example: 7 pages, one of
 them a spread) with its pages repeated, renumbered, until it has ``--pages``
 pages: 48 by default, 176 panels, 328 lettering items (neither tool reuses the
-layout of a repeated page: each page is laid out afresh). The same book is translated into
+layout of a repeated page within a run). The same book is translated into
 scenet's comic-script format (scenet 0.11 reads Dark Horse-style scripts with
 a YAML front matter; :func:`scenet_script`): the same pages, panels,
 descriptions and lettering items in the same order, each speaker cast with one
@@ -20,10 +20,16 @@ a panel with no cast).
 
 Each run times both whole processes, interleaved (comicc, scenet, comicc,
 scenet, ...), so both see the same load; it prints each time, the best of
-each and the ratio scenet ÷ comicc. ``--against DIR`` also times comicc with
+each and the ratio scenet ÷ comicc. comicc runs as a user runs it again: with
+the caches a first, untimed run left (the layout memo in ``.comicc-cache``
+beside the book, so its pages are read back, not laid out; the parse and font
+caches in ``$XDG_CACHE_HOME``): "warm". ``--cold`` also times, in the same
+interleaving, comicc with every cache empty (a fresh ``XDG_CACHE_HOME`` and
+``COMICC_CACHE`` each run: every page laid out, the script parsed, the fonts
+read) and prints both ratios. ``--against DIR`` also times comicc with
 ``PYTHONPATH=DIR`` (the ``src`` folder of another checkout: the code before a
-change) in the same interleaving. scenet needs Python >= 3.12, so it runs from
-its own venv:
+change) in the same interleaving (and cold with ``--cold``). scenet needs
+Python >= 3.12, so it runs from its own venv:
 
     /root/.pyenv/versions/3.12.1/bin/python3.12 -m venv /tmp/scenet-venv
     /tmp/scenet-venv/bin/pip install 'scenet==0.11.*'
@@ -205,6 +211,12 @@ def _time(cmd: list[str], env: dict[str, str] | None = None) -> float:
     return dt
 
 
+def _time_cold(cmd: list[str], env: dict[str, str]) -> float:
+    """``cmd`` timed with every cache of comicc empty (fresh folders, removed after)."""
+    with tempfile.TemporaryDirectory(prefix="bench-cold-") as tmp:
+        return _time(cmd, dict(env, XDG_CACHE_HOME=f"{tmp}/xdg", COMICC_CACHE=f"{tmp}/comicc"))
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--pages", type=int, default=48)
@@ -212,6 +224,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--scenet", default=SCENET)
     ap.add_argument("--against", metavar="SRC", help="also time comicc from this src folder")
     ap.add_argument("--keep", metavar="DIR", help="write the two books into DIR and keep them")
+    ap.add_argument("--cold", action="store_true", help="also time comicc with empty caches")
     args = ap.parse_args(argv)
     work = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="bench-scenet-"))
     work.mkdir(parents=True, exist_ok=True)
@@ -238,13 +251,19 @@ def main(argv: list[str] | None = None) -> int:
         if env is not None and args.runs > 0:
             _time(comicc, env)
     scenet = [args.scenet, "build", str(script), "-o", str(svg), "--quiet"]
-    times: dict[str, list[float]] = {"comicc": [], "before": [], "scenet": []}
+    kinds = [  # what is timed each run, in this order: name, environment, with empty caches
+        ("comicc", env_new, False),
+        ("comicc before", env_old, False),
+        ("comicc cold", env_new, True),
+        ("comicc before cold", env_old, True),
+    ]
+    names = [k for k, env, cold in kinds if env is not None and (args.cold or not cold)]
+    times: dict[str, list[float]] = {k: [] for k in [*names, "scenet"]}
     for run in range(1, args.runs + 1):
-        times["comicc"].append(_time(comicc, env_new))
-        line = f"run {run}: comicc {times['comicc'][-1]:.2f} s"
-        if env_old is not None:
-            times["before"].append(_time(comicc, env_old))
-            line += f", comicc before {times['before'][-1]:.2f} s"
+        for name, env, cold in kinds:
+            if name in names and env is not None:
+                times[name].append(_time_cold(comicc, env) if cold else _time(comicc, env))
+        line = f"run {run}: " + ", ".join(f"{k} {times[k][-1]:.2f} s" for k in names if times[k])
         if have:
             if svg.exists():
                 shutil.rmtree(svg)
@@ -255,17 +274,14 @@ def main(argv: list[str] | None = None) -> int:
     best = {k: min(v) for k, v in times.items() if v}
     if not best:
         return 0
-    summary = f"best: comicc {best['comicc']:.2f} s"
-    if "before" in best:
-        summary += f", comicc before {best['before']:.2f} s"
+    summary = "best: " + ", ".join(f"{k} {v:.2f} s" for k, v in best.items() if k != "scenet")
     if "scenet" in best:
         written = len(list(svg.glob("*.svg")))
-        summary += (
-            f", scenet {best['scenet']:.2f} s ({written} SVG files): "
-            f"comicc is {best['scenet'] / best['comicc']:.1f}x faster"
-        )
-        if "before" in best:
-            summary += f" (before: {best['scenet'] / best['before']:.1f}x)"
+        summary += f", scenet {best['scenet']:.2f} s ({written} SVG files)"
+        for k in names:
+            if k in best:
+                warm = "" if k.endswith("cold") else " (warm)"
+                summary += f"\n  {k}{warm} is {best['scenet'] / best[k]:.1f}x faster than scenet"
     else:
         summary += f"; scenet not found at {args.scenet}: comparison skipped"
     print(summary)

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import io
-import json
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,7 +13,8 @@ from comicc.commands.check import check_script
 from comicc.commands.report import EXIT_ERRORS, EXIT_OK, print_diagnostics
 from comicc.diagnostics import Sink
 from comicc.files import FileRefused, describe_os_error, write_file_set
-from comicc.layout import BookGeom, to_json
+from comicc.layout import BookGeom, json_text, to_json
+from comicc.paint import default_cache_dir
 from comicc.pipeline import layout, locked_sizes
 
 
@@ -29,22 +30,38 @@ def _wireframes(book: BookGeom, dpi: int) -> Iterator[tuple[str, bytes]]:
         yield f"page-{i:03d}.png", buf.getvalue()
 
 
+def _json(book: BookGeom) -> str:
+    """The geometry's JSON text (:func:`~comicc.layout.json_text`, the bytes of
+    ``json.dumps(..., indent=1)``), made with the cyclic garbage collector off,
+    as pages are laid out: tens of thousands of dicts and lists, no cycle."""
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return json_text(to_json(book))
+    finally:
+        if collecting:
+            gc.enable()
+
+
 def cmd_layout(args: argparse.Namespace) -> int:
     """Lay out ``args.file`` (keeping the lock file's balloon sizes, as a build
     would): ``--json`` prints the geometry (also the default), ``--png DIR``
-    writes ``page-001.png``... wireframes."""
+    writes ``page-001.png``... wireframes. Pages come from, and go to, the
+    layout memo a build of the script uses (in its cache folder): a page laid
+    out before from the same things is not laid out again, and the geometry is
+    the same bytes either way."""
     sink = Sink()
     res, sources = check_script(args.file, sink, allow_paths=args.allow_path)
-    book = (
-        layout(res.script, res.theme, sink, keep=locked_sizes(res.script, sink, "laying out"))
-        if res is not None
-        else None
-    )
+    book = None
+    if res is not None:
+        script = res.script
+        keep = locked_sizes(script, sink, "laying out")
+        book = layout(script, res.theme, sink, keep=keep, cache_dir=default_cache_dir(script.path))
     print_diagnostics(sink, args, sources)
     if book is None or sink.has_errors(strict=args.strict):
         return EXIT_ERRORS
     if args.json or not args.png:
-        sys.stdout.write(json.dumps(to_json(book), indent=1) + "\n")
+        sys.stdout.write(_json(book) + "\n")
     if args.png:
         from comicc.output import PAGE_NAMES
 

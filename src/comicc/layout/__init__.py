@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     )
     from comicc.layout.grid import MIN_PANEL_SIDE, layout_page
     from comicc.layout.measure import Measurer, as_measurer
-    from comicc.layout.serialize import page_json, to_json
+    from comicc.layout.serialize import json_text, page_json, to_json
 
 # name -> the module defining it
 _HOME = {
@@ -54,6 +54,7 @@ _HOME = {
     "layout_page": "grid",
     "Measurer": "measure",
     "as_measurer": "measure",
+    "json_text": "serialize",
     "page_json": "serialize",
     "to_json": "serialize",
 }
@@ -76,6 +77,7 @@ __all__ = [
     "Transform",
     "VectorPath",
     "as_measurer",
+    "json_text",
     "layout_book",
     "layout_page",
     "page_json",

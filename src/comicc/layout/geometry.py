@@ -126,12 +126,15 @@ class VectorPath:
             if c.op == "M":
                 if cur and len(cur) > 1:
                     out.append(Polyline(cur, False))
-                last = pts(c)[0]
+                # pts(c)[0] (its first point, mapped), without the list of all of them
+                q = c.pts
+                last = (q[0], q[1]) if transform is None else transform(q[0], q[1])
                 cur = [last]
             elif c.op == "L":
                 if cur is None:
                     cur = [last]
-                last = pts(c)[0]
+                q = c.pts
+                last = (q[0], q[1]) if transform is None else transform(q[0], q[1])
                 cur.append(last)
             elif c.op == "C":
                 if cur is None:

@@ -115,10 +115,19 @@ class _Ellipse:
         return self.ts[i - 1] + f * (self.ts[i] - self.ts[i - 1])
 
     def at(self, s: float, out: float = 0.0) -> Point:
-        """The point at arc length ``s``, pushed ``out`` along the outward normal."""
-        t = self.param(s)
-        p, nrm = self.point(t), self.normal(t)
-        return (p[0] + nrm[0] * out, p[1] + nrm[1] * out)
+        """The point at arc length ``s``, pushed ``out`` along the outward normal
+        (:meth:`param`, :meth:`point` and :meth:`normal` inlined, the same
+        arithmetic: the outlines' hot part)."""
+        cum, ts, a, b = self.cum, self.ts, self.a, self.b
+        s %= self.length
+        i = max(1, bisect_left(cum, s))
+        s0, s1 = cum[i - 1], cum[i]
+        f = (s - s0) / (s1 - s0) if s1 > s0 else 0.0
+        t = ts[i - 1] + f * (ts[i] - ts[i - 1])
+        c, sn = math.cos(t), math.sin(t)
+        nx, ny = c / a, sn / b
+        m = math.hypot(nx, ny)
+        return (a * c + nx / m * out, b * sn + ny / m * out)
 
 
 def _stations(

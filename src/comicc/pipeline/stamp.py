@@ -24,7 +24,8 @@ from typing import Any
 
 import comicc
 from comicc.files import read_trusted
-from comicc.pipeline.layoutcache import hash_code, write_entry
+from comicc.pipeline.codehash import hash_code
+from comicc.pipeline.layoutcache import write_entry
 from comicc.pipeline.layoutcodec import digest
 
 VERSION = 1
