@@ -6,8 +6,10 @@
 Prints the best-of-N wall time of each stage in this process (parse without
 and with the parse cache, parse + check, loading the grammar built or from
 its cache), then of the whole
-process: `comicc check` of the script written to a file, and of a one-line
-script (imports and start-up alone), each a fresh Python process.
+process: `comicc check` of the script written to a file (unchanged with the
+user cache warm, after a one-line edit to one page, and with an empty parse
+cache), and of a one-line script (imports and start-up alone), each a fresh
+Python process, wall and CPU time.
 `--against DIR` runs the same commands with `PYTHONPATH=DIR` too (the `src`
 folder of another checkout: the code before a change), interleaved run by run
 so both see the same load, and prints the ratio. `--earley` also times Lark's
@@ -18,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -71,11 +74,12 @@ def generate(lines: int) -> str:
     return "".join(out)
 
 
-def run_check(script: Path, src_dir: str | None) -> float:
-    """Wall seconds of one `python -m comicc check SCRIPT` (must exit 0)."""
-    env = dict(os.environ)
+def run_check(script: Path, src_dir: str | None, env: dict[str, str]) -> tuple[float, float]:
+    """Wall and CPU seconds of one `python -m comicc check SCRIPT` (must exit 0)."""
+    env = dict(env)
     if src_dir:
         env["PYTHONPATH"] = src_dir
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t = time.perf_counter()
     res = subprocess.run(
         [sys.executable, "-m", "comicc", "check", str(script)],
@@ -85,33 +89,78 @@ def run_check(script: Path, src_dir: str | None) -> float:
         text=True,
     )
     took = time.perf_counter() - t
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     assert res.returncode == 0, res.stderr[-500:]
-    return took
+    cpu = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
+    return took, cpu
+
+
+def edit_one_line(script: Path, n: int) -> None:
+    """Change one word of one description line in the middle page of ``script``."""
+    text = script.read_text(encoding="utf-8")
+    page = text.index(f"\nPAGE {max(1, text.count(chr(10) + 'PAGE ') // 2)}\n")
+    at = text.index("Wide shot of ", page) + len("Wide shot of ")
+    end = text.index(".", at)
+    script.write_text(text[:at] + f"kitchen {n % 2}" + text[end:], encoding="utf-8")
 
 
 def whole_process(text: str, repeat: int, against: str | None) -> None:
-    """`comicc check` as a user runs it, fresh processes, interleaved with `against`."""
+    """`comicc check` as a user runs it, fresh processes, interleaved with `against`.
+
+    The user cache is a folder of its own (``XDG_CACHE_HOME``), warmed up by a
+    first run: ``warm`` checks the script unchanged, ``edit`` after one line of
+    one page changed (each run another edit), ``cold`` with an empty parse
+    cache (and check memo) each run. Python writes its bytecode as an install
+    does (``PYTHONDONTWRITEBYTECODE`` is dropped)."""
     with tempfile.TemporaryDirectory() as tmp:
         big = Path(tmp) / "bench.comic"
         big.write_text(text, encoding="utf-8")
         small = Path(tmp) / "one.comic"
         small.write_text("title: One\n\nPAGE 1\n\nPANEL 1\nA room.\n", encoding="utf-8")
+        env = {k: v for k, v in os.environ.items() if not k.startswith("COMICC_")}
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
+        env["XDG_CACHE_HOME"] = str(Path(tmp) / "cache")
         variants = [("this checkout", None)] + ([("--against", against)] if against else [])
-        for name, script in (("check 10k lines", big), ("check 6 lines", small)):
-            times: dict[str, list[float]] = {v: [] for v, _ in variants}
-            for _v, src_dir in variants:  # warm up: page cache, grammar cache
-                run_check(script, src_dir)
+        cases = (
+            ("check 10k warm", big, "warm"),
+            ("check 10k edit", big, "edit"),
+            ("check 10k cold", big, "cold"),
+            ("check 6 lines", small, "warm"),
+        )
+        edits = 0
+        for name, script, how in cases:
+            times: dict[str, list[tuple[float, float]]] = {v: [] for v, _ in variants}
+            for _v, src_dir in variants:  # warm up: bytecode, font cache, grammar, pages
+                run_check(script, src_dir, env)
             for _ in range(repeat):
                 for v, src_dir in variants:
-                    times[v].append(run_check(script, src_dir))
+                    run_env = env
+                    if how == "edit":
+                        edits += 1
+                        edit_one_line(script, edits)
+                    elif how == "cold":
+                        empty = tempfile.mkdtemp(dir=tmp, prefix="parse-")
+                        run_env = {**env, "COMICC_PARSE_CACHE": empty}
+                    times[v].append(run_check(script, src_dir, run_env))
             for v, _ in variants:
-                b, m = min(times[v]), statistics.median(times[v])
-                print(f"{name:16s} {v:14s} best {b * 1000:6.0f} ms   median {m * 1000:6.0f} ms")
-            if against:
-                ratio = statistics.median(times["--against"]) / statistics.median(
-                    times["this checkout"]
+                walls = [w for w, _ in times[v]]
+                cpus = [c for _, c in times[v]]
+                print(
+                    f"{name:16s} {v:14s} best {min(walls) * 1000:6.0f} ms   median "
+                    f"{statistics.median(walls) * 1000:6.0f} ms   cpu best "
+                    f"{min(cpus) * 1000:6.0f} ms   median {statistics.median(cpus) * 1000:6.0f} ms"
                 )
-                print(f"{name:16s} median ratio --against / this checkout: {ratio:.2f}x")
+            if against:
+                ratio = statistics.median(w for w, _ in times["--against"]) / statistics.median(
+                    w for w, _ in times["this checkout"]
+                )
+                cpu_ratio = statistics.median(c for _, c in times["--against"]) / statistics.median(
+                    c for _, c in times["this checkout"]
+                )
+                print(
+                    f"{name:16s} median ratio --against / this checkout: wall {ratio:.2f}x, "
+                    f"cpu {cpu_ratio:.2f}x"
+                )
 
 
 def best(fn, repeat):

@@ -9,7 +9,6 @@ line each, for editors) and ``json`` (for tools).
 
 from __future__ import annotations
 
-import difflib
 import json
 import os
 import re
@@ -161,6 +160,8 @@ def did_you_mean(
     """Closest candidates to ``word`` (case-insensitive), best first."""
     cands = list(dict.fromkeys(candidates))
     lowered = {c.lower(): c for c in cands}
+    import difflib  # loaded by the first suggestion: a clean script asks for none
+
     hits = difflib.get_close_matches(word.lower(), list(lowered), n=n, cutoff=cutoff)
     return [lowered[h] for h in hits]
 

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 MAX_SOURCE_BYTES = 8 * 1024 * 1024  # the largest script comicc reads (8 MiB)
+_SET = object.__setattr__  # how a frozen dataclass sets its fields
 
 
 class InputRefused(Exception):
@@ -70,7 +71,7 @@ def read_capped(path: str | Path, limit: int) -> bytes:
     return b"".join(chunks)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, init=False)
 class Span:
     """A half-open character range ``[start, end)`` in the file ``path``.
 
@@ -87,6 +88,27 @@ class Span:
     col: int
     end_line: int
     end_col: int
+
+    def __init__(
+        self,
+        path: str,
+        start: int,
+        end: int,
+        line: int,
+        col: int,
+        end_line: int,
+        end_col: int,
+    ) -> None:
+        # the dataclass's own __init__, with `object.__setattr__` looked up once:
+        # a script's parse makes tens of thousands of spans
+        put = _SET
+        put(self, "path", path)
+        put(self, "start", start)
+        put(self, "end", end)
+        put(self, "line", line)
+        put(self, "col", col)
+        put(self, "end_line", end_line)
+        put(self, "end_col", end_col)
 
     def __str__(self) -> str:
         return f"{self.path}:{self.line}:{self.col}"

@@ -174,3 +174,30 @@ def test_builds_with_nothing_to_lay_out_or_decode_load_neither(tmp_path: Path) -
         "comicc.paint.composite",
     ]
     assert [m for m in not_needed if _loaded(done, m)] == []
+
+
+def test_a_script_in_the_check_memo_loads_no_parser_nor_layout(tmp_path: Path) -> None:
+    """Checked again, a long script's pages come from the check memo: no Lark,
+    no page geometry (the layout package), nothing written; after an edit to one page's
+    text, that page is parsed again (Lark) but its geometry, which the edit
+    did not change, is still not worked out again."""
+    pages = "".join(
+        f"PAGE {n}\nlayout: 1/2\n\nPANEL 1\nA kitchen.\nHAMMY: *Cheese!*\n\n"
+        "PANEL 2\nThe fridge.\n\nPANEL 3\nThe door.\n\n"
+        for n in range(1, 60)
+    )
+    path = tmp_path / "long.comic"
+    path.write_text("title: Long\n\n" + pages, encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("COMICC_")}
+    env["XDG_CACHE_HOME"] = str(tmp_path / "cache")
+    code, cold = _run(["check", str(path)], tmp_path, env)
+    assert code == 0 and _loaded(cold, "comicc.layout.grid")
+    code, warm = _run(["check", str(path)], tmp_path, env)
+    assert code == 0
+    # nothing parsed, laid out, suggested or written (a temp file's name loads socket)
+    unused = ("lark", "comicc.layout", "comicc.syntax.lines", "difflib", "socket")
+    assert [m for m in unused if _loaded(warm, m)] == []
+    path.write_text(path.read_text(encoding="utf-8").replace("The fridge.", "A fridge.", 1))
+    code, edited = _run(["check", str(path)], tmp_path, env)
+    assert code == 0 and _loaded(edited, "lark")
+    assert not _loaded(edited, "comicc.layout")

@@ -18,6 +18,7 @@ from comicc.commands.report import (
 from comicc.diagnostics import Sink
 from comicc.model import ir
 from comicc.pipeline import check
+from comicc.pipeline.checkmemo import check_memoized
 from comicc.source import MAX_SOURCE_BYTES, InputRefused, SourceFile, read_capped
 from comicc.theme import Theme
 
@@ -65,9 +66,9 @@ def cmd_check(args: argparse.Namespace) -> int:
     sources: Sources = {}
     allow = tuple(getattr(args, "allow_path", None) or ())
     for path in args.files:
-        res = check(path, sink, allow_paths=allow)
-        if res is not None:
-            sources.update(res.sources)
+        checked = check_memoized(path, sink, allow_paths=allow)
+        if checked is not None:
+            sources.update(checked)
         else:
             add_source(sources, path)
     print_diagnostics(sink, args, sources)

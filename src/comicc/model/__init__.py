@@ -7,8 +7,9 @@ from typing import TYPE_CHECKING
 
 from comicc.lazy import lazy_names
 from comicc.model import ir
+from comicc.model.checks import check_page_numbering, check_page_numbers, check_page_words
 from comicc.model.header import XML_FORBIDDEN
-from comicc.model.lower import lower
+from comicc.model.lower import Lowerer, lower
 from comicc.model.paths import expand_home, is_theme_path, path_within, script_path
 from comicc.model.prompt import PromptTemplates, TemplateProblem, compile_template, render_capped
 from comicc.model.resolve import Context
@@ -24,6 +25,10 @@ __all__ = [
     "XML_FORBIDDEN",
     "PromptEnvironment",
     "Context",
+    "Lowerer",
+    "check_page_numbering",
+    "check_page_numbers",
+    "check_page_words",
     "PromptTemplates",
     "TemplateProblem",
     "compile_template",

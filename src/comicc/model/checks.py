@@ -4,7 +4,7 @@ lints for prose lines that were probably meant as something else."""
 from __future__ import annotations
 
 import re
-from collections.abc import Set
+from collections.abc import Callable, Sequence, Set
 
 from comicc.diagnostics import Label, Sink
 from comicc.model import ir
@@ -55,10 +55,22 @@ def check_not_empty(tree: ast.Script, path: str, sink: Sink) -> bool:
 
 
 def check_numbering(tree: ast.Script, src: SourceFile, sink: Sink) -> None:
+    """Page, panel and lettering numbers of every page, in order."""
+    pages = tree.pages
+    check_page_numbers(
+        [page.head for page in pages], sink, lambda i: check_page_numbering(pages[i], sink)
+    )
+
+
+def check_page_numbers(
+    heads: Sequence[ast.PageHead], sink: Sink, each: Callable[[int], None]
+) -> None:
+    """The page numbers of ``heads`` (one page after the other), calling
+    ``each(i)`` after the page ``i``'s own to report what is inside that page
+    (:func:`check_page_numbering`, or what it reported before)."""
     prev: ast.PageHead | None = None
     expected = 1
-    for page in tree.pages:
-        head = page.head
+    for i, head in enumerate(heads):
         first = head.numbers[0]
         if first.value != expected:
             if prev is not None and first.value <= prev.numbers[-1].value:
@@ -110,15 +122,22 @@ def check_numbering(tree: ast.Script, src: SourceFile, sink: Sink) -> None:
         if first.value != expected - len(head.numbers):
             expected = max(expected, first.value + len(head.numbers))
         prev = head
-        _check_panels(page, sink)
-        _check_balloon_numbers(page, sink)
-        if not page.panels:
-            sink.error(
-                "empty-page",
-                f"page {first.raw} has no panels",
-                head.span,
-                hints=["add `PANEL 1` and a description of what we see"],
-            )
+        each(i)
+
+
+def check_page_numbering(page: ast.Page, sink: Sink) -> None:
+    """What :func:`check_numbering` reports inside one page: its panel and
+    lettering numbers, a page without panels."""
+    first = page.head.numbers[0]
+    _check_panels(page, sink)
+    _check_balloon_numbers(page, sink)
+    if not page.panels:
+        sink.error(
+            "empty-page",
+            f"page {first.raw} has no panels",
+            page.head.span,
+            hints=["add `PANEL 1` and a description of what we see"],
+        )
 
 
 def _check_panels(page: ast.Page, sink: Sink) -> None:
@@ -164,32 +183,38 @@ def _check_balloon_numbers(page: ast.Page, sink: Sink) -> None:
 
 
 def check_words(script: ir.Script, sink: Sink) -> None:
+    """Word budgets of every balloon and panel (warnings)."""
     for page in script.pages:
-        budget = PANEL_WORD_BUDGET.get(len(page.panels), 23)
-        for panel in page.panels:
-            total = 0
-            for balloon in panel.balloons:
-                if balloon.kind in (ir.BalloonKind.SFX, ir.BalloonKind.TITLE):
-                    continue
-                total += balloon.words
-                if balloon.words > BALLOON_WORD_BUDGET:
-                    sink.warning(
-                        "balloon-words",
-                        f"{balloon.words} words in one balloon (budget {BALLOON_WORD_BUDGET})",
-                        balloon.span,
-                        hints=[
-                            "split it into two balloons, or cut words: "
-                            "a balloon should be read in one breath"
-                        ],
-                    )
-            if total > budget:
+        check_page_words(page, sink)
+
+
+def check_page_words(page: ir.Page, sink: Sink) -> None:
+    """The word budgets of one page's balloons and panels."""
+    budget = PANEL_WORD_BUDGET.get(len(page.panels), 23)
+    for panel in page.panels:
+        total = 0
+        for balloon in panel.balloons:
+            if balloon.kind in (ir.BalloonKind.SFX, ir.BalloonKind.TITLE):
+                continue
+            total += balloon.words
+            if balloon.words > BALLOON_WORD_BUDGET:
                 sink.warning(
-                    "panel-words",
-                    f"{total} words in panel {panel.number} (budget {budget} for a "
-                    f"{len(page.panels)}-panel page)",
-                    panel.span,
-                    hints=["move some lettering to another panel, or cut words"],
+                    "balloon-words",
+                    f"{balloon.words} words in one balloon (budget {BALLOON_WORD_BUDGET})",
+                    balloon.span,
+                    hints=[
+                        "split it into two balloons, or cut words: "
+                        "a balloon should be read in one breath"
+                    ],
                 )
+        if total > budget:
+            sink.warning(
+                "panel-words",
+                f"{total} words in panel {panel.number} (budget {budget} for a "
+                f"{len(page.panels)}-panel page)",
+                panel.span,
+                hints=["move some lettering to another panel, or cut words"],
+            )
 
 
 _HEADING_LIKE = re.compile(r"(PAGES?|PANEL)\b\s*(\S.*)?$")

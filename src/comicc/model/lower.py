@@ -9,6 +9,7 @@ reported into the sink.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import replace
 
 from comicc.diagnostics import Label, Sink
@@ -35,19 +36,41 @@ MAX_BALLOON_CHARS = 2000  # lettering characters in one balloon
 
 
 def lower(tree: ast.Script, src: SourceFile, sink: Sink, ctx: Context) -> ir.Script | None:
-    return _Lowerer(tree, src, sink, ctx).run()
+    lowerer = Lowerer(tree, src, sink, ctx)
+    lowerer.start()
+    return lowerer.finish([lowerer.page(page) for page in tree.pages])
 
 
-class _Lowerer:
-    def __init__(self, tree: ast.Script, src: SourceFile, sink: Sink, ctx: Context):
+class Lowerer:
+    """The walk, in three steps a caller may take one page at a time:
+    :meth:`start` (the header), :meth:`page` (each page, in order) and
+    :meth:`finish` (the checks across pages, the script).
+
+    ``speakers``: the cues that speak on the script's pages when ``tree``
+    holds its header alone (the check memo lowers the pages it has no answer
+    for one by one); None: ``tree`` is the whole script."""
+
+    def __init__(
+        self,
+        tree: ast.Script,
+        src: SourceFile,
+        sink: Sink,
+        ctx: Context,
+        speakers: frozenset[str] | None = None,
+    ):
         self.tree, self.src, self.sink, self.ctx = tree, src, sink, ctx
+        self.speakers = speakers
         self.slips = SlipState()  # what the prompt checks remember across panels
 
     # ------------------------------------------------------------ driver
-    def run(self) -> ir.Script | None:
+    def start(self) -> None:
+        """Lower the header: definitions, characters, book and header settings."""
         tree, sink = self.tree, self.sink
-        check_not_empty(tree, self.src.path, sink)
+        if self.speakers is None:
+            check_not_empty(tree, self.src.path, sink)
         self.defs = collect_definitions(tree, sink)
+        if self.speakers is not None:
+            self.defs.speakers.update(self.speakers)
         self.settings = SettingsReader(self.src, sink, self.ctx, self.defs)
         self.characters = {
             name: ir.Character(
@@ -58,14 +81,43 @@ class _Lowerer:
             )
             for name, c in self.defs.characters.items()
         }
-        header = self.settings.level(tree.header, HEADER)
-        book = self.settings.book_settings(header)
-        base = self.settings.render_settings(ir.RenderSettings(), header, HEADER)
-        pages = [self._page(page, header, base) for page in tree.pages]
-        check_numbering(tree, self.src, sink)
-        if sink.has_errors():
+        self.header = self.settings.level(tree.header, HEADER)
+        self.book = self.settings.book_settings(self.header)
+        self.base = self.settings.render_settings(ir.RenderSettings(), self.header, HEADER)
+
+    def page(self, page: ast.Page) -> ir.Page:
+        """Lower one page (after :meth:`start`)."""
+        return self._page(page, self.header, self.base)
+
+    def carried(self, header_end: int) -> tuple[tuple[int, ...], bool]:
+        """What lowering a page reads that lowering the pages before it left
+        (``header_end``: where the header ends): the header offsets the prompt
+        checks reported, whether the header's `style:` was checked."""
+        style = self.header.values.get("style")
+        reported = tuple(sorted(o for o in self.slips.reported if o < header_end))
+        return reported, style is not None and self.settings.style_checked(style)
+
+    def carry(self, reported: Iterable[int], style_checked: bool) -> None:
+        """Take over what lowering a page left (:meth:`carried`) when the page is
+        not lowered again (its diagnostics put back from the check memo)."""
+        self.slips.reported.update(reported)
+        style = self.header.values.get("style")
+        if style_checked and style is not None:
+            self.settings.check_style_quietly(style)
+
+    def finish(self, pages: list[ir.Page]) -> ir.Script | None:
+        """The checks across pages and the script (None when there are errors)."""
+        check_numbering(self.tree, self.src, self.sink)
+        if self.sink.has_errors():
             return None
-        script = ir.Script(
+        script = self.script(pages)
+        check_words(script, self.sink)
+        return script
+
+    def script(self, pages: Sequence[ir.Page] = ()) -> ir.Script:
+        """The script of ``pages``, with the header's meaning (after :meth:`start`)."""
+        book = self.book
+        return ir.Script(
             self.src.path,
             book.meta,
             book.theme,
@@ -74,11 +126,9 @@ class _Lowerer:
             tuple(self.characters.values()),
             tuple(ir.Snippet(s.name, s.text, s.span) for s in self.defs.snippets.values()),
             tuple(pages),
-            base,
+            self.base,
             budget=book.budget,
         )
-        check_words(script, sink)
-        return script
 
     # ------------------------------------------------------------ pages and panels
     def _page(self, page: ast.Page, header: Level, base: ir.RenderSettings) -> ir.Page:

@@ -255,6 +255,20 @@ class SettingsReader:
             cached = self._style_cache[id(node)] = self.located_items(node)
         return cached
 
+    def style_checked(self, node: ast.Setting) -> bool:
+        """Whether the `style:` setting ``node`` was checked already (see :meth:`located_style`)."""
+        return id(node) in self._style_cache
+
+    def check_style_quietly(self, node: ast.Setting) -> None:
+        """Check ``node`` as :meth:`located_style` does, reporting nothing (what it
+        reports was put back from the check memo)."""
+        if id(node) not in self._style_cache:
+            sink, self.sink = self.sink, Sink()
+            try:
+                self.located_style(node)
+            finally:
+                self.sink = sink
+
     def value(self, node: ast.Setting) -> Value:
         """A setting's value with its span, for the value parsers."""
         return Value(node.value or "", node.value_span or node.key_span, self.src)

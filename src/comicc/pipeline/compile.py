@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import overload
 
 from comicc.diagnostics import Sink
-from comicc.layout import MIN_PANEL_SIDE, layout_page
 from comicc.model import (
     Context,
     PromptTemplates,
@@ -26,6 +25,7 @@ from comicc.model import (
 from comicc.source import MAX_SOURCE_BYTES, InputRefused, SourceFile, read_capped
 from comicc.syntax import ast, parse
 from comicc.theme import (
+    PageFormat,
     Theme,
     available_themes,
     is_theme_path,
@@ -204,6 +204,27 @@ def check_source(
     if tree is None:
         return None
     sources = {src.path: src}
+    found = script_context(tree, src, sink, sources, allow, backends)
+    if found is None:
+        return None
+    theme, ctx = found
+    script = lower(tree, src, sink, ctx)
+    if script is not None and not check_geometry(script, theme, sink):
+        script = None
+    return Checked(src, tree, script, theme, sources)
+
+
+def script_context(
+    tree: ast.Script,
+    src: SourceFile,
+    sink: Sink,
+    sources: dict[str, SourceFile],
+    allow: tuple[str, ...],
+    backends: Sequence[str] | None = None,
+) -> tuple[Theme, Context] | None:
+    """The theme of the script ``tree`` (its header is enough) and the context
+    it is lowered in; None (and a diagnostic) when neither its theme nor the
+    default theme can be used."""
     theme = _script_theme(tree, src, sink, sources, allow) or load_theme(DEFAULT_THEME, Sink())
     if theme is None:
         return None
@@ -224,10 +245,7 @@ def check_source(
         theme_dirs=theme_roots(allow),
         allow_paths=allow,
     )
-    script = lower(tree, src, sink, ctx)
-    if script is not None and not check_geometry(script, theme, sink):
-        script = None
-    return Checked(src, tree, script, theme, sources)
+    return theme, ctx
 
 
 def check_geometry(script: ir.Script, theme: Theme, sink: Sink, dpi: int | None = None) -> bool:
@@ -240,49 +258,64 @@ def check_geometry(script: ir.Script, theme: Theme, sink: Sink, dpi: int | None 
     if page_format is None:  # reported by the build, which needs it
         return True
     ok = True
+    for page in script.pages:
+        ok = check_page_geometry(page, page_format, theme, script, sink, dpi) and ok
+    return ok
+
+
+def check_page_geometry(
+    page: ir.Page,
+    page_format: PageFormat,
+    theme: Theme,
+    script: ir.Script,
+    sink: Sink,
+    dpi: int | None = None,
+) -> bool:
+    """:func:`check_geometry` for one page of ``script`` (its reading direction
+    and book-level dpi), in the page format it resolved to."""
+    from comicc.layout import MIN_PANEL_SIDE, layout_page  # a script with pages only
+
     page_dpi = dpi or script.settings.dpi
     budget = f"{MAX_PAGE_PIXELS // 1_000_000} megapixels"
-    for page in script.pages:
-        frame, boxes = layout_page(
-            page, page_format, theme.gutter_tier, theme.gutter_within, script.reading
+    frame, boxes = layout_page(
+        page, page_format, theme.gutter_tier, theme.gutter_within, script.reading
+    )
+    side = 2 * frame.bleed
+    if pixel_count(frame.width + side, frame.height + side, page_dpi) > MAX_PAGE_PIXELS:
+        sink.error(
+            "page-too-large",
+            f"page {page.number} at {page_dpi} dpi has more than {budget}",
+            page.span,
+            hints=["lower the `dpi:` setting, or use a smaller page format"],
         )
-        side = 2 * frame.bleed
-        if pixel_count(frame.width + side, frame.height + side, page_dpi) > MAX_PAGE_PIXELS:
+        return False
+    small = [b for b in boxes if min(b.rect.w, b.rect.h) < MIN_PANEL_SIDE]
+    if small:
+        panel, rect = small[0].panel, small[0].rect
+        more = f" (and {len(small) - 1} more panels of this page)" if len(small) > 1 else ""
+        sink.error(
+            "panel-too-small",
+            f"panel {panel.number} of page {page.number} would be "
+            f"{max(rect.w, 0):.0f}x{max(rect.h, 0):.0f}pt{more}: a panel is at least "
+            f"{MIN_PANEL_SIDE:.0f}pt (0.25in) a side",
+            panel.span,
+            hints=[
+                "put fewer panels on this page, give it fewer tiers, or use a larger "
+                "page format (the theme's margins and gutters take room too)"
+            ],
+        )
+        return False
+    ok = True
+    for box in boxes:
+        panel, rect = box.panel, box.rect
+        panel_dpi = dpi or panel.settings.dpi
+        if pixel_count(rect.w, rect.h, panel_dpi) > MAX_PAGE_PIXELS:
             ok = False
             sink.error(
-                "page-too-large",
-                f"page {page.number} at {page_dpi} dpi has more than {budget}",
-                page.span,
-                hints=["lower the `dpi:` setting, or use a smaller page format"],
-            )
-            continue
-        small = [b for b in boxes if min(b.rect.w, b.rect.h) < MIN_PANEL_SIDE]
-        if small:
-            ok = False
-            panel, rect = small[0].panel, small[0].rect
-            more = f" (and {len(small) - 1} more panels of this page)" if len(small) > 1 else ""
-            sink.error(
-                "panel-too-small",
-                f"panel {panel.number} of page {page.number} would be "
-                f"{max(rect.w, 0):.0f}x{max(rect.h, 0):.0f}pt{more}: a panel is at least "
-                f"{MIN_PANEL_SIDE:.0f}pt (0.25in) a side",
+                "panel-too-large",
+                f"panel {panel.number} of page {page.number} at {panel_dpi} dpi has "
+                f"more than {budget}",
                 panel.span,
-                hints=[
-                    "put fewer panels on this page, give it fewer tiers, or use a larger "
-                    "page format (the theme's margins and gutters take room too)"
-                ],
+                hints=["lower the `dpi:` setting"],
             )
-            continue
-        for box in boxes:
-            panel, rect = box.panel, box.rect
-            panel_dpi = dpi or panel.settings.dpi
-            if pixel_count(rect.w, rect.h, panel_dpi) > MAX_PAGE_PIXELS:
-                ok = False
-                sink.error(
-                    "panel-too-large",
-                    f"panel {panel.number} of page {page.number} at {panel_dpi} dpi has "
-                    f"more than {budget}",
-                    panel.span,
-                    hints=["lower the `dpi:` setting"],
-                )
     return ok

@@ -50,8 +50,7 @@ def split_chunks(text: str) -> list[tuple[int, int]]:
     """``[start, end)`` offsets of chunks of ``text`` (ending in a newline)
     that parse on their own: cut before each PAGE heading at the left margin
     that no boneyard (``/* ... */``, possibly unclosed) before it covers."""
-    opens = [m.start() for m in re.finditer(r"/\*", text)]
-    closes = [m.start() for m in re.finditer(r"(?=\*/)", text)]
+    opens, closes = _find_all(text, "/*"), _find_all(text, "*/")
     cuts = [0]
     for m in _PAGE_LINE.finditer(text):
         at = m.start()
@@ -68,6 +67,17 @@ def split_chunks(text: str) -> list[tuple[int, int]]:
         cuts.append(at)
     cuts.append(len(text))
     return list(zip(cuts, cuts[1:], strict=False))
+
+
+def _find_all(text: str, needle: str) -> list[int]:
+    """Every offset where ``needle`` starts in ``text`` (str.find: no regex scan)."""
+    out: list[int] = []
+    find = text.find
+    at = find(needle)
+    while at >= 0:
+        out.append(at)
+        at = find(needle, at + 1)
+    return out
 
 
 def chunk_digest(text: str, last_without_newline: bool) -> str:

@@ -1,7 +1,7 @@
 """Parse a .comic source into the syntax tree (:mod:`comicc.syntax.ast`).
 
 Lark's LALR parser gives a flat sequence of lines (:mod:`comicc.syntax.lines`);
-:func:`_fold` nests them into header, pages and panels. A long script is
+:func:`fold` nests them into header, pages and panels. A long script is
 parsed page by page (:func:`parse_chunked`, :mod:`comicc.syntax.chunks`), each
 page's lines kept in the parse cache, so checking it again parses only the
 pages that changed, and when every page is in the cache Lark is not even
@@ -50,12 +50,12 @@ def parse(src: SourceFile, sink: Sink, *, cached: bool = False) -> ast.Script | 
         if long or cache is not None:
             found = parse_chunked(src, cache)
             if found is not None:
-                return _fold(src, found)
+                return fold(src, found)
         # a syntax error: the whole text is parsed again, to report it as ever
     from comicc.syntax.lines import parse_lines
 
     nodes = parse_lines(src, sink)
-    return None if nodes is None else _fold(src, nodes)
+    return None if nodes is None else fold(src, nodes)
 
 
 def parse_chunked(src: SourceFile, cache: ParseCache | None = None) -> list[_Node] | None:
@@ -64,37 +64,50 @@ def parse_chunked(src: SourceFile, cache: ParseCache | None = None) -> list[_Nod
     parsed again (nor Lark loaded for it); the ones parsed are saved there.
     None when a chunk has a syntax error (nothing is reported: :func:`parse`
     reports it)."""
-    text = src.text if src.text.endswith("\n") else src.text + "\n"
-    bare_end = not src.text.endswith("\n")
+    text = padded_text(src)
     out: list[_Node] = []
     for start, end in split_chunks(text):
-        chunk = text[start:end]
-        line_base = bisect.bisect_left(src.line_starts, start)
-        digest = chunk_digest(chunk, bare_end and end == len(text))
-        saved = cache.get(digest) if cache is not None else None
-        if saved is not None and cache is not None:
-            try:
-                out.extend(decode_lines(saved, src.path, start, line_base))
-                continue
-            except Invalid:
-                cache.drop(digest)
-        from comicc.syntax.lines import parse_chunk
-
-        nodes = parse_chunk(src, chunk, start)
+        nodes = chunk_lines(src, text, start, end, cache)
         if nodes is None:
             return None
         out.extend(nodes)
-        if cache is not None:
-            cache.put(digest, encode_lines(nodes, start, line_base))
     if cache is not None:
         cache.save()
     return out
 
 
+def padded_text(src: SourceFile) -> str:
+    """The text of ``src`` ending in a newline, as it is cut into chunks."""
+    return src.text if src.text.endswith("\n") else src.text + "\n"
+
+
+def chunk_lines(
+    src: SourceFile, text: str, start: int, end: int, cache: ParseCache | None
+) -> list[_Node] | None:
+    """The lines of the chunk ``text[start:end]`` (``text``: :func:`padded_text`),
+    from ``cache`` or parsed (and put there); None on a syntax error."""
+    chunk = text[start:end]
+    line_base = bisect.bisect_left(src.line_starts, start)
+    digest = chunk_digest(chunk, not src.text.endswith("\n") and end == len(text))
+    saved = cache.get(digest) if cache is not None else None
+    if saved is not None and cache is not None:
+        try:
+            return decode_lines(saved, src.path, start, line_base)
+        except Invalid:
+            cache.drop(digest)
+    from comicc.syntax.lines import parse_chunk
+
+    nodes = parse_chunk(src, chunk, start)
+    if nodes is not None and cache is not None:
+        cache.put(digest, encode_lines(nodes, start, line_base))
+    return nodes
+
+
 # ---------------------------------------------------------------- folding
 
 
-def _fold(src: SourceFile, lines: Iterable[_Node]) -> ast.Script:
+def fold(src: SourceFile, lines: Iterable[_Node]) -> ast.Script:
+    """Nest a sequence of lines into header, pages and panels."""
     header: list[ast.Line | ast.Panel] = []
     pages: list[ast.Page] = []
     page_head: ast.PageHead | None = None
