@@ -1,12 +1,14 @@
 """Benchmark: painting against self-hosted servers that answer in 300 ms, vs the ideal.
 
     .venv/bin/python bench/bench_remote.py [--panels 60] [--latency 0.3] [--dpi 300]
-                                           [--repeat 2] [--src DIR]
+                                           [--repeat 2] [--src DIR] [--only TEXT]
 
 A local stand-in for stable-diffusion-webui (``/sdapi/v1/img2img``) runs in its
-own process: it waits ``--latency`` seconds, then answers with the init image
-it was sent (so it costs the bench nothing and no mask warning fires), taking
-any number of requests at once on each of two ports. comicc's painter
+own process: it parses the request as the webui does (the JSON body, the init
+image's and the mask's base64), waits ``--latency`` seconds, then answers with
+the init image it was sent (so no mask warning fires, and it paints nothing:
+the cores are comicc's), taking any number of requests at once on each of two
+ports. comicc's painter
 (``Painter.paint``, in this process, every panel uncached) paints a generated
 book of ``--panels`` panels through the automatic1111 backend in each setup:
 
@@ -17,16 +19,23 @@ book of ``--panels`` panels through the automatic1111 backend in each setup:
 
 The ideal is ``latency x panels / in flight``, in flight = min(jobs, servers x
 concurrency): what a painter with no work of its own would take. Setups run
-interleaved, ``--repeat`` rounds; the best time of each is reported.
-``--src DIR`` imports comicc from ``DIR`` instead (an older tree, for "before").
+interleaved, ``--repeat`` rounds; the best time of each is reported, with the
+CPU time comicc spent per panel (this process and its worker processes, read
+from /proc; the least of the rounds) and the stand-in server's: on a shared
+machine the CPU time says more than the wall time.
+``--src DIR`` imports comicc from ``DIR`` instead (an older tree, for "before");
+``--only TEXT`` runs only the setups whose label holds ``TEXT``.
 """
 
 from __future__ import annotations
 
 import argparse
+import base64
 import importlib
+import json
 import multiprocessing
 import os
+import resource
 import sys
 import tempfile
 import threading
@@ -37,7 +46,6 @@ from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
-MARKER = b'"init_images": ["'
 
 
 def serve(ports: Any, latency: float) -> None:
@@ -45,6 +53,10 @@ def serve(ports: Any, latency: float) -> None:
 
     class Webui(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        # the answer's headers and body go out at once, as the webui's server
+        # (uvicorn, TCP_NODELAY) sends them: with Nagle's algorithm the body
+        # waits for the client's delayed ACK of the headers, ~40 ms a request
+        disable_nagle_algorithm = True
 
         def log_message(self, *args: Any) -> None:
             return None
@@ -62,11 +74,14 @@ def serve(ports: Any, latency: float) -> None:
             )
 
         def do_POST(self) -> None:
-            data = self.rfile.read(int(self.headers["Content-Length"]))
-            start = data.index(MARKER) + len(MARKER)
-            image = data[start : data.index(b'"', start)]
+            # parsed as the webui does (JSON, then the init image and the mask
+            # taken out of their base64), the init image's base64 echoed back
+            body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+            image = body["init_images"][0]
+            base64.b64decode(image, validate=True)
+            base64.b64decode(body["mask"], validate=True)
             time.sleep(latency)
-            self._send(b'{"images": ["' + image + b'"], "info": "{}"}')
+            self._send(json.dumps({"images": [image], "info": "{}"}).encode())
 
     servers = [ThreadingHTTPServer(("127.0.0.1", 0), Webui) for _ in range(2)]
     for s in servers:
@@ -74,6 +89,37 @@ def serve(ports: Any, latency: float) -> None:
         threading.Thread(target=s.serve_forever, daemon=True).start()
     ports.extend([s.server_address[1] for s in servers])
     threading.Event().wait()
+
+
+def cpu_seconds(pid: int | None = None) -> float:
+    """User + system CPU seconds of a process (all its threads) so far: this one
+    by default; 0 where /proc cannot tell (not Linux, gone)."""
+    if pid is None:
+        r = resource.getrusage(resource.RUSAGE_SELF)
+        return r.ru_utime + r.ru_stime
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def count_worker_cpu(spent: list[float]) -> None:
+    """Add each worker process's CPU to ``spent`` just before its pool ends (the
+    processes are not this one's children: their time is not in its rusage)."""
+    try:
+        from comicc.paint.workers import WorkerPool
+    except ImportError:  # an older tree: no worker processes
+        return
+    shutdown = WorkerPool.shutdown
+
+    def counted(self: Any, *, wait: bool) -> None:
+        executor = getattr(self, "_executor", None)
+        for pid in getattr(executor, "_processes", None) or {}:
+            spent.append(cpu_seconds(pid))
+        shutdown(self, wait=wait)
+
+    WorkerPool.shutdown = counted  # type: ignore[method-assign]
 
 
 @dataclass(frozen=True)
@@ -91,6 +137,7 @@ def main() -> None:
     ap.add_argument("--dpi", type=int, default=300)
     ap.add_argument("--repeat", type=int, default=2)
     ap.add_argument("--src", help="import comicc from this src/ folder")
+    ap.add_argument("--only", help="only the setups whose label holds this text (e.g. 'jobs 8')")
     a = ap.parse_args()
     if a.src:
         sys.path.insert(0, str(Path(a.src).resolve()))
@@ -136,8 +183,13 @@ def main() -> None:
             Setup("defaults, one server (2 in flight)", None, 1, None),
             Setup("defaults, two servers (2 each)", None, 2, None),
         ]
+    setups = [s for s in setups if not a.only or a.only in s.label]
     best: dict[str, float] = {}
     flight: dict[str, int] = {}
+    cpu: dict[str, list[float]] = {s.label: [] for s in setups}  # comicc's CPU seconds, each round
+    served: dict[str, list[float]] = {s.label: [] for s in setups}  # the server's
+    workers_spent: list[float] = []
+    count_worker_cpu(workers_spent)
     with tempfile.TemporaryDirectory() as tmp:
         for r in range(a.repeat):
             for s in setups:
@@ -149,9 +201,13 @@ def main() -> None:
                 painter = Painter({"automatic1111": backend}, cache, workers=s.jobs, progress=False)
                 concurrency = getattr(backend.capabilities, "concurrency", None) or painter.workers
                 flight[s.label] = min(painter.workers, s.servers * concurrency)
+                workers_spent.clear()
+                mine, theirs = cpu_seconds(), cpu_seconds(server.pid)
                 t = time.perf_counter()
                 outcomes = painter.paint(jobs)
                 wall = time.perf_counter() - t
+                cpu[s.label].append(cpu_seconds() - mine + sum(workers_spent))
+                served[s.label].append(cpu_seconds(server.pid) - theirs)
                 bad = [d.message for o in outcomes for d in o.diagnostics]
                 assert all(o.ok for o in outcomes) and not bad, bad[:3]
                 best[s.label] = min(wall, best.get(s.label, wall))
@@ -160,11 +216,23 @@ def main() -> None:
         f"{len(jobs)} panels at {a.dpi} dpi, {a.latency * 1000:.0f} ms a request, "
         f"{os.cpu_count()} cores, best of {a.repeat}"
     )
-    print(f"{'setup':40} {'in flight':>9} {'ideal':>7} {'comicc':>7} {'ratio':>6}")
+    print(
+        f"{'setup':40} {'in flight':>9} {'ideal':>7} {'comicc':>7} {'ratio':>6}"
+        f" {'CPU/panel':>10} {'server':>7}"
+    )
     for s in setups:
         ideal = a.latency * len(jobs) / flight[s.label]
         wall = best[s.label]
-        print(f"{s.label:40} {flight[s.label]:9d} {ideal:6.2f}s {wall:6.2f}s {wall / ideal:5.2f}x")
+        per_panel = 1000 * min(cpu[s.label]) / len(jobs)
+        server_ms = 1000 * min(served[s.label]) / len(jobs)
+        print(
+            f"{s.label:40} {flight[s.label]:9d} {ideal:6.2f}s {wall:6.2f}s {wall / ideal:5.2f}x"
+            f" {per_panel:7.1f} ms {server_ms:4.1f} ms"
+        )
+    print(
+        "CPU/panel: comicc's CPU time (this process and its worker processes, least of "
+        "the rounds) per panel; server: the stand-in's"
+    )
 
 
 if __name__ == "__main__":

@@ -13,11 +13,9 @@ The rules (docs/cli.md, ``-o``):
 * an ``OSError`` from the environment (permission denied, disk full, ...) has a plain message
   (:func:`describe_os_error`).
 
-Temp files are named ``.<name>.<pid>-<host>.<random>.tmp``; the ones a killed writer left are
-removed by the next write beside them (:func:`sweep_temp`). A set of files in a folder (PNG
-pages) is written whole by :func:`write_file_set`: the reader sees the whole old set or the
-whole new one. The user's own caches: :func:`read_trusted` reads, :func:`write_private` writes.
-socket and ctypes are loaded by the functions that use them (a check writes nothing).
+Temp files are ``.<name>.<pid>-<host>.<random>.tmp``; those a killed writer left go at the
+next write beside them (:func:`sweep_temp`). :func:`write_file_set` writes a set of files in a
+folder (PNG pages) whole. The user's own caches: :func:`read_trusted`, :func:`write_private`.
 """
 
 from __future__ import annotations
@@ -53,10 +51,12 @@ os.umask(_UMASK)
 
 
 @functools.cache
-def _host() -> str:  # a digest of this machine's name (socket is loaded when first needed)
-    import socket
+def _host() -> str:  # a digest of this machine's name (uname's is socket's hostname)
+    if not hasattr(os, "uname"):  # pragma: no cover - Windows
+        import socket
 
-    return hashlib.sha256(socket.gethostname().encode()).hexdigest()[:6]
+        return hashlib.sha256(socket.gethostname().encode()).hexdigest()[:6]
+    return hashlib.sha256(os.uname().nodename.encode()).hexdigest()[:6]
 
 
 _TEMP_RE = re.compile(
@@ -193,10 +193,11 @@ def atomic_write(
     *,
     protect: Protected | None = None,
     follow_symlinks: bool = True,
+    durable: bool = True,
 ) -> Iterator[BinaryIO]:
     """Yield a binary file object for the output ``path`` (see the module doc);
     on success a regular file is replaced whole; on any error the temp file is
-    removed and ``path`` is left as it was."""
+    removed and ``path`` is left as it was. ``durable=False``: no fsync (cache entries)."""
     if os.fspath(path) == STDOUT:
         out = sys.stdout.buffer
         yield out
@@ -215,7 +216,8 @@ def atomic_write(
         with os.fdopen(fd, "wb") as f:
             yield f
             f.flush()
-            os.fsync(f.fileno())
+            if durable:
+                os.fsync(f.fileno())
         os.chmod(tmp, _default_mode(target))
         os.replace(tmp, target)
     except BaseException:
@@ -230,9 +232,10 @@ def write_bytes_atomic(
     *,
     protect: Protected | None = None,
     follow_symlinks: bool = True,
+    durable: bool = True,
 ) -> None:
     """Write ``data`` to ``path`` atomically (see :func:`atomic_write`)."""
-    with atomic_write(path, protect=protect, follow_symlinks=follow_symlinks) as f:
+    with atomic_write(path, protect=protect, follow_symlinks=follow_symlinks, durable=durable) as f:
         f.write(data)
 
 

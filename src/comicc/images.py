@@ -6,6 +6,8 @@ already resized it to the panel box and pasted its pixels back outside the
 mask). The PDF writer embeds JPEG bytes unchanged (``DCTDecode``) and the IDAT
 stream of plain PNGs unchanged (``FlateDecode`` with PNG predictors); only
 other PNG flavours (palette, alpha, interlaced) are decoded and re-zipped.
+:func:`indexed_png` writes the few-colour palette PNGs a service may be sent
+(init images, masks).
 """
 
 from __future__ import annotations
@@ -93,12 +95,72 @@ def flatten_alpha(image: Image.Image) -> Image.Image:
     """The image as RGB or L; transparency is composited onto white."""
     if image.mode in ("RGB", "L"):
         return image
+    opaque = image.mode == "P" and "transparency" not in image.info
+    if opaque and image.palette is not None and image.palette.mode == "RGB":
+        return image.convert("RGB")  # the same pixels, without an alpha copy
     if "A" in image.getbands() or image.mode == "P" or "transparency" in image.info:
         rgba = image.convert("RGBA")
         flat = Image.new("RGB", image.size, "white")
         flat.paste(rgba, mask=rgba.getchannel("A"))
         return flat
     return image.convert("RGB")
+
+
+def indexed_png(image: Image.Image, level: int) -> bytes | None:
+    """``image`` (``"L"`` or ``"RGB"``) as a palette PNG of exactly its colours
+    (zlib ``level``), or None when it has more than 256 or no channel tells them
+    apart.
+
+    The palette holds only the colours used (in :meth:`Image.getcolors` order),
+    at 1, 2, 4 or 8 bits a pixel as few as they need; the PNG reads back as the
+    very pixels (``convert("RGB")`` / ``convert("L")``). Each pixel's index is
+    looked up from ONE channel whose values differ between every two colours, so
+    the mapping is exact by construction (Pillow's own nearest-colour lookup
+    caches colours by their high bits and can merge two close ones). The rows
+    are written with PNG's filter 0 and zipped in one go: Pillow's writer zips
+    row by row, several times slower on these few-bit rows."""
+    if image.mode not in ("L", "RGB"):
+        return None
+    colors = image.getcolors(256)
+    if not colors:
+        return None
+    bands = 1 if image.mode == "L" else 3
+    values = [(int(c),) * 3 if isinstance(c, (int, float)) else tuple(c) for _, c in colors]
+    for band in range(bands):
+        if len({v[band] for v in values}) == len(values):
+            break
+    else:
+        return None
+    lut = [0] * 256
+    for i, v in enumerate(values):
+        lut[v[band]] = i
+    channel = image if bands == 1 else image.getchannel(band)
+    bits = next(b for b in (1, 2, 4, 8) if len(values) <= 1 << b)
+    # packed as Pillow's own PNG writer packs palette rows (P;1, P;2, P;4)
+    rows = channel.point(lut).convert("P").tobytes("raw", "P" if bits == 8 else f"P;{bits}")
+    stride = -(-image.width * bits // 8)
+    filtered = b"".join([b"\0" + rows[i : i + stride] for i in range(0, len(rows), stride)])
+    header = struct.pack(">IIBBBBB", image.width, image.height, bits, 3, 0, 0, 0)
+    palette = bytes(c for v in values for c in v)
+    return b"".join(
+        [
+            _PNG_MAGIC,
+            _chunk(b"IHDR", header),
+            _chunk(b"PLTE", palette),
+            _chunk(b"IDAT", zlib.compress(filtered, level)),
+            _chunk(b"IEND", b""),
+        ]
+    )
+
+
+def _chunk(kind: bytes, payload: bytes) -> bytes:
+    """One PNG chunk: length, type, payload, CRC."""
+    return (
+        struct.pack(">I", len(payload))
+        + kind
+        + payload
+        + struct.pack(">I", zlib.crc32(kind + payload))
+    )
 
 
 def jpeg_info(data: bytes) -> tuple[int, int, int]:

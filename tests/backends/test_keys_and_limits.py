@@ -209,6 +209,36 @@ def test_a_longer_wait_stops_the_backend_after_one_request(tmp_path):
     assert "COMICC_MAX_RETRY_WAIT" in errors[0].hints[0]
 
 
+class SelfHosted(Backend):
+    """A self-hosted server (no 429s) that paints only while two requests are in
+    it at once: a first request held back until it answers would wait forever."""
+
+    name = "selfhosted"
+    capabilities = Capabilities(needs_network=True, rate_limited=False, concurrency=2)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.together = threading.Barrier(2, timeout=60)  # a hang guard, not a speed limit
+
+    def paint(self, request: PaintRequest) -> PaintResult:
+        self.together.wait()
+        return PaintResult(image=request.init_image.copy())
+
+
+def test_a_self_hosted_servers_first_requests_go_together(tmp_path):
+    """Nothing to learn about rate limits from a server that queues: the first
+    request does not go alone (a hosted API's does, see above)."""
+    backend = SelfHosted()
+    painter = Painter({"selfhosted": backend}, ArtCache(tmp_path), progress=False, workers=2)
+    work = [
+        PaintJob(make_panel(backend="selfhosted", dpi=72, number=i), two_speaker_geom(), 1)
+        for i in (1, 2)
+    ]
+    outcomes = painter.paint(work)
+    assert [(o.ok, o.diagnostics) for o in outcomes] == [(True, [])] * 2
+    assert not backend.together.broken
+
+
 def test_a_broken_max_retry_wait_falls_back_to_the_default(monkeypatch):
     monkeypatch.setenv("COMICC_MAX_RETRY_WAIT", "soon")
     assert max_retry_wait() == 120.0

@@ -7,6 +7,8 @@ import io
 from dataclasses import replace
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from PIL import Image, ImageChops
 
 from comicc.backends import Capabilities, PaintResult
@@ -90,3 +92,29 @@ def test_fixed_size_lists_and_a_box_past_the_limits_are_scaled_as_before():
     size, padded = request_size(small, (1667, 1250))
     assert not padded and max(size) <= 512
     assert request_size(CAPS, (400, 304)) == ((400, 304), False)  # already a multiple
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    w=st.floats(120, 420),
+    h=st.floats(120, 320),
+    dpi=st.sampled_from([72, 100, 150, 300]),
+    mode=st.sampled_from(["blank", "lettered"]),
+    margin=st.floats(0, 40),
+    feather=st.floats(0, 24),
+    dx=st.floats(-40, 200),
+)
+def test_the_box_drawn_alone_is_the_padded_requests_box(w, h, dpi, mode, margin, feather, dx):
+    """What a worker process composites with (the init image and mask drawn at the
+    box size) is the top-left box of the request that was sent, pixel for pixel,
+    even with a balloon reaching past the box's right and bottom edges."""
+    panel = make_panel(
+        backend="automatic1111", dpi=dpi, mode=mode, keep_margin=margin, feather=feather
+    )
+    p = plan_panel(panel, two_speaker_geom(w=w, h=h, dx=dx), CAPS)
+    init, mask = box_images(p)
+    sent_init, sent_mask = p.images()
+    corner = (0, 0, *p.box_size)
+    assert init.size == mask.size == p.box_size
+    assert init.tobytes() == sent_init.crop(corner).tobytes()
+    assert mask.tobytes() == sent_mask.crop(corner).tobytes()

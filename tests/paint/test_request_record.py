@@ -64,9 +64,9 @@ def test_a_cold_build_writes_each_entrys_metadata_once(tmp_path, monkeypatch):
     writes: list[str] = []
     put_meta = CacheClass.put_meta
 
-    def counting(self: CacheClass, key: str, meta: dict) -> None:
+    def counting(self: CacheClass, key: str, meta: dict, *, durable: bool = True) -> None:
         writes.append(key)
-        put_meta(self, key, meta)
+        put_meta(self, key, meta, durable=durable)
 
     monkeypatch.setattr(CacheClass, "put_meta", counting)
     _, result, _ = build_file(script, tmp_path / "out.pdf", tmp_path / "cache", dpi=72)
@@ -76,3 +76,42 @@ def test_a_cold_build_writes_each_entrys_metadata_once(tmp_path, monkeypatch):
     writes.clear()  # a warm build: every entry has its record, nothing is rewritten
     build_file(script, tmp_path / "out.pdf", tmp_path / "cache", dpi=72)
     assert writes == []
+
+
+class PaidGray(Gray):
+    """The same flat gray, at a price (painted in a thread: not built in)."""
+
+    name = "paidgray"
+    capabilities = Capabilities(needs_network=False, cost_per_image=0.04)
+
+
+def _fsynced_in(folder: Path, monkeypatch) -> list[str]:
+    """The files under ``folder`` flushed to the disk (os.fsync still runs)."""
+    import os
+
+    synced: list[str] = []
+    real = os.fsync
+
+    def counting(fd: int) -> None:
+        name = os.readlink(f"/proc/self/fd/{fd}")
+        if name.startswith(str(folder)):
+            synced.append(name)
+        real(fd)
+
+    monkeypatch.setattr(os, "fsync", counting)
+    return synced
+
+
+def test_only_paid_art_is_flushed_to_the_disk(tmp_path, monkeypatch):
+    """Free art is written atomically but not fsync'ed (an entry torn by a power
+    cut fails the cache's checks and is painted again for nothing); art that was
+    paid for is flushed before it counts as stored."""
+    synced = _fsynced_in(tmp_path, monkeypatch)
+    for backend in (Gray(), PaidGray()):
+        cache = ArtCache(tmp_path / backend.name)
+        job = PaintJob(make_panel(backend=backend.name, dpi=72, number=1), two_speaker_geom(), 1)
+        (outcome,) = Painter({backend.name: backend}, cache, progress=False).paint([job])
+        assert outcome.ok
+    assert synced, "the paid entry was flushed"
+    assert all(s.startswith(str(tmp_path / "paidgray")) for s in synced)
+    assert {Path(s).suffix for s in synced} >= {".tmp"}  # the temp file, before its rename

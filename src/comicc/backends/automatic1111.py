@@ -2,6 +2,8 @@
 ``POST {url}/sdapi/v1/img2img``. See docs/backends.md, "Automatic1111".
 
 * Mask: white = inpaint (comicc's mask unchanged); ``inpainting_mask_invert`` 0.
+  The init image and the mask go as palette PNGs of exactly their colours
+  (``png_bytes(indexed=True)``: the webui reads them as the very RGB and L pixels).
 * Edge: ``mask_blur`` (service default 4) is sent explicitly, 0 unless the
   writer sets it: a blur would eat into the keep-margin around balloons.
 * ``inpaint_full_res`` defaults to false (the service says true): with true
@@ -144,6 +146,7 @@ class Automatic1111Backend(Backend):
         max_references=MAX_REFERENCES,
         max_loras=MAX_LORAS,
         concurrency=DEFAULT_CONCURRENCY,
+        rate_limited=False,  # self-hosted: the webui queues, it never answers 429
     )
     SETTINGS = SETTINGS
 
@@ -261,8 +264,8 @@ class Automatic1111Backend(Backend):
         image = image if image.mode == "RGB" else image.convert("RGB")  # no copy of an RGB one
         blur = o.integer("mask_blur")
         body: dict[str, Any] = {
-            "init_images": [base64.b64encode(png_bytes(image)).decode("ascii")],
-            "mask": base64.b64encode(png_bytes(mask)).decode("ascii"),
+            "init_images": [base64.b64encode(png_bytes(image, indexed=True)).decode("ascii")],
+            "mask": base64.b64encode(png_bytes(mask, indexed=True)).decode("ascii"),
             "mask_blur": blur,
             "mask_blur_x": blur,
             "mask_blur_y": blur,

@@ -165,6 +165,10 @@ class Capabilities:
     # build's `--jobs` limits them. A GPU server paints one image at a time, so a
     # self-hosted backend says 1-2 (the second is uploaded while the first paints)
     concurrency: int | None = None
+    # the service may answer 429 (a hosted API): until it has answered once, its
+    # first request goes alone (the scheduler's rate gate). False: a self-hosted
+    # server that queues every request instead, so the others need not wait
+    rate_limited: bool = True
 
     def __post_init__(self) -> None:
         if self.mask_convention not in MASK_CONVENTIONS:
@@ -414,14 +418,25 @@ def setting_error(problem: SettingProblem, backend: str, *, painting: bool) -> B
 REQUEST_PNG_LEVEL = 1
 
 
-def png_bytes(image: Image.Image) -> bytes:
+def png_bytes(image: Image.Image, *, indexed: bool = False) -> bytes:
     """``image`` as the PNG a service is sent (:data:`REQUEST_PNG_LEVEL`). Opaque
     images are flattened like :func:`comicc.images.encode_image` does; an RGBA
-    image keeps its alpha (the alpha mask conventions need it)."""
-    from comicc.images import flatten_alpha
+    image keeps its alpha (the alpha mask conventions need it).
+
+    ``indexed``: an opaque image of few colours (an init image is paper and
+    white shapes, a mask a few feather levels) is written as a palette PNG of
+    exactly those colours (:func:`comicc.images.indexed_png`): the same pixels
+    once read as RGB or L, at 1-4 bits a pixel instead of 24 or 8, so several
+    times faster to write and to read. Only for a service that reads any PNG
+    mode and converts it (the webui: init images to RGB, masks to L); the others
+    are sent the image's own mode."""
+    from comicc.images import flatten_alpha, indexed_png
 
     if image.mode != "RGBA":
         image = flatten_alpha(image)
+        small = indexed_png(image, REQUEST_PNG_LEVEL) if indexed else None
+        if small is not None:
+            return small
     buf = io.BytesIO()
     image.save(buf, "PNG", compress_level=REQUEST_PNG_LEVEL)
     return buf.getvalue()

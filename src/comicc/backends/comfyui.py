@@ -117,6 +117,7 @@ class ComfyUIBackend(ComfyUIJobs, Backend):
         # a workflow with {{reference_N}} slots (IP-Adapter and the like)
         max_references=0,
         max_loras=wf.MAX_SLOTS,
+        rate_limited=False,  # self-hosted: ComfyUI queues every prompt, never a 429
     )
     SETTINGS = SETTINGS
     #: follow jobs over ComfyUI's /ws (False: poll the history only)

@@ -14,7 +14,10 @@ Layout on disk (``.comicc-cache/`` beside the script, or ``$COMICC_CACHE``):
 Keys are :func:`comicc.paint.cachekey.cache_key` values: they cover
 everything that changes the pixels and nothing else (not the balloon text).
 Every write is atomic (temporary file + rename), so an interrupted build
-loses nothing already painted and never leaves a half-written entry.
+loses nothing already painted and never leaves a half-written entry. Art that
+was paid for is also flushed to the disk (fsync) before it counts as stored;
+free art (the draft, a self-hosted server) is not: an entry a power cut tore
+fails the checks below and is painted again, at no cost.
 
 Nothing read back is trusted: the metadata records the art's SHA-256 and
 size when it is written, and :meth:`ArtCache.lookup` checks them, the image
@@ -166,12 +169,14 @@ class ArtCache:
             self.put_meta(key, {**meta, "scripts": [*entry_users(meta), self.script]})
         return Lookup(PanelArt.from_bytes(data))
 
-    def put_art(self, key: str, ext: str, data: bytes, meta: dict[str, Any]) -> None:
+    def put_art(
+        self, key: str, ext: str, data: bytes, meta: dict[str, Any], *, durable: bool = True
+    ) -> None:
         """Store the art and its metadata, which records the art's hash and size."""
-        self.put(key, ext, data)
+        self.put(key, ext, data, durable=durable)
         record = {"sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)}
         owner = {"script": self.script, "scripts": [self.script]} if self.script else {}
-        self.put_meta(key, {**owner, **meta, "art": record})
+        self.put_meta(key, {**owner, **meta, "art": record}, durable=durable)
 
     def remove(self, key: str, ext: str) -> None:
         """Remove a (damaged) entry's art and metadata."""
@@ -198,12 +203,16 @@ class ArtCache:
             if shard.is_dir() and not shard.is_symlink():
                 sweep_temp(shard)
 
-    def put(self, key: str, ext: str, data: bytes) -> None:
-        """Store an entry atomically (a reader sees the old entry or the whole new one)."""
-        write_bytes_atomic(self._base(key).with_suffix(f".{ext}"), data, follow_symlinks=False)
+    def put(self, key: str, ext: str, data: bytes, *, durable: bool = True) -> None:
+        """Store an entry atomically (a reader sees the old entry or the whole new one).
+        ``durable=False``: not flushed to the disk first (free art: one a power cut
+        tore fails :meth:`lookup`'s checks and is painted again)."""
+        path = self._base(key).with_suffix(f".{ext}")
+        write_bytes_atomic(path, data, follow_symlinks=False, durable=durable)
 
-    def put_meta(self, key: str, meta: dict[str, Any]) -> None:
-        self.put(key, "json", json.dumps(meta, sort_keys=True, indent=1).encode())
+    def put_meta(self, key: str, meta: dict[str, Any], *, durable: bool = True) -> None:
+        data = json.dumps(meta, sort_keys=True, indent=1).encode()
+        self.put(key, "json", data, durable=durable)
 
     def add_meta(self, key: str, extra: dict[str, Any]) -> None:
         """Add ``extra`` to the metadata of an entry that has some (a missing or

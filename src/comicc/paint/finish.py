@@ -48,13 +48,15 @@ class CacheWrite:
     backend: str
     keep_raw: bool
     extra: Mapping[str, Any] = field(default_factory=dict)
+    # flushed to the disk before it counts as stored: art that was paid for
+    durable: bool = True
 
 
 def store(painted: Painted, plan: PanelPlan, to: CacheWrite) -> Painted:
     """Put ``painted`` into the cache (with its metadata); it, marked stored and
     without the service's bytes (they are on disk now)."""
     if to.keep_raw and painted.raw is not None:
-        to.cache.put(plan.cache_key, "raw", painted.raw)
+        to.cache.put(plan.cache_key, "raw", painted.raw, durable=to.durable)
     to.cache.put_art(
         plan.cache_key,
         to.ext,
@@ -72,6 +74,7 @@ def store(painted: Painted, plan: PanelPlan, to: CacheWrite) -> Painted:
             "changed_fraction": round(painted.report.changed_fraction, 4),
             **to.extra,
         },
+        durable=to.durable,
     )
     return Painted(painted.art, painted.report, painted.seed_used, None, stored=True)
 
@@ -104,13 +107,13 @@ def box_images(
 ) -> tuple[Image.Image, Image.Image]:
     """Init image and mask at the box size: the request's own when the sizes agree,
     their top-left box of a padded request (drawn at the box's scale). Without
-    ``request``, the same pixels drawn from the plan (in a worker process)."""
+    ``request``, the same pixels drawn from the plan at the box size (in a worker
+    process): a padded request's box is drawn at that very scale, and clipping
+    the canvas to it changes no pixel inside it, so nothing is drawn past the
+    box nor copied out of a larger canvas."""
     if request is None:
-        if plan.request_size != plan.box_size and not plan.padded:
-            return plan.images(plan.box_size)
-        init, mask = plan.images()
-    else:
-        init, mask = request.init_image, request.mask
+        return plan.images(plan.box_size)
+    init, mask = request.init_image, request.mask
     if init.size == plan.box_size:
         return init, mask
     if plan.padded and init.size == plan.request_size:

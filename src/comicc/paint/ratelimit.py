@@ -10,9 +10,14 @@ cached -- instead of hammering the service.
 from __future__ import annotations
 
 import threading
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from comicc.backends import MAX_RETRY_WAIT_ENV, RateLimited
+from comicc.diagnostics import Diagnostic, Severity
+from comicc.paint.jobs import PaintOutcome
+
+if TYPE_CHECKING:  # loaded by the first retry: a build from the cache needs none
+    import tenacity
 
 
 def asks_too_long(e: BaseException | None, limit: float) -> bool:
@@ -139,3 +144,31 @@ def stopped_message(
         f"{MAX_RETRY_WAIT_ENV}=SECONDS or `max_retry_wait` in config.toml"
     )
     return message, hint
+
+
+def retry_wait(retry_state: tenacity.RetryCallState) -> float:
+    """How long the scheduler waits before a retry: what the service asked for on
+    a 429 (exactly: a longer wait than the user's maximum is never retried, see
+    :func:`asks_too_long`), else exponential backoff with jitter."""
+    import tenacity
+
+    exc = retry_state.outcome.exception() if retry_state.outcome else None
+    if isinstance(exc, RateLimited) and exc.retry_after:
+        return float(exc.retry_after)
+    return tenacity.wait_exponential_jitter(initial=1, max=30)(retry_state)
+
+
+def say_stopped(gate: RateGate, outcomes: list[PaintOutcome]) -> None:
+    """One error per backend that asked to wait too long, on the job that heard
+    it: how long, and how much of the book is cached for the rerun."""
+    for name, (error, job) in gate.stopped.items():
+        mine = [o for o in outcomes if o.job.panel.settings.backend == name]
+        cached = sum(1 for o in mine if o.ok)
+        message, hint = stopped_message(name, error, cached, len(mine), gate.limit)
+        target = next((o for o in mine if o.job is job), mine[0] if mine else None)
+        if target is not None:
+            target.diagnostics.append(
+                Diagnostic(
+                    Severity.ERROR, "backend-rate-limited", message, job.panel.span, hints=(hint,)
+                )
+            )

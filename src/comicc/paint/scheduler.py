@@ -37,7 +37,7 @@ import os
 import sys
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from comicc.backends import (
@@ -68,7 +68,8 @@ from comicc.paint.ratelimit import (
     EndpointSlots,
     RateGate,
     asks_too_long,
-    stopped_message,
+    retry_wait,
+    say_stopped,
 )
 from comicc.paint.workers import (
     WorkerPool,
@@ -77,10 +78,11 @@ from comicc.paint.workers import (
     built_in,
     finish_answer,
     prepare_body,
+    prepare_here,
+    warm_forkserver,
 )
 
 if TYPE_CHECKING:  # loaded by the functions using them: a build from the cache needs none
-    import tenacity
     from filelock import FileLock
 
 MAX_ATTEMPTS = 5
@@ -98,18 +100,6 @@ class Closable(Protocol):
     it can cancel when the build stops."""
 
     def close(self) -> None: ...
-
-
-def _wait(retry_state: tenacity.RetryCallState) -> float:
-    """What the service asked for on a 429 (exactly: a longer wait than the
-    user's maximum is never retried, see :func:`asks_too_long`), else
-    exponential backoff with jitter."""
-    import tenacity
-
-    exc = retry_state.outcome.exception() if retry_state.outcome else None
-    if isinstance(exc, RateLimited) and exc.retry_after:
-        return float(exc.retry_after)
-    return tenacity.wait_exponential_jitter(initial=1, max=30)(retry_state)
 
 
 class Painter:
@@ -153,6 +143,15 @@ class Painter:
         # their work in its thread meanwhile (tests that count the processes' work)
         self.wait_for_processes = False
 
+    def cancel(self) -> None:
+        """Stop painting, from another thread than paint()'s (the build's, on
+        Ctrl-C): no new attempt starts, the worker processes drop what is queued
+        for them, and paint() returns once the attempts begun are done."""
+        self.cancelled.set()
+        pool = self._processes
+        if pool is not None:
+            pool.shutdown(wait=False)
+
     def _sleep_unless_cancelled(self, seconds: float) -> None:
         self.cancelled.wait(seconds)
 
@@ -171,14 +170,20 @@ class Painter:
             total += DEFAULT_NETWORK_JOBS if limit is None else limit * len(b.endpoints())
         return max(1, total)
 
-    def _pool_size(self, jobs: list[PaintJob]) -> int:
-        """How many worker processes this paint() gets: 0 when they would not
-        pay (one core, one job at a time, a short book)."""
+    def pool_size(self, backends: Sequence[str]) -> int:
+        """How many worker processes paint() gets for jobs of these ``backends``
+        (one name per job): 0 when they would not pay (one core, one job at a
+        time, a short book)."""
         cores = os.cpu_count() or 1
-        offloaded = sum(1 for j in jobs if self._offloads(self.backends[j.panel.settings.backend]))
+        offloaded = sum(1 for name in backends if self._offloads(self.backends[name]))
         if cores < 2 or self.workers < 2 or offloaded < PROCESS_POOL_MIN_JOBS:
             return 0
         return min(self.workers, cores)
+
+    def warm_up(self) -> None:
+        """Before :meth:`paint`: start what its worker processes are forked from
+        (they are up sooner). No thread is started: this process may still fork."""
+        warm_forkserver()
 
     @staticmethod
     def _offloads(backend: Backend) -> bool:
@@ -311,7 +316,7 @@ class Painter:
             retry=tenacity.retry_if_exception(
                 lambda e: isinstance(e, (RateLimited, Transient)) and not asks_too_long(e, limit)
             ),
-            wait=_wait,
+            wait=retry_wait,
             sleep=self.sleep,
             reraise=True,
             stop=(
@@ -369,9 +374,11 @@ class Painter:
         """Where ``backend``'s art for ``job`` goes (its own bytes too for a network
         or paid one; the record, if the build keeps one)."""
         caps = backend.capabilities
-        keep_raw = caps.needs_network or (caps.cost_per_image or 0) > 0
+        paid = (caps.cost_per_image or 0) > 0
         extra = dict(self.record(job, plan)) if self.record is not None else {}
-        return CacheWrite(self.cache, self.ext, backend.name, keep_raw, extra)
+        return CacheWrite(
+            self.cache, self.ext, backend.name, caps.needs_network or paid, extra, durable=paid
+        )
 
     def _request(
         self, backend: Backend, plan: PanelPlan, workers: WorkerPool | None
@@ -388,11 +395,7 @@ class Painter:
                 return body_request(plan, body), False
             except (WorkersGone, BackendError):
                 pass  # drawn here instead: a bad setting fails in the attempt, as always
-        request = plan.request()
-        # a bad setting or image fails the same way in the attempt, said as before
-        with contextlib.suppress(BackendError):
-            request = backend.prepare(request)
-        return request, True
+        return prepare_here(backend, plan), True
 
     def _finish(
         self,
@@ -438,13 +441,24 @@ class Painter:
         return paint_locally(backend, plan, self.image_format, self.quality)
 
     # ------------------------------------------------------------ all jobs
-    def paint(self, jobs: list[PaintJob]) -> list[PaintOutcome]:
+    def paint(
+        self, jobs: Iterable[PaintJob], *, expect: Sequence[str] | None = None
+    ) -> list[PaintOutcome]:
         """Paint every job (cache first); outcomes in the jobs' order. On Ctrl-C no
-        new attempt starts, closable backends cancel their work, and it re-raises."""
-        results: list[PaintOutcome | None] = [None] * len(jobs)
-        bar: Bar = progress_bar(len(jobs)) if self.progress else NoBar()
+        new attempt starts, closable backends cancel their work, and it re-raises.
+        ``expect``: ``jobs`` is a stream whose jobs come as their pages are laid
+        out (iterating it may wait; it ends early when the build stops), and this
+        is the backend of each job it gives, for the count and the worker
+        processes."""
+        if expect is None:
+            jobs = list(jobs)
+            expect = [j.panel.settings.backend for j in jobs]
+        results: list[PaintOutcome | None] = [None] * len(expect)
+        bar: Bar = progress_bar(len(expect)) if self.progress else NoBar()
         network = any(b.capabilities.needs_network for b in self.backends.values())
-        size = self._pool_size(jobs)
+        for b in (b for b in self.backends.values() if not b.capabilities.rate_limited):
+            self.gate.answered(b.name, None, None)  # a server that queues (no 429s): open now
+        size = self.pool_size(expect)
         self._processes = WorkerPool(size) if size else None
         # threads past the slots: they draw the next requests (network) and keep
         # the worker processes fed while others write to the cache
@@ -452,7 +466,9 @@ class Painter:
         threads = self.workers + ahead
         pool = cf.ThreadPoolExecutor(max_workers=threads, thread_name_prefix="comicc-paint")
         try:
-            futures = {pool.submit(self._paint_one, job): i for i, job in enumerate(jobs)}
+            futures: dict[cf.Future[PaintOutcome], int] = {}
+            for i, job in enumerate(jobs):  # a stream's: as its pages are laid out
+                futures[pool.submit(self._paint_one, job)] = i
             for fut in cf.as_completed(futures):
                 results[futures[fut]] = fut.result()
                 bar.update(1)
@@ -474,24 +490,5 @@ class Painter:
                 self._processes = None
         pool.shutdown(wait=True)
         outcomes = [r for r in results if r is not None]
-        self._say_stopped(outcomes)
+        say_stopped(self.gate, outcomes)
         return outcomes
-
-    def _say_stopped(self, outcomes: list[PaintOutcome]) -> None:
-        """One error per backend that asked to wait too long, on the job that
-        heard it: how long, and how much of the book is cached for the rerun."""
-        for name, (error, job) in self.gate.stopped.items():
-            mine = [o for o in outcomes if o.job.panel.settings.backend == name]
-            cached = sum(1 for o in mine if o.ok)
-            message, hint = stopped_message(name, error, cached, len(mine), self.gate.limit)
-            target = next((o for o in mine if o.job is job), mine[0] if mine else None)
-            if target is not None:
-                target.diagnostics.append(
-                    Diagnostic(
-                        Severity.ERROR,
-                        "backend-rate-limited",
-                        message,
-                        job.panel.span,
-                        hints=(hint,),
-                    )
-                )

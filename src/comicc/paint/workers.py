@@ -29,8 +29,10 @@ where requests are made.
 from __future__ import annotations
 
 import concurrent.futures as cf
+import contextlib
 import dataclasses
 import multiprocessing
+import signal
 import threading
 from collections.abc import Callable, Mapping
 from concurrent.futures.process import BrokenProcessPool
@@ -51,7 +53,14 @@ from comicc.paint.finish import (
 from comicc.paint.plan import PanelPlan
 
 T = TypeVar("T")
-PRELOAD = ["comicc.paint.scheduler"]  # imported once by the forkserver, not by every worker
+# imported once by the forkserver, not by every worker of every paint() (requests
+# for a network backend's class, ~0.1 s; the PNG and JPEG codecs)
+PRELOAD = [
+    "comicc.paint.scheduler",
+    "comicc.backends.http",
+    "PIL.PngImagePlugin",
+    "PIL.JpegImagePlugin",
+]
 
 
 def built_in(backend: Backend) -> bool:
@@ -67,6 +76,33 @@ class WorkersGone(Exception):
 def warm_up() -> None:
     """Nothing: submitted once per worker process so that it starts at once."""
     return None
+
+
+def warm_forkserver() -> None:
+    """Start the forkserver the worker processes are forked from, if it is not
+    running: a few milliseconds here, its imports (:data:`PRELOAD`) in that
+    process, in the background. Starts no thread, so this process may still
+    fork (the layout's workers). From the main thread it starts with Ctrl-C
+    ignored, so a Ctrl-C during its imports prints no traceback from it (it
+    ignores Ctrl-C once they are done, and so do the workers); a Ctrl-C
+    meanwhile is held for this process (blocked, not ignored). A forkserver
+    that cannot start is left to :meth:`WorkerPool.start`."""
+    from multiprocessing import forkserver
+
+    try:
+        multiprocessing.get_context("forkserver").set_forkserver_preload(PRELOAD)
+        if threading.current_thread() is not threading.main_thread():
+            forkserver.ensure_running()  # signal handlers are the main thread's to set
+            return
+        held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+        handler = signal.signal(signal.SIGINT, signal.SIG_IGN)  # what an exec keeps
+        try:
+            forkserver.ensure_running()
+        finally:
+            signal.signal(signal.SIGINT, handler)
+            signal.pthread_sigmask(signal.SIG_SETMASK, held)
+    except (OSError, RuntimeError, ValueError):
+        return
 
 
 class WorkerPool:
@@ -95,6 +131,7 @@ class WorkerPool:
             self._starter.start()
 
     def _start(self) -> None:
+        warm_forkserver()  # Ctrl-C blocked while the forkserver starts
         try:
             context = multiprocessing.get_context("forkserver")
             context.set_forkserver_preload(PRELOAD)
@@ -199,6 +236,22 @@ def finish_answer(
     except BackendError as e:
         return CompositeFailed(e)
     return store(done, plan, to)
+
+
+_DRAWING = threading.Lock()  # requests drawn in the build's threads: one at a time
+
+
+def prepare_here(backend: Backend, plan: PanelPlan) -> PaintRequest:
+    """In the thread (no worker process is up): ``plan``'s request drawn and
+    prepared by ``backend``, a bad setting or image failing the same way in the
+    attempt, as always. One thread draws at a time: under one interpreter lock N
+    requests drawn at once take as long in all, and the first is ready only with
+    the last (the first requests of a build would wait for the eighth)."""
+    with _DRAWING:
+        request = plan.request()
+        with contextlib.suppress(BackendError):
+            request = backend.prepare(request)
+    return request
 
 
 def body_request(plan: PanelPlan, body: Any) -> PaintRequest:
