@@ -17,14 +17,16 @@ warning diagnostics at the balloon's line:
 
 from __future__ import annotations
 
+import functools
 import gc
 import multiprocessing
 import os
 import pickle
+import signal
 import sys
 import threading
-from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 
@@ -59,6 +61,8 @@ from comicc.theme import PageFormat, Theme
 
 K = ir.BalloonKind
 Sizes = dict[str, tuple[float, float]]  # balloon id -> body size (w, h) from the lock file
+# told of each page once it is laid out: its index in the script and its geometry
+OnPage = Callable[[int, PageGeom], None]
 
 
 def layout_book(
@@ -68,12 +72,17 @@ def layout_book(
     fonts: FontBook | Measurer | None = None,
     keep: Sizes | None = None,
     jobs: int | None = None,
+    on_page: OnPage | None = None,
 ) -> tuple[BookGeom, list[Diagnostic]]:
     """Lay out every page of ``script``. ``fonts``: a :class:`~comicc.fonts.FontBook`
     or any :class:`~comicc.layout.measure.Measurer` (``None``: the default).
     ``keep``: balloon id -> body size from the last build (the lock file); a
     balloon whose text still fits keeps that size (see text.fit_variants).
     ``jobs``: at most this many processes (``--jobs``; ``None``: one per core).
+    ``on_page``: called in this process as each page is laid out (in no set
+    order, from any of its threads, at most twice for a page: it must be quick,
+    thread-safe and never raise), so later stages can start on it; the book
+    returned is the same.
 
     The cyclic garbage collector is off meanwhile (forked workers inherit that): the
     search allocates millions of short-lived tuples, all freed by reference counting
@@ -83,7 +92,7 @@ def layout_book(
     collecting = gc.isenabled()
     gc.disable()
     try:
-        return _layout_book(script, theme, page_format, fonts, keep, jobs)
+        return _layout_book(script, theme, page_format, fonts, keep, jobs, on_page)
     finally:
         if collecting:
             gc.enable()
@@ -96,6 +105,7 @@ def _layout_book(
     fonts: FontBook | Measurer | None,
     keep: Sizes | None,
     jobs: int | None,
+    on_page: OnPage | None = None,
 ) -> tuple[BookGeom, list[Diagnostic]]:
     m = as_measurer(fonts)
     reading = script.reading if script.reading in ("ltr", "rtl") else "ltr"
@@ -106,13 +116,14 @@ def _layout_book(
     n = len(script.pages)
     jobs = min(_jobs(n), max(1, jobs)) if jobs is not None else _jobs(n)
     if jobs > 1:
-        parts = _in_processes(job, _chunks(n, jobs), jobs)
+        told = (on_page,) if on_page is not None else ()  # passed only when there is one
+        parts = _in_processes(job, _chunks(n, jobs), jobs, *told)
         if parts is not None:
             pages = tuple(p for part, _ in parts for p in part)
             for _, found in parts:
                 issues.extend(found)
             return BookGeom(pages, reading), issues
-    part, issues = _layout_range(job, 0, n)
+    part, issues = _layout_range(job, 0, n, on_page)
     return BookGeom(part, reading), issues
 
 
@@ -134,10 +145,13 @@ class _Job:
     voices: dict[str, str]
 
 
-def _layout_range(job: _Job, start: int, end: int) -> tuple[tuple[PageGeom, ...], list[Diagnostic]]:
+def _layout_range(
+    job: _Job, start: int, end: int, on_page: OnPage | None = None
+) -> tuple[tuple[PageGeom, ...], list[Diagnostic]]:
     issues: list[Diagnostic] = []
-    pages = tuple(
-        layout_one_page(
+    pages = []
+    for i, page in enumerate(job.script.pages[start:end], start):
+        geom = layout_one_page(
             page,
             job.theme,
             job.page_format,
@@ -148,9 +162,10 @@ def _layout_range(job: _Job, start: int, end: int) -> tuple[tuple[PageGeom, ...]
             job.keep,
             job.voices,
         )
-        for page in job.script.pages[start:end]
-    )
-    return pages, issues
+        pages.append(geom)
+        if on_page is not None:
+            on_page(i, geom)
+    return tuple(pages), issues
 
 
 def _jobs(pages: int) -> int:
@@ -206,7 +221,7 @@ def _work(span: tuple[int, int]) -> tuple[tuple[PageGeom, ...], list[Diagnostic]
 
 
 def _in_processes(
-    job: _Job, chunks: list[tuple[int, int]], jobs: int
+    job: _Job, chunks: list[tuple[int, int]], jobs: int, on_page: OnPage | None = None
 ) -> list[tuple[tuple[PageGeom, ...], list[Diagnostic]]] | None:
     """Lay out page ranges in ``jobs`` processes: ``jobs - 1`` forked workers (they
     inherit ``job``) take them from the front while this process takes them from the
@@ -214,23 +229,55 @@ def _in_processes(
     them here is the main cost of forking: about 7 ms a page). The results are in page
     order, so the book is the same as one process makes. None when the workers could
     not run (no processes here, a worker killed): the caller then lays the book out
-    itself, with the same result."""
+    itself, with the same result. ``on_page`` hears of a worker's pages as they come
+    back (from the pool's thread), of this process's as it lays them out."""
     global _JOB
     ctx = multiprocessing.get_context("fork")
     _JOB = job
+    # Ctrl-C is held (blocked: this process has no other thread to take it) until the
+    # pool is up with its work: stopped while it starts, it would leave a worker
+    # waiting for work for ever, and this process waiting for it at exit. The forked
+    # workers keep it blocked: a Ctrl-C is this process's, which stops them.
+    held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
     try:
-        with ProcessPoolExecutor(max(1, jobs - 1), mp_context=ctx) as pool:
-            futures = [pool.submit(_work, span) for span in chunks]
+        try:
+            pool = ProcessPoolExecutor(max(1, jobs - 1), mp_context=ctx)
+        except BaseException:
+            signal.pthread_sigmask(signal.SIG_SETMASK, held)
+            raise
+        with pool:
+            try:
+                futures = [pool.submit(_work, span) for span in chunks]
+            finally:
+                signal.pthread_sigmask(signal.SIG_SETMASK, held)
+            if on_page is not None:  # the workers are forked by now: threads may start
+                for span, future in zip(chunks, futures, strict=True):
+                    future.add_done_callback(functools.partial(_came_back, on_page, span[0]))
             mine: dict[int, tuple[tuple[PageGeom, ...], list[Diagnostic]]] = {}
-            for i in range(len(chunks) - 1, -1, -1):
-                if not futures[i].cancel():
-                    break  # a worker has taken it, and (in order) every chunk before it
-                mine[i] = _layout_range(job, *chunks[i])
-            return [mine[i] if i in mine else futures[i].result() for i in range(len(chunks))]
+            try:
+                for i in range(len(chunks) - 1, -1, -1):
+                    if not futures[i].cancel():
+                        break  # a worker has taken it, and (in order) every chunk before it
+                    mine[i] = _layout_range(job, *chunks[i], on_page)
+                return [mine[i] if i in mine else futures[i].result() for i in range(len(chunks))]
+            except BaseException:  # Ctrl-C: the pool waits for the chunks begun, no other
+                for future in futures:
+                    future.cancel()
+                raise
     except (OSError, RuntimeError, pickle.PicklingError, BrokenProcessPool):
         return None  # BrokenProcessPool is a RuntimeError; named for the reader
     finally:
         _JOB = None
+
+
+def _came_back(
+    on_page: OnPage, start: int, future: Future[tuple[tuple[PageGeom, ...], list[Diagnostic]]]
+) -> None:
+    """A worker's pages (from ``start`` on), to ``on_page``; nothing when it failed."""
+    if future.cancelled() or future.exception() is not None:
+        return
+    for i, geom in enumerate(future.result()[0], start):
+        on_page(i, geom)
 
 
 def layout_one_page(

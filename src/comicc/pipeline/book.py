@@ -7,6 +7,7 @@ the first half (source to IR).
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -46,7 +47,7 @@ from comicc.pipeline.layoutcache import (
     page_keys,
 )
 from comicc.pipeline.options import CBZ_MAX_DPI, BuildOptions, BuildResult, LayoutMemo, Repaint
-from comicc.pipeline.records import record_requests, recorder
+from comicc.pipeline.records import record_requests
 from comicc.pipeline.stamp import (
     forget_stamp,
     record_stamp,
@@ -56,7 +57,8 @@ from comicc.theme import PageFormat, Theme, resolve_format
 
 if TYPE_CHECKING:  # the book plan and the painter are loaded past the "up to date" check
     from comicc.paint import PaintOutcome
-    from comicc.pipeline.plan import BookPlan
+    from comicc.pipeline.ahead import PaintAhead
+    from comicc.pipeline.plan import BookPlan, PlannedImage
 
 
 def locked_sizes(
@@ -129,6 +131,7 @@ def _layout(
     cache_dir: str | Path | None,
     keys: tuple[str | None, ...] | None = None,
     jobs: int | None = None,
+    ahead: PaintAhead | None = None,
 ) -> MemoResult | None:
     page_format = _page_format(script, theme, sink)
     if page_format is None:
@@ -149,6 +152,7 @@ def _layout(
         keys=keys,
         memory=memo.pages if memo is not None else None,
         store=LayoutStore(cache_dir, script.path) if cache_dir is not None else None,
+        layout=ahead.layout if ahead is not None else None,  # each page painted once laid out
         jobs=jobs,
     )
     if memo is not None:
@@ -213,45 +217,25 @@ def build(script: ir.Script, theme: Theme, sink: Sink, opts: BuildOptions) -> Bu
         done = if_up_to_date(script, sink, opts, keys, out, cache_root)
         if done is not None:
             return done
-    laid = _layout(script, theme, sink, keep, opts.layout_memo, cache_root, keys, opts.workers)
-    if laid is None or sink.has_errors():
+    from comicc.pipeline.ahead import paint_ahead
+
+    ahead = paint_ahead(script, opts, cache_root, _ext(opts))  # None: painted once laid out
+    try:
+        with ahead.hearing_ctrl_c() if ahead is not None else contextlib.nullcontext():
+            laid = _layout(
+                script, theme, sink, keep, opts.layout_memo, cache_root, keys, opts.workers, ahead
+            )
+            if laid is None or sink.has_errors():
+                return None
+            painted = _paint(script, laid.book, sink, opts, cache_root, ahead)
+    finally:
+        if ahead is not None:  # stopped (Ctrl-C, an error), or already done
+            ahead.stop()
+    if painted is None:
         return None
     book = laid.book
-    backends = create_backends(script, sink)
-    if backends is None:
-        return None
-    sink.extend(reference_warnings(script, backends))  # once per backend, not per panel
     geoms = {g.id: g for page in book.pages for g in page.panels}
-    from comicc.paint import Painter, PaintJob
-
-    jobs = [
-        PaintJob(panel, geoms[panel.id], v)
-        for panel in script.panels
-        for v in range(1, panel.settings.variants + 1)
-    ]
-    from comicc.pipeline.plan import plan_images
-
-    cache = ArtCache(cache_root, script=script.path)
-    cache.sweep()
-    plan = plan_images(
-        script, book, _capabilities(backends), cache, ext=_ext(opts), lock=_lock(script)
-    )
-    if not _within_budget(plan, script, opts, sink):
-        return None
-    if plan.paid and plan.to_paint and opts.on_paid_plan is not None:
-        if not opts.on_paid_plan(plan):
-            sink.error("build-not-confirmed", "the build was not confirmed: nothing was painted")
-            return None
-    painter = Painter(
-        backends,
-        cache,
-        image_format="png" if opts.lossless else "jpeg",
-        quality=opts.quality,
-        workers=opts.workers,
-        progress=opts.progress,
-        record=recorder(backends),
-    )
-    outcomes = painter.paint(jobs)
+    outcomes, images, backends, cache = painted
     for o in outcomes:
         sink.extend(o.diagnostics)
     record_requests(outcomes, backends, cache)
@@ -298,7 +282,7 @@ def build(script: ir.Script, theme: Theme, sink: Sink, opts: BuildOptions) -> Bu
             page_files=page_files(out, opts, written),
             script=script.path,
         )
-    why = {(i.panel.id, i.variant): i.reasons for i in plan.images}
+    why = {(i.panel.id, i.variant): i.reasons for i in images}
     repainted = tuple(
         Repaint(
             o.job.panel.id,
@@ -320,6 +304,53 @@ def build(script: ir.Script, theme: Theme, sink: Sink, opts: BuildOptions) -> Bu
         variant_counts(script),
         laid_out=laid.laid_out,
     )
+
+
+def _paint(
+    script: ir.Script,
+    book: BookGeom,
+    sink: Sink,
+    opts: BuildOptions,
+    cache_root: Path,
+    ahead: PaintAhead | None,
+) -> tuple[list[PaintOutcome], tuple[PlannedImage, ...], dict[str, Backend], ArtCache] | None:
+    """Every image painted or taken from the cache: the outcomes, the planned
+    images (why each repaints), the backends and the cache; None when the
+    backends, the budget or the confirmation stop the build."""
+    if ahead is not None:  # the backends were made before the layout; free, so in budget
+        backends = dict(ahead.painter.backends)
+        sink.extend(reference_warnings(script, backends))
+        outcomes, images = ahead.finish(book)
+        return outcomes, images, backends, ahead.cache
+    backends_made = create_backends(script, sink)
+    if backends_made is None:
+        return None
+    backends = backends_made
+    sink.extend(reference_warnings(script, backends))  # once per backend, not per panel
+    geoms = {g.id: g for page in book.pages for g in page.panels}
+    from comicc.paint import PaintJob
+    from comicc.pipeline.ahead import make_painter
+
+    jobs = [
+        PaintJob(panel, geoms[panel.id], v)
+        for panel in script.panels
+        for v in range(1, panel.settings.variants + 1)
+    ]
+    from comicc.pipeline.plan import plan_images, within_budget
+
+    cache = ArtCache(cache_root, script=script.path)
+    cache.sweep()
+    plan = plan_images(
+        script, book, _capabilities(backends), cache, ext=_ext(opts), lock=_lock(script)
+    )
+    if not within_budget(plan, script, opts.max_cost, sink):
+        return None
+    if plan.paid and plan.to_paint and opts.on_paid_plan is not None:
+        if not opts.on_paid_plan(plan):
+            sink.error("build-not-confirmed", "the build was not confirmed: nothing was painted")
+            return None
+    outcomes = make_painter(backends, cache, opts).paint(jobs)
+    return outcomes, plan.images, backends, cache
 
 
 def _ext(opts: BuildOptions) -> str:
@@ -363,33 +394,6 @@ def plan_book(
         script, book, _capabilities(backends), cache, ext=_ext(opts), lock=_lock(script)
     )
     return script, plan
-
-
-def _within_budget(plan: BookPlan, script: ir.Script, opts: BuildOptions, sink: Sink) -> bool:
-    """Whether the plan's cost is within ``--max-cost`` (else the script's
-    ``budget:``); an error saying by how much when it is not."""
-    limit = opts.max_cost
-    span = None
-    if limit is None and script.budget is not None:
-        limit, span = script.budget.amount, script.budget.span
-    if limit is None:
-        return True
-    over = plan.over(limit)
-    for b in over:
-        given = "`--max-cost`" if span is None else "the script's `budget:`"
-        unit = b.unit or ""
-        sink.error(
-            "over-budget",
-            f"this build would cost {b.cost:g} {unit} on {b.backend}: "
-            f"{b.cost - limit:g} {unit} more than {given} of {limit:g}",
-            span,
-            path=None if span is not None else script.path,
-            hints=[
-                plan.one_line(),
-                "raise the budget, or paint fewer images (`comicc plan` shows which and why)",
-            ],
-        )
-    return not over
 
 
 def _write(

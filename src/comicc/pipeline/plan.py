@@ -21,6 +21,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from comicc.backends import Capabilities, Price, is_paid, price_for
+from comicc.diagnostics import Sink
 from comicc.layout import BookGeom, PanelGeom
 from comicc.model import ir
 from comicc.paint import ArtCache, LockFile, PanelPlan, plan_panel
@@ -112,6 +113,33 @@ class BookPlan:
 
     def of_panel(self, panel_id: str) -> tuple[PlannedImage, ...]:
         return tuple(i for i in self.images if i.panel.id == panel_id)
+
+
+def within_budget(plan: BookPlan, script: ir.Script, max_cost: float | None, sink: Sink) -> bool:
+    """Whether the plan's cost is within ``max_cost`` (``--max-cost``) (else the script's
+    ``budget:``); an error saying by how much when it is not."""
+    limit = max_cost
+    span = None
+    if limit is None and script.budget is not None:
+        limit, span = script.budget.amount, script.budget.span
+    if limit is None:
+        return True
+    over = plan.over(limit)
+    for b in over:
+        given = "`--max-cost`" if span is None else "the script's `budget:`"
+        unit = b.unit or ""
+        sink.error(
+            "over-budget",
+            f"this build would cost {b.cost:g} {unit} on {b.backend}: "
+            f"{b.cost - limit:g} {unit} more than {given} of {limit:g}",
+            span,
+            path=None if span is not None else script.path,
+            hints=[
+                plan.one_line(),
+                "raise the budget, or paint fewer images (`comicc plan` shows which and why)",
+            ],
+        )
+    return not over
 
 
 def _amount(value: float) -> str:
