@@ -7,10 +7,15 @@ and `fuzz`, a middle size for the subprocess fuzz test of the command line
 its docstring): 150 examples a test, with the same health checks off.
 """
 
+import gc
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, settings
+
+from comicc.layout.collector import collector_off as no_cycles_collected
 
 settings.register_profile(
     "ci",
@@ -33,3 +38,12 @@ settings.register_profile(
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def collector_off() -> Iterator[None]:
+    """The test body with the cyclic garbage collector off (after one collection),
+    so what it leaves in a reference cycle stays to be found by ``gc.collect()``."""
+    gc.collect()
+    with no_cycles_collected():
+        yield

@@ -6,7 +6,7 @@ from __future__ import annotations
 import gc
 import json
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -176,18 +176,6 @@ def test_a_damaged_entry_is_laid_out_again(tmp_path, searches, capsys):
     searches.clear()
     assert run_layout(script, capsys) == first
     assert len(searches) == 6
-
-
-@pytest.fixture
-def collector_off() -> Iterator[None]:
-    was = gc.isenabled()
-    gc.collect()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was:
-            gc.enable()
 
 
 @pytest.mark.usefixtures("collector_off")

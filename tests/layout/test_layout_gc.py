@@ -5,7 +5,6 @@ and it must leave the collector as it found it."""
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterator
 
 import pytest
 
@@ -41,18 +40,6 @@ def _book(pages: int) -> ir.Script:
             idx += len(lines)
         out.append(page(p + 1, panel_list))
     return script(out)
-
-
-@pytest.fixture
-def collector_off() -> Iterator[None]:
-    was = gc.isenabled()
-    gc.collect()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was:
-            gc.enable()
 
 
 @pytest.mark.usefixtures("collector_off")

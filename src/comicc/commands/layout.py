@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import gc
 import io
 import sys
 from collections.abc import Iterator
@@ -14,6 +13,7 @@ from comicc.commands.report import EXIT_ERRORS, EXIT_OK, print_diagnostics
 from comicc.diagnostics import Sink
 from comicc.files import FileRefused, describe_os_error, write_file_set
 from comicc.layout import BookGeom, json_text, to_json
+from comicc.layout.collector import collector_off
 from comicc.paint import default_cache_dir
 from comicc.pipeline import layout, locked_sizes
 
@@ -34,13 +34,8 @@ def _json(book: BookGeom) -> str:
     """The geometry's JSON text (:func:`~comicc.layout.json_text`, the bytes of
     ``json.dumps(..., indent=1)``), made with the cyclic garbage collector off,
     as pages are laid out: tens of thousands of dicts and lists, no cycle."""
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
+    with collector_off():
         return json_text(to_json(book))
-    finally:
-        if collecting:
-            gc.enable()
 
 
 def cmd_layout(args: argparse.Namespace) -> int:

@@ -18,7 +18,6 @@ warning diagnostics at the balloon's line:
 from __future__ import annotations
 
 import functools
-import gc
 import multiprocessing
 import os
 import pickle
@@ -33,6 +32,7 @@ from dataclasses import dataclass
 from comicc.diagnostics import Diagnostic, Severity
 from comicc.fonts import FontBook
 from comicc.layout.balloons import build_geoms, voice_colors
+from comicc.layout.collector import collector_off
 from comicc.layout.geometry import (
     BookGeom,
     PageGeom,
@@ -89,13 +89,8 @@ def layout_book(
     (the layout makes no reference cycles: ``tests/layout/test_layout_gc.py``), and
     the collector's passes over them and over the whole heap (the script, the pages
     done, the workers' pages unpickled) cost about a tenth of the layout's CPU."""
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
+    with collector_off():
         return _layout_book(script, theme, page_format, fonts, keep, jobs, on_page)
-    finally:
-        if collecting:
-            gc.enable()
 
 
 def _layout_book(

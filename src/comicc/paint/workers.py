@@ -73,7 +73,7 @@ class WorkersGone(Exception):
     """The worker processes are shut down or broke: do the work in this thread."""
 
 
-def warm_up() -> None:
+def _started() -> None:
     """Nothing: submitted once per worker process so that it starts at once."""
     return None
 
@@ -131,15 +131,14 @@ class WorkerPool:
             self._starter.start()
 
     def _start(self) -> None:
-        warm_forkserver()  # Ctrl-C blocked while the forkserver starts
+        warm_forkserver()  # with its preload; from this thread, Ctrl-C is not held
         try:
             context = multiprocessing.get_context("forkserver")
-            context.set_forkserver_preload(PRELOAD)
             executor = cf.ProcessPoolExecutor(
                 max_workers=self.size, mp_context=context, initializer=ignore_interrupts
             )
             # every worker starts now, not when the threads are done with theirs
-            warming = [executor.submit(warm_up) for _ in range(self.size)]
+            warming = [executor.submit(_started) for _ in range(self.size)]
         except (OSError, RuntimeError):
             self._up.set()  # no processes: the threads do the work
             return

@@ -25,7 +25,6 @@ at the lines of now.
 from __future__ import annotations
 
 import functools
-import gc
 import hashlib
 import json
 import os
@@ -34,13 +33,14 @@ import sys
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, ParamSpec, TypeVar
+from typing import Any
 
 import comicc
 from comicc.diagnostics import Diagnostic, Sink
 from comicc.files import read_trusted, write_bytes_atomic
 from comicc.fonts import SYSTEM_FONT_DIRS, default_fontbook
 from comicc.layout import BookGeom, PageGeom
+from comicc.layout.collector import collector_off
 from comicc.model import ir
 from comicc.pipeline.codehash import hash_code
 from comicc.pipeline.layoutcodec import Malformed, Unkeyable, decode, digest, encode
@@ -320,29 +320,7 @@ def page_keys(
     return tuple(out)
 
 
-P = ParamSpec("P")
-R = TypeVar("R")
-
-
-def collector_off(fn: Callable[P, R]) -> Callable[P, R]:
-    """``fn`` run with the cyclic garbage collector off, as pages are laid out
-    (:func:`~comicc.layout.layout_book`): reading or writing pages makes many
-    small lists and records, none in a cycle; collecting cost a third of it."""
-
-    @functools.wraps(fn)
-    def run(*args: P.args, **kwargs: P.kwargs) -> R:
-        collecting = gc.isenabled()
-        gc.disable()
-        try:
-            return fn(*args, **kwargs)
-        finally:
-            if collecting:
-                gc.enable()
-
-    return run
-
-
-@collector_off
+@collector_off()
 def layout_memoized(
     script: ir.Script,
     theme: Theme,
@@ -363,7 +341,7 @@ def layout_memoized(
     layout makes: pages are laid out independently); ``layout`` defaults to
     :func:`~comicc.layout.layout_book`, loaded only when a page is laid out;
     ``jobs`` caps its processes (``--jobs``). The cyclic garbage collector
-    is off meanwhile (:func:`collector_off`)."""
+    is off meanwhile (:func:`~comicc.layout.collector.collector_off`)."""
     if keys is None:
         keys = page_keys(script, theme, page_format, keep)
     found: dict[int, tuple[PageGeom, list[Diagnostic]]] = {}
