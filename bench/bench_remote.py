@@ -17,12 +17,20 @@ book of ``--panels`` panels through the automatic1111 backend in each setup:
 * the defaults (``automatic1111.concurrency: 2`` a server, no ``--jobs``) on
   one and two servers.
 
-The ideal is ``latency x panels / in flight``, in flight = min(jobs, servers x
-concurrency): what a painter with no work of its own would take. Setups run
-interleaved, ``--repeat`` rounds; the best time of each is reported, with the
-CPU time comicc spent per panel (this process and its worker processes, read
-from /proc; the least of the rounds) and the stand-in server's: on a shared
-machine the CPU time says more than the wall time.
+Each setup is timed as a build paints: ``Painter.warm_up`` (the worker
+processes forked or their forkserver started, just before painting) then
+``Painter.paint``. The ideal is ``latency x panels / in flight``, in flight =
+min(jobs, servers x concurrency): what a painter with no work of its own would
+take. ``floor`` is the same with whole rounds of requests (``ceil(panels / in
+flight) x latency``: 60 panels on 8 slots are 8 rounds, 2.4 s, 1.067x the
+ideal), what a painter with no work of its own and no cost per request would
+take. Where the rest goes, from the best round: ``first``, until the first
+request was sent; ``last``, until the last answer came; ``tail``, from then to
+the end (that answer composited, encoded, stored). Setups run interleaved,
+``--repeat`` rounds; the best time of each is reported, with the CPU time
+comicc spent per panel (this process and its worker processes, read from
+/proc; the least of the rounds) and the stand-in server's: on a shared machine
+the CPU time says more than the wall time.
 ``--src DIR`` imports comicc from ``DIR`` instead (an older tree, for "before");
 ``--only TEXT`` runs only the setups whose label holds ``TEXT``.
 """
@@ -32,7 +40,9 @@ from __future__ import annotations
 import argparse
 import base64
 import importlib
+import inspect
 import json
+import math
 import multiprocessing
 import os
 import resource
@@ -113,13 +123,40 @@ def count_worker_cpu(spent: list[float]) -> None:
         return
     shutdown = WorkerPool.shutdown
 
-    def counted(self: Any, *, wait: bool) -> None:
+    def counted(self: Any, *args: Any, **kwargs: Any) -> None:
         executor = getattr(self, "_executor", None)
         for pid in getattr(executor, "_processes", None) or {}:
             spent.append(cpu_seconds(pid))
-        shutdown(self, wait=wait)
+        shutdown(self, *args, **kwargs)
 
     WorkerPool.shutdown = counted  # type: ignore[method-assign]
+
+
+def warm_up(painter: Any, expect: list[str]) -> None:
+    """What a build does just before it paints (an older tree's ``warm_up``
+    takes no jobs; the oldest has none)."""
+    warm = getattr(painter, "warm_up", None)
+    if warm is None:
+        return
+    if inspect.signature(warm).parameters:
+        warm(expect)
+    else:
+        warm()
+
+
+def timed_requests(backend: Any, sent: list[float], answered: list[float]) -> None:
+    """Note when each request is sent to ``backend``'s servers and when its answer
+    is back (``time.perf_counter``), from this instance's ``paint_on``."""
+    paint_on = backend.paint_on
+
+    def noted(request: Any, endpoint: str) -> Any:
+        sent.append(time.perf_counter())
+        try:
+            return paint_on(request, endpoint)
+        finally:
+            answered.append(time.perf_counter())
+
+    backend.paint_on = noted
 
 
 @dataclass(frozen=True)
@@ -185,6 +222,8 @@ def main() -> None:
         ]
     setups = [s for s in setups if not a.only or a.only in s.label]
     best: dict[str, float] = {}
+    path: dict[str, tuple[float, float]] = {}  # the best round's first request, last answer
+    expect = [j.panel.settings.backend for j in jobs]
     flight: dict[str, int] = {}
     cpu: dict[str, list[float]] = {s.label: [] for s in setups}  # comicc's CPU seconds, each round
     served: dict[str, list[float]] = {s.label: [] for s in setups}  # the server's
@@ -197,6 +236,9 @@ def main() -> None:
                 if supports and s.concurrency is not None:
                     settings["concurrency"] = str(s.concurrency)
                 backend = Automatic1111Backend(**settings)
+                sent: list[float] = []
+                answered: list[float] = []
+                timed_requests(backend, sent, answered)
                 cache = ArtCache(Path(tmp) / f"cache-{r}-{len(best)}-{time.monotonic_ns()}")
                 painter = Painter({"automatic1111": backend}, cache, workers=s.jobs, progress=False)
                 concurrency = getattr(backend.capabilities, "concurrency", None) or painter.workers
@@ -204,13 +246,19 @@ def main() -> None:
                 workers_spent.clear()
                 mine, theirs = cpu_seconds(), cpu_seconds(server.pid)
                 t = time.perf_counter()
+                warm_up(painter, expect)
                 outcomes = painter.paint(jobs)
                 wall = time.perf_counter() - t
                 cpu[s.label].append(cpu_seconds() - mine + sum(workers_spent))
                 served[s.label].append(cpu_seconds(server.pid) - theirs)
                 bad = [d.message for o in outcomes for d in o.diagnostics]
                 assert all(o.ok for o in outcomes) and not bad, bad[:3]
-                best[s.label] = min(wall, best.get(s.label, wall))
+                if wall < best.get(s.label, math.inf):
+                    best[s.label] = wall
+                    # (not known if the painter asked the servers otherwise)
+                    path[s.label] = (
+                        (min(sent) - t, max(answered) - t) if sent else (math.nan, math.nan)
+                    )
     server.terminate()
     print(
         f"{len(jobs)} panels at {a.dpi} dpi, {a.latency * 1000:.0f} ms a request, "
@@ -218,20 +266,25 @@ def main() -> None:
     )
     print(
         f"{'setup':40} {'in flight':>9} {'ideal':>7} {'comicc':>7} {'ratio':>6}"
-        f" {'CPU/panel':>10} {'server':>7}"
+        f" {'CPU/panel':>10} {'server':>7} {'floor':>7} {'first':>7} {'last':>7} {'tail':>7}"
     )
     for s in setups:
         ideal = a.latency * len(jobs) / flight[s.label]
+        floor = a.latency * math.ceil(len(jobs) / flight[s.label])
         wall = best[s.label]
+        first, last = path[s.label]
         per_panel = 1000 * min(cpu[s.label]) / len(jobs)
         server_ms = 1000 * min(served[s.label]) / len(jobs)
         print(
             f"{s.label:40} {flight[s.label]:9d} {ideal:6.2f}s {wall:6.2f}s {wall / ideal:5.2f}x"
-            f" {per_panel:7.1f} ms {server_ms:4.1f} ms"
+            f" {per_panel:7.1f} ms {server_ms:4.1f} ms {floor:6.2f}s"
+            f" {1000 * first:4.0f} ms {last:6.2f}s {1000 * (wall - last):4.0f} ms"
         )
     print(
         "CPU/panel: comicc's CPU time (this process and its worker processes, least of "
-        "the rounds) per panel; server: the stand-in's"
+        "the rounds) per panel; server: the stand-in's; floor: whole rounds of requests "
+        "at the latency; first / last / tail: the best round's first request sent, last "
+        "answer back, and the time from it to the end"
     )
 
 

@@ -121,7 +121,7 @@ def indexed_png(image: Image.Image, level: int) -> bytes | None:
     row by row, several times slower on these few-bit rows."""
     if image.mode not in ("L", "RGB"):
         return None
-    colors = image.getcolors(256)
+    colors = _grey_levels(image) if image.mode == "L" else image.getcolors(256)
     if not colors:
         return None
     bands = 1 if image.mode == "L" else 3
@@ -136,8 +136,7 @@ def indexed_png(image: Image.Image, level: int) -> bytes | None:
         lut[v[band]] = i
     channel = image if bands == 1 else image.getchannel(band)
     bits = next(b for b in (1, 2, 4, 8) if len(values) <= 1 << b)
-    # packed as Pillow's own PNG writer packs palette rows (P;1, P;2, P;4)
-    rows = channel.point(lut).convert("P").tobytes("raw", "P" if bits == 8 else f"P;{bits}")
+    rows = _packed(channel.point(lut), bits)
     stride = -(-image.width * bits // 8)
     filtered = b"".join([b"\0" + rows[i : i + stride] for i in range(0, len(rows), stride)])
     header = struct.pack(">IIBBBBB", image.width, image.height, bits, 3, 0, 0, 0)
@@ -151,6 +150,46 @@ def indexed_png(image: Image.Image, level: int) -> bytes | None:
             _chunk(b"IEND", b""),
         ]
     )
+
+
+# a byte of two 4-bit pixels that are 0 or 1 (``p << 4 | q``) -> the 2-bit ``p << 1 | q``
+_PAIR_BITS = bytes({0x00: 0, 0x01: 1, 0x10: 2, 0x11: 3}.get(b, 0) for b in range(256))
+
+
+def _packed(indices: Image.Image, bits: int) -> bytes:
+    """The rows of ``indices`` (an ``"L"`` image of values below ``2**bits``) packed
+    ``bits`` a pixel, high bits first, each row padded to whole bytes with zero
+    bits: as Pillow's own PNG writer packs palette rows (its ``L;1/2/4`` packers
+    are its ``P;1/2/4``; no palette image is made). One bit a pixel goes through
+    the 4- and 2-bit packers (two pixels a byte, each such byte made the 2-bit
+    value of its pair, four of those a byte): the same bytes as the 1-bit packer,
+    which tests pixel after pixel, in half the time."""
+    if bits == 8:
+        return indices.tobytes()
+    if bits != 1:
+        return indices.tobytes("raw", f"L;{bits}")
+    pairs = indices.tobytes("raw", "L;4").translate(_PAIR_BITS)
+    width = -(-indices.width // 2)
+    return Image.frombytes("L", (width, indices.height), pairs).tobytes("raw", "L;2")
+
+
+def _grey_levels(image: Image.Image) -> list[tuple[int, int]]:
+    """``image.getcolors(256)`` of an ``"L"`` image: the same (count, level) list,
+    in ascending level, in about a third of the time. Its bytes are counted as
+    the four bands of an RGBA image (four counters, one for every fourth pixel,
+    summed after): counting a mask's pixels one after another adds to the same
+    counter again and again (it is nearly all one level), each addition waiting
+    for the one before."""
+    data = image.tobytes()
+    whole = len(data) - len(data) % 4
+    counts = [0] * 256
+    if whole:
+        quads = data if whole == len(data) else data[:whole]
+        h = Image.frombuffer("RGBA", (whole // 4, 1), quads, "raw", "RGBA", 0, 1).histogram()
+        counts = [h[i] + h[256 + i] + h[512 + i] + h[768 + i] for i in range(256)]
+    for level in data[whole:]:
+        counts[level] += 1
+    return [(n, level) for level, n in enumerate(counts) if n]
 
 
 def _chunk(kind: bytes, payload: bytes) -> bytes:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import io
+import zlib
 from dataclasses import replace
 
 from hypothesis import given, settings
@@ -14,7 +15,7 @@ from PIL import Image
 
 from comicc.backends.automatic1111 import Automatic1111Backend
 from comicc.backends.base import png_bytes
-from comicc.images import indexed_png, png_header
+from comicc.images import indexed_png, png_chunks, png_header
 from comicc.paint import plan_panel
 from support.panels import make_panel, two_speaker_geom
 
@@ -91,3 +92,59 @@ def test_the_webui_is_sent_small_palette_pngs_of_the_drawn_pixels():
         assert mask.mode == "P"  # a handful of feather levels
         if mode == "blank":  # paper and white shapes: one bit a pixel
             assert init.mode == "P" and png_header(base64.b64decode(body["init_images"][0]))[2] == 1
+
+
+def idat_rows(data: bytes) -> list[bytes]:
+    """The rows of a palette PNG as written: IDAT unzipped, each row's filter byte
+    checked (0, none) and taken off."""
+    width, height, depth = png_header(data)[:3]
+    raw = zlib.decompress(b"".join(p for kind, p in png_chunks(data) if kind == b"IDAT"))
+    stride = 1 + -(-width * depth // 8)
+    rows = [raw[i : i + stride] for i in range(0, len(raw), stride)]
+    assert len(rows) == height and all(r[0] == 0 for r in rows)
+    return [r[1:] for r in rows]
+
+
+@settings(max_examples=150, deadline=None)
+@given(few_colour_images())
+def test_a_palette_png_is_written_as_pillow_packs_palette_rows(image):
+    """The same bytes as before: the palette in ``getcolors`` order, each row the
+    colours' indices packed as Pillow's own PNG writer packs a palette image's
+    rows (``P;1``, ``P;2``, ``P;4``), whatever the width (padding bits)."""
+    data = indexed_png(image, 1)
+    if data is None:
+        return
+    colours = [c for _, c in image.getcolors(256) or []]
+    rgb = [(c,) * 3 if isinstance(c, int) else c for c in colours]
+    palette = next(p for kind, p in png_chunks(data) if kind == b"PLTE")
+    assert palette == bytes(v for c in rgb for v in c)
+    index = {c: i for i, c in enumerate(colours)}
+    indices = Image.new("P", image.size)
+    pixels = [image.getpixel((x, y)) for y in range(image.height) for x in range(image.width)]
+    indices.putdata([index[c] for c in pixels])
+    depth = png_header(data)[2]
+    packed = indices.tobytes("raw", "P" if depth == 8 else f"P;{depth}")
+    stride = -(-image.width * depth // 8)
+    assert b"".join(idat_rows(data)) == packed and len(packed) == stride * image.height
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.integers(1, 70),
+    st.integers(1, 12),
+    st.lists(st.integers(0, 255), min_size=1, max_size=40),
+    st.randoms(use_true_random=False),
+)
+def test_a_masks_levels_are_found_as_getcolors_finds_them(width, height, levels, rnd):
+    """A mask's levels (an L image; any size, so any number of pixels left over
+    from whole groups of four), with their counts, in ascending order."""
+    image = Image.new("L", (width, height))
+    image.putdata([rnd.choice(levels) for _ in range(width * height)])
+    data = indexed_png(image, 1)
+    assert data is not None
+    colours = image.getcolors(256)
+    assert colours is not None
+    levels = [c for _, c in colours if isinstance(c, int)]
+    palette = next(p for kind, p in png_chunks(data) if kind == b"PLTE")
+    assert len(levels) == len(colours) and palette == bytes(v for c in levels for v in (c, c, c))
+    assert decoded(data).convert("L").tobytes() == image.tobytes()

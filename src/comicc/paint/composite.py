@@ -37,6 +37,7 @@ from comicc.paint.plan import PanelPlan
 DEFAULT_MAX_PIXELS = 64_000_000  # far above any service's output; bombs are refused
 MEASURE_LONG_SIDE = 512
 REDUCING_GAP = 3.0  # Pillow: from 3 on, "indistinguishable from fair resampling"
+_KEEP = [255] + [0] * 255  # a mask's fully kept pixels (0) as 255, the rest 0
 
 
 @dataclass(frozen=True)
@@ -126,21 +127,27 @@ def fit(art: Image.Image, plan: PanelPlan) -> Image.Image:
     return art.resize(box, Image.Resampling.BICUBIC, box=region)
 
 
-def _changed(
+def kept_changes(
     art: Image.Image, init: Image.Image, mask: Image.Image, tolerance: int
 ) -> tuple[int, float, float]:
+    """How the area ``mask`` asked to keep came back in ``art`` against ``init``:
+    how many pixels it has (measured at most :data:`MEASURE_LONG_SIDE` on the
+    long side), the fraction that moved by more than ``tolerance``, and the
+    mean difference there."""
     factor = math.ceil(max(art.size) / MEASURE_LONG_SIDE)
     if factor > 1:  # block means: what moved only by resampling noise averages out
         art, init, mask = art.reduce(factor), init.reduce(factor), mask.reduce(factor)
-    keep = mask.point(lambda v: 255 if v == 0 else 0)
-    kept = keep.histogram()[255]
-    if kept == 0:
-        return 0, 0.0, 0.0
+    keep = mask.point(_KEEP)
     r, g, b = ImageChops.difference(art, init).split()
     diff = ImageChops.lighter(ImageChops.lighter(r, g), b)
-    over = ImageChops.multiply(diff.point(lambda v: 255 if v > tolerance else 0), keep)
-    mean = ImageStat.Stat(diff, mask=keep).mean[0]
-    return kept, over.histogram()[255] / kept, mean
+    # the kept pixels' differences in one histogram: their count, how many moved
+    # by more than ``tolerance``, and their mean, with no image made for each
+    moved = diff.histogram(keep)
+    kept = sum(moved)
+    if kept == 0:
+        return 0, 0.0, 0.0
+    over = sum(moved[max(tolerance + 1, 0) :])
+    return kept, over / kept, ImageStat.Stat(moved).mean[0]
 
 
 def composite(
@@ -166,7 +173,7 @@ def composite(
     if init.size != box or mask.size != box or mask.mode != "L":
         raise ValueError("init/mask must be box-sized; mask mode 'L'")
     init = init if init.mode == "RGB" else init.convert("RGB")
-    kept, frac, mean = _changed(art, init, mask, tolerance)
+    kept, frac, mean = kept_changes(art, init, mask, tolerance)
     out = Image.composite(art, init, mask)
     report = CompositeReport(
         returned_size=returned,
