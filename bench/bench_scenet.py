@@ -22,8 +22,10 @@ Each run times both whole processes, interleaved (comicc, scenet, comicc,
 scenet, ...), so both see the same load; it prints each time, the best of
 each and the ratio scenet ÷ comicc. comicc runs as a user runs it again: with
 the caches a first, untimed run left (the layout memo in ``.comicc-cache``
-beside the book, so its pages are read back, not laid out; the parse and font
-caches in ``$XDG_CACHE_HOME``): "warm". ``--cold`` also times, in the same
+beside the book, so its pages are not laid out again, and with them the text
+that run printed, which is printed again when nothing it is made of changed:
+:mod:`comicc.pipeline.layoutjson`; the parse and font caches in
+``$XDG_CACHE_HOME``): "warm". ``--cold`` also times, in the same
 interleaving, comicc with every cache empty (a fresh ``XDG_CACHE_HOME`` and
 ``COMICC_CACHE`` each run: every page laid out, the script parsed, the fonts
 read) and prints both ratios. ``--against DIR`` also times comicc with

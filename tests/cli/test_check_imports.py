@@ -201,3 +201,33 @@ def test_a_script_in_the_check_memo_loads_no_parser_nor_layout(tmp_path: Path) -
     code, edited = _run(["check", str(path)], tmp_path, env)
     assert code == 0 and _loaded(edited, "lark")
     assert not _loaded(edited, "comicc.layout")
+
+
+def test_layout_json_of_an_unchanged_script_loads_no_layout_nor_parser(tmp_path: Path) -> None:
+    """Run again on an unchanged script, ``comicc layout --json`` prints the text
+    it kept (comicc.pipeline.layoutjson): no Lark (the parse cache), no layout
+    engine, no geometry read back or written as JSON, no font files."""
+    book = Path(__file__).resolve().parents[2] / "examples" / "long-night.comic"
+    (tmp_path / "noir.comic").write_text(book.read_text(encoding="utf-8"), encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("COMICC_")}
+    env["XDG_CACHE_HOME"] = str(tmp_path / "cache")
+    argv = ["layout", "--json", "noir.comic"]
+    code, cold = _run(argv, tmp_path, env)
+    assert code == 0 and _loaded(cold, "comicc.layout.engine")
+    code, warm = _run(argv, tmp_path, env)
+    assert code == 0
+    unused = (
+        "lark",
+        "fontTools",
+        "reportlab",
+        "numpy",
+        "jinja2",
+        "comicc.output",
+        "comicc.layout.engine",
+        "comicc.layout.place",
+        "comicc.layout.text",
+        "comicc.layout.serialize",
+        "comicc.pipeline.book",
+        "PIL",
+    )
+    assert [m for m in unused if _loaded(warm, m)] == []

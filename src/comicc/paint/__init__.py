@@ -18,7 +18,14 @@ if TYPE_CHECKING:
     from comicc.paint.cache import ArtCache, Lookup, default_cache_dir, entry_users
     from comicc.paint.composite import Composited, CompositeReport, decode
     from comicc.paint.jobs import PaintJob, PaintOutcome
-    from comicc.paint.lock import LockedPanel, LockFile, lock_path, read_lock, write_lock
+    from comicc.paint.lock import (
+        LockedPanel,
+        LockFile,
+        lock_path,
+        locked_sizes,
+        read_lock,
+        write_lock,
+    )
     from comicc.paint.mask import build_init, build_mask
     from comicc.paint.plan import SEED_MAX, PanelPlan, character_inputs, derive_seed, plan_panel
     from comicc.paint.references import reference_warnings
@@ -38,6 +45,7 @@ _HOME = {
     "LockedPanel": "lock",
     "LockFile": "lock",
     "lock_path": "lock",
+    "locked_sizes": "lock",
     "read_lock": "lock",
     "write_lock": "lock",
     "build_init": "mask",
@@ -71,6 +79,7 @@ __all__ = [
     "derive_seed",
     "entry_users",
     "lock_path",
+    "locked_sizes",
     "plan_panel",
     "read_lock",
     "reference_warnings",

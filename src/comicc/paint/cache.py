@@ -45,11 +45,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from comicc.files import read_trusted, sweep_temp, write_bytes_atomic, write_private
-from comicc.images import PanelArt
 from comicc.syntax.grammar import user_cache_dir
 
 if TYPE_CHECKING:  # filelock is loaded by the first lock: a build from the cache takes none
     from filelock import FileLock
+
+    from comicc.images import PanelArt  # loaded by the first look-up (Pillow)
 
 _FORMAT = {"jpg": "jpeg", "png": "png"}
 META_MAX_BYTES = 1 << 20
@@ -95,6 +96,8 @@ def art_problem(
             return f"it has {len(data)} bytes, not the {record.get('bytes')} written"
         if record.get("sha256") != digest:
             return "its content is not what was written"
+    from comicc.images import PanelArt
+
     try:
         art = PanelArt.from_bytes(data)
     except ValueError as e:
@@ -167,6 +170,8 @@ class ArtCache:
         if meta is not None and self.script and self.script not in entry_users(meta):
             # another script's art, used by this one too: `cache gc` of either keeps it
             self.put_meta(key, {**meta, "scripts": [*entry_users(meta), self.script]})
+        from comicc.images import PanelArt
+
         return Lookup(PanelArt.from_bytes(data))
 
     def put_art(

@@ -14,7 +14,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TypedDict
 
+from comicc.diagnostics import Sink
 from comicc.files import write_bytes_atomic
+from comicc.model import ir
 
 VERSION = 1
 
@@ -183,3 +185,22 @@ def _holds(path: Path, data: bytes) -> bool:
             return f.read(len(data) + 1) == data
     except OSError:
         return False
+
+
+def locked_sizes(
+    script: ir.Script, sink: Sink | None = None, doing: str = "building"
+) -> dict[str, tuple[float, float]]:
+    """Balloon id -> body size recorded by the last build's lock file. A lock
+    file that is not one (wrong shape, not JSON...) is a warning in ``sink``
+    and counts as none."""
+    path = lock_path(script.path)
+    lock = read_lock(path)
+    if lock.problem is not None and sink is not None:
+        sink.warning(
+            "lock-invalid",
+            f"{path} is not a comicc lock file ({lock.problem}): {doing} as if there were none",
+            path=str(path),
+            hints=["a successful build writes a new one; delete it to silence this warning"],
+        )
+    balloons = (b for panel in lock.panels.values() for b in panel["balloons"].items())
+    return {bid: (float(rect[2]), float(rect[3])) for bid, rect in balloons}

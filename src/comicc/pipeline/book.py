@@ -25,6 +25,7 @@ from comicc.paint import (
     PanelPlan,
     default_cache_dir,
     lock_path,
+    locked_sizes,
     read_lock,
     reference_warnings,
     write_lock,
@@ -59,25 +60,6 @@ if TYPE_CHECKING:  # the book plan and the painter are loaded past the "up to da
     from comicc.paint import PaintOutcome
     from comicc.pipeline.ahead import PaintAhead
     from comicc.pipeline.plan import BookPlan, PlannedImage
-
-
-def locked_sizes(
-    script: ir.Script, sink: Sink | None = None, doing: str = "building"
-) -> dict[str, tuple[float, float]]:
-    """Balloon id -> body size recorded by the last build's lock file. A lock
-    file that is not one (wrong shape, not JSON...) is a warning in ``sink``
-    and counts as none."""
-    path = lock_path(script.path)
-    lock = read_lock(path)
-    if lock.problem is not None and sink is not None:
-        sink.warning(
-            "lock-invalid",
-            f"{path} is not a comicc lock file ({lock.problem}): {doing} as if there were none",
-            path=str(path),
-            hints=["a successful build writes a new one; delete it to silence this warning"],
-        )
-    balloons = (b for panel in lock.panels.values() for b in panel["balloons"].items())
-    return {bid: (float(rect[2]), float(rect[3])) for bid, rect in balloons}
 
 
 def protected_files(script: ir.Script, opts: BuildOptions) -> dict[str, str]:

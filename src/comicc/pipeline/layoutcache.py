@@ -133,7 +133,12 @@ def page_key(page: ir.Page, book: BookKey, keep: dict[str, tuple[float, float]])
 # --- the store -----------------------------------------------------------------
 
 
-def _font_files(geom: PageGeom) -> list[str]:
+FontStamps = tuple[tuple[str, tuple[int, int] | None], ...]  # font file -> (size, mtime)
+
+
+def font_stamps(geom: PageGeom) -> FontStamps:
+    """The font files ``geom`` is lettered with and their size and modification
+    time now (None: no such file), by path."""
     fonts = {
         run.font.path
         for panel in geom.panels
@@ -141,15 +146,20 @@ def _font_files(geom: PageGeom) -> list[str]:
         for line in b.lines
         for run in line.runs
     }
-    return sorted(fonts)
+    return tuple((p, _file_stamp(p)) for p in sorted(fonts))
 
 
-def _file_stamp(path: str) -> list[int] | None:
+def stamps_unchanged(fonts: FontStamps) -> bool:
+    """Whether every font file of ``fonts`` has its size and modification time still."""
+    return all(_file_stamp(p) == then for p, then in fonts)
+
+
+def _file_stamp(path: str) -> tuple[int, int] | None:
     try:
         st = os.stat(path)
     except OSError:
         return None
-    return [st.st_size, st.st_mtime_ns]
+    return (st.st_size, st.st_mtime_ns)
 
 
 @dataclass(frozen=True)
@@ -160,13 +170,13 @@ class StoredPage:
 
     geom: PageGeom
     warnings: tuple[dict[str, Any], ...]
-    fonts: tuple[tuple[str, tuple[int, int] | None], ...] = ()
+    fonts: FontStamps = ()
     # the scripts (absolute paths) that laid the page out or used it since:
     # whose entry it is for ``comicc cache gc`` (the memo is shared)
     scripts: tuple[str, ...] = ()
 
     def fonts_unchanged(self) -> bool:
-        return all((tuple(s) if (s := _file_stamp(p)) else None) == then for p, then in self.fonts)
+        return stamps_unchanged(self.fonts)
 
     def placed(self, page: ir.Page) -> tuple[PageGeom, list[Diagnostic]]:
         """The geometry and warnings for ``page`` as it is now (its balloons'
@@ -247,10 +257,11 @@ class LayoutStore:
             return
 
 
-def write_entry(path: Path, data: bytes) -> None:
+def write_entry(path: Path, data: bytes, *, durable: bool = True) -> None:
     """Write a cache file atomically. Whatever else is at ``path`` (a FIFO
     or a device, which a write would go through, a folder) is removed first:
-    the cache folder is comicc's."""
+    the cache folder is comicc's. ``durable=False``: no fsync (a file whose
+    checksum tells a torn write)."""
     try:
         st = os.lstat(path)
     except FileNotFoundError:
@@ -259,7 +270,7 @@ def write_entry(path: Path, data: bytes) -> None:
         if stat.S_ISDIR(st.st_mode):
             raise OSError(f"{path} is a folder")
         os.unlink(path)
-    write_bytes_atomic(path, data, follow_symlinks=False)
+    write_bytes_atomic(path, data, follow_symlinks=False, durable=durable)
 
 
 def _sha(text: str) -> str:
@@ -279,7 +290,7 @@ def _stored_from_json(doc: object, key: str) -> StoredPage:
     warnings = body.get("warnings")
     if not isinstance(warnings, list) or not all(isinstance(w, dict) for w in warnings):
         raise Malformed("warnings are not a list of objects")
-    fonts = decode(tuple[tuple[str, tuple[int, int] | None], ...], body.get("fonts"))
+    fonts = decode(FontStamps, body.get("fonts"))
     scripts = decode(tuple[str, ...], body.get("scripts", []))
     return StoredPage(geom, tuple(warnings), fonts, scripts)
 
@@ -392,7 +403,7 @@ def layout_memoized(
                 stored = StoredPage(
                     geom,
                     tuple(warning_json(d, script.pages[i]) for d in warnings),
-                    tuple((p, _stamp_tuple(p)) for p in _font_files(geom)),
+                    font_stamps(geom),
                 )
             except Unkeyable:
                 continue
@@ -433,11 +444,6 @@ def placed_warnings(warnings: object, script: ir.Script) -> list[Diagnostic] | N
     except (Malformed, TypeError, ValueError):
         return None
     return out
-
-
-def _stamp_tuple(path: str) -> tuple[int, int] | None:
-    s = _file_stamp(path)
-    return (s[0], s[1]) if s else None
 
 
 def _by_page(issues: list[Diagnostic], pages: list[ir.Page]) -> list[list[Diagnostic]] | None:
