@@ -93,6 +93,7 @@ def test_no_top_level_module_that_belongs_in_a_stage():
         "cli.py",
         "diagnostics.py",
         "files.py",
+        "forking.py",
         "images.py",
         "lazy.py",
         "resources.py",

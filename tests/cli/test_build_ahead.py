@@ -53,9 +53,9 @@ def test_pages_are_painted_while_the_layout_runs_and_the_book_is_the_same(tmp_pa
         given.append(index)
         give(self, index, geom)
 
-    def spy_finish(self, book):
+    def spy_finish(self, book, **kw):
         at_finish.append(len(set(given)))  # pages given while the layout was running
-        return finish(self, book)
+        return finish(self, book, **kw)
 
     monkeypatch.setattr(PaintAhead, "give", spy_give)
     monkeypatch.setattr(PaintAhead, "finish", spy_finish)

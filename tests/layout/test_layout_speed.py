@@ -191,7 +191,7 @@ def _bench_job(pages: int) -> engine._Job:
 
 def test_forked_workers_give_the_same_book() -> None:
     job = _bench_job(10)
-    if not engine._fork_safe():
+    if not engine.fork_safe():
         pytest.skip("this process cannot fork workers (threads running, or not Linux)")
     parts = engine._in_processes(job, engine._chunks(10, 2), 2)
     assert parts is not None
@@ -223,7 +223,7 @@ def test_never_forks_while_a_thread_runs(monkeypatch: pytest.MonkeyPatch) -> Non
         t.join()
     monkeypatch.setenv("COMICC_LAYOUT_JOBS", "1")
     assert engine._jobs(200) == 1
-    if engine._fork_safe():
+    if engine.fork_safe():
         monkeypatch.delenv("COMICC_LAYOUT_JOBS")
         assert engine._jobs(200) == min(len(os.sched_getaffinity(0)), 4)
         assert engine._jobs(engine.PARALLEL_PAGES - 1) == 1

@@ -264,7 +264,7 @@ def test_jobs_caps_the_layout_processes(monkeypatch):
     rows = [("HAMMY", "Okay team, listen up.")]
     sc = script([page(n, [panel(1, rows, page=n)]) for n in range(1, engine.PARALLEL_PAGES + 1)])
     monkeypatch.setenv("COMICC_LAYOUT_JOBS", "2")
-    monkeypatch.setattr(engine, "_fork_safe", lambda: True)
+    monkeypatch.setattr(engine, "fork_safe", lambda: True)
     asked = []
 
     def pool(job, chunks, jobs):

@@ -22,8 +22,6 @@ import multiprocessing
 import os
 import pickle
 import signal
-import sys
-import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -31,6 +29,7 @@ from dataclasses import dataclass
 
 from comicc.diagnostics import Diagnostic, Severity
 from comicc.fonts import FontBook
+from comicc.forking import fork_safe
 from comicc.layout.balloons import build_geoms, voice_colors
 from comicc.layout.collector import collector_off
 from comicc.layout.geometry import (
@@ -176,23 +175,9 @@ def _jobs(pages: int) -> int:
     else:
         cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
         wanted = max(1, min(cores or 1, 4, pages // (PARALLEL_PAGES // 2)))
-    if wanted > 1 and not _fork_safe():
+    if wanted > 1 and not fork_safe():
         return 1
     return wanted
-
-
-def _fork_safe() -> bool:
-    """Whether this process may fork workers: Linux, one thread only (counting threads
-    started outside :mod:`threading` too: ``/proc/self/task``), not a daemonic worker
-    (those may not have children)."""
-    if not sys.platform.startswith("linux"):
-        return False
-    if threading.active_count() > 1 or multiprocessing.current_process().daemon:
-        return False
-    try:
-        return len(os.listdir("/proc/self/task")) == 1
-    except OSError:
-        return False
 
 
 # pages a worker takes at a time: one, so the book's last pages are shared out evenly

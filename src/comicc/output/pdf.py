@@ -111,6 +111,21 @@ def _register_font(ref: FontRef) -> TTFont:
         return font
 
 
+def prepare_pdf(book: BookGeom) -> dict[FontRef, TTFont]:
+    """Every font ``book`` is lettered with, registered with reportlab (once per
+    process): a build painting in worker processes does this while they paint,
+    not after the last panel."""
+    fonts: dict[FontRef, TTFont] = {}
+    for page in book.pages:
+        for panel in page.panels:
+            for balloon in panel.balloons:
+                for line in balloon.lines:
+                    for run in line.runs:
+                        if run.font not in fonts:
+                            fonts[run.font] = _register_font(run.font)
+    return fonts
+
+
 # --- images --------------------------------------------------------------
 
 
@@ -431,14 +446,7 @@ def _render(
     if not book.pages:
         raise ValueError("a book needs at least one page")
     rl_config.useA85 = 0  # never ASCII85: ~95x slower and 25% larger (process-wide)
-    fonts: dict[FontRef, TTFont] = {}
-    for page in book.pages:
-        for panel in page.panels:
-            for balloon in panel.balloons:
-                for line in balloon.lines:
-                    for run in line.runs:
-                        if run.font not in fonts:
-                            fonts[run.font] = _register_font(run.font)
+    fonts = prepare_pdf(book)
     lang = meta.language if meta is not None else None
     buf = io.BytesIO()
     c = _Canvas(

@@ -12,16 +12,19 @@ from comicc.diagnostics import Diagnostic, Severity
 from comicc.images import PanelArt
 from comicc.layout import PanelGeom
 from comicc.model import ir
+from comicc.paint.cache import ArtCache
 from comicc.paint.plan import PanelPlan
 
 
 @dataclass(frozen=True)
 class PaintJob:
-    """One variant of one panel to paint."""
+    """One variant of one panel to paint; ``plan``, when the build planned it
+    already (its book plan), is not made again."""
 
     panel: ir.Panel
     geom: PanelGeom
     variant: int  # 1-based
+    plan: PanelPlan | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass
@@ -38,6 +41,30 @@ class PaintOutcome:
     @property
     def ok(self) -> bool:
         return self.art is not None
+
+    def take_cached(self, cache: ArtCache, ext: str) -> bool:
+        """Take the art from ``cache`` if it holds good art for this outcome's
+        plan; a damaged entry is removed (and said so): it will be painted again."""
+        assert self.plan is not None
+        plan, panel = self.plan, self.job.panel
+        hit = cache.lookup(plan.cache_key, ext, plan.box_size)
+        if hit.damage is not None:
+            cache.remove(plan.cache_key, ext)
+            v = f", variant {self.job.variant}" if panel.settings.variants > 1 else ""
+            self.diagnostics.append(
+                Diagnostic(
+                    Severity.WARNING,
+                    "cache-damaged",
+                    f"cache entry for page {panel.page} panel {panel.number}{v} was damaged "
+                    f"({hit.damage}): painting it again",
+                    panel.span,
+                )
+            )
+        if hit.art is None:
+            return False
+        self.art = hit.art
+        self.from_cache = True
+        return True
 
 
 def where_painting(panel: ir.Panel, variant: int, variants: int) -> str:

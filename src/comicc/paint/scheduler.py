@@ -21,8 +21,9 @@ Where the work runs:
   (:mod:`comicc.paint.workers`, at most one per core): a local backend's
   (the draft's) whole attempt, and a network backend's request and its
   answer's compositing, while the HTTP call stays in the thread and its slot.
-  The processes start at the first panel not in the cache; until they are up
-  the threads do the work. Either way a panel's bytes are the same.
+  A build forks them before painting (:meth:`Painter.warm_up`): up at once.
+  Otherwise they start at the first panel not in the cache, and until they
+  are up the threads do the work. Either way a panel's bytes are the same.
 
 What a job and its outcome are, and what a failed job says, live in
 :mod:`comicc.paint.jobs`; compositing a backend's answer and the worker
@@ -61,6 +62,7 @@ from comicc.paint.finish import (
     store,
 )
 from comicc.paint.jobs import PaintJob, PaintOutcome, failure, where_painting
+from comicc.paint.memory import keep_freed_memory
 from comicc.paint.plan import PanelPlan, plan_panel
 from comicc.paint.progress import Bar, NoBar, progress_bar
 from comicc.paint.ratelimit import (
@@ -136,6 +138,7 @@ class Painter:
         # the requests in flight: per endpoint (the backend's concurrency) and in all
         self.slots = EndpointSlots(self.cancelled, self.workers)
         self._processes: WorkerPool | None = None  # this paint()'s, if it pays
+        self._early: WorkerPool | None = None  # forked by warm_up() for the next paint()
         # calls worker processes ran: draft attempts, requests drawn, answers
         # finished (for tests and the benches)
         self.painted_in_processes = 0
@@ -148,9 +151,9 @@ class Painter:
         Ctrl-C): no new attempt starts, the worker processes drop what is queued
         for them, and paint() returns once the attempts begun are done."""
         self.cancelled.set()
-        pool = self._processes
-        if pool is not None:
-            pool.shutdown(wait=False)
+        for pool in (self._processes, self._early):
+            if pool is not None:
+                pool.shutdown()
 
     def _sleep_unless_cancelled(self, seconds: float) -> None:
         self.cancelled.wait(seconds)
@@ -180,10 +183,23 @@ class Painter:
             return 0
         return min(self.workers, cores)
 
-    def warm_up(self) -> None:
-        """Before :meth:`paint`: start what its worker processes are forked from
-        (they are up sooner). No thread is started: this process may still fork."""
-        warm_forkserver()
+    def warm_up(self, expect: Sequence[str]) -> None:
+        """Before :meth:`paint` of jobs of these backends (one name per job): its
+        worker processes forked now, when this process may fork (then they are up
+        at once, with nothing to import, and this process may no longer fork);
+        else what they are forked from started, with no thread."""
+        size = self.pool_size(expect)
+        if not size:
+            return  # painted in this process
+        # what the first jobs load: here, not while the layout holds the interpreter
+        import filelock  # noqa: F401
+        import tenacity  # noqa: F401
+
+        pool = WorkerPool(size)
+        if pool.fork_now():
+            self._early = pool
+        else:
+            warm_forkserver()
 
     @staticmethod
     def _offloads(backend: Backend) -> bool:
@@ -213,14 +229,14 @@ class Painter:
         if self.cancelled.is_set():
             return out
         backend = self.backends[panel.settings.backend]
-        plan = plan_panel(panel, job.geom, backend.capabilities, variant=job.variant)
+        plan = job.plan or plan_panel(panel, job.geom, backend.capabilities, variant=job.variant)
         out.plan = plan
         where = where_painting(panel, job.variant, panel.settings.variants)
         for note in plan.notes:
             out.diagnostics.append(
                 Diagnostic(Severity.WARNING, "backend-limitation", f"{where}: {note}", panel.span)
             )
-        if self._from_cache(out, plan):
+        if out.take_cached(self.cache, self.ext):
             return out
         # another build may be painting this panel right now: wait for it, then
         # look again, so the panel is paid for once
@@ -228,7 +244,7 @@ class Painter:
         if not self._acquire(lock):
             return out  # cancelled while waiting
         try:
-            if self._from_cache(out, plan):
+            if out.take_cached(self.cache, self.ext):
                 return out
             self._paint_uncached(out, backend, plan, where)
         finally:
@@ -247,29 +263,6 @@ class Painter:
                 continue
             return True
         return False
-
-    def _from_cache(self, out: PaintOutcome, plan: PanelPlan) -> bool:
-        """Fill ``out`` from the cache if it holds good art for ``plan``; a
-        damaged entry is removed (and said so): it will be painted again."""
-        hit = self.cache.lookup(plan.cache_key, self.ext, plan.box_size)
-        if hit.damage is not None:
-            self.cache.remove(plan.cache_key, self.ext)
-            panel = out.job.panel
-            v = f", variant {out.job.variant}" if panel.settings.variants > 1 else ""
-            out.diagnostics.append(
-                Diagnostic(
-                    Severity.WARNING,
-                    "cache-damaged",
-                    f"cache entry for page {panel.page} panel {panel.number}{v} was damaged "
-                    f"({hit.damage}): painting it again",
-                    panel.span,
-                )
-            )
-        if hit.art is None:
-            return False
-        out.art = hit.art
-        out.from_cache = True
-        return True
 
     def _paint_uncached(
         self, out: PaintOutcome, backend: Backend, plan: PanelPlan, where: str
@@ -454,12 +447,17 @@ class Painter:
             jobs = list(jobs)
             expect = [j.panel.settings.backend for j in jobs]
         results: list[PaintOutcome | None] = [None] * len(expect)
+        keep_freed_memory()  # for the panels painted in this process
         bar: Bar = progress_bar(len(expect)) if self.progress else NoBar()
         network = any(b.capabilities.needs_network for b in self.backends.values())
         for b in (b for b in self.backends.values() if not b.capabilities.rate_limited):
             self.gate.answered(b.name, None, None)  # a server that queues (no 429s): open now
         size = self.pool_size(expect)
-        self._processes = WorkerPool(size) if size else None
+        early, self._early = self._early, None
+        if early is not None and early.size != size:  # not the jobs it was forked for
+            early.shutdown()
+            early = None
+        self._processes = early or (WorkerPool(size) if size else None)
         # threads past the slots: they draw the next requests (network) and keep
         # the worker processes fed while others write to the cache
         ahead = (PREPARE_AHEAD if network else 0) + AHEAD_PER_PROCESS * size
@@ -486,7 +484,7 @@ class Painter:
             bar.close()
             if self._processes is not None:
                 self.painted_in_processes += self._processes.runs
-                self._processes.shutdown(wait=not self.cancelled.is_set())
+                self._processes.shutdown()
                 self._processes = None
         pool.shutdown(wait=True)
         outcomes = [r for r in results if r is not None]

@@ -18,7 +18,10 @@ progress.
   box-size init image and mask drawn there again from the plan (the same
   pixels the request was made of).
 
-The processes start in the background at the first panel not in the cache
+A build forks the processes from itself before its threads start
+(:meth:`WorkerPool.fork_now`): they have what it has loaded, so they are up
+at once. Where it may not fork (a thread is running: the studio), they start
+in the background from a forkserver at the first panel not in the cache
 (about a second, more on a loaded machine); until they are up the threads do
 the work themselves, so a small or cached book pays nothing for them. Either
 way a panel's bytes are the same. Nothing a worker is sent or answers holds a
@@ -41,6 +44,7 @@ from typing import Any, TypeVar
 from PIL import Image
 
 from comicc.backends import Backend, BackendError, PaintRequest, PaintResult
+from comicc.forking import fork_safe
 from comicc.paint.finish import (
     CacheWrite,
     CompositeFailed,
@@ -50,6 +54,7 @@ from comicc.paint.finish import (
     ignore_interrupts,
     store,
 )
+from comicc.paint.memory import keep_freed_memory
 from comicc.paint.plan import PanelPlan
 
 T = TypeVar("T")
@@ -71,6 +76,13 @@ def built_in(backend: Backend) -> bool:
 
 class WorkersGone(Exception):
     """The worker processes are shut down or broke: do the work in this thread."""
+
+
+def _worker_starts() -> None:
+    """Each worker process as it starts: Ctrl-C left to the build, freed image
+    memory kept for the next panel."""
+    ignore_interrupts()
+    keep_freed_memory()
 
 
 def _started() -> None:
@@ -115,27 +127,57 @@ class WorkerPool:
         self._warming: list[cf.Future[None]] = []
         self._starter: threading.Thread | None = None
         self._closed = False
+        self._forked = False  # started by fork_now()
         self._up = threading.Event()  # every worker answered its warm-up (or it failed)
         self.runs = 0  # calls a worker ran (for tests and the benches)
 
     def start(self) -> None:
         """Start the processes in a background thread (once); returns at once."""
-        if self._starter is not None:  # the common case, without the lock
+        if self._starter is not None or self._forked:  # the common case, without the lock
             return
         with self._lock:
-            if self._starter is not None or self._closed:
+            if self._starter is not None or self._forked or self._closed:
                 return
             self._starter = threading.Thread(
                 target=self._start, name="comicc-workers-start", daemon=False
             )
             self._starter.start()
 
+    def fork_now(self) -> bool:
+        """Fork the processes now, from this process as it is, if that is safe
+        (:func:`~comicc.forking.fork_safe`: its main thread alone, so before the
+        build's threads start): they have every module it has loaded, so they are
+        up at once, with nothing to import (the forkserver's imports cost about a
+        third of a second of CPU). Ctrl-C is held meanwhile (the workers keep it
+        held, and ignore it). False, and nothing started, when it may not fork
+        (:meth:`start` then starts them from the forkserver)."""
+        with self._lock:
+            if self._starter is not None or self._forked or self._closed or not fork_safe():
+                return False
+            held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+            try:
+                executor = cf.ProcessPoolExecutor(
+                    max_workers=self.size,
+                    mp_context=multiprocessing.get_context("fork"),
+                    initializer=_worker_starts,
+                )
+                # the first submit forks every worker (then starts the pool's threads)
+                warming = [executor.submit(_started) for _ in range(self.size)]
+            except (OSError, RuntimeError):
+                return False
+            finally:
+                signal.pthread_sigmask(signal.SIG_SETMASK, held)
+            self._executor, self._warming, self._forked = executor, warming, True
+        cf.wait(warming)  # a few milliseconds: nothing to import
+        self._up.set()
+        return True
+
     def _start(self) -> None:
         warm_forkserver()  # with its preload; from this thread, Ctrl-C is not held
         try:
             context = multiprocessing.get_context("forkserver")
             executor = cf.ProcessPoolExecutor(
-                max_workers=self.size, mp_context=context, initializer=ignore_interrupts
+                max_workers=self.size, mp_context=context, initializer=_worker_starts
             )
             # every worker starts now, not when the threads are done with theirs
             warming = [executor.submit(_started) for _ in range(self.size)]
@@ -143,11 +185,13 @@ class WorkerPool:
             self._up.set()  # no processes: the threads do the work
             return
         with self._lock:
-            if self._closed:  # stopped while starting (Ctrl-C): end them at once
-                executor.shutdown(wait=False, cancel_futures=True)
-                self._up.set()
-                return
-            self._executor, self._warming = executor, warming
+            closed = self._closed
+            if not closed:
+                self._executor, self._warming = executor, warming
+        if closed:  # stopped while starting (Ctrl-C): end them at once
+            executor.shutdown(wait=True, cancel_futures=True)
+            self._up.set()
+            return
         cf.wait(warming)
         self._up.set()
 
@@ -161,7 +205,7 @@ class WorkerPool:
 
     def wait_until_up(self) -> bool:
         """Wait for the processes to be up (after :meth:`start`); whether they are."""
-        if self._starter is None:
+        if self._starter is None and not self._forked:
             return False
         self._up.wait()
         return self.ready()
@@ -181,16 +225,19 @@ class WorkerPool:
             self.runs += 1
         return result
 
-    def shutdown(self, *, wait: bool) -> None:
-        """End the processes: ``wait`` False (Ctrl-C) cancels what is queued and
-        returns at once."""
+    def shutdown(self) -> None:
+        """End the processes, what is queued for them dropped (Ctrl-C); returns
+        once the calls they run are done (a panel's work each: the build waits
+        for those anyway) and they have ended. Never left to end in the
+        background: the interpreter's exit would race the pool's own thread
+        (Python 3.11 then prints a "Bad file descriptor" traceback from it)."""
         with self._lock:
             self._closed = True
             executor, self._executor = self._executor, None
             starter = self._starter
         if executor is not None:
-            executor.shutdown(wait=wait, cancel_futures=True)
-        if wait and starter is not None and starter is not threading.current_thread():
+            executor.shutdown(wait=True, cancel_futures=True)
+        if starter is not None and starter is not threading.current_thread():
             starter.join()
 
 

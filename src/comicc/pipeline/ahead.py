@@ -24,8 +24,9 @@ import contextlib
 import os
 import queue
 import signal
+import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
 from types import FrameType
@@ -51,6 +52,10 @@ from comicc.pipeline.plan import PlannedImage, plan_images
 from comicc.pipeline.records import recorder
 from comicc.theme import PageFormat, Theme
 
+# while this process lays out, the threads feeding the worker processes get the
+# interpreter lock this soon when they ask for it (the default, 5 ms, starved them:
+# the workers sat idle until the layout was done)
+LAYOUT_SWITCH_SECONDS = 0.0005
 JOIN_POLL_SECONDS = 0.2  # how often a build waiting for its painter checks for Ctrl-C
 
 
@@ -72,7 +77,9 @@ def paint_ahead(
     if not ahead.uses_processes():
         return None
     cache.sweep()
-    painter.warm_up()  # the worker processes' imports, done while the layout runs
+    # the worker processes forked now, before any thread: up at once (and then the
+    # layout runs in this process alone, its pages painted by them as they come)
+    painter.warm_up(ahead.expected())
     return ahead
 
 
@@ -174,15 +181,18 @@ class PaintAhead:
         finally:
             signal.signal(signal.SIGINT, before)
 
-    def uses_processes(self) -> bool:
-        """Whether the painter paints in worker processes (else nothing is
-        gained by painting during the layout)."""
-        names = [
+    def expected(self) -> list[str]:
+        """The backend of each job the painter will be given, in the book's order."""
+        return [
             panel.settings.backend
             for panel in self.script.panels
             for _ in range(panel.settings.variants)
         ]
-        return self.painter.pool_size(names) > 0
+
+    def uses_processes(self) -> bool:
+        """Whether the painter paints in worker processes (else nothing is
+        gained by painting during the layout)."""
+        return self.painter.pool_size(self.expected()) > 0
 
     # ------------------------------------------------------------ the layout's side
     def layout(
@@ -206,7 +216,12 @@ class PaintAhead:
             if i is not None:
                 self.give(i, geom)
 
-        return layout_book(script, theme, page_format, fonts, keep, jobs, on_page=laid)
+        before = sys.getswitchinterval()
+        sys.setswitchinterval(LAYOUT_SWITCH_SECONDS)
+        try:
+            return layout_book(script, theme, page_format, fonts, keep, jobs, on_page=laid)
+        finally:
+            sys.setswitchinterval(before)
 
     def give(self, index: int, geom: PageGeom) -> None:
         """Page ``index`` laid out as ``geom``: painted from now on (a page given
@@ -238,32 +253,30 @@ class PaintAhead:
             caps = {name: b.capabilities for name, b in self.painter.backends.items()}
             plan = plan_images(one, book, caps, self.cache, ext=self.ext, lock=self.lock)
             self._planned[index] = plan.images  # before any of them is painted
-            geoms = {g.id: g for g in geom.panels}
-            for panel in page.panels:
-                for v in range(1, panel.settings.variants + 1):
-                    yield PaintJob(panel, geoms[panel.id], v)
+            for image in plan.images:
+                yield image.job
 
     def _paint(self) -> None:
-        names = [
-            panel.settings.backend
-            for panel in self.script.panels
-            for _ in range(panel.settings.variants)
-        ]
         try:
-            self._outcomes = self.painter.paint(self._jobs(), expect=names)
+            self._outcomes = self.painter.paint(self._jobs(), expect=self.expected())
         except BaseException as e:  # given to the build's thread by finish()
             self._error = e
 
     # ------------------------------------------------------------ the build's side
-    def finish(self, book: BookGeom) -> tuple[list[PaintOutcome], tuple[PlannedImage, ...]]:
-        """Paint what was not given yet (pages from the memo), wait for the
-        painter; the outcomes and planned images in the book's order."""
+    def finish(
+        self, book: BookGeom, meanwhile: Callable[[], None] | None = None
+    ) -> tuple[list[PaintOutcome], tuple[PlannedImage, ...]]:
+        """Paint what was not given yet (pages from the memo), run ``meanwhile``
+        (in this thread, as the painter goes on), wait for the painter; the
+        outcomes and planned images in the book's order."""
         for i, geom in enumerate(book.pages):
             self.give(i, geom)
         self._close()
         if self._thread is None:  # nothing could be given to it
             raise RuntimeError("the painter could not be started")
         try:
+            if meanwhile is not None:
+                meanwhile()
             while self._thread.is_alive():
                 if self._heard:
                     raise KeyboardInterrupt

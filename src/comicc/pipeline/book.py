@@ -302,22 +302,14 @@ def _paint(
     if ahead is not None:  # the backends were made before the layout; free, so in budget
         backends = dict(ahead.painter.backends)
         sink.extend(reference_warnings(script, backends))
-        outcomes, images = ahead.finish(book)
+        outcomes, images = ahead.finish(book, meanwhile=lambda: _prepare_writer(book, opts))
         return outcomes, images, backends, ahead.cache
     backends_made = create_backends(script, sink)
     if backends_made is None:
         return None
     backends = backends_made
     sink.extend(reference_warnings(script, backends))  # once per backend, not per panel
-    geoms = {g.id: g for page in book.pages for g in page.panels}
-    from comicc.paint import PaintJob
     from comicc.pipeline.ahead import make_painter
-
-    jobs = [
-        PaintJob(panel, geoms[panel.id], v)
-        for panel in script.panels
-        for v in range(1, panel.settings.variants + 1)
-    ]
     from comicc.pipeline.plan import plan_images, within_budget
 
     cache = ArtCache(cache_root, script=script.path)
@@ -331,8 +323,19 @@ def _paint(
         if not opts.on_paid_plan(plan):
             sink.error("build-not-confirmed", "the build was not confirmed: nothing was painted")
             return None
-    outcomes = make_painter(backends, cache, opts).paint(jobs)
-    return outcomes, plan.images, backends, cache
+    painter = make_painter(backends, cache, opts)
+    # its worker processes forked now (up at once), if enough images are not cached
+    painter.warm_up([i.plan.backend for i in plan.images if not i.cached])
+    return painter.paint([i.job for i in plan.images]), plan.images, backends, cache
+
+
+def _prepare_writer(book: BookGeom, opts: BuildOptions) -> None:
+    """What the book's writer can do before the art is painted (loading it, the
+    fonts), done while worker processes paint instead of after the last panel."""
+    if opts.output_format == "pdf":
+        from comicc.output.pdf import prepare_pdf
+
+        prepare_pdf(book)
 
 
 def _ext(opts: BuildOptions) -> str:

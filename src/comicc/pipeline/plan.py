@@ -24,7 +24,7 @@ from comicc.backends import Capabilities, Price, is_paid, price_for
 from comicc.diagnostics import Sink
 from comicc.layout import BookGeom, PanelGeom
 from comicc.model import ir
-from comicc.paint import ArtCache, LockFile, PanelPlan, plan_panel
+from comicc.paint import ArtCache, LockFile, PaintJob, PanelPlan, plan_panel
 from comicc.pipeline.reasons import repaint_reasons
 
 
@@ -44,6 +44,11 @@ class PlannedImage:
     @property
     def variant(self) -> int:
         return self.plan.variant
+
+    @property
+    def job(self) -> PaintJob:
+        """The paint job of this image, with its plan (not made again)."""
+        return PaintJob(self.panel, self.geom, self.variant, self.plan)
 
     @property
     def name(self) -> str:

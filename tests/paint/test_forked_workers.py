@@ -1,0 +1,144 @@
+"""The painting's worker processes forked from the build itself (no forkserver,
+nothing to import), only while that is safe; freed image memory reused in a
+painting process; each image planned once."""
+
+from __future__ import annotations
+
+import ctypes.util
+import os
+import subprocess
+import sys
+import textwrap
+import threading
+
+import pytest
+
+from comicc.diagnostics import Sink
+from comicc.paint import plan as paint_plan
+from comicc.paint import scheduler
+from comicc.paint.workers import WorkerPool
+from comicc.pipeline import BuildOptions, build
+from support.build import checked_text
+
+linux = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="forking: Linux only")
+
+
+def _python(code: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True, timeout=120
+    )
+
+
+@linux
+def test_workers_forked_now_are_this_process_children_with_its_modules():
+    run = _python(
+        """
+        import os, sys, types
+        from comicc.paint.workers import WorkerPool
+
+        sys.modules["loaded_by_the_build"] = types.ModuleType("loaded_by_the_build")
+
+        def seen(name):
+            return os.getppid(), name in sys.modules
+
+        pool = WorkerPool(2)
+        assert pool.fork_now()
+        assert pool.ready()  # up at once: nothing to import
+        parent, loaded = pool.run(seen, "loaded_by_the_build")
+        pool.shutdown()
+        print(parent == os.getpid(), loaded)
+        """
+    )
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.split() == ["True", "True"]
+
+
+def test_no_fork_while_another_thread_runs():
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait)
+    other.start()
+    try:
+        pool = WorkerPool(2)
+        assert not pool.fork_now()
+        assert not pool.ready()
+    finally:
+        stop.set()
+        other.join()
+
+
+@pytest.mark.skipif(ctypes.util.find_library("c") is None, reason="glibc's allocator")
+@linux
+def test_freed_image_memory_is_reused_not_mapped_again():
+    """Painting draft panels one after another in one process (as a worker
+    does): once keep_freed_memory() ran, the next panels' images reuse the
+    memory the last ones freed instead of having new pages mapped (page faults)."""
+    code = """
+        import resource, sys
+        from support.panels import make_panel, two_speaker_geom
+        from comicc.backends.draft import DraftBackend
+        from comicc.paint.finish import paint_locally
+        from comicc.paint.plan import plan_panel
+        if sys.argv[1] == "keep":
+            from comicc.paint.memory import keep_freed_memory
+            keep_freed_memory()
+        backend = DraftBackend()
+
+        def paint(k):
+            panel = make_panel(dpi=300, number=k, seed=k)
+            plan = plan_panel(panel, two_speaker_geom(), backend.capabilities, variant=1)
+            paint_locally(backend, plan, "jpeg", 90)
+
+        paint(1)  # the heap grows to what a panel needs
+        paint(2)
+        before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+        for k in range(3, 9):
+            paint(k)
+        print(resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before)
+        """
+    tests = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    counts = {}
+    for mode in ("keep", "default"):
+        run = subprocess.run(
+            [sys.executable, "-c", textwrap.dedent(code), mode],
+            capture_output=True,
+            text=True,
+            timeout=300,
+            env={**os.environ, "PYTHONPATH": tests},
+        )
+        assert run.returncode == 0, run.stderr
+        counts[mode] = int(run.stdout)
+    if counts["default"] < 1000:  # this C library reuses freed blocks anyway
+        pytest.skip(f"the allocator reuses freed blocks by itself here: {counts}")
+    assert counts["keep"] < counts["default"] / 10, counts
+
+
+def test_a_build_plans_each_image_once(tmp_path, monkeypatch):
+    lines = ["title: Once", "seed: 7", "dpi: 72", "character HAMMY: a hamster", ""]
+    for p in (1, 2):
+        lines += [f"PAGE {p}", "layout: 2/2", ""]
+        for k in range(1, 5):
+            lines += [f"PANEL {k}", f"A kitchen, shot {p}.{k}.", f"{k}. HAMMY: Shot {p}.{k}.", ""]
+    res = checked_text("\n".join(lines), str(tmp_path / "once.comic"))
+    planned: list[str] = []
+    real = paint_plan.plan_panel
+
+    def counting(panel, *args, **kw):
+        planned.append(panel.id)
+        return real(panel, *args, **kw)
+
+    monkeypatch.setattr(paint_plan, "plan_panel", counting)
+    monkeypatch.setattr(scheduler, "plan_panel", counting)
+    import comicc.pipeline.plan as book_plan
+
+    monkeypatch.setattr(book_plan, "plan_panel", counting)
+    sink = Sink()
+    opts = BuildOptions(
+        output=str(tmp_path / "once.pdf"),
+        cache_dir=str(tmp_path / "cache"),
+        workers=1,
+        progress=False,
+        write_lock=False,
+    )
+    assert build(res.script, res.theme, sink, opts) is not None, sink.errors
+    assert sorted(planned) == sorted(p.id for p in res.script.panels)
+    assert os.path.getsize(tmp_path / "once.pdf") > 0
