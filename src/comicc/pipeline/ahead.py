@@ -1,13 +1,14 @@
 """Painting a book's pages while its later pages are still being laid out.
 
-A cold build of a long book lays its pages out (in forked processes, see
-:func:`comicc.layout.layout_book`; then the layout memo encodes and stores
-each page) before it paints them (in worker processes), and on two cores
-those steps were done one after the other. With free local backends (the
-draft) they overlap: each page is handed to the painter as soon as it is laid
-out (:class:`PaintAhead`), planned as :func:`~comicc.pipeline.plan.plan_images`
-plans it (its cache look-ups and repaint reasons, before any of its images is
-painted) and painted, while the layout goes on with the next pages.
+A cold build of a long book lays its pages out (then the layout memo encodes
+and stores each page) before it paints them (in worker processes), and on
+two cores those steps were done one after the other. With free local
+backends (the draft) they overlap: the worker processes are forked first
+(:meth:`~comicc.paint.Painter.warm_up`), then each page is handed to the
+painter as soon as this process has laid it out (:class:`PaintAhead`),
+planned as :func:`~comicc.pipeline.plan.plan_images` plans it (its cache
+look-ups and repaint reasons, before any of its images is painted) and
+painted by them, while the layout goes on with the next pages.
 
 Only when that changes nothing a build says or makes: every backend is one of
 comicc's own, local and free (a build that costs money shows its whole plan,
