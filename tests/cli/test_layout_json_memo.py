@@ -6,7 +6,6 @@ bytes as one made afresh either way."""
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -16,9 +15,10 @@ import pytest
 
 from comicc import cli
 from comicc.diagnostics import Sink
-from comicc.layout import engine, serialize, to_json
-from comicc.pipeline import check, layout, layoutcache, locked_sizes
+from comicc.layout import engine, serialize
+from comicc.pipeline import check, layoutcache
 from comicc.pipeline.layoutjson import TextMemo, text_key
+from support.build import layout_json_afresh
 
 SCRIPT = """\
 title: Memo
@@ -83,16 +83,6 @@ def run_layout(script: Path, capsys: pytest.CaptureFixture[str]) -> tuple[str, s
     return out.out, out.err
 
 
-def afresh(script: Path) -> str:
-    """The text of the book laid out afresh, written by :func:`json.dumps`."""
-    sink = Sink()
-    res = check(script, sink)
-    assert res is not None and res.script is not None
-    book = layout(res.script, res.theme, sink, keep=locked_sizes(res.script, sink))
-    assert book is not None
-    return json.dumps(to_json(book), indent=1) + "\n"
-
-
 def kept_file(tmp_path: Path) -> Path:
     (found,) = (tmp_path / ".comicc-cache" / "layout" / "books").iterdir()
     return found
@@ -108,7 +98,7 @@ def test_an_unchanged_script_prints_the_kept_text(tmp_path, work, capsys):
     again = run_layout(script, capsys)
     assert work == {"searched": 0, "read": 0, "written": 0}
     assert again == first
-    assert first[0] == afresh(script)
+    assert first[0] == layout_json_afresh(script)
 
 
 def test_a_moved_balloon_line_is_a_miss_but_no_layout(tmp_path, work, capsys):
@@ -120,7 +110,7 @@ def test_a_moved_balloon_line_is_a_miss_but_no_layout(tmp_path, work, capsys):
         work[n] = 0
     out, _ = run_layout(script, capsys)
     assert work["searched"] == 0 and work["read"] == 2 and work["written"] == 1
-    assert out == afresh(script)
+    assert out == layout_json_afresh(script)
     assert '"line": 11' in out  # DOG's balloon, two lines down
 
 
@@ -133,7 +123,7 @@ def test_an_edited_page_is_laid_out_and_the_text_kept_anew(tmp_path, work, capsy
         work[n] = 0
     out, _ = run_layout(script, capsys)
     assert work["searched"] == 2 and work["written"] == 1  # page 2's panels
-    assert out == afresh(script)
+    assert out == layout_json_afresh(script)
     for n in work:
         work[n] = 0
     assert run_layout(script, capsys)[0] == out

@@ -4,7 +4,6 @@ the pages it lays out there), and prints the same bytes either way."""
 from __future__ import annotations
 
 import gc
-import json
 import os
 import shutil
 from collections.abc import Callable
@@ -17,6 +16,7 @@ from comicc import cli
 from comicc.diagnostics import Sink
 from comicc.layout import engine, json_text, to_json
 from comicc.pipeline import check, layout, locked_sizes
+from support.build import layout_json_afresh
 
 SCRIPT = """\
 title: Memo
@@ -83,17 +83,6 @@ def run_layout(script: Path, capsys: pytest.CaptureFixture[str], *more: str) -> 
     return capsys.readouterr().out
 
 
-def afresh(script: Path) -> str:
-    """The text ``layout --json`` printed before the memo: every page laid out,
-    written by :func:`json.dumps`."""
-    sink = Sink()
-    res = check(script, sink)
-    assert res is not None and res.script is not None
-    book = layout(res.script, res.theme, sink, keep=locked_sizes(res.script, sink))
-    assert book is not None
-    return json.dumps(to_json(book), indent=1) + "\n"
-
-
 def test_layout_keeps_its_pages_and_takes_them_back(tmp_path, searches, capsys):
     script = tmp_path / "story.comic"
     script.write_text(SCRIPT)
@@ -104,7 +93,7 @@ def test_layout_keeps_its_pages_and_takes_them_back(tmp_path, searches, capsys):
     searches.clear()
     again = run_layout(script, capsys)
     assert searches == []
-    assert again == first == afresh(script)
+    assert again == first == layout_json_afresh(script)
 
 
 def test_layout_uses_the_pages_a_build_laid_out(tmp_path, searches, capsys):
@@ -117,7 +106,7 @@ def test_layout_uses_the_pages_a_build_laid_out(tmp_path, searches, capsys):
     searches.clear()
     out = run_layout(script, capsys)
     assert searches == []
-    assert out == afresh(script)
+    assert out == layout_json_afresh(script)
 
 
 def test_one_changed_balloon_lays_out_only_its_page(tmp_path, searches, capsys):
@@ -128,7 +117,7 @@ def test_one_changed_balloon_lays_out_only_its_page(tmp_path, searches, capsys):
     searches.clear()
     out = run_layout(script, capsys)
     assert len(searches) == 2  # the two panels of page 3
-    assert out == afresh(script)
+    assert out == layout_json_afresh(script)
 
 
 def test_the_cache_folder_is_the_builds_own(tmp_path, monkeypatch, searches, capsys):
@@ -148,7 +137,7 @@ def test_a_cache_that_cannot_be_written_is_no_cache(tmp_path, searches, capsys):
     first = run_layout(script, capsys)
     again = run_layout(script, capsys)
     assert len(searches) == 12  # laid out both times
-    assert first == again == afresh(script)
+    assert first == again == layout_json_afresh(script)
     assert (tmp_path / ".comicc-cache").read_text() == "not a folder"
 
 

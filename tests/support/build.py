@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
 from comicc.diagnostics import Sink
-from comicc.layout import BookGeom
+from comicc.layout import BookGeom, to_json
 from comicc.model import ir
-from comicc.pipeline import BuildOptions, BuildResult, Checked, build, check, check_source, layout
+from comicc.pipeline import (
+    BuildOptions,
+    BuildResult,
+    Checked,
+    build,
+    check,
+    check_source,
+    layout,
+    locked_sizes,
+)
 from comicc.source import SourceFile
 from comicc.theme import Theme
 from support import ROOT
@@ -66,3 +76,15 @@ def book_of(res: CheckedScript) -> BookGeom:
     book = layout(res.script, res.theme, sink)
     assert book is not None, [(d.code, d.message) for d in sink.errors]
     return book
+
+
+def layout_json_afresh(script: Path) -> str:
+    """The text ``comicc layout --json`` prints for ``script`` when nothing is
+    kept: every page laid out (keeping the lock file's sizes), written by
+    :func:`json.dumps`."""
+    sink = Sink()
+    res = check(script, sink)
+    assert res is not None and res.script is not None
+    book = layout(res.script, res.theme, sink, keep=locked_sizes(res.script, sink))
+    assert book is not None
+    return json.dumps(to_json(book), indent=1) + "\n"
