@@ -14,8 +14,9 @@ Where the work runs:
   (:class:`EndpointSlots`), the least busy endpoint first.
 * A slot is held only while the backend is asked: the request (mask, init
   image, their PNGs and the body) is made before it, by one of the threads
-  that run ahead of the slots (``PREPARE_AHEAD``, more while worker processes
-  do the drawing), and decoding, compositing and encoding happen after it.
+  that run ahead of the slots: one per slot (at least ``PREPARE_AHEAD``, more
+  while worker processes draw), so a round of answers coming back together finds
+  a request ready for every slot. Decoding, compositing, encoding come after it.
 * With two or more cores, ``--jobs`` 2 or more and enough panels
   (``PROCESS_POOL_MIN_JOBS``), that CPU work runs in worker processes
   (:mod:`comicc.paint.workers`, at most one per core): a local backend's
@@ -90,7 +91,7 @@ if TYPE_CHECKING:  # loaded by the functions using them: a build from the cache 
 MAX_ATTEMPTS = 5
 MAX_RETRY_SECONDS = 300.0
 LOCK_POLL_SECONDS = 0.2  # how often a build waiting for another's panel checks for Ctrl-C
-PREPARE_AHEAD = 2  # threads drawing the next requests while the slots are busy
+PREPARE_AHEAD = 2  # at least this many threads draw the next requests while the slots are busy
 AHEAD_PER_PROCESS = 2  # more threads per worker process, so none of them waits for work
 PROCESS_POOL_MIN_JOBS = 24  # fewer: starting the worker processes (~1 s) costs more than it gives
 DEFAULT_NETWORK_JOBS = 4  # in flight for a backend that states no concurrency of its own
@@ -460,16 +461,22 @@ class Painter:
         self._processes = early or (WorkerPool(size) if size else None)
         # threads past the slots: they draw the next requests (network) and keep
         # the worker processes fed while others write to the cache
-        ahead = (PREPARE_AHEAD if network else 0) + AHEAD_PER_PROCESS * size
+        ahead = (max(PREPARE_AHEAD, self.workers) if network else 0) + AHEAD_PER_PROCESS * size
         threads = self.workers + ahead
         pool = cf.ThreadPoolExecutor(max_workers=threads, thread_name_prefix="comicc-paint")
+        counting = threading.Lock()
+
+        def counted(_: cf.Future[PaintOutcome]) -> None:  # as each ends, a stream open or not
+            with counting:
+                bar.update(1)
+
         try:
             futures: dict[cf.Future[PaintOutcome], int] = {}
             for i, job in enumerate(jobs):  # a stream's: as its pages are laid out
-                futures[pool.submit(self._paint_one, job)] = i
+                futures[fut := pool.submit(self._paint_one, job)] = i
+                fut.add_done_callback(counted)
             for fut in cf.as_completed(futures):
                 results[futures[fut]] = fut.result()
-                bar.update(1)
         except BaseException:
             self.cancelled.set()
             pool.shutdown(wait=False, cancel_futures=True)
