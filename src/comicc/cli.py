@@ -223,6 +223,11 @@ def _add_layout(sub: Subparsers, common: AddCommon) -> None:
         metavar="N",
         help=f"wireframe resolution, {WIREFRAME_MIN_DPI}-{DPI_RANGE[1]} (default 100)",
     )
+    lay.add_argument(
+        "--cache-dir",
+        metavar="DIR",
+        help="the build's cache, for its layout memo (default: .comicc-cache beside the script)",
+    )
     common(lay)
 
 

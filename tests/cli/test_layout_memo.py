@@ -130,6 +130,21 @@ def test_the_cache_folder_is_the_builds_own(tmp_path, monkeypatch, searches, cap
     assert not (tmp_path / ".comicc-cache").exists()
 
 
+def test_cache_dir_names_the_cache_of_a_build_given_the_same(tmp_path, searches, capsys):
+    script = tmp_path / "story.comic"
+    script.write_text(SCRIPT)
+    cache = tmp_path / "elsewhere"
+    pdf = tmp_path / "story.pdf"
+    build = ["build", str(script), "-o", str(pdf), "--no-progress", "--cache-dir", str(cache)]
+    assert cli.main(build) == 0
+    assert cli.main([*build, "--force"]) == 0  # the sizes the first wrote into the lock kept
+    searches.clear()
+    out = run_layout(script, capsys, "--cache-dir", str(cache))
+    assert searches == []  # every page from the build's memo
+    assert not (tmp_path / ".comicc-cache").exists()
+    assert out == layout_json_afresh(script)
+
+
 def test_a_cache_that_cannot_be_written_is_no_cache(tmp_path, searches, capsys):
     script = tmp_path / "story.comic"
     script.write_text(SCRIPT)

@@ -57,7 +57,7 @@ def cmd_layout(args: argparse.Namespace) -> int:
     if res is not None:
         script = res.script
         keep = locked_sizes(script, sink, "laying out")
-        cache_dir = default_cache_dir(script.path)
+        cache_dir = Path(args.cache_dir) if args.cache_dir else default_cache_dir(script.path)
         if args.png:
             from comicc.pipeline import layout  # the build's half: only for the wireframes
 
