@@ -8,6 +8,7 @@ import re
 import subprocess
 import sys
 import zlib
+from dataclasses import replace
 from pathlib import Path
 
 import pikepdf
@@ -362,3 +363,59 @@ def test_non_ascii_lettering_round_trips():
     reader = pypdf.PdfReader(io.BytesIO(pdf_bytes(BookGeom((page,)), {}, None)))
     lines = [ln.strip() for ln in reader.pages[0].extract_text().splitlines() if ln.strip()]
     assert lines == text
+
+
+def test_a_pdf_begun_before_its_art_gives_the_same_bytes(book, tmp_path):
+    """A build painting in worker processes begins the PDF meanwhile (fonts, every
+    page but its art): the file is the one written in one go."""
+    b, arts, _ = book
+    for bleed in (False, True):
+        whole, begun = tmp_path / f"whole-{bleed}.pdf", tmp_path / f"begun-{bleed}.pdf"
+        write_pdf(b, arts, META, whole, bleed=bleed, crop_marks=bleed)
+        draft = pdfmod.prepare_pdf(b, META, bleed=bleed, crop_marks=bleed)
+        assert draft is not None and draft.drawn
+        write_pdf(b, arts, META, begun, bleed=bleed, crop_marks=bleed, draft=draft)
+        assert begun.read_bytes() == whole.read_bytes()
+
+
+def test_a_draft_of_other_options_or_used_before_is_not_used(book, tmp_path):
+    b, arts, _ = book
+    whole = tmp_path / "whole.pdf"
+    write_pdf(b, arts, META, whole, bleed=True, crop_marks=True)
+    other = pdfmod.prepare_pdf(b, META)  # no bleed: not the file asked for
+    again = pdfmod.prepare_pdf(b, META, bleed=True, crop_marks=True)
+    for n, draft in enumerate((other, again, again)):  # the second `again` is used up
+        out = tmp_path / f"out-{n}.pdf"
+        write_pdf(b, arts, META, out, bleed=True, crop_marks=True, draft=draft)
+        assert out.read_bytes() == whole.read_bytes()
+
+
+def test_translucent_states_are_each_pages_own(book, tmp_path):
+    """Every page lists the transparency states its content names, as reportlab
+    names them page by page, also when the pages were drawn before the art."""
+    b, arts, _ = book
+    alphas = {1: ("#ffffff80", "#ffffff40"), 2: ("#ffffff40", "#000000c0")}
+
+    def translucent(page: PageGeom) -> PageGeom:
+        first, second = alphas[page.numbers[0]]
+        panels = []
+        for k, panel in enumerate(page.panels):
+            fill = first if k == 0 else second
+            balloons = tuple(
+                replace(bl, shapes=tuple(replace(s, fill=fill) for s in bl.shapes))
+                for bl in panel.balloons
+            )
+            panels.append(replace(panel, balloons=balloons))
+        return replace(page, panels=tuple(panels))
+
+    clear = BookGeom(tuple(translucent(p) for p in b.pages))
+    out = tmp_path / "clear.pdf"
+    write_pdf(clear, arts, META, out, draft=pdfmod.prepare_pdf(clear, META))
+    with pikepdf.open(out) as pdf:
+        for number, page in enumerate(pdf.pages, start=1):
+            content = page.Contents.read_bytes()
+            named = set(re.findall(rb"/(gRLs\d+) gs", content))
+            states = page.Resources.ExtGState
+            assert {k.lstrip("/").encode() for k in states.keys()} == named
+            wanted = {round(int(c[-2:], 16) / 255, 3) for c in alphas[number]}
+            assert {float(states[k]["/ca"]) for k in states.keys()} == wanted

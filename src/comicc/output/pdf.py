@@ -13,10 +13,8 @@ Panel art is embedded without re-encoding: JPEG bytes become the image's
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import io
-import math
 import os
 import threading
 import zlib
@@ -30,17 +28,19 @@ from reportlab.pdfgen.canvas import Canvas
 from comicc.files import Protected, atomic_write
 from comicc.fonts import FontRef
 from comicc.images import PanelArt, flatten_alpha, jpeg_info, png_flate_passthrough
-from comicc.layout import BalloonGeom, BookGeom, PageGeom, Rect, Shape, VectorPath
+from comicc.layout import BookGeom
 from comicc.model import ir
-from comicc.output.color import parse_color
+from comicc.output.pdfpage import CROP_MARK_LENGTH, CROP_MARK_OFFSET, PageDrawing, PdfCanvas
 from comicc.output.pdfsplice import marker, splice
 
-__all__ = ["write_pdf", "pdf_bytes", "CROP_MARK_LENGTH", "CROP_MARK_OFFSET"]
-
-CROP_MARK_LENGTH = 18.0  # pt, length of each crop mark
-CROP_MARK_OFFSET = 3.0  # pt, gap between the bleed edge and a mark
-CROP_MARK_WIDTH = 0.25  # pt
-SFX_OUTLINE = 0.06  # outline width of SFX/title lettering, fraction of font size
+__all__ = [
+    "write_pdf",
+    "pdf_bytes",
+    "prepare_pdf",
+    "PdfDraft",
+    "CROP_MARK_LENGTH",
+    "CROP_MARK_OFFSET",
+]
 
 
 def write_pdf(
@@ -54,6 +54,7 @@ def write_pdf(
     page_color: str | None = "#ffffff",
     protect: Protected | None = None,
     follow_symlinks: bool = True,
+    draft: PdfDraft | None = None,
 ) -> None:
     """Write ``book`` to ``out_path`` as a PDF (atomically: nothing at
     ``out_path`` changes unless the whole file was written; the rules of
@@ -65,7 +66,16 @@ def write_pdf(
     the (bleed) page with trim marks in it.
     """
     with atomic_write(out_path, protect=protect, follow_symlinks=follow_symlinks) as f:
-        _render(book, art, meta, f, bleed=bleed, crop_marks=crop_marks, page_color=page_color)
+        _render(
+            book,
+            art,
+            meta,
+            f,
+            bleed=bleed,
+            crop_marks=crop_marks,
+            page_color=page_color,
+            draft=draft,
+        )
 
 
 def pdf_bytes(
@@ -111,10 +121,9 @@ def _register_font(ref: FontRef) -> TTFont:
         return font
 
 
-def prepare_pdf(book: BookGeom) -> dict[FontRef, TTFont]:
+def _book_fonts(book: BookGeom) -> dict[FontRef, TTFont]:
     """Every font ``book`` is lettered with, registered with reportlab (once per
-    process): a build painting in worker processes does this while they paint,
-    not after the last panel."""
+    process)."""
     fonts: dict[FontRef, TTFont] = {}
     for page in book.pages:
         for panel in page.panels:
@@ -189,236 +198,6 @@ class _ArtXObject(pdfdoc.PDFObject):
         return b"".join((head, b"\nstream\n", marker(self.index), b"\nendstream"))
 
 
-# --- drawing -------------------------------------------------------------
-
-
-class _Canvas(Canvas):
-    # reportlab internals this writer drives directly (absent from its type stubs)
-    _doc: pdfdoc.PDFDocument
-    _currentPageHasImages: int
-    _formsinuse: list[str]
-    _extgstate: _ExtGState
-
-    def _make_preamble(self) -> None:
-        # reportlab's preamble selects Helvetica on every page; we never use it
-        self._preamble = "1 0 0 1 0 0 cm"
-
-
-class _ExtGState:
-    """The part of reportlab's ExtGState registry used here: ``_c`` maps
-    ``(key, value)`` to the state's resource name."""
-
-    _c: dict[tuple[str, float], str]
-
-
-# string-literal escapes for text shown with Tj: \ ( ) and non-printing bytes
-_ESCAPES = {
-    i: (f"\\{i:03o}" if i < 32 or i > 126 else "\\" + chr(i))
-    for i in range(256)
-    if i < 32 or i > 126 or chr(i) in "\\()"
-}
-
-
-def _escape(chunk: bytes) -> str:
-    return chunk.decode("latin-1").translate(_ESCAPES)
-
-
-def _n(v: float) -> str:
-    """A number for the content stream: 2 decimals (1/7200 in)."""
-    return f"{v:.2f}"
-
-
-@functools.lru_cache(maxsize=512)
-def _color_ops(color: str | None, stroke: bool) -> str | None:
-    """``r g b rg`` (fill) or ``r g b RG`` (stroke); None for no color."""
-    rgba = parse_color(color)
-    if rgba is None:
-        return None
-    return " ".join(_n(v) for v in rgba[:3]) + (" RG" if stroke else " rg")
-
-
-class _Page:
-    """Draws one PageGeom, mapping layout coordinates (y down, origin at the
-    trim's top-left) to PDF user space (y up, origin at the media's corner).
-    Everything goes into the content stream as operators (``Canvas.addLiteral``);
-    text is encoded into the embedded subsets by reportlab's ``TTFont``."""
-
-    def __init__(
-        self,
-        c: _Canvas,
-        page: PageGeom,
-        images: dict[str, tuple[str, int, int]],
-        fonts: dict[FontRef, TTFont],
-        bleed: bool,
-        crop_marks: bool,
-    ) -> None:
-        self.c, self.page, self.images, self.fonts = c, page, images, fonts
-        self.bleed = page.bleed if bleed else 0.0
-        self.slug = CROP_MARK_OFFSET + CROP_MARK_LENGTH + 3.0 if crop_marks else 0.0
-        self.ox = self.bleed + self.slug
-        self.mw = page.width + 2 * self.ox
-        self.mh = page.height + 2 * self.ox
-        self.top = self.mh - self.ox
-        self.ops: list[str] = []
-
-    def setup(self, crop_marks: bool) -> None:
-        c, ox, p = self.c, self.ox, self.page
-        c.setPageSize((self.mw, self.mh))
-        boxed = self.bleed > 0 or crop_marks
-        c.setTrimBox((ox, ox, ox + p.width, ox + p.height) if boxed else None)
-        s = self.slug
-        c.setBleedBox((s, s, self.mw - s, self.mh - s) if boxed else None)
-
-    def flush(self) -> None:
-        code = "\n".join(self.ops)
-        self.c.addLiteral(code)
-        self.c._doc.updateSignature(code.encode("utf-8"))  # the file /ID follows the content
-        self.ops = []
-
-    def draw(self, page_color: str | None, crop_marks: bool) -> None:
-        p, o, s = self.page, self.ops, self.slug
-        o.append("q")
-        if s:  # keep everything but the marks inside the bleed box
-            o.append(f"{_n(s)} {_n(s)} {_n(self.mw - 2 * s)} {_n(self.mh - 2 * s)} re W n")
-        col = _color_ops(page_color, False)
-        if col:
-            o.append(f"{col} {_n(s)} {_n(s)} {_n(self.mw - 2 * s)} {_n(self.mh - 2 * s)} re f")
-        for panel in p.panels:
-            img = self.images.get(panel.id)
-            if img is not None:
-                self.art(panel.rect, *img)
-        for panel in p.panels:
-            if panel.border is not None:
-                self.shape(panel.border, fill=False)
-        for shape in p.extra:
-            self.shape(shape)
-        for panel in p.panels:
-            for balloon in panel.balloons:
-                for shape in balloon.shapes:
-                    self.shape(shape)
-                self.lettering(balloon)
-        o.append("Q")
-        if crop_marks:
-            self.marks()
-        self.flush()
-
-    def art(self, rect: Rect, xobj_name: str, w: int, h: int) -> None:
-        scale = max(rect.w / w, rect.h / h)  # cover the rect, centered, clipped
-        dw, dh = w * scale, h * scale
-        x = rect.x + (rect.w - dw) / 2 + self.ox
-        y = self.top - (rect.y + (rect.h + dh) / 2)
-        self.ops.append(
-            f"q {_n(rect.x + self.ox)} {_n(self.top - rect.y2)} {_n(rect.w)} {_n(rect.h)} re W n "
-            f"{_n(dw)} 0 0 {_n(dh)} {_n(x)} {_n(y)} cm /{pdfdoc.xObjectName(xobj_name)} Do Q"
-        )
-        self.c._currentPageHasImages = 1
-        self.c._formsinuse.append(xobj_name)  # puts it in the page's /XObject resources
-
-    def path(self, path: VectorPath) -> str:
-        ox, top = self.ox, self.top
-        out = []
-        for cmd in path.cmds:
-            op, v = cmd.op, cmd.pts
-            if op == "L" or op == "M":
-                out.append(f"{v[0] + ox:.2f} {top - v[1]:.2f} {'l' if op == 'L' else 'm'}")
-            elif op == "C":
-                out.append(
-                    f"{v[0] + ox:.2f} {top - v[1]:.2f} {v[2] + ox:.2f} {top - v[3]:.2f} "
-                    f"{v[4] + ox:.2f} {top - v[5]:.2f} c"
-                )
-            elif op == "Z":
-                out.append("h")
-            else:
-                raise ValueError(f"unknown path command {cmd.op!r}")
-        return " ".join(out)
-
-    def shape(self, shape: Shape, fill: bool = True) -> None:
-        fc = _color_ops(shape.fill, False) if fill else None
-        st = shape.stroke
-        sc = _color_ops(st.color, True) if st is not None and st.width > 0 else None
-        if fc is None and sc is None:
-            return
-        o = ["q"]
-        if fc and shape.fill is not None:
-            o.append(fc + self._alpha(shape.fill, "ca"))
-        if sc and st is not None:
-            # round caps would close the gaps of a dash pattern: dashes get butt caps
-            cap = 0 if st.dash else 1
-            o.append(f"{sc}{self._alpha(st.color, 'CA')} {_n(st.width)} w 1 j {cap} J")
-            if st.dash:
-                o.append(f"[{' '.join(_n(d) for d in st.dash)}] 0 d")
-        o.append(self.path(shape.path))
-        o.append(("B" if fc else "S") if sc else "f")
-        o.append("Q")
-        self.ops.append(" ".join(o))
-
-    def _alpha(self, color: str, key: str) -> str:
-        rgba = parse_color(color)
-        if rgba is None or rgba[3] >= 1:
-            return ""
-        # reportlab's ExtGState registry: named once, listed in the page resources
-        reg = self.c._extgstate._c
-        t = (key, round(rgba[3], 3))
-        name = reg.get(t) or reg.setdefault(t, f"gRLs{len(reg)}")
-        return f" /{name} gs"
-
-    def lettering(self, balloon: BalloonGeom) -> None:
-        """One text object per balloon, each run placed absolutely (``Tm``) and
-        encoded into the font's embedded subsets."""
-        runs = [r for line in balloon.lines for r in line.runs if r.text]
-        if not runs:
-            return
-        doc = self.c._doc
-        outlined = ir.BalloonKind.parse(balloon.kind).body == "bare"  # display lettering
-        o = ["q"]
-        if balloon.angle:  # turned display lettering: about its box's center
-            cx, cy = balloon.rect.center
-            cx, cy = cx + self.ox, self.top - cy
-            a = math.radians(balloon.angle)
-            c, s = math.cos(a), math.sin(a)
-            o.append(
-                f"{c:.5f} {s:.5f} {-s:.5f} {c:.5f} "
-                f"{cx - c * cx + s * cy:.3f} {cy - s * cx - c * cy:.3f} cm"
-            )
-        if outlined:
-            size = max(r.font.size for r in runs)
-            o.append(f"{max(0.5, size * SFX_OUTLINE):.2f} w 1 j")
-        o.append("BT 2 Tr" if outlined else "BT")
-        color: str | None = None
-        subset_key: tuple[TTFont, int, float] | None = None
-        for run in runs:
-            if run.color != color:
-                color = run.color
-                col = parse_color(color) or (0.0, 0.0, 0.0, 1.0)
-                o.append(f"{col[0]:.3f} {col[1]:.3f} {col[2]:.3f} rg")
-                if outlined:  # the outline contrasts with the fill
-                    light = 0.299 * col[0] + 0.587 * col[1] + 0.114 * col[2] > 0.5
-                    o.append("0 0 0 RG" if light else "1 1 1 RG")
-            ttf, size = self.fonts[run.font], run.font.size
-            o.append(f"1 0 0 1 {run.x + self.ox:.2f} {self.top - run.baseline:.2f} Tm")
-            for subset, chunk in ttf.splitString(run.text, doc):
-                key = (ttf, subset, size)
-                if key != subset_key:
-                    subset_key = key
-                    o.append(f"{ttf.getSubsetInternalName(subset, doc)} {size:.2f} Tf")
-                o.append(f"({_escape(chunk)}) Tj")
-        o.append("ET Q")
-        self.ops.append(" ".join(o))
-
-    def marks(self) -> None:
-        ox, p = self.ox, self.page
-        o = [f"q 1 1 1 1 K {_n(CROP_MARK_WIDTH)} w"]  # registration: shows on every plate
-        start = self.bleed + CROP_MARK_OFFSET
-        for cx, sx in ((ox, -1), (ox + p.width, 1)):
-            for cy, sy in ((ox, -1), (ox + p.height, 1)):
-                a, b = start * sx, (start + CROP_MARK_LENGTH) * sx
-                o.append(f"{_n(cx + a)} {_n(cy)} m {_n(cx + b)} {_n(cy)} l S")
-                a, b = start * sy, (start + CROP_MARK_LENGTH) * sy
-                o.append(f"{_n(cx)} {_n(cy + a)} m {_n(cx)} {_n(cy + b)} l S")
-        o.append("Q")
-        self.ops.append(" ".join(o))
-
-
 def _set_info(c: Canvas, meta: ir.Metadata | None) -> None:
     c.setCreator("comicc")
     c.setProducer("comicc (reportlab)")
@@ -433,6 +212,66 @@ def _set_info(c: Canvas, meta: ir.Metadata | None) -> None:
         c.setSubject(subject)
 
 
+class PdfDraft:
+    """A book's PDF begun before its art exists (:func:`prepare_pdf`): the fonts
+    registered and every page drawn but for its art, while worker processes
+    paint, not after the last panel. :func:`write_pdf` given it finishes it once
+    (same bytes as without it); one for another book or other options is not used."""
+
+    def __init__(
+        self,
+        book: BookGeom,
+        meta: ir.Metadata | None,
+        bleed: bool,
+        crop_marks: bool,
+        page_color: str | None,
+    ) -> None:
+        self.book, self.meta = book, meta
+        self.options = (bleed, crop_marks, page_color)
+        rl_config.useA85 = 0  # never ASCII85: ~95x slower and 25% larger (process-wide)
+        fonts = _book_fonts(book)
+        lang = meta.language if meta is not None else None
+        self.buf = io.BytesIO()
+        self.canvas = PdfCanvas(
+            self.buf,
+            pagesize=(book.pages[0].width, book.pages[0].height),
+            invariant=1,
+            pageCompression=1,
+            lang=lang or None,
+        )
+        _set_info(self.canvas, meta)
+        self.pages = [PageDrawing(self.canvas, p, fonts, bleed, crop_marks) for p in book.pages]
+        self.drawn = False  # every page drawn but for its art (draw_around_art)
+        self.used = False  # finished into a file: a canvas is saved once
+
+    def draw_around_art(self) -> None:
+        """Every page's operators but the art's, in page order."""
+        bleed, crop_marks, page_color = self.options
+        for page in self.pages:
+            page.draw_around_art(page_color, crop_marks)
+        self.drawn = True
+
+    def fits(self, book: BookGeom, meta: ir.Metadata | None, options: tuple[object, ...]) -> bool:
+        return not self.used and book is self.book and meta is self.meta and options == self.options
+
+
+def prepare_pdf(
+    book: BookGeom,
+    meta: ir.Metadata | None,
+    *,
+    bleed: bool = False,
+    crop_marks: bool = False,
+    page_color: str | None = "#ffffff",
+) -> PdfDraft | None:
+    """``book``'s PDF begun (:class:`PdfDraft`), for :func:`write_pdf` with the
+    same arguments; None for a book with no page (refused by the writer)."""
+    if not book.pages:
+        return None
+    draft = PdfDraft(book, meta, bleed, crop_marks, page_color)
+    draft.draw_around_art()
+    return draft
+
+
 def _render(
     book: BookGeom,
     art: dict[str, PanelArt],
@@ -442,21 +281,15 @@ def _render(
     bleed: bool = False,
     crop_marks: bool = False,
     page_color: str | None = "#ffffff",
+    draft: PdfDraft | None = None,
 ) -> None:
     if not book.pages:
         raise ValueError("a book needs at least one page")
-    rl_config.useA85 = 0  # never ASCII85: ~95x slower and 25% larger (process-wide)
-    fonts = prepare_pdf(book)
-    lang = meta.language if meta is not None else None
-    buf = io.BytesIO()
-    c = _Canvas(
-        buf,
-        pagesize=(book.pages[0].width, book.pages[0].height),
-        invariant=1,
-        pageCompression=1,
-        lang=lang or None,
-    )
-    _set_info(c, meta)
+    if draft is None or not draft.fits(book, meta, (bleed, crop_marks, page_color)):
+        draft = PdfDraft(book, meta, bleed, crop_marks, page_color)
+        draft.draw_around_art()
+    draft.used = True
+    c = draft.canvas
     doc = c._doc
     images: dict[str, tuple[str, int, int]] = {}  # panel id -> (xobject name, w, h)
     seen: dict[tuple[int, bytes, bytes], list[tuple[bytes, tuple[str, int, int]]]] = {}
@@ -478,10 +311,10 @@ def _render(
                 entry = (name, xobj.width, xobj.height)
                 same.append((a.data, entry))
             images[panel.id] = entry
-    for page in book.pages:
-        pg = _Page(c, page, images, fonts, bleed, crop_marks)
+    for pg in draft.pages:
         pg.setup(crop_marks)
-        pg.draw(page_color, crop_marks)
+        pg.place_art(images)
+        pg.flush()
         c.showPage()
     c.save()
-    splice(buf.getvalue(), streams, f)
+    splice(draft.buf.getvalue(), streams, f)

@@ -8,6 +8,7 @@ the first half (source to IR).
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -57,6 +58,7 @@ from comicc.pipeline.stamp import (
 from comicc.theme import PageFormat, Theme, resolve_format
 
 if TYPE_CHECKING:  # the book plan and the painter are loaded past the "up to date" check
+    from comicc.output.pdf import PdfDraft
     from comicc.paint import PaintOutcome
     from comicc.pipeline.ahead import PaintAhead
     from comicc.pipeline.plan import BookPlan, PlannedImage
@@ -209,7 +211,12 @@ def build(script: ir.Script, theme: Theme, sink: Sink, opts: BuildOptions) -> Bu
             )
             if laid is None or sink.has_errors():
                 return None
-            painted = _paint(script, laid.book, sink, opts, cache_root, ahead)
+            drafts: list[PdfDraft | None] = []  # the writer's, begun while painting
+
+            def meanwhile() -> None:
+                drafts.append(_prepare_writer(laid.book, script, theme, opts))
+
+            painted = _paint(script, laid.book, sink, opts, cache_root, ahead, meanwhile)
     finally:
         if ahead is not None:  # stopped (Ctrl-C, an error), or already done
             ahead.stop()
@@ -243,7 +250,8 @@ def build(script: ir.Script, theme: Theme, sink: Sink, opts: BuildOptions) -> Bu
             reuse = reusable_pages(cache_root, out, opts.output_format, digests)
         forget_stamp(cache_root, out)  # a build stopped while writing leaves no stamp
     try:
-        written = _write(book, art, script, theme, opts, out, protect, reuse)
+        draft = drafts[0] if drafts else None
+        written = _write(book, art, script, theme, opts, out, protect, reuse, draft)
     except FileRefused as e:
         sink.error("output-refused", str(e), path=str(out))
         return None
@@ -295,14 +303,16 @@ def _paint(
     opts: BuildOptions,
     cache_root: Path,
     ahead: PaintAhead | None,
+    meanwhile: Callable[[], None],
 ) -> tuple[list[PaintOutcome], tuple[PlannedImage, ...], dict[str, Backend], ArtCache] | None:
     """Every image painted or taken from the cache: the outcomes, the planned
     images (why each repaints), the backends and the cache; None when the
-    backends, the budget or the confirmation stop the build."""
+    backends, the budget or the confirmation stop the build. ``meanwhile`` runs
+    while the art is painted, when it is painted ahead."""
     if ahead is not None:  # the backends were made before the layout; free, so in budget
         backends = dict(ahead.painter.backends)
         sink.extend(reference_warnings(script, backends))
-        outcomes, images = ahead.finish(book, meanwhile=lambda: _prepare_writer(book, opts))
+        outcomes, images = ahead.finish(book, meanwhile=meanwhile)
         return outcomes, images, backends, ahead.cache
     backends_made = create_backends(script, sink)
     if backends_made is None:
@@ -329,13 +339,20 @@ def _paint(
     return painter.paint([i.job for i in plan.images]), plan.images, backends, cache
 
 
-def _prepare_writer(book: BookGeom, opts: BuildOptions) -> None:
-    """What the book's writer can do before the art is painted (loading it, the
-    fonts), done while worker processes paint instead of after the last panel."""
-    if opts.output_format == "pdf":
-        from comicc.output.pdf import prepare_pdf
+def _prepare_writer(
+    book: BookGeom, script: ir.Script, theme: Theme, opts: BuildOptions
+) -> PdfDraft | None:
+    """What the book's writer can do before the art is painted (the PDF's fonts
+    and its pages but for the art), done while worker processes paint instead
+    of after the last panel."""
+    if opts.output_format != "pdf":
+        return None
+    from comicc.output.pdf import prepare_pdf
 
-        prepare_pdf(book)
+    bleed = opts.bleed
+    return prepare_pdf(
+        book, script.meta, bleed=bleed, crop_marks=bleed, page_color=theme.page_color
+    )
 
 
 def _ext(opts: BuildOptions) -> str:
@@ -390,6 +407,7 @@ def _write(
     out: Path,
     protect: dict[str, str],
     reuse: dict[int, bytes],
+    draft: PdfDraft | None,
 ) -> list[Path] | None:
     """Write the book in ``opts.output_format``. Without ``-o`` a symbolic link
     at the default output is replaced, not followed (it may have come with the
@@ -413,6 +431,7 @@ def _write(
             page_color=theme.page_color,
             protect=protect,
             follow_symlinks=follow,
+            draft=draft,
         )
     elif opts.output_format == "cbz":
         from comicc.output import page_images, write_cbz
