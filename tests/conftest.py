@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, settings
 
-from comicc.layout.collector import collector_off as no_cycles_collected
+from comicc.collector import collector_off as no_cycles_collected
 
 settings.register_profile(
     "ci",

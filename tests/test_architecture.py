@@ -91,6 +91,7 @@ def test_no_top_level_module_that_belongs_in_a_stage():
         "__init__.py",
         "__main__.py",
         "cli.py",
+        "collector.py",
         "diagnostics.py",
         "files.py",
         "forking.py",

@@ -9,11 +9,11 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from comicc.collector import collector_off
 from comicc.commands.check import check_script
 from comicc.commands.report import EXIT_ERRORS, EXIT_OK, print_diagnostics
 from comicc.diagnostics import Sink
 from comicc.files import FileRefused, describe_os_error, write_file_set
-from comicc.layout.collector import collector_off
 from comicc.paint import default_cache_dir, locked_sizes
 from comicc.pipeline.layoutjson import layout_json
 

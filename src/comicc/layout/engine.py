@@ -27,11 +27,11 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 
+from comicc.collector import collector_off
 from comicc.diagnostics import Diagnostic, Severity
 from comicc.fonts import FontBook
 from comicc.forking import fork_safe
 from comicc.layout.balloons import build_geoms, voice_colors
-from comicc.layout.collector import collector_off
 from comicc.layout.geometry import (
     BookGeom,
     PageGeom,

@@ -36,11 +36,11 @@ from pathlib import Path
 from typing import Any
 
 import comicc
+from comicc.collector import collector_off
 from comicc.diagnostics import Diagnostic, Sink
 from comicc.files import read_trusted, write_bytes_atomic
 from comicc.fonts import SYSTEM_FONT_DIRS, default_fontbook
 from comicc.layout import BookGeom, PageGeom
-from comicc.layout.collector import collector_off
 from comicc.model import ir
 from comicc.pipeline.codehash import hash_code
 from comicc.pipeline.layoutcodec import Malformed, Unkeyable, decode, digest, encode
@@ -352,7 +352,7 @@ def layout_memoized(
     layout makes: pages are laid out independently); ``layout`` defaults to
     :func:`~comicc.layout.layout_book`, loaded only when a page is laid out;
     ``jobs`` caps its processes (``--jobs``). The cyclic garbage collector
-    is off meanwhile (:func:`~comicc.layout.collector.collector_off`)."""
+    is off meanwhile (:func:`~comicc.collector.collector_off`)."""
     if keys is None:
         keys = page_keys(script, theme, page_format, keep)
     found: dict[int, tuple[PageGeom, list[Diagnostic]]] = {}

@@ -41,9 +41,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from comicc.collector import collector_off
 from comicc.diagnostics import Diagnostic, Sink
 from comicc.files import read_trusted
-from comicc.layout.collector import collector_off
 from comicc.model import ir
 from comicc.pipeline.codehash import hash_code
 from comicc.pipeline.layoutcache import (

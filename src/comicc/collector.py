@@ -1,9 +1,10 @@
-"""The cyclic garbage collector off while a layout's objects are made.
+"""The cyclic garbage collector off while many small objects are made.
 
-Laying pages out, reading them from the memo and writing their JSON make tens
-of thousands of small objects and no reference cycle; the collector's passes
-over them (and over the whole heap) cost about a tenth of that CPU. The
-collector is put back as it was found, on and off alike.
+Parsing and checking a script, laying pages out, reading them from the memo
+and writing their JSON make tens of thousands of small objects and no
+reference cycle; the collector's passes over them (and over the whole heap)
+cost about a tenth of that CPU. The collector is put back as it was found, on
+and off alike.
 """
 
 from __future__ import annotations
