@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 MAX_SOURCE_BYTES = 8 * 1024 * 1024  # the largest script comicc reads (8 MiB)
-_SET = object.__setattr__  # how a frozen dataclass sets its fields
+_after = bisect.bisect_right  # looked up once: SourceFile.span runs for every token
 
 
 class InputRefused(Exception):
@@ -99,19 +99,29 @@ class Span:
         end_line: int,
         end_col: int,
     ) -> None:
-        # the dataclass's own __init__, with `object.__setattr__` looked up once:
-        # a script's parse makes tens of thousands of spans
-        put = _SET
-        put(self, "path", path)
-        put(self, "start", start)
-        put(self, "end", end)
-        put(self, "line", line)
-        put(self, "col", col)
-        put(self, "end_line", end_line)
-        put(self, "end_col", end_col)
+        # the dataclass's own __init__, each field set by its slot's own setter
+        # (what `object.__setattr__` finds, without the lookup by name): a
+        # script's parse makes tens of thousands of spans
+        _put_path(self, path)
+        _put_start(self, start)
+        _put_end(self, end)
+        _put_line(self, line)
+        _put_col(self, col)
+        _put_end_line(self, end_line)
+        _put_end_col(self, end_col)
 
     def __str__(self) -> str:
         return f"{self.path}:{self.line}:{self.col}"
+
+
+# the setters of the slots of Span (of the class the dataclass made)
+_put_path = Span.__dict__["path"].__set__
+_put_start = Span.__dict__["start"].__set__
+_put_end = Span.__dict__["end"].__set__
+_put_line = Span.__dict__["line"].__set__
+_put_col = Span.__dict__["col"].__set__
+_put_end_line = Span.__dict__["end_line"].__set__
+_put_end_col = Span.__dict__["end_col"].__set__
 
 
 def span_field() -> Any:
@@ -164,26 +174,21 @@ class SourceFile:
         Its lines and columns are those of :meth:`line_col`; called for every
         token of a script, so it looks the line index up once when the span
         ends on the line it starts on."""
-        end = start if end is None else end
+        if end is None:
+            end = start
         starts = self.line_starts
         size = len(self.text)
-        first = 0 if start < 0 else (size if start > size else start)
-        last = 0 if end < 0 else (size if end > size else end)
-        idx = bisect.bisect_right(starts, first) - 1
-        eidx = idx
-        if last != first and (
-            last < starts[idx] or (idx + 1 < len(starts) and last >= starts[idx + 1])
-        ):
-            eidx = bisect.bisect_right(starts, last) - 1
-        return Span(
-            self.path,
-            start,
-            end,
-            idx + 1,
-            first - starts[idx] + 1,
-            eidx + 1,
-            last - starts[eidx] + 1,
-        )
+        first = start if 0 <= start <= size else (0 if start < 0 else size)
+        idx = _after(starts, first) - 1
+        at = starts[idx]
+        col = first - at + 1
+        if end == start:
+            return Span(self.path, start, end, idx + 1, col, idx + 1, col)
+        last = end if 0 <= end <= size else (0 if end < 0 else size)
+        if last < at or (idx + 1 < len(starts) and last >= starts[idx + 1]):
+            eidx = _after(starts, last) - 1
+            return Span(self.path, start, end, idx + 1, col, eidx + 1, last - starts[eidx] + 1)
+        return Span(self.path, start, end, idx + 1, col, idx + 1, last - at + 1)
 
     def line_text(self, line: int) -> str:
         """The text of 1-based line ``line`` without its newline."""

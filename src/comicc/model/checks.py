@@ -196,11 +196,12 @@ def check_page_words(page: ir.Page, sink: Sink) -> None:
         for balloon in panel.balloons:
             if balloon.kind in (ir.BalloonKind.SFX, ir.BalloonKind.TITLE):
                 continue
-            total += balloon.words
-            if balloon.words > BALLOON_WORD_BUDGET:
+            words = balloon.words
+            total += words
+            if words > BALLOON_WORD_BUDGET:
                 sink.warning(
                     "balloon-words",
-                    f"{balloon.words} words in one balloon (budget {BALLOON_WORD_BUDGET})",
+                    f"{words} words in one balloon (budget {BALLOON_WORD_BUDGET})",
                     balloon.span,
                     hints=[
                         "split it into two balloons, or cut words: "

@@ -40,9 +40,12 @@ _ALIASES = {re.sub(r"[.\s']", "", k): k for k in MODS}
 _ALIASES.update({"CONTINUED": "CONT'D", "OFFPANEL": "OFF", "OS": "O.S.", "VO": "V.O."})
 
 
+_MOD_NOISE = re.compile(r"[.\s'’]")
+
+
 def canonical_mod(name: str) -> str | None:
     """``"o.s."`` -> ``"O.S."``, ``"contd"`` -> ``"CONT'D"``; None for no known MOD."""
-    return _ALIASES.get(re.sub(r"[.\s'’]", "", name.upper()))
+    return _ALIASES.get(_MOD_NOISE.sub("", name.upper()))
 
 
 @dataclass(frozen=True)
@@ -283,6 +286,27 @@ def parse_runs(
         literal_first_star = stars % 2 == 1 and head.startswith("*")
     for line in lines:
         check_unclosed_trivia(line, src, sink)
+        text = line.text
+        if not literal_first_star and "\\" not in text and not _has_trivia(text):
+            # every character visible, no escape: the walk below, a run of
+            # text between two `*` at a time
+            if not text.strip():
+                continue
+            if not first:
+                buf.append(" ")
+            first = False
+            parts = text.split("*")
+            if parts[0]:
+                buf.append(parts[0])
+            at = len(parts[0])  # where the next `*` is in the line
+            for part in parts[1:]:
+                flush()
+                emphasis = not emphasis
+                open_pos = line.span.start + at if emphasis else None
+                at += 1 + len(part)
+                if part:
+                    buf.append(part)
+            continue
         chars = _visible(line.text)
         if literal_first_star:
             k0 = next((k for k, (_, ch) in enumerate(chars) if not ch.isspace()), None)

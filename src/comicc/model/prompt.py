@@ -198,12 +198,17 @@ class PromptTemplates:
         return tidy(self._render("prompt template", context))
 
 
+_SPACE_COMMA = re.compile(r"\s+,")
+_DOT_COMMA = re.compile(r"\.,")
+_COMMAS = re.compile(r",(\s*,)+")
+
+
 def tidy(text: str) -> str:
     """Collapse whitespace and stray separators left by empty pieces."""
     text = " ".join(text.split())
-    text = re.sub(r"\s+,", ",", text)
-    text = re.sub(r"\.,", ",", text)
-    text = re.sub(r",(\s*,)+", ",", text)
+    text = _SPACE_COMMA.sub(",", text)
+    text = _DOT_COMMA.sub(",", text)
+    text = _COMMAS.sub(",", text)
     return text.strip(" ,")
 
 

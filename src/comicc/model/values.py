@@ -245,15 +245,17 @@ def parse_layout(v: Value, sink: Sink) -> LayoutSpec | None:
     return LayoutSpec(tuple(tiers), heights, None, v.span)
 
 
+_CAST_AT = re.compile(r"([A-Z][A-Z0-9 .'\-]*?)\s+(\S+%)\s+(\S+%)")  # `NAME x% y%`
+_CAST_NAMED = re.compile(r"([A-Z][A-Z0-9 .'\-]*?)\s+(\S+)()")  # `NAME left`
+
+
 def parse_cast(v: Value, sink: Sink, known: Collection[str]) -> list[CastPosition] | None:
     out: list[CastPosition] = []
     ok = True
     for part, s, e in v.parts(","):
         if not part:
             continue
-        m = re.fullmatch(r"([A-Z][A-Z0-9 .'\-]*?)\s+(\S+%)\s+(\S+%)", part) or re.fullmatch(
-            r"([A-Z][A-Z0-9 .'\-]*?)\s+(\S+)()", part
-        )
+        m = _CAST_AT.fullmatch(part) or _CAST_NAMED.fullmatch(part)
         if not m:
             sink.error(
                 "bad-value",

@@ -137,25 +137,25 @@ def encode_lines(nodes: Sequence[Node], base: int, line_base: int) -> list[Any]:
     spans relative to the chunk starting at offset ``base``, line
     ``line_base + 1``."""
 
-    def span(sp: Span | None) -> list[int] | None:
-        if sp is None:
-            return None
-        return [
-            sp.start - base,
-            sp.end - base,
-            sp.line - line_base,
-            sp.col,
-            sp.end_line - line_base,
-            sp.end_col,
-        ]
-
     def node(n: Any) -> list[Any]:
         name = type(n).__name__
         out: list[Any] = [name]
         for attr, code in _FIELDS[name]:
             value = getattr(n, attr)
             if code == 5 or code == 6:
-                out.append(span(value))
+                # a span (the inner loop: written out, not a call)
+                out.append(
+                    None
+                    if value is None
+                    else [
+                        value.start - base,
+                        value.end - base,
+                        value.line - line_base,
+                        value.col,
+                        value.end_line - line_base,
+                        value.end_col,
+                    ]
+                )
             elif code == 7:
                 out.append(node(value))
             elif code == 8:

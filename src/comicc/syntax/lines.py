@@ -7,6 +7,7 @@ parsed: a script whose pages are all in the parse cache never loads Lark.
 
 from __future__ import annotations
 
+import bisect
 import functools
 import re
 import threading
@@ -33,14 +34,14 @@ def parse_lines(src: SourceFile, sink: Sink) -> list[Node] | None:
     text = src.text if src.text.endswith("\n") else src.text + "\n"
     with _INLINE_LOCK:
         inline, lines = _inline()
-        lines.src = src
+        lines.use(src, 0)
         try:
             # with a transformer, Lark returns what `start` returns (not a Tree)
             return cast(list[Node], inline.parse(text))
         except lark.exceptions.UnexpectedInput as e:
             error: lark.exceptions.UnexpectedInput | None = e
         finally:
-            lines.src = _NO_SOURCE
+            lines.use(_NO_SOURCE, 0)
     errors = 0
     while error is not None:
         errors += 1
@@ -64,15 +65,13 @@ def parse_chunk(src: SourceFile, chunk: str, base: int) -> list[Node] | None:
     when it has a syntax error (nothing is reported)."""
     with _INLINE_LOCK:
         inline, lines = _inline()
-        lines.src = src
-        lines.base = base
+        lines.use(src, base)
         try:
             return cast(list[Node], inline.parse(chunk))
         except lark.exceptions.UnexpectedInput:
             return None
         finally:
-            lines.src = _NO_SOURCE
-            lines.base = 0
+            lines.use(_NO_SOURCE, 0)
 
 
 # the transformer the inline parser calls, given each parse's source in turn
@@ -184,8 +183,23 @@ class _Lines(lark.Transformer):
 
     def __init__(self, src: SourceFile):
         super().__init__(visit_tokens=False)
+        self.use(src, 0)
+
+    def use(self, src: SourceFile, base: int) -> None:
+        """Make the spans of the next parse in ``src``, of a text that starts
+        at offset ``base`` of it (a chunk of it)."""
         self.src = src
-        self.base = 0  # where the parsed text starts in ``src`` (a chunk of it)
+        self.base = base
+        self._size = len(src.text)
+        self._make = src.span  # called for every token: looked up once
+        self._path = src.path
+        # Lark counts lines and columns in the parsed text: at a line start of
+        # ``src`` (a chunk starts at one), its columns are the file's and its
+        # lines this many before the file's (None: count them in ``src``)
+        line = bisect.bisect_left(src.line_starts, base)
+        self._lines: int | None = (
+            line if line < len(src.line_starts) and src.line_starts[line] == base else None
+        )
 
     def _at(self, tok: Token) -> int:
         """Where ``tok`` starts in ``src``."""
@@ -198,15 +212,36 @@ class _Lines(lark.Transformer):
         return tok.end_pos + self.base
 
     def _span(self, start: int, end: int) -> Span:
-        return self.src.span(start, min(end, len(self.src.text)))
+        size = self._size
+        return self._make(start, end if end < size else size)
 
     def _tok_span(self, tok: Token) -> Span:
         """The token's span without its leading and trailing whitespace."""
-        value = str(tok)
-        lead = len(value) - len(value.lstrip())
-        trail = len(value) - len(value.rstrip())
-        start = self._at(tok) + lead
-        return self._span(start, max(start, self._to(tok) - trail))
+        base = self.base
+        start: int = tok.start_pos + base  # type: ignore[operator]  # the lexer positions every token
+        end: int = tok.end_pos + base  # type: ignore[operator]
+        # a token is never empty; most have no whitespace at either end: then
+        # its span is where the lexer found it, lines and columns included
+        # (it ends before the newline that pads a text without a final one)
+        lines = self._lines
+        if lines is not None and not tok[0].isspace() and not tok[-1].isspace():
+            return Span(
+                self._path,
+                start,
+                end,
+                tok.line + lines,  # type: ignore[operator]
+                tok.column,  # type: ignore[arg-type]
+                tok.end_line + lines,  # type: ignore[operator]
+                tok.end_column,  # type: ignore[arg-type]
+            )
+        if tok[0].isspace():
+            start += len(tok) - len(tok.lstrip())
+        if tok[-1].isspace():
+            end -= len(tok) - len(tok.rstrip())
+        if end < start:
+            end = start
+        size = self._size
+        return self._make(start, end if end < size else size)
 
     def start(self, items: list[Node]) -> list[Node]:
         return list(items)
