@@ -17,7 +17,7 @@ import os
 import re
 import tempfile
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from comicc.fonts.files import FontError
 
@@ -42,16 +42,27 @@ _WEIGHT_NAMES = {
 _HINTING_TABLES = ("fpgm", "prep", "cvt ", "hdmx", "LTSH", "VDMX")
 
 
+def derived_file_name(src: str, *, weight: int | None = None, oblique: bool = False) -> str:
+    """The file name :func:`derive_face` gives the face it derives from ``src``
+    (the source's stem, what is derived, the source's content digest)."""
+    digest = hashlib.sha1(Path(src).read_bytes()).hexdigest()[:12]
+    tag = (f"w{weight}" if weight else "") + (f"o{OBLIQUE_ANGLE:g}" if oblique else "")
+    return f"{Path(src).stem}-{tag}-{digest}-v{DERIVE_VERSION}.ttf"
+
+
+def derive_folders(cache_dir: Path) -> tuple[Path, Path]:
+    """Where :func:`derive_face` looks for and writes derived faces, in order."""
+    return (cache_dir, Path(tempfile.gettempdir()) / "comicc-fonts")
+
+
 def derive_face(
     src: str, cache_dir: Path, *, weight: int | None = None, oblique: bool = False
 ) -> str:
     """Write (once) a static instance and/or synthetic oblique of ``src`` into
     ``cache_dir`` (or, if that cannot be written, a temporary folder); the
     path of the derived file."""
-    digest = hashlib.sha1(Path(src).read_bytes()).hexdigest()[:12]
-    tag = (f"w{weight}" if weight else "") + (f"o{OBLIQUE_ANGLE:g}" if oblique else "")
-    out = cache_dir / f"{Path(src).stem}-{tag}-{digest}-v{DERIVE_VERSION}.ttf"
-    folders = (out.parent, Path(tempfile.gettempdir()) / "comicc-fonts")
+    out = cache_dir / derived_file_name(src, weight=weight, oblique=oblique)
+    folders = derive_folders(cache_dir)
     for folder in folders:
         if (folder / out.name).is_file():
             return str(folder / out.name)
@@ -87,24 +98,30 @@ def derive_face(
 
 
 def slant(font: TTFont, angle: float) -> None:
-    """Skew every glyph of a TrueType font by ``angle`` degrees (in place)."""
-    from fontTools.pens.recordingPen import DecomposingRecordingPen
-    from fontTools.pens.transformPen import TransformPen
-    from fontTools.pens.ttGlyphPen import TTGlyphPen
+    """Skew every glyph of a TrueType font by ``angle`` degrees (in place).
+
+    The glyphs are those that drawing each through a ``DecomposingRecordingPen``,
+    a ``TransformPen`` and a ``TTGlyphPen`` gives (:func:`pen_skewed` draws one
+    so); :func:`comicc.fonts.oblique.skewed_glyphs` writes them straight from
+    the source outlines, to the same points, and leaves the few it cannot to
+    the pens."""
+    from comicc.fonts.oblique import skewed_glyphs
 
     for tag in _VARIATION_TABLES + _HINTING_TABLES:
         if tag in font:
             del font[tag]
     skew = math.tan(math.radians(angle))
-    glyphs = font.getGlyphSet()
     glyf, hmtx = font["glyf"], font["hmtx"]
-    new = {}
+    fast = skewed_glyphs(glyf, hmtx.metrics, skew)
+    glyphs = None
+    new: dict[str, Any] = {}
     for name in font.getGlyphOrder():
-        rec = DecomposingRecordingPen(glyphs)
-        glyphs[name].draw(rec)
-        pen = TTGlyphPen(None)
-        rec.replay(TransformPen(pen, (1, 0, skew, 1, 0, 0)))
-        new[name] = pen.glyph()
+        g = fast.get(name)
+        if g is None:  # a glyph the fast path leaves to the pens
+            if glyphs is None:
+                glyphs = font.getGlyphSet()
+            g = pen_skewed(glyphs, name, skew)
+        new[name] = g
     for name, g in new.items():
         glyf[name] = g
         g.recalcBounds(glyf)
@@ -115,16 +132,25 @@ def slant(font: TTFont, angle: float) -> None:
         font["OS/2"].fsSelection = (font["OS/2"].fsSelection | 0x01) & ~0x40
 
 
+def pen_skewed(glyphs: Any, name: str, skew: float) -> Any:
+    """Glyph ``name`` of the glyph set ``glyphs`` decomposed and skewed by
+    ``x += skew * y`` through fontTools' pens (the reference for
+    :mod:`comicc.fonts.oblique`)."""
+    from fontTools.pens.recordingPen import DecomposingRecordingPen
+    from fontTools.pens.transformPen import TransformPen
+    from fontTools.pens.ttGlyphPen import TTGlyphPen
+
+    rec = DecomposingRecordingPen(glyphs)
+    glyphs[name].draw(rec)
+    pen = TTGlyphPen(None)
+    rec.replay(TransformPen(pen, (1, 0, skew, 1, 0, 0)))
+    return pen.glyph()
+
+
 def rename_derived(font: TTFont, weight: int | None, oblique: bool) -> None:
     """Give a derived face its own names, so the PDF embeds it separately."""
+    family, sub, ps = derived_names(font, weight, oblique)
     name = font["name"]
-    family = name.getDebugName(16) or name.getDebugName(1) or "Font"
-    wclass = weight or (font["OS/2"].usWeightClass if "OS/2" in font else 400)
-    wname = _WEIGHT_NAMES.get(round(wclass / 100) * 100, "")
-    italic = "Oblique" if oblique else ("Italic" if font["post"].italicAngle else "")
-    sub = f"{wname} {italic}"
-    sub = sub.strip() or "Regular"
-    ps = re.sub(r"[^A-Za-z0-9]", "", family) + "-" + sub.replace(" ", "")
     for rec_id, value in (
         (1, family),
         (2, sub),
@@ -136,3 +162,17 @@ def rename_derived(font: TTFont, weight: int | None, oblique: bool) -> None:
         name.setName(value, rec_id, 3, 1, 0x409)
     if weight is not None and "OS/2" in font:
         font["OS/2"].usWeightClass = weight
+
+
+def derived_names(font: TTFont, weight: int | None, oblique: bool) -> tuple[str, str, str]:
+    """The family, subfamily and PostScript names :func:`rename_derived` gives
+    the face derived from ``font`` (read before the derivation or after)."""
+    name = font["name"]
+    family = name.getDebugName(16) or name.getDebugName(1) or "Font"
+    wclass = weight or (font["OS/2"].usWeightClass if "OS/2" in font else 400)
+    wname = _WEIGHT_NAMES.get(round(wclass / 100) * 100, "")
+    italic = "Oblique" if oblique else ("Italic" if font["post"].italicAngle else "")
+    sub = f"{wname} {italic}"
+    sub = sub.strip() or "Regular"
+    ps = re.sub(r"[^A-Za-z0-9]", "", family) + "-" + sub.replace(" ", "")
+    return family, sub, ps
