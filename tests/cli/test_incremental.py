@@ -28,44 +28,9 @@ from comicc.pipeline.layoutcache import LayoutStore, StoredPage, page_keys
 from comicc.pipeline.layoutcodec import canonical
 from comicc.theme import resolve_format
 from support import ROOT
+from support.doors import doors_script
 
-SCRIPT = """\
-title: Incremental
-dpi: 72
-
-PAGE 1
-layout: 1/1
-
-PANEL 1
-A red door.
-CAT: Knock, knock.
-
-PANEL 2
-A blue door.
-DOG: Who is there?
-
-PAGE 2
-layout: 1/1
-
-PANEL 1
-A green door.
-CAT (CAPTION): Meanwhile, across the street, a cat waited.
-CAT: Open up!
-
-PANEL 2
-A yellow door.
-
-PAGE 3
-layout: 2
-
-PANEL 1
-A porch.
-DOG: Go away.
-
-PANEL 2
-A cat.
-CAT: Never.
-"""
+SCRIPT = doors_script("Incremental", "doors", "more doors", "porch", go_away="Go away.")
 
 
 @pytest.fixture(autouse=True)

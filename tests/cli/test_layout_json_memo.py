@@ -19,33 +19,9 @@ from comicc.layout import engine, serialize
 from comicc.pipeline import check, layoutcache
 from comicc.pipeline.layoutjson import TextMemo, text_key
 from support.build import layout_json_afresh
+from support.doors import doors_script
 
-SCRIPT = """\
-title: Memo
-dpi: 72
-
-PAGE 1
-layout: 1/1
-
-PANEL 1
-A red door.
-CAT: Knock, knock.
-
-PANEL 2
-A blue door.
-DOG: Who is there?
-
-PAGE 2
-layout: 2
-
-PANEL 1
-A porch.
-DOG: Go away, and take that enormously long speech of yours with you, cat.
-
-PANEL 2
-A cat.
-CAT: Never.
-"""
+SCRIPT = doors_script("Memo", "doors", "porch")
 
 
 @pytest.fixture(autouse=True)

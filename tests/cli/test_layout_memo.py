@@ -17,44 +17,9 @@ from comicc.diagnostics import Sink
 from comicc.layout import engine, json_text, to_json
 from comicc.pipeline import check, layout, locked_sizes
 from support.build import layout_json_afresh
+from support.doors import doors_script
 
-SCRIPT = """\
-title: Memo
-dpi: 72
-
-PAGE 1
-layout: 1/1
-
-PANEL 1
-A red door.
-CAT: Knock, knock.
-
-PANEL 2
-A blue door.
-DOG: Who is there?
-
-PAGE 2
-layout: 1/1
-
-PANEL 1
-A green door.
-CAT (CAPTION): Meanwhile, across the street, a cat waited.
-CAT: Open up!
-
-PANEL 2
-A yellow door.
-
-PAGE 3
-layout: 2
-
-PANEL 1
-A porch.
-DOG: Go away, and take that enormously long speech of yours with you, cat.
-
-PANEL 2
-A cat.
-CAT: Never.
-"""
+SCRIPT = doors_script("Memo", "doors", "more doors", "porch")
 
 
 @pytest.fixture(autouse=True)
