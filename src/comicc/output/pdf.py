@@ -241,17 +241,13 @@ class PdfDraft:
         )
         _set_info(self.canvas, meta)
         self.pages = [PageDrawing(self.canvas, p, fonts, bleed, crop_marks) for p in book.pages]
-        self.drawn = False  # every page drawn but for its art (draw_around_art)
+        for page in self.pages:  # in page order: the subsets' codes are given out so
+            page.draw_around_art(page_color, crop_marks)
         self.used = False  # finished into a file: a canvas is saved once
 
-    def draw_around_art(self) -> None:
-        """Every page's operators but the art's, in page order."""
-        bleed, crop_marks, page_color = self.options
-        for page in self.pages:
-            page.draw_around_art(page_color, crop_marks)
-        self.drawn = True
-
     def fits(self, book: BookGeom, meta: ir.Metadata | None, options: tuple[object, ...]) -> bool:
+        """Whether this draft, not used yet, is of ``book`` and ``meta`` with
+        ``options`` (bleed, crop marks, page color)."""
         return not self.used and book is self.book and meta is self.meta and options == self.options
 
 
@@ -267,9 +263,7 @@ def prepare_pdf(
     same arguments; None for a book with no page (refused by the writer)."""
     if not book.pages:
         return None
-    draft = PdfDraft(book, meta, bleed, crop_marks, page_color)
-    draft.draw_around_art()
-    return draft
+    return PdfDraft(book, meta, bleed, crop_marks, page_color)
 
 
 def _render(
@@ -287,7 +281,6 @@ def _render(
         raise ValueError("a book needs at least one page")
     if draft is None or not draft.fits(book, meta, (bleed, crop_marks, page_color)):
         draft = PdfDraft(book, meta, bleed, crop_marks, page_color)
-        draft.draw_around_art()
     draft.used = True
     c = draft.canvas
     doc = c._doc
