@@ -32,9 +32,7 @@ comicc spent per panel (this process and its worker processes, read from
 /proc; the least of the rounds) and the stand-in server's: on a shared machine
 the CPU time says more than the wall time.
 ``--src DIR`` imports comicc from ``DIR`` instead (an older tree, for "before");
-``--only TEXT`` runs only the setups whose label holds ``TEXT``. Each setup
-starts once the worker processes of the one before have ended (they end in
-the background after the painting, off a build's path).
+``--only TEXT`` runs only the setups whose label holds ``TEXT``.
 """
 
 from __future__ import annotations
@@ -132,17 +130,6 @@ def count_worker_cpu(spent: list[float]) -> None:
         shutdown(self, *args, **kwargs)
 
     WorkerPool.shutdown = counted  # type: ignore[method-assign]
-
-
-def settle() -> None:
-    """Wait for the worker processes of the setup before to have ended (a newer
-    tree ends them in the background, while a build assembles its PDF): each
-    setup starts as a fresh build does, and may fork."""
-    try:
-        from comicc.paint.workers import end_pending
-    except ImportError:  # an older tree: they ended within paint()
-        return
-    end_pending()
 
 
 def warm_up(painter: Any, expect: list[str]) -> None:
@@ -257,7 +244,6 @@ def main() -> None:
                 concurrency = getattr(backend.capabilities, "concurrency", None) or painter.workers
                 flight[s.label] = min(painter.workers, s.servers * concurrency)
                 workers_spent.clear()
-                settle()
                 mine, theirs = cpu_seconds(), cpu_seconds(server.pid)
                 t = time.perf_counter()
                 warm_up(painter, expect)

@@ -28,9 +28,7 @@ way a panel's bytes are the same. Nothing a worker is sent or answers holds a
 key: a backend is rebuilt there from its settings, and its keys are only read
 where requests are made. Once up, each worker loads the image codecs
 (:func:`load_codecs`) while the build starts its threads, not in its first
-answer; once the painting is over, the processes end in the background
-(:meth:`WorkerPool.shutdown`) while the build goes on (:func:`end_pending`
-waits for them).
+answer.
 """
 
 from __future__ import annotations
@@ -41,7 +39,6 @@ import dataclasses
 import multiprocessing
 import signal
 import threading
-import time
 from collections.abc import Callable, Mapping
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any, TypeVar
@@ -144,7 +141,6 @@ class WorkerPool:
         self._forked = False  # started by fork_now()
         self._up = threading.Event()  # every worker answered its warm-up (or it failed)
         self.runs = 0  # calls a worker ran (for tests and the benches)
-        self._running = 0  # calls submitted and not answered yet
 
     def start(self) -> None:
         """Start the processes in a background thread (once); returns at once."""
@@ -166,7 +162,6 @@ class WorkerPool:
         third of a second of CPU). Ctrl-C is held meanwhile (the workers keep it
         held, and ignore it). False, and nothing started, when it may not fork
         (:meth:`start` then starts them from the forkserver)."""
-        end_pending()  # the processes of an earlier painting (their thread)
         with self._lock:
             if self._starter is not None or self._forked or self._closed or not fork_safe():
                 return False
@@ -238,16 +233,11 @@ class WorkerPool:
         executor = self._executor
         if executor is None:
             raise WorkersGone
-        with self._lock:
-            self._running += 1
         try:
             future = executor.submit(fn, *args)
             result = future.result()
         except (BrokenProcessPool, RuntimeError, cf.CancelledError):
             raise WorkersGone from None
-        finally:
-            with self._lock:
-                self._running -= 1
         with self._lock:
             self.runs += 1
         return result
@@ -255,60 +245,17 @@ class WorkerPool:
     def shutdown(self) -> None:
         """End the processes, what is queued for them dropped (Ctrl-C); returns
         once the calls they run are done (a panel's work each: the build waits
-        for those anyway). When none runs (the painting is over), they end in
-        the background, off the build's path (each process's exit takes a few
-        milliseconds, more on a loaded machine): a thread that is not a daemon
-        waits for them, so the interpreter's exit waits for it too and never
-        races the pool's own thread (Python 3.11 prints a "Bad file descriptor"
-        traceback when it does). Otherwise this returns once they have ended."""
+        for those anyway) and they have ended. Never left to end in the
+        background: the interpreter's exit would race the pool's own thread
+        (Python 3.11 then prints a "Bad file descriptor" traceback from it)."""
         with self._lock:
             self._closed = True
             executor, self._executor = self._executor, None
             starter = self._starter
-            idle = self._running == 0
         if executor is not None:
-            if idle:
-                _end_in_background(executor)
-            else:
-                executor.shutdown(wait=True, cancel_futures=True)
+            executor.shutdown(wait=True, cancel_futures=True)
         if starter is not None and starter is not threading.current_thread():
             starter.join()
-
-
-_ENDING: list[threading.Thread] = []  # threads waiting for shut-down pools to end
-_ENDING_LOCK = threading.Lock()
-ENDED_WAIT = 0.1  # seconds
-
-
-def _end_in_background(executor: cf.ProcessPoolExecutor) -> None:
-    """Shut ``executor`` down, nothing queued, its processes waited for in a thread."""
-    ender = threading.Thread(
-        target=executor.shutdown,
-        kwargs={"wait": True, "cancel_futures": True},
-        name="comicc-workers-end",
-        daemon=False,
-    )
-    with _ENDING_LOCK:
-        _ENDING[:] = [t for t in _ENDING if t.is_alive()]
-        _ENDING.append(ender)
-    ender.start()
-
-
-def end_pending() -> None:
-    """Wait for the worker processes shut down earlier to have ended (a thread
-    waits for them: this process may not fork meanwhile), and, when this is the
-    only thread left, for the system to have ended the ones that waited (a
-    thread that was joined is still listed a moment: see
-    :func:`~comicc.forking.fork_safe`), at most :data:`ENDED_WAIT` seconds."""
-    with _ENDING_LOCK:
-        enders, _ENDING[:] = list(_ENDING), []
-    for ender in enders:
-        if ender is not threading.current_thread():
-            ender.join()
-    if enders and threading.active_count() == 1:
-        deadline = time.monotonic() + ENDED_WAIT
-        while not fork_safe() and time.monotonic() < deadline:
-            time.sleep(0.001)
 
 
 # ------------------------------------------------------------ in the workers
