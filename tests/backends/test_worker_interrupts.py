@@ -4,6 +4,7 @@ traceback, no book, no half-written file, and no worker process left behind."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -92,12 +93,20 @@ def test_ctrl_c_with_worker_processes_leaves_nothing_behind(tmp_path, httpserver
             time.sleep(0.05)
         assert len(processes_with(marker)) >= 3
         proc.send_signal(signal.SIGINT)
-        _, err = proc.communicate(timeout=60)  # a hang guard, not a speed requirement
+        try:
+            _, err = proc.communicate(timeout=60)  # a hang guard, not a speed requirement
+        except subprocess.TimeoutExpired:  # the build, or a worker holding its pipes, lives on
+            left = processes_with(marker)
+            for pid in left:  # a failed test, never a hung test run
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
+            proc.communicate(timeout=60)
+            pytest.fail(f"processes left after Ctrl-C: {left}")
     finally:
         release.set()
         if proc.poll() is None:
             proc.kill()
-            proc.communicate()
+            proc.communicate(timeout=60)
     assert proc.returncode == 130, err
     assert "comicc: interrupted" in err and "Traceback" not in err
     assert len(seen) < panels
