@@ -1,6 +1,7 @@
 """The painting's worker processes forked from the build itself (no forkserver,
-nothing to import), only while that is safe; freed image memory reused in a
-painting process; each image planned once."""
+nothing to import), only while that is safe, loading the image codecs before
+their first panel, and waited for when shut down; freed image memory reused in
+a painting process; each image planned once."""
 
 from __future__ import annotations
 
@@ -110,6 +111,64 @@ def test_freed_image_memory_is_reused_not_mapped_again():
     if counts["default"] < 1000:  # this C library reuses freed blocks anyway
         pytest.skip(f"the allocator reuses freed blocks by itself here: {counts}")
     assert counts["keep"] < counts["default"] / 10, counts
+
+
+@linux
+def test_a_pool_shut_down_while_a_call_runs_waits_for_its_processes():
+    run = _python(
+        """
+        import os, threading, time
+        from comicc.paint.workers import WorkerPool, WorkersGone
+
+        pool = WorkerPool(1)
+        assert pool.fork_now()
+        pid = pool.run(os.getpid)
+        started = threading.Event()
+
+        def call():
+            started.set()
+            try:
+                pool.run(time.sleep, 0.5)
+            except WorkersGone:
+                pass
+
+        t = threading.Thread(target=call)
+        t.start()
+        started.wait()
+        time.sleep(0.2)  # the call submitted (it sleeps 0.5 s in the worker)
+        pool.shutdown()  # from another thread than the call's, as cancel() does
+        try:
+            os.kill(pid, 0)
+            ended = False
+        except ProcessLookupError:
+            ended = True
+        t.join()
+        print(ended)
+        """
+    )
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.split() == ["True"]
+
+
+@linux
+def test_forked_workers_load_the_image_codecs_before_their_first_panel():
+    run = _python(
+        """
+        import sys
+        from comicc.paint.workers import WorkerPool
+
+        def loaded():
+            return "PIL.PngImagePlugin" in sys.modules and "PIL.JpegImagePlugin" in sys.modules
+
+        here = loaded()
+        pool = WorkerPool(1)
+        assert pool.fork_now()
+        print(here, pool.run(loaded))
+        pool.shutdown()
+        """
+    )
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.split() == ["False", "True"]
 
 
 def test_a_build_plans_each_image_once(tmp_path, monkeypatch):
