@@ -24,6 +24,7 @@ import pytest
 from support.fakes_stability_openai import KEY as FAKE_KEY
 from support.fakes_stability_openai import FakeStability
 from support.hostile import drip, echo, hang, huge, rate_limited, serve
+from support.processes import ctrl_c_default
 from support.servers import ALLOW_KEY_HOSTS_ENV, base_url
 
 KEY = "sk-hostile-test-0123456789abcdefXYZ"  # never a real key
@@ -187,6 +188,7 @@ def _interrupted_build(tmp_path: Path, presses: int) -> tuple[int, str, Path]:
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
+            preexec_fn=ctrl_c_default,
         )
         try:
             for _ in range(400):  # until a request hangs (bounded: 40 s at most)

@@ -20,6 +20,7 @@ from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
 from comicc.paint.scheduler import PROCESS_POOL_MIN_JOBS
+from support.processes import ctrl_c_default
 
 ANSWERED = 12  # requests answered before the fake hangs (and the build is stopped)
 
@@ -82,6 +83,7 @@ def test_ctrl_c_with_worker_processes_leaves_nothing_behind(tmp_path, httpserver
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        preexec_fn=ctrl_c_default,
         env={**os.environ, "PYTHONUNBUFFERED": "1", name: value},
     )
     try:

@@ -19,6 +19,7 @@ from comicc.paint.scheduler import PROCESS_POOL_MIN_JOBS
 from comicc.pipeline import BuildOptions, build
 from comicc.pipeline.ahead import PaintAhead
 from support.build import checked_text
+from support.processes import ctrl_c_default
 
 pytestmark = pytest.mark.skipif(
     (os.cpu_count() or 1) < 2, reason="painting ahead needs worker processes: two cores"
@@ -126,6 +127,7 @@ def test_ctrl_c_while_painting_ahead_leaves_nothing_behind(tmp_path):
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        preexec_fn=ctrl_c_default,
         env={**os.environ, "PYTHONUNBUFFERED": "1", name: value},
     )
     try:
@@ -149,3 +151,42 @@ def test_ctrl_c_while_painting_ahead_leaves_nothing_behind(tmp_path):
             break
         time.sleep(0.1)
     assert left == []
+
+
+def _ctrl_c_ignored() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def test_a_build_started_with_ctrl_c_ignored_keeps_ignoring_it_while_painting_ahead(tmp_path):
+    # `nohup comicc build ...`, or a background job of a script: the shell leaves
+    # SIGINT ignored, and the build must not start hearing it for its layout
+    script = tmp_path / "story.comic"
+    script.write_text(story(12))
+    out, cache = tmp_path / "story.pdf", tmp_path / "cache"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "comicc", "build", str(script), "-o", str(out), "--no-progress"]
+        + ["-j", "2", "--cache-dir", str(cache)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=_ctrl_c_ignored,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    try:
+        while not list(cache.rglob("*.jpg")):  # painting ahead of the layout has begun
+            if proc.poll() is not None:
+                break
+            time.sleep(0.01)
+        pressed = 0
+        while proc.poll() is None and pressed < 20:  # Ctrl-C again and again, to the end
+            proc.send_signal(signal.SIGINT)
+            pressed += 1
+            time.sleep(0.05)
+        _, err = proc.communicate(timeout=120)  # a hang guard, not a speed requirement
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == 0, err
+    assert "interrupted" not in err and "Traceback" not in err
+    assert out.exists() and len(list(cache.rglob("*.jpg"))) == 72

@@ -14,6 +14,7 @@ from werkzeug import Request, Response
 
 from comicc import cli
 from support import ROOT
+from support.processes import ctrl_c_default
 
 
 def test_ctrl_c_during_a_build_writes_nothing_and_exits_130(tmp_path, httpserver):
@@ -52,6 +53,7 @@ def test_ctrl_c_during_a_build_writes_nothing_and_exits_130(tmp_path, httpserver
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        preexec_fn=ctrl_c_default,
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )
     assert proc.stderr is not None

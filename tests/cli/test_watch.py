@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pytest
 
+from support.processes import ctrl_c_default
+
 pytestmark = pytest.mark.slow
 
 GUARD = 120.0  # seconds: only a hang ever takes this long
@@ -85,6 +87,7 @@ def watching(script: Path, *extra: str) -> Iterator[Watcher]:
         stderr=subprocess.PIPE,
         stdout=subprocess.DEVNULL,
         text=True,
+        preexec_fn=ctrl_c_default,
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )
     try:

@@ -17,6 +17,7 @@ import pytest
 import requests
 
 from comicc import cli
+from support.processes import ctrl_c_default
 
 SCRIPT = "title: On Screen\ndpi: 72\n\nPAGE 1\n\nPANEL 1\nA lighthouse.\n1. CAT: Hello.\n"
 URL = re.compile(r"at (http://127\.0\.0\.1:(\d+)/) \(Ctrl-C to stop\)")
@@ -31,8 +32,7 @@ def start(tmp_path: Path, *extra: str, env: dict[str, str] | None = None) -> sub
         env=env,
         stderr=subprocess.PIPE,
         text=True,
-        # a test runner may start us with SIGINT ignored; a writer's terminal does not
-        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+        preexec_fn=ctrl_c_default,
     )
 
 

@@ -167,8 +167,13 @@ class PaintAhead:
         """While the layout and the painter run (from the main thread): a Ctrl-C
         raises KeyboardInterrupt, as ever, and is remembered too, so one the
         interpreter drops (raised inside a finalizer another thread left to this
-        one: "Exception ignored") still stops the build, before anything is written."""
-        if threading.current_thread() is not threading.main_thread():
+        one: "Exception ignored") still stops the build, before anything is written.
+        A process started with Ctrl-C ignored (``nohup``, a background job of a
+        script) keeps ignoring it here too, as in every other step of the build."""
+        if (
+            threading.current_thread() is not threading.main_thread()
+            or signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+        ):
             yield
             return
 
