@@ -124,8 +124,10 @@ def count_worker_cpu(spent: list[float]) -> None:
     shutdown = WorkerPool.shutdown
 
     def counted(self: Any, *args: Any, **kwargs: Any) -> None:
-        executor = getattr(self, "_executor", None)
-        for pid in getattr(executor, "_processes", None) or {}:
+        executor = getattr(self, "_executor", None)  # an older tree's process pool
+        pids = list(getattr(executor, "_processes", None) or {})
+        pids += [w.process.pid for w in getattr(self, "_workers", ())]
+        for pid in pids:
             spent.append(cpu_seconds(pid))
         shutdown(self, *args, **kwargs)
 

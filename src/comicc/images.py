@@ -91,6 +91,15 @@ def encode_image(image: Image.Image, image_format: str = "jpeg", quality: int = 
     return buf.getvalue()
 
 
+def pixelless(mode: str, size: tuple[int, int]) -> Image.Image:
+    """An ``"RGB"`` or ``"L"`` image of ``size`` that holds no pixels: the header
+    of a PPM file alone, opened (Pillow reads pixels only when they are asked
+    for). It allocates nothing, and reading it fails loudly (``OSError``): a
+    stand-in where only the mode and size are looked at."""
+    magic = {"RGB": b"P6", "L": b"P5"}[mode]
+    return Image.open(io.BytesIO(b"%s %d %d 255\n" % (magic, *size)), formats=("PPM",))
+
+
 def flatten_alpha(image: Image.Image) -> Image.Image:
     """The image as RGB or L; transparency is composited onto white."""
     if image.mode in ("RGB", "L"):

@@ -9,13 +9,14 @@ import io
 import zlib
 from dataclasses import replace
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
 from comicc.backends.automatic1111 import Automatic1111Backend
 from comicc.backends.base import png_bytes
-from comicc.images import indexed_png, png_chunks, png_header
+from comicc.images import indexed_png, pixelless, png_chunks, png_header
 from comicc.paint import plan_panel
 from support.panels import make_panel, two_speaker_geom
 
@@ -148,3 +149,11 @@ def test_a_masks_levels_are_found_as_getcolors_finds_them(width, height, levels,
     palette = next(p for kind, p in png_chunks(data) if kind == b"PLTE")
     assert len(levels) == len(colours) and palette == bytes(v for c in levels for v in (c, c, c))
     assert decoded(data).convert("L").tobytes() == image.tobytes()
+
+
+@pytest.mark.parametrize("mode", ["RGB", "L"])
+def test_a_pixelless_stand_in_has_the_size_and_mode_and_cannot_be_read(mode):
+    image = pixelless(mode, (2480, 3508))  # a 300-dpi A4 page: allocates nothing
+    assert (image.mode, image.size) == (mode, (2480, 3508))
+    with pytest.raises(OSError):
+        image.getpixel((0, 0))

@@ -201,3 +201,102 @@ def test_a_build_plans_each_image_once(tmp_path, monkeypatch):
     assert build(res.script, res.theme, sink, opts) is not None, sink.errors
     assert sorted(planned) == sorted(p.id for p in res.script.panels)
     assert os.path.getsize(tmp_path / "once.pdf") > 0
+
+
+@linux
+def test_workers_end_by_themselves_when_the_pool_closes_their_pipes():
+    # each forked worker holds copies of the build's pipe ends made before it:
+    # unless it closes them, it never sees its pipe closed and has to be killed
+    run = _python(
+        """
+        import multiprocessing, os
+        from comicc.paint.workers import WorkerPool
+
+        pool = WorkerPool(3)
+        assert pool.fork_now()
+        pids = {pool.call(os.getpid, worker=i)[0] for i in range(3)}
+        children = [p for p in multiprocessing.active_children() if p.pid in pids]
+        pool.shutdown()
+        print(len(pids), sorted(p.exitcode for p in children))
+        """
+    )
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.split() == ["3", "[0,", "0,", "0]"]
+
+
+@linux
+def test_a_call_runs_in_the_worker_it_names():
+    run = _python(
+        """
+        import os
+        from comicc.paint.workers import WorkerPool
+
+        pool = WorkerPool(2)
+        assert pool.fork_now()
+        first = [pool.call(os.getpid, worker=i) for i in (0, 1)]
+        again = [pool.call(os.getpid, worker=i) for i in (1, 0, 1, 0)]
+        pool.shutdown()
+        print(first[0][0] != first[1][0], [i for _, i in first + again])
+        print(all(pid == first[i][0] for pid, i in again))
+        """
+    )
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.split() == ["True", "[0,", "1,", "1,", "0,", "1,", "0]", "True"]
+
+
+@linux
+def test_a_network_answer_is_finished_with_the_images_its_request_was_drawn_with(tmp_path):
+    """The worker that drew a request (prepare_body) keeps its init image and
+    mask for the answer (finish_answer, sent to that worker): each panel's
+    images are drawn once, and the art is the same as when they are drawn again."""
+    code = f"""
+        import base64, hashlib
+        from pathlib import Path
+        from support.panels import make_panel, two_speaker_geom
+        from comicc.backends.automatic1111 import Automatic1111Backend
+        from comicc.paint import ArtCache
+        from comicc.paint import plan as paint_plan
+        from comicc.paint.finish import CacheWrite
+        from comicc.paint.workers import WorkerPool, finish_answer, prepare_body
+
+        drawn = []
+        real = paint_plan.PanelPlan.images
+
+        def counted(self, size=None):
+            drawn.append(size)
+            return real(self, size)
+
+        paint_plan.PanelPlan.images = counted
+
+        def draws():
+            return len(drawn)
+
+        backend = Automatic1111Backend(urls="http://127.0.0.1:9")
+        panel = make_panel(dpi=150, backend="automatic1111")
+        plan = paint_plan.plan_panel(panel, two_speaker_geom(), backend.capabilities)
+        arts = []
+        pool = WorkerPool(2)
+        assert pool.fork_now()
+        for n, where in enumerate((0, None)):  # the worker that drew it; any (a draw again)
+            body, at = pool.call(prepare_body, Automatic1111Backend, {{"urls": "http://x"}}, plan)
+            answer = base64.b64decode(body["init_images"][0])  # a server that paints nothing
+            to = CacheWrite(ArtCache(Path(r"{tmp_path}") / str(n)), "jpg", "a1111", False)
+            if where is None:  # finished by the other worker, which drew nothing
+                at = 1 - at
+            done, _ = pool.call(finish_answer, plan, answer, 1, "jpeg", 90, to, worker=at)
+            arts.append(hashlib.md5(done.art.data).hexdigest())
+        counts = [pool.call(draws, worker=i)[0] for i in (0, 1)]
+        pool.shutdown()
+        print(arts[0] == arts[1], sum(counts))
+        """
+    tests = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    run = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "PYTHONPATH": tests},
+    )
+    assert run.returncode == 0, run.stderr
+    # two requests drawn, once each, and one answer drawn again: 3 (4 without the reuse)
+    assert run.stdout.split() == ["True", "3"]

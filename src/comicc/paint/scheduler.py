@@ -274,7 +274,9 @@ class Painter:
         workers = self._workers_up(backend)
         in_process = workers is not None and not backend.capabilities.needs_network
         # drawn before any slot is taken: a slot never waits on comicc's drawing
-        request, drawn = (None, False) if in_process else self._request(backend, plan, workers)
+        request, drawn, at = (
+            (None, False, None) if in_process else self._request(backend, plan, workers)
+        )
         to = self._cache_write(backend, job, plan)
 
         gated = backend.capabilities.needs_network
@@ -339,7 +341,7 @@ class Painter:
         if isinstance(answer, PaintResult):
             assert request is not None
             at_box = request if drawn else None
-            answer = self._finish(backend, answer, plan, at_box, to)
+            answer = self._finish(backend, answer, plan, at_box, to, at)
         if isinstance(answer, CompositeFailed):
             out.diagnostics.append(
                 failure(answer.error, backend, where, attempts, time.monotonic() - started, panel)
@@ -376,20 +378,21 @@ class Painter:
 
     def _request(
         self, backend: Backend, plan: PanelPlan, workers: WorkerPool | None
-    ) -> tuple[PaintRequest, bool]:
+    ) -> tuple[PaintRequest, bool, int | None]:
         """``plan``'s request, prepared by a network backend (in a worker process
-        when they are up, else here), and whether its images were drawn here
-        (False: they are the blank stand-ins of :func:`body_request`)."""
+        when they are up, else here), whether its images were drawn here
+        (False: they are the blank stand-ins of :func:`body_request`), and the
+        worker that drew them (its answer is finished there, with them)."""
         if not backend.capabilities.needs_network:
-            return plan.request(), True
+            return plan.request(), True, None
         settings = backend.worker_settings()
         if workers is not None and settings is not None and built_in(backend):
             try:
-                body = workers.run(prepare_body, type(backend), settings, plan)
-                return body_request(plan, body), False
+                body, at = workers.call(prepare_body, type(backend), settings, plan)
+                return body_request(plan, body), False, at
             except (WorkersGone, BackendError):
                 pass  # drawn here instead: a bad setting fails in the attempt, as always
-        return prepare_here(backend, plan), True
+        return prepare_here(backend, plan), True, None
 
     def _finish(
         self,
@@ -398,24 +401,19 @@ class Painter:
         plan: PanelPlan,
         request: PaintRequest | None,
         to: CacheWrite,
+        at: int | None = None,
     ) -> Painted | CompositeFailed:
         """``answer`` composited, encoded and stored in a worker process when they
-        are up and it is encoded bytes; else composited and encoded here (with
+        are up and it is encoded bytes (worker ``at``, which drew the request,
+        if it is still there); else composited and encoded here (with
         ``request``'s images when they were drawn here, else drawn anew from the
         plan)."""
         workers = self._workers_up(backend)
         raw = answer.image
         if workers is not None and isinstance(raw, bytes):
             with contextlib.suppress(WorkersGone):
-                return workers.run(
-                    finish_answer,
-                    plan,
-                    raw,
-                    answer.seed_used,
-                    self.image_format,
-                    self.quality,
-                    to,
-                )
+                args = (plan, raw, answer.seed_used, self.image_format, self.quality, to)
+                return workers.call(finish_answer, *args, worker=at)[0]
         try:
             return finish(answer, plan, box_images(plan, request), self.image_format, self.quality)
         except BackendError as e:

@@ -13,10 +13,16 @@ progress.
 * A network backend that says how to rebuild it (:meth:`Backend.worker_settings`)
   has its request drawn and encoded in a worker (:func:`prepare_body`: mask,
   init image, the PNGs and the body); only the body comes back, the pixels
-  stay there. The thread asks the service with it, and the answer goes back to
-  a worker to be decoded, composited and encoded (:func:`finish_answer`), the
-  box-size init image and mask drawn there again from the plan (the same
-  pixels the request was made of).
+  stay there, kept for the answer. The thread asks the service with it, and
+  the answer goes back to that worker to be decoded, composited and encoded
+  (:func:`finish_answer`) with the init image and mask the request was drawn
+  with: each panel's images are drawn once (drawn again from the plan, the
+  same pixels, only where that worker is gone or dropped them for memory).
+
+Each worker has its own pipe, and a call runs in the thread that makes it
+(its arguments pickled there, the answer read there): no thread of the pool's
+own hands calls on, and a call can name its worker. A worker leaves when its
+pipe closes, so it never outlives the build, even one that was killed.
 
 A build forks the processes from itself before its threads start
 (:meth:`WorkerPool.fork_now`): they have what it has loaded, so they are up
@@ -33,20 +39,24 @@ answer.
 
 from __future__ import annotations
 
-import concurrent.futures as cf
 import contextlib
 import dataclasses
 import multiprocessing
+import os
 import signal
 import threading
+from collections import OrderedDict
 from collections.abc import Callable, Mapping
-from concurrent.futures.process import BrokenProcessPool
+from multiprocessing.connection import Connection
+from multiprocessing.context import ForkContext, ForkServerContext
+from multiprocessing.process import BaseProcess
 from typing import Any, TypeVar
 
 from PIL import Image
 
 from comicc.backends import Backend, BackendError, PaintRequest, PaintResult
 from comicc.forking import fork_safe
+from comicc.images import pixelless
 from comicc.paint.finish import (
     CacheWrite,
     CompositeFailed,
@@ -60,6 +70,7 @@ from comicc.paint.memory import keep_freed_memory
 from comicc.paint.plan import PanelPlan
 
 T = TypeVar("T")
+END_SECONDS = 10.0  # a worker asked to end is killed past this (it never takes so long)
 # imported once by the forkserver, not by every worker of every paint() (requests
 # for a network backend's class, ~0.1 s; the PNG and JPEG codecs)
 PRELOAD = [
@@ -85,11 +96,6 @@ def _worker_starts() -> None:
     memory kept for the next panel."""
     ignore_interrupts()
     keep_freed_memory()
-
-
-def _started() -> None:
-    """Nothing: submitted once per worker process so that it starts at once."""
-    return None
 
 
 def load_codecs() -> None:
@@ -128,25 +134,116 @@ def warm_forkserver() -> None:
         return
 
 
+def _serve(conn: Connection, inherited: list[int]) -> None:
+    """A worker's life: it says it is up, loads the codecs while the build goes
+    on, then runs the calls that come down its pipe, one at a time, until the
+    pipe is closed (the pool shut down, or the build gone: a worker never
+    outlives it). ``inherited``: the build's ends of the pipes (this worker's and
+    those of the workers forked before it), closed here, so that the build closing
+    its end is seen."""
+    for fd in inherited:
+        with contextlib.suppress(OSError):
+            os.close(fd)
+    _worker_starts()
+    try:
+        conn.send(None)
+        load_codecs()
+        while True:
+            try:
+                call = conn.recv()
+            except (EOFError, OSError):
+                return
+            if call is None:
+                return
+            fn, args = call
+            try:
+                answer: tuple[bool, Any] = (True, fn(*args))
+            except BaseException as e:  # handed to the caller, as a call of its own would raise
+                answer = (False, e)
+            try:
+                conn.send(answer)
+            except (EOFError, OSError):
+                return
+            except Exception as e:  # a result or error that does not pickle: a bug
+                conn.send((False, RuntimeError(f"a worker's answer could not be sent: {e!r}")))
+    finally:
+        conn.close()
+
+
+class _Worker:
+    """One worker process, the build's end of its pipe, and whether a call holds it."""
+
+    def __init__(self, index: int, process: BaseProcess, conn: Connection) -> None:
+        self.index, self.process, self.conn = index, process, conn
+        self.busy = False
+
+    def end(self) -> None:
+        """Close its pipe (it leaves its loop) and wait for it to exit."""
+        _end([self])
+
+
+def _end(workers: list[_Worker]) -> None:
+    """Close the pipes of ``workers`` (they leave their loops, together), then
+    wait for each to exit."""
+    for w in workers:
+        with contextlib.suppress(OSError):
+            w.conn.close()
+    for w in workers:
+        w.process.join(END_SECONDS)
+        if w.process.is_alive():  # stuck in a call past its time: it is the build's to end
+            w.process.kill()
+            w.process.join()
+
+
+def _spawn(context: ForkContext | ForkServerContext, size: int) -> list[_Worker]:
+    """``size`` worker processes started from ``context``, each with its own pipe,
+    up (each said so) or none at all (an exception)."""
+    workers: list[_Worker] = []
+    forked = context.get_start_method() == "fork"
+    try:
+        for index in range(size):
+            mine, theirs = context.Pipe(duplex=True)
+            # a forked worker has a copy of each of the build's ends: its own pipe's
+            # and those of the workers before it (then none of them would see the
+            # build close its end)
+            inherited = [c.fileno() for c in (*(w.conn for w in workers), mine)] if forked else []
+            process = context.Process(
+                target=_serve, args=(theirs, inherited), name=f"comicc-worker-{index}", daemon=True
+            )
+            process.start()
+            theirs.close()
+            workers.append(_Worker(index, process, mine))
+        for w in workers:
+            w.conn.recv()  # its "up" (EOFError: it died starting)
+    except BaseException:
+        _end(workers)
+        raise
+    return workers
+
+
 class WorkerPool:
-    """Up to ``size`` worker processes, started in the background by :meth:`start`."""
+    """Up to ``size`` worker processes, each with its own pipe: forked now by
+    :meth:`fork_now`, or started in the background by :meth:`start`. A call
+    runs in the calling thread (its arguments and answer go through a pipe, no
+    thread of the pool's own), in any free worker or in the one named (where
+    the request it finishes was drawn: :func:`prepare_body`)."""
 
     def __init__(self, size: int) -> None:
         self.size = size
-        self._lock = threading.Lock()
-        self._executor: cf.ProcessPoolExecutor | None = None
-        self._warming: list[cf.Future[None]] = []
+        self._cond = threading.Condition()
+        self._workers: list[_Worker] = []
+        self._wanted = [0] * size  # calls waiting for that very worker (served first)
         self._starter: threading.Thread | None = None
         self._closed = False
         self._forked = False  # started by fork_now()
-        self._up = threading.Event()  # every worker answered its warm-up (or it failed)
+        self._up = threading.Event()  # every worker is up (or they could not start)
         self.runs = 0  # calls a worker ran (for tests and the benches)
 
     def start(self) -> None:
         """Start the processes in a background thread (once); returns at once."""
         if self._starter is not None or self._forked:  # the common case, without the lock
             return
-        with self._lock:
+        with self._cond:
             if self._starter is not None or self._forked or self._closed:
                 return
             self._starter = threading.Thread(
@@ -162,63 +259,38 @@ class WorkerPool:
         third of a second of CPU). Ctrl-C is held meanwhile (the workers keep it
         held, and ignore it). False, and nothing started, when it may not fork
         (:meth:`start` then starts them from the forkserver)."""
-        with self._lock:
+        with self._cond:
             if self._starter is not None or self._forked or self._closed or not fork_safe():
                 return False
             held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
             try:
-                executor = cf.ProcessPoolExecutor(
-                    max_workers=self.size,
-                    mp_context=multiprocessing.get_context("fork"),
-                    initializer=_worker_starts,
-                )
-                # the first submit forks every worker (then starts the pool's threads)
-                warming = [executor.submit(_started) for _ in range(self.size)]
-            except (OSError, RuntimeError):
+                self._workers = _spawn(multiprocessing.get_context("fork"), self.size)
+            except (OSError, RuntimeError, EOFError):
                 return False
             finally:
                 signal.pthread_sigmask(signal.SIG_SETMASK, held)
-            self._executor, self._warming, self._forked = executor, warming, True
-        cf.wait(warming)  # a few milliseconds: nothing to import
+            self._forked = True
         self._up.set()
-        with contextlib.suppress(RuntimeError):  # shut down meanwhile
-            for _ in range(self.size):  # one each, while this process starts its threads
-                executor.submit(load_codecs)
         return True
 
     def _start(self) -> None:
         warm_forkserver()  # with its preload; from this thread, Ctrl-C is not held
         try:
-            context = multiprocessing.get_context("forkserver")
-            executor = cf.ProcessPoolExecutor(
-                max_workers=self.size, mp_context=context, initializer=_worker_starts
-            )
-            # every worker starts now, not when the threads are done with theirs
-            warming = [executor.submit(_started) for _ in range(self.size)]
-        except (OSError, RuntimeError):
+            workers = _spawn(multiprocessing.get_context("forkserver"), self.size)
+        except (OSError, RuntimeError, EOFError, ValueError):
             self._up.set()  # no processes: the threads do the work
             return
-        with self._lock:
+        with self._cond:
             closed = self._closed
             if not closed:
-                self._executor, self._warming = executor, warming
+                self._workers = workers
         if closed:  # stopped while starting (Ctrl-C): end them at once
-            executor.shutdown(wait=True, cancel_futures=True)
-            self._up.set()
-            return
-        cf.wait(warming)
+            _end(workers)
         self._up.set()
-        with contextlib.suppress(RuntimeError):  # shut down meanwhile
-            for _ in range(self.size):
-                executor.submit(load_codecs)
 
     def ready(self) -> bool:
         """True when every worker is up (never before :meth:`start`)."""
-        if not self._up.is_set():
-            return False
-        return self._executor is not None and all(
-            f.done() and f.exception() is None for f in self._warming
-        )
+        return self._up.is_set() and bool(self._workers)
 
     def wait_until_up(self) -> bool:
         """Wait for the processes to be up (after :meth:`start`); whether they are."""
@@ -228,32 +300,81 @@ class WorkerPool:
         return self.ready()
 
     def run(self, fn: Callable[..., T], *args: Any) -> T:
-        """``fn(*args)`` in a worker; :class:`WorkersGone` if there is none (shut
-        down, broken, never started). What ``fn`` raises is raised here."""
-        executor = self._executor
-        if executor is None:
-            raise WorkersGone
+        """``fn(*args)`` in a free worker; :class:`WorkersGone` if there is none
+        (shut down, broken, never started). What ``fn`` raises is raised here."""
+        return self.call(fn, *args)[0]
+
+    def call(self, fn: Callable[..., T], *args: Any, worker: int | None = None) -> tuple[T, int]:
+        """:meth:`run` in worker number ``worker`` (any free one if None or if
+        that one is gone), and the number of the worker that ran it."""
+        w = self._take(worker)
         try:
-            future = executor.submit(fn, *args)
-            result = future.result()
-        except (BrokenProcessPool, RuntimeError, cf.CancelledError):
+            w.conn.send((fn, args))
+            ok, value = w.conn.recv()
+        except (EOFError, OSError):  # it died (killed, out of memory)
+            self._lose(w)
             raise WorkersGone from None
-        with self._lock:
+        except BaseException:  # not pickled, or this thread interrupted mid-call
+            self._lose(w)
+            raise
+        self._give(w)
+        if not ok:
+            raise value
+        return value, w.index
+
+    def _take(self, worker: int | None) -> _Worker:
+        """A worker for a call: number ``worker`` when it is free (it serves the
+        calls that name it first), else any other that is free rather than none
+        (the call then does without what that one kept: never a worker idle
+        while a call waits)."""
+        with self._cond:
+            mine = next((w for w in self._workers if w.index == worker), None)
+            if mine is not None:
+                self._wanted[mine.index] += 1
+            try:
+                while True:
+                    if self._closed or not self._workers:
+                        raise WorkersGone
+                    if mine is not None and not mine.busy and mine in self._workers:
+                        mine.busy = True
+                        return mine
+                    for w in self._workers:
+                        if not w.busy and not self._wanted[w.index]:
+                            w.busy = True
+                            return w
+                    self._cond.wait()
+            finally:
+                if mine is not None:
+                    self._wanted[mine.index] -= 1
+
+    def _give(self, w: _Worker) -> None:
+        with self._cond:
+            w.busy = False
             self.runs += 1
-        return result
+            self._cond.notify_all()
+
+    def _lose(self, w: _Worker) -> None:
+        """``w`` is of no more use (it died, or its pipe is out of step): ended,
+        and out of the pool."""
+        with self._cond:
+            if w in self._workers:
+                self._workers.remove(w)
+            self._cond.notify_all()
+        w.end()
 
     def shutdown(self) -> None:
-        """End the processes, what is queued for them dropped (Ctrl-C); returns
-        once the calls they run are done (a panel's work each: the build waits
-        for those anyway) and they have ended. Never left to end in the
-        background: the interpreter's exit would race the pool's own thread
-        (Python 3.11 then prints a "Bad file descriptor" traceback from it)."""
-        with self._lock:
+        """End the processes, the calls waiting for one dropped (Ctrl-C: they
+        raise :class:`WorkersGone`); returns once the calls they run are done (a
+        panel's work each: the build waits for those anyway) and they have
+        ended."""
+        with self._cond:
             self._closed = True
-            executor, self._executor = self._executor, None
+            self._cond.notify_all()
+            while any(w.busy for w in self._workers):
+                self._cond.wait()
+            workers, self._workers = self._workers, []
             starter = self._starter
-        if executor is not None:
-            executor.shutdown(wait=True, cancel_futures=True)
+        _end(workers)
         if starter is not None and starter is not threading.current_thread():
             starter.join()
 
@@ -271,10 +392,35 @@ def _backend(kind: type[Backend], settings: Mapping[str, str]) -> Backend:
     return backend
 
 
+# the requests this worker drew, kept for their answers (finish_answer), oldest first
+_DRAWN: OrderedDict[str, PaintRequest] = OrderedDict()
+DRAWN_BUDGET_BYTES = 96 * 2**20  # past this the oldest go (their answer draws them again)
+
+
+def _keep_drawn(key: str, request: PaintRequest) -> None:
+    _DRAWN[key] = request
+    _DRAWN.move_to_end(key)
+    size = sum(_pixels_bytes(r) for r in _DRAWN.values())
+    while size > DRAWN_BUDGET_BYTES and len(_DRAWN) > 1:
+        _, gone = _DRAWN.popitem(last=False)
+        size -= _pixels_bytes(gone)
+
+
+def _pixels_bytes(request: PaintRequest) -> int:
+    """What an init image (RGB: four bytes a pixel in Pillow) and mask hold."""
+    w, h = request.init_image.size
+    return 5 * w * h
+
+
 def prepare_body(kind: type[Backend], settings: Mapping[str, str], plan: PanelPlan) -> Any:
     """In a worker: ``plan``'s request drawn and prepared by the backend; only what
-    :meth:`Backend.prepare` made of it (the body) goes back."""
-    return _backend(kind, settings).prepare(plan.request()).prepared
+    :meth:`Backend.prepare` made of it (the body) goes back. The drawn request is
+    kept here for the answer (sent to this worker: :meth:`WorkerPool.call`), so
+    its init image and mask are drawn once."""
+    request = plan.request()
+    body = _backend(kind, settings).prepare(request).prepared
+    _keep_drawn(plan.cache_key, request)
+    return body
 
 
 def finish_answer(
@@ -287,12 +433,14 @@ def finish_answer(
 ) -> Painted | CompositeFailed:
     """In a worker: the service's ``image`` composited into the box, encoded and
     stored in the cache (the file writes are CPU work too, and would hold the
-    build's threads)."""
+    build's threads), with the init image and mask of the request this worker
+    drew (:func:`prepare_body`), or drawn again from the plan (the same pixels)."""
+    drawn = _DRAWN.pop(plan.cache_key, None)
     try:
         done = finish(
             PaintResult(image=image, seed_used=seed_used),
             plan,
-            box_images(plan),
+            box_images(plan, drawn),
             image_format,
             quality,
         )
@@ -319,9 +467,10 @@ def prepare_here(backend: Backend, plan: PanelPlan) -> PaintRequest:
 
 def body_request(plan: PanelPlan, body: Any) -> PaintRequest:
     """The request a worker prepared, in the thread: ``body`` is what is sent.
-    Its images are stand-ins of the right size, never read (not even
-    initialised): the pixels were drawn, encoded and put in the body in the
-    worker, and are never drawn here."""
+    Its images are stand-ins of the right size that hold no pixels (reading them
+    fails): the pixels were drawn, encoded and put in the body in the worker,
+    and are never drawn here. (Blank images of that size cost the thread more
+    than anything else it does for a request: allocating 5 MB at 300 dpi.)"""
     size = plan.request_size
-    request = plan.request(images=(Image.new("RGB", size, None), Image.new("L", size, None)))
+    request = plan.request(images=(pixelless("RGB", size), pixelless("L", size)))
     return dataclasses.replace(request, prepared=body)
