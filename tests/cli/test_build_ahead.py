@@ -10,7 +10,9 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Callable, Mapping
 from pathlib import Path
+from types import MappingProxyType
 
 import pytest
 
@@ -114,6 +116,26 @@ def _processes_with(marker: str) -> list[int]:
     return found
 
 
+def _start_build(
+    script: Path,
+    out: Path,
+    cache: Path,
+    preexec: Callable[[], None],
+    env: Mapping[str, str] = MappingProxyType({}),
+) -> subprocess.Popen[str]:
+    """``comicc build -j 2`` of ``script``, its signals set by ``preexec`` (a test
+    sends it SIGINT)."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "comicc", "build", str(script), "-o", str(out), "--no-progress"]
+        + ["-j", "2", "--cache-dir", str(cache)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=preexec,
+        env={**os.environ, "PYTHONUNBUFFERED": "1", **env},
+    )
+
+
 @pytest.mark.skipif(not Path("/proc/self/environ").exists(), reason="finding processes: /proc")
 def test_ctrl_c_while_painting_ahead_leaves_nothing_behind(tmp_path):
     script = tmp_path / "story.comic"
@@ -121,15 +143,7 @@ def test_ctrl_c_while_painting_ahead_leaves_nothing_behind(tmp_path):
     out, cache = tmp_path / "story.pdf", tmp_path / "cache"
     marker = f"COMICC_TEST_RUN={uuid.uuid4().hex}"
     name, value = marker.split("=")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "comicc", "build", str(script), "-o", str(out), "--no-progress"]
-        + ["-j", "2", "--cache-dir", str(cache)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        preexec_fn=ctrl_c_default,
-        env={**os.environ, "PYTHONUNBUFFERED": "1", name: value},
-    )
+    proc = _start_build(script, out, cache, ctrl_c_default, {name: value})
     try:
         while not list(cache.rglob("*.jpg")):  # until the first panel is painted
             assert proc.poll() is None, proc.communicate()[1]
@@ -163,15 +177,7 @@ def test_a_build_started_with_ctrl_c_ignored_keeps_ignoring_it_while_painting_ah
     script = tmp_path / "story.comic"
     script.write_text(story(12))
     out, cache = tmp_path / "story.pdf", tmp_path / "cache"
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "comicc", "build", str(script), "-o", str(out), "--no-progress"]
-        + ["-j", "2", "--cache-dir", str(cache)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        preexec_fn=_ctrl_c_ignored,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
+    proc = _start_build(script, out, cache, _ctrl_c_ignored)
     try:
         while not list(cache.rglob("*.jpg")):  # painting ahead of the layout has begun
             if proc.poll() is not None:
