@@ -172,7 +172,7 @@ def _ctrl_c_ignored() -> None:
 
 
 def test_a_build_started_with_ctrl_c_ignored_keeps_ignoring_it_while_painting_ahead(tmp_path):
-    # `nohup comicc build ...`, or a background job of a script: the shell leaves
+    # `comicc build ... &` in a script: the shell starts a background job with
     # SIGINT ignored, and the build must not start hearing it for its layout
     script = tmp_path / "story.comic"
     script.write_text(story(12))

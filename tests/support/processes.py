@@ -1,7 +1,7 @@
 """Starting a comicc process that a test will interrupt with Ctrl-C (SIGINT).
 
-A test runner may itself run with Ctrl-C ignored (``nohup``, a background job
-of a script): its children inherit that, Python then installs no
+A test runner may itself run with Ctrl-C ignored (a background job of a
+script: ``bash .ci/run &``): its children inherit that, Python then installs no
 KeyboardInterrupt handler, and a Ctrl-C test would see a build that never
 stops. A writer's terminal never starts comicc that way, so the tests that
 press Ctrl-C start comicc as a terminal does.

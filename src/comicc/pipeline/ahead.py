@@ -168,8 +168,9 @@ class PaintAhead:
         raises KeyboardInterrupt, as ever, and is remembered too, so one the
         interpreter drops (raised inside a finalizer another thread left to this
         one: "Exception ignored") still stops the build, before anything is written.
-        A process started with Ctrl-C ignored (``nohup``, a background job of a
-        script) keeps ignoring it here too, as in every other step of the build."""
+        A process started with Ctrl-C ignored (a background job of a script:
+        ``comicc build ... &``) keeps ignoring it here too, as in every other step
+        of the build."""
         if (
             threading.current_thread() is not threading.main_thread()
             or signal.getsignal(signal.SIGINT) is signal.SIG_IGN
