@@ -381,7 +381,7 @@ class Painter:
     ) -> tuple[PaintRequest, bool, int | None]:
         """``plan``'s request, prepared by a network backend (in a worker process
         when they are up, else here), whether its images were drawn here
-        (False: they are the blank stand-ins of :func:`body_request`), and the
+        (False: they are the pixel-less stand-ins of :func:`body_request`), and the
         worker that drew them (its answer is finished there, with them)."""
         if not backend.capabilities.needs_network:
             return plan.request(), True, None

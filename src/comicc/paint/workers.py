@@ -17,7 +17,8 @@ progress.
   the answer goes back to that worker to be decoded, composited and encoded
   (:func:`finish_answer`) with the init image and mask the request was drawn
   with: each panel's images are drawn once (drawn again from the plan, the
-  same pixels, only where that worker is gone or dropped them for memory).
+  same pixels, only where that worker is gone, dropped them for memory, or was
+  busy when the answer came and another was free).
 
 Each worker has its own pipe, and a call runs in the thread that makes it
 (its arguments pickled there, the answer read there): no thread of the pool's
@@ -176,10 +177,6 @@ class _Worker:
     def __init__(self, index: int, process: BaseProcess, conn: Connection) -> None:
         self.index, self.process, self.conn = index, process, conn
         self.busy = False
-
-    def end(self) -> None:
-        """Close its pipe (it leaves its loop) and wait for it to exit."""
-        _end([self])
 
 
 def _end(workers: list[_Worker]) -> None:
@@ -360,7 +357,7 @@ class WorkerPool:
             if w in self._workers:
                 self._workers.remove(w)
             self._cond.notify_all()
-        w.end()
+        _end([w])
 
     def shutdown(self) -> None:
         """End the processes, the calls waiting for one dropped (Ctrl-C: they
