@@ -91,15 +91,18 @@ def test_no_top_level_module_that_belongs_in_a_stage():
         "__init__.py",
         "__main__.py",
         "cli.py",
+        "codecache.py",
         "collector.py",
         "diagnostics.py",
         "files.py",
         "forking.py",
         "images.py",
+        "launch.py",
         "lazy.py",
         "resources.py",
         "source.py",
         "units.py",
+        "usercache.py",
     ]
 
 

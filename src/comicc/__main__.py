@@ -1,5 +1,5 @@
 """``python -m comicc``: the command line."""
 
-from comicc.cli import run
+from comicc.launch import main
 
-run()
+main()

@@ -354,5 +354,5 @@ def _internal_error(args: argparse.Namespace) -> int:
 
 
 def run() -> None:
-    """The ``comicc`` console script."""
+    """The command line, exiting with its status (what :func:`comicc.launch.main` runs)."""
     sys.exit(main())

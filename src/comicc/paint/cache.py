@@ -45,7 +45,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from comicc.files import read_trusted, sweep_temp, write_bytes_atomic, write_private
-from comicc.syntax.grammar import user_cache_dir
+from comicc.usercache import user_cache_dir
 
 if TYPE_CHECKING:  # filelock is loaded by the first lock: a build from the cache takes none
     from filelock import FileLock

@@ -34,7 +34,8 @@ from typing import Any, cast
 from comicc.files import read_trusted, write_private
 from comicc.source import SourceFile, Span
 from comicc.syntax import ast
-from comicc.syntax.grammar import grammar_digest, user_cache_dir
+from comicc.syntax.grammar import grammar_digest
+from comicc.usercache import user_cache_dir
 
 PARSE_CACHE_ENV = "COMICC_PARSE_CACHE"
 _FORMAT = "comicc-parse-cache 1"

@@ -16,7 +16,6 @@ import functools
 import hashlib
 import importlib.util
 import io
-import os
 import sys
 from collections.abc import Iterable
 from pathlib import Path
@@ -24,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from comicc.files import read_trusted, write_private
 from comicc.resources import grammar_path
+from comicc.usercache import user_cache_dir
 
 if TYPE_CHECKING:  # Lark is loaded by the first parse (a script all in the parse cache: none)
     import lark
@@ -93,24 +93,6 @@ def grammar_cache_dir() -> Path | None:
     cache), else the user cache (``$XDG_CACHE_HOME/comicc/grammar`` or
     ``~/.cache/comicc/grammar``)."""
     return user_cache_dir(GRAMMAR_CACHE_ENV, "grammar")
-
-
-def user_cache_dir(env_name: str, sub: str) -> Path | None:
-    """A folder of comicc's user cache: ``$ENV_NAME`` when set (``off``, ``0``,
-    ``no``, ``false`` or empty: no cache at all), else ``sub`` under
-    ``$XDG_CACHE_HOME/comicc`` or ``~/.cache/comicc``; None without a home."""
-    env = os.environ.get(env_name)
-    if env is not None and env.strip().lower() in ("", "0", "off", "no", "false"):
-        return None
-    if env:
-        return Path(env)
-    base = os.environ.get("XDG_CACHE_HOME")
-    if not base:
-        home = os.path.expanduser("~")
-        if home == "~":  # no home folder known: never a `~` folder in the current one
-            return None
-        base = os.path.join(home, ".cache")
-    return Path(base) / "comicc" / sub
 
 
 @functools.lru_cache(maxsize=1)
