@@ -19,12 +19,16 @@ from __future__ import annotations
 import contextlib
 import threading
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 import requests
 import urllib3
 
 from comicc import __version__
+
+if TYPE_CHECKING:  # the stubs' name for what merge_environment_settings returns
+    from requests.sessions import _Settings
 
 USER_AGENT = f"comicc/{__version__}"
 IMAGE_MAX_BYTES = 64 * 2**20  # an answer carrying an image (raw or base64 in JSON)
@@ -68,6 +72,24 @@ class Session(requests.Session):
         self.headers["User-Agent"] = USER_AGENT
         self.stopped = stopped if stopped is not None else threading.Event()
         self.retired = False
+        self._environment: dict[tuple[Any, ...], _Settings] = {}
+
+    def merge_environment_settings(
+        self, url: Any, proxies: Any, stream: Any, verify: Any, cert: Any
+    ) -> _Settings:
+        """requests' own, worked out once per server and options: with
+        ``trust_env`` it reads every environment variable for the proxies on
+        each request (0.4 to 0.9 ms of CPU on the bench machine, up to a third
+        of a small request's), and a build's environment does not change. A call that
+        names proxies is never cached."""
+        if proxies or not self.trust_env:
+            return super().merge_environment_settings(url, proxies, stream, verify, cert)
+        key = (urlsplit(url)[:2], stream, verify, cert)
+        settings = self._environment.get(key)
+        if settings is None:
+            settings = super().merge_environment_settings(url, {}, stream, verify, cert)
+            self._environment[key] = settings
+        return {**settings, "proxies": dict(settings["proxies"])}  # the caller's to change
 
 
 class ThreadSessions:
