@@ -31,6 +31,10 @@ the end (that answer composited, encoded, stored). Setups run interleaved,
 comicc spent per panel (this process and its worker processes, read from
 /proc; the least of the rounds) and the stand-in server's: on a shared machine
 the CPU time says more than the wall time.
+A last line, ``HTTP alone``, times the same number of img2img calls of one
+body prepared beforehand, 8 at once, drawing and finishing nothing: the share
+of the ratio that is the HTTP exchanges' own (comicc's client and the stand-in
+on the same cores).
 ``--src DIR`` imports comicc from ``DIR`` instead (an older tree, for "before");
 ``--only TEXT`` runs only the setups whose label holds ``TEXT``.
 """
@@ -261,6 +265,7 @@ def main() -> None:
                     path[s.label] = (
                         (min(sent) - t, max(answered) - t) if sent else (math.nan, math.nan)
                     )
+    alone = http_alone(Automatic1111Backend, urls[0], jobs, a.repeat) if not a.only else None
     server.terminate()
     print(
         f"{len(jobs)} panels at {a.dpi} dpi, {a.latency * 1000:.0f} ms a request, "
@@ -282,12 +287,57 @@ def main() -> None:
             f" {per_panel:7.1f} ms {server_ms:4.1f} ms {floor:6.2f}s"
             f" {1000 * first:4.0f} ms {last:6.2f}s {1000 * (wall - last):4.0f} ms"
         )
+    if alone is not None:
+        ideal = a.latency * len(jobs) / 8
+        print(
+            f"{'HTTP alone, 8 at once (no painting)':40} {8:9d} {ideal:6.2f}s {alone:6.2f}s"
+            f" {alone / ideal:5.2f}x"
+        )
     print(
         "CPU/panel: comicc's CPU time (this process and its worker processes, least of "
         "the rounds) per panel; server: the stand-in's; floor: whole rounds of requests "
         "at the latency; first / last / tail: the best round's first request sent, last "
-        "answer back, and the time from it to the end"
+        "answer back, and the time from it to the end; HTTP alone: the same number of "
+        "requests of one prepared body, 8 threads calling paint_on, nothing drawn or finished"
     )
+
+
+def http_alone(kind: Any, url: str, jobs: list[Any], repeat: int) -> float:
+    """The best time of ``len(jobs)`` img2img calls, 8 at once, of one body
+    prepared beforehand: what the HTTP exchanges cost alone (comicc's client
+    and the stand-in), without drawing or finishing anything."""
+    from comicc.paint import plan_panel
+
+    settings = {"url": url}
+    if "concurrency" in (getattr(kind, "SETTINGS", None) or {}):
+        settings["concurrency"] = "8"
+    backend = kind(**settings)
+    job = jobs[0]
+    plan = plan_panel(job.panel, job.geom, backend.capabilities, variant=job.variant)
+    request = backend.prepare(plan.request())
+    backend.paint_on(request, url)  # a first connection for the timing's threads to copy
+    best = math.inf
+    lock = threading.Lock()
+    left: list[int] = []
+
+    def calls() -> None:
+        while True:
+            with lock:
+                if not left:
+                    return
+                left.pop()
+            backend.paint_on(request, url)
+
+    for _ in range(repeat):
+        left[:] = range(len(jobs))
+        threads = [threading.Thread(target=calls) for _ in range(8)]
+        t = time.perf_counter()
+        for th in threads:
+            th.start()
+        for th in threads:
+            th.join()
+        best = min(best, time.perf_counter() - t)
+    return best
 
 
 if __name__ == "__main__":
