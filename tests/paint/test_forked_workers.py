@@ -54,6 +54,28 @@ def test_workers_forked_now_are_this_process_children_with_its_modules():
     assert run.stdout.split() == ["True", "True"]
 
 
+@linux
+def test_forked_workers_never_collect_what_the_build_made():
+    """The build's objects are frozen in the workers (their collector passes
+    would touch every one, copying the build's memory page by page), and
+    collected in the build again once the workers are forked."""
+    run = _python(
+        """
+        import gc
+        from comicc.paint.workers import WorkerPool
+
+        made = [[n] for n in range(50_000)]  # a build's many small objects
+        pool = WorkerPool(2)
+        assert pool.fork_now()
+        theirs = pool.run(gc.get_freeze_count)
+        pool.shutdown()
+        print(theirs > len(made), gc.get_freeze_count())
+        """
+    )
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.split() == ["True", "0"]
+
+
 def test_no_fork_while_another_thread_runs():
     stop = threading.Event()
     other = threading.Thread(target=stop.wait)

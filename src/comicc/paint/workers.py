@@ -42,6 +42,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import gc
 import multiprocessing
 import os
 import signal
@@ -260,11 +261,16 @@ class WorkerPool:
             if self._starter is not None or self._forked or self._closed or not fork_safe():
                 return False
             held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+            # the build's objects frozen for the fork: a worker's collector never
+            # goes through them (each pass would write to every one, copying the
+            # build's memory page by page); unfrozen here once the workers are up
+            gc.freeze()
             try:
                 self._workers = _spawn(multiprocessing.get_context("fork"), self.size)
             except (OSError, RuntimeError, EOFError):
                 return False
             finally:
+                gc.unfreeze()
                 signal.pthread_sigmask(signal.SIG_SETMASK, held)
             self._forked = True
         self._up.set()
