@@ -247,6 +247,40 @@ def test_workers_end_by_themselves_when_the_pool_closes_their_pipes():
 
 
 @linux
+def test_a_pool_that_does_not_wait_leaves_its_workers_to_end_by_themselves():
+    """``shutdown(wait=False)`` (all painted) returns before the processes have
+    exited; they exit with code 0 all the same, and are reaped by the next pool
+    started or, as here, when the build exits: nothing is left running."""
+    run = _python(
+        """
+        import multiprocessing, os, time
+        from comicc.paint.workers import WorkerPool
+
+        pool = WorkerPool(2)
+        assert pool.fork_now()
+        pids = {pool.call(os.getpid, worker=i)[0] for i in range(2)}
+        children = [p for p in multiprocessing.active_children() if p.pid in pids]
+        pool.shutdown(wait=False)
+        print(" ".join(str(p) for p in pids))
+        for _ in range(600):  # they leave once their pipes are closed
+            if not multiprocessing.active_children():
+                break
+            time.sleep(0.05)
+        print(sorted(p.exitcode for p in children))
+        again = WorkerPool(2)  # a later painting in the same build forks as before
+        assert again.fork_now()
+        again.shutdown(wait=False)
+        """
+    )
+    assert run.returncode == 0, run.stderr
+    pids, codes = run.stdout.splitlines()
+    assert codes == "[0, 0]"
+    for pid in map(int, pids.split()):
+        with pytest.raises(ProcessLookupError):
+            os.kill(pid, 0)  # gone, not a process of its own now
+
+
+@linux
 def test_a_call_runs_in_the_worker_it_names():
     run = _python(
         """

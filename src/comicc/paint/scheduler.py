@@ -463,6 +463,7 @@ class Painter:
         threads = self.workers + ahead
         pool = cf.ThreadPoolExecutor(max_workers=threads, thread_name_prefix="comicc-paint")
         counting = threading.Lock()
+        all_painted = False
 
         def counted(_: cf.Future[PaintOutcome]) -> None:  # as each ends, a stream open or not
             with counting:
@@ -475,6 +476,7 @@ class Painter:
                 fut.add_done_callback(counted)
             for fut in cf.as_completed(futures):
                 results[futures[fut]] = fut.result()
+            all_painted = True
         except BaseException:
             self.cancelled.set()
             pool.shutdown(wait=False, cancel_futures=True)
@@ -489,7 +491,8 @@ class Painter:
             bar.close()
             if self._processes is not None:
                 self.painted_in_processes += self._processes.runs
-                self._processes.shutdown()
+                # all painted: idle, they leave by themselves while the build goes on
+                self._processes.shutdown(wait=not all_painted)
                 self._processes = None
         pool.shutdown(wait=True)
         outcomes = [r for r in results if r is not None]

@@ -180,12 +180,16 @@ class _Worker:
         self.busy = False
 
 
-def _end(workers: list[_Worker]) -> None:
+def _end(workers: list[_Worker], wait: bool = True) -> None:
     """Close the pipes of ``workers`` (they leave their loops, together), then
-    wait for each to exit."""
+    (``wait``) wait for each to exit. Without waiting they exit by themselves
+    (none is in a call): multiprocessing reaps them when a process is next
+    started, or at exit."""
     for w in workers:
         with contextlib.suppress(OSError):
             w.conn.close()
+    if not wait:
+        return
     for w in workers:
         w.process.join(END_SECONDS)
         if w.process.is_alive():  # stuck in a call past its time: it is the build's to end
@@ -365,11 +369,13 @@ class WorkerPool:
             self._cond.notify_all()
         _end([w])
 
-    def shutdown(self) -> None:
+    def shutdown(self, wait: bool = True) -> None:
         """End the processes, the calls waiting for one dropped (Ctrl-C: they
         raise :class:`WorkersGone`); returns once the calls they run are done (a
-        panel's work each: the build waits for those anyway) and they have
-        ended."""
+        panel's work each: the build waits for those anyway) and (``wait``) they
+        have ended. Not waiting saves the build the processes' exit (about
+        10 ms each) when it has nothing left for them: idle, they leave as
+        their pipes close."""
         with self._cond:
             self._closed = True
             self._cond.notify_all()
@@ -377,7 +383,7 @@ class WorkerPool:
                 self._cond.wait()
             workers, self._workers = self._workers, []
             starter = self._starter
-        _end(workers)
+        _end(workers, wait)
         if starter is not None and starter is not threading.current_thread():
             starter.join()
 
