@@ -41,6 +41,10 @@ class Loose:
 from comicc.syntax import ast
 from comicc.model import ir
 
+def consts(code):
+    # a set's order is the process's (string hashes are salted): compare them sorted
+    return [sorted(c) if isinstance(c, frozenset) else c for c in code.co_consts]
+
 def made_of(cls):
     out = {"doc": cls.__doc__, "signature": str(inspect.signature(cls))}
     for name in ("__init__", "__repr__", "__eq__", "__hash__", "__setattr__", "__delattr__",
@@ -50,7 +54,7 @@ def made_of(cls):
         if code is None:
             out[name] = repr(fn)
             continue
-        out[name] = [code.co_code.hex(), repr(code.co_consts), code.co_varnames, code.co_names,
+        out[name] = [code.co_code.hex(), repr(consts(code)), code.co_varnames, code.co_names,
                      code.co_flags, code.co_filename, code.co_firstlineno, fn.__qualname__,
                      repr(fn.__defaults__), repr(fn.__kwdefaults__), repr(fn.__annotations__)]
     return out
