@@ -269,6 +269,7 @@ class Painter:
         self, out: PaintOutcome, backend: Backend, plan: PanelPlan, where: str
     ) -> None:
         job, panel = out.job, out.job.panel
+        keep_freed_memory()  # before the first panel painted here (cached art needs none)
         started = time.monotonic()
         attempts = 0
         workers = self._workers_up(backend)
@@ -446,7 +447,6 @@ class Painter:
             jobs = list(jobs)
             expect = [j.panel.settings.backend for j in jobs]
         results: list[PaintOutcome | None] = [None] * len(expect)
-        keep_freed_memory()  # for the panels painted in this process
         bar: Bar = progress_bar(len(expect)) if self.progress else NoBar()
         network = any(b.capabilities.needs_network for b in self.backends.values())
         for b in (b for b in self.backends.values() if not b.capabilities.rate_limited):

@@ -55,7 +55,7 @@ from comicc.model import (
     ir,
 )
 from comicc.pipeline.checkcodec import DiagnosticCodec, Recorder, Unusable
-from comicc.pipeline.codehash import hash_code
+from comicc.pipeline.codehash import code_digest_of
 from comicc.pipeline.compile import (
     check_page_geometry,
     check_source,
@@ -131,9 +131,7 @@ def check_memoized(
 
 def code_digest() -> str:
     """A digest of the code a kept answer was made by (see :data:`CODE_PARTS`)."""
-    h = hashlib.sha256(f"{FORMAT}\0{sys.version}\0{grammar_digest()}\0".encode())
-    hash_code(h, CODE_PARTS)
-    return h.hexdigest()
+    return code_digest_of(f"{FORMAT}\0{sys.version}\0{grammar_digest()}\0", CODE_PARTS)
 
 
 def memo_path(folder: Path, script: str) -> Path:

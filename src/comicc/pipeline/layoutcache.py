@@ -42,7 +42,7 @@ from comicc.files import read_trusted, write_bytes_atomic
 from comicc.fonts import SYSTEM_FONT_DIRS, default_fontbook
 from comicc.layout import BookGeom, PageGeom
 from comicc.model import ir
-from comicc.pipeline.codehash import hash_code
+from comicc.pipeline.codehash import code_digest_of
 from comicc.pipeline.layoutcodec import Malformed, Unkeyable, decode, digest, encode
 from comicc.pipeline.layoutwarnings import page_places, warning_from_json, warning_json
 from comicc.source import Span
@@ -71,9 +71,7 @@ _CODE = (
 def code_digest() -> str:
     """SHA-256 of comicc's version, :data:`FORMAT_VERSION` and the source of
     the modules a page's geometry comes from (read once per process)."""
-    h = hashlib.sha256(f"{comicc.__version__}:{FORMAT_VERSION}".encode())
-    hash_code(h, _CODE)
-    return h.hexdigest()
+    return code_digest_of(f"{comicc.__version__}:{FORMAT_VERSION}", _CODE)
 
 
 def font_environment() -> str:

@@ -45,7 +45,7 @@ from comicc.collector import collector_off
 from comicc.diagnostics import Diagnostic, Sink
 from comicc.files import read_trusted
 from comicc.model import ir
-from comicc.pipeline.codehash import hash_code
+from comicc.pipeline.codehash import code_digest_of
 from comicc.pipeline.layoutcache import (
     FontStamps,
     LayoutStore,
@@ -129,9 +129,7 @@ def text_key(script: ir.Script, keys: tuple[str | None, ...]) -> str | None:
 
 
 def _own_code() -> str:
-    h = hashlib.sha256()
-    hash_code(h, ("pipeline/layoutjson.py",))
-    return h.hexdigest()
+    return code_digest_of("", ("pipeline/layoutjson.py",))
 
 
 class TextMemo:

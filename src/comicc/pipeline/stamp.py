@@ -24,7 +24,7 @@ from typing import Any
 
 import comicc
 from comicc.files import read_trusted
-from comicc.pipeline.codehash import hash_code
+from comicc.pipeline.codehash import code_digest_of
 from comicc.pipeline.layoutcache import write_entry
 from comicc.pipeline.layoutcodec import digest
 
@@ -42,11 +42,9 @@ def output_code_digest() -> str:
     import PIL
     import reportlab
 
-    h = hashlib.sha256(
-        f"{comicc.__version__}:{VERSION}:{reportlab.Version}:{PIL.__version__}".encode()
+    return code_digest_of(
+        f"{comicc.__version__}:{VERSION}:{reportlab.Version}:{PIL.__version__}", _CODE
     )
-    hash_code(h, _CODE)
-    return h.hexdigest()
 
 
 def inputs_digest(parts: object) -> str:
