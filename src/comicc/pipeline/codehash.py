@@ -2,7 +2,7 @@
 build stamp, a check memo page) was made by, so that a changed comicc never
 reuses one. Light on purpose: ``comicc check`` imports it without the layout.
 
-Reading and hashing the source (a build hashes about 150 files, 1.5 MB) takes
+Reading and hashing the source (a build hashes about 100 files, 1 MB) takes
 7-10 ms a process on the bench machine, so each digest is also kept in the
 user cache (``code/digests.json``, beside the dataclasses' code), under a key
 made of what the digest is of and every file's size, modification and change
