@@ -49,6 +49,15 @@ def servers() -> Iterator[tuple[Recording, Recording]]:
         s.server_close()
 
 
+def behind_proxy(
+    servers: tuple[Recording, Recording], monkeypatch: pytest.MonkeyPatch, no_proxy: str = ""
+) -> tuple[Recording, Recording]:
+    """The environment names the first server as the HTTP proxy."""
+    monkeypatch.setenv("HTTP_PROXY", servers[0].url)
+    monkeypatch.setenv("NO_PROXY", no_proxy)
+    return servers
+
+
 def get(sess: Session, url: str, **kw: Any) -> str:
     return exchange(sess, "GET", url, timeout=(5.0, 10.0), **kw).text
 
@@ -57,9 +66,7 @@ def get(sess: Session, url: str, **kw: Any) -> str:
 def test_every_request_goes_through_the_environment_proxy(
     servers: tuple[Recording, Recording], monkeypatch: pytest.MonkeyPatch, run: str
 ) -> None:
-    proxy, server = servers
-    monkeypatch.setenv("HTTP_PROXY", proxy.url)
-    monkeypatch.setenv("NO_PROXY", "")
+    proxy, server = behind_proxy(servers, monkeypatch)
     sess = Session()
     for n in range(3):  # the first works the settings out, the others reuse them
         url = f"{server.url}/img/{n}"
@@ -72,9 +79,7 @@ def test_every_request_goes_through_the_environment_proxy(
 def test_no_proxy_and_explicit_proxies_are_honoured(
     servers: tuple[Recording, Recording], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    proxy, server = servers
-    monkeypatch.setenv("HTTP_PROXY", proxy.url)
-    monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+    proxy, server = behind_proxy(servers, monkeypatch, no_proxy="127.0.0.1")
     sess = Session()
     assert [get(sess, f"{server.url}/a"), get(sess, f"{server.url}/b")] == ["server", "server"]
     # proxies given with the call win, every time (never cached)
@@ -88,9 +93,7 @@ def test_no_proxy_and_explicit_proxies_are_honoured(
 def test_a_session_that_does_not_trust_the_environment_ignores_it(
     servers: tuple[Recording, Recording], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    proxy, server = servers
-    monkeypatch.setenv("HTTP_PROXY", proxy.url)
-    monkeypatch.setenv("NO_PROXY", "")
+    proxy, server = behind_proxy(servers, monkeypatch)
     sess = Session()
     sess.trust_env = False
     assert get(sess, f"{server.url}/a") == "server"
