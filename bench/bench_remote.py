@@ -25,12 +25,15 @@ take. ``floor`` is the same with whole rounds of requests (``ceil(panels / in
 flight) x latency``: 60 panels on 8 slots are 8 rounds, 2.4 s, 1.067x the
 ideal), what a painter with no work of its own and no cost per request would
 take. Where the rest goes, from the best round: ``first``, until the first
-request was sent; ``last``, until the last answer came; ``tail``, from then to
-the end (that answer composited, encoded, stored). Setups run interleaved,
+request was sent; ``full``, until every slot had its first request (the
+in-flight-th request sent: the ramp-up, paid once); ``last``, until the last
+answer came; ``tail``, from then to the end (that answer composited, encoded,
+stored). Setups run interleaved,
 ``--repeat`` rounds; the best time of each is reported, with the CPU time
 comicc spent per panel (this process and its worker processes, read from
-/proc; the least of the rounds) and the stand-in server's: on a shared machine
-the CPU time says more than the wall time.
+/proc; the least of the rounds), the part of it spent in this process
+(``here``: the HTTP exchanges and the scheduling) and the stand-in server's:
+on a shared machine the CPU time says more than the wall time.
 A last line, ``HTTP alone``, times the same number of img2img calls of one
 body prepared beforehand, 8 at once, drawing and finishing nothing: the share
 of the ratio that is the HTTP exchanges' own (comicc's client and the stand-in
@@ -228,10 +231,12 @@ def main() -> None:
         ]
     setups = [s for s in setups if not a.only or a.only in s.label]
     best: dict[str, float] = {}
-    path: dict[str, tuple[float, float]] = {}  # the best round's first request, last answer
+    # the best round's first request, the request filling the last slot, the last answer
+    path: dict[str, tuple[float, float, float]] = {}
     expect = [j.panel.settings.backend for j in jobs]
     flight: dict[str, int] = {}
     cpu: dict[str, list[float]] = {s.label: [] for s in setups}  # comicc's CPU seconds, each round
+    here: dict[str, list[float]] = {s.label: [] for s in setups}  # this process's share
     served: dict[str, list[float]] = {s.label: [] for s in setups}  # the server's
     workers_spent: list[float] = []
     count_worker_cpu(workers_spent)
@@ -256,14 +261,18 @@ def main() -> None:
                 outcomes = painter.paint(jobs)
                 wall = time.perf_counter() - t
                 cpu[s.label].append(cpu_seconds() - mine + sum(workers_spent))
+                here[s.label].append(cpu_seconds() - mine)
                 served[s.label].append(cpu_seconds(server.pid) - theirs)
                 bad = [d.message for o in outcomes for d in o.diagnostics]
                 assert all(o.ok for o in outcomes) and not bad, bad[:3]
                 if wall < best.get(s.label, math.inf):
                     best[s.label] = wall
                     # (not known if the painter asked the servers otherwise)
+                    k = min(flight[s.label], len(sent)) - 1  # every slot's first request
                     path[s.label] = (
-                        (min(sent) - t, max(answered) - t) if sent else (math.nan, math.nan)
+                        (min(sent) - t, sorted(sent)[k] - t, max(answered) - t)
+                        if sent
+                        else (math.nan, math.nan, math.nan)
                     )
     alone = http_alone(Automatic1111Backend, urls[0], jobs, a.repeat) if not a.only else None
     server.terminate()
@@ -273,19 +282,22 @@ def main() -> None:
     )
     print(
         f"{'setup':40} {'in flight':>9} {'ideal':>7} {'comicc':>7} {'ratio':>6}"
-        f" {'CPU/panel':>10} {'server':>7} {'floor':>7} {'first':>7} {'last':>7} {'tail':>7}"
+        f" {'CPU/panel':>10} {'here':>7} {'server':>7} {'floor':>7} {'first':>7} {'full':>7}"
+        f" {'last':>7} {'tail':>7}"
     )
     for s in setups:
         ideal = a.latency * len(jobs) / flight[s.label]
         floor = a.latency * math.ceil(len(jobs) / flight[s.label])
         wall = best[s.label]
-        first, last = path[s.label]
+        first, full, last = path[s.label]
         per_panel = 1000 * min(cpu[s.label]) / len(jobs)
+        here_ms = 1000 * min(here[s.label]) / len(jobs)
         server_ms = 1000 * min(served[s.label]) / len(jobs)
         print(
             f"{s.label:40} {flight[s.label]:9d} {ideal:6.2f}s {wall:6.2f}s {wall / ideal:5.2f}x"
-            f" {per_panel:7.1f} ms {server_ms:4.1f} ms {floor:6.2f}s"
-            f" {1000 * first:4.0f} ms {last:6.2f}s {1000 * (wall - last):4.0f} ms"
+            f" {per_panel:7.1f} ms {here_ms:4.1f} ms {server_ms:4.1f} ms {floor:6.2f}s"
+            f" {1000 * first:4.0f} ms {1000 * full:4.0f} ms {last:6.2f}s"
+            f" {1000 * (wall - last):4.0f} ms"
         )
     if alone is not None:
         ideal = a.latency * len(jobs) / 8
@@ -295,9 +307,11 @@ def main() -> None:
         )
     print(
         "CPU/panel: comicc's CPU time (this process and its worker processes, least of "
-        "the rounds) per panel; server: the stand-in's; floor: whole rounds of requests "
-        "at the latency; first / last / tail: the best round's first request sent, last "
-        "answer back, and the time from it to the end; HTTP alone: the same number of "
+        "the rounds) per panel; here: the part of it spent in this process (the HTTP "
+        "exchanges, the scheduling); server: the stand-in's; floor: whole rounds of requests "
+        "at the latency; first / full / last / tail: the best round's first request sent, "
+        "the one that took the last free slot, the last answer back, and the time from it "
+        "to the end; HTTP alone: the same number of "
         "requests of one prepared body, 8 threads calling paint_on, nothing drawn or finished"
     )
 
