@@ -10,6 +10,10 @@ Each case is one fresh ``python -m comicc ...`` process, timed from outside
   ``bench_parse.py``, with an empty user cache (no grammar cache, no parse
   cache, no font caches);
 * ``check 10k warm``: the same script, the user cache kept from the run before;
+* ``check 10k new script``: the same, the user cache kept (grammar, compiled
+  methods, fonts) but nothing kept of this script (an empty parse cache, so no
+  check memo either): the first check of a script on a machine where comicc
+  has run before, every page parsed and lowered;
 * ``check 10k after a one-line edit``: the same, warm, but before each run
   one description line in the middle of the script is changed (a new text
   every run): what a writer's check after an edit costs (that page is parsed
@@ -128,6 +132,11 @@ def cases(work: Path) -> dict[str, Callable[[Tree, bool], tuple[float, float]]]:
     def check_warm(tree: Tree, bc: bool) -> tuple[float, float]:
         return run(["check", str(big)], tree.env(tree.home / "cache", bc), work)
 
+    def check_new(tree: Tree, bc: bool) -> tuple[float, float]:
+        env = tree.env(tree.home / "cache", bc)
+        env["COMICC_PARSE_CACHE"] = str(fresh(tree, "parse-cache"))
+        return run(["check", str(big)], env, work)
+
     edits = [0]
     lines = big.read_text(encoding="utf-8").split("\n")
     middle = next(
@@ -169,6 +178,7 @@ def cases(work: Path) -> dict[str, Callable[[Tree, bool], tuple[float, float]]]:
     return {
         "check 10k cold": check_cold,
         "check 10k warm": check_warm,
+        "check 10k new script": check_new,
         "check 10k after a one-line edit": check_edited,
         "check 6 lines": check_small,
         "build 1 page warm": build_warm,
