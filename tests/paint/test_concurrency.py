@@ -20,7 +20,7 @@ from comicc.backends import Capabilities
 from comicc.backends.automatic1111 import Automatic1111Backend
 from comicc.backends.draft import DraftBackend
 from comicc.paint import ArtCache, Painter, PaintJob, plan_panel
-from comicc.paint.ratelimit import BackendStopped, EndpointSlots
+from comicc.paint.ratelimit import BackendStopped, DrawGate, EndpointSlots
 from comicc.paint.scheduler import PROCESS_POOL_MIN_JOBS
 from support.panels import make_panel, two_speaker_geom
 from support.servers import base_url
@@ -253,3 +253,80 @@ def test_network_requests_prepared_and_finished_in_worker_processes(two_webuis, 
     init, mask = plan_panel(work[0].panel, two_speaker_geom(), caps).images()
     for sent_init, sent_mask in fakes[0].seen + fakes[1].seen:  # the pixels drawn there
         assert sent_init.tobytes() == init.tobytes() and sent_mask.tobytes() == mask.tobytes()
+
+
+def test_a_draw_gate_gives_out_at_most_its_places():
+    gate = DrawGate(threading.Event(), 3)
+    lock = threading.Lock()
+    now, most = [0], [0]
+
+    def job() -> None:
+        for _ in range(20):
+            place = gate.take()
+            assert place is not None
+            with lock:
+                now[0] += 1
+                most[0] = max(most[0], now[0])
+            time.sleep(0.001)
+            with lock:
+                now[0] -= 1
+            place.release()
+            place.release()  # a second release gives nothing back
+
+    threads = [threading.Thread(target=job) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert most[0] == 3
+
+
+def test_a_wait_for_a_draw_gate_place_ends_on_ctrl_c():
+    cancelled = threading.Event()
+    gate = DrawGate(cancelled, 1)
+    assert gate.take() is not None
+    threading.Timer(0.05, cancelled.set).start()
+    assert gate.take() is None
+
+
+@pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="worker processes need two cores")
+def test_no_more_jobs_are_started_than_the_worker_processes_draw(two_webuis, tmp_path, monkeypatch):
+    """With worker processes drawing the requests, at most one job more than
+    there are processes is between its start (planned) and its request drawn:
+    the threads that run ahead do not all plan and lock at once."""
+    from comicc.paint import scheduler
+
+    one, two = two_webuis
+    fakes = CountingWebui(one), CountingWebui(two)
+    lock = threading.Lock()
+    pending, most = [0], [0]
+    plan, drawn = scheduler.plan_panel, scheduler.body_request
+
+    def planned(*args, **kwargs):
+        with lock:
+            pending[0] += 1
+            most[0] = max(most[0], pending[0])
+        return plan(*args, **kwargs)
+
+    def made(*args, **kwargs):
+        with lock:
+            pending[0] -= 1
+        return drawn(*args, **kwargs)
+
+    monkeypatch.setattr(scheduler, "plan_panel", planned)
+    monkeypatch.setattr(scheduler, "body_request", made)
+    work = jobs(PROCESS_POOL_MIN_JOBS)
+    painter = Painter(
+        {"automatic1111": Automatic1111Backend(urls=f"{base_url(one)}, {base_url(two)}")},
+        ArtCache(tmp_path / "cache"),
+        workers=4,
+        sleep=lambda s: None,
+        progress=False,
+    )
+    painter.wait_for_processes = True
+    outcomes = painter.paint(work)
+    assert [(o.ok, o.diagnostics) for o in outcomes] == [(True, [])] * len(work)
+    assert painter.painted_in_processes == 2 * len(work)  # every request drawn there
+    size = painter.pool_size([j.panel.settings.backend for j in work])
+    assert 1 <= most[0] <= size + 1
+    assert [f.most for f in fakes] == [2, 2]  # the slots still fill

@@ -6,6 +6,7 @@ answered after the retries.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from comicc.backends import Backend, BackendError, RateLimited, Rejected, Transient, Unavailable
 from comicc.diagnostics import Diagnostic, Severity
@@ -14,6 +15,9 @@ from comicc.layout import PanelGeom
 from comicc.model import ir
 from comicc.paint.cache import ArtCache
 from comicc.paint.plan import PanelPlan
+
+if TYPE_CHECKING:
+    from comicc.paint.composite import CompositeReport
 
 
 @dataclass(frozen=True)
@@ -65,6 +69,29 @@ class PaintOutcome:
         self.art = hit.art
         self.from_cache = True
         return True
+
+
+def limitations(plan: PanelPlan, where: str, panel: ir.Panel) -> list[Diagnostic]:
+    """A warning for each thing ``plan``'s backend cannot do that was asked of it."""
+    return [
+        Diagnostic(Severity.WARNING, "backend-limitation", f"{where}: {note}", panel.span)
+        for note in plan.notes
+    ]
+
+
+def mask_ignored(backend: str, where: str, report: CompositeReport, panel: ir.Panel) -> Diagnostic:
+    """The warning for an answer that repainted the area it was asked to keep
+    (its pixels there were pasted back)."""
+    return Diagnostic(
+        Severity.WARNING,
+        "mask-ignored",
+        f"{where}: `{backend}` repainted {report.changed_fraction:.0%} "
+        "of the area it was asked to keep; the original pixels were pasted back",
+        panel.span,
+        hints=(
+            "check the backend's mask settings; the balloons are safe, but the art may show seams",
+        ),
+    )
 
 
 def where_painting(panel: ir.Panel, variant: int, variants: int) -> str:

@@ -13,10 +13,10 @@ Where the work runs:
   endpoints (servers) take at most ``capabilities.concurrency`` of them each
   (:class:`EndpointSlots`), the least busy endpoint first.
 * A slot is held only while the backend is asked: the request (mask, init
-  image, their PNGs and the body) is made before it, by one of the threads
-  that run ahead of the slots: one per slot (at least ``PREPARE_AHEAD``, more
-  while worker processes draw), so a round of answers coming back together finds
-  a request ready for every slot. Decoding, compositing, encoding come after it.
+  image, PNGs, body) is made before it, by the threads that run ahead of the
+  slots: one per slot (at least ``PREPARE_AHEAD``, more while worker processes
+  draw; one job more than processes being drawn at once, :class:`DrawGate`),
+  so answers coming back together find a request ready for every slot.
 * With two or more cores, ``--jobs`` 2 or more and enough panels
   (``PROCESS_POOL_MIN_JOBS``), that CPU work runs in worker processes
   (:mod:`comicc.paint.workers`, at most one per core): a local backend's
@@ -40,7 +40,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any
 
 from comicc.backends import (
     Backend,
@@ -51,7 +51,6 @@ from comicc.backends import (
     Transient,
     max_retry_wait,
 )
-from comicc.diagnostics import Diagnostic, Severity
 from comicc.paint.cache import ArtCache
 from comicc.paint.finish import (
     CacheWrite,
@@ -62,13 +61,23 @@ from comicc.paint.finish import (
     paint_locally,
     store,
 )
-from comicc.paint.jobs import PaintJob, PaintOutcome, failure, where_painting
+from comicc.paint.jobs import (
+    PaintJob,
+    PaintOutcome,
+    failure,
+    limitations,
+    mask_ignored,
+    where_painting,
+)
 from comicc.paint.memory import keep_freed_memory
 from comicc.paint.plan import PanelPlan, plan_panel
 from comicc.paint.progress import Bar, NoBar, progress_bar
 from comicc.paint.ratelimit import (
     BackendStopped,
+    Closable,
+    DrawGate,
     EndpointSlots,
+    Place,
     RateGate,
     asks_too_long,
     retry_wait,
@@ -95,14 +104,6 @@ PREPARE_AHEAD = 2  # at least this many threads draw the next requests while the
 AHEAD_PER_PROCESS = 2  # more threads per worker process, so none of them waits for work
 PROCESS_POOL_MIN_JOBS = 24  # fewer: starting the worker processes (~1 s) costs more than it gives
 DEFAULT_NETWORK_JOBS = 4  # in flight for a backend that states no concurrency of its own
-
-
-@runtime_checkable
-class Closable(Protocol):
-    """A backend holding work in flight (a paid prediction being polled) that
-    it can cancel when the build stops."""
-
-    def close(self) -> None: ...
 
 
 class Painter:
@@ -140,6 +141,7 @@ class Painter:
         self.slots = EndpointSlots(self.cancelled, self.workers)
         self._processes: WorkerPool | None = None  # this paint()'s, if it pays
         self._early: WorkerPool | None = None  # forked by warm_up() for the next paint()
+        self._draw_gate: DrawGate | None = None  # this paint()'s, when worker processes draw
         # calls worker processes ran: draft attempts, requests drawn, answers
         # finished (for tests and the benches)
         self.painted_in_processes = 0
@@ -230,13 +232,21 @@ class Painter:
         if self.cancelled.is_set():
             return out
         backend = self.backends[panel.settings.backend]
+        gate = self._draw_gate if backend.capabilities.needs_network else None
+        place = gate.take() if gate is not None else Place(None)
+        if place is None:
+            return out  # cancelled while waiting
+        try:
+            return self._paint_placed(out, backend, place)
+        finally:
+            place.release()
+
+    def _paint_placed(self, out: PaintOutcome, backend: Backend, place: Place) -> PaintOutcome:
+        job, panel = out.job, out.job.panel
         plan = job.plan or plan_panel(panel, job.geom, backend.capabilities, variant=job.variant)
         out.plan = plan
         where = where_painting(panel, job.variant, panel.settings.variants)
-        for note in plan.notes:
-            out.diagnostics.append(
-                Diagnostic(Severity.WARNING, "backend-limitation", f"{where}: {note}", panel.span)
-            )
+        out.diagnostics.extend(limitations(plan, where, panel))
         if out.take_cached(self.cache, self.ext):
             return out
         # another build may be painting this panel right now: wait for it, then
@@ -247,7 +257,7 @@ class Painter:
         try:
             if out.take_cached(self.cache, self.ext):
                 return out
-            self._paint_uncached(out, backend, plan, where)
+            self._paint_uncached(out, backend, plan, where, place)
         finally:
             lock.release()
         return out
@@ -266,7 +276,7 @@ class Painter:
         return False
 
     def _paint_uncached(
-        self, out: PaintOutcome, backend: Backend, plan: PanelPlan, where: str
+        self, out: PaintOutcome, backend: Backend, plan: PanelPlan, where: str, place: Place
     ) -> None:
         job, panel = out.job, out.job.panel
         keep_freed_memory()  # before the first panel painted here (cached art needs none)
@@ -278,6 +288,7 @@ class Painter:
         request, drawn, at = (
             (None, False, None) if in_process else self._request(backend, plan, workers)
         )
+        place.release()  # drawn: the next job may start
         to = self._cache_write(backend, job, plan)
 
         gated = backend.capabilities.needs_network
@@ -350,19 +361,7 @@ class Painter:
             return
         done = answer
         if done.report.mask_ignored() and not backend.capabilities.mask_guidance_only:
-            out.diagnostics.append(
-                Diagnostic(
-                    Severity.WARNING,
-                    "mask-ignored",
-                    f"{where}: `{backend.name}` repainted {done.report.changed_fraction:.0%} "
-                    "of the area it was asked to keep; the original pixels were pasted back",
-                    panel.span,
-                    hints=(
-                        "check the backend's mask settings; the balloons are safe, "
-                        "but the art may show seams",
-                    ),
-                )
-            )
+            out.diagnostics.append(mask_ignored(backend.name, where, done.report, panel))
         if not done.stored:
             store(done, plan, to)
         out.art = done.art
@@ -457,6 +456,7 @@ class Painter:
             early.shutdown()
             early = None
         self._processes = early or (WorkerPool(size) if size else None)
+        self._draw_gate = DrawGate(self.cancelled, size + 1) if size and network else None
         # threads past the slots: they draw the next requests (network) and keep
         # the worker processes fed while others write to the cache
         ahead = (max(PREPARE_AHEAD, self.workers) if network else 0) + AHEAD_PER_PROCESS * size
