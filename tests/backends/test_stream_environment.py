@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from comicc.backends.stream import Session, exchange
+from comicc.backends.stream import Session, ThreadSessions, exchange
 
 
 class Recording(ThreadingHTTPServer):
@@ -98,3 +98,29 @@ def test_a_session_that_does_not_trust_the_environment_ignores_it(
     sess.trust_env = False
     assert get(sess, f"{server.url}/a") == "server"
     assert proxy.seen == []
+
+
+def test_every_painting_threads_session_goes_through_the_environment_proxy(
+    servers: tuple[Recording, Recording], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The settings are worked out once for all the sessions of one
+    ThreadSessions (one session per thread), and each thread's requests still
+    go through the proxy."""
+    proxy, server = behind_proxy(servers, monkeypatch)
+    sessions = ThreadSessions()
+    seen: list[tuple[Session, str]] = []
+
+    def paint(n: int) -> None:
+        sess = sessions.get()
+        seen.append((sess, get(sess, f"{server.url}/img/{n}")))
+
+    threads = [threading.Thread(target=paint, args=(n,)) for n in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert [text for _, text in seen] == ["proxy"] * 4
+    assert len({id(sess) for sess, _ in seen}) == 4  # a session per thread
+    assert sorted(proxy.seen) == sorted(f"{server.url}/img/{n}" for n in range(4))
+    assert server.seen == []
+    sessions.close()

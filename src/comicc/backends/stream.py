@@ -64,15 +64,20 @@ class Dropped(Exception):
 
 class Session(requests.Session):
     """A requests session a build can stop: ``stopped`` is shared by every
-    session of one :class:`ThreadSessions`; ``retired`` marks a session an
-    abandoned exchange may still be using (it is not handed out again)."""
+    session of one :class:`ThreadSessions`, and so is ``environment`` (what
+    :meth:`merge_environment_settings` worked out); ``retired`` marks a session
+    an abandoned exchange may still be using (it is not handed out again)."""
 
-    def __init__(self, stopped: threading.Event | None = None) -> None:
+    def __init__(
+        self,
+        stopped: threading.Event | None = None,
+        environment: dict[tuple[Any, ...], _Settings] | None = None,
+    ) -> None:
         super().__init__()
         self.headers["User-Agent"] = USER_AGENT
         self.stopped = stopped if stopped is not None else threading.Event()
         self.retired = False
-        self._environment: dict[tuple[Any, ...], _Settings] = {}
+        self._environment = environment if environment is not None else {}
 
     def merge_environment_settings(
         self, url: Any, proxies: Any, stream: Any, verify: Any, cert: Any
@@ -80,8 +85,9 @@ class Session(requests.Session):
         """requests' own, worked out once per server and options: with
         ``trust_env`` it reads every environment variable for the proxies on
         each request (0.4 to 0.9 ms of CPU on the bench machine, up to a third
-        of a small request's), and a build's environment does not change. A call that
-        names proxies is never cached."""
+        of a small request's), and a build's environment does not change: once for
+        all the painting threads' sessions. A call that names proxies is never
+        cached."""
         if proxies or not self.trust_env:
             return super().merge_environment_settings(url, proxies, stream, verify, cert)
         key = (urlsplit(url)[:2], stream, verify, cert)
@@ -102,11 +108,12 @@ class ThreadSessions:
         self._lock = threading.Lock()
         self._all: list[Session] = []
         self.stopped = threading.Event()
+        self._environment: dict[tuple[Any, ...], _Settings] = {}  # the sessions' own
 
     def get(self) -> Session:
         sess: Session | None = getattr(self._local, "session", None)
         if sess is None or sess.retired:
-            sess = Session(self.stopped)
+            sess = Session(self.stopped, self._environment)
             self._local.session = sess
             with self._lock:
                 self._all = [s for s in self._all if not s.retired] + [sess]
