@@ -145,13 +145,14 @@ class DrawGate:
 
     The threads that run ahead of the slots all start at once: without a limit
     each plans and locks its panel in this process while the worker processes
-    draw the first requests, and the slots fill later (at ``--jobs 8``, the
-    last slot's first request went out 110-175 ms after the start instead of
-    100-130 ms). The worker processes draw one request each at a time, so a
-    place for each and one to spare keeps them busy. A job waiting for another
-    build's lock on its panel keeps its place (that build is painting it).
-    :meth:`take` waits for a place (None once the build is cancelled); the
-    place is given back once, by the first :meth:`Place.release`."""
+    draw the first requests, and the slots fill later (at ``--jobs 8`` the
+    first request went out 65-88 ms after the start, against 45-54 ms with
+    the gate: docs/benchmarks.md). The worker processes draw one request each
+    at a time, so a place for each and one to spare keeps them busy. A job
+    waiting for another build's lock on its panel keeps its place (that build
+    is painting it). :meth:`take` waits for a place (None once the build is
+    cancelled); the place is given back once, by the first
+    :meth:`Place.release`."""
 
     def __init__(self, cancelled: threading.Event, places: int) -> None:
         self._free = threading.Semaphore(max(1, places))
